@@ -1,0 +1,217 @@
+//! The task queue, and the one-queue event loop that most diagrams draw.
+//!
+//! A *task* is a piece of work the loop will run later: a callback and the name of the frame it
+//! runs in. A [`TaskQueue`] keeps tasks first-in, first-out. [`NaiveLoop`] is the loop of the
+//! popular picture: take the oldest task, run it to completion on an empty stack, repeat until
+//! the queue is empty. It is correct about run-to-completion and about FIFO order — and wrong
+//! about almost everything else Node does, which is what the rest of the book builds: timers
+//! are not tasks in a queue, there are several queues visited in phases, and two queues
+//! (`nextTick` and microtasks) are drained after every single callback.
+//!
+//! ```
+//! use eventloop::queue::NaiveLoop;
+//! use std::{cell::RefCell, rc::Rc};
+//!
+//! let log = Rc::new(RefCell::new(Vec::new()));
+//! let mut naive = NaiveLoop::new();
+//! let l = log.clone();
+//! naive.post("first", move |lp| {
+//!     l.borrow_mut().push("first");
+//!     let l2 = l.clone();
+//!     lp.post("posted by first", move |_| l2.borrow_mut().push("posted by first"));
+//! });
+//! let l = log.clone();
+//! naive.post("second", move |_| l.borrow_mut().push("second"));
+//! naive.run().unwrap();
+//! assert_eq!(*log.borrow(), ["first", "second", "posted by first"]);
+//! ```
+
+// EXERCISE `queue` (chapter 2): The task queue and the one-queue loop.
+// Replace every `todo!()` below with working code; each has a `// TODO` that says what
+// it should do. Check your work with `cargo learn queue`.
+// Generated from src/queue.rs; `cargo learn reset queue` restores this file.
+#![allow(unused)] // the learner's unfinished code leaves variables unused
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::stack::{CallStack, StackOverflow};
+
+/// A unit of work for the [`NaiveLoop`]: a name for its frame and a closure that receives the
+/// loop, so it can post more work without globals.
+pub struct Task {
+    /// The frame the task runs in, shown in stack traces.
+    pub name: &'static str,
+    /// The work itself. `Box` puts the closure and everything it captured on the heap.
+    pub run: Box<dyn FnOnce(&mut NaiveLoop)>,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task").field("name", &self.name).finish()
+    }
+}
+
+/// A first-in, first-out queue of items — tasks here; later chapters queue immediates and
+/// completions the same way.
+#[derive(Debug)]
+pub struct TaskQueue<T> {
+    items: VecDeque<T>,
+}
+
+impl<T> Default for TaskQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> TaskQueue<T> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self {
+            items: VecDeque::new(),
+        }
+    }
+
+    /// Adds `item` behind everything already queued.
+    pub fn push(&mut self, item: T) {
+        // TODO: add an item at the back.
+        // A VecDeque grows at either end; the back is where newcomers wait.
+        todo!("add an item at the back")
+    }
+
+    /// Takes the oldest item, or `None` when the queue is empty.
+    pub fn pop(&mut self) -> Option<T> {
+        // TODO: take the oldest item.
+        // The oldest item is at the front.
+        todo!("take the oldest item")
+    }
+
+    /// How many items wait.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Takes every item queued so far, leaving the queue empty: what a phase does when
+    /// items added while it runs must wait for the next turn.
+    pub fn take_all(&mut self) -> TaskQueue<T> {
+        TaskQueue {
+            items: std::mem::take(&mut self.items),
+        }
+    }
+}
+
+impl<T> Iterator for TaskQueue<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.pop()
+    }
+}
+
+/// The event loop of the popular diagram: one queue, one stack, run until the queue is empty.
+pub struct NaiveLoop {
+    queue: TaskQueue<Task>,
+    stack: CallStack,
+    tasks_run: usize,
+}
+
+impl fmt::Debug for NaiveLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NaiveLoop")
+            .field("queued", &self.queue.len())
+            .field("stack", &self.stack)
+            .field("tasks_run", &self.tasks_run)
+            .finish()
+    }
+}
+
+impl Default for NaiveLoop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NaiveLoop {
+    /// A loop with an empty queue and a stack of the default depth limit.
+    pub fn new() -> Self {
+        Self::with_stack(CallStack::new())
+    }
+
+    /// A loop whose tasks run on `stack` (for example one with a small depth limit).
+    pub fn with_stack(stack: CallStack) -> Self {
+        Self {
+            queue: TaskQueue::new(),
+            stack,
+            tasks_run: 0,
+        }
+    }
+
+    /// Queues `run` to be called later in a frame named `name`, behind every task already
+    /// queued — including when called from inside a running task.
+    pub fn post(&mut self, name: &'static str, run: impl FnOnce(&mut NaiveLoop) + 'static) {
+        self.queue.push(Task {
+            name,
+            run: Box::new(run),
+        });
+    }
+
+    /// Calls `f` synchronously inside a frame named `name`, the way one JavaScript function
+    /// calls another: the frame sits on top of the running task's frame.
+    ///
+    /// # Errors
+    /// [`StackOverflow`] when the stack is full; `f` is not called.
+    pub fn call<R>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut NaiveLoop) -> R,
+    ) -> Result<R, StackOverflow> {
+        self.stack.push(name)?;
+        let result = f(self);
+        self.stack.pop();
+        Ok(result)
+    }
+
+    /// The stack as the running code sees it.
+    pub fn stack(&self) -> &CallStack {
+        &self.stack
+    }
+
+    /// The stack, for code that manages frames by hand.
+    pub fn stack_mut(&mut self) -> &mut CallStack {
+        &mut self.stack
+    }
+
+    /// How many tasks wait.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// How many tasks have run since the loop was made.
+    pub fn tasks_run(&self) -> usize {
+        self.tasks_run
+    }
+
+    /// Runs tasks, oldest first, until the queue is empty, and returns how many ran. Tasks
+    /// posted by a running task join the back of the queue.
+    ///
+    /// # Errors
+    /// [`StackOverflow`] when a task's own frame cannot be pushed (a loop made with a stack
+    /// limit of 0); the task is dropped, the rest stay queued.
+    ///
+    /// # Panics
+    /// When a task returns with frames of its own still on the stack: the next task would not
+    /// start on an empty stack, which breaks run-to-completion.
+    pub fn run(&mut self) -> Result<usize, StackOverflow> {
+        // TODO: the loop: take, check the stack, push a frame, run, pop.
+        // While self.queue.pop() gives a task: assert the stack is empty (that is
+        // run-to-completion), push the task's frame with `?`, call (task.run)(self), pop
+        // the frame, count it in self.tasks_run. Return how many ran in this call.
+        todo!("the loop: take, check the stack, push a frame, run, pop")
+    }
+}

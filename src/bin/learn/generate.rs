@@ -1,0 +1,196 @@
+//! Turns a reference module of `src/` into the learner's exercise file.
+//!
+//! In `src/`, the code a chapter asks for sits between markers:
+//!
+//! ```text
+//! // exercise: enter a frame, or refuse when the stack is full
+//! // hint: Compare self.frames.len() with self.limit first.
+//! ...the reference code...
+//! // end exercise
+//! ```
+//!
+//! The exercise file keeps every item and doc comment, replaces each marked region with a
+//! `// TODO` carrying the hint and a `todo!()` carrying the title, and drops the book's
+//! `ANCHOR` lines. A region is always the whole tail of a block (the next line closes it), so
+//! `todo!()` type-checks in its place.
+
+use std::fmt;
+
+use crate::catalog::Exercise;
+
+const START: &str = "// exercise:";
+const HINT: &str = "// hint:";
+const END: &str = "// end exercise";
+
+/// One marked region of a reference module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// What the learner writes, in a few words.
+    pub title: String,
+    /// 1-based line numbers of the start and end markers in the reference file.
+    pub start_line: usize,
+    /// See `start_line`.
+    pub end_line: usize,
+}
+
+/// A malformed reference module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkerError {
+    /// 1-based line of the problem.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for MarkerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// The regions of a reference module, checked for well-formedness.
+pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut regions = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let number = i + 1;
+        if let Some(title) = trimmed.strip_prefix(START) {
+            if let Some((start, _)) = open {
+                return Err(MarkerError {
+                    line: number,
+                    message: format!("exercise region inside the region opened on line {start}"),
+                });
+            }
+            let title = title.trim();
+            if title.is_empty() || title.contains('"') || title.contains('\\') {
+                return Err(MarkerError {
+                    line: number,
+                    message: "an exercise needs a title without quotes or backslashes".into(),
+                });
+            }
+            open = Some((number, title.to_string()));
+        } else if trimmed.starts_with(END) {
+            let Some((start_line, title)) = open.take() else {
+                return Err(MarkerError {
+                    line: number,
+                    message: "`// end exercise` without a start".into(),
+                });
+            };
+            let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
+            if !next.is_some_and(|l| l.trim_start().starts_with('}')) {
+                return Err(MarkerError {
+                    line: number,
+                    message: "an exercise region must end its block (the next line is `}`)".into(),
+                });
+            }
+            regions.push(Region {
+                title,
+                start_line,
+                end_line: number,
+            });
+        } else if trimmed.starts_with("mod ") || trimmed.starts_with("pub mod ") {
+            if trimmed.ends_with(';') {
+                return Err(MarkerError {
+                    line: number,
+                    message: "a module with an exercise must be a leaf: it cannot declare \
+                              child modules (they would be looked up under exercises/)"
+                        .into(),
+                });
+            }
+        }
+    }
+    if let Some((start, _)) = open {
+        return Err(MarkerError {
+            line: start,
+            message: "exercise region is never closed with `// end exercise`".into(),
+        });
+    }
+    Ok(regions)
+}
+
+/// The exercise file for `exercise`, generated from the reference `source`.
+pub fn generate(exercise: &Exercise, source: &str) -> Result<String, MarkerError> {
+    let found = regions(source)?;
+    if found.is_empty() {
+        return Err(MarkerError {
+            line: 1,
+            message: "no `// exercise:` region: an exercise needs at least one".into(),
+        });
+    }
+    let lines: Vec<&str> = source.lines().collect();
+    let header_end = lines
+        .iter()
+        .position(|l| !l.starts_with("//!"))
+        .unwrap_or(lines.len());
+
+    let mut out: Vec<String> = lines[..header_end].iter().map(|l| l.to_string()).collect();
+    out.push(String::new());
+    out.push(format!(
+        "// EXERCISE `{}` (chapter {}): {}.",
+        exercise.name, exercise.chapter, exercise.title
+    ));
+    out.push(
+        "// Replace every `todo!()` below with working code; each has a `// TODO` that says what"
+            .into(),
+    );
+    out.push(format!(
+        "// it should do. Check your work with `cargo learn {}`.",
+        exercise.name
+    ));
+    out.push(format!(
+        "// Generated from src/{}.rs; `cargo learn reset {}` restores this file.",
+        exercise.name, exercise.name
+    ));
+    out.push("#![allow(unused)] // the learner's unfinished code leaves variables unused".into());
+
+    let mut i = header_end;
+    while i < lines.len() {
+        let line = lines[i];
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("// ANCHOR:") || trimmed.starts_with("// ANCHOR_END:") {
+            i += 1;
+            continue;
+        }
+        if let Some(title) = trimmed.strip_prefix(START) {
+            let indent = &line[..line.len() - trimmed.len()];
+            let mut hints = Vec::new();
+            i += 1;
+            while let Some(hint) = lines[i].trim_start().strip_prefix(HINT) {
+                hints.push(hint.trim().to_string());
+                i += 1;
+            }
+            while !lines[i].trim_start().starts_with(END) {
+                i += 1;
+            }
+            let title = title.trim();
+            out.push(format!("{indent}// TODO: {title}."));
+            for hint in hints {
+                out.push(format!("{indent}// {hint}"));
+            }
+            out.push(format!("{indent}todo!(\"{title}\")"));
+            i += 1;
+            continue;
+        }
+        out.push(line.to_string());
+        i += 1;
+    }
+
+    // Dropping anchor lines can leave two blank lines in a row; rustfmt keeps at most one.
+    let mut text = String::with_capacity(source.len());
+    let mut blank_run = 0;
+    for line in out {
+        if line.trim().is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
+}

@@ -1,0 +1,216 @@
+//! The heap: where everything a callback owns lives while it waits to run.
+//!
+//! In JavaScript, a closure passed to `setTimeout` outlives the function that created it: it
+//! sits on the heap until the timer fires, and the timer's id is how the program refers to it.
+//! Our loop keeps every such closure in a [`Heap`], a *generational slab*: a vector of slots
+//! with a free list, where each slot also counts how many times it has been reused. A [`Key`]
+//! names a slot *and* its generation, so a key kept after its value was removed — the id of a
+//! timer that already fired — can never reach the new value that reused the slot.
+//!
+//! ```
+//! use eventloop::heap::Heap;
+//!
+//! let mut heap = Heap::new();
+//! let first = heap.insert("first callback");
+//! assert_eq!(heap.remove(first), Some("first callback"));
+//!
+//! let second = heap.insert("second callback"); // reuses the freed slot...
+//! assert_eq!(heap.get(first), None); // ...but the old key is stale
+//! assert_eq!(heap.get(second), Some(&"second callback"));
+//! ```
+
+use std::fmt;
+
+// ANCHOR: key
+/// The name of a value in a [`Heap`]: a slot index plus the slot's generation when the value
+/// was inserted. Keys are small and `Copy`, which is what timer and handle ids are made of.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    index: u32,
+    generation: u32,
+}
+// ANCHOR_END: key
+
+impl Key {
+    /// The slot this key points at.
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    /// The generation of the slot when this key was made.
+    pub fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({}v{})", self.index, self.generation)
+    }
+}
+
+// ANCHOR: slot
+/// One cell of the slab.
+///
+/// # Invariant
+/// `value.is_some()` exactly when the slot is not on the free list.
+#[derive(Debug, Clone)]
+struct Slot<T> {
+    /// Bumped every time the slot's value is removed, so older keys stop matching.
+    generation: u32,
+    value: Option<T>,
+}
+
+/// A generational slab: O(1) insert, lookup and removal, freed slots reused, stale keys
+/// rejected.
+#[derive(Debug, Clone)]
+pub struct Heap<T> {
+    slots: Vec<Slot<T>>,
+    /// Indices of empty slots, reused last-freed first.
+    free: Vec<u32>,
+    len: usize,
+}
+// ANCHOR_END: slot
+
+impl<T> Default for Heap<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Heap<T> {
+    /// An empty heap. It allocates nothing until the first insert.
+    pub fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// How many values the heap holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the heap holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many slots exist, used or free: the most values ever held at once.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    // ANCHOR: insert_solution
+    /// Stores `value` and returns the key that names it, reusing a freed slot when there is one.
+    ///
+    /// # Panics
+    /// When the heap already holds `u32::MAX` slots (keys are 32-bit indices).
+    pub fn insert(&mut self, value: T) -> Key {
+        // exercise: store a value, reusing a free slot before growing the vector
+        // hint: Pop an index from self.free; if there is one, put the value into that slot and
+        // hint: return a Key with the slot's current generation. Otherwise push a new Slot with
+        // hint: generation 0. Either way, count the value in self.len.
+        self.len += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.value = Some(value);
+            return Key {
+                index,
+                generation: slot.generation,
+            };
+        }
+        let index = u32::try_from(self.slots.len()).expect("a heap holds at most u32::MAX slots");
+        self.slots.push(Slot {
+            generation: 0,
+            value: Some(value),
+        });
+        Key {
+            index,
+            generation: 0,
+        }
+        // end exercise
+    }
+    // ANCHOR_END: insert_solution
+
+    // ANCHOR: get_solution
+    /// The value named by `key`, or `None` if it was removed (even if its slot was reused).
+    pub fn get(&self, key: Key) -> Option<&T> {
+        // exercise: look a key up, rejecting stale generations
+        // hint: The slot must exist and its generation must equal key.generation; then its
+        // hint: value (an Option) is the answer.
+        let slot = self.slots.get(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        slot.value.as_ref()
+        // end exercise
+    }
+    // ANCHOR_END: get_solution
+
+    /// Like [`get`](Self::get), for changing the value in place.
+    pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        // exercise: look a key up for writing
+        // hint: The same checks as get, with get_mut on the vector and as_mut on the value.
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        slot.value.as_mut()
+        // end exercise
+    }
+
+    /// True when `key` still names a value.
+    pub fn contains(&self, key: Key) -> bool {
+        self.get(key).is_some()
+    }
+
+    // ANCHOR: remove_solution
+    /// Takes the value named by `key` out of the heap, or returns `None` for a stale key.
+    /// Afterwards `key` (and every copy of it) is stale, and the slot is free for reuse.
+    pub fn remove(&mut self, key: Key) -> Option<T> {
+        // exercise: take a value out, retire the key, free the slot
+        // hint: Check the key like get_mut does, then take() the value, bump the slot's
+        // hint: generation so old keys stop matching, and push the index onto self.free.
+        // hint: A slot whose generation would wrap around is retired instead of freed.
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        let value = slot.value.take()?;
+        self.len -= 1;
+        // After 2^32 reuses a slot's generation would repeat and an ancient key could match
+        // again; such a slot is simply never reused.
+        if let Some(next) = slot.generation.checked_add(1) {
+            slot.generation = next;
+            self.free.push(key.index);
+        }
+        Some(value)
+        // end exercise
+    }
+    // ANCHOR_END: remove_solution
+
+    /// Every live key with its value, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
+        self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let key = Key {
+                index: index as u32,
+                generation: slot.generation,
+            };
+            slot.value.as_ref().map(|value| (key, value))
+        })
+    }
+
+    /// Removes every value. Keys handed out before stay stale forever.
+    pub fn clear(&mut self) {
+        for index in 0..self.slots.len() {
+            let key = Key {
+                index: index as u32,
+                generation: self.slots[index].generation,
+            };
+            self.remove(key);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The call stack: which piece of work is running right now, and who called it.
+//!
+//! JavaScript runs one function at a time. Each call pushes a *frame* (the function's name, in
+//! our model), each return pops it, and the innermost frame is the code running now. The event
+//! loop may only start the next task when the stack is empty again: that is *run to
+//! completion*. Every callback the loop runs later in the book runs inside a named frame
+//! (`"setTimeout"`, `"setImmediate"`, `"nextTick"`, …), so traces and the visualizer can say
+//! what ran, and runaway recursion becomes a clear error instead of a crash.
+//!
+//! ```
+//! use eventloop::stack::CallStack;
+//!
+//! let mut stack = CallStack::with_limit(3);
+//! stack.push("main").unwrap();
+//! stack.push("greet").unwrap();
+//! assert_eq!(stack.trace().frames(), ["greet", "main"]); // innermost first
+//! stack.pop();
+//! stack.pop();
+//! assert!(stack.is_empty());
+//! ```
+
+use std::fmt;
+
+/// How many frames deep a [`CallStack`] may grow unless told otherwise.
+///
+/// V8's real limit depends on the size of each frame (about 11,000 small frames with Node's
+/// default 984 KiB stack); ours counts frames, which is what a reader can reason about.
+pub const DEFAULT_STACK_LIMIT: usize = 10_000;
+
+/// How many of the innermost frames a [`StackOverflow`] error names.
+const FRAMES_IN_OVERFLOW: usize = 10;
+
+// ANCHOR: call_stack
+/// A stack of named frames with a depth limit.
+///
+/// # Invariant
+/// `frames.len() <= limit`: a push that would break it is refused with [`StackOverflow`].
+#[derive(Debug, Clone)]
+pub struct CallStack {
+    /// Outermost frame first, innermost (the running one) last.
+    frames: Vec<&'static str>,
+    limit: usize,
+}
+// ANCHOR_END: call_stack
+
+// ANCHOR: stack_overflow
+/// The error of pushing a frame onto a full stack: JavaScript's
+/// `RangeError: Maximum call stack size exceeded`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackOverflow {
+    /// The limit that was reached.
+    pub limit: usize,
+    /// The frame that could not be pushed.
+    pub frame: &'static str,
+    /// The innermost frames at the moment of the overflow, innermost first (at most ten).
+    pub top: Vec<&'static str>,
+}
+// ANCHOR_END: stack_overflow
+
+impl fmt::Display for StackOverflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Maximum call stack size exceeded: cannot call `{}` at depth {}",
+            self.frame, self.limit
+        )?;
+        for name in &self.top {
+            write!(f, "\n    at {name}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StackOverflow {}
+
+/// A snapshot of the stack, innermost frame first, printed like a JavaScript stack trace.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackTrace {
+    frames: Vec<&'static str>,
+}
+
+impl StackTrace {
+    /// The frame names, innermost (the one that was running) first.
+    pub fn frames(&self) -> &[&'static str] {
+        &self.frames
+    }
+}
+
+impl fmt::Display for StackTrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.frames.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "    at {name}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for CallStack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CallStack {
+    /// An empty stack with the [`DEFAULT_STACK_LIMIT`].
+    pub fn new() -> Self {
+        Self::with_limit(DEFAULT_STACK_LIMIT)
+    }
+
+    /// An empty stack that refuses to grow deeper than `limit` frames.
+    ///
+    /// A limit of 0 refuses every push; it is allowed so that tests can show the error.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            frames: Vec::new(),
+            limit,
+        }
+    }
+
+    /// The depth limit.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// How many frames are on the stack.
+    pub fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// True when no code is running: the loop may take the next task.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The innermost frame: the code running now.
+    pub fn top(&self) -> Option<&'static str> {
+        self.frames.last().copied()
+    }
+
+    // ANCHOR: push_solution
+    /// Enters a frame named `name`.
+    ///
+    /// # Errors
+    /// [`StackOverflow`] when the stack already holds `limit` frames; the stack is unchanged.
+    pub fn push(&mut self, name: &'static str) -> Result<(), StackOverflow> {
+        // exercise: enter a frame, or refuse with StackOverflow when the stack is full
+        // hint: Compare self.frames.len() with self.limit first. A full stack is an error that
+        // hint: names the limit, the refused frame, and the innermost FRAMES_IN_OVERFLOW frames
+        // hint: (innermost first: iterate self.frames in reverse). Otherwise push the name.
+        if self.frames.len() >= self.limit {
+            return Err(StackOverflow {
+                limit: self.limit,
+                frame: name,
+                top: self
+                    .frames
+                    .iter()
+                    .rev()
+                    .take(FRAMES_IN_OVERFLOW)
+                    .copied()
+                    .collect(),
+            });
+        }
+        self.frames.push(name);
+        Ok(())
+        // end exercise
+    }
+    // ANCHOR_END: push_solution
+
+    // ANCHOR: pop_solution
+    /// Leaves the innermost frame and returns its name, or `None` on an empty stack.
+    pub fn pop(&mut self) -> Option<&'static str> {
+        // exercise: leave the innermost frame
+        // hint: The innermost frame is the last element of self.frames.
+        self.frames.pop()
+        // end exercise
+    }
+    // ANCHOR_END: pop_solution
+
+    /// The stack as it is now, innermost frame first.
+    pub fn trace(&self) -> StackTrace {
+        // exercise: snapshot the frames, innermost first
+        // hint: self.frames keeps the outermost frame first; a trace reads the other way round.
+        StackTrace {
+            frames: self.frames.iter().rev().copied().collect(),
+        }
+        // end exercise
+    }
+
+    // ANCHOR: call
+    /// Runs `f` inside a frame named `name`: push, call, pop. This is what "calling a
+    /// function" means in our model, and how recursion reaches the limit.
+    ///
+    /// # Errors
+    /// [`StackOverflow`] when the frame cannot be pushed; `f` is then not called.
+    pub fn call<R>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut CallStack) -> R,
+    ) -> Result<R, StackOverflow> {
+        self.push(name)?;
+        let result = f(self);
+        self.pop();
+        Ok(result)
+    }
+    // ANCHOR_END: call
+}
