@@ -25,3 +25,16 @@ have mdbook-mermaid "$MERMAID_VERSION" || install mdbook-mermaid "$MERMAID_VERSI
 
 mdbook --version
 mdbook-mermaid --version
+
+# mdbook-mermaid ships the mermaid.js it was tested with; write that copy where book.toml
+# expects it (theme/, git-ignored), so diagrams render with the pinned version.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$root/theme/mermaid.min.js" ] || [ ! -f "$root/theme/mermaid-init.js" ]; then
+    scratch="$(mktemp -d)"
+    printf '[book]\ntitle = "scratch"\n' > "$scratch/book.toml"
+    mdbook-mermaid install "$scratch" >/dev/null 2>&1
+    mkdir -p "$root/theme"
+    cp "$scratch/mermaid.min.js" "$scratch/mermaid-init.js" "$root/theme/"
+    rm -rf "$scratch"
+    echo "wrote theme/mermaid.min.js and theme/mermaid-init.js" >&2
+fi

@@ -11,9 +11,13 @@
 //! Every module that holds a chapter's exercise can be swapped for the learner's copy in
 //! `exercises/` with a `learn-<module>` cargo feature (see `cargo learn`).
 
+pub mod clock;
+pub mod event_loop;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]
 pub mod heap;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]
 pub mod stack;
+pub mod timers;
+pub mod trace;

@@ -1,8 +1,11 @@
 //! Runs a chapter's tests with cargo and reads what happened.
 
-use std::io;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use crate::catalog::Exercise;
 
@@ -59,15 +62,139 @@ pub fn command(root: &Path, exercise: &Exercise, against: Against) -> Command {
 /// # Errors
 /// When cargo itself cannot be started.
 pub fn run(root: &Path, exercise: &Exercise, against: Against) -> io::Result<TestRun> {
-    let output = command(root, exercise, against).output().map_err(|e| {
+    spawn(root, exercise, against, Group::Shared, |_| {})?.wait()
+}
+
+/// Which process group cargo runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Ours: Ctrl-C in the terminal stops cargo and the tests with us.
+    Shared,
+    /// Its own (on Unix), so that [`Stopper::stop`] can end cargo *and* the test binary it
+    /// started, for example a test stuck in an endless loop.
+    Own,
+}
+
+/// A `cargo test` that is running.
+#[derive(Debug)]
+pub struct Running {
+    child: Arc<Mutex<Child>>,
+    group: Group,
+    stdout: JoinHandle<String>,
+    stderr: JoinHandle<String>,
+    name: String,
+}
+
+/// Stops a [`Running`] test run from another thread.
+#[derive(Debug, Clone)]
+pub struct Stopper {
+    child: Arc<Mutex<Child>>,
+    group: Group,
+}
+
+/// Starts `exercise`'s tests. `on_line` sees each line the tests print on stdout as it comes
+/// (the harness says there when a test has run for over a minute).
+///
+/// # Errors
+/// When cargo itself cannot be started.
+pub fn spawn(
+    root: &Path,
+    exercise: &Exercise,
+    against: Against,
+    group: Group,
+    mut on_line: impl FnMut(&str) + Send + 'static,
+) -> io::Result<Running> {
+    let mut cmd = command(root, exercise, against);
+    #[cfg(unix)]
+    if group == Group::Own {
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
+    let mut child = cmd.spawn().map_err(|e| {
         io::Error::new(
             e.kind(),
             format!("failed to run `cargo test` for `{}`: {e}", exercise.name),
         )
     })?;
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    Ok(parse(text))
+    let out = child.stdout.take().expect("command() pipes stdout");
+    let mut err = child.stderr.take().expect("command() pipes stderr");
+    let stdout = thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            on_line(&line);
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    let stderr = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    Ok(Running {
+        child: Arc::new(Mutex::new(child)),
+        group,
+        stdout,
+        stderr,
+        name: exercise.name.clone(),
+    })
+}
+
+impl Running {
+    /// A handle that can stop this run from another thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            child: Arc::clone(&self.child),
+            group: self.group,
+        }
+    }
+
+    /// Waits for cargo to finish (or to be stopped) and reads what it printed.
+    ///
+    /// # Errors
+    /// When waiting for cargo fails.
+    pub fn wait(self) -> io::Result<TestRun> {
+        // Poll rather than block in `wait()`, so a `Stopper` can take the lock meanwhile.
+        loop {
+            let status = lock(&self.child).try_wait().map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("failed to wait for `cargo test` for `{}`: {e}", self.name),
+                )
+            })?;
+            if status.is_some() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let mut text = self.stdout.join().unwrap_or_default();
+        text.push_str(&self.stderr.join().unwrap_or_default());
+        Ok(parse(text))
+    }
+}
+
+impl Stopper {
+    /// Ends the run: cargo, and on Unix every process it started.
+    pub fn stop(&self) {
+        let mut child = lock(&self.child);
+        #[cfg(unix)]
+        if self.group == Group::Own {
+            // The group id is cargo's pid (`process_group(0)`); `kill -- -PGID` ends the group.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = child.kill();
+    }
+}
+
+/// Locks the child; a panic elsewhere cannot leave it in a state we could not read.
+fn lock(child: &Mutex<Child>) -> std::sync::MutexGuard<'_, Child> {
+    child
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Reads the counts out of `cargo test` output.

@@ -1,0 +1,218 @@
+//! Drawing text: colour and layout on a terminal, plain text everywhere else.
+//!
+//! Views build a [`Doc`] (lines of spans, each with a [`Tone`]) and never print. A [`Console`]
+//! writes a `Doc`: with colours when stdout is a terminal and `NO_COLOR` is not set, as plain
+//! text otherwise. Writes are queued and flushed once, so a redraw never flickers half-done.
+
+use std::io::{self, IsTerminal, Write};
+
+use crossterm::cursor::MoveTo;
+use crossterm::queue;
+use crossterm::style::{Attribute, Color, Print, ResetColor, SetAttribute, SetForegroundColor};
+use crossterm::terminal::{Clear, ClearType};
+
+/// What a piece of text is, which decides its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Ordinary text.
+    Normal,
+    /// A title.
+    Heading,
+    /// Something that went well: a solved exercise, passing tests.
+    Good,
+    /// Something that failed.
+    Bad,
+    /// Something to pay attention to.
+    Warn,
+    /// Secondary text.
+    Dim,
+    /// Source code to look at.
+    Code,
+    /// A command to type; plain text puts it in backticks.
+    Command,
+}
+
+impl Tone {
+    fn color(self) -> Option<Color> {
+        match self {
+            Tone::Normal | Tone::Heading => None,
+            Tone::Good => Some(Color::Green),
+            Tone::Bad => Some(Color::Red),
+            Tone::Warn => Some(Color::Yellow),
+            Tone::Dim => Some(Color::DarkGrey),
+            Tone::Code | Tone::Command => Some(Color::Cyan),
+        }
+    }
+}
+
+/// One line of text: spans of toned text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Line(pub Vec<(Tone, String)>);
+
+impl Line {
+    /// A line of one span.
+    pub fn new(tone: Tone, text: impl Into<String>) -> Line {
+        Line(vec![(tone, text.into())])
+    }
+
+    /// Adds a span.
+    pub fn and(mut self, tone: Tone, text: impl Into<String>) -> Line {
+        self.0.push((tone, text.into()));
+        self
+    }
+
+    /// The text as plain output shows it.
+    pub fn plain(&self) -> String {
+        self.0
+            .iter()
+            .map(|(tone, text)| match tone {
+                Tone::Command => format!("`{text}`"),
+                _ => text.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Lines to draw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Doc {
+    lines: Vec<Line>,
+}
+
+impl Doc {
+    /// An empty document.
+    pub fn new() -> Doc {
+        Doc::default()
+    }
+
+    /// Adds a line.
+    pub fn push(&mut self, line: Line) {
+        self.lines.push(line);
+    }
+
+    /// Adds a line of one tone.
+    pub fn text(&mut self, tone: Tone, text: impl Into<String>) {
+        self.push(Line::new(tone, text));
+    }
+
+    /// Adds an empty line, unless the document is empty or already ends with one.
+    pub fn blank(&mut self) {
+        if self.lines.last().is_some_and(|l| !l.0.is_empty()) {
+            self.lines.push(Line::default());
+        }
+    }
+
+    /// Adds every line of `other`.
+    pub fn append(&mut self, other: Doc) {
+        self.lines.extend(other.lines);
+    }
+
+    /// The whole text as plain output shows it, one `\n` per line.
+    pub fn plain(&self) -> String {
+        self.lines.iter().map(|l| l.plain() + "\n").collect()
+    }
+}
+
+/// Where and how documents are written.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    /// Colours and a tidy layout (stdout is a terminal and `NO_COLOR` is unset).
+    pub color: bool,
+    /// Stdout is a terminal (it can be cleared and redrawn).
+    pub terminal: bool,
+}
+
+impl Console {
+    /// Looks at stdout and the environment.
+    pub fn detect() -> Console {
+        let terminal = io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        Console {
+            color: terminal && !no_color && !dumb,
+            terminal,
+        }
+    }
+
+    /// Prints `doc` on stdout.
+    ///
+    /// # Errors
+    /// When stdout cannot be written (a closed pipe).
+    pub fn print(&self, doc: &Doc) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        write_doc(&mut out, doc, self.color, "\n")?;
+        out.flush()
+    }
+
+    /// Clears the terminal and draws `doc` from the top left; `raw` terminals need `\r\n`.
+    /// When stdout is not a terminal, appends `doc` under a rule instead.
+    ///
+    /// # Errors
+    /// When stdout cannot be written.
+    pub fn redraw(&self, doc: &Doc, raw: bool) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        let newline = if raw { "\r\n" } else { "\n" };
+        if self.terminal {
+            queue!(out, Clear(ClearType::All), Clear(ClearType::Purge), MoveTo(0, 0))?;
+        } else {
+            queue!(out, Print("\n"), Print("-".repeat(72)), Print("\n"))?;
+        }
+        write_doc(&mut out, doc, self.color, newline)?;
+        out.flush()
+    }
+}
+
+/// Queues `doc`'s lines on `out` (does not flush).
+fn write_doc(out: &mut impl Write, doc: &Doc, color: bool, newline: &str) -> io::Result<()> {
+    for line in &doc.lines {
+        for (tone, text) in &line.0 {
+            if !color {
+                match tone {
+                    Tone::Command => queue!(out, Print(format!("`{text}`")))?,
+                    _ => queue!(out, Print(text))?,
+                }
+                continue;
+            }
+            if *tone == Tone::Heading {
+                queue!(out, SetAttribute(Attribute::Bold))?;
+            }
+            if let Some(c) = tone.color() {
+                queue!(out, SetForegroundColor(c))?;
+            }
+            queue!(out, Print(text), SetAttribute(Attribute::Reset), ResetColor)?;
+        }
+        queue!(out, Print(newline))?;
+    }
+    Ok(())
+}
+
+/// Prints a message on stderr: `warning: …` or `error: …`.
+pub fn complain(label: &str, message: &str) {
+    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut err = io::stderr().lock();
+    let tone = if label == "error" { Tone::Bad } else { Tone::Warn };
+    let mut doc = Doc::new();
+    doc.push(Line::new(tone, format!("{label}:")).and(Tone::Normal, format!(" {message}")));
+    let _ = write_doc(&mut err, &doc, color, "\n");
+    let _ = err.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_has_no_escape_codes() {
+        let mut doc = Doc::new();
+        doc.push(Line::new(Tone::Good, "solved").and(Tone::Normal, " queue"));
+        doc.blank();
+        doc.blank();
+        let mut out = Vec::new();
+        write_doc(&mut out, &doc, false, "\n").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "solved queue\n\n");
+        let mut out = Vec::new();
+        write_doc(&mut out, &doc, true, "\r\n").unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains('\x1b') && text.ends_with("\r\n\r\n"));
+    }
+}

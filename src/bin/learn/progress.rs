@@ -1,0 +1,309 @@
+//! The learner's progress: what the last run of each exercise said, and whether the file has
+//! changed since.
+//!
+//! It lives in `.learn-progress.toml` at the repository root (git-ignored). For each exercise it
+//! keeps the last result and a hash of the exercise file as it was when that result was
+//! recorded, so the list can tell "solved" from "solved, then edited". The file is a cache:
+//! deleting it loses nothing but the list's memory of past runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The progress file, relative to the repository root.
+pub const PROGRESS_PATH: &str = ".learn-progress.toml";
+
+/// The last recorded outcome of one exercise's tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every test passed.
+    Passed,
+    /// Something failed, or the code did not compile.
+    Failed,
+}
+
+/// One exercise's entry in the progress file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// What the tests said.
+    pub outcome: Outcome,
+    /// [`hash`] of the exercise file the tests ran against.
+    pub hash: u64,
+}
+
+/// Where a learner stands on one exercise, as the chapter list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// The file is exactly what `cargo learn reset` writes, and was never run.
+    NotStarted,
+    /// Edited since the last run (or never run after editing).
+    Changed,
+    /// The last run failed, and the file is as it was then.
+    Failing,
+    /// The last run passed, and the file is as it was then.
+    Solved,
+    /// The exercise file does not exist.
+    Missing,
+}
+
+impl State {
+    /// The word shown in the list.
+    pub fn label(self) -> &'static str {
+        match self {
+            State::NotStarted => "not started",
+            State::Changed => "changed",
+            State::Failing => "failing",
+            State::Solved => "solved",
+            State::Missing => "missing",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Decides an exercise's state.
+///
+/// `current` is the hash of the learner's file (`None`: the file is missing), `pristine` the
+/// hash of the freshly generated exercise (`None`: it cannot be generated), `record` the last
+/// result.
+pub fn state(current: Option<u64>, pristine: Option<u64>, record: Option<Record>) -> State {
+    let Some(current) = current else {
+        return State::Missing;
+    };
+    match record {
+        Some(r) if r.hash == current => match r.outcome {
+            Outcome::Passed => State::Solved,
+            Outcome::Failed => State::Failing,
+        },
+        Some(_) => State::Changed,
+        None if pristine == Some(current) => State::NotStarted,
+        None => State::Changed,
+    }
+}
+
+/// A hash of a file's contents that stays the same across runs and builds (64-bit FNV-1a;
+/// std's `DefaultHasher` makes no such promise).
+pub fn hash(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// The hash of the file at `path`, or `None` when it cannot be read.
+pub fn hash_file(path: &Path) -> Option<u64> {
+    fs::read(path).ok().map(|bytes| hash(&bytes))
+}
+
+/// Every exercise's last result, by exercise name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    records: BTreeMap<String, Record>,
+}
+
+/// The result of reading the progress file.
+#[derive(Debug)]
+pub struct Loaded {
+    /// What could be read; empty when there was no file or it was unreadable.
+    pub progress: Progress,
+    /// Set when the file existed but could not be used, saying why.
+    pub warning: Option<String>,
+}
+
+impl Progress {
+    /// The path of the progress file in the repository at `root`.
+    pub fn path(root: &Path) -> PathBuf {
+        root.join(PROGRESS_PATH)
+    }
+
+    /// Reads the progress file. A missing file is a fresh start; a corrupt one is a fresh
+    /// start with a warning.
+    pub fn load(root: &Path) -> Loaded {
+        let path = Progress::path(root);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Loaded {
+                    progress: Progress::default(),
+                    warning: None,
+                };
+            }
+            Err(e) => {
+                return Loaded {
+                    progress: Progress::default(),
+                    warning: Some(format!("cannot read {PROGRESS_PATH} ({e}); starting afresh")),
+                };
+            }
+        };
+        match Progress::parse(&text) {
+            Ok(progress) => Loaded {
+                progress,
+                warning: None,
+            },
+            Err(why) => Loaded {
+                progress: Progress::default(),
+                warning: Some(format!(
+                    "{PROGRESS_PATH} is damaged ({why}); starting afresh. It only remembers past \
+                     runs: your exercises are untouched."
+                )),
+            },
+        }
+    }
+
+    /// Parses the progress file's text.
+    pub fn parse(text: &str) -> Result<Progress, String> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            e.message().to_string()
+        })?;
+        let mut records = BTreeMap::new();
+        for (name, entry) in &table {
+            let field = |key: &str| entry.get(key).and_then(toml::Value::as_str);
+            let outcome = match field("result") {
+                Some("passed") => Outcome::Passed,
+                Some("failed") => Outcome::Failed,
+                _ => return Err(format!("`{name}` has no result \"passed\" or \"failed\"")),
+            };
+            let hash = field("hash")
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("`{name}` has no hexadecimal `hash`"))?;
+            records.insert(name.clone(), Record { outcome, hash });
+        }
+        Ok(Progress { records })
+    }
+
+    /// The text of the progress file.
+    pub fn render(&self) -> String {
+        let mut text = String::from(
+            "# Your progress through the exercises, written by `cargo learn`.\n\
+             # Safe to delete: it only remembers the last result of each exercise.\n",
+        );
+        for (name, record) in &self.records {
+            let result = match record.outcome {
+                Outcome::Passed => "passed",
+                Outcome::Failed => "failed",
+            };
+            text.push_str(&format!(
+                "\n[{}]\nresult = \"{result}\"\nhash = \"{:016x}\"\n",
+                toml::Value::String(name.clone()),
+                record.hash
+            ));
+        }
+        text
+    }
+
+    /// Writes the progress file.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn save(&self, root: &Path) -> io::Result<()> {
+        fs::write(Progress::path(root), self.render()).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {PROGRESS_PATH}: {e}"))
+        })
+    }
+
+    /// The last result of `exercise`.
+    pub fn get(&self, exercise: &str) -> Option<Record> {
+        self.records.get(exercise).copied()
+    }
+
+    /// Records a result of `exercise`.
+    pub fn set(&mut self, exercise: &str, record: Record) {
+        self.records.insert(exercise.to_string(), record);
+    }
+
+    /// Forgets `exercise` (after a reset).
+    pub fn forget(&mut self, exercise: &str) {
+        self.records.remove(exercise);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: u64 = 1;
+    const PRISTINE: u64 = 2;
+
+    fn record(outcome: Outcome, hash: u64) -> Option<Record> {
+        Some(Record { outcome, hash })
+    }
+
+    #[test]
+    fn an_untouched_file_never_run_is_not_started() {
+        assert_eq!(state(Some(PRISTINE), Some(PRISTINE), None), State::NotStarted);
+    }
+
+    #[test]
+    fn an_edited_file_never_run_is_changed() {
+        assert_eq!(state(Some(FILE), Some(PRISTINE), None), State::Changed);
+        assert_eq!(state(Some(FILE), None, None), State::Changed);
+    }
+
+    #[test]
+    fn the_last_result_counts_while_the_file_is_unchanged() {
+        let passed = record(Outcome::Passed, FILE);
+        let failed = record(Outcome::Failed, FILE);
+        assert_eq!(state(Some(FILE), Some(PRISTINE), passed), State::Solved);
+        assert_eq!(state(Some(FILE), Some(PRISTINE), failed), State::Failing);
+        // An untouched exercise that was run and failed is failing, not "not started".
+        let ran_untouched = record(Outcome::Failed, PRISTINE);
+        assert_eq!(state(Some(PRISTINE), Some(PRISTINE), ran_untouched), State::Failing);
+    }
+
+    #[test]
+    fn editing_after_a_result_makes_it_changed() {
+        let passed = record(Outcome::Passed, FILE);
+        assert_eq!(state(Some(3), Some(PRISTINE), passed), State::Changed);
+    }
+
+    #[test]
+    fn a_deleted_file_is_missing() {
+        let passed = record(Outcome::Passed, FILE);
+        assert_eq!(state(None, Some(PRISTINE), passed), State::Missing);
+    }
+
+    #[test]
+    fn the_hash_is_stable_fnv1a() {
+        // Published FNV-1a 64 test vectors: the value must never change between builds.
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn progress_survives_a_round_trip() {
+        let mut progress = Progress::default();
+        progress.set("heap", Record { outcome: Outcome::Passed, hash: u64::MAX });
+        progress.set("queue", Record { outcome: Outcome::Failed, hash: 7 });
+        let parsed = Progress::parse(&progress.render()).unwrap();
+        assert_eq!(parsed, progress);
+        progress.forget("heap");
+        assert_eq!(progress.get("heap"), None);
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_not_a_panic() {
+        assert!(Progress::parse("[heap\nresult = ").is_err());
+        assert!(Progress::parse("[heap]\nresult = \"maybe\"\nhash = \"00\"").is_err());
+        assert!(Progress::parse("[heap]\nresult = \"passed\"\nhash = \"xyz\"").is_err());
+        assert!(Progress::parse("heap = 3").is_err());
+    }
+
+    #[test]
+    fn loading_a_damaged_file_warns_and_starts_afresh() {
+        let dir = std::env::temp_dir().join(format!("learn-progress-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(PROGRESS_PATH), "not = [toml").unwrap();
+        let loaded = Progress::load(&dir);
+        assert_eq!(loaded.progress, Progress::default());
+        assert!(loaded.warning.unwrap().contains("damaged"));
+        fs::remove_dir_all(&dir).unwrap();
+        let loaded = Progress::load(&dir);
+        assert!(loaded.warning.is_none(), "a missing file is a fresh start");
+    }
+}

@@ -1,0 +1,549 @@
+//! Reads `cargo test`'s human output and finds the one thing a learner should look at next.
+//!
+//! Cargo prints compiler errors on stderr and the test harness prints on stdout:
+//!
+//! ```text
+//! ---- heap::a_stale_key_after_reuse_finds_nothing stdout ----
+//!
+//! thread 'heap::a_stale_key_after_reuse_finds_nothing' (17594) panicked at src/../exercises/heap.rs:117:9:
+//! not yet implemented: store a value, reusing a free slot before growing the vector
+//! ```
+//!
+//! Since Rust 1.73 the panic message sits on the lines after `panicked at <file>:<line>:<col>:`.
+//! Tests run in parallel, so the order of those sections changes from run to run; the report
+//! picks the failing test that comes first in the test file, which is also the simplest one.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Where something happened in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Relative to the repository root, tidied (`src/../exercises/heap.rs` → `exercises/heap.rs`).
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// The first compiler error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// `error[E0425]: cannot find value `itme` in this scope`.
+    pub message: String,
+    /// The `-->` line.
+    pub location: Option<Location>,
+    /// The snippet and notes rustc printed under the message.
+    pub snippet: Vec<String>,
+    /// How many errors follow this one.
+    pub more: usize,
+}
+
+/// Why a test failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The test reached a `todo!()`: unfinished work, not a bug.
+    Todo {
+        /// The `todo!()`'s title.
+        title: String,
+    },
+    /// An `assert!`/`assert_eq!` or any other panic.
+    Panic {
+        /// The panic message, one entry per line.
+        message: Vec<String>,
+    },
+    /// A `#[should_panic]` test returned normally.
+    DidNotPanic,
+    /// A `#[should_panic(expected = …)]` test panicked with another message.
+    WrongPanic {
+        /// What the test expected in the message.
+        expected: String,
+        /// The panic message.
+        message: Vec<String>,
+    },
+    /// The test process died, for example of a stack overflow.
+    Crashed {
+        /// What the runtime said.
+        why: String,
+    },
+    /// The test ran for over a minute and was stopped.
+    TooSlow,
+}
+
+/// One failed test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedTest {
+    /// The full test path, `heap::a_stale_key_after_reuse_finds_nothing`.
+    pub name: String,
+    /// What went wrong.
+    pub failure: Failure,
+    /// Where it went wrong, when cargo said.
+    pub location: Option<Location>,
+}
+
+/// What one run of an exercise's tests amounts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every test passed.
+    Solved,
+    /// The code does not compile.
+    DidNotCompile(CompileError),
+    /// A test failed: the first one, in test-file order.
+    Failed(FailedTest),
+    /// It compiled, but no test ran (a catalog `filter` that matches nothing).
+    NoTests,
+    /// Cargo stopped for some other reason; the last lines of its output.
+    Other(Vec<String>),
+}
+
+/// A run's outcome and counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// What the learner should look at.
+    pub outcome: Outcome,
+    /// Tests that passed.
+    pub passed: usize,
+    /// Tests that ran.
+    pub total: usize,
+    /// Every failed test, in test-file order.
+    pub failed: Vec<String>,
+}
+
+impl Report {
+    /// True when every test passed.
+    pub fn solved(&self) -> bool {
+        self.outcome == Outcome::Solved
+    }
+}
+
+/// Builds the report from cargo's output. `test_source` is the text of the test file (to
+/// order failures as the file does), empty if unknown.
+pub fn parse(output: &str, test_source: &str) -> Report {
+    let run = crate::cargo_test::parse(output.to_string());
+    let mut sections = failed_sections(output);
+    if let Some(crash) = crash(output) {
+        sections.push(crash);
+    }
+    sections.sort_by_key(|t| (position_in_file(test_source, &t.name), t.name.clone()));
+    let failed = sections.iter().map(|t| t.name.clone()).collect();
+    let total = run.passed + run.failed;
+    let outcome = if let Some(first) = sections.into_iter().next() {
+        Outcome::Failed(first)
+    } else if let Some(error) = compile_error(output) {
+        Outcome::DidNotCompile(error)
+    } else if run.success() {
+        Outcome::Solved
+    } else if run.compiled && total == 0 {
+        Outcome::NoTests
+    } else {
+        Outcome::Other(tail(output, 15))
+    };
+    Report {
+        outcome,
+        passed: run.passed,
+        total,
+        failed,
+    }
+}
+
+/// The `---- name stdout ----` sections, one per failed test.
+fn failed_sections(output: &str) -> Vec<FailedTest> {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|rest| rest.strip_suffix(" stdout ----"))
+        else {
+            continue;
+        };
+        let end = lines[i + 1..]
+            .iter()
+            .position(|l| l.starts_with("---- ") || *l == "failures:")
+            .map_or(lines.len(), |n| i + 1 + n);
+        found.push(read_section(name, &lines[i + 1..end]));
+    }
+    found
+}
+
+/// One test's section: its first panic, or the harness's note about `should_panic`.
+fn read_section(name: &str, body: &[&str]) -> FailedTest {
+    let mut test = FailedTest {
+        name: name.to_string(),
+        failure: Failure::DidNotPanic,
+        location: None,
+    };
+    if let Some(start) = body.iter().position(|l| panic_location(l).is_some()) {
+        test.location = panic_location(body[start]);
+        let message: Vec<String> = body[start + 1..]
+            .iter()
+            .take_while(|l| !l.is_empty() && !l.starts_with("note: ") && !l.starts_with("stack backtrace:"))
+            .map(|l| l.to_string())
+            .collect();
+        let expected = body
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix("expected substring: "))
+            .map(|s| unquote(s).to_string());
+        let first = message.first().map(String::as_str).unwrap_or_default();
+        test.failure = if let Some(title) = first.strip_prefix("not yet implemented: ") {
+            Failure::Todo {
+                title: title.to_string(),
+            }
+        } else if first == "not yet implemented" {
+            Failure::Todo {
+                title: String::new(),
+            }
+        } else if let Some(expected) = expected {
+            Failure::WrongPanic { expected, message }
+        } else {
+            Failure::Panic { message }
+        };
+    } else if let Some(at) = body
+        .iter()
+        .find_map(|l| l.strip_prefix("note: test did not panic as expected at "))
+    {
+        test.location = parse_location(at);
+    }
+    test
+}
+
+/// The location of a `thread '…' panicked at <file>:<line>:<col>:` line.
+fn panic_location(line: &str) -> Option<Location> {
+    if !line.starts_with("thread '") {
+        return None;
+    }
+    let (_, at) = line.split_once(" panicked at ")?;
+    parse_location(at.strip_suffix(':').unwrap_or(at))
+}
+
+/// A crash that ended the test binary, which leaves no `---- … stdout ----` section.
+fn crash(output: &str) -> Option<FailedTest> {
+    for line in output.lines() {
+        if let Some(rest) = line.strip_prefix("thread '") {
+            let (name, tail) = rest.split_once('\'')?;
+            if tail.ends_with("has overflowed its stack") {
+                return Some(FailedTest {
+                    name: name.to_string(),
+                    failure: Failure::Crashed {
+                        why: "it overflowed its stack: a function that calls itself without end?"
+                            .into(),
+                    },
+                    location: None,
+                });
+            }
+        }
+        // libtest: "test heap::x has been running for over 60 seconds"
+        if let Some(rest) = line.strip_prefix("test ") {
+            if let Some(name) = rest.strip_suffix(" has been running for over 60 seconds") {
+                if !output.contains("test result: ") {
+                    return Some(FailedTest {
+                        name: name.to_string(),
+                        failure: Failure::TooSlow,
+                        location: None,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The first compiler error and how many others there are.
+fn compile_error(output: &str) -> Option<CompileError> {
+    let lines: Vec<&str> = output.lines().collect();
+    let is_error = |l: &str| {
+        (l.starts_with("error[") || l.starts_with("error:"))
+            && !l.starts_with("error: could not compile")
+            && !l.starts_with("error: aborting due to")
+            && !l.starts_with("error: test failed")
+    };
+    if !output.contains("error: could not compile") {
+        return None;
+    }
+    let starts: Vec<usize> = (0..lines.len()).filter(|&i| is_error(lines[i])).collect();
+    let &first = starts.first()?;
+    let body: Vec<&str> = lines[first + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    let location = body
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .and_then(parse_location);
+    let snippet = body
+        .iter()
+        .filter(|l| !l.trim_start().starts_with("--> "))
+        .take(20)
+        .map(|l| tidy_text(l))
+        .collect();
+    Some(CompileError {
+        message: lines[first].to_string(),
+        location,
+        snippet,
+        more: starts.len() - 1,
+    })
+}
+
+/// Parses `file:line:col` (or `file:line`).
+pub fn parse_location(text: &str) -> Option<Location> {
+    let text = text.trim();
+    let mut parts = text.rsplitn(3, ':');
+    let last: usize = parts.next()?.parse().ok()?;
+    let middle = parts.next()?;
+    let (file, line, column) = match (middle.parse::<usize>(), parts.next()) {
+        (Ok(line), Some(file)) => (file, line, last),
+        _ => (text.rsplit_once(':')?.0, last, 1),
+    };
+    Some(Location {
+        file: tidy_path(file),
+        line,
+        column,
+    })
+}
+
+/// Resolves `..` lexically: `src/../exercises/heap.rs` → `exercises/heap.rs`.
+fn tidy_path(path: &str) -> String {
+    let mut out = PathBuf::new();
+    for part in Path::new(path).components() {
+        match part {
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out.to_string_lossy().replace('\\', "/")
+}
+
+/// Tidies the paths cargo prints inside a compiler snippet.
+fn tidy_text(line: &str) -> String {
+    line.replace("src/../exercises/", "exercises/")
+}
+
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
+/// Where `path` (`heap::a_stale_key`) is declared in the test file: `mod heap`, then `fn
+/// a_stale_key`. Unknown tests sort last.
+fn position_in_file(source: &str, path: &str) -> usize {
+    let mut from = 0;
+    let mut segments = path.split("::").peekable();
+    while let Some(segment) = segments.next() {
+        let needle = if segments.peek().is_some() {
+            format!("mod {segment}")
+        } else {
+            format!("fn {segment}(")
+        };
+        match source[from..].find(&needle) {
+            Some(at) => from += at + needle.len(),
+            None => return usize::MAX,
+        }
+    }
+    from
+}
+
+fn tail(text: &str, lines: usize) -> Vec<String> {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test functions of tests/queue.rs, in the order they had when the samples were made.
+    const QUEUE_TESTS: &str = "
+        fn a_task_queue_is_first_in_first_out()
+        fn take_all_snapshots_the_queue()
+        fn tasks_run_in_the_order_they_were_posted()
+        fn tasks_posted_during_a_task_run_after_those_already_queued()
+        fn nested_posting_runs_breadth_first()
+        fn every_task_runs_in_its_own_frame_on_an_empty_stack()
+        fn runaway_recursion_inside_a_task_is_a_stack_overflow_and_the_loop_goes_on()
+        fn a_task_that_leaves_a_frame_behind_breaks_run_to_completion()
+        fn a_loop_whose_stack_cannot_hold_a_frame_reports_an_error()
+        fn run_returns_how_many_tasks_ran_in_that_call()
+    ";
+
+    fn sample(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/bin/learn/testdata")
+            .join(name);
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    fn failed(report: &Report) -> &FailedTest {
+        match &report.outcome {
+            Outcome::Failed(test) => test,
+            other => panic!("expected a failed test, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_untouched_exercise_reaches_a_todo() {
+        let report = parse(&sample("queue_untouched.txt"), QUEUE_TESTS);
+        assert_eq!((report.passed, report.total), (0, 10));
+        assert_eq!(report.failed.len(), 10);
+        let test = failed(&report);
+        // The first test in tests/queue.rs, whatever order the threads finished in.
+        assert_eq!(test.name, "a_task_queue_is_first_in_first_out");
+        assert_eq!(
+            test.failure,
+            Failure::Todo {
+                title: "add an item at the back".into()
+            }
+        );
+        let at = test.location.as_ref().unwrap();
+        assert_eq!((at.file.as_str(), at.line, at.column), ("exercises/queue.rs", 80, 9));
+    }
+
+    #[test]
+    fn tests_in_modules_are_ordered_by_module_then_function() {
+        let source = "mod stack { fn a() {} fn b() {} }\nmod heap { fn b() {} fn a() {} }";
+        assert!(position_in_file(source, "heap::b") < position_in_file(source, "heap::a"));
+        assert!(position_in_file(source, "stack::b") < position_in_file(source, "heap::b"));
+        assert_eq!(position_in_file(source, "heap::zzz"), usize::MAX);
+        let report = parse(&sample("heap_untouched.txt"), "");
+        assert_eq!((report.passed, report.total), (0, 5));
+        let test = failed(&report);
+        assert!(test.name.starts_with("heap::"));
+        assert!(matches!(test.failure, Failure::Todo { .. }));
+    }
+
+    #[test]
+    fn an_assertion_failure_keeps_left_and_right() {
+        let report = parse(&sample("queue_assertion.txt"), QUEUE_TESTS);
+        assert_eq!((report.passed, report.total), (1, 10));
+        let test = failed(&report);
+        assert_eq!(test.name, "a_task_queue_is_first_in_first_out");
+        assert_eq!(
+            test.failure,
+            Failure::Panic {
+                message: vec![
+                    "assertion `left == right` failed".into(),
+                    "  left: Some(3)".into(),
+                    " right: Some(1)".into(),
+                ]
+            }
+        );
+        assert_eq!(test.location.as_ref().unwrap().to_string(), "tests/queue.rs:30");
+    }
+
+    #[test]
+    fn a_should_panic_test_that_returns_is_reported() {
+        let output = sample("queue_assertion.txt");
+        let sections = failed_sections(&output);
+        let test = sections
+            .iter()
+            .find(|t| t.name == "a_task_that_leaves_a_frame_behind_breaks_run_to_completion")
+            .unwrap();
+        assert_eq!(test.failure, Failure::DidNotPanic);
+        assert_eq!(test.location.as_ref().unwrap().to_string(), "tests/queue.rs:160");
+    }
+
+    #[test]
+    fn a_todo_in_a_should_panic_test_is_still_a_todo() {
+        let output = sample("queue_partial.txt");
+        let report = parse(&output, QUEUE_TESTS);
+        assert_eq!((report.passed, report.total), (2, 10));
+        let sections = failed_sections(&output);
+        let test = sections
+            .iter()
+            .find(|t| t.name == "a_task_that_leaves_a_frame_behind_breaks_run_to_completion")
+            .unwrap();
+        assert!(matches!(test.failure, Failure::Todo { .. }));
+        assert_eq!(test.location.as_ref().unwrap().line, 215);
+    }
+
+    #[test]
+    fn a_should_panic_test_with_another_message() {
+        let body = [
+            "",
+            "thread 't' (1) panicked at tests/queue.rs:9:5:",
+            "index out of bounds",
+            "note: panic did not contain expected string",
+            "      panic message: \"index out of bounds\"",
+            " expected substring: \"run-to-completion violated\"",
+        ];
+        let test = read_section("t", &body);
+        assert_eq!(
+            test.failure,
+            Failure::WrongPanic {
+                expected: "run-to-completion violated".into(),
+                message: vec!["index out of bounds".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn a_compile_error_shows_the_first_error_only() {
+        let report = parse(&sample("queue_compile_error.txt"), QUEUE_TESTS);
+        assert_eq!(report.total, 0);
+        let Outcome::DidNotCompile(error) = report.outcome else {
+            panic!("expected a compile error");
+        };
+        assert_eq!(
+            error.message,
+            "error[E0425]: cannot find value `itme` in this scope"
+        );
+        assert_eq!(error.location.unwrap().to_string(), "exercises/queue.rs:74");
+        assert!(error.snippet.iter().any(|l| l.contains("push_back(itme)")));
+        assert!(!error.snippet.iter().any(|l| l.contains("mismatched types")));
+        assert_eq!(error.more, 1);
+    }
+
+    #[test]
+    fn all_tests_passing_is_solved() {
+        let report = parse(&sample("queue_solved.txt"), QUEUE_TESTS);
+        assert!(report.solved());
+        assert_eq!((report.passed, report.total), (10, 10));
+        assert!(report.failed.is_empty());
+    }
+
+    #[test]
+    fn a_stack_overflow_names_the_test() {
+        let report = parse(&sample("queue_stack_overflow.txt"), QUEUE_TESTS);
+        let test = failed(&report);
+        assert_eq!(test.name, "a_task_queue_is_first_in_first_out");
+        assert!(matches!(test.failure, Failure::Crashed { .. }));
+    }
+
+    #[test]
+    fn a_test_stopped_after_a_minute_is_too_slow() {
+        let output = "running 2 tests\ntest a ... ok\ntest b has been running for over 60 seconds\n";
+        let test = failed(&parse(output, "")).clone();
+        assert_eq!((test.name.as_str(), test.failure), ("b", Failure::TooSlow));
+    }
+
+    #[test]
+    fn anything_else_shows_the_end_of_cargos_output() {
+        let report = parse("error: no such command: `tset`\n", "");
+        assert_eq!(
+            report.outcome,
+            Outcome::Other(vec!["error: no such command: `tset`".into()])
+        );
+    }
+
+    #[test]
+    fn locations_are_tidied() {
+        let at = parse_location("src/../exercises/heap.rs:117:9").unwrap();
+        assert_eq!((at.file.as_str(), at.line, at.column), ("exercises/heap.rs", 117, 9));
+        let at = parse_location("tests/queue.rs:160:4").unwrap();
+        assert_eq!(at.to_string(), "tests/queue.rs:160");
+        assert_eq!(parse_location("nowhere"), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! Time, as the loop sees it: whole milliseconds from a monotonic clock.
+//!
+//! libuv reads the clock only at a few points of each iteration and caches the value as "loop
+//! time" (`uv_now`); everything in between — starting a timer, computing the poll timeout — uses
+//! the cached value. The loop in this crate does the same, reading a [`Clock`]. Real programs use
+//! [`SystemClock`]; tests use [`ManualClock`], which only moves when told to, so a test of an
+//! hour-long timer runs in microseconds and always gives the same answer.
+//!
+//! ```
+//! use eventloop::clock::{Clock, ManualClock};
+//!
+//! let clock = ManualClock::new();
+//! assert_eq!(clock.now_ms(), 0);
+//! clock.advance(250); // a script "busy-waits" for 250 ms
+//! assert_eq!(clock.now_ms(), 250);
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+// ANCHOR: clock
+/// A monotonic millisecond clock.
+pub trait Clock {
+    /// Milliseconds since an arbitrary, fixed origin. Never goes backwards.
+    fn now_ms(&self) -> u64;
+
+    /// Moves the clock forward to `deadline_ms` if this clock can jump, and says whether it did.
+    ///
+    /// The poll phase calls this when it would sleep until `deadline_ms` with nothing else in
+    /// flight: a [`ManualClock`] jumps (the wait costs nothing), a [`SystemClock`] cannot, so
+    /// the loop really waits.
+    fn jump_to(&self, deadline_ms: u64) -> bool {
+        let _ = deadline_ms;
+        false
+    }
+}
+// ANCHOR_END: clock
+
+/// The real monotonic clock (`Instant`), in milliseconds since the clock was made.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    origin: Instant,
+}
+
+impl SystemClock {
+    /// A clock whose zero is now.
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        // Truncated, like libuv's `uv__hrtime(UV_CLOCK_FAST) / 1e6`.
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+// ANCHOR: manual_clock
+/// A clock that moves only when told to. Clones share one time, so a test keeps a clone to
+/// advance while the loop reads another.
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock {
+    now: Arc<AtomicU64>,
+}
+// ANCHOR_END: manual_clock
+
+impl ManualClock {
+    /// A clock at 0 ms.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A clock at `ms`.
+    pub fn starting_at(ms: u64) -> Self {
+        Self {
+            now: Arc::new(AtomicU64::new(ms)),
+        }
+    }
+
+    /// Moves the clock forward by `ms` (saturating at `u64::MAX`): what a busy-wait or a slow
+    /// callback does to real time.
+    pub fn advance(&self, ms: u64) {
+        let _ = self
+            .now
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(ms))
+            });
+    }
+
+    /// Sets the clock to `ms` if that is later than now; a monotonic clock never goes back.
+    pub fn set(&self, ms: u64) {
+        self.now.fetch_max(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.now.load(Ordering::SeqCst)
+    }
+
+    fn jump_to(&self, deadline_ms: u64) -> bool {
+        self.set(deadline_ms);
+        true
+    }
+}

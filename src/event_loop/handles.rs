@@ -1,0 +1,421 @@
+//! Handles: long-lived objects the loop visits every iteration (libuv's `uv_handle_t`).
+//!
+//! Every handle kind uses the same verbs, as in libuv: `*_init` creates a stopped handle with
+//! its callback, `start`/`timer_start` make it active, `stop` makes it inactive, `close` ends
+//! it (its close callback runs in the closing phase), `ref_`/`unref` say whether it keeps the
+//! loop alive while active.
+
+use std::fmt;
+
+use super::{Callback, EventLoop};
+use crate::heap::Key;
+
+/// The name of a handle. Stale once the handle is closed: every operation on it then returns
+/// [`HandleError::Closed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandleId(pub(super) Key);
+
+impl HandleId {
+    /// Only while the loop is being built, before Node's own handles exist.
+    pub(super) const PLACEHOLDER: HandleId = HandleId(Key::DANGLING);
+}
+
+/// What kind of handle it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandleKind {
+    /// Runs once per iteration, before prepare, and forces a zero poll timeout (`uv_idle_t`).
+    Idle,
+    /// Runs once per iteration, right before the poll phase (`uv_prepare_t`).
+    Prepare,
+    /// Runs once per iteration, right after the poll phase (`uv_check_t`).
+    Check,
+    /// Fires when its deadline passes, maybe repeatedly (`uv_timer_t`).
+    Timer,
+}
+
+/// A handle used the wrong way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandleError {
+    /// The handle was closed (or the id never named a handle of this loop).
+    Closed,
+    /// `close` was already called; the handle is on its way out.
+    Closing,
+    /// The operation does not apply to this kind of handle.
+    WrongKind {
+        /// What the operation needs.
+        expected: &'static str,
+        /// What the handle is.
+        found: HandleKind,
+    },
+    /// `timer_again` on a timer that was never started (libuv: `UV_EINVAL`).
+    NeverStarted,
+}
+
+impl fmt::Display for HandleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandleError::Closed => f.write_str("the handle is closed"),
+            HandleError::Closing => f.write_str("the handle is already closing"),
+            HandleError::WrongKind { expected, found } => {
+                write!(
+                    f,
+                    "this needs {expected}, but the handle is a {found:?} handle"
+                )
+            }
+            HandleError::NeverStarted => f.write_str("the timer was never started"),
+        }
+    }
+}
+
+impl std::error::Error for HandleError {}
+
+impl From<HandleError> for std::io::Error {
+    fn from(e: HandleError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+    }
+}
+
+/// A handle's state.
+pub(super) struct Handle {
+    pub(super) kind: HandleKind,
+    pub(super) active: bool,
+    pub(super) refed: bool,
+    pub(super) closing: bool,
+    /// The frame its callback runs in.
+    pub(super) name: &'static str,
+    pub(super) callback: HandleCallback,
+    /// For a timer: its entry in the loop's timer heap.
+    pub(super) timer: Option<Key>,
+    pub(super) close_callback: Option<Key>,
+}
+
+/// What a handle runs when it fires.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum HandleCallback {
+    /// A callback of the program, in the loop's heap.
+    User(Key),
+    /// Node's check handle: run the immediates (`CheckImmediate`).
+    Immediates,
+    /// Node's idle handle: nothing; it exists to keep the poll timeout at 0.
+    Noop,
+    /// Node's one libuv timer: run the due timeouts (`RunTimers`).
+    NodeTimers,
+}
+
+impl EventLoop {
+    pub(super) fn new_handle(
+        &mut self,
+        kind: HandleKind,
+        name: &'static str,
+        callback: HandleCallback,
+    ) -> HandleId {
+        HandleId(self.handles.insert(Handle {
+            kind,
+            active: false,
+            refed: true,
+            closing: false,
+            name,
+            callback,
+            timer: None,
+            close_callback: None,
+        }))
+    }
+
+    fn init_user(
+        &mut self,
+        kind: HandleKind,
+        name: &'static str,
+        mut callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
+    ) -> HandleId {
+        let id = self.new_handle(kind, name, HandleCallback::Noop);
+        let key = self.store(Callback::Repeat(Box::new(move |lp| callback(lp, id))));
+        let handle = self.handles.get_mut(id.0).expect("just inserted");
+        handle.callback = HandleCallback::User(key);
+        if kind == HandleKind::Timer {
+            handle.timer = Some(self.uv_timers.insert(id));
+        }
+        id
+    }
+
+    /// Creates a stopped idle handle (`uv_idle_init`); [`start_handle`](Self::start_handle) runs `callback`
+    /// in every iteration's idle phase.
+    pub fn idle_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
+    ) -> HandleId {
+        self.init_user(HandleKind::Idle, "idle", callback)
+    }
+
+    /// Creates a stopped prepare handle (`uv_prepare_init`).
+    pub fn prepare_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
+    ) -> HandleId {
+        self.init_user(HandleKind::Prepare, "prepare", callback)
+    }
+
+    /// Creates a stopped check handle (`uv_check_init`).
+    pub fn check_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
+    ) -> HandleId {
+        self.init_user(HandleKind::Check, "check", callback)
+    }
+
+    /// Creates a stopped libuv timer (`uv_timer_init`); see [`timer_start`](Self::timer_start).
+    pub fn timer_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
+    ) -> HandleId {
+        self.init_user(HandleKind::Timer, "timer", callback)
+    }
+
+    fn handle(&self, id: HandleId) -> Result<&Handle, HandleError> {
+        let handle = self.handles.get(id.0).ok_or(HandleError::Closed)?;
+        if handle.closing {
+            return Err(HandleError::Closing);
+        }
+        Ok(handle)
+    }
+
+    /// The kind of a handle that is not closed.
+    pub fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
+        self.handles.get(id.0).map(|h| h.kind)
+    }
+
+    /// True between start and stop or close (`uv_is_active`).
+    pub fn is_active(&self, id: HandleId) -> bool {
+        self.handles.get(id.0).is_some_and(|h| h.active)
+    }
+
+    /// True after `close` was called, until the close callback ran (`uv_is_closing`).
+    pub fn is_closing(&self, id: HandleId) -> bool {
+        self.handles.get(id.0).is_some_and(|h| h.closing)
+    }
+
+    /// True when the handle keeps the loop alive while active (`uv_has_ref`).
+    pub fn has_ref(&self, id: HandleId) -> bool {
+        self.handles.get(id.0).is_some_and(|h| h.refed)
+    }
+
+    // ANCHOR: set_active
+    /// Marks a handle active or not, keeping `active_handles` (active *and* ref'd) exact.
+    pub(super) fn set_active(&mut self, id: HandleId, active: bool) {
+        let Some(handle) = self.handles.get_mut(id.0) else {
+            return;
+        };
+        if handle.active == active {
+            return;
+        }
+        handle.active = active;
+        if handle.refed {
+            if active {
+                self.active_handles += 1;
+            } else {
+                self.active_handles -= 1;
+            }
+        }
+    }
+
+    /// Makes the handle keep the loop alive while it is active (`uv_ref`). Idempotent: ref is
+    /// a flag, not a counter.
+    pub fn ref_(&mut self, id: HandleId) {
+        self.set_ref(id, true);
+    }
+
+    /// Lets the loop end even while this handle is active (`uv_unref`). The handle still runs
+    /// whenever the loop iterates for another reason.
+    pub fn unref(&mut self, id: HandleId) {
+        self.set_ref(id, false);
+    }
+
+    pub(super) fn set_ref(&mut self, id: HandleId, refed: bool) {
+        let Some(handle) = self.handles.get_mut(id.0) else {
+            return;
+        };
+        if handle.refed == refed {
+            return;
+        }
+        handle.refed = refed;
+        if handle.active && !handle.closing {
+            if refed {
+                self.active_handles += 1;
+            } else {
+                self.active_handles -= 1;
+            }
+        }
+    }
+    // ANCHOR_END: set_active
+
+    /// Starts an idle, prepare or check handle (`uv_idle_start` and friends). Starting an
+    /// active handle does nothing. A handle started during its own phase first runs in the
+    /// next iteration.
+    ///
+    /// # Errors
+    /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
+    pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+        let handle = self.handle(id)?;
+        if handle.active {
+            return Ok(());
+        }
+        let kind = handle.kind;
+        self.start_seq += 1;
+        let entry = (id, self.start_seq);
+        match kind {
+            HandleKind::Idle => self.idle.push(entry),
+            HandleKind::Prepare => self.prepare.push(entry),
+            HandleKind::Check => self.check.push(entry),
+            HandleKind::Timer => {
+                return Err(HandleError::WrongKind {
+                    expected: "an idle, prepare or check handle",
+                    found: kind,
+                });
+            }
+        }
+        self.set_active(id, true);
+        Ok(())
+    }
+
+    /// Stops a handle of any kind (`uv_*_stop`). Stopping a stopped handle does nothing; a
+    /// timer that is due in the current pass but has not run yet will not run.
+    ///
+    /// # Errors
+    /// [`HandleError::Closed`] for a closed handle.
+    pub fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+        let handle = self.handles.get(id.0).ok_or(HandleError::Closed)?;
+        let (kind, timer) = (handle.kind, handle.timer);
+        match kind {
+            HandleKind::Idle => self.idle.retain(|(h, _)| *h != id),
+            HandleKind::Prepare => self.prepare.retain(|(h, _)| *h != id),
+            HandleKind::Check => self.check.retain(|(h, _)| *h != id),
+            HandleKind::Timer => {
+                if let Some(timer) = timer {
+                    self.uv_timers.stop(timer);
+                }
+            }
+        }
+        self.set_active(id, false);
+        Ok(())
+    }
+
+    /// Starts (or restarts) a timer to fire `timeout_ms` after the loop's cached time, then
+    /// every `repeat_ms` if that is not 0 (`uv_timer_start`). Like libuv it does not re-read
+    /// the clock: after a long callback, the timeout counts from the stale loop time.
+    ///
+    /// # Errors
+    /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
+    pub fn timer_start(
+        &mut self,
+        id: HandleId,
+        timeout_ms: u64,
+        repeat_ms: u64,
+    ) -> Result<(), HandleError> {
+        let timer = self.timer_key(id)?;
+        self.uv_timers.start(timer, self.now, timeout_ms, repeat_ms);
+        self.set_active(id, true);
+        Ok(())
+    }
+
+    /// Restarts a repeating timer from now with its repeat interval; does nothing for a timer
+    /// that does not repeat (`uv_timer_again`).
+    ///
+    /// # Errors
+    /// [`HandleError::NeverStarted`] when the timer was never started, or the errors of
+    /// [`timer_start`](Self::timer_start).
+    pub fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
+        let timer = self.timer_key(id)?;
+        self.uv_timers
+            .again(timer, self.now)
+            .map_err(|_| HandleError::NeverStarted)?;
+        let active = self.uv_timers.is_active(timer);
+        self.set_active(id, active);
+        Ok(())
+    }
+
+    /// Sets the repeat interval used by the next `timer_again` or firing
+    /// (`uv_timer_set_repeat`).
+    ///
+    /// # Errors
+    /// As [`timer_start`](Self::timer_start).
+    pub fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
+        let timer = self.timer_key(id)?;
+        self.uv_timers.set_repeat(timer, repeat_ms);
+        Ok(())
+    }
+
+    /// Milliseconds until the timer fires, 0 if it is overdue or stopped
+    /// (`uv_timer_get_due_in`).
+    pub fn timer_due_in(&self, id: HandleId) -> u64 {
+        self.handles
+            .get(id.0)
+            .and_then(|h| h.timer)
+            .map_or(0, |t| self.uv_timers.due_in(t, self.now))
+    }
+
+    fn timer_key(&self, id: HandleId) -> Result<Key, HandleError> {
+        let handle = self.handle(id)?;
+        handle.timer.ok_or(HandleError::WrongKind {
+            expected: "a timer",
+            found: handle.kind,
+        })
+    }
+
+    // ANCHOR: close
+    /// Closes a handle (`uv_close`): it stops at once, and `callback` runs in the closing
+    /// phase of this iteration — or the next one, when called from a close callback. Close
+    /// callbacks run newest first.
+    ///
+    /// # Errors
+    /// [`HandleError::Closing`] when `close` was already called, [`HandleError::Closed`] when
+    /// the handle is gone.
+    pub fn close(
+        &mut self,
+        id: HandleId,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> Result<(), HandleError> {
+        self.handle(id)?;
+        self.stop_handle(id)?;
+        let key = self.store(Callback::Once(Box::new(callback)));
+        let handle = self.handles.get_mut(id.0).expect("checked above");
+        handle.closing = true;
+        handle.close_callback = Some(key);
+        self.closing.push(id);
+        Ok(())
+    }
+    // ANCHOR_END: close
+
+    /// Frees a handle whose close callback is due, and runs that callback
+    /// (`uv__finish_close`).
+    pub(super) fn finish_close(&mut self, id: HandleId) {
+        let Some(handle) = self.handles.remove(id.0) else {
+            return;
+        };
+        if let HandleCallback::User(key) = handle.callback {
+            self.discard(key);
+        }
+        if let Some(timer) = handle.timer {
+            self.uv_timers.remove(timer);
+        }
+        if let Some(key) = handle.close_callback {
+            self.invoke(key, "close");
+            self.checkpoint();
+        }
+    }
+
+    /// Runs the callback of handle `id`, as the phase that visits it does.
+    pub(super) fn run_handle(&mut self, id: HandleId) {
+        let Some(handle) = self.handles.get(id.0) else {
+            return;
+        };
+        let name = handle.name;
+        match handle.callback {
+            HandleCallback::User(key) => {
+                self.invoke(key, name);
+                self.checkpoint();
+            }
+            HandleCallback::Immediates => self.process_immediates(),
+            HandleCallback::Noop => {}
+            HandleCallback::NodeTimers => self.process_node_timers(),
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The event loop: libuv's `uv_run` with Node's timers and immediates on top.
+//!
+//! [`EventLoop`] owns everything a program schedules. Callbacks are boxed closures kept in the
+//! loop's [`Heap`]; timers, queues and handles hold only keys. To run a callback the loop takes
+//! it out of the heap, calls it with `&mut EventLoop` — so it can schedule more work — and puts
+//! it back afterwards only if it fires again and its key is still live (the callback may have
+//! cleared or closed itself). That take/call/put-back lives in [`EventLoop::invoke`] alone.
+//!
+//! One iteration ([`phases`]) visits the phases in libuv's order; after every callback that
+//! Node would run through `MakeCallback` the loop reaches a *checkpoint*, where chapter 5
+//! drains `process.nextTick` and the microtask queue.
+//!
+//! ```
+//! use eventloop::clock::ManualClock;
+//! use eventloop::event_loop::{EventLoop, RunMode};
+//! use std::{cell::RefCell, rc::Rc};
+//!
+//! let log = Rc::new(RefCell::new(Vec::new()));
+//! let mut lp = EventLoop::with_clock(ManualClock::new());
+//! let l = log.clone();
+//! lp.set_timeout(move |_| l.borrow_mut().push("timeout after 100 ms"), 100);
+//! let l = log.clone();
+//! lp.set_immediate(move |_| l.borrow_mut().push("immediate"));
+//! lp.run(RunMode::Default);
+//! assert_eq!(*log.borrow(), ["immediate", "timeout after 100 ms"]);
+//! assert_eq!(lp.now(), 100); // the manual clock jumped straight to the deadline
+//! ```
+
+mod handles;
+mod immediates;
+mod node_timers;
+#[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
+mod phases;
+
+use std::fmt;
+
+use crate::clock::{Clock, SystemClock};
+use crate::heap::{Heap, Key};
+use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
+use crate::timers::{TimerHeap, TimerLists};
+use crate::trace::{Phase, Trace, TraceEvent};
+
+pub use handles::{HandleError, HandleId, HandleKind};
+pub use immediates::Immediate;
+pub use node_timers::{Delay, Timeout, Warning};
+
+use handles::Handle;
+use immediates::ImmediateQueue;
+
+/// How long [`EventLoop::run`] goes on (`uv_run_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Iterate until nothing keeps the loop alive, or [`EventLoop::stop`] is called.
+    Default,
+    /// One iteration; wait in poll only if there was nothing to do right away.
+    Once,
+    /// One iteration that never waits.
+    NoWait,
+}
+
+// ANCHOR: callback
+/// A callback in the loop's heap.
+enum Callback {
+    /// Runs once and is gone (a timeout, an immediate, a close callback).
+    Once(Box<dyn FnOnce(&mut EventLoop)>),
+    /// Runs every time its handle fires (an interval, an idle/check/timer handle).
+    Repeat(Box<dyn FnMut(&mut EventLoop)>),
+}
+// ANCHOR_END: callback
+
+// ANCHOR: event_loop
+/// A single-threaded event loop: libuv's phases, Node's timers and immediates.
+pub struct EventLoop {
+    clock: Box<dyn Clock>,
+    /// The cached loop time in ms (`loop->time`), refreshed only where `uv_run` does.
+    now: u64,
+    stack: CallStack,
+    /// Every closure the program scheduled, by key.
+    callbacks: Heap<Option<Callback>>,
+    /// Every handle: idle, prepare, check and timer handles, Node's own ones included.
+    handles: Heap<Handle>,
+    /// Started idle/prepare/check handles, in start order (they run newest first).
+    idle: Vec<(HandleId, u64)>,
+    prepare: Vec<(HandleId, u64)>,
+    check: Vec<(HandleId, u64)>,
+    /// Handles waiting for the closing phase, in `close` order (they run newest first).
+    closing: Vec<HandleId>,
+    /// Callbacks deferred to the pending phase (libuv's `uv__io_feed`).
+    pending: Vec<(&'static str, Key)>,
+    /// libuv's timer heap; the payload is the timer's handle.
+    uv_timers: TimerHeap<HandleId>,
+    /// Node's timeouts, multiplexed onto one libuv timer handle.
+    node_timers: TimerLists<Key>,
+    node_timer_handle: HandleId,
+    immediates: ImmediateQueue,
+    /// Handles that are active and ref'd (`loop->active_handles`).
+    active_handles: usize,
+    /// Requests in flight (`loop->active_reqs`): thread-pool jobs, writes, … (later chapters).
+    active_reqs: usize,
+    stop_flag: bool,
+    start_seq: u64,
+    warnings: Vec<Warning>,
+    warning_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Warning)>>,
+    trace: Trace,
+}
+// ANCHOR_END: event_loop
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("now", &self.now)
+            .field("handles", &self.handles.len())
+            .field("active_handles", &self.active_handles)
+            .field("active_reqs", &self.active_reqs)
+            .field("timeouts", &self.node_timers.len())
+            .field("immediates", &self.immediates.len())
+            .field("stack", &self.stack)
+            .finish()
+    }
+}
+
+/// Why an [`EventLoop`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// Callbacks run in a frame, so the stack must hold at least one.
+    StackLimitZero,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::StackLimitZero => {
+                f.write_str("the stack limit must be at least 1: every callback runs in a frame")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Sets up an [`EventLoop`]: its clock, stack limit and tracing.
+pub struct Builder {
+    clock: Box<dyn Clock>,
+    stack_limit: usize,
+    trace: bool,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("stack_limit", &self.stack_limit)
+            .field("trace", &self.trace)
+            .finish()
+    }
+}
+
+impl Builder {
+    /// The clock the loop reads (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// The deepest the call stack may grow (default: [`DEFAULT_STACK_LIMIT`]).
+    pub fn stack_limit(mut self, frames: usize) -> Self {
+        self.stack_limit = frames;
+        self
+    }
+
+    /// Record a [`TraceEvent`] for every phase and callback from the start.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+
+    /// Builds the loop.
+    ///
+    /// # Errors
+    /// [`BuildError::StackLimitZero`] for a stack limit of 0.
+    pub fn build(self) -> Result<EventLoop, BuildError> {
+        if self.stack_limit == 0 {
+            return Err(BuildError::StackLimitZero);
+        }
+        Ok(EventLoop::from_builder(self))
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLoop {
+    /// A loop on the system clock.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default stack limit is not 0")
+    }
+
+    /// A loop on `clock`, for example a [`ManualClock`](crate::clock::ManualClock) in tests.
+    pub fn with_clock(clock: impl Clock + 'static) -> Self {
+        Self::builder()
+            .clock(clock)
+            .build()
+            .expect("the default stack limit is not 0")
+    }
+
+    /// Starts configuring a loop.
+    pub fn builder() -> Builder {
+        Builder {
+            clock: Box::new(SystemClock::new()),
+            stack_limit: DEFAULT_STACK_LIMIT,
+            trace: false,
+        }
+    }
+
+    fn from_builder(builder: Builder) -> Self {
+        let now = builder.clock.now_ms();
+        let mut trace = Trace::default();
+        if builder.trace {
+            trace.enable();
+        }
+        let mut lp = EventLoop {
+            clock: builder.clock,
+            now,
+            stack: CallStack::with_limit(builder.stack_limit),
+            callbacks: Heap::new(),
+            handles: Heap::new(),
+            idle: Vec::new(),
+            prepare: Vec::new(),
+            check: Vec::new(),
+            closing: Vec::new(),
+            pending: Vec::new(),
+            uv_timers: TimerHeap::new(),
+            node_timers: TimerLists::new(),
+            node_timer_handle: HandleId::PLACEHOLDER,
+            immediates: ImmediateQueue::default(),
+            active_handles: 0,
+            active_reqs: 0,
+            stop_flag: false,
+            start_seq: 0,
+            warnings: Vec::new(),
+            warning_listeners: Vec::new(),
+            trace,
+        };
+        lp.init_node_handles();
+        lp
+    }
+
+    /// The cached loop time in milliseconds (`uv_now`).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Re-reads the clock into the cached loop time (`uv_update_time`).
+    pub fn update_time(&mut self) {
+        self.now = self.clock.now_ms();
+    }
+
+    /// The call stack, as the running callback sees it.
+    pub fn stack(&self) -> &CallStack {
+        &self.stack
+    }
+
+    /// Asks [`run`](Self::run) to return after the current iteration (`uv_stop`).
+    pub fn stop(&mut self) {
+        self.stop_flag = true;
+    }
+
+    /// Starts recording [`TraceEvent`]s.
+    pub fn enable_trace(&mut self) {
+        self.trace.enable();
+    }
+
+    /// Takes the events recorded so far.
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.trace.take()
+    }
+
+    /// Handles that are active and ref'd: what keeps the loop alive, with requests.
+    pub fn active_handles(&self) -> usize {
+        self.active_handles
+    }
+
+    /// Requests in flight.
+    pub fn active_requests(&self) -> usize {
+        self.active_reqs
+    }
+
+    /// Runs `script` as Node runs a program's main module: inside a frame named `"main"`,
+    /// then a checkpoint, then the loop until nothing keeps it alive. Chapter 6 adds the
+    /// `beforeExit` and `exit` events around the end.
+    pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> bool {
+        self.call_in_frame("main", script);
+        self.checkpoint();
+        self.run(RunMode::Default)
+    }
+
+    /// Listens for process warnings such as `TimeoutOverflowWarning`
+    /// (`process.on('warning')`). Warnings are delivered at the next checkpoint, after the
+    /// code that caused them has finished, as Node emits them on a later tick.
+    pub fn on_warning(&mut self, listener: impl FnMut(&mut EventLoop, &Warning) + 'static) {
+        self.warning_listeners.push(Box::new(listener));
+    }
+
+    fn emit_warning(&mut self, warning: Warning) {
+        self.warnings.push(warning);
+    }
+
+    // ANCHOR: checkpoint
+    /// The checkpoint Node reaches after every callback it runs through `MakeCallback`
+    /// (`InternalCallbackScope::Close`), and between two timers or two immediates
+    /// (`runNextTicks`). Chapter 5 drains `process.nextTick` and the microtasks here; for now
+    /// it delivers warnings, which Node emits on a tick.
+    fn checkpoint(&mut self) {
+        while !self.warnings.is_empty() {
+            let warnings = std::mem::take(&mut self.warnings);
+            for warning in warnings {
+                self.deliver_warning(&warning);
+            }
+        }
+    }
+    // ANCHOR_END: checkpoint
+
+    fn deliver_warning(&mut self, warning: &Warning) {
+        let mut listeners = std::mem::take(&mut self.warning_listeners);
+        self.call_in_frame("emitWarning", |lp| {
+            for listener in &mut listeners {
+                listener(lp, warning);
+            }
+        });
+        // Listeners added while the others ran go behind them.
+        listeners.append(&mut self.warning_listeners);
+        self.warning_listeners = listeners;
+    }
+
+    /// Runs `f` inside a frame named `name`, recording it in the trace.
+    fn call_in_frame<R>(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop) -> R) -> R {
+        self.stack
+            .push(name)
+            .expect("a loop callback starts well below the stack limit");
+        self.trace.record(|| TraceEvent::CallbackStarted(name));
+        let result = f(self);
+        self.trace.record(|| TraceEvent::CallbackFinished(name));
+        self.stack.pop();
+        result
+    }
+
+    /// Stores a closure in the loop's heap.
+    fn store(&mut self, callback: Callback) -> Key {
+        self.callbacks.insert(Some(callback))
+    }
+
+    /// Frees a closure that will not run.
+    fn discard(&mut self, key: Key) {
+        self.callbacks.remove(key);
+    }
+
+    // ANCHOR: invoke
+    /// Takes the callback `key` out of the heap, runs it in a frame named `name`, and puts a
+    /// repeating one back if its key is still live (it may have been cleared while it ran).
+    fn invoke(&mut self, key: Key, name: &'static str) {
+        let Some(callback) = self.callbacks.get_mut(key).and_then(Option::take) else {
+            return; // cleared, or already running further up the stack
+        };
+        match callback {
+            Callback::Once(f) => {
+                self.callbacks.remove(key);
+                self.call_in_frame(name, f);
+            }
+            Callback::Repeat(mut f) => {
+                self.call_in_frame(name, &mut f);
+                if let Some(slot @ None) = self.callbacks.get_mut(key) {
+                    *slot = Some(Callback::Repeat(f));
+                }
+            }
+        }
+    }
+    // ANCHOR_END: invoke
+
+    fn enter_phase(&mut self, phase: Phase) {
+        self.trace.record(|| TraceEvent::Phase(phase));
+    }
+}

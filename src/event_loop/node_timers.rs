@@ -1,0 +1,236 @@
+//! `setTimeout` and `setInterval`: Node's timer lists driven by one libuv timer
+//! (`lib/timers.js`, `lib/internal/timers.js` `processTimers`, `src/env.cc` `RunTimers`).
+
+use std::time::Duration;
+
+use super::{Callback, EventLoop};
+use crate::heap::Key;
+use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
+
+/// A delay as JavaScript would pass it: any number of milliseconds, including the absurd ones
+/// (negative, NaN, larger than 2^31 − 1), which Node turns into 1 ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delay(pub f64);
+
+impl From<f64> for Delay {
+    fn from(ms: f64) -> Self {
+        Delay(ms)
+    }
+}
+
+macro_rules! delay_from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Delay {
+            fn from(ms: $t) -> Self {
+                Delay(ms as f64)
+            }
+        }
+    )*};
+}
+delay_from_integer!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+impl From<Duration> for Delay {
+    fn from(d: Duration) -> Self {
+        Delay(d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// A process warning, as `process.emitWarning` makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The warning's name, e.g. `TimeoutOverflowWarning`.
+    pub name: &'static str,
+    /// What it says.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.name, self.message)
+    }
+}
+
+// ANCHOR: timeout_handle
+/// A scheduled `setTimeout` or `setInterval`: Node's `Timeout` object, by id. Once it fired
+/// for good (or was cleared) the id is stale, and every method is a harmless no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timeout(Key);
+// ANCHOR_END: timeout_handle
+
+impl Timeout {
+    /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
+    pub fn unref(self, lp: &mut EventLoop) -> Self {
+        lp.node_timers.set_ref(self.0, false);
+        lp.sync_node_timer_ref();
+        self
+    }
+
+    /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
+    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+        lp.node_timers.set_ref(self.0, true);
+        lp.sync_node_timer_ref();
+        self
+    }
+
+    /// True while the timeout is live and ref'd (`timeout.hasRef()`).
+    pub fn has_ref(self, lp: &EventLoop) -> bool {
+        lp.node_timers.has_ref(self.0)
+    }
+
+    /// Schedules the timeout again, its full delay from now, behind the others of the same
+    /// delay (`timeout.refresh()`). Does nothing once it has fired for good or was cleared.
+    pub fn refresh(self, lp: &mut EventLoop) -> Self {
+        lp.update_time(); // `getLibuvNow()` re-reads the clock
+        if let Some(ms) = lp.node_timers.refresh(self.0, lp.now) {
+            lp.schedule_node_timer(ms);
+        }
+        self
+    }
+
+    /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
+    pub fn delay(self, lp: &EventLoop) -> Option<f64> {
+        lp.node_timers.idle_timeout(self.0)
+    }
+
+    /// True while the timeout waits to fire.
+    pub fn is_scheduled(self, lp: &EventLoop) -> bool {
+        lp.node_timers.is_scheduled(self.0)
+    }
+}
+
+impl EventLoop {
+    // ANCHOR: set_timeout
+    /// Runs `callback` once, `delay` ms from now (`setTimeout`). Delays below 1 ms, NaN, or
+    /// above 2^31 − 1 become 1 ms, the last with a `TimeoutOverflowWarning`.
+    pub fn set_timeout(
+        &mut self,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+        delay: impl Into<Delay>,
+    ) -> Timeout {
+        let callback = self.store(Callback::Once(Box::new(callback)));
+        self.create_timeout(callback, delay.into(), false)
+    }
+    // ANCHOR_END: set_timeout
+
+    /// Runs `callback` every `delay` ms until cleared (`setInterval`). The period is measured
+    /// from the start of each call, so a slow callback does not stretch it.
+    pub fn set_interval(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop) + 'static,
+        delay: impl Into<Delay>,
+    ) -> Timeout {
+        let callback = self.store(Callback::Repeat(Box::new(callback)));
+        self.create_timeout(callback, delay.into(), true)
+    }
+
+    fn create_timeout(&mut self, callback: Key, delay: Delay, repeat: bool) -> Timeout {
+        let (delay_ms, overflowed) = normalize_delay(delay.0);
+        if overflowed {
+            self.emit_warning(Warning {
+                name: "TimeoutOverflowWarning",
+                message: overflow_warning(delay.0),
+            });
+        }
+        self.update_time(); // `insert` reads `getLibuvNow()`, which refreshes loop time
+        let (key, schedule) = self
+            .node_timers
+            .create(callback, delay_ms, repeat, self.now);
+        if let Some(ms) = schedule {
+            self.schedule_node_timer(ms);
+        }
+        self.sync_node_timer_ref();
+        Timeout(key)
+    }
+
+    /// Cancels a timeout or interval (`clearTimeout`). Clearing one that fired, was cleared,
+    /// or is stale does nothing; clearing one that is due later in the current timers pass
+    /// keeps it from running.
+    pub fn clear_timeout(&mut self, timeout: Timeout) {
+        if let Some(callback) = self.node_timers.clear(timeout.0) {
+            self.discard(callback);
+            self.sync_node_timer_ref();
+        }
+    }
+
+    /// Cancels an interval (`clearInterval`); the same as [`clear_timeout`](Self::clear_timeout).
+    pub fn clear_interval(&mut self, timeout: Timeout) {
+        self.clear_timeout(timeout);
+    }
+
+    /// Starts Node's libuv timer to fire `ms` from now (`scheduleTimer`).
+    fn schedule_node_timer(&mut self, ms: u64) {
+        let handle = self.node_timer_handle;
+        self.timer_start(handle, ms, 0)
+            .expect("Node's timer handle is never closed");
+    }
+
+    /// Node's libuv timer is ref'd exactly while a ref'd timeout exists (`toggleTimerRef`).
+    fn sync_node_timer_ref(&mut self) {
+        let refed = self.node_timers.ref_count() > 0;
+        self.set_ref(self.node_timer_handle, refed);
+    }
+
+    // ANCHOR: process_node_timers
+    /// The libuv timer's callback (`RunTimers` → `processTimers` → `listOnTimeout`): run every
+    /// timeout due at the pass's `now`, a checkpoint between two of them, then re-arm the libuv
+    /// timer for the earliest remaining list.
+    pub(super) fn process_node_timers(&mut self) {
+        self.update_time();
+        let now = self.now;
+        self.node_timers.begin_pass();
+        let mut first = true;
+        self.call_in_frame("processTimers", |lp| {
+            loop {
+                match lp.node_timers.next_due(now) {
+                    Due::Timer(timeout) => {
+                        if !first {
+                            lp.checkpoint();
+                        }
+                        first = false;
+                        lp.fire_timeout(timeout);
+                    }
+                    Due::Done(next) => {
+                        if let Some(expiry) = next {
+                            lp.update_time();
+                            lp.schedule_node_timer(expiry.saturating_sub(lp.now).max(1));
+                        }
+                        lp.sync_node_timer_ref();
+                        break;
+                    }
+                }
+            }
+        });
+        self.checkpoint();
+    }
+    // ANCHOR_END: process_node_timers
+
+    fn fire_timeout(&mut self, timeout: Key) {
+        let callback = *self
+            .node_timers
+            .payload(timeout)
+            .expect("a due timeout is live");
+        let repeating = matches!(
+            self.callbacks.get(callback),
+            Some(Some(Callback::Repeat(_)))
+        );
+        let start = if repeating {
+            self.update_time();
+            self.now
+        } else {
+            0
+        };
+        self.invoke(
+            callback,
+            if repeating {
+                "setInterval"
+            } else {
+                "setTimeout"
+            },
+        );
+        match self.node_timers.after_callback(timeout, start) {
+            AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
+            AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
+            AfterCallback::Released(callback) => self.discard(callback),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`, libuv ≥ 1.46).
+//!
+//! ```text
+//! pending → idle → prepare → poll (+ up to 8 pending drains) → check → closing → timers
+//! ```
+//!
+//! Timers run at the *end* of each iteration (since libuv 1.45), plus once before the first
+//! iteration in [`RunMode::Default`], which makes the familiar picture that starts with timers.
+
+use super::handles::HandleId;
+use super::{EventLoop, RunMode};
+use crate::trace::{Phase, TraceEvent};
+
+/// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
+const PENDING_DRAINS_AFTER_POLL: usize = 8;
+
+impl EventLoop {
+    // ANCHOR: run
+    /// Runs the loop (`uv_run`). Returns whether it is still alive: `true` only when stopped
+    /// with work left, or after one `Once`/`NoWait` iteration that left work.
+    pub fn run(&mut self, mode: RunMode) -> bool {
+        let mut alive = self.is_alive();
+        if !alive {
+            self.update_time();
+        }
+        if mode == RunMode::Default && alive && !self.stop_flag {
+            self.update_time();
+            self.run_timers();
+        }
+        while alive && !self.stop_flag {
+            self.iterate(mode);
+            alive = self.is_alive();
+            if mode != RunMode::Default {
+                break;
+            }
+        }
+        self.stop_flag = false;
+        self.trace.record(|| TraceEvent::RunReturned(alive));
+        alive
+    }
+    // ANCHOR_END: run
+
+    /// One iteration in [`RunMode::Once`]: waits in poll only when there was nothing to do at
+    /// once. Returns whether the loop is still alive.
+    pub fn run_once(&mut self) -> bool {
+        self.run(RunMode::Once)
+    }
+
+    // ANCHOR: iterate_solution
+    /// One iteration: one call per phase, in libuv's order.
+    fn iterate(&mut self, mode: RunMode) {
+        // exercise: visit the phases of one iteration in libuv's order
+        // hint: Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
+        // hint: phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
+        // hint: backend_timeout() in Default mode, or in Once mode when can_sleep, else Some(0);
+        // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
+        // hint: it is not empty; run_check, run_closing; update_time, then run_timers.
+        let can_sleep = self.pending.is_empty() && self.idle.is_empty();
+        self.run_pending();
+        self.run_idle();
+        self.run_prepare();
+        let timeout = if mode == RunMode::Default || (mode == RunMode::Once && can_sleep) {
+            self.backend_timeout()
+        } else {
+            Some(0)
+        };
+        self.poll_io(timeout);
+        for _ in 0..PENDING_DRAINS_AFTER_POLL {
+            if self.pending.is_empty() {
+                break;
+            }
+            self.run_pending();
+        }
+        self.run_check();
+        self.run_closing();
+        self.update_time();
+        self.run_timers();
+        // end exercise
+    }
+    // ANCHOR_END: iterate_solution
+
+    // ANCHOR: is_alive_solution
+    /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle; a
+    /// request in flight; a deferred callback; or a handle that is closing.
+    pub fn is_alive(&self) -> bool {
+        // exercise: the four reasons a loop is alive
+        // hint: Any of: self.active_handles > 0, self.active_reqs > 0, a non-empty
+        // hint: self.pending, a non-empty self.closing.
+        self.active_handles > 0
+            || self.active_reqs > 0
+            || !self.pending.is_empty()
+            || !self.closing.is_empty()
+        // end exercise
+    }
+    // ANCHOR_END: is_alive_solution
+
+    // ANCHOR: backend_timeout_solution
+    /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
+    /// something to do at once, `None` to wait until woken, else the time to the next timer.
+    pub fn backend_timeout(&self) -> Option<u64> {
+        // exercise: when may the poll phase sleep, and for how long?
+        // hint: Zero unless all of: not stopped, something alive (active handles or requests),
+        // hint: no pending callbacks, no active idle handles, nothing closing. Otherwise it is
+        // hint: self.uv_timers.next_timeout(self.now): None means "no timer: wait until woken".
+        let may_sleep = !self.stop_flag
+            && (self.active_handles > 0 || self.active_reqs > 0)
+            && self.pending.is_empty()
+            && self.idle.is_empty()
+            && self.closing.is_empty();
+        if may_sleep {
+            self.uv_timers.next_timeout(self.now)
+        } else {
+            Some(0)
+        }
+        // end exercise
+    }
+    // ANCHOR_END: backend_timeout_solution
+
+    /// Pending phase: callbacks deferred from the last poll, as a snapshot — ones deferred
+    /// while it runs wait for the next drain (`uv__run_pending`).
+    fn run_pending(&mut self) {
+        self.enter_phase(Phase::Pending);
+        for (name, callback) in std::mem::take(&mut self.pending) {
+            self.invoke(callback, name);
+            self.checkpoint();
+        }
+    }
+
+    fn run_idle(&mut self) {
+        self.enter_phase(Phase::Idle);
+        let snapshot = self.idle.clone();
+        self.run_watchers(&snapshot, |lp| &lp.idle);
+    }
+
+    fn run_prepare(&mut self) {
+        self.enter_phase(Phase::Prepare);
+        let snapshot = self.prepare.clone();
+        self.run_watchers(&snapshot, |lp| &lp.prepare);
+    }
+
+    fn run_check(&mut self) {
+        self.enter_phase(Phase::Check);
+        let snapshot = self.check.clone();
+        self.run_watchers(&snapshot, |lp| &lp.check);
+    }
+
+    /// Runs the idle, prepare or check handles that were started when the phase began, newest
+    /// first (libuv inserts at the head of the list). One stopped by an earlier callback is
+    /// skipped; one started during the phase waits for the next iteration.
+    fn run_watchers(
+        &mut self,
+        snapshot: &[(HandleId, u64)],
+        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
+    ) {
+        for entry in snapshot.iter().rev() {
+            if list(self).contains(entry) {
+                self.run_handle(entry.0);
+            }
+        }
+    }
+
+    /// Poll phase. Until chapter 8 there is no I/O, so this only waits for time to pass: with a
+    /// manual clock by jumping to the deadline, with the system clock by sleeping. A wait with
+    /// no deadline could never end, so the run stops instead of hanging.
+    fn poll_io(&mut self, timeout: Option<u64>) {
+        self.enter_phase(Phase::Poll);
+        self.trace.record(|| TraceEvent::PollWait(timeout));
+        match timeout {
+            Some(0) => {}
+            Some(ms) => {
+                let deadline = self.now.saturating_add(ms);
+                if !self.clock.jump_to(deadline) {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+            }
+            None => {
+                self.trace.record(|| TraceEvent::Stalled);
+                self.stop_flag = true;
+            }
+        }
+        self.update_time();
+    }
+
+    /// Closing phase: close callbacks, newest `close` first (`uv__run_closing_handles`).
+    /// Handles closed by these callbacks wait for the next iteration.
+    fn run_closing(&mut self) {
+        self.enter_phase(Phase::Closing);
+        let closing = std::mem::take(&mut self.closing);
+        for id in closing.into_iter().rev() {
+            self.finish_close(id);
+        }
+    }
+
+    // ANCHOR: run_timers
+    /// Timers phase (`uv__run_timers`, libuv ≥ 1.48): collect the timers due now, then run them;
+    /// a repeating one is re-armed before its callback.
+    fn run_timers(&mut self) {
+        self.enter_phase(Phase::Timers);
+        self.uv_timers.collect_due(self.now);
+        while let Some(timer) = self.uv_timers.pop_ready(self.now) {
+            let handle = *self
+                .uv_timers
+                .payload(timer)
+                .expect("a ready timer is live");
+            let active = self.uv_timers.is_active(timer);
+            self.set_active(handle, active);
+            self.run_handle(handle);
+        }
+    }
+    // ANCHOR_END: run_timers
+}

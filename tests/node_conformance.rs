@@ -1,0 +1,430 @@
+//! Node conformance: every ordering claim of the book is a puzzle, a small `.js` program in
+//! `tests/puzzles/` with the output real Node 20 printed committed beside it.
+//!
+//! Two checks keep the book honest:
+//! - **ports**: each puzzle's Rust port (below) must print exactly Node's lines, or one of
+//!   the alternative outputs the manifest allows for a nondeterministic puzzle;
+//! - **node itself**: when `node` is on the PATH, every puzzle is run again and must still print
+//!   an output the manifest allows, so the expectations are Node's, not ours. Real Node on a
+//!   loaded machine can lose a timing race, so a puzzle gets up to three tries.
+//!
+//! `tests/puzzles/puzzles.toml` says how each puzzle was recorded (see its header).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod ports {
+    //! The Rust ports, one function per puzzle, each printing (returning) the lines the `.js`
+    //! prints, in the same structure and with the same labels.
+
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use eventloop::clock::ManualClock;
+    use eventloop::event_loop::EventLoop;
+    use eventloop::queue::NaiveLoop;
+    use eventloop::stack::CallStack;
+
+    /// `console.log`: a shared list of printed lines.
+    #[derive(Clone, Default)]
+    pub struct Console(Rc<RefCell<Vec<String>>>);
+
+    impl Console {
+        pub fn log(&self, line: impl Into<String>) {
+            self.0.borrow_mut().push(line.into());
+        }
+        pub fn lines(&self) -> Vec<String> {
+            self.0.borrow().clone()
+        }
+    }
+
+    /// The ports that exist, by puzzle name.
+    pub fn all() -> Vec<(&'static str, fn() -> Vec<String>)> {
+        vec![
+            ("c01-run-to-completion", c01_run_to_completion),
+            ("c01-stack-overflow", c01_stack_overflow),
+            ("c02-fifo-order", c02_fifo_order),
+            ("c02-deadline-order", c02_deadline_order),
+            (
+                "p02-timeout-vs-immediate-main",
+                p02_timeout_vs_immediate_main,
+            ),
+            ("p08-timer-in-timer", p08_timer_in_timer),
+            ("p08b-same-delay-split", p08b_same_delay_split),
+            ("p09-timer-list-order", p09_timer_list_order),
+            ("p10-clear-due-timer", p10_clear_due_timer),
+            ("p18-immediate-next-iteration", p18_immediate_next_iteration),
+            ("p20-interval-clear-in-cb", p20_interval_clear_in_cb),
+            ("p21-overflow", p21_overflow),
+        ]
+    }
+
+    /// Runs `script` as Node runs a main module, on a manual clock; returns what it printed.
+    /// The script gets the console, the clock (to reproduce busy-waits) and the loop.
+    fn node(script: impl FnOnce(&mut EventLoop, &Console, &ManualClock)) -> Vec<String> {
+        let console = Console::default();
+        let clock = ManualClock::new();
+        let mut lp = EventLoop::with_clock(clock.clone());
+        lp.run_main(|lp| script(lp, &console, &clock));
+        console.lines()
+    }
+
+    /// `() => console.log(text)`
+    fn log(console: &Console, text: &'static str) -> impl FnOnce(&mut EventLoop) + 'static {
+        let console = console.clone();
+        move |_| console.log(text)
+    }
+
+    /// A callback queued before a long synchronous loop still waits for the loop to end.
+    fn c01_run_to_completion() -> Vec<String> {
+        let console = Console::default();
+        let mut lp = NaiveLoop::new();
+        let c = console.clone();
+        lp.post("main", move |lp| {
+            c.log("start");
+            let c2 = c.clone();
+            lp.post("setTimeout", move |_| c2.log("timeout"));
+            // The script's busy loop: the running task cannot be interrupted.
+            let mut sum = 0u64;
+            for i in 0..1_000_000u64 {
+                sum = std::hint::black_box(sum + i);
+            }
+            c.log("end");
+        });
+        lp.run().expect("no overflow");
+        console.lines()
+    }
+
+    /// Unbounded recursion ends in a catchable error, and the program goes on.
+    fn c01_stack_overflow() -> Vec<String> {
+        fn recurse(stack: &mut CallStack) -> Result<(), eventloop::stack::StackOverflow> {
+            stack.call("recurse", recurse)?
+        }
+        let console = Console::default();
+        let mut stack = CallStack::new();
+        stack.push("main").expect("an empty stack has room");
+        match recurse(&mut stack) {
+            Ok(()) => console.log("returned normally"),
+            Err(_) => {
+                console.log("caught: true");
+                console.log("message: Maximum call stack size exceeded");
+            }
+        }
+        console.log(format!("stack unwound: {}", stack.depth() == 1));
+        console.log("still running");
+        console.lines()
+    }
+
+    /// Three 0 ms timeouts, each scheduling another: the new ones queue behind the old.
+    fn c02_fifo_order() -> Vec<String> {
+        let console = Console::default();
+        let mut lp = NaiveLoop::new();
+        for name in ["A", "B", "C"] {
+            let c = console.clone();
+            lp.post("setTimeout", move |lp| {
+                c.log(name);
+                let c2 = c.clone();
+                lp.post("setTimeout", move |_| c2.log(format!("{name} child")));
+            });
+        }
+        lp.run().expect("no overflow");
+        console.lines()
+    }
+
+    fn c02_deadline_order() -> Vec<String> {
+        node(|lp, console, _| {
+            lp.set_timeout(log(console, "100 ms timer, scheduled first"), 100);
+            lp.set_timeout(log(console, "0 ms timer, scheduled second"), 0);
+        })
+    }
+
+    fn p02_timeout_vs_immediate_main() -> Vec<String> {
+        node(|lp, console, _| {
+            lp.set_timeout(log(console, "timeout"), 0);
+            lp.set_immediate(log(console, "immediate"));
+        })
+    }
+
+    fn p08_timer_in_timer() -> Vec<String> {
+        node(|lp, console, clock| {
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    c.log("A");
+                    lp.set_timeout(log(&c, "C (timer created in A)"), 0);
+                    lp.set_immediate(log(&c, "immediate created in A"));
+                },
+                0,
+            );
+            lp.set_timeout(log(console, "B"), 0);
+            clock.advance(5); // make A and B both overdue
+        })
+    }
+
+    fn p08b_same_delay_split() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    c.log("A");
+                    lp.set_immediate(log(&c, "immediate created in A"));
+                },
+                0,
+            );
+            lp.set_timeout(log(console, "B"), 0);
+        })
+    }
+
+    fn p09_timer_list_order() -> Vec<String> {
+        node(|lp, console, clock| {
+            lp.set_timeout(log(console, "10ms, created first"), 10);
+            lp.set_timeout(log(console, "5ms"), 5);
+            lp.set_timeout(log(console, "1ms #1"), 1);
+            lp.set_timeout(log(console, "0ms (clamped to 1) #2"), 0);
+            lp.set_timeout(log(console, "1ms #3"), 1);
+            clock.advance(50); // every timer overdue before the loop starts
+        })
+    }
+
+    fn p10_clear_due_timer() -> Vec<String> {
+        node(|lp, console, _| {
+            let b = std::rc::Rc::new(std::cell::Cell::new(None));
+            let (c, b2) = (console.clone(), b.clone());
+            lp.set_timeout(
+                move |lp| {
+                    c.log("A clears B");
+                    if let Some(b) = b2.get() {
+                        lp.clear_timeout(b);
+                    }
+                },
+                0,
+            );
+            b.set(Some(lp.set_timeout(log(console, "B (must not print)"), 0)));
+            lp.set_timeout(log(console, "C"), 0);
+        })
+    }
+
+    fn p18_immediate_next_iteration() -> Vec<String> {
+        node(|lp, console, clock| {
+            lp.set_timeout(log(console, "timeout(20)"), 20);
+            let (c, clock) = (console.clone(), clock.clone());
+            lp.set_immediate(move |lp| {
+                c.log("immediate A (blocks 30ms, then queues B)");
+                clock.advance(30);
+                lp.set_immediate(log(&c, "immediate B"));
+            });
+        })
+    }
+
+    fn p20_interval_clear_in_cb() -> Vec<String> {
+        node(|lp, console, _| {
+            let iv = std::rc::Rc::new(std::cell::Cell::new(None));
+            let (c, iv2) = (console.clone(), iv.clone());
+            let mut n = 0;
+            iv.set(Some(lp.set_interval(
+                move |lp| {
+                    n += 1;
+                    c.log(format!("interval {n}"));
+                    if n == 3 {
+                        lp.clear_interval(iv2.get().expect("set before it fires"));
+                    }
+                },
+                1,
+            )));
+        })
+    }
+
+    fn p21_overflow() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.on_warning(move |_, w| c.log(format!("warning: {}", w.name)));
+            let t = lp.set_timeout(
+                log(console, "huge delay fired almost at once"),
+                2f64.powi(31),
+            );
+            let show = |d: Option<f64>| d.map_or("cleared".to_string(), |d| d.to_string());
+            console.log(format!("_idleTimeout of 2**31 -> {}", show(t.delay(lp))));
+            let t = lp.set_timeout(|_| {}, -5);
+            console.log(format!("_idleTimeout of -5 -> {}", show(t.delay(lp))));
+            let t = lp.set_timeout(|_| {}, f64::NAN); // Node: "abc" * 1 is NaN
+            console.log(format!("_idleTimeout of \"abc\" -> {}", show(t.delay(lp))));
+            let t = lp.set_timeout(|_| {}, 2.9);
+            console.log(format!("_idleTimeout of 2.9 -> {}", show(t.delay(lp))));
+        })
+    }
+}
+
+/// How one puzzle was recorded (an entry of `puzzles.toml`).
+#[derive(Debug, Default)]
+struct Puzzle {
+    name: String,
+    script: PathBuf,
+    /// Every stdout Node may print: the recorded `.out` first, then the `.alt.out`s.
+    allowed: Vec<String>,
+    stderr: Option<String>,
+    env: BTreeMap<String, String>,
+}
+
+fn puzzle_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/puzzles")
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn manifest() -> Vec<Puzzle> {
+    let dir = puzzle_dir();
+    let table: toml::Table = read(&dir.join("puzzles.toml"))
+        .parse()
+        .expect("puzzles.toml is valid TOML");
+    table
+        .iter()
+        .map(|(name, entry)| {
+            let script = ["js", "mjs"]
+                .iter()
+                .map(|ext| dir.join(format!("{name}.{ext}")))
+                .find(|p| p.exists())
+                .unwrap_or_else(|| panic!("puzzle `{name}` has no .js or .mjs file"));
+            let out = entry
+                .get("out")
+                .and_then(|v| v.as_str())
+                .map_or_else(|| format!("{name}.out"), str::to_string);
+            let mut allowed = vec![read(&dir.join(out))];
+            if let Some(alts) = entry.get("alt").and_then(|v| v.as_array()) {
+                for alt in alts {
+                    allowed.push(read(
+                        &dir.join(alt.as_str().expect("alt entries are file names")),
+                    ));
+                }
+            }
+            let stderr = entry
+                .get("err")
+                .and_then(|v| v.as_str())
+                .map(|f| read(&dir.join(f)));
+            let env = entry
+                .get("env")
+                .and_then(|v| v.as_table())
+                .map(|t| {
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Puzzle {
+                name: name.clone(),
+                script,
+                allowed,
+                stderr,
+                env,
+            }
+        })
+        .collect()
+}
+
+fn as_text(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn every_port_prints_what_node_printed() {
+    let puzzles = manifest();
+    let mut failures = Vec::new();
+    for (name, port) in ports::all() {
+        let puzzle = puzzles
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("port `{name}` has no entry in puzzles.toml"));
+        let printed = as_text(&port());
+        if !puzzle.allowed.contains(&printed) {
+            failures.push(format!(
+                "{name}: the port printed\n{printed}Node printed\n{}",
+                puzzle.allowed[0]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_puzzle_has_a_script_and_a_recorded_output() {
+    let listed: Vec<String> = manifest().into_iter().map(|p| p.name).collect();
+    for entry in fs::read_dir(puzzle_dir()).expect("tests/puzzles exists") {
+        let path = entry.expect("readable directory").path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("js" | "mjs")
+        ) {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(listed.contains(&stem), "{stem} is not in puzzles.toml");
+        }
+    }
+}
+
+/// Runs `node` on `puzzle` once; `Ok` when it printed an allowed output.
+fn run_node(puzzle: &Puzzle) -> Result<(), String> {
+    let output = Command::new("node")
+        .arg(&puzzle.script)
+        .current_dir(puzzle_dir())
+        .envs(&puzzle.env)
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !puzzle.allowed.contains(&stdout) {
+        return Err(format!(
+            "{}: node printed\n{stdout}but the manifest allows\n{}",
+            puzzle.name,
+            puzzle.allowed.join("or\n")
+        ));
+    }
+    let stderr = mask_pid(&String::from_utf8_lossy(&output.stderr));
+    let expected = puzzle.stderr.clone().unwrap_or_default();
+    if stderr != expected {
+        return Err(format!(
+            "{}: node wrote to stderr\n{stderr}expected\n{expected}",
+            puzzle.name
+        ));
+    }
+    Ok(())
+}
+
+/// `(node:12345)` → `(node:PID)`, as the recordings mask it.
+fn mask_pid(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("(node:") {
+        out.push_str(&rest[..at + 6]);
+        rest = &rest[at + 6..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("PID");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn node_still_prints_what_the_manifest_allows() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: skipping the re-check against real Node");
+        return;
+    }
+    let mut failures = Vec::new();
+    for puzzle in manifest() {
+        let mut last = Ok(());
+        for _attempt in 0..3 {
+            last = run_node(&puzzle);
+            if last.is_ok() {
+                break;
+            }
+        }
+        if let Err(e) = last {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
