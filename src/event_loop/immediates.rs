@@ -147,20 +147,22 @@ impl EventLoop {
             return;
         }
         let snapshot = std::mem::take(&mut self.immediates.queue);
-        let mut first = true;
-        for id in snapshot {
-            let Some(entry) = self.immediates.entries.remove(id.0) else {
-                continue; // cleared
-            };
-            if !first {
-                self.checkpoint();
+        self.call_in_frame("processImmediate", |lp| {
+            let mut first = true;
+            for id in snapshot {
+                let Some(entry) = lp.immediates.entries.remove(id.0) else {
+                    continue; // cleared
+                };
+                if !first {
+                    lp.checkpoint();
+                }
+                first = false;
+                if entry.refed {
+                    lp.immediates.ref_count -= 1;
+                }
+                lp.invoke(entry.callback, "setImmediate");
             }
-            first = false;
-            if entry.refed {
-                self.immediates.ref_count -= 1;
-            }
-            self.invoke(entry.callback, "setImmediate");
-        }
+        });
         self.checkpoint();
         if self.immediates.ref_count == 0 {
             let idle = self.immediates.idle_handle.expect("created with the loop");

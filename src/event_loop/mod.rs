@@ -298,6 +298,18 @@ impl EventLoop {
         self.run(RunMode::Default)
     }
 
+    /// Defers `callback` to the pending phase (libuv's `uv__io_feed`): it runs at the start of
+    /// the next iteration, or in one of the drains right after poll. Chapter 9's write
+    /// completions arrive this way. A deferred callback keeps the loop alive.
+    pub fn queue_pending(
+        &mut self,
+        name: &'static str,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
+        let key = self.store(Callback::Once(Box::new(callback)));
+        self.pending.push((name, key));
+    }
+
     /// Listens for process warnings such as `TimeoutOverflowWarning`
     /// (`process.on('warning')`). Warnings are delivered at the next checkpoint, after the
     /// code that caused them has finished, as Node emits them on a later tick.

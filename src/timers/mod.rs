@@ -40,12 +40,16 @@ pub fn overflow_warning(delay: f64) -> String {
     )
 }
 
-/// Formats a number the way JavaScript prints it, for the integral values a delay takes.
+/// Formats a number the way JavaScript's `String(number)` does: shortest round-trip digits,
+/// with an exponent from 1e21 on.
 fn js_number(value: f64) -> String {
-    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e21 {
-        format!("{value:.0}")
+    if value.is_nan() {
+        "NaN".to_string()
     } else if value.is_infinite() {
         if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else if value.abs() >= 1e21 {
+        // Rust writes `1.8446744073709552e22`; JavaScript writes `1.8446744073709552e+22`.
+        format!("{value:e}").replace('e', "e+").replace("e+-", "e-")
     } else {
         value.to_string()
     }

@@ -80,10 +80,9 @@ impl fmt::Display for ArgError {
                 names.first().map_or("<exercise>", String::as_str),
                 names.join(", ")
             ),
-            ArgError::Unexpected(arg) => write!(
-                f,
-                "unexpected argument `{arg}` (see `cargo learn help`)"
-            ),
+            ArgError::Unexpected(arg) => {
+                write!(f, "unexpected argument `{arg}` (see `cargo learn help`)")
+            }
         }
     }
 }
@@ -187,12 +186,25 @@ mod tests {
     #[test]
     fn bad_input_says_what_is_valid() {
         let err = parse("nonsense").unwrap_err();
-        assert!(err.to_string().starts_with(
-            "unknown exercise `nonsense`; the exercises are: stack, heap, queue"
+        assert!(
+            err.to_string()
+                .starts_with("unknown exercise `nonsense`; the exercises are: stack, heap, queue")
+        );
+        assert!(matches!(
+            parse("watch heep"),
+            Err(ArgError::UnknownExercise { .. })
         ));
-        assert!(matches!(parse("watch heep"), Err(ArgError::UnknownExercise { .. })));
-        assert!(matches!(parse("reset"), Err(ArgError::MissingExercise { .. })));
-        assert_eq!(parse("heap queue"), Err(ArgError::Unexpected("queue".into())));
-        assert_eq!(parse("--force"), Err(ArgError::UnknownOption("--force".into())));
+        assert!(matches!(
+            parse("reset"),
+            Err(ArgError::MissingExercise { .. })
+        ));
+        assert_eq!(
+            parse("heap queue"),
+            Err(ArgError::Unexpected("queue".into()))
+        );
+        assert_eq!(
+            parse("--force"),
+            Err(ArgError::UnknownOption("--force".into()))
+        );
     }
 }

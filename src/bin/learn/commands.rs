@@ -100,10 +100,15 @@ pub fn stuck(name: &str) -> Line {
         .and(Tone::Command, format!("cargo learn hint {name}"))
         .and(Tone::Normal, ". Re-run on every save: ")
         .and(Tone::Command, format!("cargo learn watch {name}"))
+        .and(Tone::Normal, ".")
 }
 
 /// `cargo learn hint [exercise]`.
-pub fn hint(course: &Course, console: &Console, exercise: Option<&Exercise>) -> io::Result<ExitCode> {
+pub fn hint(
+    course: &Course,
+    console: &Console,
+    exercise: Option<&Exercise>,
+) -> io::Result<ExitCode> {
     let Some(exercise) = exercise.or_else(|| course.next()) else {
         console.print(&views::next_steps(None))?;
         return Ok(ExitCode::SUCCESS);
@@ -129,7 +134,10 @@ pub fn reset(
     let mut doc = Doc::new();
     match fs::read_to_string(&file) {
         Ok(current) if current == pristine => {
-            doc.text(Tone::Normal, format!("{shown} is already untouched: nothing to reset."));
+            doc.text(
+                Tone::Normal,
+                format!("{shown} is already untouched: nothing to reset."),
+            );
         }
         Ok(current) => {
             if !yes && !confirm(&shown)? {

@@ -62,6 +62,7 @@ impl Line {
     }
 
     /// The text as plain output shows it.
+    #[cfg(test)]
     pub fn plain(&self) -> String {
         self.0
             .iter()
@@ -95,19 +96,28 @@ impl Doc {
         self.push(Line::new(tone, text));
     }
 
-    /// Adds an empty line, unless the document is empty or already ends with one.
+    /// Adds an empty line, unless the document already ends with one.
     pub fn blank(&mut self) {
-        if self.lines.last().is_some_and(|l| !l.0.is_empty()) {
+        if !self.ends_blank() {
             self.lines.push(Line::default());
         }
     }
 
-    /// Adds every line of `other`.
+    /// Adds every line of `other`, never making two empty lines in a row.
     pub fn append(&mut self, other: Doc) {
-        self.lines.extend(other.lines);
+        let mut lines = other.lines.into_iter().peekable();
+        if self.ends_blank() {
+            while lines.next_if(|l| l.0.is_empty()).is_some() {}
+        }
+        self.lines.extend(lines);
+    }
+
+    fn ends_blank(&self) -> bool {
+        self.lines.last().is_some_and(|l| l.0.is_empty())
     }
 
     /// The whole text as plain output shows it, one `\n` per line.
+    #[cfg(test)]
     pub fn plain(&self) -> String {
         self.lines.iter().map(|l| l.plain() + "\n").collect()
     }
@@ -153,7 +163,12 @@ impl Console {
         let mut out = io::stdout().lock();
         let newline = if raw { "\r\n" } else { "\n" };
         if self.terminal {
-            queue!(out, Clear(ClearType::All), Clear(ClearType::Purge), MoveTo(0, 0))?;
+            queue!(
+                out,
+                Clear(ClearType::All),
+                Clear(ClearType::Purge),
+                MoveTo(0, 0)
+            )?;
         } else {
             queue!(out, Print("\n"), Print("-".repeat(72)), Print("\n"))?;
         }
@@ -190,7 +205,11 @@ fn write_doc(out: &mut impl Write, doc: &Doc, color: bool, newline: &str) -> io:
 pub fn complain(label: &str, message: &str) {
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut err = io::stderr().lock();
-    let tone = if label == "error" { Tone::Bad } else { Tone::Warn };
+    let tone = if label == "error" {
+        Tone::Bad
+    } else {
+        Tone::Warn
+    };
     let mut doc = Doc::new();
     doc.push(Line::new(tone, format!("{label}:")).and(Tone::Normal, format!(" {message}")));
     let _ = write_doc(&mut err, &doc, color, "\n");
@@ -207,6 +226,9 @@ mod tests {
         doc.push(Line::new(Tone::Good, "solved").and(Tone::Normal, " queue"));
         doc.blank();
         doc.blank();
+        let mut more = Doc::new();
+        more.blank();
+        doc.append(more);
         let mut out = Vec::new();
         write_doc(&mut out, &doc, false, "\n").unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "solved queue\n\n");

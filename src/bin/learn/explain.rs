@@ -34,7 +34,11 @@ pub fn report(exercise: &Exercise, report: &Report, read: &dyn Fn(&str) -> Optio
         Outcome::DidNotCompile(error) => doc.append(compile_error(exercise, error)),
         Outcome::Failed(test) => {
             doc.text(
-                if report.passed == 0 { Tone::Bad } else { Tone::Warn },
+                if report.passed == 0 {
+                    Tone::Bad
+                } else {
+                    Tone::Warn
+                },
                 format!("{} of {} tests pass.", report.passed, report.total),
             );
             doc.blank();
@@ -72,10 +76,10 @@ pub fn report(exercise: &Exercise, report: &Report, read: &dyn Fn(&str) -> Optio
                 doc.text(Tone::Normal, format!("  {line}"));
             }
             doc.blank();
-            doc.push(
-                Line::new(Tone::Normal, "All of it: ")
-                    .and(Tone::Command, format!("cargo learn {} --verbose", exercise.name)),
-            );
+            doc.push(Line::new(Tone::Normal, "All of it: ").and(
+                Tone::Command,
+                format!("cargo learn {} --verbose", exercise.name),
+            ));
         }
     }
     doc
@@ -101,7 +105,10 @@ fn compile_error(exercise: &Exercise, error: &CompileError) -> Doc {
         let errors = if error.more == 1 { "error" } else { "errors" };
         doc.push(
             Line::new(Tone::Dim, format!("…and {} more {errors} (", error.more))
-                .and(Tone::Command, format!("cargo learn {} --verbose", exercise.name))
+                .and(
+                    Tone::Command,
+                    format!("cargo learn {} --verbose", exercise.name),
+                )
                 .and(Tone::Dim, " shows them all). Fix the first one first."),
         );
     }
@@ -121,11 +128,10 @@ fn failed_test(test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc 
             } else {
                 format!(": {title}")
             };
-            doc.push(
-                Line::new(Tone::Normal, "Test ")
-                    .and(Tone::Code, name)
-                    .and(Tone::Normal, format!(" reached unfinished code{place}{title}.")),
-            );
+            doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
+                Tone::Normal,
+                format!(" reached unfinished code{place}{title}."),
+            ));
             doc.text(Tone::Normal, "That is your next piece of work:");
             if let Some(at) = at {
                 let source = read(&at.file).unwrap_or_default();
@@ -147,23 +153,17 @@ fn failed_test(test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc 
             doc.append(message_lines(message));
         }
         Failure::DidNotPanic => {
-            doc.push(
-                Line::new(Tone::Normal, "Test ")
-                    .and(Tone::Code, name)
-                    .and(
-                        Tone::Normal,
-                        format!("{place} expects a panic, but your code returned normally:"),
-                    ),
-            );
+            doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
+                Tone::Normal,
+                format!("{place} expects a panic, but your code returned normally:"),
+            ));
             doc.append(quote(at, read, true));
         }
         Failure::WrongPanic { expected, message } => {
-            doc.push(
-                Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
-                    Tone::Normal,
-                    format!(" expects a panic saying \"{expected}\", but it panicked{place} with:"),
-                ),
-            );
+            doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
+                Tone::Normal,
+                format!(" expects a panic saying \"{expected}\", but it panicked{place} with:"),
+            ));
             doc.append(message_lines(message));
         }
         Failure::Crashed { why } => doc.push(
@@ -171,12 +171,10 @@ fn failed_test(test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc 
                 .and(Tone::Code, name)
                 .and(Tone::Bad, format!(" crashed: {why}")),
         ),
-        Failure::TooSlow => doc.push(
-            Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
-                Tone::Bad,
-                " ran for over a minute and was stopped: is there a loop that never ends?",
-            ),
-        ),
+        Failure::TooSlow => doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
+            Tone::Bad,
+            " ran for over a minute and was stopped: is there a loop that never ends?",
+        )),
     }
     doc
 }
@@ -280,7 +278,10 @@ mod tests {
     fn a_compile_error_is_one_error_and_a_count() {
         let report = report::parse(&sample("queue_compile_error.txt"), "");
         let text = super::report(&queue(), &report, &read).plain();
-        assert!(text.starts_with("Your code does not compile yet:\n\nerror[E0425]"), "{text}");
+        assert!(
+            text.starts_with("Your code does not compile yet:\n\nerror[E0425]"),
+            "{text}"
+        );
         assert!(text.contains("  --> exercises/queue.rs:74:30"));
         assert!(!text.contains("E0308"));
         assert!(text.contains("…and 1 more error (`cargo learn queue --verbose` shows them all)"));

@@ -92,7 +92,9 @@ pub fn state(current: Option<u64>, pristine: Option<u64>, record: Option<Record>
 pub fn hash(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// The hash of the file at `path`, or `None` when it cannot be read.
@@ -136,7 +138,9 @@ impl Progress {
             Err(e) => {
                 return Loaded {
                     progress: Progress::default(),
-                    warning: Some(format!("cannot read {PROGRESS_PATH} ({e}); starting afresh")),
+                    warning: Some(format!(
+                        "cannot read {PROGRESS_PATH} ({e}); starting afresh"
+                    )),
                 };
             }
         };
@@ -145,21 +149,26 @@ impl Progress {
                 progress,
                 warning: None,
             },
-            Err(why) => Loaded {
-                progress: Progress::default(),
-                warning: Some(format!(
-                    "{PROGRESS_PATH} is damaged ({why}); starting afresh. It only remembers past \
-                     runs: your exercises are untouched."
-                )),
-            },
+            Err(why) => {
+                // Start the new file now, so the warning shows once.
+                let progress = Progress::default();
+                let _ = progress.save(root);
+                Loaded {
+                    progress,
+                    warning: Some(format!(
+                        "{PROGRESS_PATH} was damaged ({why}); starting afresh. It only \
+                         remembers past runs: your exercises are untouched."
+                    )),
+                }
+            }
         }
     }
 
     /// Parses the progress file's text.
     pub fn parse(text: &str) -> Result<Progress, String> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            e.message().to_string()
-        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
         let mut records = BTreeMap::new();
         for (name, entry) in &table {
             let field = |key: &str| entry.get(key).and_then(toml::Value::as_str);
@@ -187,9 +196,16 @@ impl Progress {
                 Outcome::Passed => "passed",
                 Outcome::Failed => "failed",
             };
+            let bare = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let key = if bare {
+                name.clone()
+            } else {
+                toml::Value::String(name.clone()).to_string()
+            };
             text.push_str(&format!(
-                "\n[{}]\nresult = \"{result}\"\nhash = \"{:016x}\"\n",
-                toml::Value::String(name.clone()),
+                "\n[{key}]\nresult = \"{result}\"\nhash = \"{:016x}\"\n",
                 record.hash
             ));
         }
@@ -201,9 +217,8 @@ impl Progress {
     /// # Errors
     /// When the file cannot be written.
     pub fn save(&self, root: &Path) -> io::Result<()> {
-        fs::write(Progress::path(root), self.render()).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot write {PROGRESS_PATH}: {e}"))
-        })
+        fs::write(Progress::path(root), self.render())
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write {PROGRESS_PATH}: {e}")))
     }
 
     /// The last result of `exercise`.
@@ -235,7 +250,10 @@ mod tests {
 
     #[test]
     fn an_untouched_file_never_run_is_not_started() {
-        assert_eq!(state(Some(PRISTINE), Some(PRISTINE), None), State::NotStarted);
+        assert_eq!(
+            state(Some(PRISTINE), Some(PRISTINE), None),
+            State::NotStarted
+        );
     }
 
     #[test]
@@ -252,7 +270,10 @@ mod tests {
         assert_eq!(state(Some(FILE), Some(PRISTINE), failed), State::Failing);
         // An untouched exercise that was run and failed is failing, not "not started".
         let ran_untouched = record(Outcome::Failed, PRISTINE);
-        assert_eq!(state(Some(PRISTINE), Some(PRISTINE), ran_untouched), State::Failing);
+        assert_eq!(
+            state(Some(PRISTINE), Some(PRISTINE), ran_untouched),
+            State::Failing
+        );
     }
 
     #[test]
@@ -278,8 +299,20 @@ mod tests {
     #[test]
     fn progress_survives_a_round_trip() {
         let mut progress = Progress::default();
-        progress.set("heap", Record { outcome: Outcome::Passed, hash: u64::MAX });
-        progress.set("queue", Record { outcome: Outcome::Failed, hash: 7 });
+        progress.set(
+            "heap",
+            Record {
+                outcome: Outcome::Passed,
+                hash: u64::MAX,
+            },
+        );
+        progress.set(
+            "queue",
+            Record {
+                outcome: Outcome::Failed,
+                hash: 7,
+            },
+        );
         let parsed = Progress::parse(&progress.render()).unwrap();
         assert_eq!(parsed, progress);
         progress.forget("heap");
@@ -302,6 +335,8 @@ mod tests {
         let loaded = Progress::load(&dir);
         assert_eq!(loaded.progress, Progress::default());
         assert!(loaded.warning.unwrap().contains("damaged"));
+        let again = Progress::load(&dir);
+        assert!(again.warning.is_none(), "the damaged file was replaced");
         fs::remove_dir_all(&dir).unwrap();
         let loaded = Progress::load(&dir);
         assert!(loaded.warning.is_none(), "a missing file is a fresh start");

@@ -183,7 +183,9 @@ fn read_section(name: &str, body: &[&str]) -> FailedTest {
         test.location = panic_location(body[start]);
         let message: Vec<String> = body[start + 1..]
             .iter()
-            .take_while(|l| !l.is_empty() && !l.starts_with("note: ") && !l.starts_with("stack backtrace:"))
+            .take_while(|l| {
+                !l.is_empty() && !l.starts_with("note: ") && !l.starts_with("stack backtrace:")
+            })
             .map(|l| l.to_string())
             .collect();
         let expected = body
@@ -408,7 +410,10 @@ mod tests {
             }
         );
         let at = test.location.as_ref().unwrap();
-        assert_eq!((at.file.as_str(), at.line, at.column), ("exercises/queue.rs", 80, 9));
+        assert_eq!(
+            (at.file.as_str(), at.line, at.column),
+            ("exercises/queue.rs", 80, 9)
+        );
     }
 
     #[test]
@@ -440,7 +445,10 @@ mod tests {
                 ]
             }
         );
-        assert_eq!(test.location.as_ref().unwrap().to_string(), "tests/queue.rs:30");
+        assert_eq!(
+            test.location.as_ref().unwrap().to_string(),
+            "tests/queue.rs:30"
+        );
     }
 
     #[test]
@@ -452,7 +460,10 @@ mod tests {
             .find(|t| t.name == "a_task_that_leaves_a_frame_behind_breaks_run_to_completion")
             .unwrap();
         assert_eq!(test.failure, Failure::DidNotPanic);
-        assert_eq!(test.location.as_ref().unwrap().to_string(), "tests/queue.rs:160");
+        assert_eq!(
+            test.location.as_ref().unwrap().to_string(),
+            "tests/queue.rs:160"
+        );
     }
 
     #[test]
@@ -524,7 +535,8 @@ mod tests {
 
     #[test]
     fn a_test_stopped_after_a_minute_is_too_slow() {
-        let output = "running 2 tests\ntest a ... ok\ntest b has been running for over 60 seconds\n";
+        let output =
+            "running 2 tests\ntest a ... ok\ntest b has been running for over 60 seconds\n";
         let test = failed(&parse(output, "")).clone();
         assert_eq!((test.name.as_str(), test.failure), ("b", Failure::TooSlow));
     }
@@ -541,7 +553,10 @@ mod tests {
     #[test]
     fn locations_are_tidied() {
         let at = parse_location("src/../exercises/heap.rs:117:9").unwrap();
-        assert_eq!((at.file.as_str(), at.line, at.column), ("exercises/heap.rs", 117, 9));
+        assert_eq!(
+            (at.file.as_str(), at.line, at.column),
+            ("exercises/heap.rs", 117, 9)
+        );
         let at = parse_location("tests/queue.rs:160:4").unwrap();
         assert_eq!(at.to_string(), "tests/queue.rs:160");
         assert_eq!(parse_location("nowhere"), None);

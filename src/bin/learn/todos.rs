@@ -15,9 +15,9 @@
 pub struct Todo {
     /// 1-based line of the `todo!()`.
     pub line: usize,
-    /// The comment lines above it, without indentation: the `// TODO` and its hints.
+    /// The comment lines above it: the `// TODO` and its hints.
     pub comment: Vec<Numbered>,
-    /// The `todo!()` line itself, without indentation.
+    /// The `todo!()` line itself.
     pub code: String,
 }
 
@@ -26,7 +26,7 @@ pub struct Todo {
 pub struct Numbered {
     /// 1-based.
     pub number: usize,
-    /// The text, trimmed.
+    /// The text, as indented in the file.
     pub text: String,
 }
 
@@ -41,7 +41,7 @@ pub fn todos(source: &str) -> Vec<Todo> {
         .map(|i| Todo {
             line: i + 1,
             comment: comment_above(&lines, i),
-            code: lines[i].trim().to_string(),
+            code: lines[i].to_string(),
         })
         .collect()
 }
@@ -66,7 +66,7 @@ fn comment_above(lines: &[&str], index: usize) -> Vec<Numbered> {
         }
         block.push(Numbered {
             number: i + 1,
-            text: text.to_string(),
+            text: lines[i].to_string(),
         });
         if text.starts_with("// TODO") {
             break;
@@ -124,7 +124,7 @@ fn pop(&mut self) -> Option<T> {
         let found = todos(FILE);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].line, 4);
-        assert_eq!(found[0].code, "todo!(\"add an item at the back\")");
+        assert_eq!(found[0].code.trim(), "todo!(\"add an item at the back\")");
         let comment: Vec<_> = found[0].comment.iter().map(|c| c.number).collect();
         assert_eq!(comment, [2, 3]);
         assert_eq!(found[1].line, 9);
@@ -134,7 +134,7 @@ fn pop(&mut self) -> Option<T> {
     #[test]
     fn the_hint_above_a_line_is_found_even_after_edits() {
         let hint = hint_at(FILE, 4);
-        assert_eq!(hint[0].text, "// TODO: add an item at the back.");
+        assert_eq!(hint[0].text, "    // TODO: add an item at the back.");
         assert!(hint_at(FILE, 0).is_empty());
         assert!(hint_at(FILE, 99).is_empty());
     }

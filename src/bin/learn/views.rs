@@ -39,17 +39,17 @@ pub fn list(states: &[(&Exercise, State)], next: Option<&Exercise>) -> Doc {
     let solved = states.iter().filter(|(_, s)| *s == State::Solved).count();
     doc.push(
         Line::new(Tone::Normal, format!("{} ", bar(solved, states.len())))
-            .and(Tone::Normal, format!("{solved} of {} solved ", states.len()))
+            .and(
+                Tone::Normal,
+                format!("{solved} of {} solved ", states.len()),
+            )
             .and(Tone::Dim, format!("(progress is kept in {PROGRESS_PATH})")),
     );
     doc.blank();
     let state = next.and_then(|n| states.iter().find(|(e, _)| e.name == n.name));
     doc.append(next_steps(state.map(|(e, s)| (*e, *s))));
     doc.blank();
-    doc.push(
-        Line::new(Tone::Dim, "All commands: ")
-            .and(Tone::Command, "cargo learn help"),
-    );
+    doc.push(Line::new(Tone::Dim, "All commands: ").and(Tone::Command, "cargo learn help"));
     doc
 }
 
@@ -69,25 +69,42 @@ pub fn next_steps(next: Option<(&Exercise, State)>) -> Doc {
     };
     let name = &exercise.name;
     let file = exercise.exercise_file().display().to_string();
-    let what = match state {
-        State::NotStarted => format!(
-            "read chapter {} (chapters/{}), then open {file} and replace each todo!() with your code.",
-            exercise.chapter, exercise.chapter_file
-        ),
-        State::Missing => format!("{file} is missing: `cargo learn reset {name}` restores it."),
-        State::Changed => format!("{file} changed since its tests last ran: run them."),
-        State::Failing | State::Solved => format!("keep going in {file}: some tests still fail."),
+    let what: Vec<String> = match state {
+        State::NotStarted => vec![
+            format!(
+                "read chapter {} (chapters/{}), then open",
+                exercise.chapter, exercise.chapter_file
+            ),
+            format!("{file} and replace each todo!() with your code."),
+        ],
+        State::Missing => vec![format!(
+            "{file} is missing: `cargo learn reset {name}` restores it."
+        )],
+        State::Changed => vec![format!(
+            "{file} changed since its tests last ran: run them."
+        )],
+        State::Failing | State::Solved => {
+            vec![format!("keep going in {file}: some tests still fail.")]
+        }
     };
+    let indent = "      ";
     doc.push(
         Line::new(Tone::Heading, "Next: ")
             .and(Tone::Command, format!("cargo learn {name}"))
-            .and(Tone::Normal, format!(" — {what}")),
+            .and(Tone::Normal, format!(" — {}", what[0])),
     );
+    for more in &what[1..] {
+        doc.text(Tone::Normal, format!("{indent}{more}"));
+    }
     doc.push(
-        Line::new(Tone::Normal, "      Re-run the tests on every save: ")
-            .and(Tone::Command, format!("cargo learn watch {name}"))
-            .and(Tone::Normal, ". Stuck? ")
-            .and(Tone::Command, format!("cargo learn hint {name}")),
+        Line::new(
+            Tone::Normal,
+            format!("{indent}Re-run the tests on every save: "),
+        )
+        .and(Tone::Command, format!("cargo learn watch {name}"))
+        .and(Tone::Normal, ". Stuck? ")
+        .and(Tone::Command, format!("cargo learn hint {name}"))
+        .and(Tone::Normal, "."),
     );
     doc.blank();
     doc.append(editor_tip(exercise));
@@ -108,7 +125,10 @@ pub fn editor_tip(exercise: &Exercise) -> Doc {
     doc.push(
         Line::new(Tone::Dim, "In VS Code, put in .vscode/settings.json: ").and(
             Tone::Code,
-            format!("\"rust-analyzer.cargo.features\": [\"{}\"]", exercise.feature()),
+            format!(
+                "\"rust-analyzer.cargo.features\": [\"{}\"]",
+                exercise.feature()
+            ),
         ),
     );
     doc
@@ -161,13 +181,15 @@ pub fn numbered(lines: &[Numbered], tone: Tone) -> Doc {
         .map(|l| l.text.len() - l.text.trim_start().len())
         .min()
         .unwrap_or(0);
-    let width = lines.iter().map(|l| l.number.to_string().len()).max().unwrap_or(1);
+    let width = lines
+        .iter()
+        .map(|l| l.number.to_string().len())
+        .max()
+        .unwrap_or(1);
     let mut doc = Doc::new();
     for l in lines {
         let text = l.text.get(indent..).unwrap_or(l.text.trim_start());
-        doc.push(
-            Line::new(Tone::Dim, format!("  {:>width$} | ", l.number)).and(tone, text),
-        );
+        doc.push(Line::new(Tone::Dim, format!("  {:>width$} | ", l.number)).and(tone, text));
     }
     doc
 }
@@ -197,15 +219,33 @@ pub fn help(names: &[&str]) -> Doc {
         "cargo learn: the exercises of Build Your Own Event Loop",
     );
     doc.blank();
-    doc.text(Tone::Normal, "Usage: cargo learn [command] [exercise] [options]");
+    doc.text(
+        Tone::Normal,
+        "Usage: cargo learn [command] [exercise] [options]",
+    );
     doc.blank();
     for (command, what) in [
-        ("(nothing) | list", "the exercises, where you stand, what to do next"),
-        ("<exercise>", "run that exercise's tests and explain the first failure"),
-        ("watch [exercise]", "re-run on every save; keys: h hint, n next, r rerun, q quit"),
-        ("hint [exercise]", "the hint, and the TODOs left in the exercise file"),
+        (
+            "(nothing) | list",
+            "the exercises, where you stand, what to do next",
+        ),
+        (
+            "<exercise>",
+            "run that exercise's tests and explain the first failure",
+        ),
+        (
+            "watch [exercise]",
+            "re-run on every save; keys: h hint, n next, r rerun, q quit",
+        ),
+        (
+            "hint [exercise]",
+            "the hint, and the TODOs left in the exercise file",
+        ),
         ("next", "which exercise is next and how to start it"),
-        ("reset <exercise>", "restore the untouched exercise file (asks first)"),
+        (
+            "reset <exercise>",
+            "restore the untouched exercise file (asks first)",
+        ),
         ("help", "this text"),
     ] {
         doc.push(
@@ -259,9 +299,15 @@ mod tests {
         let states = [(&stack, State::Solved), (&heap, State::NotStarted)];
         let text = list(&states, Some(&heap)).plain();
         assert!(text.contains("stack     solved"), "{text}");
-        assert!(text.contains("> ") && text.contains("heap      not started"), "{text}");
+        assert!(
+            text.contains("> ") && text.contains("heap      not started"),
+            "{text}"
+        );
         assert!(text.contains("1 of 2 solved"), "{text}");
-        assert!(text.contains("Next: `cargo learn heap` — read chapter 1"), "{text}");
+        assert!(
+            text.contains("Next: `cargo learn heap` — read chapter 1"),
+            "{text}"
+        );
         assert!(text.contains("\"rust-analyzer.cargo.features\": [\"learn-heap\"]"));
     }
 
@@ -276,8 +322,14 @@ mod tests {
     #[test]
     fn numbered_lines_are_dedented_together() {
         let lines = [
-            Numbered { number: 9, text: "        // TODO: x.".into() },
-            Numbered { number: 10, text: "        todo!(\"x\")".into() },
+            Numbered {
+                number: 9,
+                text: "        // TODO: x.".into(),
+            },
+            Numbered {
+                number: 10,
+                text: "        todo!(\"x\")".into(),
+            },
         ];
         assert_eq!(
             numbered(&lines, Tone::Code).plain(),

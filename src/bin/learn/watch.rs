@@ -1,0 +1,459 @@
+//! `cargo learn watch`: re-run an exercise's tests on every save.
+//!
+//! Watch mode is itself a small event loop. A file-watcher thread (notify), a key-reader
+//! thread and the thread waiting for `cargo test` all send [`Event`]s into one channel; one
+//! `match` handles them, one at a time, and the screen is redrawn with queued writes and one
+//! flush. Saves are debounced (an editor's save-as-rename is several file events), and a save
+//! during a run stops that run and starts another: only the newest text matters.
+
+use std::fs;
+use std::io::{self, BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self as term_event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::terminal;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::cargo_test::{self, Against, Group, Stopper, TestRun};
+use crate::catalog::Exercise;
+use crate::console::{Console, Doc, Line, Tone};
+use crate::course::Course;
+use crate::explain;
+use crate::progress::{self, State};
+use crate::report::Report;
+use crate::todos;
+use crate::views;
+
+/// How long a save must stay quiet before the tests run.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Everything the watch loop reacts to.
+enum Event {
+    /// A file in `exercises/` was written, created, renamed or removed.
+    Saved(PathBuf),
+    /// The file watcher failed.
+    WatchFailed(String),
+    /// The learner pressed a key.
+    Key(Key),
+    /// Stdin ended: only saves can wake the loop now.
+    InputClosed,
+    /// The terminal changed size.
+    Resized,
+    /// Test run `id` has had a test running for over a minute.
+    Slow(u64),
+    /// Test run `id` ended; `hash` is the exercise file's hash when it started.
+    Finished {
+        id: u64,
+        hash: Option<u64>,
+        result: io::Result<TestRun>,
+    },
+}
+
+/// The keys watch mode knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Hint,
+    Next,
+    Rerun,
+    Quit,
+}
+
+impl Key {
+    fn from_char(c: char) -> Option<Key> {
+        match c.to_ascii_lowercase() {
+            'h' => Some(Key::Hint),
+            'n' => Some(Key::Next),
+            'r' => Some(Key::Rerun),
+            'q' => Some(Key::Quit),
+            _ => None,
+        }
+    }
+}
+
+/// Runs watch mode on `exercise` until the learner quits.
+///
+/// # Errors
+/// When the file watcher cannot start, or the terminal cannot be written.
+pub fn watch(course: &mut Course, console: Console, exercise: Exercise) -> io::Result<ExitCode> {
+    let (tx, rx) = mpsc::channel();
+    let dir = course.root.join("exercises");
+    let _watcher = watch_files(&dir, tx.clone())
+        .map_err(|e| io::Error::other(format!("cannot watch {}: {e}", dir.display())))?;
+    let interactive = io::stdin().is_terminal();
+    let _raw = if interactive {
+        Some(RawMode::enable()?)
+    } else {
+        None
+    };
+    read_keys(tx.clone(), interactive);
+
+    let mut state = Watch {
+        course,
+        console,
+        raw: interactive,
+        exercise,
+        tx,
+        run_id: 0,
+        running: None,
+        report: None,
+        show_hint: false,
+        message: None,
+        save_due: None,
+    };
+    state.start_run()?;
+    loop {
+        let event = match state.save_due {
+            Some(due) => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match event {
+            Ok(Event::Key(Key::Quit)) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(event) => state.handle(event)?,
+            Err(RecvTimeoutError::Timeout) => {
+                state.save_due = None;
+                state.message = None;
+                state.start_run()?;
+            }
+        }
+    }
+    if let Some(stopper) = state.running.take() {
+        stopper.stop();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The watch loop's state.
+struct Watch<'a> {
+    course: &'a mut Course,
+    console: Console,
+    /// The terminal is in raw mode (lines end in `\r\n`).
+    raw: bool,
+    exercise: Exercise,
+    tx: Sender<Event>,
+    /// The id of the newest run; results of older ones are dropped.
+    run_id: u64,
+    /// Set while a run is going.
+    running: Option<Stopper>,
+    report: Option<Report>,
+    show_hint: bool,
+    message: Option<(Tone, String)>,
+    /// When the last save has been quiet long enough to run the tests.
+    save_due: Option<Instant>,
+}
+
+impl Watch<'_> {
+    /// Handles one event (except quitting, which the loop does).
+    fn handle(&mut self, event: Event) -> io::Result<()> {
+        match event {
+            Event::Saved(path) => {
+                if path.file_name() == self.exercise.exercise_file().file_name() {
+                    self.save_due = Some(Instant::now() + DEBOUNCE);
+                }
+                Ok(())
+            }
+            Event::Key(Key::Hint) => {
+                self.show_hint = !self.show_hint;
+                self.redraw()
+            }
+            Event::Key(Key::Rerun) => {
+                self.message = None;
+                self.start_run()
+            }
+            Event::Key(Key::Next) => self.next(),
+            Event::Key(Key::Quit) => Ok(()),
+            Event::InputClosed => self.say(
+                Tone::Dim,
+                "Input closed: still re-running on every save; Ctrl-C stops.",
+            ),
+            Event::WatchFailed(why) => {
+                self.say(Tone::Bad, &format!("The file watcher failed: {why}"))
+            }
+            Event::Resized => self.redraw(),
+            Event::Slow(id) => {
+                if id == self.run_id {
+                    if let Some(stopper) = &self.running {
+                        stopper.stop();
+                    }
+                }
+                Ok(())
+            }
+            Event::Finished { id, hash, result } if id == self.run_id => {
+                self.running = None;
+                match result {
+                    Ok(run) => {
+                        let report = self.course.report(&self.exercise, &run);
+                        if let Err(e) = self.course.record(&self.exercise, hash, &report) {
+                            self.message = Some((Tone::Warn, e.to_string()));
+                        }
+                        self.report = Some(report);
+                    }
+                    Err(e) => self.message = Some((Tone::Bad, e.to_string())),
+                }
+                self.redraw()
+            }
+            Event::Finished { .. } => Ok(()),
+        }
+    }
+
+    /// Starts a test run, stopping the one under way.
+    fn start_run(&mut self) -> io::Result<()> {
+        if let Some(stopper) = self.running.take() {
+            stopper.stop();
+        }
+        self.run_id += 1;
+        self.report = None;
+        let file = self.course.file(&self.exercise);
+        if !file.is_file() {
+            let message = format!(
+                "{} is missing: quit (q) and run `cargo learn reset {}`.",
+                self.exercise.exercise_file().display(),
+                self.exercise.name
+            );
+            return self.say(Tone::Bad, &message);
+        }
+        let id = self.run_id;
+        let hash = progress::hash_file(&file);
+        let slow = self.tx.clone();
+        let on_line = move |line: &str| {
+            if line.ends_with("has been running for over 60 seconds") {
+                let _ = slow.send(Event::Slow(id));
+            }
+        };
+        let root = &self.course.root;
+        match cargo_test::spawn(root, &self.exercise, Against::Exercise, Group::Own, on_line) {
+            Ok(running) => {
+                self.running = Some(running.stopper());
+                let tx = self.tx.clone();
+                thread::spawn(move || {
+                    let result = running.wait();
+                    let _ = tx.send(Event::Finished { id, hash, result });
+                });
+            }
+            Err(e) => self.message = Some((Tone::Bad, e.to_string())),
+        }
+        self.redraw()
+    }
+
+    /// `n`: on to the next unsolved exercise, once this one is solved.
+    fn next(&mut self) -> io::Result<()> {
+        if self.course.state(&self.exercise) != State::Solved {
+            let message = format!(
+                "`{}` is not solved yet: n moves on once all its tests pass.",
+                self.exercise.name
+            );
+            return self.say(Tone::Warn, &message);
+        }
+        match self.course.next_after(&self.exercise).cloned() {
+            Some(next) => {
+                self.message = Some((Tone::Good, format!("On to `{}`!", next.name)));
+                self.exercise = next;
+                self.show_hint = false;
+                self.start_run()
+            }
+            None => self.say(Tone::Good, "Every exercise is solved. Well done! q quits."),
+        }
+    }
+
+    fn say(&mut self, tone: Tone, message: &str) -> io::Result<()> {
+        self.message = Some((tone, message.to_string()));
+        self.redraw()
+    }
+
+    fn redraw(&self) -> io::Result<()> {
+        self.console.redraw(&self.screen(), self.raw)
+    }
+
+    /// The whole screen.
+    fn screen(&self) -> Doc {
+        let ex = &self.exercise;
+        let mut doc = Doc::new();
+        doc.push(
+            Line::new(Tone::Heading, format!("cargo learn watch {}", ex.name)).and(
+                Tone::Dim,
+                format!(" — chapter {}: {}", ex.chapter, ex.title),
+            ),
+        );
+        doc.text(
+            Tone::Dim,
+            format!(
+                "Watching {}: save it and the tests run again.",
+                ex.exercise_file().display()
+            ),
+        );
+        doc.blank();
+        if self.running.is_some() {
+            doc.append(explain::running(ex));
+        } else if let Some(report) = &self.report {
+            let root = self.course.root.clone();
+            let read = move |path: &str| fs::read_to_string(root.join(path)).ok();
+            doc.append(explain::report(ex, report, &read));
+            if !report.solved() && !self.show_hint {
+                doc.blank();
+                doc.push(stuck_keys());
+            }
+        }
+        if self.show_hint {
+            doc.blank();
+            let text = fs::read_to_string(self.course.file(ex)).unwrap_or_default();
+            doc.append(views::hint(ex, &todos::todos(&text)));
+        }
+        if let Some((tone, message)) = &self.message {
+            doc.blank();
+            doc.text(*tone, message.clone());
+        }
+        doc.blank();
+        let solved = self.course.solved_count();
+        let all = self.course.catalog.exercises.len();
+        doc.text(Tone::Dim, format!("{solved} of {all} exercises solved."));
+        doc.push(self.keys());
+        doc
+    }
+
+    fn keys(&self) -> Line {
+        let line = Line::new(Tone::Command, "h")
+            .and(Tone::Normal, " hint  ")
+            .and(Tone::Command, "n")
+            .and(Tone::Normal, " next  ")
+            .and(Tone::Command, "r")
+            .and(Tone::Normal, " rerun  ")
+            .and(Tone::Command, "q")
+            .and(Tone::Normal, " quit");
+        if self.raw {
+            line
+        } else {
+            line.and(Tone::Dim, "  (type the letter, then Enter)")
+        }
+    }
+}
+
+/// Where to get help, in watch mode's terms.
+fn stuck_keys() -> Line {
+    Line::new(Tone::Normal, "Stuck? Press ")
+        .and(Tone::Command, "h")
+        .and(Tone::Normal, " for hints.")
+}
+
+/// Watches `dir` (not its subfolders) and sends a [`Event::Saved`] for every changed file.
+fn watch_files(dir: &Path, tx: Sender<Event>) -> notify::Result<RecommendedWatcher> {
+    let mut watcher =
+        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+            Ok(event) if changes_content(&event.kind) => {
+                for path in event.paths {
+                    let _ = tx.send(Event::Saved(path));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(Event::WatchFailed(e.to_string()));
+            }
+        })?;
+    watcher.watch(dir, RecursiveMode::NonRecursive)?;
+    Ok(watcher)
+}
+
+/// True for events that may change what a file holds (not opening or reading it).
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Access(access) => *access == AccessKind::Close(AccessMode::Write),
+        EventKind::Any | EventKind::Other => false,
+    }
+}
+
+/// Reads keys on a thread: single key presses on a terminal in raw mode, or lines (`q` and
+/// Enter) when stdin is a pipe or a file.
+fn read_keys(tx: Sender<Event>, interactive: bool) {
+    thread::spawn(move || {
+        if interactive {
+            loop {
+                let event = match term_event::read() {
+                    Ok(term_event::Event::Key(key)) if key.kind == KeyEventKind::Press => {
+                        let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
+                            && key.code == KeyCode::Char('c');
+                        match key.code {
+                            _ if ctrl_c => Event::Key(Key::Quit),
+                            KeyCode::Esc => Event::Key(Key::Quit),
+                            KeyCode::Char(c) => match Key::from_char(c) {
+                                Some(k) => Event::Key(k),
+                                None => continue,
+                            },
+                            _ => continue,
+                        }
+                    }
+                    Ok(term_event::Event::Resize(..)) => Event::Resized,
+                    Ok(_) => continue,
+                    Err(_) => Event::InputClosed,
+                };
+                let closed = matches!(event, Event::InputClosed);
+                if tx.send(event).is_err() || closed {
+                    return;
+                }
+            }
+        } else {
+            for line in io::stdin().lock().lines().map_while(Result::ok) {
+                if let Some(key) = line.trim().chars().next().and_then(Key::from_char) {
+                    if tx.send(Event::Key(key)).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(Event::InputClosed);
+        }
+    });
+}
+
+/// Raw mode while it lives: keys arrive one by one, unechoed. Dropping it, or a panic,
+/// restores the terminal.
+struct RawMode;
+
+impl RawMode {
+    fn enable() -> io::Result<RawMode> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = terminal::disable_raw_mode();
+            previous(info);
+        }));
+        terminal::enable_raw_mode()?;
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, ModifyKind, RenameMode};
+
+    #[test]
+    fn keys_are_letters_in_either_case() {
+        assert_eq!(Key::from_char('h'), Some(Key::Hint));
+        assert_eq!(Key::from_char('N'), Some(Key::Next));
+        assert_eq!(Key::from_char('r'), Some(Key::Rerun));
+        assert_eq!(Key::from_char('q'), Some(Key::Quit));
+        assert_eq!(Key::from_char('x'), None);
+    }
+
+    #[test]
+    fn saves_count_and_reads_do_not() {
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let opened = EventKind::Access(AccessKind::Open(AccessMode::Read));
+        assert!(changes_content(&write));
+        assert!(changes_content(&rename));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+        assert!(changes_content(&closed));
+        assert!(!changes_content(&opened));
+        assert!(!changes_content(&EventKind::Any));
+    }
+}

@@ -1,0 +1,527 @@
+//! Chapter 4: the phases of one iteration (SPEC §1, §3, §5.3), with libuv's probes T1–T11.
+//!
+//! `cargo learn phases` runs these tests against `exercises/phases.rs`.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use common::{Log, manual_loop, slot};
+use eventloop::event_loop::{EventLoop, HandleError, HandleId, RunMode};
+use eventloop::trace::{Phase, TraceEvent};
+
+/// The phases the trace shows, in order.
+fn phases(events: &[TraceEvent]) -> Vec<Phase> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Phase(p) => Some(*p),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn one_iteration_visits_the_phases_in_libuv_order() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    let idle = lp.idle_init(|lp, id| lp.stop_handle(id).unwrap());
+    lp.start_handle(idle).unwrap();
+    lp.run(RunMode::Default);
+    use Phase::*;
+    assert_eq!(
+        phases(&lp.take_trace()),
+        [Timers, Pending, Idle, Prepare, Poll, Check, Closing, Timers],
+        "the DEFAULT prelude runs timers, then one whole iteration ends with timers"
+    );
+}
+
+#[test]
+fn once_and_nowait_have_no_prelude() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    let idle = lp.idle_init(|_, _| {});
+    lp.start_handle(idle).unwrap();
+    assert!(lp.run(RunMode::NoWait));
+    use Phase::*;
+    assert_eq!(
+        phases(&lp.take_trace()),
+        [Pending, Idle, Prepare, Poll, Check, Closing, Timers]
+    );
+}
+
+/// uvcheck T1: a timer due before the run, idle/prepare/check handles, the check handle
+/// re-arms the timer with 0 ms in iteration 1 and closes everything in iteration 2.
+#[test]
+fn probe_t1_phase_order_over_a_whole_run() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let all: Rc<RefCell<Vec<(HandleId, &str)>>> = Rc::default();
+    let l = log.clone();
+    let timer = lp.timer_init(move |_, _| l.push("timer"));
+    let l = log.clone();
+    let idle = lp.idle_init(move |_, _| l.push("idle"));
+    let l = log.clone();
+    let prepare = lp.prepare_init(move |_, _| l.push("prepare"));
+    let (l, handles) = (log.clone(), all.clone());
+    let mut iteration = 0;
+    let check = lp.check_init(move |lp, _| {
+        iteration += 1;
+        l.push(format!("check (iteration {iteration})"));
+        if iteration == 1 {
+            lp.timer_start(timer, 0, 0).unwrap();
+        }
+        if iteration == 2 {
+            for (h, name) in handles.borrow().iter() {
+                let (l, name) = (l.clone(), *name);
+                lp.close(*h, move |_| l.push(format!("close_cb({name})")))
+                    .unwrap();
+            }
+        }
+    });
+    all.borrow_mut().extend([
+        (idle, "idle"),
+        (prepare, "prepare"),
+        (check, "check"),
+        (timer, "timer"),
+    ]);
+    lp.timer_start(timer, 0, 0).unwrap();
+    lp.start_handle(idle).unwrap();
+    lp.start_handle(prepare).unwrap();
+    lp.start_handle(check).unwrap();
+    let returned = lp.run(RunMode::Default);
+    log.push(format!("run returned {}", returned as u8));
+    assert_eq!(
+        log.entries(),
+        [
+            "timer",
+            "idle",
+            "prepare",
+            "check (iteration 1)",
+            "timer",
+            "idle",
+            "prepare",
+            "check (iteration 2)",
+            "close_cb(timer)",
+            "close_cb(check)",
+            "close_cb(prepare)",
+            "close_cb(idle)",
+            "run returned 0",
+        ]
+    );
+}
+
+#[test]
+fn probe_t2_close_callbacks_run_newest_first() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    for name in ["h0", "h1", "h2"] {
+        let h = lp.idle_init(|_, _| {});
+        lp.close(h, log.cb(format!("close_cb {name}"))).unwrap();
+    }
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["close_cb h2", "close_cb h1", "close_cb h0"]);
+}
+
+#[test]
+fn probe_t3_a_timer_rearming_itself_with_zero_runs_once_per_pass() {
+    let (mut lp, _clock) = manual_loop();
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let t = lp.timer_init(move |lp, id| {
+        *c.borrow_mut() += 1;
+        if *c.borrow() < 1000 {
+            lp.timer_start(id, 0, 0).unwrap();
+        }
+    });
+    lp.timer_start(t, 0, 0).unwrap();
+    lp.run(RunMode::NoWait);
+    assert_eq!(*calls.borrow(), 1);
+}
+
+#[test]
+fn probe_t5_check_handles_run_in_reverse_start_order() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let mut ids = Vec::new();
+    for name in ["c0", "c1", "c2"] {
+        let l = log.clone();
+        let h = lp.check_init(move |_, _| l.push(format!("check {name}")));
+        lp.start_handle(h).unwrap();
+        ids.push(h);
+    }
+    lp.run(RunMode::NoWait);
+    lp.run(RunMode::NoWait);
+    assert_eq!(
+        log.entries(),
+        [
+            "check c2", "check c1", "check c0", "check c2", "check c1", "check c0"
+        ]
+    );
+}
+
+#[test]
+fn probe_t8_backend_timeout_values() {
+    let (mut lp, _clock) = manual_loop();
+    assert_eq!(lp.backend_timeout(), Some(0), "nothing active");
+    let timer = lp.timer_init(|_, _| {});
+    lp.timer_start(timer, 1000, 0).unwrap();
+    assert_eq!(lp.backend_timeout(), Some(1000), "one 1000 ms timer");
+    let idle = lp.idle_init(|_, _| {});
+    lp.start_handle(idle).unwrap();
+    assert_eq!(lp.backend_timeout(), Some(0), "an active idle handle");
+    lp.close(idle, |_| {}).unwrap();
+    assert_eq!(lp.backend_timeout(), Some(0), "a handle is closing");
+    lp.run(RunMode::NoWait);
+    assert_eq!(lp.backend_timeout(), Some(1000), "the close finished");
+    lp.unref(timer);
+    assert_eq!(lp.backend_timeout(), Some(0), "only an unref'd timer");
+    assert!(!lp.is_alive());
+}
+
+#[test]
+fn probe_t9_a_timer_stopped_by_an_earlier_callback_of_the_same_pass_does_not_run() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let b_id = slot::<HandleId>();
+    let (l, b) = (log.clone(), b_id.clone());
+    let a = lp.timer_init(move |lp, _| {
+        l.push("A ran, stops B");
+        lp.stop_handle(b.get().unwrap()).unwrap();
+    });
+    let b = lp.timer_init(log.at("B").pipe());
+    b_id.set(Some(b));
+    lp.timer_start(a, 0, 0).unwrap();
+    lp.timer_start(b, 0, 0).unwrap();
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["A ran, stops B"]);
+}
+
+/// Adapts a loop callback to a handle callback (which also receives the handle).
+trait Pipe {
+    fn pipe(self) -> impl FnMut(&mut EventLoop, HandleId) + 'static;
+}
+impl<F: FnMut(&mut EventLoop) + 'static> Pipe for F {
+    fn pipe(mut self) -> impl FnMut(&mut EventLoop, HandleId) + 'static {
+        move |lp, _| self(lp)
+    }
+}
+
+#[test]
+fn probe_t10_run_modes() {
+    let (mut lp, _clock) = manual_loop();
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let t = lp.timer_init(move |_, _| *c.borrow_mut() += 1);
+    lp.timer_start(t, 20, 20).unwrap();
+    assert!(
+        lp.run(RunMode::NoWait),
+        "NOWAIT returns alive without blocking"
+    );
+    assert_eq!(*calls.borrow(), 0);
+    assert_eq!(lp.now(), 0);
+    assert!(lp.run(RunMode::Once), "ONCE blocks until the timer");
+    assert_eq!(*calls.borrow(), 1);
+    assert_eq!(lp.now(), 20);
+    lp.close(t, |_| {}).unwrap();
+    assert!(!lp.run(RunMode::Once), "ONCE after close returns dead");
+}
+
+#[test]
+fn probe_t11_once_runs_due_timers_only_at_the_end_of_the_iteration() {
+    let (mut lp, clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    let mut n = 0;
+    let t = lp.timer_init(move |_, _| {
+        n += 1;
+        l.push(format!("timer call {n}"));
+    });
+    let c = lp.check_init(log.at("check").pipe());
+    lp.timer_start(t, 10, 10).unwrap();
+    lp.start_handle(c).unwrap();
+    clock.advance(20);
+    assert!(lp.run(RunMode::Once));
+    assert_eq!(
+        log.entries(),
+        ["check@20", "timer call 1"],
+        "libuv ≥ 1.45: no timers before"
+    );
+}
+
+#[test]
+fn an_immediate_forces_a_zero_poll_timeout_and_runs_before_timers() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    lp.set_timeout(log.at("timeout"), 1000);
+    assert_eq!(lp.backend_timeout(), Some(1000));
+    let im = lp.set_immediate(log.cb("immediate"));
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "Node's idle handle is active"
+    );
+    assert!(im.has_ref(&lp));
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["immediate", "timeout@1000"]);
+}
+
+#[test]
+fn immediates_queued_during_the_check_phase_wait_for_the_next_iteration() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    let log = Log::default();
+    let l = log.clone();
+    lp.set_immediate(move |lp| {
+        l.push("immediate 1");
+        lp.set_immediate(l.cb("immediate 3 (queued by 1)"));
+    });
+    lp.set_immediate(log.cb("immediate 2"));
+    lp.run(RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        ["immediate 1", "immediate 2", "immediate 3 (queued by 1)"]
+    );
+    let checks = phases(&lp.take_trace())
+        .iter()
+        .filter(|p| **p == Phase::Check)
+        .count();
+    assert_eq!(checks, 2, "immediate 3 ran in a second iteration");
+}
+
+#[test]
+fn clear_immediate_cancels_and_unref_lets_the_loop_end() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let a = lp.set_immediate(log.cb("cleared"));
+    lp.clear_immediate(a);
+    lp.clear_immediate(a); // twice: no-op
+    assert!(!lp.is_alive());
+    let b = lp.set_immediate(log.cb("unref'd")).unref(&mut lp);
+    assert!(!b.has_ref(&lp));
+    assert!(
+        !lp.run(RunMode::Default),
+        "an unref'd immediate alone does not keep it alive"
+    );
+    assert!(log.entries().is_empty());
+    // It still runs when something else makes the loop iterate.
+    lp.set_timeout(log.cb("timeout"), 5);
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["unref'd", "timeout"]);
+}
+
+#[test]
+fn an_immediate_cleared_by_an_earlier_immediate_does_not_run() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let second = slot();
+    let (l, s) = (log.clone(), second.clone());
+    lp.set_immediate(move |lp| {
+        l.push("first clears second");
+        lp.clear_immediate(s.get().unwrap());
+    });
+    second.set(Some(lp.set_immediate(log.cb("second"))));
+    lp.set_immediate(log.cb("third"));
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["first clears second", "third"]);
+}
+
+#[test]
+fn a_handle_started_during_its_phase_first_runs_next_iteration() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let late = lp.check_init(log.at("late").pipe());
+    let l = log.clone();
+    let mut started = false;
+    let first = lp.check_init(move |lp, me| {
+        l.push("first");
+        if !started {
+            started = true;
+            lp.start_handle(late).unwrap();
+        } else {
+            lp.stop_handle(me).unwrap();
+            lp.stop_handle(late).unwrap();
+        }
+    });
+    lp.start_handle(first).unwrap();
+    lp.run(RunMode::NoWait);
+    assert_eq!(log.take(), ["first"]);
+    lp.run(RunMode::NoWait);
+    assert_eq!(
+        log.take(),
+        ["late@0", "first"],
+        "newest first, in the next iteration"
+    );
+}
+
+#[test]
+fn a_handle_stopped_by_an_earlier_callback_in_the_phase_is_skipped() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let victim = lp.idle_init(log.at("victim").pipe());
+    lp.start_handle(victim).unwrap();
+    let l = log.clone();
+    let killer = lp.idle_init(move |lp, me| {
+        l.push("killer");
+        lp.stop_handle(victim).unwrap();
+        lp.stop_handle(me).unwrap();
+    });
+    lp.start_handle(killer).unwrap(); // started last: runs first
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["killer"]);
+}
+
+#[test]
+fn handle_misuse_is_a_typed_error_not_a_panic() {
+    let (mut lp, _clock) = manual_loop();
+    let idle = lp.idle_init(|_, _| {});
+    lp.close(idle, |_| {}).unwrap();
+    assert_eq!(lp.close(idle, |_| {}), Err(HandleError::Closing));
+    assert_eq!(lp.start_handle(idle), Err(HandleError::Closing));
+    lp.run(RunMode::Default);
+    assert_eq!(lp.close(idle, |_| {}), Err(HandleError::Closed));
+    assert_eq!(lp.start_handle(idle), Err(HandleError::Closed));
+    assert_eq!(lp.stop_handle(idle), Err(HandleError::Closed));
+    assert!(!lp.is_active(idle) && !lp.has_ref(idle));
+    lp.ref_(idle); // no-op on a closed handle
+    let timer = lp.timer_init(|_, _| {});
+    assert!(matches!(
+        lp.start_handle(timer),
+        Err(HandleError::WrongKind { .. })
+    ));
+    assert_eq!(lp.timer_again(timer), Err(HandleError::NeverStarted));
+    let check = lp.check_init(|_, _| {});
+    assert!(matches!(
+        lp.timer_start(check, 1, 0),
+        Err(HandleError::WrongKind { .. })
+    ));
+    let io: std::io::Error = HandleError::Closing.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_handle_closed_in_a_close_callback_closes_in_the_next_iteration() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    let log = Log::default();
+    let second = lp.idle_init(|_, _| {});
+    let first = lp.idle_init(|_, _| {});
+    let l = log.clone();
+    lp.close(first, move |lp| {
+        l.push("first closed");
+        lp.close(second, l.cb("second closed")).unwrap();
+    })
+    .unwrap();
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["first closed", "second closed"]);
+    let closings = phases(&lp.take_trace())
+        .iter()
+        .filter(|p| **p == Phase::Closing)
+        .count();
+    assert_eq!(closings, 2);
+}
+
+#[test]
+fn pending_callbacks_run_first_in_the_next_iteration_and_keep_the_loop_alive() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    let idle = lp.idle_init(move |lp, me| {
+        l.push("idle");
+        lp.stop_handle(me).unwrap();
+        lp.queue_pending("write", l.cb("pending (fed in idle)"));
+    });
+    lp.start_handle(idle).unwrap();
+    lp.queue_pending("write", log.cb("pending"));
+    assert!(lp.is_alive(), "a deferred callback keeps the loop alive");
+    assert_eq!(lp.backend_timeout(), Some(0));
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["pending", "idle", "pending (fed in idle)"]);
+}
+
+#[test]
+fn stop_ends_the_run_after_the_current_iteration() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    let mut n = 0;
+    let idle = lp.idle_init(move |lp, _| {
+        n += 1;
+        l.push(format!("idle {n}"));
+        if n == 2 {
+            lp.stop();
+        }
+    });
+    lp.start_handle(idle).unwrap();
+    assert!(lp.run(RunMode::Default), "stopped while alive");
+    assert_eq!(log.take(), ["idle 1", "idle 2"]);
+    assert!(lp.run(RunMode::NoWait), "the stop flag was cleared");
+    assert_eq!(log.take(), ["idle 3"]);
+    lp.stop();
+    lp.set_timeout(log.cb("timeout"), 0);
+    lp.run(RunMode::Default);
+    assert!(
+        log.entries().is_empty(),
+        "no prelude timers when stopped before the run"
+    );
+}
+
+#[test]
+fn a_wait_that_could_never_end_stops_the_run_instead_of_hanging() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    let check = lp.check_init(|_, _| {});
+    lp.start_handle(check).unwrap(); // ref'd, active, and nothing can ever wake the poll
+    assert_eq!(lp.backend_timeout(), None);
+    assert!(lp.run(RunMode::Default));
+    assert!(lp.take_trace().contains(&TraceEvent::Stalled));
+}
+
+#[test]
+fn callbacks_run_in_named_frames_on_an_otherwise_empty_stack() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let record = |log: &Log| {
+        let log = log.clone();
+        move |lp: &mut EventLoop| log.push(format!("{:?}", lp.stack().trace().frames()))
+    };
+    lp.set_timeout(record(&log), 1);
+    lp.set_immediate(record(&log));
+    let t = lp.timer_init(record(&log).pipe());
+    lp.timer_start(t, 2, 0).unwrap();
+    lp.run(RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        [
+            r#"["setImmediate", "processImmediate"]"#,
+            r#"["setTimeout", "processTimers"]"#,
+            r#"["timer"]"#,
+        ]
+    );
+    assert!(lp.stack().is_empty());
+}
+
+#[test]
+fn callbacks_are_traced_with_their_frame_names() {
+    let (mut lp, _clock) = manual_loop();
+    lp.enable_trace();
+    lp.set_immediate(|_| {});
+    lp.run(RunMode::Default);
+    let trace = lp.take_trace();
+    let started: Vec<_> = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::CallbackStarted(name) => Some(*name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, ["setImmediate"]);
+    assert_eq!(trace.last(), Some(&TraceEvent::RunReturned(false)));
+}
+
+#[test]
+fn a_zero_stack_limit_is_refused_when_building() {
+    let err = EventLoop::builder().stack_limit(0).build().unwrap_err();
+    assert!(err.to_string().contains("at least 1"));
+}
