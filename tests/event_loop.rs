@@ -516,7 +516,7 @@ fn callbacks_are_traced_with_their_frame_names() {
             _ => None,
         })
         .collect();
-    assert_eq!(started, ["setImmediate"]);
+    assert_eq!(started, ["processImmediate", "setImmediate"]);
     assert_eq!(trace.last(), Some(&TraceEvent::RunReturned(false)));
 }
 
