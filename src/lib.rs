@@ -15,6 +15,8 @@ pub mod clock;
 pub mod event_loop;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]
 pub mod heap;
+#[cfg_attr(feature = "learn-microtasks", path = "../exercises/microtasks.rs")]
+pub mod microtasks;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]

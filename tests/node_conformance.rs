@@ -58,6 +58,9 @@ mod ports {
             ("p18-immediate-next-iteration", p18_immediate_next_iteration),
             ("p20-interval-clear-in-cb", p20_interval_clear_in_cb),
             ("p21-overflow", p21_overflow),
+            ("p07-tick-inside-tick", p07_tick_inside_tick),
+            ("p17-tick-starvation", p17_tick_starvation),
+            ("p24-nested-timer-overdue", p24_nested_timer_overdue),
         ]
     }
 
@@ -233,6 +236,55 @@ mod ports {
                 },
                 1,
             )));
+        })
+    }
+
+    fn p07_tick_inside_tick() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.next_tick(move |lp| {
+                c.log("tick 1");
+                lp.next_tick(log(&c, "tick 3 (added by tick 1)"));
+            });
+            lp.next_tick(log(console, "tick 2"));
+            // `Promise.resolve().then(cb)`: one reaction on a settled promise is one microtask.
+            lp.queue_microtask(log(console, "promise"));
+        })
+    }
+
+    fn p17_tick_starvation() -> Vec<String> {
+        fn again(lp: &mut EventLoop, ticks: std::rc::Rc<std::cell::Cell<u32>>) {
+            ticks.set(ticks.get() + 1);
+            if ticks.get() < 100_000 {
+                lp.next_tick(move |lp| again(lp, ticks));
+            }
+        }
+        node(|lp, console, _| {
+            let ticks = std::rc::Rc::new(std::cell::Cell::new(0));
+            let (c, t) = (console.clone(), ticks.clone());
+            lp.set_timeout(
+                move |_| c.log(format!("timeout fired after {} ticks", t.get())),
+                0,
+            );
+            again(lp, ticks);
+        })
+    }
+
+    fn p24_nested_timer_overdue() -> Vec<String> {
+        node(|lp, console, clock| {
+            let (c, clk) = (console.clone(), clock.clone());
+            lp.set_timeout(
+                move |lp| {
+                    c.log("A");
+                    lp.set_timeout(log(&c, "nested timer"), 1);
+                    lp.set_immediate(log(&c, "immediate queued by A"));
+                    clk.advance(20);
+                    lp.next_tick(log(&c, "tick after A"));
+                },
+                1,
+            );
+            lp.set_timeout(log(console, "B (same list as A, already due)"), 1);
+            clock.advance(5);
         })
     }
 

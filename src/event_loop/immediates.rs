@@ -150,13 +150,15 @@ impl EventLoop {
         self.call_in_frame("processImmediate", |lp| {
             let mut first = true;
             for id in snapshot {
-                let Some(entry) = lp.immediates.entries.remove(id.0) else {
-                    continue; // cleared
-                };
+                // Between two immediates (`runNextTicks`), before the next one is taken: a
+                // tick that clears it keeps it from running.
                 if !first {
                     lp.checkpoint();
                 }
                 first = false;
+                let Some(entry) = lp.immediates.entries.remove(id.0) else {
+                    continue; // cleared
+                };
                 if entry.refed {
                     lp.immediates.ref_count -= 1;
                 }

@@ -7,8 +7,8 @@
 //! cleared or closed itself). That take/call/put-back lives in [`EventLoop::invoke`] alone.
 //!
 //! One iteration ([`phases`]) visits the phases in libuv's order; after every callback that
-//! Node would run through `MakeCallback` the loop reaches a *checkpoint*, where chapter 5
-//! drains `process.nextTick` and the microtask queue.
+//! Node would run through `MakeCallback` the loop reaches a *checkpoint*, which drains
+//! `process.nextTick` and the microtask queue ([`microtasks`](crate::microtasks)).
 //!
 //! ```
 //! use eventloop::clock::ManualClock;
@@ -36,6 +36,7 @@ use std::fmt;
 
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
+use crate::microtasks::{Job, Microtasks};
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
@@ -93,13 +94,14 @@ pub struct EventLoop {
     node_timers: TimerLists<Key>,
     node_timer_handle: HandleId,
     immediates: ImmediateQueue,
+    /// `process.nextTick` and the microtask queue: (frame name, callback).
+    microtasks: Microtasks<(&'static str, Key)>,
     /// Handles that are active and ref'd (`loop->active_handles`).
     active_handles: usize,
     /// Requests in flight (`loop->active_reqs`): thread-pool jobs, writes, … (later chapters).
     active_reqs: usize,
     stop_flag: bool,
     start_seq: u64,
-    warnings: Vec<Warning>,
     warning_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Warning)>>,
     trace: Trace,
 }
@@ -237,11 +239,11 @@ impl EventLoop {
             node_timers: TimerLists::new(),
             node_timer_handle: HandleId::PLACEHOLDER,
             immediates: ImmediateQueue::default(),
+            microtasks: Microtasks::new(),
             active_handles: 0,
             active_reqs: 0,
             stop_flag: false,
             start_seq: 0,
-            warnings: Vec::new(),
             warning_listeners: Vec::new(),
             trace,
         };
@@ -311,28 +313,59 @@ impl EventLoop {
     }
 
     /// Listens for process warnings such as `TimeoutOverflowWarning`
-    /// (`process.on('warning')`). Warnings are delivered at the next checkpoint, after the
-    /// code that caused them has finished, as Node emits them on a later tick.
+    /// (`process.on('warning')`). Warnings are delivered on a tick, after the code that
+    /// caused them has finished, as Node emits them.
     pub fn on_warning(&mut self, listener: impl FnMut(&mut EventLoop, &Warning) + 'static) {
         self.warning_listeners.push(Box::new(listener));
     }
 
+    /// `process.emitWarning`: listeners hear of it on a later tick.
     fn emit_warning(&mut self, warning: Warning) {
-        self.warnings.push(warning);
+        self.next_tick(move |lp| lp.deliver_warning(&warning));
+    }
+
+    // ANCHOR: next_tick
+    /// Runs `callback` at the next checkpoint, before any promise reaction
+    /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
+    pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
+        let key = self.store(Callback::Once(Box::new(callback)));
+        if self.microtasks.next_tick(("nextTick", key)).is_err() {
+            self.discard(key);
+        }
+    }
+
+    /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
+    /// reactions (`queueMicrotask`).
+    pub fn queue_microtask(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
+        self.queue_job("queueMicrotask", callback);
+    }
+    // ANCHOR_END: next_tick
+
+    /// Queues a microtask running in a frame called `name` (promise reactions use this).
+    pub(crate) fn queue_job(
+        &mut self,
+        name: &'static str,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
+        let key = self.store(Callback::Once(Box::new(callback)));
+        self.microtasks.queue_microtask((name, key));
     }
 
     // ANCHOR: checkpoint
     /// The checkpoint Node reaches after every callback it runs through `MakeCallback`
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
-    /// (`runNextTicks`). Chapter 5 drains `process.nextTick` and the microtasks here; for now
-    /// it delivers warnings, which Node emits on a tick.
+    /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     fn checkpoint(&mut self) {
-        while !self.warnings.is_empty() {
-            let warnings = std::mem::take(&mut self.warnings);
-            for warning in warnings {
-                self.deliver_warning(&warning);
-            }
+        if self.microtasks.is_empty() {
+            return;
         }
+        Microtasks::drain(
+            self,
+            |lp| &mut lp.microtasks,
+            |lp, job| match job {
+                Job::Tick((name, key)) | Job::Microtask((name, key)) => lp.invoke(key, name),
+            },
+        );
     }
     // ANCHOR_END: checkpoint
 

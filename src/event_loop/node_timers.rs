@@ -181,14 +181,14 @@ impl EventLoop {
         let mut first = true;
         self.call_in_frame("processTimers", |lp| {
             loop {
+                // Between two timers (`runNextTicks`). It comes before the next timer is
+                // taken, so a tick that clears that timer keeps it from running.
+                if !first {
+                    lp.checkpoint();
+                }
+                first = false;
                 match lp.node_timers.next_due(now) {
-                    Due::Timer(timeout) => {
-                        if !first {
-                            lp.checkpoint();
-                        }
-                        first = false;
-                        lp.fire_timeout(timeout);
-                    }
+                    Due::Timer(timeout) => lp.fire_timeout(timeout),
                     Due::Done(next) => {
                         if let Some(expiry) = next {
                             lp.update_time();

@@ -116,7 +116,7 @@ pub fn hint(
     let Ok(text) = fs::read_to_string(course.file(exercise)) else {
         return missing(exercise);
     };
-    console.print(&views::hint(exercise, &todos::todos(&text)))?;
+    console.print(&views::hint(exercise, &todos::todos(&text), false))?;
     Ok(ExitCode::SUCCESS)
 }
 

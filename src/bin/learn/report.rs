@@ -132,7 +132,11 @@ pub fn parse(output: &str, test_source: &str) -> Report {
     }
     sections.sort_by_key(|t| (position_in_file(test_source, &t.name), t.name.clone()));
     let failed = sections.iter().map(|t| t.name.clone()).collect();
-    let total = run.passed + run.failed;
+    let (passed, total) = if run.compiled {
+        (run.passed, run.passed + run.failed)
+    } else {
+        partial_counts(output)
+    };
     let outcome = if let Some(first) = sections.into_iter().next() {
         Outcome::Failed(first)
     } else if let Some(error) = compile_error(output) {
@@ -146,10 +150,29 @@ pub fn parse(output: &str, test_source: &str) -> Report {
     };
     Report {
         outcome,
-        passed: run.passed,
+        passed,
         total,
         failed,
     }
+}
+
+/// Counts from the per-test lines, for a run that never printed its summary (it crashed or
+/// was stopped): `running 10 tests`, `test name ... ok`.
+fn partial_counts(output: &str) -> (usize, usize) {
+    let mut passed = 0;
+    let mut total = 0;
+    for line in output.lines() {
+        if let Some(n) = line
+            .strip_prefix("running ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            total += n;
+        } else if line.starts_with("test ") && line.ends_with(" ... ok") {
+            passed += 1;
+        }
+    }
+    (passed, total)
 }
 
 /// The `---- name stdout ----` sections, one per failed test.
@@ -528,6 +551,7 @@ mod tests {
     #[test]
     fn a_stack_overflow_names_the_test() {
         let report = parse(&sample("queue_stack_overflow.txt"), QUEUE_TESTS);
+        assert_eq!((report.passed, report.total), (0, 10));
         let test = failed(&report);
         assert_eq!(test.name, "a_task_queue_is_first_in_first_out");
         assert!(matches!(test.failure, Failure::Crashed { .. }));

@@ -134,8 +134,9 @@ pub fn editor_tip(exercise: &Exercise) -> Doc {
     doc
 }
 
-/// The catalog's hint and every `// TODO` left in the learner's file.
-pub fn hint(exercise: &Exercise, todos: &[Todo]) -> Doc {
+/// The catalog's hint and every `// TODO` left in the learner's file; `compact` shows one
+/// line per `// TODO` (watch mode, where the screen is small).
+pub fn hint(exercise: &Exercise, todos: &[Todo], compact: bool) -> Doc {
     let mut doc = Doc::new();
     doc.text(
         Tone::Heading,
@@ -161,6 +162,19 @@ pub fn hint(exercise: &Exercise, todos: &[Todo]) -> Doc {
         return doc;
     }
     doc.text(Tone::Heading, format!("Still to do in {file}:"));
+    if compact {
+        for todo in todos {
+            let what = todo
+                .comment
+                .first()
+                .map(|c| c.text.trim().trim_start_matches("// TODO:").trim())
+                .unwrap_or("todo!()");
+            doc.push(
+                Line::new(Tone::Dim, format!("  line {:<4} ", todo.line)).and(Tone::Normal, what),
+            );
+        }
+        return doc;
+    }
     for todo in todos {
         doc.blank();
         let mut lines = todo.comment.clone();

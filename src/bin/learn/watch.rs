@@ -292,15 +292,17 @@ impl Watch<'_> {
             let root = self.course.root.clone();
             let read = move |path: &str| fs::read_to_string(root.join(path)).ok();
             doc.append(explain::report(ex, report, &read));
-            if !report.solved() && !self.show_hint {
-                doc.blank();
+            doc.blank();
+            if report.solved() {
+                doc.push(self.next_keys());
+            } else if !self.show_hint {
                 doc.push(stuck_keys());
             }
         }
         if self.show_hint {
             doc.blank();
             let text = fs::read_to_string(self.course.file(ex)).unwrap_or_default();
-            doc.append(views::hint(ex, &todos::todos(&text)));
+            doc.append(views::hint(ex, &todos::todos(&text), true));
         }
         if let Some((tone, message)) = &self.message {
             doc.blank();
@@ -314,6 +316,17 @@ impl Watch<'_> {
         doc
     }
 
+    /// Under a solved exercise: where `n` leads.
+    fn next_keys(&self) -> Line {
+        match self.course.next_after(&self.exercise) {
+            Some(next) => Line::new(Tone::Normal, "Press ")
+                .and(Tone::Command, "n")
+                .and(Tone::Normal, format!(" to move on to `{}`.", next.name)),
+            None => Line::new(Tone::Good, "Every exercise is solved. Well done!"),
+        }
+    }
+
+    /// The key legend.
     fn keys(&self) -> Line {
         let line = Line::new(Tone::Command, "h")
             .and(Tone::Normal, " hint  ")
