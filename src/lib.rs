@@ -17,6 +17,7 @@ pub mod event_loop;
 pub mod heap;
 #[cfg_attr(feature = "learn-microtasks", path = "../exercises/microtasks.rs")]
 pub mod microtasks;
+pub mod promise;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]

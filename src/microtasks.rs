@@ -138,3 +138,47 @@ impl<K> Microtasks<K> {
     }
     // ANCHOR_END: drain_solution
 }
+
+// ANCHOR: rejection
+/// What a rejected promise holds: JavaScript's "reason". Every reaction sees the same error, so
+/// it is shared (an `io::Error` cannot be cloned).
+#[derive(Clone)]
+pub struct Rejection(std::rc::Rc<std::io::Error>);
+// ANCHOR_END: rejection
+
+impl Rejection {
+    /// A rejection with a message, like `new Error(message)`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::from(std::io::Error::other(message.into()))
+    }
+
+    /// The error.
+    pub fn error(&self) -> &std::io::Error {
+        &self.0
+    }
+
+    /// True when both name the same error object, like `===` on two reasons.
+    pub fn same(&self, other: &Rejection) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<std::io::Error> for Rejection {
+    fn from(e: std::io::Error) -> Self {
+        Rejection(std::rc::Rc::new(e))
+    }
+}
+
+impl std::fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rejection({:?})", self.0)
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Rejection {}

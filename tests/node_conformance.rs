@@ -24,6 +24,7 @@ mod ports {
 
     use eventloop::clock::ManualClock;
     use eventloop::event_loop::EventLoop;
+    use eventloop::promise::Promise;
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
 
@@ -58,7 +59,19 @@ mod ports {
             ("p18-immediate-next-iteration", p18_immediate_next_iteration),
             ("p20-interval-clear-in-cb", p20_interval_clear_in_cb),
             ("p21-overflow", p21_overflow),
+            ("p01-main-basic", p01_main_basic),
+            (
+                "p04-microtasks-between-timers",
+                p04_microtasks_between_timers,
+            ),
+            (
+                "p05-microtasks-between-immediates",
+                p05_microtasks_between_immediates,
+            ),
+            ("p06-nested-tick-promise", p06_nested_tick_promise),
             ("p07-tick-inside-tick", p07_tick_inside_tick),
+            ("p12-async-await", p12_async_await),
+            ("p16-microtask-fifo", p16_microtask_fifo),
             ("p17-tick-starvation", p17_tick_starvation),
             ("p24-nested-timer-overdue", p24_nested_timer_overdue),
         ]
@@ -239,6 +252,118 @@ mod ports {
         })
     }
 
+    /// `Promise.resolve().then(() => console.log(text))`
+    fn then_log(lp: &mut EventLoop, console: &Console, text: &'static str) -> Promise<()> {
+        let c = console.clone();
+        Promise::resolved(()).then(lp, move |_, ()| c.log(text))
+    }
+
+    fn p01_main_basic() -> Vec<String> {
+        node(|lp, console, _| {
+            lp.set_timeout(log(console, "timeout"), 0);
+            lp.set_immediate(log(console, "immediate"));
+            then_log(lp, console, "promise");
+            lp.queue_microtask(log(console, "microtask"));
+            lp.next_tick(log(console, "nextTick"));
+            console.log("sync");
+        })
+    }
+
+    fn p04_microtasks_between_timers() -> Vec<String> {
+        node(|lp, console, _| {
+            for n in 1..=2 {
+                let c = console.clone();
+                lp.set_timeout(
+                    move |lp| {
+                        c.log(format!("timeout {n}"));
+                        let c2 = c.clone();
+                        lp.next_tick(move |_| c2.log(format!("tick {n}")));
+                        let c3 = c.clone();
+                        Promise::resolved(()).then(lp, move |_, ()| c3.log(format!("promise {n}")));
+                    },
+                    0,
+                );
+            }
+        })
+    }
+
+    fn p05_microtasks_between_immediates() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.set_immediate(move |lp| {
+                c.log("immediate 1");
+                lp.set_immediate(log(&c, "immediate 3 (queued inside immediate 1)"));
+                lp.next_tick(log(&c, "tick 1"));
+                then_log(lp, &c, "promise 1");
+            });
+            let c = console.clone();
+            lp.set_immediate(move |lp| {
+                c.log("immediate 2");
+                then_log(lp, &c, "promise 2");
+            });
+        })
+    }
+
+    fn p06_nested_tick_promise() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.next_tick(move |lp| {
+                c.log("tick 1");
+                then_log(lp, &c, "promise from tick 1");
+            });
+            lp.next_tick(log(console, "tick 2"));
+            let c = console.clone();
+            Promise::resolved(()).then(lp, move |lp, ()| {
+                c.log("promise 1");
+                lp.next_tick(log(&c, "tick from promise 1"));
+            });
+            then_log(lp, console, "promise 2");
+        })
+    }
+
+    fn p12_async_await() -> Vec<String> {
+        // async function async2() { console.log('async2'); } — its promise is already resolved.
+        fn async2(console: &Console) -> Promise<()> {
+            console.log("async2");
+            Promise::resolved(())
+        }
+        // async function async1() { log; await async2(); log } — `await p` is one reaction on p.
+        fn async1(lp: &mut EventLoop, console: &Console) -> Promise<()> {
+            console.log("async1 start");
+            let c = console.clone();
+            async2(console).then(lp, move |_, ()| c.log("async1 end"))
+        }
+        node(|lp, console, _| {
+            console.log("script start");
+            lp.set_timeout(log(console, "setTimeout"), 0);
+            lp.set_immediate(log(console, "setImmediate"));
+            async1(lp, console);
+            let c = console.clone();
+            Promise::new(lp, move |lp, resolve| {
+                c.log("promise1");
+                resolve.resolve(lp, ());
+                Ok(())
+            })
+            .then(lp, {
+                let c = console.clone();
+                move |_, ()| c.log("promise2")
+            });
+            lp.next_tick(log(console, "nextTick"));
+            console.log("script end");
+        })
+    }
+
+    fn p16_microtask_fifo() -> Vec<String> {
+        node(|lp, console, _| {
+            lp.queue_microtask(log(console, "qm 1"));
+            then_log(lp, console, "then 1");
+            lp.queue_microtask(log(console, "qm 2"));
+            let c = console.clone();
+            then_log(lp, console, "then 2").then(lp, move |_, ()| c.log("then 2b"));
+            lp.queue_microtask(log(console, "qm 3"));
+        })
+    }
+
     fn p07_tick_inside_tick() -> Vec<String> {
         node(|lp, console, _| {
             let c = console.clone();
@@ -247,8 +372,7 @@ mod ports {
                 lp.next_tick(log(&c, "tick 3 (added by tick 1)"));
             });
             lp.next_tick(log(console, "tick 2"));
-            // `Promise.resolve().then(cb)`: one reaction on a settled promise is one microtask.
-            lp.queue_microtask(log(console, "promise"));
+            then_log(lp, console, "promise");
         })
     }
 

@@ -32,11 +32,13 @@ mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 
+use std::cell::Cell;
 use std::fmt;
+use std::rc::Rc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
-use crate::microtasks::{Job, Microtasks};
+use crate::microtasks::{Job, Microtasks, Rejection};
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
@@ -103,6 +105,11 @@ pub struct EventLoop {
     stop_flag: bool,
     start_seq: u64,
     warning_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Warning)>>,
+    /// Promises rejected with no reaction yet; reported after the next drain if still so.
+    pending_rejections: Vec<(Rc<Cell<bool>>, Rejection)>,
+    rejection_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Rejection)>>,
+    /// Unhandled rejections nobody listened for.
+    unhandled: Vec<Rejection>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -245,6 +252,9 @@ impl EventLoop {
             stop_flag: false,
             start_seq: 0,
             warning_listeners: Vec::new(),
+            pending_rejections: Vec::new(),
+            rejection_listeners: Vec::new(),
+            unhandled: Vec::new(),
             trace,
         };
         lp.init_node_handles();
@@ -356,16 +366,23 @@ impl EventLoop {
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     fn checkpoint(&mut self) {
-        if self.microtasks.is_empty() {
-            return;
+        loop {
+            if !self.microtasks.is_empty() {
+                Microtasks::drain(
+                    self,
+                    |lp| &mut lp.microtasks,
+                    |lp, job| match job {
+                        Job::Tick((name, key)) | Job::Microtask((name, key)) => {
+                            lp.invoke(key, name)
+                        }
+                    },
+                );
+            }
+            // `processPromiseRejections`: its listeners may queue more ticks.
+            if !self.report_rejections() {
+                break;
+            }
         }
-        Microtasks::drain(
-            self,
-            |lp| &mut lp.microtasks,
-            |lp, job| match job {
-                Job::Tick((name, key)) | Job::Microtask((name, key)) => lp.invoke(key, name),
-            },
-        );
     }
     // ANCHOR_END: checkpoint
 
@@ -379,6 +396,56 @@ impl EventLoop {
         // Listeners added while the others ran go behind them.
         listeners.append(&mut self.warning_listeners);
         self.warning_listeners = listeners;
+    }
+
+    /// Remembers a promise rejected while nothing handled it (V8's
+    /// `kPromiseRejectWithNoHandler`). If `handled` is still false after the next drain of
+    /// the microtask queue, the rejection is reported.
+    pub(crate) fn track_rejection(&mut self, handled: Rc<Cell<bool>>, reason: Rejection) {
+        self.pending_rejections.push((handled, reason));
+    }
+
+    /// Listens for promises rejected with no handler by the end of a checkpoint
+    /// (`process.on('unhandledRejection')`).
+    pub fn on_unhandled_rejection(
+        &mut self,
+        listener: impl FnMut(&mut EventLoop, &Rejection) + 'static,
+    ) {
+        self.rejection_listeners.push(Box::new(listener));
+    }
+
+    /// Unhandled rejections that no listener heard, oldest first. Node would end the process
+    /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
+    /// `run_main`.
+    pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
+        std::mem::take(&mut self.unhandled)
+    }
+
+    /// Reports the tracked rejections that are still unhandled; true if any was reported.
+    fn report_rejections(&mut self) -> bool {
+        if self.pending_rejections.is_empty() {
+            return false;
+        }
+        let mut reported = false;
+        for (handled, reason) in std::mem::take(&mut self.pending_rejections) {
+            if handled.get() {
+                continue;
+            }
+            reported = true;
+            if self.rejection_listeners.is_empty() {
+                self.unhandled.push(reason);
+                continue;
+            }
+            let mut listeners = std::mem::take(&mut self.rejection_listeners);
+            self.call_in_frame("unhandledRejection", |lp| {
+                for listener in &mut listeners {
+                    listener(lp, &reason);
+                }
+            });
+            listeners.append(&mut self.rejection_listeners);
+            self.rejection_listeners = listeners;
+        }
+        reported
     }
 
     /// Runs `f` inside a frame named `name`, recording it in the trace.

@@ -90,15 +90,15 @@ pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
                 start_line,
                 end_line: number,
             });
-        } else if trimmed.starts_with("mod ") || trimmed.starts_with("pub mod ") {
-            if trimmed.ends_with(';') {
-                return Err(MarkerError {
-                    line: number,
-                    message: "a module with an exercise must be a leaf: it cannot declare \
-                              child modules (they would be looked up under exercises/)"
-                        .into(),
-                });
-            }
+        } else if (trimmed.starts_with("mod ") || trimmed.starts_with("pub mod "))
+            && trimmed.ends_with(';')
+        {
+            return Err(MarkerError {
+                line: number,
+                message: "a module with an exercise must be a leaf: it cannot declare \
+                          child modules (they would be looked up under exercises/)"
+                    .into(),
+            });
         }
     }
     if let Some((start, _)) = open {

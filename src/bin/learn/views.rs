@@ -38,10 +38,10 @@ pub fn list(states: &[(&Exercise, State)], next: Option<&Exercise>) -> Doc {
     doc.blank();
     let solved = states.iter().filter(|(_, s)| *s == State::Solved).count();
     doc.push(
-        Line::new(Tone::Normal, format!("{} ", bar(solved, states.len())))
+        bar(solved, states.len())
             .and(
                 Tone::Normal,
-                format!("{solved} of {} solved ", states.len()),
+                format!(" {solved} of {} solved ", states.len()),
             )
             .and(Tone::Dim, format!("(progress is kept in {PROGRESS_PATH})")),
     );
@@ -219,10 +219,13 @@ pub fn state_tone(state: State) -> Tone {
 }
 
 /// `[###-------]`: solved out of all.
-fn bar(done: usize, all: usize) -> String {
+fn bar(done: usize, all: usize) -> Line {
     const WIDTH: usize = 20;
-    let filled = (done * WIDTH).checked_div(all).unwrap_or(0);
-    format!("[{}{}]", "#".repeat(filled), "-".repeat(WIDTH - filled))
+    let filled = (done * WIDTH).checked_div(all).unwrap_or(0).min(WIDTH);
+    Line::new(Tone::Normal, "[")
+        .and(Tone::Good, "#".repeat(filled))
+        .and(Tone::Dim, "-".repeat(WIDTH - filled))
+        .and(Tone::Normal, "]")
 }
 
 /// `cargo learn help`.

@@ -6,20 +6,16 @@
 //! flush. Saves are debounced (an editor's save-as-rename is several file events), and a save
 //! during a run stops that run and starts another: only the newest text matters.
 
+mod input;
+
 use std::fs;
-use std::io::{self, BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self as term_event, KeyCode, KeyEventKind, KeyModifiers};
-use crossterm::terminal;
-use notify::event::{AccessKind, AccessMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
-
-use crate::cargo_test::{self, Against, Group, Stopper, TestRun};
+use crate::cargo_test::{self, Against, Group, Stopper};
 use crate::catalog::Exercise;
 use crate::console::{Console, Doc, Line, Tone};
 use crate::course::Course;
@@ -28,52 +24,10 @@ use crate::progress::{self, State};
 use crate::report::Report;
 use crate::todos;
 use crate::views;
+use input::{Event, Key, RawMode, read_keys, watch_files};
 
 /// How long a save must stay quiet before the tests run.
 const DEBOUNCE: Duration = Duration::from_millis(200);
-
-/// Everything the watch loop reacts to.
-enum Event {
-    /// A file in `exercises/` was written, created, renamed or removed.
-    Saved(PathBuf),
-    /// The file watcher failed.
-    WatchFailed(String),
-    /// The learner pressed a key.
-    Key(Key),
-    /// Stdin ended: only saves can wake the loop now.
-    InputClosed,
-    /// The terminal changed size.
-    Resized,
-    /// Test run `id` has had a test running for over a minute.
-    Slow(u64),
-    /// Test run `id` ended; `hash` is the exercise file's hash when it started.
-    Finished {
-        id: u64,
-        hash: Option<u64>,
-        result: io::Result<TestRun>,
-    },
-}
-
-/// The keys watch mode knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Hint,
-    Next,
-    Rerun,
-    Quit,
-}
-
-impl Key {
-    fn from_char(c: char) -> Option<Key> {
-        match c.to_ascii_lowercase() {
-            'h' => Some(Key::Hint),
-            'n' => Some(Key::Next),
-            'r' => Some(Key::Rerun),
-            'q' => Some(Key::Quit),
-            _ => None,
-        }
-    }
-}
 
 /// Runs watch mode on `exercise` until the learner quits.
 ///
@@ -349,124 +303,4 @@ fn stuck_keys() -> Line {
     Line::new(Tone::Normal, "Stuck? Press ")
         .and(Tone::Command, "h")
         .and(Tone::Normal, " for hints.")
-}
-
-/// Watches `dir` (not its subfolders) and sends a [`Event::Saved`] for every changed file.
-fn watch_files(dir: &Path, tx: Sender<Event>) -> notify::Result<RecommendedWatcher> {
-    let mut watcher =
-        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(event) if changes_content(&event.kind) => {
-                for path in event.paths {
-                    let _ = tx.send(Event::Saved(path));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.send(Event::WatchFailed(e.to_string()));
-            }
-        })?;
-    watcher.watch(dir, RecursiveMode::NonRecursive)?;
-    Ok(watcher)
-}
-
-/// True for events that may change what a file holds (not opening or reading it).
-fn changes_content(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
-        EventKind::Access(access) => *access == AccessKind::Close(AccessMode::Write),
-        EventKind::Any | EventKind::Other => false,
-    }
-}
-
-/// Reads keys on a thread: single key presses on a terminal in raw mode, or lines (`q` and
-/// Enter) when stdin is a pipe or a file.
-fn read_keys(tx: Sender<Event>, interactive: bool) {
-    thread::spawn(move || {
-        if interactive {
-            loop {
-                let event = match term_event::read() {
-                    Ok(term_event::Event::Key(key)) if key.kind == KeyEventKind::Press => {
-                        let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
-                            && key.code == KeyCode::Char('c');
-                        match key.code {
-                            _ if ctrl_c => Event::Key(Key::Quit),
-                            KeyCode::Esc => Event::Key(Key::Quit),
-                            KeyCode::Char(c) => match Key::from_char(c) {
-                                Some(k) => Event::Key(k),
-                                None => continue,
-                            },
-                            _ => continue,
-                        }
-                    }
-                    Ok(term_event::Event::Resize(..)) => Event::Resized,
-                    Ok(_) => continue,
-                    Err(_) => Event::InputClosed,
-                };
-                let closed = matches!(event, Event::InputClosed);
-                if tx.send(event).is_err() || closed {
-                    return;
-                }
-            }
-        } else {
-            for line in io::stdin().lock().lines().map_while(Result::ok) {
-                if let Some(key) = line.trim().chars().next().and_then(Key::from_char) {
-                    if tx.send(Event::Key(key)).is_err() {
-                        return;
-                    }
-                }
-            }
-            let _ = tx.send(Event::InputClosed);
-        }
-    });
-}
-
-/// Raw mode while it lives: keys arrive one by one, unechoed. Dropping it, or a panic,
-/// restores the terminal.
-struct RawMode;
-
-impl RawMode {
-    fn enable() -> io::Result<RawMode> {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = terminal::disable_raw_mode();
-            previous(info);
-        }));
-        terminal::enable_raw_mode()?;
-        Ok(RawMode)
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        let _ = terminal::disable_raw_mode();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use notify::event::{CreateKind, DataChange, ModifyKind, RenameMode};
-
-    #[test]
-    fn keys_are_letters_in_either_case() {
-        assert_eq!(Key::from_char('h'), Some(Key::Hint));
-        assert_eq!(Key::from_char('N'), Some(Key::Next));
-        assert_eq!(Key::from_char('r'), Some(Key::Rerun));
-        assert_eq!(Key::from_char('q'), Some(Key::Quit));
-        assert_eq!(Key::from_char('x'), None);
-    }
-
-    #[test]
-    fn saves_count_and_reads_do_not() {
-        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
-        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::To));
-        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
-        let opened = EventKind::Access(AccessKind::Open(AccessMode::Read));
-        assert!(changes_content(&write));
-        assert!(changes_content(&rename));
-        assert!(changes_content(&EventKind::Create(CreateKind::File)));
-        assert!(changes_content(&closed));
-        assert!(!changes_content(&opened));
-        assert!(!changes_content(&EventKind::Any));
-    }
 }
