@@ -212,3 +212,251 @@ mod checkpoint {
         assert_eq!(log.entries(), ["first", "third"]);
     }
 }
+
+mod promise {
+    use super::common::{Log, manual_loop};
+    use eventloop::event_loop::EventLoop;
+    use eventloop::promise::{Promise, Rejection};
+
+    /// Runs `script` as a main module on a manual clock and returns the log.
+    fn main(script: impl FnOnce(&mut EventLoop, &Log) + 'static) -> (Vec<String>, EventLoop) {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| script(lp, &l));
+        (log.entries(), lp)
+    }
+
+    #[test]
+    fn values_flow_down_a_chain() {
+        let (log, _) = main(|lp, log| {
+            let l = log.clone();
+            Promise::resolved(1)
+                .then(lp, |_, n| n + 1)
+                .then(lp, |_, n| n * 10)
+                .then(lp, move |_, n| l.push(format!("{n}")));
+        });
+        assert_eq!(log, ["20"]);
+    }
+
+    #[test]
+    fn a_rejection_skips_then_handlers_until_a_catch() {
+        let (log, mut lp) = main(|lp, log| {
+            let (l, l2) = (log.clone(), log.clone());
+            Promise::resolved(1)
+                .try_then(lp, |_, _| Err::<i32, _>(Rejection::new("boom")))
+                .then(lp, move |_, n| {
+                    l.push("never");
+                    n
+                })
+                .catch(lp, |_, e| {
+                    assert_eq!(e.to_string(), "boom");
+                    7
+                })
+                .then(lp, move |_, n| l2.push(format!("recovered with {n}")));
+        });
+        assert_eq!(log, ["recovered with 7"]);
+        assert!(lp.take_unhandled_rejections().is_empty());
+    }
+
+    #[test]
+    fn finally_runs_either_way_and_passes_the_outcome_through() {
+        let (log, mut lp) = main(|lp, log| {
+            let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log.clone());
+            Promise::resolved("ok")
+                .finally(lp, move |_| l1.push("finally after ok"))
+                .then(lp, move |_, v| l2.push(format!("then {v}")));
+            Promise::<&str>::rejected(lp, Rejection::new("bad"))
+                .finally(lp, move |_| l3.push("finally after bad"))
+                .catch(lp, move |_, e| {
+                    l4.push(format!("catch {e}"));
+                    ""
+                });
+        });
+        assert_eq!(
+            log,
+            [
+                "finally after ok",
+                "finally after bad",
+                "then ok",
+                "catch bad"
+            ]
+        );
+        assert!(lp.take_unhandled_rejections().is_empty());
+    }
+
+    #[test]
+    fn a_resolver_settles_only_once() {
+        let (log, _) = main(|lp, log| {
+            let (p, resolver) = Promise::pending();
+            let l = log.clone();
+            p.then_or_else(lp, move |_, v: i32| l.push(format!("value {v}")), |_, _| ());
+            resolver.resolve(lp, 1);
+            resolver.resolve(lp, 2);
+            resolver.reject(lp, Rejection::new("late"));
+            resolver.clone().resolve(lp, 3);
+        });
+        assert_eq!(log, ["value 1"]);
+    }
+
+    #[test]
+    fn a_failing_executor_rejects_the_promise() {
+        let (log, _) = main(|lp, log| {
+            let l = log.clone();
+            Promise::<()>::new(lp, |_, _| Err(Rejection::new("executor threw")))
+                .catch(lp, move |_, e| l.push(format!("{e}")));
+        });
+        assert_eq!(log, ["executor threw"]);
+    }
+
+    #[test]
+    fn resolving_a_promise_with_itself_is_a_type_error() {
+        let (log, _) = main(|lp, log| {
+            let (p, resolver) = Promise::<()>::pending();
+            let l = log.clone();
+            p.catch(lp, move |_, e| l.push(format!("{e}")));
+            resolver.resolve_with(lp, p.clone());
+        });
+        assert_eq!(
+            log,
+            ["TypeError: Chaining cycle detected for promise #<Promise>"]
+        );
+    }
+
+    #[test]
+    fn a_pending_promise_adopted_settles_when_it_does() {
+        let (log, _) = main(|lp, log| {
+            let (inner, resolve_inner) = Promise::pending();
+            let (outer, resolve_outer) = Promise::pending();
+            let l = log.clone();
+            outer.then(lp, move |_, v: &str| l.push(format!("outer got {v}")));
+            resolve_outer.resolve_with(lp, inner);
+            lp.set_timeout(move |lp| resolve_inner.resolve(lp, "late value"), 10);
+        });
+        assert_eq!(log, ["outer got late value"]);
+    }
+
+    #[test]
+    fn all_collects_values_in_order_or_the_first_rejection() {
+        let (log, mut lp) = main(|lp, log| {
+            let (slow, resolve_slow) = Promise::pending();
+            let l = log.clone();
+            Promise::all(lp, vec![slow, Promise::resolved(2), Promise::resolved(3)])
+                .then(lp, move |_, v| l.push(format!("all {v:?}")));
+            lp.set_timeout(move |lp| resolve_slow.resolve(lp, 1), 5);
+            let l = log.clone();
+            Promise::all(lp, Vec::<Promise<i32>>::new())
+                .then(lp, move |_, v| l.push(format!("empty {v:?}")));
+            let l = log.clone();
+            let bad = Promise::rejected(lp, Rejection::new("second failed"));
+            Promise::all(lp, vec![Promise::resolved(1), bad]).catch(lp, move |_, e| {
+                l.push(format!("all rejected: {e}"));
+                vec![]
+            });
+        });
+        assert_eq!(
+            log,
+            ["empty []", "all rejected: second failed", "all [1, 2, 3]"]
+        );
+        assert!(lp.take_unhandled_rejections().is_empty());
+    }
+
+    #[test]
+    fn race_any_and_all_settled() {
+        let (log, _) = main(|lp, log| {
+            let (never, _keep) = Promise::<&str>::pending();
+            let l = log.clone();
+            Promise::race(lp, vec![never.clone(), Promise::resolved("first")])
+                .then(lp, move |_, v| l.push(format!("race {v}")));
+            let l = log.clone();
+            let r1 = Promise::rejected(lp, Rejection::new("no"));
+            Promise::any(lp, vec![r1.clone(), Promise::resolved("yes")])
+                .then(lp, move |_, v| l.push(format!("any {v}")));
+            let l = log.clone();
+            let r2 = Promise::rejected(lp, Rejection::new("no again"));
+            Promise::any(lp, vec![r1.clone(), r2]).catch(lp, move |_, e| {
+                l.push(format!("any: {e}"));
+                ""
+            });
+            let l = log.clone();
+            Promise::all_settled(lp, vec![r1, Promise::resolved("ok")]).then(lp, move |_, all| {
+                let shown: Vec<String> = all
+                    .iter()
+                    .map(|o| match o {
+                        Ok(v) => format!("fulfilled {v}"),
+                        Err(e) => format!("rejected {e}"),
+                    })
+                    .collect();
+                l.push(shown.join(", "));
+            });
+        });
+        assert_eq!(
+            log,
+            [
+                "race first",
+                "any yes",
+                "any: AggregateError: All promises were rejected",
+                "rejected no, fulfilled ok",
+            ],
+            "the order Node prints for tests/puzzles/c05-combinators.js"
+        );
+    }
+
+    #[test]
+    fn an_unhandled_rejection_is_reported_after_the_microtasks_drain() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_unhandled_rejection(move |lp, e| {
+            l.push(format!("unhandledRejection: {e}"));
+            lp.next_tick(l.cb("tick from the listener"));
+        });
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            Promise::<()>::rejected(lp, Rejection::new("nobody catches me"));
+            // Handled later in the same drain: not reported.
+            let late = Promise::<()>::rejected(lp, Rejection::new("caught late"));
+            let l2 = l.clone();
+            lp.queue_microtask(move |lp| {
+                late.catch(lp, move |_, e| l2.push(format!("caught: {e}")));
+            });
+            l.push("sync");
+        });
+        assert_eq!(
+            log.entries(),
+            [
+                "sync",
+                "caught: caught late",
+                "unhandledRejection: nobody catches me",
+                "tick from the listener",
+            ]
+        );
+        assert!(
+            lp.take_unhandled_rejections().is_empty(),
+            "a listener heard it"
+        );
+    }
+
+    #[test]
+    fn without_a_listener_unhandled_rejections_are_kept_for_the_runtime() {
+        let (mut lp, _clock) = manual_loop();
+        lp.run_main(|lp| {
+            Promise::<()>::rejected(lp, std::io::Error::other("lost"));
+        });
+        let unhandled = lp.take_unhandled_rejections();
+        assert_eq!(unhandled.len(), 1);
+        assert_eq!(unhandled[0].to_string(), "lost");
+    }
+
+    #[test]
+    fn an_io_error_keeps_its_kind_through_the_chain() {
+        let (log, _) = main(|lp, log| {
+            let l = log.clone();
+            let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+            Promise::<()>::rejected(lp, missing).catch(lp, move |_, e| {
+                l.push(format!("{:?}", e.error().kind()));
+            });
+        });
+        assert_eq!(log, ["NotFound"]);
+    }
+}

@@ -72,6 +72,9 @@ mod ports {
             ("p07-tick-inside-tick", p07_tick_inside_tick),
             ("p12-async-await", p12_async_await),
             ("p16-microtask-fifo", p16_microtask_fifo),
+            ("c05-adoption-hops", c05_adoption_hops),
+            ("c05-finally-hops", c05_finally_hops),
+            ("c05-resolve-identity", c05_resolve_identity),
             ("p17-tick-starvation", p17_tick_starvation),
             ("p24-nested-timer-overdue", p24_nested_timer_overdue),
         ]
@@ -361,6 +364,72 @@ mod ports {
             let c = console.clone();
             then_log(lp, console, "then 2").then(lp, move |_, ()| c.log("then 2b"));
             lp.queue_microtask(log(console, "qm 3"));
+        })
+    }
+
+    /// `promise.then(() => log(text))`
+    fn and_log(
+        lp: &mut EventLoop,
+        console: &Console,
+        p: &Promise<()>,
+        text: &'static str,
+    ) -> Promise<()> {
+        let c = console.clone();
+        p.then(lp, move |_, ()| c.log(text))
+    }
+
+    fn c05_adoption_hops() -> Vec<String> {
+        node(|lp, console, _| {
+            let mut a = Promise::resolved(());
+            for text in ["a1", "a2", "a3", "a4", "a5"] {
+                a = and_log(lp, console, &a, text);
+            }
+            let (c, c2) = (console.clone(), console.clone());
+            Promise::resolved(())
+                .and_then(lp, move |_, ()| {
+                    c.log("b1 returns a promise");
+                    Promise::resolved("v")
+                })
+                .then(lp, move |_, v| c2.log(format!("b2 got {v}")));
+        })
+    }
+
+    fn c05_finally_hops() -> Vec<String> {
+        node(|lp, console, _| {
+            let (c, c2) = (console.clone(), console.clone());
+            Promise::resolved(1)
+                .finally(lp, move |_| c.log("finally"))
+                .then(lp, move |_, v| c2.log(format!("after finally: {v}")));
+            let mut t = Promise::resolved(());
+            for text in ["t1", "t2", "t3", "t4", "t5"] {
+                t = and_log(lp, console, &t, text);
+            }
+        })
+    }
+
+    fn c05_resolve_identity() -> Vec<String> {
+        node(|lp, console, _| {
+            let p = Promise::resolved("p");
+            console.log(format!(
+                "same object: {}",
+                Promise::resolve(p.clone()).ptr_eq(&p)
+            ));
+            let adopted = p.clone();
+            let c = console.clone();
+            Promise::new(lp, move |lp, resolve| {
+                resolve.resolve_with(lp, adopted);
+                Ok(())
+            })
+            .then(lp, move |_, _| c.log("adopted via resolve(p)"));
+            // (async () => { await p; log(...) })(): `await p` is one reaction on p.
+            let c = console.clone();
+            p.then(lp, move |_, _| c.log("after await p"));
+            let c = console.clone();
+            Promise::resolve(p.clone()).then(lp, move |_, _| c.log("Promise.resolve(p).then"));
+            let c = console.clone();
+            let t1 = p.then(lp, move |_, _| c.log("tick 1"));
+            let t2 = and_log(lp, console, &t1, "tick 2");
+            and_log(lp, console, &t2, "tick 3");
         })
     }
 

@@ -177,6 +177,9 @@ impl Stopper {
     /// Ends the run: cargo, and on Unix every process it started.
     pub fn stop(&self) {
         let mut child = lock(&self.child);
+        if let Ok(Some(_)) = child.try_wait() {
+            return; // already over; its pid may even belong to another process by now
+        }
         #[cfg(unix)]
         if self.group == Group::Own {
             // The group id is cargo's pid (`process_group(0)`); `kill -- -PGID` ends the group.

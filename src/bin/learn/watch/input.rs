@@ -29,8 +29,11 @@ pub enum Event {
     Slow(u64),
     /// Test run `id` ended; `hash` is the exercise file's hash when it started.
     Finished {
+        /// Which run.
         id: u64,
+        /// The hash of the exercise file the run tested.
         hash: Option<u64>,
+        /// What cargo printed, or why it could not run.
         result: io::Result<TestRun>,
     },
 }
@@ -38,9 +41,13 @@ pub enum Event {
 /// The keys watch mode knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
+    /// `h`: show or hide the hints.
     Hint,
+    /// `n`: on to the next exercise, once this one is solved.
     Next,
+    /// `r`: run the tests again.
     Rerun,
+    /// `q`, Esc or Ctrl-C.
     Quit,
 }
 

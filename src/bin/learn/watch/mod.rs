@@ -75,9 +75,6 @@ pub fn watch(course: &mut Course, console: Console, exercise: Exercise) -> io::R
             }
         }
     }
-    if let Some(stopper) = state.running.take() {
-        stopper.stop();
-    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,6 +95,15 @@ struct Watch<'a> {
     message: Option<(Tone, String)>,
     /// When the last save has been quiet long enough to run the tests.
     save_due: Option<Instant>,
+}
+
+impl Drop for Watch<'_> {
+    /// However watch mode ends (quit, error, panic), no `cargo test` outlives it.
+    fn drop(&mut self) {
+        if let Some(stopper) = self.running.take() {
+            stopper.stop();
+        }
+    }
 }
 
 impl Watch<'_> {

@@ -13,7 +13,11 @@
 //! Tests run in parallel, so the order of those sections changes from run to run; the report
 //! picks the failing test that comes first in the test file, which is also the simplest one.
 
-use std::path::{Component, Path, PathBuf};
+mod harness;
+mod rustc;
+
+use harness::{crash, failed_sections};
+use rustc::compile_error;
 
 /// Where something happened in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,190 +179,6 @@ fn partial_counts(output: &str) -> (usize, usize) {
     (passed, total)
 }
 
-/// The `---- name stdout ----` sections, one per failed test.
-fn failed_sections(output: &str) -> Vec<FailedTest> {
-    let lines: Vec<&str> = output.lines().collect();
-    let mut found = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(name) = line
-            .strip_prefix("---- ")
-            .and_then(|rest| rest.strip_suffix(" stdout ----"))
-        else {
-            continue;
-        };
-        let end = lines[i + 1..]
-            .iter()
-            .position(|l| l.starts_with("---- ") || *l == "failures:")
-            .map_or(lines.len(), |n| i + 1 + n);
-        found.push(read_section(name, &lines[i + 1..end]));
-    }
-    found
-}
-
-/// One test's section: its first panic, or the harness's note about `should_panic`.
-fn read_section(name: &str, body: &[&str]) -> FailedTest {
-    let mut test = FailedTest {
-        name: name.to_string(),
-        failure: Failure::DidNotPanic,
-        location: None,
-    };
-    if let Some(start) = body.iter().position(|l| panic_location(l).is_some()) {
-        test.location = panic_location(body[start]);
-        let message: Vec<String> = body[start + 1..]
-            .iter()
-            .take_while(|l| {
-                !l.is_empty() && !l.starts_with("note: ") && !l.starts_with("stack backtrace:")
-            })
-            .map(|l| l.to_string())
-            .collect();
-        let expected = body
-            .iter()
-            .find_map(|l| l.trim_start().strip_prefix("expected substring: "))
-            .map(|s| unquote(s).to_string());
-        let first = message.first().map(String::as_str).unwrap_or_default();
-        test.failure = if let Some(title) = first.strip_prefix("not yet implemented: ") {
-            Failure::Todo {
-                title: title.to_string(),
-            }
-        } else if first == "not yet implemented" {
-            Failure::Todo {
-                title: String::new(),
-            }
-        } else if let Some(expected) = expected {
-            Failure::WrongPanic { expected, message }
-        } else {
-            Failure::Panic { message }
-        };
-    } else if let Some(at) = body
-        .iter()
-        .find_map(|l| l.strip_prefix("note: test did not panic as expected at "))
-    {
-        test.location = parse_location(at);
-    }
-    test
-}
-
-/// The location of a `thread '…' panicked at <file>:<line>:<col>:` line.
-fn panic_location(line: &str) -> Option<Location> {
-    if !line.starts_with("thread '") {
-        return None;
-    }
-    let (_, at) = line.split_once(" panicked at ")?;
-    parse_location(at.strip_suffix(':').unwrap_or(at))
-}
-
-/// A crash that ended the test binary, which leaves no `---- … stdout ----` section.
-fn crash(output: &str) -> Option<FailedTest> {
-    for line in output.lines() {
-        if let Some(rest) = line.strip_prefix("thread '") {
-            let (name, tail) = rest.split_once('\'')?;
-            if tail.ends_with("has overflowed its stack") {
-                return Some(FailedTest {
-                    name: name.to_string(),
-                    failure: Failure::Crashed {
-                        why: "it overflowed its stack: a function that calls itself without end?"
-                            .into(),
-                    },
-                    location: None,
-                });
-            }
-        }
-        // libtest: "test heap::x has been running for over 60 seconds"
-        if let Some(rest) = line.strip_prefix("test ") {
-            if let Some(name) = rest.strip_suffix(" has been running for over 60 seconds") {
-                if !output.contains("test result: ") {
-                    return Some(FailedTest {
-                        name: name.to_string(),
-                        failure: Failure::TooSlow,
-                        location: None,
-                    });
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The first compiler error and how many others there are.
-fn compile_error(output: &str) -> Option<CompileError> {
-    let lines: Vec<&str> = output.lines().collect();
-    let is_error = |l: &str| {
-        (l.starts_with("error[") || l.starts_with("error:"))
-            && !l.starts_with("error: could not compile")
-            && !l.starts_with("error: aborting due to")
-            && !l.starts_with("error: test failed")
-    };
-    if !output.contains("error: could not compile") {
-        return None;
-    }
-    let starts: Vec<usize> = (0..lines.len()).filter(|&i| is_error(lines[i])).collect();
-    let &first = starts.first()?;
-    let body: Vec<&str> = lines[first + 1..]
-        .iter()
-        .take_while(|l| !l.is_empty())
-        .copied()
-        .collect();
-    let location = body
-        .iter()
-        .find_map(|l| l.trim_start().strip_prefix("--> "))
-        .and_then(parse_location);
-    let snippet = body
-        .iter()
-        .filter(|l| !l.trim_start().starts_with("--> "))
-        .take(20)
-        .map(|l| tidy_text(l))
-        .collect();
-    Some(CompileError {
-        message: lines[first].to_string(),
-        location,
-        snippet,
-        more: starts.len() - 1,
-    })
-}
-
-/// Parses `file:line:col` (or `file:line`).
-pub fn parse_location(text: &str) -> Option<Location> {
-    let text = text.trim();
-    let mut parts = text.rsplitn(3, ':');
-    let last: usize = parts.next()?.parse().ok()?;
-    let middle = parts.next()?;
-    let (file, line, column) = match (middle.parse::<usize>(), parts.next()) {
-        (Ok(line), Some(file)) => (file, line, last),
-        _ => (text.rsplit_once(':')?.0, last, 1),
-    };
-    Some(Location {
-        file: tidy_path(file),
-        line,
-        column,
-    })
-}
-
-/// Resolves `..` lexically: `src/../exercises/heap.rs` → `exercises/heap.rs`.
-fn tidy_path(path: &str) -> String {
-    let mut out = PathBuf::new();
-    for part in Path::new(path).components() {
-        match part {
-            Component::ParentDir if out.file_name().is_some() => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out.to_string_lossy().replace('\\', "/")
-}
-
-/// Tidies the paths cargo prints inside a compiler snippet.
-fn tidy_text(line: &str) -> String {
-    line.replace("src/../exercises/", "exercises/")
-}
-
-fn unquote(s: &str) -> &str {
-    s.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(s)
-}
-
 /// Where `path` (`heap::a_stale_key`) is declared in the test file: `mod heap`, then `fn
 /// a_stale_key`. Unknown tests sort last.
 fn position_in_file(source: &str, path: &str) -> usize {
@@ -388,7 +208,10 @@ fn tail(text: &str, lines: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::harness::read_section;
+    use super::rustc::parse_location;
     use super::*;
+    use std::path::Path;
 
     /// The test functions of tests/queue.rs, in the order they had when the samples were made.
     const QUEUE_TESTS: &str = "
