@@ -20,6 +20,8 @@ pub mod microtasks;
 pub mod promise;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;
+#[cfg_attr(feature = "learn-refs", path = "../exercises/refs.rs")]
+pub mod refs;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]
 pub mod stack;
 pub mod timers;

@@ -28,7 +28,8 @@
 //!         .then(lp, |_, n| n + 1)
 //!         .then(lp, move |_, n| l2.borrow_mut().push(format!("got {}", n * 2)));
 //!     l.borrow_mut().push("sync".to_string());
-//! });
+//! })
+//! .unwrap();
 //! assert_eq!(*log.borrow(), ["sync", "got 42"]);
 //! ```
 

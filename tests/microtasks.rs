@@ -68,7 +68,8 @@ mod checkpoint {
             lp.queue_microtask(l.cb("microtask"));
             lp.next_tick(l.cb("tick"));
             l.push("sync");
-        });
+        })
+        .unwrap();
         assert_eq!(log.entries(), ["sync", "tick", "microtask", "timeout"]);
     }
 
@@ -170,7 +171,7 @@ mod checkpoint {
             0,
         );
         clock.advance(10); // the timeout is due, yet it must wait for every tick
-        lp.run_main(move |lp| again(lp, n));
+        lp.run_main(move |lp| again(lp, n)).unwrap();
         assert_eq!(log.entries(), ["timeout after 10000 ticks"]);
     }
 
@@ -223,7 +224,7 @@ mod promise {
         let (mut lp, _clock) = manual_loop();
         let log = Log::default();
         let l = log.clone();
-        lp.run_main(move |lp| script(lp, &l));
+        lp.run_main(move |lp| script(lp, &l)).unwrap();
         (log.entries(), lp)
     }
 
@@ -421,7 +422,8 @@ mod promise {
                 late.catch(lp, move |_, e| l2.push(format!("caught: {e}")));
             });
             l.push("sync");
-        });
+        })
+        .unwrap();
         assert_eq!(
             log.entries(),
             [
@@ -438,11 +440,30 @@ mod promise {
     }
 
     #[test]
-    fn without_a_listener_unhandled_rejections_are_kept_for_the_runtime() {
+    fn without_a_listener_an_unhandled_rejection_ends_the_process() {
         let (mut lp, _clock) = manual_loop();
-        lp.run_main(|lp| {
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_exit(move |_, code| l.push(format!("exit {code}")));
+        let l = log.clone();
+        let err = lp
+            .run_main(move |lp| {
+                Promise::<()>::rejected(lp, std::io::Error::other("lost"));
+                lp.set_timeout(l.cb("never: the process ended first"), 0);
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "Uncaught (in promise) lost");
+        assert!(err.rejection.is_some());
+        assert_eq!(log.entries(), ["exit 1"]);
+    }
+
+    #[test]
+    fn outside_run_main_unhandled_rejections_are_kept_for_the_embedder() {
+        let (mut lp, _clock) = manual_loop();
+        lp.set_immediate(|lp| {
             Promise::<()>::rejected(lp, std::io::Error::other("lost"));
         });
+        lp.run(eventloop::event_loop::RunMode::Default);
         let unhandled = lp.take_unhandled_rejections();
         assert_eq!(unhandled.len(), 1);
         assert_eq!(unhandled[0].to_string(), "lost");

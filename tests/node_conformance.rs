@@ -86,7 +86,8 @@ mod ports {
         let console = Console::default();
         let clock = ManualClock::new();
         let mut lp = EventLoop::with_clock(clock.clone());
-        lp.run_main(|lp| script(lp, &console, &clock));
+        lp.run_main(|lp| script(lp, &console, &clock))
+            .expect("the puzzle ends without an uncaught error");
         console.lines()
     }
 

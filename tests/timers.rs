@@ -262,7 +262,8 @@ mod node_timers {
             lp.set_timeout(l.at("negative"), -1_000);
             lp.set_timeout(l.at("NaN"), f64::NAN);
             l.push("end of script");
-        });
+        })
+        .unwrap();
         assert_eq!(
             log.entries(),
             [

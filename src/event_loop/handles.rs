@@ -9,6 +9,7 @@ use std::fmt;
 
 use super::{Callback, EventLoop};
 use crate::heap::Key;
+use crate::refs::RefFlags;
 
 /// The name of a handle. Stale once the handle is closed: every operation on it then returns
 /// [`HandleError::Closed`].
@@ -78,8 +79,8 @@ impl From<HandleError> for std::io::Error {
 /// A handle's state.
 pub(super) struct Handle {
     pub(super) kind: HandleKind,
-    pub(super) active: bool,
-    pub(super) refed: bool,
+    /// Active and ref'd: what the loop's liveness counts.
+    pub(super) flags: RefFlags,
     pub(super) closing: bool,
     /// The frame its callback runs in.
     pub(super) name: &'static str,
@@ -111,8 +112,7 @@ impl EventLoop {
     ) -> HandleId {
         HandleId(self.handles.insert(Handle {
             kind,
-            active: false,
-            refed: true,
+            flags: RefFlags::new(),
             closing: false,
             name,
             callback,
@@ -185,7 +185,7 @@ impl EventLoop {
 
     /// True between start and stop or close (`uv_is_active`).
     pub fn is_active(&self, id: HandleId) -> bool {
-        self.handles.get(id.0).is_some_and(|h| h.active)
+        self.handles.get(id.0).is_some_and(|h| h.flags.is_active())
     }
 
     /// True after `close` was called, until the close callback ran (`uv_is_closing`).
@@ -195,25 +195,20 @@ impl EventLoop {
 
     /// True when the handle keeps the loop alive while active (`uv_has_ref`).
     pub fn has_ref(&self, id: HandleId) -> bool {
-        self.handles.get(id.0).is_some_and(|h| h.refed)
+        self.handles.get(id.0).is_some_and(|h| h.flags.has_ref())
     }
 
     // ANCHOR: set_active
-    /// Marks a handle active or not, keeping `active_handles` (active *and* ref'd) exact.
+    /// Marks a handle active or not; the loop's [`Liveness`](crate::refs::Liveness) keeps
+    /// count of the active, ref'd ones.
     pub(super) fn set_active(&mut self, id: HandleId, active: bool) {
         let Some(handle) = self.handles.get_mut(id.0) else {
             return;
         };
-        if handle.active == active {
-            return;
-        }
-        handle.active = active;
-        if handle.refed {
-            if active {
-                self.active_handles += 1;
-            } else {
-                self.active_handles -= 1;
-            }
+        if active {
+            self.liveness.start(&mut handle.flags);
+        } else {
+            self.liveness.stop(&mut handle.flags);
         }
     }
 
@@ -233,16 +228,10 @@ impl EventLoop {
         let Some(handle) = self.handles.get_mut(id.0) else {
             return;
         };
-        if handle.refed == refed {
-            return;
-        }
-        handle.refed = refed;
-        if handle.active && !handle.closing {
-            if refed {
-                self.active_handles += 1;
-            } else {
-                self.active_handles -= 1;
-            }
+        if refed {
+            self.liveness.ref_(&mut handle.flags);
+        } else {
+            self.liveness.unref(&mut handle.flags);
         }
     }
     // ANCHOR_END: set_active
@@ -255,7 +244,7 @@ impl EventLoop {
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
     pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let handle = self.handle(id)?;
-        if handle.active {
+        if handle.flags.is_active() {
             return Ok(());
         }
         let kind = handle.kind;

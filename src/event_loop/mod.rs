@@ -31,6 +31,7 @@ mod immediates;
 mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
+mod process;
 
 use std::cell::Cell;
 use std::fmt;
@@ -39,6 +40,7 @@ use std::rc::Rc;
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
 use crate::microtasks::{Job, Microtasks, Rejection};
+use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
@@ -46,6 +48,7 @@ use crate::trace::{Phase, Trace, TraceEvent};
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
 pub use node_timers::{Delay, Timeout, Warning};
+pub use process::{ExitCode, Uncaught};
 
 use handles::Handle;
 use immediates::ImmediateQueue;
@@ -98,16 +101,18 @@ pub struct EventLoop {
     immediates: ImmediateQueue,
     /// `process.nextTick` and the microtask queue: (frame name, callback).
     microtasks: Microtasks<(&'static str, Key)>,
-    /// Handles that are active and ref'd (`loop->active_handles`).
-    active_handles: usize,
-    /// Requests in flight (`loop->active_reqs`): thread-pool jobs, writes, … (later chapters).
-    active_reqs: usize,
+    /// Active ref'd handles and requests in flight: what keeps the loop alive.
+    liveness: Liveness,
     stop_flag: bool,
+    /// The last poll would have waited forever with nothing able to wake it.
+    stalled: bool,
     start_seq: u64,
     warning_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Warning)>>,
     /// Promises rejected with no reaction yet; reported after the next drain if still so.
     pending_rejections: Vec<(Rc<Cell<bool>>, Rejection)>,
     rejection_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Rejection)>>,
+    /// The process: `beforeExit`/`exit` listeners, exit code, uncaught errors.
+    process: process::Process,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
     trace: Trace,
@@ -119,8 +124,7 @@ impl fmt::Debug for EventLoop {
         f.debug_struct("EventLoop")
             .field("now", &self.now)
             .field("handles", &self.handles.len())
-            .field("active_handles", &self.active_handles)
-            .field("active_reqs", &self.active_reqs)
+            .field("liveness", &self.liveness)
             .field("timeouts", &self.node_timers.len())
             .field("immediates", &self.immediates.len())
             .field("stack", &self.stack)
@@ -247,13 +251,14 @@ impl EventLoop {
             node_timer_handle: HandleId::PLACEHOLDER,
             immediates: ImmediateQueue::default(),
             microtasks: Microtasks::new(),
-            active_handles: 0,
-            active_reqs: 0,
+            liveness: Liveness::default(),
             stop_flag: false,
+            stalled: false,
             start_seq: 0,
             warning_listeners: Vec::new(),
             pending_rejections: Vec::new(),
             rejection_listeners: Vec::new(),
+            process: process::Process::default(),
             unhandled: Vec::new(),
             trace,
         };
@@ -276,6 +281,12 @@ impl EventLoop {
         &self.stack
     }
 
+    /// True when the last run ended because the poll phase would have waited forever, with
+    /// nothing able to wake it (see [`TraceEvent::Stalled`]).
+    pub fn stalled(&self) -> bool {
+        self.stalled
+    }
+
     /// Asks [`run`](Self::run) to return after the current iteration (`uv_stop`).
     pub fn stop(&mut self) {
         self.stop_flag = true;
@@ -293,21 +304,12 @@ impl EventLoop {
 
     /// Handles that are active and ref'd: what keeps the loop alive, with requests.
     pub fn active_handles(&self) -> usize {
-        self.active_handles
+        self.liveness.active_handles()
     }
 
     /// Requests in flight.
     pub fn active_requests(&self) -> usize {
-        self.active_reqs
-    }
-
-    /// Runs `script` as Node runs a program's main module: inside a frame named `"main"`,
-    /// then a checkpoint, then the loop until nothing keeps it alive. Chapter 6 adds the
-    /// `beforeExit` and `exit` events around the end.
-    pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> bool {
-        self.call_in_frame("main", script);
-        self.checkpoint();
-        self.run(RunMode::Default)
+        self.liveness.active_requests()
     }
 
     /// Defers `callback` to the pending phase (libuv's `uv__io_feed`): it runs at the start of
@@ -433,7 +435,7 @@ impl EventLoop {
             }
             reported = true;
             if self.rejection_listeners.is_empty() {
-                self.unhandled.push(reason);
+                self.unhandled_rejection(reason);
                 continue;
             }
             let mut listeners = std::mem::take(&mut self.rejection_listeners);

@@ -19,6 +19,7 @@ impl EventLoop {
     /// Runs the loop (`uv_run`). Returns whether it is still alive: `true` only when stopped
     /// with work left, or after one `Once`/`NoWait` iteration that left work.
     pub fn run(&mut self, mode: RunMode) -> bool {
+        self.stalled = false;
         let mut alive = self.is_alive();
         if !alive {
             self.update_time();
@@ -79,31 +80,24 @@ impl EventLoop {
     }
     // ANCHOR_END: iterate_solution
 
-    // ANCHOR: is_alive_solution
-    /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle; a
-    /// request in flight; a deferred callback; or a handle that is closing.
+    /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
+    /// request in flight, a deferred callback, or a handle that is closing.
     pub fn is_alive(&self) -> bool {
-        // exercise: the four reasons a loop is alive
-        // hint: Any of: self.active_handles > 0, self.active_reqs > 0, a non-empty
-        // hint: self.pending, a non-empty self.closing.
-        self.active_handles > 0
-            || self.active_reqs > 0
-            || !self.pending.is_empty()
-            || !self.closing.is_empty()
-        // end exercise
+        self.liveness
+            .is_alive(!self.pending.is_empty(), !self.closing.is_empty())
     }
-    // ANCHOR_END: is_alive_solution
 
     // ANCHOR: backend_timeout_solution
     /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
     pub fn backend_timeout(&self) -> Option<u64> {
         // exercise: when may the poll phase sleep, and for how long?
-        // hint: Zero unless all of: not stopped, something alive (active handles or requests),
+        // hint: Zero unless all of: not stopped, something alive (self.liveness counts active
+        // hint: handles and requests),
         // hint: no pending callbacks, no active idle handles, nothing closing. Otherwise it is
         // hint: self.uv_timers.next_timeout(self.now): None means "no timer: wait until woken".
         let may_sleep = !self.stop_flag
-            && (self.active_handles > 0 || self.active_reqs > 0)
+            && (self.liveness.active_handles() > 0 || self.liveness.active_requests() > 0)
             && self.pending.is_empty()
             && self.idle.is_empty()
             && self.closing.is_empty();
@@ -175,6 +169,7 @@ impl EventLoop {
             }
             None => {
                 self.trace.record(|| TraceEvent::Stalled);
+                self.stalled = true;
                 self.stop_flag = true;
             }
         }
