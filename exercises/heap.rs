@@ -36,6 +36,13 @@ pub struct Key {
 }
 
 impl Key {
+    /// A key that names nothing: every lookup with it finds nothing. Useful as a placeholder
+    /// before the real key exists.
+    pub const DANGLING: Key = Key {
+        index: u32::MAX,
+        generation: u32::MAX,
+    };
+
     /// The slot this key points at.
     pub fn index(self) -> u32 {
         self.index

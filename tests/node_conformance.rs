@@ -22,7 +22,7 @@ mod ports {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    use eventloop::clock::ManualClock;
+    use eventloop::clock::{Clock, ManualClock};
     use eventloop::event_loop::EventLoop;
     use eventloop::promise::Promise;
     use eventloop::queue::NaiveLoop;
@@ -73,6 +73,9 @@ mod ports {
             ("p12-async-await", p12_async_await),
             ("p16-microtask-fifo", p16_microtask_fifo),
             ("c05-adoption-hops", c05_adoption_hops),
+            ("c05-combinators", c05_combinators),
+            ("p14-unref", p14_unref),
+            ("p15-beforeexit", p15_beforeexit),
             ("c05-finally-hops", c05_finally_hops),
             ("c05-resolve-identity", c05_resolve_identity),
             ("p17-tick-starvation", p17_tick_starvation),
@@ -392,6 +395,91 @@ mod ports {
                     Promise::resolved("v")
                 })
                 .then(lp, move |_, v| c2.log(format!("b2 got {v}")));
+        })
+    }
+
+    fn c05_combinators() -> Vec<String> {
+        use eventloop::promise::Rejection;
+        node(|lp, console, _| {
+            let (never, _resolver) = Promise::<&str>::pending();
+            let c = console.clone();
+            Promise::race(lp, vec![never, Promise::resolved("first")])
+                .then(lp, move |_, v| c.log(format!("race {v}")));
+            let r1 = Promise::<&str>::rejected(lp, Rejection::new("no"));
+            let c = console.clone();
+            Promise::any(lp, vec![r1.clone(), Promise::resolved("yes")])
+                .then(lp, move |_, v| c.log(format!("any {v}")));
+            let r2 = Promise::rejected(lp, Rejection::new("no again"));
+            let c = console.clone();
+            Promise::any(lp, vec![r1.clone(), r2]).catch(lp, move |_, e| {
+                c.log(format!("any: {e}"));
+                ""
+            });
+            let c = console.clone();
+            Promise::all_settled(lp, vec![r1, Promise::resolved("ok")]).then(lp, move |_, all| {
+                let shown: Vec<String> = all
+                    .iter()
+                    .map(|o| match o {
+                        Ok(v) => format!("fulfilled {v}"),
+                        Err(e) => format!("rejected {e}"),
+                    })
+                    .collect();
+                c.log(shown.join(", "));
+            });
+        })
+    }
+
+    fn p14_unref() -> Vec<String> {
+        node(|lp, console, clock| {
+            lp.set_timeout(log(console, "unref timeout (must not print)"), 1000)
+                .unref(lp);
+            let n = std::rc::Rc::new(std::cell::Cell::new(0));
+            let n2 = n.clone();
+            let iv = lp.set_interval(move |_| n2.set(n2.get() + 1), 10);
+            iv.unref(lp);
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    let ran = if n.get() >= 3 {
+                        ">=3".to_string()
+                    } else {
+                        n.get().to_string()
+                    };
+                    c.log(format!(
+                        "ref timeout fired; interval ran {ran} times; hasRef: {}",
+                        iv.has_ref(lp)
+                    ));
+                },
+                55,
+            );
+            let (c, clock) = (console.clone(), clock.clone());
+            lp.on_exit(move |_, _| {
+                c.log(format!(
+                    "exited before the 1000ms unref timer: {}",
+                    clock.now_ms() < 1000
+                ))
+            });
+        })
+    }
+
+    fn p15_beforeexit() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            let mut rounds = 0;
+            lp.on_before_exit(move |lp, code| {
+                c.log(format!("beforeExit {code} round {rounds}"));
+                if rounds < 2 {
+                    lp.set_timeout(log(&c, "timer from beforeExit"), 1);
+                }
+                rounds += 1;
+            });
+            let c = console.clone();
+            lp.on_exit(move |lp, code| {
+                c.log(format!("exit {code}"));
+                lp.set_timeout(log(&c, "never printed"), 0);
+                lp.next_tick(log(&c, "never printed either"));
+            });
+            console.log("main done");
         })
     }
 

@@ -24,12 +24,14 @@ pub struct Exercise {
     pub filter: String,
     /// The longer hint.
     pub hint: String,
+    /// The reference module, relative to the repository root (default `src/<name>.rs`).
+    pub source: String,
 }
 
 impl Exercise {
     /// The reference module the exercise is generated from.
     pub fn source(&self) -> PathBuf {
-        PathBuf::from("src").join(format!("{}.rs", self.name))
+        PathBuf::from(&self.source)
     }
 
     /// The learner's copy.
@@ -124,8 +126,10 @@ impl Catalog {
                 .ok_or_else(|| {
                     CatalogError::Invalid(format!("exercise #{} has no number `chapter`", i + 1))
                 })?;
+            let name = text("name")?;
             exercises.push(Exercise {
-                name: text("name")?,
+                source: text("source").unwrap_or_else(|_| format!("src/{name}.rs")),
+                name,
                 chapter,
                 chapter_file: text("chapter_file")?,
                 title: text("title")?,

@@ -225,6 +225,7 @@ mod tests {
             test: "queue".into(),
             filter: String::new(),
             hint: "FIFO.".into(),
+            source: String::new(),
         }
     }
 

@@ -140,8 +140,9 @@ pub fn generate(exercise: &Exercise, source: &str) -> Result<String, MarkerError
         exercise.name
     ));
     out.push(format!(
-        "// Generated from src/{}.rs; `cargo learn reset {}` restores this file.",
-        exercise.name, exercise.name
+        "// Generated from {}; `cargo learn reset {}` restores this file.",
+        exercise.source().display(),
+        exercise.name
     ));
     out.push("#![allow(unused)] // the learner's unfinished code leaves variables unused".into());
 

@@ -307,6 +307,7 @@ mod tests {
             test: "stack_and_heap".into(),
             filter: String::new(),
             hint: "Look closely.".into(),
+            source: String::new(),
         }
     }
 

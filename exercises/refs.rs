@@ -1,0 +1,137 @@
+//! Refs: what keeps the loop — and so the process — alive.
+//!
+//! A handle has two flags. *Active* means it is started and may fire (a running timer, a started
+//! idle handle, a socket being read). *Ref'd* means its owner wants the process to wait for it;
+//! every handle starts ref'd, and `unref` lets the process end even while the handle is active.
+//! The loop counts the handles that are both (libuv's `loop->active_handles`), and the
+//! *requests* in flight (`loop->active_reqs`: a thread-pool job, a write). It is alive while
+//! either count is above zero, or while a deferred callback or a closing handle remains
+//! (`uv__loop_alive` in `src/unix/core.c`).
+//!
+//! Ref is a flag, not a counter: unref'ing twice is the same as once (`uv_ref`/`uv_unref` in
+//! `src/uv-common.c`). And an unref'd handle still runs — whenever something else keeps the
+//! loop iterating.
+//!
+//! ```
+//! use eventloop::refs::{Liveness, RefFlags};
+//!
+//! let mut loop_refs = Liveness::default();
+//! let mut interval = RefFlags::new();
+//! loop_refs.start(&mut interval);
+//! assert!(loop_refs.is_alive(false, false));
+//! loop_refs.unref(&mut interval); // still active, no longer keeps the loop alive
+//! assert!(interval.is_active() && !loop_refs.is_alive(false, false));
+//! ```
+
+// EXERCISE `refs` (chapter 6): Refs: counting what keeps the loop alive.
+// Replace every `todo!()` below with working code; each has a `// TODO` that says what
+// it should do. Check your work with `cargo learn refs`.
+// Generated from src/refs.rs; `cargo learn reset refs` restores this file.
+#![allow(unused)] // the learner's unfinished code leaves variables unused
+
+/// A handle's liveness flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefFlags {
+    active: bool,
+    refed: bool,
+}
+
+impl Default for RefFlags {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RefFlags {
+    /// A new handle: stopped and ref'd (`uv__handle_init`).
+    pub fn new() -> Self {
+        Self {
+            active: false,
+            refed: true,
+        }
+    }
+
+    /// Started and not yet stopped.
+    pub fn is_active(self) -> bool {
+        self.active
+    }
+
+    /// Wants the process to wait for it while active.
+    pub fn has_ref(self) -> bool {
+        self.refed
+    }
+}
+
+/// The loop's counts of what keeps it alive.
+///
+/// # Invariant
+/// `active_handles` equals the number of handles whose flags are both active and ref'd.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Liveness {
+    active_handles: usize,
+    active_requests: usize,
+}
+
+impl Liveness {
+    /// Handles that are active and ref'd.
+    pub fn active_handles(&self) -> usize {
+        self.active_handles
+    }
+
+    /// Requests in flight.
+    pub fn active_requests(&self) -> usize {
+        self.active_requests
+    }
+
+    /// Marks a handle active (`uv__handle_start`). Starting an active handle changes nothing.
+    pub fn start(&mut self, flags: &mut RefFlags) {
+        // TODO: a handle becomes active.
+        // Only a change counts: if the handle was not active, mark it active and, when
+        // it is ref'd, count it in self.active_handles.
+        todo!("a handle becomes active")
+    }
+
+    /// Marks a handle inactive (`uv__handle_stop`). Stopping a stopped handle changes nothing.
+    pub fn stop(&mut self, flags: &mut RefFlags) {
+        // TODO: a handle stops.
+        // The mirror image of start: only an active handle stops, and only a ref'd one
+        // was counted.
+        todo!("a handle stops")
+    }
+
+    /// Makes a handle keep the loop alive while active (`uv_ref`). Idempotent.
+    pub fn ref_(&mut self, flags: &mut RefFlags) {
+        // TODO: ref a handle.
+        // Ref is a flag, not a counter: only an unref'd handle changes, and it counts
+        // only while it is active.
+        todo!("ref a handle")
+    }
+
+    /// Lets the loop end while this handle is active (`uv_unref`). Idempotent.
+    pub fn unref(&mut self, flags: &mut RefFlags) {
+        // TODO: unref a handle.
+        // The mirror image of ref_.
+        todo!("unref a handle")
+    }
+
+    /// A request started (`uv__req_register`): a pool job, a write, a connect.
+    pub fn request_started(&mut self) {
+        self.active_requests += 1;
+    }
+
+    /// A request finished, just before its callback runs (`uv__req_unregister`).
+    pub fn request_finished(&mut self) {
+        self.active_requests = self
+            .active_requests
+            .checked_sub(1)
+            .expect("a request finished that never started");
+    }
+
+    /// `uv__loop_alive`: an active ref'd handle, a request in flight, a deferred callback
+    /// (`pending`), or a handle waiting for its close callback (`closing`).
+    pub fn is_alive(&self, pending: bool, closing: bool) -> bool {
+        // TODO: the four reasons a loop is alive.
+        // Any one of them is enough.
+        todo!("the four reasons a loop is alive")
+    }
+}
