@@ -7,9 +7,34 @@
 //! |---|---|
 //! | 1. Stack and heap | [`stack`], [`heap`] |
 //! | 2. The task queue | [`queue`] |
+//! | 3. Timers | [`clock`], [`timers`] |
+//! | 4. Phases | [`event_loop`], [`trace`] |
+//! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
+//! | 6. Refs: when the loop ends | [`refs`] |
 //!
-//! Every module that holds a chapter's exercise can be swapped for the learner's copy in
-//! `exercises/` with a `learn-<module>` cargo feature (see `cargo learn`).
+//! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
+//!
+//! ```
+//! use eventloop::event_loop::EventLoop;
+//! use eventloop::promise::Promise;
+//!
+//! let mut lp = EventLoop::new();
+//! let code = lp
+//!     .run_main(|lp| {
+//!         lp.set_timeout(|_| println!("timeout"), 10);
+//!         lp.set_immediate(|_| println!("immediate"));
+//!         Promise::resolved(()).then(lp, |_, ()| println!("promise"));
+//!         lp.next_tick(|_| println!("nextTick"));
+//!         println!("main");
+//!     })
+//!     .expect("nothing panicked");
+//! assert_eq!(code, 0); // printed: main, nextTick, promise, immediate, timeout
+//! ```
+//!
+//! Every exercise — the heart of a chapter's module, cut out — can be swapped in for the
+//! reference with a `learn-<exercise>` cargo feature (see `cargo learn`).
+
+#![warn(missing_docs)]
 
 pub mod clock;
 pub mod event_loop;

@@ -42,7 +42,10 @@ mod ports {
     }
 
     /// The ports that exist, by puzzle name.
-    pub fn all() -> Vec<(&'static str, fn() -> Vec<String>)> {
+    /// A port: runs the puzzle and returns the lines it printed.
+    pub type Port = fn() -> Vec<String>;
+
+    pub fn all() -> Vec<(&'static str, Port)> {
         vec![
             ("c01-run-to-completion", c01_run_to_completion),
             ("c01-stack-overflow", c01_stack_overflow),

@@ -74,6 +74,9 @@ enum Callback {
 }
 // ANCHOR_END: callback
 
+/// A process event listener (`process.on(…)`), receiving the event.
+type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
+
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
 pub struct EventLoop {
@@ -107,10 +110,10 @@ pub struct EventLoop {
     /// The last poll would have waited forever with nothing able to wake it.
     stalled: bool,
     start_seq: u64,
-    warning_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Warning)>>,
+    warning_listeners: Vec<Listener<Warning>>,
     /// Promises rejected with no reaction yet; reported after the next drain if still so.
     pending_rejections: Vec<(Rc<Cell<bool>>, Rejection)>,
-    rejection_listeners: Vec<Box<dyn FnMut(&mut EventLoop, &Rejection)>>,
+    rejection_listeners: Vec<Listener<Rejection>>,
     /// The process: `beforeExit`/`exit` listeners, exit code, uncaught errors.
     process: process::Process,
     /// Unhandled rejections nobody listened for.
