@@ -521,7 +521,13 @@ fn callbacks_are_traced_with_their_frame_names() {
 }
 
 #[test]
-fn a_zero_stack_limit_is_refused_when_building() {
+fn a_stack_limit_below_the_loops_own_nesting_is_refused_when_building() {
     let err = EventLoop::builder().stack_limit(0).build().unwrap_err();
-    assert!(err.to_string().contains("at least 1"));
+    assert_eq!(
+        err,
+        eventloop::event_loop::BuildError::StackLimitTooSmall(0)
+    );
+    assert!(err.to_string().contains("too small"), "{err}");
+    let limit = eventloop::event_loop::MIN_STACK_LIMIT;
+    assert!(EventLoop::builder().stack_limit(limit).build().is_ok());
 }

@@ -22,15 +22,24 @@ fn course(name: &str) -> PathBuf {
         dir.join("exercises/exercises.toml"),
     )
     .unwrap();
-    for entry in fs::read_dir(Path::new(REPO).join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            fs::copy(&path, dir.join("src").join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_sources(&Path::new(REPO).join("src"), &dir.join("src"));
     let generated = learn(&dir, &["generate"]);
     assert!(generated.status.success(), "{}", text(&generated.stderr));
     dir
+}
+
+/// Copies every `.rs` file under `from` (exercises may live in sub-modules) to `to`.
+fn copy_sources(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_sources(&path, &target);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            fs::copy(&path, target).unwrap();
+        }
+    }
 }
 
 /// Runs `learn args…` in `dir` with plain output and no terminal.
@@ -97,7 +106,7 @@ fn the_list_reads_the_progress_file() {
     };
     assert!(row("queue").contains("solved"), "{stdout}");
     assert!(row("heap").contains("failing"), "{stdout}");
-    assert!(stdout.contains("1 of 3 solved"), "{stdout}");
+    assert!(stdout.contains("1 of 7 solved"), "{stdout}");
 
     // Editing a solved exercise makes it "changed".
     fs::write(

@@ -19,7 +19,7 @@ mod ports {
     //! The Rust ports, one function per puzzle, each printing (returning) the lines the `.js`
     //! prints, in the same structure and with the same labels.
 
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
     use eventloop::clock::{Clock, ManualClock};
@@ -83,6 +83,20 @@ mod ports {
             ("c05-resolve-identity", c05_resolve_identity),
             ("p17-tick-starvation", p17_tick_starvation),
             ("p24-nested-timer-overdue", p24_nested_timer_overdue),
+            ("c03-interval-period", c03_interval_period),
+            ("c03-lists-not-deadlines", c03_lists_not_deadlines),
+            ("c03-unref-timeout", c03_unref_timeout),
+            (
+                "c04-immediate-vs-timeout-in-timer",
+                c04_immediate_vs_timeout_in_timer,
+            ),
+            (
+                "c04-timeout-vs-immediate-in-immediate",
+                c04_timeout_vs_immediate_in_immediate,
+            ),
+            ("c06-unref-immediate", c06_unref_immediate),
+            ("c06-ref-again", c06_ref_again),
+            ("c06-exit-code", c06_exit_code),
         ]
     }
 
@@ -95,6 +109,19 @@ mod ports {
         lp.run_main(|lp| script(lp, &console, &clock))
             .expect("the puzzle ends without an uncaught error");
         console.lines()
+    }
+
+    /// Like [`node`], for a puzzle that checks the exit status too: returns it beside the lines.
+    fn node_with_status(
+        script: impl FnOnce(&mut EventLoop, &Console, &ManualClock),
+    ) -> (Vec<String>, i32) {
+        let console = Console::default();
+        let clock = ManualClock::new();
+        let mut lp = EventLoop::with_clock(clock.clone());
+        let code = lp
+            .run_main(|lp| script(lp, &console, &clock))
+            .expect("the puzzle ends without an uncaught error");
+        (console.lines(), code)
     }
 
     /// `() => console.log(text)`
@@ -571,6 +598,172 @@ mod ports {
             lp.set_timeout(log(console, "B (same list as A, already due)"), 1);
             clock.advance(5);
         })
+    }
+
+    fn c03_interval_period() -> Vec<String> {
+        const PERIOD: u64 = 100;
+        const BUSY: u64 = 50;
+        node(|lp, console, clock| {
+            let iv = Rc::new(Cell::new(None));
+            let (c, clk, iv2) = (console.clone(), clock.clone(), iv.clone());
+            let (mut n, mut last_end) = (0, 0);
+            iv.set(Some(lp.set_interval(
+                move |lp| {
+                    let start = clk.now_ms();
+                    n += 1;
+                    if n == 1 {
+                        c.log("call 1");
+                    } else {
+                        c.log(format!(
+                            "call {n} began less than one period after call {} ended: {}",
+                            n - 1,
+                            start - last_end < PERIOD
+                        ));
+                    }
+                    clk.advance(BUSY); // the callback itself takes 50 ms
+                    last_end = clk.now_ms();
+                    if n == 4 {
+                        lp.clear_interval(iv2.get().expect("set before it fires"));
+                    }
+                },
+                PERIOD as f64,
+            )));
+        })
+    }
+
+    fn c03_lists_not_deadlines() -> Vec<String> {
+        node(|lp, console, clock| {
+            lp.set_timeout(log(console, "A: 1 ms, due at about 1 ms"), 1);
+            lp.set_timeout(log(console, "C: 5 ms, due at about 5 ms"), 5);
+            clock.advance(8);
+            lp.set_timeout(log(console, "B: 1 ms, due at about 9 ms"), 1);
+            clock.advance(12); // all three are overdue before the loop starts
+        })
+    }
+
+    fn c03_unref_timeout() -> Vec<String> {
+        node(|lp, console, _| {
+            lp.set_timeout(
+                log(
+                    console,
+                    "unref'd 5 ms timeout: fires, the loop is running anyway",
+                ),
+                5,
+            )
+            .unref(lp);
+            lp.set_timeout(
+                log(console, "unref'd 1000 ms timeout (must not print)"),
+                1000,
+            )
+            .unref(lp);
+            lp.set_timeout(log(console, "ref'd 20 ms timeout"), 20);
+            let c = console.clone();
+            lp.on_exit(move |_, _| c.log("exit"));
+        })
+    }
+
+    fn c04_immediate_vs_timeout_in_timer() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    lp.set_timeout(log(&c, "timeout"), 0);
+                    lp.set_immediate(log(&c, "immediate"));
+                },
+                0,
+            );
+        })
+    }
+
+    fn c04_timeout_vs_immediate_in_immediate() -> Vec<String> {
+        node(|lp, console, clock| {
+            let (c, clk) = (console.clone(), clock.clone());
+            lp.set_immediate(move |lp| {
+                lp.set_timeout(log(&c, "timeout"), 0);
+                lp.set_immediate(log(&c, "immediate"));
+                clk.advance(5); // make the 1 ms timeout due before this phase ends
+            });
+        })
+    }
+
+    fn c06_unref_immediate() -> Vec<String> {
+        node(|lp, console, _| {
+            let ran = Rc::new(Cell::new(false));
+            let (c, r) = (console.clone(), ran.clone());
+            lp.set_immediate(move |_| {
+                r.set(true);
+                c.log("unref'd immediate runs: the loop is iterating for the timer");
+            })
+            .unref(lp);
+            let c = console.clone();
+            let mut rounds = 0;
+            lp.on_before_exit(move |lp, _| {
+                c.log(format!(
+                    "beforeExit {rounds} | immediate ran: {}",
+                    ran.get()
+                ));
+                if rounds == 0 {
+                    lp.set_timeout(log(&c, "ref'd timeout set in beforeExit"), 10);
+                }
+                rounds += 1;
+            });
+            console.log("main done");
+        })
+    }
+
+    fn c06_ref_again() -> Vec<String> {
+        node(|lp, console, _| {
+            let t = lp.set_timeout(
+                log(console, "timeout fired: one ref() undid two unref()s"),
+                10,
+            );
+            t.unref(lp);
+            t.unref(lp);
+            console.log(format!(
+                "after two unref() calls, hasRef: {}",
+                t.has_ref(lp)
+            ));
+            t.ref_(lp);
+            console.log(format!("after one ref() call, hasRef: {}", t.has_ref(lp)));
+            let c = console.clone();
+            lp.on_exit(move |_, _| c.log("exit"));
+        })
+    }
+
+    fn c06_exit_code() -> Vec<String> {
+        let (lines, status) = node_with_status(|lp, console, _| {
+            let c = console.clone();
+            lp.on_before_exit(move |lp, code| {
+                c.log(format!("beforeExit {code}"));
+                let c2 = c.clone();
+                lp.set_timeout(
+                    move |lp| {
+                        c2.log("timer set in beforeExit calls process.exit(4)");
+                        lp.exit(4);
+                        c2.log("never printed: process.exit() does not return");
+                    },
+                    1,
+                );
+                lp.set_timeout(log(&c, "never printed: a later timer"), 50);
+            });
+            let c = console.clone();
+            lp.on_exit(move |lp, code| {
+                c.log(format!(
+                    "exit {code} | process.exitCode: {}",
+                    lp.exit_code()
+                ))
+            });
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    lp.set_exit_code(3);
+                    c.log("timer sets process.exitCode = 3");
+                },
+                1,
+            );
+        });
+        assert_eq!(status, 4, "`node c06-exit-code.js; echo $?` prints 4");
+        lines
     }
 
     fn p21_overflow() -> Vec<String> {

@@ -130,6 +130,44 @@ mod process {
         assert_eq!(lp.exit_code(), 3);
     }
 
+    /// Node 20: `process.on('exit', () => { process.nextTick(a); queueMicrotask(b);
+    /// process.exitCode = 7 })` prints only b, and the process exits with 7.
+    #[test]
+    fn after_exit_listeners_microtasks_run_ticks_are_dropped_and_the_code_is_reread() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_exit(move |lp, code| {
+            l.push(format!("exit {code} {}", lp.exit_code()));
+            lp.next_tick(l.cb("tick in exit"));
+            lp.queue_microtask(l.cb("microtask in exit"));
+            lp.set_exit_code(7);
+        });
+        assert_eq!(lp.run_main(|_| {}).unwrap(), 7);
+        assert_eq!(log.entries(), ["exit 0 0", "microtask in exit"]);
+    }
+
+    /// Node 20: after an uncaught throw, `exit` listeners see code 1 and `process.exitCode`
+    /// 1; one that sets `process.exitCode = 5` makes the process exit with 5.
+    #[test]
+    fn after_an_uncaught_error_exit_listeners_see_code_1_and_may_change_it() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_exit(move |lp, code| {
+            l.push(format!("exit {code} {}", lp.exit_code()));
+            lp.set_exit_code(5);
+        });
+        let err = lp
+            .run_main(|lp| {
+                lp.set_timeout(|_| panic!("boom"), 1);
+            })
+            .unwrap_err();
+        assert_eq!(err.message, "boom");
+        assert_eq!(log.entries(), ["exit 1 1"]);
+        assert_eq!(lp.exit_code(), 5);
+    }
+
     #[test]
     fn exit_ends_the_process_at_once_with_its_code() {
         let (mut lp, _clock) = manual_loop();
@@ -184,5 +222,93 @@ mod process {
         assert!(lp.run(RunMode::NoWait));
         assert!(!lp.run(RunMode::Default));
         assert_eq!(log.entries(), ["t"]);
+    }
+
+    #[test]
+    fn with_an_uncaught_exception_listener_a_panic_is_reported_and_the_loop_goes_on() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_uncaught_exception(move |lp, err| {
+            l.push(format!("uncaught: {} in {:?}", err.message, err.frames));
+            assert!(
+                err.location
+                    .as_deref()
+                    .is_some_and(|l| l.contains("tests/refs.rs"))
+            );
+            assert_eq!(lp.stack().top(), Some("uncaughtException"));
+        });
+        let l = log.clone();
+        let code = lp
+            .run_main(move |lp| {
+                let l2 = l.clone();
+                let mut n = 0;
+                let iv = super::common::slot();
+                let iv2 = iv.clone();
+                iv.set(Some(lp.set_interval(
+                    move |lp| {
+                        n += 1;
+                        l2.push(format!("interval {n}"));
+                        if n == 3 {
+                            lp.clear_interval(iv2.get().unwrap());
+                        }
+                        if n < 3 {
+                            panic!("interval {n} throws");
+                        }
+                    },
+                    10,
+                )));
+                lp.set_immediate(|_| panic!("immediate 1 throws"));
+                lp.set_immediate(l.cb("immediate 2 still runs"));
+                lp.set_timeout(|_| panic!("timeout A throws"), 5);
+                lp.set_timeout(l.cb("timeout B still runs"), 5);
+            })
+            .unwrap();
+        assert_eq!(code, 0);
+        assert_eq!(
+            log.entries(),
+            [
+                r#"uncaught: immediate 1 throws in ["setImmediate", "processImmediate"]"#,
+                "immediate 2 still runs",
+                r#"uncaught: timeout A throws in ["setTimeout", "processTimers"]"#,
+                "timeout B still runs",
+                "interval 1",
+                r#"uncaught: interval 1 throws in ["setInterval", "processTimers"]"#,
+                "interval 2",
+                r#"uncaught: interval 2 throws in ["setInterval", "processTimers"]"#,
+                "interval 3",
+            ]
+        );
+        assert!(lp.stack().is_empty());
+    }
+
+    #[test]
+    fn a_panic_in_the_uncaught_exception_listener_is_fatal() {
+        let (mut lp, _clock) = manual_loop();
+        lp.on_uncaught_exception(|_, _| panic!("the listener itself fails"));
+        let err = lp
+            .run_main(|lp| {
+                lp.set_immediate(|_| panic!("first"));
+            })
+            .unwrap_err();
+        assert_eq!(err.message, "the listener itself fails");
+        assert_eq!(err.frames[0], "uncaughtException");
+    }
+
+    #[test]
+    fn outside_run_main_an_uncaught_panic_reaches_the_embedder_with_a_clean_stack() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        lp.set_immediate(|_| panic!("nobody listens"));
+        lp.set_timeout(log.cb("later timer"), 50);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lp.run(RunMode::Default);
+        }));
+        let payload = caught.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"nobody listens"));
+        assert!(lp.stack().is_empty(), "frames were popped on the way out");
+        // Nothing queued was corrupted: the loop can run again.
+        lp.run(RunMode::Default);
+        assert_eq!(log.entries(), ["later timer"]);
     }
 }

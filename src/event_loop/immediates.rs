@@ -144,6 +144,9 @@ impl EventLoop {
     /// checkpoint between two of them (`processImmediate`).
     pub(super) fn process_immediates(&mut self) {
         if self.immediates.entries.is_empty() {
+            // Normally nothing to do; but a panic that escaped an earlier pass (outside
+            // `run_main`) may have left the idle handle running with nothing ref'd.
+            self.stop_immediate_idle_if_unrefd();
             return;
         }
         let snapshot = std::mem::take(&mut self.immediates.queue);
@@ -166,11 +169,16 @@ impl EventLoop {
             }
         });
         self.checkpoint();
+        self.stop_immediate_idle_if_unrefd();
+    }
+    // ANCHOR_END: process_immediates
+
+    /// Stops the idle handle once no ref'd immediate waits, so it stops forcing zero timeouts.
+    fn stop_immediate_idle_if_unrefd(&mut self) {
         if self.immediates.ref_count == 0 {
             let idle = self.immediates.idle_handle.expect("created with the loop");
             self.stop_handle(idle)
                 .expect("Node's idle handle is never closed");
         }
     }
-    // ANCHOR_END: process_immediates
 }

@@ -75,7 +75,7 @@ enum Callback {
 // ANCHOR_END: callback
 
 /// A process event listener (`process.on(…)`), receiving the event.
-type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
+pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
 
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
@@ -135,19 +135,25 @@ impl fmt::Debug for EventLoop {
     }
 }
 
+/// The fewest frames a loop's stack may hold: the loop nests its own frames a few deep
+/// (`main`, `processTimers` → `setTimeout`, `nextTick`, `uncaughtException`, …).
+pub const MIN_STACK_LIMIT: usize = 8;
+
 /// Why an [`EventLoop`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
-    /// Callbacks run in a frame, so the stack must hold at least one.
-    StackLimitZero,
+    /// The stack limit is below [`MIN_STACK_LIMIT`].
+    StackLimitTooSmall(usize),
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BuildError::StackLimitZero => {
-                f.write_str("the stack limit must be at least 1: every callback runs in a frame")
-            }
+            BuildError::StackLimitTooSmall(limit) => write!(
+                f,
+                "a stack limit of {limit} is too small: the loop itself nests up to \
+                 {MIN_STACK_LIMIT} frames"
+            ),
         }
     }
 }
@@ -192,10 +198,10 @@ impl Builder {
     /// Builds the loop.
     ///
     /// # Errors
-    /// [`BuildError::StackLimitZero`] for a stack limit of 0.
+    /// [`BuildError::StackLimitTooSmall`] for a stack limit below [`MIN_STACK_LIMIT`].
     pub fn build(self) -> Result<EventLoop, BuildError> {
-        if self.stack_limit == 0 {
-            return Err(BuildError::StackLimitZero);
+        if self.stack_limit < MIN_STACK_LIMIT {
+            return Err(BuildError::StackLimitTooSmall(self.stack_limit));
         }
         Ok(EventLoop::from_builder(self))
     }
@@ -212,7 +218,7 @@ impl EventLoop {
     pub fn new() -> Self {
         Self::builder()
             .build()
-            .expect("the default stack limit is not 0")
+            .expect("the default stack limit is large enough")
     }
 
     /// A loop on `clock`, for example a [`ManualClock`](crate::clock::ManualClock) in tests.
@@ -220,7 +226,7 @@ impl EventLoop {
         Self::builder()
             .clock(clock)
             .build()
-            .expect("the default stack limit is not 0")
+            .expect("the default stack limit is large enough")
     }
 
     /// Starts configuring a loop.
@@ -453,17 +459,24 @@ impl EventLoop {
         reported
     }
 
-    /// Runs `f` inside a frame named `name`, recording it in the trace.
-    fn call_in_frame<R>(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop) -> R) -> R {
+    // ANCHOR: call_in_frame
+    /// Runs `f` inside a frame named `name`, recording it in the trace. This is the boundary
+    /// where a panic becomes JavaScript's uncaught exception (see
+    /// [`on_uncaught_exception`](Self::on_uncaught_exception)): whatever happens, the frame is
+    /// popped again, so the stack is never left dirty.
+    fn call_in_frame(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop)) {
         self.stack
             .push(name)
-            .expect("a loop callback starts well below the stack limit");
+            .expect("the builder keeps the limit above the loop's own nesting");
         self.trace.record(|| TraceEvent::CallbackStarted(name));
-        let result = f(self);
+        let outcome = process::catch_panic(|| f(self));
+        if let Err(panic) = outcome {
+            self.uncaught_panic(panic); // may unwind further, after popping the frame
+        }
         self.trace.record(|| TraceEvent::CallbackFinished(name));
         self.stack.pop();
-        result
     }
+    // ANCHOR_END: call_in_frame
 
     /// Stores a closure in the loop's heap.
     fn store(&mut self, callback: Callback) -> Key {

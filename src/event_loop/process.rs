@@ -12,25 +12,32 @@
 //! ```
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
-use super::{EventLoop, RunMode};
-use crate::microtasks::Rejection;
+use super::{EventLoop, Listener, RunMode};
+use crate::microtasks::{Job, Rejection};
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
 pub type ExitCode = i32;
 
-/// An error nothing caught: the process ends with exit code 1.
+// ANCHOR: uncaught
+/// An error nothing caught: a callback that panicked (JavaScript's uncaught exception), or a
+/// promise rejection nobody handled.
 #[derive(Debug, Clone)]
 pub struct Uncaught {
     /// What went wrong: the panic message, or the rejection's error.
     pub message: String,
     /// The frames running when it happened, innermost first (empty for a rejection).
     pub frames: Vec<&'static str>,
+    /// Where in the source the panic happened, when known.
+    pub location: Option<String>,
     /// The rejection, when the error was a promise nobody handled.
     pub rejection: Option<Rejection>,
 }
+// ANCHOR_END: uncaught
 
 impl fmt::Display for Uncaught {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -48,22 +55,71 @@ impl fmt::Display for Uncaught {
 impl std::error::Error for Uncaught {}
 
 /// `process.exit(code)` unwinding out of the loop.
-struct ExitNow(ExitCode);
+struct ExitNow;
 
-/// An unhandled rejection unwinding out of the loop (Node's `--unhandled-rejections=throw`);
-/// the rejection itself waits in `Process::fatal` (a panic payload must be `Send`).
-struct RejectionNow;
+/// A fatal error unwinding out of the loop; the error itself waits in `Process::fatal` (a
+/// panic payload must be `Send`, and a [`Rejection`] is not).
+struct FatalNow;
 
-type Listener = Box<dyn FnMut(&mut EventLoop, ExitCode)>;
+/// A panic caught at a callback boundary.
+pub(super) struct Panic {
+    payload: Box<dyn Any + Send>,
+    location: Option<String>,
+}
+
+thread_local! {
+    /// How many callback boundaries are catching on this thread: the panic hook stays quiet
+    /// inside one, because the loop reports the panic itself.
+    static CATCHING: Cell<usize> = const { Cell::new(0) };
+    /// Where the last quietly caught panic happened.
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static QUIET_HOOK: Once = Once::new();
+
+/// Runs `f`, catching a panic. The panic hook is wrapped once per process, not per callback:
+/// inside a boundary it only records where the panic happened.
+pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
+    QUIET_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) > 0 {
+                LOCATION.with(|l| *l.borrow_mut() = info.location().map(|l| l.to_string()));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(c.get() - 1));
+    result.map_err(|payload| Panic {
+        payload,
+        location: LOCATION.with(|l| l.borrow_mut().take()),
+    })
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a callback panicked".to_string())
+}
+
+type ExitListener = Box<dyn FnMut(&mut EventLoop, ExitCode)>;
 
 #[derive(Default)]
 pub(super) struct Process {
-    before_exit: Vec<Listener>,
-    exit: Vec<Listener>,
+    before_exit: Vec<ExitListener>,
+    exit: Vec<ExitListener>,
+    uncaught: Vec<Listener<Uncaught>>,
+    /// An `uncaughtException` listener is running: a panic now is fatal.
+    in_uncaught_listener: bool,
     exit_code: ExitCode,
-    /// Inside `run_main`: unhandled rejections and `exit` end the process.
+    /// Inside `run_main`: uncaught errors and `exit` end the process.
     running_main: bool,
-    fatal: Option<Rejection>,
+    fatal: Option<Uncaught>,
 }
 
 impl EventLoop {
@@ -73,8 +129,10 @@ impl EventLoop {
     /// loop) and `exit`. Returns the exit code.
     ///
     /// # Errors
-    /// [`Uncaught`] when a callback panicked or a promise rejection went unhandled (with no
-    /// `unhandledRejection` listener): `exit` listeners still ran, with code 1.
+    /// [`Uncaught`] when a callback panicked with no `uncaughtException` listener, or a
+    /// promise rejection went unhandled with no `unhandledRejection` listener. The `exit`
+    /// listeners still ran, with code 1; afterwards [`exit_code`](Self::exit_code) holds the
+    /// code Node would exit with (1, unless an `exit` listener set another).
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
         self.process.running_main = true;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -98,45 +156,95 @@ impl EventLoop {
             Ok(()) => Ok(self.process.exit_code),
             Err(payload) => self.unwound(payload),
         };
-        let code = match &result {
-            Ok(code) => *code,
-            Err(_) => 1,
-        };
-        let exit = panic::catch_unwind(AssertUnwindSafe(|| self.emit_exit(code)));
+        if result.is_err() {
+            self.process.exit_code = 1; // what Node's `exit` listeners see after a crash
+        }
+        let exit = panic::catch_unwind(AssertUnwindSafe(|| self.emit_exit()));
         self.process.running_main = false;
-        match exit {
-            Ok(()) => result,
-            Err(payload) => self.unwound(payload),
+        match (exit, result) {
+            // An `exit` listener may still change `process.exitCode`.
+            (Ok(()), Ok(_)) => Ok(self.process.exit_code),
+            (Ok(()), Err(error)) => Err(error),
+            (Err(payload), Ok(_)) => self.unwound(payload),
+            (Err(_), Err(first)) => Err(first),
         }
     }
     // ANCHOR_END: run_main
 
     /// Turns what unwound out of the loop into the result of `run_main`.
     fn unwound(&mut self, payload: Box<dyn Any + Send>) -> Result<ExitCode, Uncaught> {
-        let frames = self.stack.trace().frames().to_vec();
         while self.stack.pop().is_some() {}
-        if let Some(ExitNow(code)) = payload.downcast_ref::<ExitNow>() {
-            return Ok(*code);
+        if payload.is::<ExitNow>() {
+            return Ok(self.process.exit_code);
         }
-        if payload.is::<RejectionNow>()
-            && let Some(reason) = self.process.fatal.take()
+        if payload.is::<FatalNow>()
+            && let Some(fatal) = self.process.fatal.take()
         {
-            return Err(Uncaught {
-                message: reason.to_string(),
-                frames: Vec::new(),
-                rejection: Some(reason),
-            });
+            return Err(fatal);
         }
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a callback panicked".to_string());
         Err(Uncaught {
-            message,
-            frames,
+            message: panic_message(payload.as_ref()),
+            frames: Vec::new(),
+            location: None,
             rejection: None,
         })
+    }
+
+    // ANCHOR: uncaught_panic
+    /// A callback panicked; `self.stack` still holds its frames. With an `uncaughtException`
+    /// listener the listeners hear of it and the loop goes on; otherwise, in `run_main`, the
+    /// process ends with the error, and outside it the panic goes on up to the embedder.
+    pub(super) fn uncaught_panic(&mut self, panic: Panic) {
+        if panic.payload.is::<ExitNow>() || panic.payload.is::<FatalNow>() {
+            self.stack.pop();
+            panic::resume_unwind(panic.payload); // already decided: keep unwinding
+        }
+        let error = Uncaught {
+            message: panic_message(panic.payload.as_ref()),
+            frames: self.stack.trace().frames().to_vec(),
+            location: panic.location,
+            rejection: None,
+        };
+        if !self.process.uncaught.is_empty() && !self.process.in_uncaught_listener {
+            self.emit_uncaught(&error);
+            return;
+        }
+        self.stack.pop();
+        if self.process.running_main {
+            self.process.fatal = Some(error);
+            panic::resume_unwind(Box::new(FatalNow));
+        }
+        eprintln!(
+            "uncaught panic in `{}`: {} ({})",
+            error.frames.first().copied().unwrap_or("?"),
+            error.message,
+            error.location.as_deref().unwrap_or("unknown location")
+        );
+        panic::resume_unwind(panic.payload);
+    }
+    // ANCHOR_END: uncaught_panic
+
+    fn emit_uncaught(&mut self, error: &Uncaught) {
+        let mut listeners = std::mem::take(&mut self.process.uncaught);
+        self.process.in_uncaught_listener = true;
+        self.call_in_frame("uncaughtException", |lp| {
+            for listener in &mut listeners {
+                listener(lp, error);
+            }
+        });
+        self.process.in_uncaught_listener = false;
+        listeners.append(&mut self.process.uncaught);
+        self.process.uncaught = listeners;
+    }
+
+    /// Listens for callbacks that panic (`process.on('uncaughtException')`). With a listener,
+    /// a panic no longer ends the process: the listener hears the message and the frames, and
+    /// the loop goes on with the next callback. A panic inside the listener is fatal.
+    pub fn on_uncaught_exception(
+        &mut self,
+        listener: impl FnMut(&mut EventLoop, &Uncaught) + 'static,
+    ) {
+        self.process.uncaught.push(Box::new(listener));
     }
 
     /// Listens for the loop running dry (`process.on('beforeExit')`). A listener that
@@ -166,7 +274,7 @@ impl EventLoop {
     pub fn exit(&mut self, code: ExitCode) {
         self.process.exit_code = code;
         if self.process.running_main {
-            panic::resume_unwind(Box::new(ExitNow(code)));
+            panic::resume_unwind(Box::new(ExitNow));
         }
         self.stop();
     }
@@ -176,8 +284,13 @@ impl EventLoop {
     /// [`take_unhandled_rejections`](Self::take_unhandled_rejections).
     pub(super) fn unhandled_rejection(&mut self, reason: Rejection) {
         if self.process.running_main {
-            self.process.fatal = Some(reason);
-            panic::resume_unwind(Box::new(RejectionNow));
+            self.process.fatal = Some(Uncaught {
+                message: reason.to_string(),
+                frames: Vec::new(),
+                location: None,
+                rejection: Some(reason),
+            });
+            panic::resume_unwind(Box::new(FatalNow));
         }
         self.unhandled.push(reason);
     }
@@ -195,12 +308,14 @@ impl EventLoop {
         self.checkpoint();
     }
 
-    fn emit_exit(&mut self, code: ExitCode) {
+    /// Emits `exit`. Ticks queued by its listeners are dropped, but promise reactions and
+    /// `queue_microtask` callbacks still run in the checkpoint after them, as in Node.
+    fn emit_exit(&mut self) {
+        let code = self.process.exit_code;
         self.microtasks.set_exiting();
         // What was still queued will never run; free it.
         for job in self.microtasks.clear() {
-            let (crate::microtasks::Job::Tick((_, key))
-            | crate::microtasks::Job::Microtask((_, key))) = job;
+            let (Job::Tick((_, key)) | Job::Microtask((_, key))) = job;
             self.discard(key);
         }
         let mut listeners = std::mem::take(&mut self.process.exit);
@@ -209,5 +324,6 @@ impl EventLoop {
                 listener(lp, code);
             }
         });
+        self.checkpoint();
     }
 }

@@ -1,0 +1,138 @@
+//! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
+//!
+//! ```text
+//! cargo run --release --example workloads -- <w1|w1-sched|w2> [--runs N]
+//! ```
+//!
+//! - `w1`: 1,000,000 `set_timeout` with delay `i % 100` ms on the system clock, run until all
+//!   fired. The wall time includes the ~99 ms the longest delay really waits, as in Node.
+//! - `w1-sched`: schedule the same 1,000,000 timeouts, then clear them all — the timer lists
+//!   alone, no waiting.
+//! - `w2`: a chain of 1,000,000 `set_immediate`, each scheduling the next.
+//!
+//! One warm-up run, then `--runs` timed runs (default 5), each on a freshly built
+//! [`EventLoop`] (built before the clock starts). Prints one machine-readable line:
+//! `<workload> ops=<n> median_ms=<ms> ops_per_s=<n>`. This is a measurement program: it reports,
+//! it asserts nothing about speed.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use eventloop::event_loop::{EventLoop, RunMode};
+
+/// Timeouts scheduled by `w1` and `w1-sched`.
+const N_TIMERS: u64 = 1_000_000;
+/// Delays run from 0 to `SPREAD_MS - 1` ms.
+const SPREAD_MS: u64 = 100;
+/// Immediates in the `w2` chain.
+const CHAIN_LENGTH: u64 = 1_000_000;
+/// Timed runs when `--runs` is not given.
+const DEFAULT_RUNS: usize = 5;
+
+const USAGE: &str = "usage: workloads <w1|w1-sched|w2> [--runs N]";
+
+/// `w1`: schedule every timeout, run the loop until all fired.
+fn schedule_and_fire() -> Duration {
+    let mut lp = EventLoop::new();
+    let fired = Rc::new(Cell::new(0u64));
+    let start = Instant::now();
+    for i in 0..N_TIMERS {
+        let fired = fired.clone();
+        lp.set_timeout(move |_| fired.set(fired.get() + 1), i % SPREAD_MS);
+    }
+    lp.run(RunMode::Default);
+    let elapsed = start.elapsed();
+    assert_eq!(fired.get(), N_TIMERS, "every timeout fires");
+    elapsed
+}
+
+/// `w1-sched`: schedule every timeout, then clear every one; the loop never runs.
+fn schedule_and_clear() -> Duration {
+    let mut lp = EventLoop::new();
+    let start = Instant::now();
+    let timeouts: Vec<_> = (0..N_TIMERS)
+        .map(|i| lp.set_timeout(|_| {}, i % SPREAD_MS))
+        .collect();
+    for timeout in timeouts {
+        lp.clear_timeout(timeout);
+    }
+    let elapsed = start.elapsed();
+    assert!(!lp.run(RunMode::NoWait), "nothing is left after clearing");
+    elapsed
+}
+
+/// `w2`: each immediate schedules the next until the chain is `CHAIN_LENGTH` long.
+fn immediate_chain() -> Duration {
+    fn step(lp: &mut EventLoop, ran: Rc<Cell<u64>>) {
+        ran.set(ran.get() + 1);
+        if ran.get() < CHAIN_LENGTH {
+            lp.set_immediate(move |lp| step(lp, ran));
+        }
+    }
+    let mut lp = EventLoop::new();
+    let ran = Rc::new(Cell::new(0u64));
+    let start = Instant::now();
+    let first = ran.clone();
+    lp.set_immediate(move |lp| step(lp, first));
+    lp.run(RunMode::Default);
+    let elapsed = start.elapsed();
+    assert_eq!(ran.get(), CHAIN_LENGTH, "the whole chain runs");
+    elapsed
+}
+
+fn median_ms(mut times: Vec<Duration>) -> f64 {
+    times.sort();
+    let mid = times.len() / 2;
+    let median = if times.len() % 2 == 1 {
+        times[mid]
+    } else {
+        (times[mid - 1] + times[mid]) / 2
+    };
+    median.as_secs_f64() * 1e3
+}
+
+fn parse_args() -> Result<(String, usize), String> {
+    let mut workload = None;
+    let mut runs = DEFAULT_RUNS;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => {
+                runs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--runs needs a positive integer")?;
+            }
+            "w1" | "w1-sched" | "w2" if workload.is_none() => workload = Some(arg),
+            _ => return Err(format!("unexpected argument: {arg}")),
+        }
+    }
+    Ok((workload.ok_or("which workload?")?, runs))
+}
+
+fn main() -> ExitCode {
+    let (workload, runs) = match parse_args() {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (run_once, ops): (fn() -> Duration, u64) = match workload.as_str() {
+        "w1" => (schedule_and_fire, N_TIMERS),
+        "w1-sched" => (schedule_and_clear, N_TIMERS),
+        _ => (immediate_chain, CHAIN_LENGTH),
+    };
+    black_box(run_once()); // warm-up: page faults, allocator arenas, caches
+    let times: Vec<Duration> = (0..runs).map(|_| black_box(run_once())).collect();
+    let ms = median_ms(times);
+    println!(
+        "{workload} ops={ops} median_ms={ms:.1} ops_per_s={}",
+        (ops as f64 / (ms / 1e3)).round() as u64
+    );
+    ExitCode::SUCCESS
+}
