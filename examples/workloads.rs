@@ -1,7 +1,7 @@
 //! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
 //!
 //! ```text
-//! cargo run --release --example workloads -- <w1|w1-sched|w2> [--runs N]
+//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4> [--runs N]
 //! ```
 //!
 //! - `w1`: 1,000,000 `set_timeout` with delay `i % 100` ms on the system clock, run until all
@@ -9,6 +9,9 @@
 //! - `w1-sched`: schedule the same 1,000,000 timeouts, then clear them all — the timer lists
 //!   alone, no waiting.
 //! - `w2`: a chain of 1,000,000 `set_immediate`, each scheduling the next.
+//! - `w3`: a chain of 5,000,000 `next_tick`, each queueing the next (one checkpoint).
+//! - `w4`: a chain of 5,000,000 `Promise::resolved(()).then(next)` steps: each handler makes
+//!   the next resolved promise and attaches the next handler (one microtask drain).
 //!
 //! One warm-up run, then `--runs` timed runs (default 5), each on a freshly built
 //! [`EventLoop`] (built before the clock starts). Prints one machine-readable line:
@@ -22,6 +25,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eventloop::event_loop::{EventLoop, RunMode};
+use eventloop::promise::Promise;
 
 /// Timeouts scheduled by `w1` and `w1-sched`.
 const N_TIMERS: u64 = 1_000_000;
@@ -29,10 +33,12 @@ const N_TIMERS: u64 = 1_000_000;
 const SPREAD_MS: u64 = 100;
 /// Immediates in the `w2` chain.
 const CHAIN_LENGTH: u64 = 1_000_000;
+/// Ticks in the `w3` chain, and promise steps in the `w4` chain.
+const MICRO_CHAIN_LENGTH: u64 = 5_000_000;
 /// Timed runs when `--runs` is not given.
 const DEFAULT_RUNS: usize = 5;
 
-const USAGE: &str = "usage: workloads <w1|w1-sched|w2> [--runs N]";
+const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4> [--runs N]";
 
 /// `w1`: schedule every timeout, run the loop until all fired.
 fn schedule_and_fire() -> Duration {
@@ -83,6 +89,46 @@ fn immediate_chain() -> Duration {
     elapsed
 }
 
+/// `w3`: each tick queues the next; the chain runs in the checkpoint after the main script.
+fn tick_chain() -> Duration {
+    fn step(lp: &mut EventLoop, ran: Rc<Cell<u64>>) {
+        ran.set(ran.get() + 1);
+        if ran.get() < MICRO_CHAIN_LENGTH {
+            lp.next_tick(move |lp| step(lp, ran));
+        }
+    }
+    let mut lp = EventLoop::new();
+    let ran = Rc::new(Cell::new(0u64));
+    let first = ran.clone();
+    let start = Instant::now();
+    lp.run_main(move |lp| lp.next_tick(move |lp| step(lp, first)))
+        .expect("the chain ends normally");
+    let elapsed = start.elapsed();
+    assert_eq!(ran.get(), MICRO_CHAIN_LENGTH, "the whole chain runs");
+    elapsed
+}
+
+/// `w4`: each step makes the next resolved promise and attaches the next step to it.
+fn promise_chain() -> Duration {
+    fn step(lp: &mut EventLoop, ran: Rc<Cell<u64>>) {
+        ran.set(ran.get() + 1);
+        if ran.get() < MICRO_CHAIN_LENGTH {
+            Promise::resolved(()).then(lp, move |lp, ()| step(lp, ran));
+        }
+    }
+    let mut lp = EventLoop::new();
+    let ran = Rc::new(Cell::new(0u64));
+    let first = ran.clone();
+    let start = Instant::now();
+    lp.run_main(move |lp| {
+        Promise::resolved(()).then(lp, move |lp, ()| step(lp, first));
+    })
+    .expect("the chain ends normally");
+    let elapsed = start.elapsed();
+    assert_eq!(ran.get(), MICRO_CHAIN_LENGTH, "the whole chain runs");
+    elapsed
+}
+
 fn median_ms(mut times: Vec<Duration>) -> f64 {
     times.sort();
     let mid = times.len() / 2;
@@ -107,7 +153,7 @@ fn parse_args() -> Result<(String, usize), String> {
                     .filter(|&n| n > 0)
                     .ok_or("--runs needs a positive integer")?;
             }
-            "w1" | "w1-sched" | "w2" if workload.is_none() => workload = Some(arg),
+            "w1" | "w1-sched" | "w2" | "w3" | "w4" if workload.is_none() => workload = Some(arg),
             _ => return Err(format!("unexpected argument: {arg}")),
         }
     }
@@ -125,7 +171,9 @@ fn main() -> ExitCode {
     let (run_once, ops): (fn() -> Duration, u64) = match workload.as_str() {
         "w1" => (schedule_and_fire, N_TIMERS),
         "w1-sched" => (schedule_and_clear, N_TIMERS),
-        _ => (immediate_chain, CHAIN_LENGTH),
+        "w2" => (immediate_chain, CHAIN_LENGTH),
+        "w3" => (tick_chain, MICRO_CHAIN_LENGTH),
+        _ => (promise_chain, MICRO_CHAIN_LENGTH),
     };
     black_box(run_once()); // warm-up: page faults, allocator arenas, caches
     let times: Vec<Duration> = (0..runs).map(|_| black_box(run_once())).collect();

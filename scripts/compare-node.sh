@@ -9,6 +9,8 @@
 #   w1        1,000,000 setTimeout with delay i % 100 ms, until all fired   target >= 2x Node
 #   w1-sched  the same timeouts scheduled, then all cleared (no waiting)     no target; context
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
+#   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
+#   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -55,6 +57,8 @@ workloads=(
     "w1|bench/node/w1.js w1|2"
     "w1-sched|bench/node/w1.js w1-sched|-"
     "w2|bench/node/w2.js|5"
+    "w3|bench/node/w3.js|3"
+    "w4|bench/node/w4.js|1.5"
 )
 
 rows=()
