@@ -34,6 +34,13 @@ pub trait Clock {
         let _ = deadline_ms;
         false
     }
+
+    /// True for a clock that only moves when told to ([`ManualClock`]). While thread-pool
+    /// jobs are in flight, the poll phase of a loop on such a clock waits for them without a
+    /// time limit, since no amount of real waiting would make its time pass.
+    fn is_manual(&self) -> bool {
+        false
+    }
 }
 // ANCHOR_END: clock
 
@@ -106,6 +113,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> u64 {
         self.now.load(Ordering::SeqCst)
+    }
+
+    fn is_manual(&self) -> bool {
+        true
     }
 
     fn jump_to(&self, deadline_ms: u64) -> bool {

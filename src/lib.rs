@@ -11,6 +11,7 @@
 //! | 4. Phases | [`event_loop`], [`trace`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
+//! | 7. The thread pool | [`threadpool`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -49,5 +50,7 @@ pub mod queue;
 pub mod refs;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]
 pub mod stack;
+#[cfg_attr(feature = "learn-threadpool", path = "../exercises/threadpool.rs")]
+pub mod threadpool;
 pub mod timers;
 pub mod trace;

@@ -54,6 +54,10 @@ pub enum TraceEvent {
     Stalled,
     /// `run` returned; the value says whether the loop was still alive.
     RunReturned(bool),
+    /// A job went to the thread pool; its callback will run in a frame of this name.
+    WorkQueued(&'static str),
+    /// The poll phase took this many finished pool jobs, whose callbacks run next.
+    WorkDone(usize),
 }
 
 /// The recorder: a list of events, or nothing when tracing is off.

@@ -32,16 +32,19 @@ mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod work;
 
 use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
 use crate::microtasks::{Job, Microtasks, Rejection};
 use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
+use crate::threadpool::{Completions, ThreadPool};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
 
@@ -49,6 +52,7 @@ pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub use work::WorkRequest;
 
 use handles::Handle;
 use immediates::ImmediateQueue;
@@ -118,6 +122,11 @@ pub struct EventLoop {
     process: process::Process,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
+    /// The thread pool this loop's jobs run on, the queue their outcomes come back on, and
+    /// the callbacks waiting for them.
+    pool: ThreadPool,
+    completions: Arc<Completions>,
+    in_flight: work::InFlight,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -160,10 +169,11 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// Sets up an [`EventLoop`]: its clock, stack limit and tracing.
+/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool and tracing.
 pub struct Builder {
     clock: Box<dyn Clock>,
     stack_limit: usize,
+    pool: Option<ThreadPool>,
     trace: bool,
 }
 
@@ -186,6 +196,14 @@ impl Builder {
     /// The deepest the call stack may grow (default: [`DEFAULT_STACK_LIMIT`]).
     pub fn stack_limit(mut self, frames: usize) -> Self {
         self.stack_limit = frames;
+        self
+    }
+
+    /// The thread pool for this loop's jobs (default: [`ThreadPool::global`], shared by every
+    /// loop built without one and sized by `UV_THREADPOOL_SIZE`). A pool of its own, such as
+    /// `ThreadPool::with_size(1)`, keeps the loop's jobs apart from every other loop's.
+    pub fn thread_pool(mut self, pool: ThreadPool) -> Self {
+        self.pool = Some(pool);
         self
     }
 
@@ -234,6 +252,7 @@ impl EventLoop {
         Builder {
             clock: Box::new(SystemClock::new()),
             stack_limit: DEFAULT_STACK_LIMIT,
+            pool: None,
             trace: false,
         }
     }
@@ -269,6 +288,9 @@ impl EventLoop {
             rejection_listeners: Vec::new(),
             process: process::Process::default(),
             unhandled: Vec::new(),
+            pool: builder.pool.unwrap_or_else(ThreadPool::global),
+            completions: Arc::new(Completions::new()),
+            in_flight: work::InFlight::new(),
             trace,
         };
         lp.init_node_handles();

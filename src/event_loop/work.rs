@@ -1,0 +1,147 @@
+//! The loop's side of the thread pool (libuv's `uv_queue_work`, `uv__work_done`,
+//! `uv_cancel`): submitting jobs, waiting for them in the poll phase, and running their
+//! callbacks there, in completion order, each followed by a checkpoint.
+//!
+//! Every job in flight is an active *request*, so it keeps the loop alive until its callback
+//! has run. The wake-up the workers send is unref'd, as libuv's `wq_async` is: it never keeps
+//! the loop alive by itself.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::EventLoop;
+use crate::threadpool::{CancelError, JobId, Work, WorkError, WorkKind};
+use crate::trace::TraceEvent;
+
+/// A job's callback, waiting on the loop thread for the job's type-erased outcome.
+pub(super) type AfterWork = Box<dyn FnOnce(&mut EventLoop, Result<Box<dyn Any + Send>, WorkError>)>;
+
+/// Jobs in flight, by id: the frame name and callback each one will run on the loop.
+pub(super) type InFlight = HashMap<JobId, (&'static str, AfterWork)>;
+
+/// How long the poll phase waits for the pool between two checks that its workers still
+/// live. A check costs nothing measurable; it turns a broken pool into an error, not a hang.
+const LIVENESS_CHECK: Duration = Duration::from_millis(100);
+
+/// A job submitted with [`EventLoop::queue_work`]; cancel it with
+/// [`EventLoop::cancel_work`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WorkRequest(JobId);
+
+impl EventLoop {
+    // ANCHOR: queue_work
+    /// Runs `work` on the thread pool and then `after_work` on this loop, in the poll phase,
+    /// with `work`'s value (`uv_queue_work`). The job is CPU work; it keeps the loop alive until
+    /// `after_work` has run. A panic inside `work` arrives as [`WorkError::Panicked`].
+    pub fn queue_work<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> T + Send + 'static,
+        after_work: impl FnOnce(&mut EventLoop, Result<T, WorkError>) + 'static,
+    ) -> WorkRequest {
+        self.submit_work(WorkKind::Cpu, "queueWork", work, after_work)
+    }
+    // ANCHOR_END: queue_work
+
+    /// Like [`queue_work`](Self::queue_work), for a job of any [`WorkKind`] whose callback
+    /// runs in a frame called `name`: the file system, DNS and crypto modules submit through
+    /// this.
+    pub fn submit_work<T: Send + 'static>(
+        &mut self,
+        kind: WorkKind,
+        name: &'static str,
+        work: impl FnOnce() -> T + Send + 'static,
+        after_work: impl FnOnce(&mut EventLoop, Result<T, WorkError>) + 'static,
+    ) -> WorkRequest {
+        let work: Work = Box::new(move || Box::new(work()) as Box<dyn Any + Send>);
+        let after: AfterWork = Box::new(move |lp, outcome| {
+            let outcome = outcome.map(|value| {
+                *value
+                    .downcast::<T>()
+                    .expect("a job's value has the type its callback expects")
+            });
+            after_work(lp, outcome);
+        });
+        let job = self.pool.submit(kind, &self.completions, work);
+        self.in_flight.insert(job, (name, after));
+        self.liveness.request_started();
+        self.trace.record(|| TraceEvent::WorkQueued(name));
+        WorkRequest(job)
+    }
+
+    /// Cancels a job no worker has started (`uv_cancel`). Its callback still runs, in a later
+    /// poll phase, with [`WorkError::Canceled`].
+    ///
+    /// # Errors
+    /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
+    /// run already).
+    pub fn cancel_work(&mut self, request: WorkRequest) -> Result<(), CancelError> {
+        if !self.in_flight.contains_key(&request.0) {
+            return Err(CancelError::Busy);
+        }
+        self.pool.cancel(request.0)
+    }
+
+    /// The pool this loop's jobs run on.
+    pub fn thread_pool(&self) -> &crate::threadpool::ThreadPool {
+        &self.pool
+    }
+
+    /// Jobs submitted whose callbacks have not run yet.
+    pub fn work_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The poll phase with jobs in flight: waits up to `timeout` ms (`None`: until woken) for
+    /// a worker's wake-up. On a manual clock it waits for the wake-up alone, however long the
+    /// timeout: real waiting would not move its time.
+    pub(super) fn wait_for_pool(&mut self, timeout: Option<u64>) {
+        let wakeup = self.completions.wakeup();
+        let limit = match timeout {
+            Some(0) => return,
+            _ if self.clock.is_manual() => None,
+            ms => ms.map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
+        };
+        loop {
+            let slice = match limit {
+                None => LIVENESS_CHECK,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return;
+                    }
+                    left.min(LIVENESS_CHECK)
+                }
+            };
+            if wakeup.wait(Some(slice)) {
+                return;
+            }
+            if self.pool.is_started() && self.pool.workers_alive() == 0 {
+                panic!(
+                    "the thread pool has no live worker left: {} job(s) can never finish",
+                    self.in_flight.len()
+                );
+            }
+        }
+    }
+
+    // ANCHOR: run_completions
+    /// Takes every finished job and runs its callback, oldest completion first, with a
+    /// checkpoint after each (`uv__work_done`, then Node's `MakeCallback` per request).
+    pub(super) fn run_completions(&mut self) {
+        let done = self.completions.take();
+        if done.is_empty() {
+            return;
+        }
+        self.trace.record(|| TraceEvent::WorkDone(done.len()));
+        for completion in done {
+            let Some((name, after)) = self.in_flight.remove(&completion.job) else {
+                continue; // not ours: cannot happen, each loop has its own queue
+            };
+            self.liveness.request_finished();
+            self.call_in_frame(name, |lp| after(lp, completion.outcome));
+            self.checkpoint();
+        }
+    }
+    // ANCHOR_END: run_completions
+}
