@@ -28,6 +28,7 @@
 
 mod handles;
 mod immediates;
+mod io_watch;
 mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
@@ -50,6 +51,7 @@ use crate::trace::{Phase, Trace, TraceEvent};
 
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
+pub use io_watch::FdWatch;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
 pub use work::WorkRequest;
@@ -127,6 +129,9 @@ pub struct EventLoop {
     pool: ThreadPool,
     completions: Arc<Completions>,
     in_flight: work::InFlight,
+    /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
+    io: Option<crate::io::Io<Key>>,
+    io_entries: Heap<io_watch::IoEntry>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -291,6 +296,8 @@ impl EventLoop {
             pool: builder.pool.unwrap_or_else(ThreadPool::global),
             completions: Arc::new(Completions::new()),
             in_flight: work::InFlight::new(),
+            io: None,
+            io_entries: Heap::new(),
             trace,
         };
         lp.init_node_handles();

@@ -162,6 +162,10 @@ impl EventLoop {
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
         self.trace.record(|| TraceEvent::PollWait(timeout));
+        if self.io.is_some() {
+            self.poll_kernel(timeout); // chapter 8: wait in the kernel
+            return;
+        }
         if self.work_in_flight() > 0 {
             self.wait_for_pool(timeout);
             self.update_time();
