@@ -206,6 +206,11 @@ impl<P> Io<P> {
     where
         P: Copy,
     {
+        // exercise: hand out the next event, masked by its watcher's interest now
+        // hint: Pop events from the back of self.events. Skip one whose watcher is gone
+        // hint: (self.watchers.get(Key::from_bits(token)) is None). Otherwise keep only the
+        // hint: sides the watcher still wants (an error or hang-up counts for both sides);
+        // hint: skip the event if nothing is left, else return it with the watcher's payload.
         while let Some(event) = self.events.pop() {
             let key = Key::from_bits(event.token as u64);
             let Some(watcher) = self.watchers.get(key) else {
@@ -224,6 +229,7 @@ impl<P> Io<P> {
             return Some((WatcherId(key), watcher.payload, ready));
         }
         None
+        // end exercise
     }
     // ANCHOR_END: dispatch
 }
