@@ -4,9 +4,9 @@
 //! loop's [`Heap`]; timers, queues and handles hold only keys. To run a callback the loop takes
 //! it out of the heap, calls it with `&mut EventLoop` — so it can schedule more work — and puts
 //! it back afterwards only if it fires again and its key is still live (the callback may have
-//! cleared or closed itself). That take/call/put-back lives in [`EventLoop::invoke`] alone.
+//! cleared or closed itself). That take/call/put-back lives in one place, `EventLoop::invoke`.
 //!
-//! One iteration ([`phases`]) visits the phases in libuv's order; after every callback that
+//! One iteration (`phases.rs`) visits the phases in libuv's order; after every callback that
 //! Node would run through `MakeCallback` the loop reaches a *checkpoint*, which drains
 //! `process.nextTick` and the microtask queue ([`microtasks`](crate::microtasks)).
 //!

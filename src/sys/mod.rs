@@ -6,7 +6,7 @@
 //! - a [`Waker`]: a file descriptor another thread can make readable to end that wait —
 //!   an `eventfd` on Linux, a pipe elsewhere.
 //!
-//! Every raw call goes through [`syscall!`], which turns libc's `-1` + `errno` into an
+//! Every raw call goes through the `syscall!` macro, which turns libc's `-1` + `errno` into an
 //! `io::Error`; every descriptor we own is an [`OwnedFd`](std::os::fd::OwnedFd), closed when
 //! dropped. Each `unsafe` block says why it is sound in a `// SAFETY:` comment.
 //!
