@@ -415,6 +415,7 @@ impl ThreadPool {
         lock(&self.shared.queue).finished
     }
 
+    // ANCHOR: submit
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
     /// `completions`. Starts every thread if none runs yet.
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
@@ -435,7 +436,9 @@ impl ThreadPool {
         self.shared.work_available.notify_one();
         id
     }
+    // ANCHOR_END: submit
 
+    // ANCHOR: cancel
     /// Cancels a job that no worker has taken yet (`uv_cancel`): it leaves the queue and its
     /// completion arrives with [`WorkError::Canceled`], through the usual queue, so its
     /// callback still runs on the loop.
@@ -458,6 +461,7 @@ impl ThreadPool {
         });
         Ok(())
     }
+    // ANCHOR_END: cancel
 
     fn start_threads(&self) {
         let mut threads = lock(&self.shared.threads);
@@ -541,6 +545,7 @@ fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
 }
 // ANCHOR_END: take_next
 
+// ANCHOR: run_job
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
 fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
     panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
@@ -552,6 +557,7 @@ fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
         WorkError::Panicked(message)
     })
 }
+// ANCHOR_END: run_job
 
 /// Locks a mutex, ignoring poisoning: no code panics while holding these locks (jobs run
 /// outside them), so a poisoned lock still holds consistent data.
