@@ -47,6 +47,7 @@ pub const DEFAULT_SIZE: usize = 4;
 /// The most threads a pool may have (libuv's `MAX_THREADPOOL_SIZE`).
 pub const MAX_SIZE: usize = 1024;
 
+// ANCHOR: work_kind
 /// What kind of work a job is; decides only whether the slow-I/O cap applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkKind {
@@ -57,6 +58,7 @@ pub enum WorkKind {
     /// Slow I/O: DNS lookups, which may wait seconds on the network (`UV__WORK_SLOW_IO`).
     SlowIo,
 }
+// ANCHOR_END: work_kind
 
 /// Why a job produced no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
