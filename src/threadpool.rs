@@ -529,7 +529,7 @@ fn worker(shared: &Shared) {
 }
 // ANCHOR_END: worker
 
-// ANCHOR: take_next
+// ANCHOR: take_next_solution
 /// Removes and returns the oldest job a worker may run now: the head of the queue, except
 /// that slow-I/O jobs are passed over while `slow_limit` of them are running (others behind
 /// them go first). `None` when nothing may run.
@@ -545,7 +545,7 @@ fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     queue.jobs.remove(at)
     // end exercise
 }
-// ANCHOR_END: take_next
+// ANCHOR_END: take_next_solution
 
 // ANCHOR: run_job
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
