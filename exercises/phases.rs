@@ -123,12 +123,20 @@ impl EventLoop {
         }
     }
 
-    /// Poll phase. Until chapter 8 there is no I/O, so this only waits for time to pass: with a
-    /// manual clock by jumping to the deadline, with the system clock by sleeping. A wait with
-    /// no deadline could never end, so the run stops instead of hanging.
+    /// Poll phase. Until chapter 8 the only I/O is the thread pool's: with jobs in flight, it
+    /// waits for a worker's wake-up (at most `timeout`), then runs the finished jobs'
+    /// callbacks. With nothing in flight it only waits for time to pass: with a manual clock
+    /// by jumping to the deadline, with the system clock by sleeping. A wait with no deadline
+    /// and nothing in flight could never end, so the run stops instead of hanging.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
         self.trace.record(|| TraceEvent::PollWait(timeout));
+        if self.work_in_flight() > 0 {
+            self.wait_for_pool(timeout);
+            self.update_time();
+            self.run_completions();
+            return;
+        }
         match timeout {
             Some(0) => {}
             Some(ms) => {

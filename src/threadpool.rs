@@ -47,6 +47,7 @@ pub const DEFAULT_SIZE: usize = 4;
 /// The most threads a pool may have (libuv's `MAX_THREADPOOL_SIZE`).
 pub const MAX_SIZE: usize = 1024;
 
+// ANCHOR: work_kind
 /// What kind of work a job is; decides only whether the slow-I/O cap applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkKind {
@@ -57,6 +58,7 @@ pub enum WorkKind {
     /// Slow I/O: DNS lookups, which may wait seconds on the network (`UV__WORK_SLOW_IO`).
     SlowIo,
 }
+// ANCHOR_END: work_kind
 
 /// Why a job produced no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -441,6 +443,7 @@ impl ThreadPool {
         lock(&self.shared.queue).finished
     }
 
+    // ANCHOR: submit
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
     /// `completions`. Starts every thread if none runs yet.
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
@@ -461,7 +464,9 @@ impl ThreadPool {
         self.shared.work_available.notify_one();
         id
     }
+    // ANCHOR_END: submit
 
+    // ANCHOR: cancel
     /// Cancels a job that no worker has taken yet (`uv_cancel`): it leaves the queue and its
     /// completion arrives with [`WorkError::Canceled`], through the usual queue, so its
     /// callback still runs on the loop.
@@ -484,6 +489,7 @@ impl ThreadPool {
         });
         Ok(())
     }
+    // ANCHOR_END: cancel
 
     fn start_threads(&self) {
         let mut threads = lock(&self.shared.threads);
@@ -549,7 +555,7 @@ fn worker(shared: &Shared) {
 }
 // ANCHOR_END: worker
 
-// ANCHOR: take_next
+// ANCHOR: take_next_solution
 /// Removes and returns the oldest job a worker may run now: the head of the queue, except
 /// that slow-I/O jobs are passed over while `slow_limit` of them are running (others behind
 /// them go first). `None` when nothing may run.
@@ -565,8 +571,9 @@ fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     queue.jobs.remove(at)
     // end exercise
 }
-// ANCHOR_END: take_next
+// ANCHOR_END: take_next_solution
 
+// ANCHOR: run_job
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
 fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
     panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
@@ -578,6 +585,7 @@ fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
         WorkError::Panicked(message)
     })
 }
+// ANCHOR_END: run_job
 
 /// Locks a mutex, ignoring poisoning: no code panics while holding these locks (jobs run
 /// outside them), so a poisoned lock still holds consistent data.
