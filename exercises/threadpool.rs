@@ -134,11 +134,26 @@ impl fmt::Debug for Completion {
 /// thousand sends before the loop looks cost one notification, and the loop sees one
 /// wake-up. Chapter 8 keeps the bit and replaces the condition variable by an `eventfd` the
 /// poller watches.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Wakeup {
     pending: AtomicBool,
     lock: Mutex<()>,
     signal: Condvar,
+    /// Called after the condition variable, once attached: chapter 8's eventfd write.
+    notifier: OnceLock<Notifier>,
+}
+
+/// What [`Wakeup::send`] calls to reach a loop that waits in the kernel rather than on the
+/// condition variable.
+pub type Notifier = Box<dyn Fn() + Send + Sync>;
+
+impl fmt::Debug for Wakeup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wakeup")
+            .field("pending", &self.is_pending())
+            .field("notifier", &self.notifier.get().is_some())
+            .finish()
+    }
 }
 
 impl Wakeup {
@@ -155,9 +170,20 @@ impl Wakeup {
         }
         // Taking the lock orders this notification after a waiter's check of the bit, so
         // a waiter that saw the bit clear is already waiting and hears it.
-        let _guard = lock(&self.lock);
+        let guard = lock(&self.lock);
         self.signal.notify_all();
+        drop(guard);
+        if let Some(notify) = self.notifier.get() {
+            notify();
+        }
         true
+    }
+
+    /// Makes every later [`send`](Self::send) also call `notify` — how the loop of chapter 8
+    /// has sends write to the eventfd its poller watches. Only the first call counts; returns
+    /// whether this one did.
+    pub fn set_notifier(&self, notify: Notifier) -> bool {
+        self.notifier.set(notify).is_ok()
     }
 
     /// Waits until a wake-up is pending or `timeout` passes (`None`: no limit). Does not
