@@ -11,6 +11,7 @@
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
 #   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
+#   w7a       2,000 files of 4 KiB read at once with readFile (warm cache)   target >= 4x Node
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median.
 set -euo pipefail
 
@@ -24,7 +25,7 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -45,7 +46,7 @@ fi
 
 echo "building examples/workloads (release)..." >&2
 cargo build --release --quiet --example workloads
-ours_bin="target/release/examples/workloads"
+ours_bin="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
 
 # The `ops_per_s=` field of a result line.
 ops_per_s() {
@@ -59,6 +60,7 @@ workloads=(
     "w2|bench/node/w2.js|5"
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
+    "w7a|bench/node/w7a.js|4"
 )
 
 rows=()

@@ -98,15 +98,24 @@ fn read_file_reads_and_names_the_missing_path() {
     let missing = dir.join("missing.txt");
     let m = missing.clone();
     let err = call(|lp, cb| fs::read_file(lp, m, cb)).unwrap_err();
-    let message = format!("ENOENT: no such file or directory, open '{}'", show(&missing));
+    let message = format!(
+        "ENOENT: no such file or directory, open '{}'",
+        show(&missing)
+    );
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message);
     let fs = FsError::of(&err).unwrap();
-    assert_eq!((fs.syscall(), fs.path(), fs.dest()), ("open", Some(&*missing), None));
+    assert_eq!(
+        (fs.syscall(), fs.path(), fs.dest()),
+        ("open", Some(&*missing), None)
+    );
     assert_eq!(fs.raw_os_error(), Some(2));
 
     let d = dir.0.clone();
     let err = call(|lp, cb| fs::read_file(lp, d, cb)).unwrap_err();
-    let message = format!("EISDIR: illegal operation on a directory, read '{}'", show(&dir.0));
+    let message = format!(
+        "EISDIR: illegal operation on a directory, read '{}'",
+        show(&dir.0)
+    );
     assert_fs_error(&err, io::ErrorKind::IsADirectory, "EISDIR", message);
 }
 
@@ -128,7 +137,10 @@ fn write_file_and_append_file_create_replace_and_append() {
     assert_eq!(std::fs::read(&fresh).unwrap(), [1, 2]);
 
     let nowhere = dir.join("no-dir/a.txt");
-    let message = format!("ENOENT: no such file or directory, open '{}'", show(&nowhere));
+    let message = format!(
+        "ENOENT: no such file or directory, open '{}'",
+        show(&nowhere)
+    );
     let n = nowhere.clone();
     let err = call(|lp, cb| fs::write_file(lp, n, "x", cb)).unwrap_err();
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message.clone());
@@ -148,7 +160,10 @@ fn stat_reports_metadata_or_the_missing_path() {
     let missing = dir.join("missing");
     let m = missing.clone();
     let err = call(|lp, cb| fs::stat(lp, m, cb)).unwrap_err();
-    let message = format!("ENOENT: no such file or directory, stat '{}'", show(&missing));
+    let message = format!(
+        "ENOENT: no such file or directory, stat '{}'",
+        show(&missing)
+    );
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message);
 }
 
@@ -172,7 +187,10 @@ fn read_dir_sorts_names_by_bytes_as_libuv_scandir() {
     let missing = dir.join("missing");
     let m = missing.clone();
     let err = call(|lp, cb| fs::read_dir(lp, m, cb)).unwrap_err();
-    let message = format!("ENOENT: no such file or directory, scandir '{}'", show(&missing));
+    let message = format!(
+        "ENOENT: no such file or directory, scandir '{}'",
+        show(&missing)
+    );
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message);
 }
 
@@ -231,7 +249,10 @@ fn rm_and_unlink() {
     std::fs::write(tree.join("inner/leaf"), "x").unwrap();
     let t = tree.clone();
     let err = call(|lp, cb| fs::rm(lp, t, RmOptions::default(), cb)).unwrap_err();
-    let message = format!("EISDIR: illegal operation on a directory, rm '{}'", show(&tree));
+    let message = format!(
+        "EISDIR: illegal operation on a directory, rm '{}'",
+        show(&tree)
+    );
     assert_fs_error(&err, io::ErrorKind::IsADirectory, "EISDIR", message);
     let recursive = RmOptions {
         recursive: true,
@@ -246,7 +267,10 @@ fn rm_and_unlink() {
     call(|lp, cb| fs::unlink(lp, f, cb)).unwrap();
     let f = file.clone();
     let err = call(|lp, cb| fs::unlink(lp, f, cb)).unwrap_err();
-    let message = format!("ENOENT: no such file or directory, unlink '{}'", show(&file));
+    let message = format!(
+        "ENOENT: no such file or directory, unlink '{}'",
+        show(&file)
+    );
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message);
 }
 
@@ -313,7 +337,11 @@ fn open_follows_nodes_flag_strings() {
     assert_eq!(read_(&r, 4, None).unwrap(), b"0123");
     assert_eq!(read_(&r, 4, None).unwrap(), b"4567", "the position moved");
     assert_eq!(read_(&r, 3, Some(1)).unwrap(), b"123");
-    assert_eq!(read_(&r, 100, Some(8)).unwrap(), b"89", "a short read is no error");
+    assert_eq!(
+        read_(&r, 100, Some(8)).unwrap(),
+        b"89",
+        "a short read is no error"
+    );
     assert_eq!(read_(&r, 4, Some(50)).unwrap(), b"", "end of file");
     close_(&r).unwrap();
 
@@ -342,7 +370,10 @@ fn open_follows_nodes_flag_strings() {
 
     let missing = dir.join("missing.txt");
     let err = open_(&missing, "r").unwrap_err();
-    let message = format!("ENOENT: no such file or directory, open '{}'", show(&missing));
+    let message = format!(
+        "ENOENT: no such file or directory, open '{}'",
+        show(&missing)
+    );
     assert_fs_error(&err, io::ErrorKind::NotFound, "ENOENT", message);
 }
 
@@ -402,7 +433,8 @@ fn a_read_submitted_before_close_still_reads() {
     let (l1, l2) = (log.clone(), log.clone());
     lp.run_main(|lp| {
         fs::read(lp, &handle, 3, Some(0), move |_, data| {
-            l1.borrow_mut().push(format!("{:?}", data.map(String::from_utf8)));
+            l1.borrow_mut()
+                .push(format!("{:?}", data.map(String::from_utf8)));
         });
         fs::close(lp, handle.clone(), move |_, closed| {
             l2.borrow_mut().push(format!("close {closed:?}"));
@@ -450,7 +482,11 @@ fn every_callback_runs_once_and_the_loop_ends() {
                 c.set(c.get() + 1);
             });
         }
-        assert_eq!(lp.active_requests(), 150, "every call is a request in flight");
+        assert_eq!(
+            lp.active_requests(),
+            150,
+            "every call is a request in flight"
+        );
     })
     .unwrap();
     assert_eq!(calls.get(), 150);
@@ -511,7 +547,11 @@ fn completions_in_one_poll_phase_run_in_order_with_a_checkpoint_after_each() {
         .into_iter()
         .filter(|e| matches!(e, TraceEvent::WorkDone(_)))
         .collect();
-    assert_eq!(done, [TraceEvent::WorkDone(3)], "one poll phase took all three");
+    assert_eq!(
+        done,
+        [TraceEvent::WorkDone(3)],
+        "one poll phase took all three"
+    );
 }
 
 /// Our errno table says what Node says (`util.getSystemErrorMap()`), when Node is here.
@@ -539,4 +579,16 @@ fn error_names_match_nodes() {
         }
     }
     assert!(checked >= 25, "only {checked} codes checked");
+}
+
+/// A path the OS cannot take (a NUL byte inside) is an error in the callback, not a panic.
+#[test]
+fn a_path_with_a_nul_byte_is_an_error() {
+    let err = call(|lp, cb| fs::read_file(lp, "bad\0name", cb)).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .starts_with("EINVAL: invalid argument, open 'bad"),
+        "{err}"
+    );
 }

@@ -178,10 +178,14 @@ mod ports {
     fn p03_timeout_vs_immediate_io() -> Vec<String> {
         node_io(4, |lp, console| {
             let console = console.clone();
-            fs::read_file(lp, puzzle_file("p03-timeout-vs-immediate-io.js"), move |lp, _| {
-                lp.set_timeout(log(&console, "timeout"), 0);
-                lp.set_immediate(log(&console, "immediate"));
-            });
+            fs::read_file(
+                lp,
+                puzzle_file("p03-timeout-vs-immediate-io.js"),
+                move |lp, _| {
+                    lp.set_timeout(log(&console, "timeout"), 0);
+                    lp.set_immediate(log(&console, "immediate"));
+                },
+            );
         })
     }
 
@@ -263,9 +267,8 @@ mod ports {
                 let c2 = c.clone();
                 lp.set_immediate(move |_| c2.log(format!("immediate queued by {name}")));
                 let c2 = c.clone();
-                Promise::resolved(()).then(lp, move |_, ()| {
-                    c2.log(format!("  promise after {name}"))
-                });
+                Promise::resolved(())
+                    .then(lp, move |_, ()| c2.log(format!("  promise after {name}")));
                 lp.next_tick(move |_| c.log(format!("  tick after {name}")));
             }
         }

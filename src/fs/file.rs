@@ -161,7 +161,9 @@ pub fn read(
         if len > MAX_READ {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("The value of \"length\" is out of range. It must be <= {MAX_READ}. Received {len}"),
+                format!(
+                    "The value of \"length\" is out of range. It must be <= {MAX_READ}. Received {len}"
+                ),
             ));
         }
         let mut buf = Vec::new();

@@ -19,11 +19,12 @@
 //! let file = dir.join("hello.txt");
 //! let mut lp = EventLoop::new();
 //! lp.run_main(|lp| {
-//!     fs::mkdir(lp, &dir, true, move |lp, made| {
+//!     let made = dir.clone();
+//!     fs::mkdir(lp, made, true, move |lp, made| {
 //!         made.expect("a fresh temp directory");
-//!         fs::write_file(lp, &file, "hello", move |lp, written| {
+//!         fs::write_file(lp, file.clone(), "hello", move |lp, written| {
 //!             written.expect("the directory exists");
-//!             fs::read_file(lp, &file, |_, data| {
+//!             fs::read_file(lp, file, |_, data| {
 //!                 assert_eq!(data.expect("just written"), b"hello");
 //!             });
 //!         });
@@ -35,7 +36,7 @@
 //!     });
 //! })
 //! .expect("no callback panicked");
-//! # std::fs::remove_dir_all(std::env::temp_dir().join(format!("eventloop-fs-doc-{}", std::process::id()))).unwrap();
+//! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!
 //! Node's `fs.readFile` spends four pool jobs per file (open, fstat, read, close), each
@@ -117,15 +118,39 @@ pub fn read_file(
     cb: impl FnOnce(&mut EventLoop, io::Result<Vec<u8>>) + 'static,
 ) {
     let path = owned(path);
-    let job = move || {
-        let mut file = File::open(&path).map_err(at("open", &path))?;
-        let mut data = Vec::new();
-        // `read_to_end` sizes the buffer from fstat, as Node's readFile does.
-        file.read_to_end(&mut data).map_err(at("read", &path))?;
-        Ok(data)
-    };
-    submit(lp, "fs.readFile", job, cb);
+    submit(lp, "fs.readFile", move || read_whole(&path), cb);
 }
+
+// ANCHOR: read_whole
+/// The work of [`read_file`], in the four system calls Node's `readFile` makes as four pool
+/// jobs: `open`, `fstat`, `read` (repeated until the size fstat gave), `close`. Like Node,
+/// it reads as many bytes as the file had when opened; a file reporting size 0 (such as those
+/// in `/proc`) is read until end of file instead. Not `std::fs::read`: that adds an `lseek`
+/// and a probe `read` to find the end, half as many calls again for a small file.
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    let file = File::open(path).map_err(at("open", path))?;
+    let size = file.metadata().map_err(at("fstat", path))?.len();
+    if size > MAX_READ as u64 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "File size ({size}) is greater than 2 GiB: {}",
+                path.display()
+            ),
+        ));
+    }
+    let mut data = Vec::new();
+    data.try_reserve_exact(size as usize)
+        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+    let read = if size == 0 {
+        (&file).read_to_end(&mut data)
+    } else {
+        (&file).take(size).read_to_end(&mut data)
+    };
+    read.map_err(at("read", path))?;
+    Ok(data)
+}
+// ANCHOR_END: read_whole
 
 /// Replaces the file's contents with `data`, creating it if needed (`fs.writeFile`).
 ///
