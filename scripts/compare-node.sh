@@ -3,7 +3,9 @@
 # prints how fast each side was (DESIGN §7). It reports; it does not assert: a missed target
 # still exits 0.
 #
-#   scripts/compare-node.sh [--runs N]
+#   scripts/compare-node.sh [--runs N] [WORKLOAD...]
+#
+# With workload names (w2 w7a ...), runs only those.
 #
 # Workloads (bench/node/*.js and examples/workloads.rs):
 #   w1        1,000,000 setTimeout with delay i % 100 ms, until all fired   target >= 2x Node
@@ -18,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=5
+only=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs)
@@ -25,8 +28,12 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
+            ;;
+        w[0-9]*)
+            only+=("$1")
+            shift
             ;;
         *)
             echo "compare-node: unknown argument: $1 (try --help)" >&2
@@ -66,6 +73,9 @@ workloads=(
 rows=()
 for entry in "${workloads[@]}"; do
     IFS='|' read -r name node_cmd target <<< "$entry"
+    if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+        continue
+    fi
     echo "running $name: node ($node_version), then ours..." >&2
     # shellcheck disable=SC2086 # node_cmd is a script and its arguments
     node_line="$(node $node_cmd --runs "$runs")"
@@ -88,6 +98,11 @@ for entry in "${workloads[@]}"; do
     fi
     rows+=("$name|$node_ops|$ours_ops|${ratio}x|$verdict")
 done
+
+if [[ ${#rows[@]} -eq 0 ]]; then
+    echo "compare-node: no workload is called ${only[*]}" >&2
+    exit 2
+fi
 
 echo
 printf '%-10s %14s %14s %12s  %s\n' workload "Node ops/s" "ours ops/s" "ours/Node" target

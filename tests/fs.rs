@@ -592,3 +592,11 @@ fn a_path_with_a_nul_byte_is_an_error() {
         "{err}"
     );
 }
+
+/// Files that report size 0 (procfs) are read to their end, not taken as empty.
+#[cfg(target_os = "linux")]
+#[test]
+fn read_file_reads_a_file_whose_size_is_unknown() {
+    let status = call(|lp, cb| fs::read_file(lp, "/proc/self/status", cb)).unwrap();
+    assert!(String::from_utf8_lossy(&status).contains("Name:"));
+}
