@@ -180,7 +180,8 @@ pub fn read(
 
 /// Writes `data` at `position` (`None`: at the current position, or at the end for a file
 /// opened with an `a` flag) and calls back with how many bytes were written (`fs.write`, one
-/// `write(2)`/`pwrite(2)`: it may write fewer than given, as Node's).
+/// `write(2)`/`pwrite(2)`: it may write fewer than given, as Node's). On Linux a position is
+/// ignored for a file opened with an `a` flag: `pwrite(2)` appends anyway, in Node too.
 ///
 /// # Errors
 /// Through the callback: `EBADF: bad file descriptor, write` on a closed handle or one opened
