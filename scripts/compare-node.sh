@@ -3,7 +3,9 @@
 # prints how fast each side was (DESIGN §7). It reports; it does not assert: a missed target
 # still exits 0.
 #
-#   scripts/compare-node.sh [--runs N]
+#   scripts/compare-node.sh [--runs N] [WORKLOAD...]
+#
+# With workload names (w2 w7a ...), runs only those.
 #
 # Workloads (bench/node/*.js and examples/workloads.rs):
 #   w1        1,000,000 setTimeout with delay i % 100 ms, until all fired   target >= 2x Node
@@ -11,12 +13,14 @@
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
 #   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
+#   w7a       2,000 files of 4 KiB read at once with readFile (warm cache)   target >= 4x Node
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 runs=5
+only=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs)
@@ -24,8 +28,12 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
+            ;;
+        w[0-9]*)
+            only+=("$1")
+            shift
             ;;
         *)
             echo "compare-node: unknown argument: $1 (try --help)" >&2
@@ -45,7 +53,7 @@ fi
 
 echo "building examples/workloads (release)..." >&2
 cargo build --release --quiet --example workloads
-ours_bin="target/release/examples/workloads"
+ours_bin="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
 
 # The `ops_per_s=` field of a result line.
 ops_per_s() {
@@ -59,11 +67,15 @@ workloads=(
     "w2|bench/node/w2.js|5"
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
+    "w7a|bench/node/w7a.js|4"
 )
 
 rows=()
 for entry in "${workloads[@]}"; do
     IFS='|' read -r name node_cmd target <<< "$entry"
+    if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+        continue
+    fi
     echo "running $name: node ($node_version), then ours..." >&2
     # shellcheck disable=SC2086 # node_cmd is a script and its arguments
     node_line="$(node $node_cmd --runs "$runs")"
@@ -86,6 +98,11 @@ for entry in "${workloads[@]}"; do
     fi
     rows+=("$name|$node_ops|$ours_ops|${ratio}x|$verdict")
 done
+
+if [[ ${#rows[@]} -eq 0 ]]; then
+    echo "compare-node: no workload is called ${only[*]}" >&2
+    exit 2
+fi
 
 echo
 printf '%-10s %14s %14s %12s  %s\n' workload "Node ops/s" "ours ops/s" "ours/Node" target

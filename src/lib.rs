@@ -11,7 +11,7 @@
 //! | 4. Phases | [`event_loop`], [`trace`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
-//! | 7. The thread pool | [`threadpool`] |
+//! | 7. The thread pool | [`threadpool`], [`fs`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
@@ -40,6 +40,7 @@
 
 pub mod clock;
 pub mod event_loop;
+pub mod fs;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]
 pub mod heap;
 #[cfg_attr(feature = "learn-io", path = "../exercises/io.rs")]
