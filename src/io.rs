@@ -26,6 +26,7 @@ const WAKER_TOKEN: usize = usize::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WatcherId(Key);
 
+// ANCHOR: watcher
 #[derive(Debug)]
 struct Watcher<P> {
     fd: RawFd,
@@ -33,6 +34,7 @@ struct Watcher<P> {
     interest: Interest,
     payload: P,
 }
+// ANCHOR_END: watcher
 
 /// The loop's watchers and its poller.
 #[derive(Debug)]
