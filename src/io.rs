@@ -200,7 +200,7 @@ impl<P> Io<P> {
         })
     }
 
-    // ANCHOR: dispatch
+    // ANCHOR: dispatch_solution
     /// The next event of the last wait, masked by what its watcher wants *now*: one whose
     /// watcher was removed, or no longer wants any of what happened, is skipped. Returns the
     /// watcher, its payload and what it is ready for.
@@ -233,5 +233,5 @@ impl<P> Io<P> {
         None
         // end exercise
     }
-    // ANCHOR_END: dispatch
+    // ANCHOR_END: dispatch_solution
 }
