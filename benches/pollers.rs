@@ -29,14 +29,22 @@ fn pairs(n: usize) -> Vec<(UnixStream, UnixStream)> {
     let mut pairs: Vec<_> = (0..n)
         .map(|_| {
             let (a, b) = UnixStream::pair().unwrap_or_else(|e| {
-                panic!("socketpair failed ({e}): raise `ulimit -n` to above {}", 2 * n + 16)
+                panic!(
+                    "socketpair failed ({e}): raise `ulimit -n` to above {}",
+                    2 * n + 16
+                )
             });
             a.set_nonblocking(true).expect("fcntl");
             b.set_nonblocking(true).expect("fcntl");
             (a, b)
         })
         .collect();
-    pairs.last_mut().expect("n > 0").1.write_all(b"!").expect("a byte fits");
+    pairs
+        .last_mut()
+        .expect("n > 0")
+        .1
+        .write_all(b"!")
+        .expect("a byte fits");
     pairs
 }
 
