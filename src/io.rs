@@ -26,6 +26,7 @@ const WAKER_TOKEN: usize = usize::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WatcherId(Key);
 
+// ANCHOR: watcher
 #[derive(Debug)]
 struct Watcher<P> {
     fd: RawFd,
@@ -33,6 +34,7 @@ struct Watcher<P> {
     interest: Interest,
     payload: P,
 }
+// ANCHOR_END: watcher
 
 /// The loop's watchers and its poller.
 #[derive(Debug)]
@@ -198,7 +200,7 @@ impl<P> Io<P> {
         })
     }
 
-    // ANCHOR: dispatch
+    // ANCHOR: dispatch_solution
     /// The next event of the last wait, masked by what its watcher wants *now*: one whose
     /// watcher was removed, or no longer wants any of what happened, is skipped. Returns the
     /// watcher, its payload and what it is ready for.
@@ -231,5 +233,5 @@ impl<P> Io<P> {
         None
         // end exercise
     }
-    // ANCHOR_END: dispatch
+    // ANCHOR_END: dispatch_solution
 }

@@ -40,6 +40,7 @@ fn no_watcher() -> io::Error {
 }
 
 impl EventLoop {
+    // ANCHOR: io
     /// The loop's poller, created on first use (a loop that never does I/O opens no
     /// descriptor). From then on the pool's wake-ups write to its wake-up descriptor.
     pub(super) fn io(&mut self) -> io::Result<&mut Io<Key>> {
@@ -53,6 +54,7 @@ impl EventLoop {
         }
         Ok(self.io.as_mut().expect("just created"))
     }
+    // ANCHOR_END: io
 
     // ANCHOR: watch_fd
     /// Watches `fd` for `interest` (`uv__io_start`): in each poll phase where the kernel says

@@ -29,6 +29,7 @@ fn flags(interest: Interest) -> u32 {
 }
 
 impl Poller {
+    // ANCHOR: epoll_create_ctl
     /// A new epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
     pub fn new() -> io::Result<Poller> {
         let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
@@ -54,6 +55,7 @@ impl Poller {
     pub fn add(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
     }
+    // ANCHOR_END: epoll_create_ctl
 
     /// Changes what `fd` is watched for.
     pub fn modify(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
@@ -65,6 +67,7 @@ impl Poller {
         self.ctl(libc::EPOLL_CTL_DEL, fd, None)
     }
 
+    // ANCHOR: epoll_wait
     /// Waits until a registered descriptor is ready or `timeout` passes (`None`: no limit),
     /// and appends the ready ones to `events`. A wait interrupted by a signal (`EINTR`) is
     /// resumed with the time that is left. Returns how many events were added.
@@ -105,4 +108,5 @@ impl Poller {
         unsafe { self.buffer.set_len(0) };
         Ok(n)
     }
+    // ANCHOR_END: epoll_wait
 }

@@ -91,6 +91,7 @@ pub struct Event {
     pub hangup: bool,
 }
 
+// ANCHOR: timeout_ms
 /// The timeout a wait passes to the kernel, in whole milliseconds: `-1` for none, and a
 /// fraction of a millisecond rounded *up*, so a wait never ends before its deadline (a timer
 /// due in 0.3 ms must not cause a wasted wake-up followed by a second wait).
@@ -103,3 +104,4 @@ pub fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
         }
     }
 }
+// ANCHOR_END: timeout_ms

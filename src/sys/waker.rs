@@ -47,6 +47,7 @@ impl Waker {
         self.read.as_raw_fd()
     }
 
+    // ANCHOR: wake
     /// Makes the descriptor readable. Safe to call from any thread. A full pipe or a
     /// saturated counter already means "readable", so `EAGAIN` counts as success.
     pub fn wake(&self) -> io::Result<()> {
@@ -63,6 +64,7 @@ impl Waker {
             }
         }
     }
+    // ANCHOR_END: wake
 
     /// Reads the descriptor dry, so it stops being readable (`uv__async_io`). Returns whether
     /// anything had woken it.
