@@ -276,6 +276,8 @@ struct Queue {
     max_running: usize,
     /// Jobs finished (including panicked ones; not cancelled ones).
     finished: u64,
+    /// Workers asleep on `work_available`: only then is a signal worth a system call.
+    idle: usize,
     started: bool,
     shutting_down: bool,
 }
@@ -460,8 +462,13 @@ impl ThreadPool {
             work,
             completions: completions.clone(),
         });
+        let someone_sleeps = queue.idle > 0;
         drop(queue);
-        self.shared.work_available.notify_one();
+        if someone_sleeps {
+            // libuv's `post` likewise signals only when a thread is idle; a busy worker
+            // finds the job itself when it looks at the queue again.
+            self.shared.work_available.notify_one();
+        }
         id
     }
     // ANCHOR_END: submit
@@ -524,10 +531,12 @@ fn worker(shared: &Shared) {
             return;
         }
         let Some(job) = take_next(&mut queue, shared.size.div_ceil(2)) else {
+            queue.idle += 1;
             queue = shared
                 .work_available
                 .wait(queue)
                 .unwrap_or_else(|e| e.into_inner());
+            queue.idle -= 1;
             continue;
         };
         queue.running.push(job.id);
@@ -538,19 +547,22 @@ fn worker(shared: &Shared) {
         drop(queue);
 
         let outcome = run_job(job.work);
+        // Report before taking the pool's lock again: the loop may be waiting for this.
+        job.completions.push(Completion {
+            job: job.id,
+            outcome,
+        });
 
         queue = lock(&shared.queue);
         queue.running.retain(|&id| id != job.id);
         queue.finished += 1;
         if job.kind == WorkKind::SlowIo {
             queue.running_slow -= 1;
-            // A slow job that had to wait for this one may run now.
-            shared.work_available.notify_one();
+            if queue.idle > 0 {
+                // A slow job that had to wait for this one may run now.
+                shared.work_available.notify_one();
+            }
         }
-        job.completions.push(Completion {
-            job: job.id,
-            outcome,
-        });
     }
 }
 // ANCHOR_END: worker
