@@ -175,6 +175,7 @@ mod ports {
     }
 
     /// From an I/O callback, the immediate always comes first: check follows poll.
+    // ANCHOR: p03_timeout_vs_immediate_io
     fn p03_timeout_vs_immediate_io() -> Vec<String> {
         node_io(4, |lp, console| {
             let console = console.clone();
@@ -188,7 +189,9 @@ mod ports {
             );
         })
     }
+    // ANCHOR_END: p03_timeout_vs_immediate_io
 
+    // ANCHOR: p11_io_callback_full
     fn p11_io_callback_full() -> Vec<String> {
         node_io(4, |lp, console| {
             let c = console.clone();
@@ -206,7 +209,9 @@ mod ports {
             console.log("sync end");
         })
     }
+    // ANCHOR_END: p11_io_callback_full
 
+    // ANCHOR: p23_microtasks_between_io_callbacks
     fn p23_microtasks_between_io_callbacks() -> Vec<String> {
         node_io(1, |lp, console| {
             let file = puzzle_file("p23-microtasks-between-io-callbacks.js");
@@ -222,6 +227,7 @@ mod ports {
             until_pool_finished(lp, 2); // busy_ms = 50: both stats finish first
         })
     }
+    // ANCHOR_END: p23_microtasks_between_io_callbacks
 
     fn c07_fs_error_first() -> Vec<String> {
         node_io(4, |lp, console| {

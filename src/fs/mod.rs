@@ -112,6 +112,7 @@ fn owned(path: impl AsRef<Path>) -> PathBuf {
 /// Through the callback: `ENOENT: no such file or directory, open 'a.txt'` and the like;
 /// reading a directory is `EISDIR: illegal operation on a directory, read 'dir'` (Node names
 /// no path for this one).
+// ANCHOR: read_file
 pub fn read_file(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -120,6 +121,7 @@ pub fn read_file(
     let path = owned(path);
     submit(lp, "fs.readFile", move || read_whole(&path), cb);
 }
+// ANCHOR_END: read_file
 
 // ANCHOR: read_whole
 /// The work of [`read_file`], in the four system calls Node's `readFile` makes as four pool
