@@ -56,13 +56,28 @@ struct Inner<T> {
     state: State<T>,
     /// Resolved: a resolver was used. It may still be pending, locked in to another promise.
     resolved: bool,
-    /// A reaction was ever attached; shared with the loop's unhandled-rejection tracking.
-    handled: Rc<Cell<bool>>,
+    /// A reaction was ever attached (`[[PromiseIsHandled]]`). A plain flag: the loop's
+    /// unhandled-rejection tracking reads it through the promise itself (see [`Handled`]).
+    handled: bool,
 }
 
 /// A JavaScript-style promise of a `T`. Clones are the same promise.
 pub struct Promise<T>(Rc<RefCell<Inner<T>>>);
 // ANCHOR_END: promise_state
+
+/// What the loop's unhandled-rejection tracking asks of a rejected promise, whatever its value
+/// type: has a reaction been attached since? The loop keeps the promise as an `Rc<dyn Handled>`
+/// until its next report, so a promise that is never rejected costs nothing extra.
+pub(crate) trait Handled {
+    /// True once a reaction was attached.
+    fn handled(&self) -> bool;
+}
+
+impl<T> Handled for RefCell<Inner<T>> {
+    fn handled(&self) -> bool {
+        self.borrow().handled
+    }
+}
 
 impl<T> Clone for Promise<T> {
     fn clone(&self) -> Self {
@@ -137,7 +152,7 @@ impl<T: Clone + 'static> Promise<T> {
         Promise(Rc::new(RefCell::new(Inner {
             resolved: !matches!(state, State::Pending(_)),
             state,
-            handled: Rc::new(Cell::new(false)),
+            handled: false,
         })))
     }
 
@@ -212,25 +227,24 @@ impl<T: Clone + 'static> Promise<T> {
     fn settle(&self, lp: &mut EventLoop, outcome: Settled<T>) {
         let reactions = {
             let mut inner = self.0.borrow_mut();
-            let next = match &outcome {
-                Ok(v) => State::Fulfilled(v.clone()),
-                Err(r) => State::Rejected(r.clone()),
+            let State::Pending(reactions) = &mut inner.state else {
+                return; // settled already: keep the first outcome
             };
-            match std::mem::replace(&mut inner.state, next) {
-                State::Pending(reactions) => reactions,
-                settled => {
-                    inner.state = settled; // settled already: keep the first outcome
-                    return;
-                }
-            }
+            let reactions = std::mem::take(reactions);
+            inner.state = match outcome {
+                Ok(v) => State::Fulfilled(v),
+                Err(r) => State::Rejected(r),
+            };
+            reactions
         };
-        if let Err(reason) = &outcome
-            && reactions.is_empty()
-        {
-            lp.track_rejection(self.0.borrow().handled.clone(), reason.clone());
+        if reactions.is_empty() {
+            if let Some(Err(reason)) = self.settled() {
+                lp.track_rejection(self.0.clone(), reason);
+            }
+            return;
         }
         for reaction in reactions {
-            let outcome = outcome.clone();
+            let outcome = self.settled().expect("settled just above");
             lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
         }
     }
@@ -261,7 +275,7 @@ impl<T: Clone + 'static> Promise<T> {
         reaction: impl FnOnce(&mut EventLoop, Settled<T>) + 'static,
     ) {
         let mut inner = self.0.borrow_mut();
-        inner.handled.set(true);
+        inner.handled = true;
         let outcome = match &mut inner.state {
             State::Pending(reactions) => {
                 reactions.push(Box::new(reaction));

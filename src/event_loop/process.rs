@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 use super::{EventLoop, Listener, RunMode};
-use crate::microtasks::{Job, Rejection};
+use crate::microtasks::Rejection;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
 pub type ExitCode = i32;
@@ -313,11 +313,8 @@ impl EventLoop {
     fn emit_exit(&mut self) {
         let code = self.process.exit_code;
         self.microtasks.set_exiting();
-        // What was still queued will never run; free it.
-        for job in self.microtasks.clear() {
-            let (Job::Tick((_, key)) | Job::Microtask((_, key))) = job;
-            self.discard(key);
-        }
+        // What was still queued will never run; dropping the jobs frees them.
+        drop(self.microtasks.clear());
         let mut listeners = std::mem::take(&mut self.process.exit);
         self.call_in_frame("exit", |lp| {
             for listener in &mut listeners {
