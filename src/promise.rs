@@ -225,27 +225,32 @@ impl<T: Clone + 'static> Promise<T> {
     /// Fulfils or rejects, and queues one microtask per waiting reaction, in the order they
     /// were attached (`TriggerPromiseReactions`).
     fn settle(&self, lp: &mut EventLoop, outcome: Settled<T>) {
+        let settled = match outcome {
+            Ok(v) => State::Fulfilled(v),
+            Err(r) => State::Rejected(r),
+        };
         let reactions = {
             let mut inner = self.0.borrow_mut();
-            let State::Pending(reactions) = &mut inner.state else {
-                return; // settled already: keep the first outcome
-            };
-            let reactions = std::mem::take(reactions);
-            inner.state = match outcome {
-                Ok(v) => State::Fulfilled(v),
-                Err(r) => State::Rejected(r),
-            };
-            reactions
-        };
-        if reactions.is_empty() {
-            if let Some(Err(reason)) = self.settled() {
-                lp.track_rejection(self.0.clone(), reason);
+            match std::mem::replace(&mut inner.state, settled) {
+                State::Pending(reactions) => reactions,
+                first => {
+                    inner.state = first; // settled already: keep the first outcome
+                    return;
+                }
             }
-            return;
-        }
+        };
+        // Each reaction gets its own copy of the outcome; the promise keeps the original.
         for reaction in reactions {
             let outcome = self.settled().expect("settled just above");
             lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
+        }
+        // A rejection nothing handles yet is reported after the drain, unless handled by then
+        // (`HostPromiseRejectionTracker`).
+        let inner = self.0.borrow();
+        if let (State::Rejected(reason), false) = (&inner.state, inner.handled) {
+            let reason = reason.clone();
+            drop(inner);
+            lp.track_rejection(self.0.clone(), reason);
         }
     }
     // ANCHOR_END: settle

@@ -243,6 +243,7 @@ impl EventLoop {
     }
 
     fn from_builder(builder: Builder) -> Self {
+        process::install_quiet_hook();
         let now = builder.clock.now_ms();
         let mut trace = Trace::default();
         if builder.trace {

@@ -77,9 +77,10 @@ thread_local! {
 
 static QUIET_HOOK: Once = Once::new();
 
-/// Runs `f`, catching a panic. The panic hook is wrapped once per process, not per callback:
-/// inside a boundary it only records where the panic happened.
-pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
+/// Wraps the panic hook, once per process, so that inside a callback boundary it only records
+/// where the panic happened: the loop reports the panic itself. Every loop calls this when it
+/// is built, which keeps the check off the path of each callback.
+pub(super) fn install_quiet_hook() {
     QUIET_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -90,6 +91,11 @@ pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
             }
         }));
     });
+}
+
+/// Runs `f`, catching a panic: one callback boundary. The hook is already quiet inside it (see
+/// [`install_quiet_hook`]).
+pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
     CATCHING.with(|c| c.set(c.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CATCHING.with(|c| c.set(c.get() - 1));
