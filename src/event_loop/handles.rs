@@ -381,7 +381,11 @@ impl EventLoop {
     /// closed, as `uv__stream_close` does inside `uv_close`) on the closing list: `callback`
     /// runs in the closing phase (in a `close` frame), in the same newest-first order as
     /// every other close callback. `name` names the handle.
-    pub(crate) fn close_io(&mut self, name: &'static str, callback: impl FnOnce(&mut EventLoop) + 'static) {
+    pub(crate) fn close_io(
+        &mut self,
+        name: &'static str,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
         let id = self.new_handle(HandleKind::Io, name, HandleCallback::Noop);
         let key = self.store(Callback::Once(Box::new(callback)));
         let handle = self.handles.get_mut(id.0).expect("just inserted");

@@ -46,7 +46,8 @@ impl TcpListener {
     /// at `net.core.somaxconn`). For each readable event the server accepts every waiting
     /// connection, calling `on_connection` with each new stream — or with an error:
     /// `EMFILE`/`ENFILE` when out of descriptors (the waiting connections are then accepted
-    /// and closed at once, so the loop does not spin), or another accept failure. Port 0
+    /// and closed at once, so the loop does not spin, and the error is reported once for
+    /// them), or another accept failure. Port 0
     /// picks a free port: see [`local_addr`](Self::local_addr).
     ///
     /// # Errors
@@ -167,8 +168,13 @@ fn server_io(lp: &mut EventLoop, key: Key) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(e) if is_out_of_descriptors(&e) => {
-                emfile_trick(lp, key);
-                deliver(lp, key, Err(e));
+                // Linux takes a descriptor number before it looks for a connection, so
+                // `EMFILE` does not mean one was waiting. Report it only when the trick
+                // dropped a connection, or could not run; libuv reports neither (a silent
+                // drop) unless the trick itself fails.
+                if emfile_trick(lp, key) != Some(0) {
+                    deliver(lp, key, Err(e));
+                }
                 return;
             }
             Err(e) => {
@@ -183,22 +189,23 @@ fn server_io(lp: &mut EventLoop, key: Key) {
 /// Out of descriptors with connections waiting: close the spare, accept and close every
 /// waiting connection with the descriptor that frees, then take the spare back
 /// (`uv__emfile_trick`). The clients see their connection closed instead of hanging, and
-/// the level-triggered listening socket stops being readable.
-fn emfile_trick(lp: &mut EventLoop, key: Key) {
+/// the level-triggered listening socket stops being readable. Returns how many were
+/// dropped, `None` without a spare.
+fn emfile_trick(lp: &mut EventLoop, key: Key) -> Option<u64> {
     let n = net(lp);
     let Some(spare) = n.reserve.take() else {
         open_reserve(lp); // maybe a descriptor came free since; the next event uses it
-        return;
+        return None;
     };
     drop(spare); // one free descriptor
-    let Some(server) = n.listeners.get(key) else {
-        return;
-    };
+    let server = n.listeners.get(key)?;
+    let mut dropped = 0;
     loop {
         match socket::accept(&server.listener) {
             Ok(socket) => {
                 n.stats.accepts += 1;
                 n.stats.emfile_drops += 1;
+                dropped += 1;
                 drop(socket);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -207,6 +214,7 @@ fn emfile_trick(lp: &mut EventLoop, key: Key) {
         }
     }
     open_reserve(lp);
+    Some(dropped)
 }
 
 /// Runs the connection callback with one outcome. A stream nobody can receive (the

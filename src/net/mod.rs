@@ -97,7 +97,8 @@ fn net(lp: &mut EventLoop) -> &mut Net {
 
 /// What the loop's TCP layer has done (see [`NetStats`]).
 pub fn stats(lp: &EventLoop) -> NetStats {
-    lp.service_ref::<Net>().map_or_else(NetStats::default, |n| n.stats)
+    lp.service_ref::<Net>()
+        .map_or_else(NetStats::default, |n| n.stats)
 }
 
 fn closed(what: &str) -> io::Error {

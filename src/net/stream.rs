@@ -98,7 +98,9 @@ pub(super) fn register(
     } else {
         Interest::NONE
     };
-    match lp.watch_fd(fd, interest, "TCPWRAP", move |lp, ev| stream_io(lp, key, ev)) {
+    match lp.watch_fd(fd, interest, "TCPWRAP", move |lp, ev| {
+        stream_io(lp, key, ev)
+    }) {
         Ok(watch) => {
             net(lp).streams.get_mut(key).expect("just inserted").watch = Some(watch);
             Ok(TcpStream(key))
@@ -394,7 +396,9 @@ impl TcpStream {
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Ok(s) = stream_mut(lp, self.0) else { return };
+        let Ok(s) = stream_mut(lp, self.0) else {
+            return;
+        };
         if refed {
             s.flags &= !UNREF;
         } else {
@@ -421,7 +425,10 @@ mod tests {
     #[test]
     fn an_idle_connection_is_small() {
         let bytes = size_of::<Stream>();
-        println!("Stream: {bytes} bytes, Requests: {}", size_of::<super::Requests>());
+        println!(
+            "Stream: {bytes} bytes, Requests: {}",
+            size_of::<super::Requests>()
+        );
         assert!(bytes <= 48, "{bytes}");
     }
 }

@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::Shutdown;
 
-use super::stream::{CONNECTING, ConnectCallback, SHUTTING, TcpStream, stream_mut, update_interest};
+use super::stream::{
+    CONNECTING, ConnectCallback, SHUTTING, TcpStream, stream_mut, update_interest,
+};
 use super::{canceled, copy_error, net};
 use crate::event_loop::EventLoop;
 use crate::heap::Key;
@@ -49,7 +51,9 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
     let data = match at {
         Some(data) => data,
         None => {
-            let head = requests.and_then(|r| r.queue.front()).expect("a queued write");
+            let head = requests
+                .and_then(|r| r.queue.front())
+                .expect("a queued write");
             &head.data[head.written..]
         }
     };

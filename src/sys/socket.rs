@@ -26,7 +26,11 @@ fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
                 ..unsafe { mem::zeroed() }
             };
             // SAFETY: `sockaddr_storage` is larger than and aligned for any `sockaddr_*`.
-            unsafe { (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>().write(sin) };
+            unsafe {
+                (&mut storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in>()
+                    .write(sin)
+            };
             mem::size_of::<libc::sockaddr_in>()
         }
         SocketAddr::V6(v6) => {
@@ -42,7 +46,11 @@ fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
                 ..unsafe { mem::zeroed() }
             };
             // SAFETY: as above, for `sockaddr_in6`.
-            unsafe { (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>().write(sin6) };
+            unsafe {
+                (&mut storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in6>()
+                    .write(sin6)
+            };
             mem::size_of::<libc::sockaddr_in6>()
         }
     };
@@ -82,9 +90,7 @@ pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<Connecting> {
     let stream = TcpStream::from(fd);
     match result {
         Ok(_) => Ok(Connecting::InProgress(stream)),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-            Ok(Connecting::InProgress(stream))
-        }
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(Connecting::InProgress(stream)),
         // A signal before the handshake ended: it goes on in the background (connect(2)).
         Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Connecting::InProgress(stream)),
         Err(e) => Ok(Connecting::Failed(stream, e)),
