@@ -26,7 +26,10 @@ fn main() -> io::Result<()> {
         Ok(conn) => serve(lp, conn),
         Err(e) => eprintln!("accept: {e}"),
     })?;
-    println!("http_hello listening on http://{}/", listener.local_addr(&lp)?);
+    println!(
+        "http_hello listening on http://{}/",
+        listener.local_addr(&lp)?
+    );
     lp.run(RunMode::Default);
     Ok(())
 }
@@ -73,8 +76,10 @@ fn serve(lp: &mut EventLoop, conn: TcpStream) {
                 }
                 Next::Fail(status) => {
                     response.extend_from_slice(
-                        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                            .as_bytes(),
+                        format!(
+                            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        )
+                        .as_bytes(),
                     );
                     close = true;
                     break;
@@ -125,8 +130,7 @@ fn parse(input: &[u8], response: &mut Vec<u8>) -> Next {
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value)
     };
-    if header("content-length").is_some_and(|v| v != b"0")
-        || header("transfer-encoding").is_some()
+    if header("content-length").is_some_and(|v| v != b"0") || header("transfer-encoding").is_some()
     {
         // A hello-world server takes no bodies.
         return Next::Fail("413 Content Too Large");

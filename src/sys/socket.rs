@@ -16,15 +16,12 @@ fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let len = match addr {
         SocketAddr::V4(v4) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                },
-                // SAFETY: zeroes are a valid value for the padding array.
-                ..unsafe { mem::zeroed() }
-            };
+            // SAFETY: `sockaddr_in` is plain old data: all zeroes is a valid value (and
+            // zeroes the platform's extra fields, such as BSD's `sin_len`, as required).
+            let mut sin: libc::sockaddr_in = unsafe { mem::zeroed() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = v4.port().to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
             // SAFETY: `sockaddr_storage` is larger than and aligned for any `sockaddr_*`.
             unsafe {
                 (&mut storage as *mut libc::sockaddr_storage)
@@ -34,18 +31,14 @@ fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             mem::size_of::<libc::sockaddr_in>()
         }
         SocketAddr::V6(v6) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: v6.scope_id(),
-                // SAFETY: zeroes are a valid value for any remaining field.
-                ..unsafe { mem::zeroed() }
-            };
             // SAFETY: as above, for `sockaddr_in6`.
+            let mut sin6: libc::sockaddr_in6 = unsafe { mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = v6.port().to_be();
+            sin6.sin6_flowinfo = v6.flowinfo();
+            sin6.sin6_addr.s6_addr = v6.ip().octets();
+            sin6.sin6_scope_id = v6.scope_id();
+            // SAFETY: `sockaddr_storage` is larger than and aligned for any `sockaddr_*`.
             unsafe {
                 (&mut storage as *mut libc::sockaddr_storage)
                     .cast::<libc::sockaddr_in6>()
@@ -172,7 +165,13 @@ pub fn set_keepalive(fd: &impl AsRawFd, on: bool, idle_secs: u32) -> io::Result<
     set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, idle)?;
     #[cfg(target_os = "macos")]
     set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPALIVE, idle)?;
-    let _ = idle;
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "macos"
+    )))]
+    let _ = idle; // no portable way to set the delay here: the system default applies
     Ok(())
 }
 
@@ -204,6 +203,7 @@ pub fn nofile_limit() -> io::Result<(u64, u64)> {
         rlim_max: 0,
     };
     syscall!(getrlimit(libc::RLIMIT_NOFILE, &mut limit))?;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` on Linux, not everywhere
     Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
 }
 
