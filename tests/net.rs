@@ -654,3 +654,36 @@ fn emfile_child() {
     drop(waiting);
     println!("EMFILE child: ok");
 }
+
+#[test]
+fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
+    no_leaks(|| {
+        use eventloop::trace::{Phase, TraceEvent};
+        let mut lp = EventLoop::new();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let server_side = Rc::new(Cell::new(None));
+        let (p, s) = (peer.clone(), server_side.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            // Neither read nor queued write: the watcher waits for nothing. Then the peer
+            // leaves with our byte unread, which resets the connection: epoll reports
+            // EPOLLERR|EPOLLHUP even to a registration that asked for nothing.
+            conn.write(lp, b"x", |_, r| r.unwrap()).unwrap();
+            drop(p.borrow_mut().take());
+            s.set(Some(conn));
+            // Something else keeps the loop waiting in poll for a while.
+            lp.set_timeout(|_| {}, 50);
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        lp.enable_trace();
+        lp.run(RunMode::Default);
+        let polls = lp
+            .take_trace()
+            .iter()
+            .filter(|e| matches!(e, TraceEvent::Phase(Phase::Poll)))
+            .count();
+        // A handful of iterations, not one per microsecond for 50 ms.
+        assert!(polls < 10, "the loop spun: {polls} poll phases");
+        server_side.get().unwrap().close(&mut lp, |_| {}).unwrap();
+        lp.run(RunMode::Default);
+    });
+}
