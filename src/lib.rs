@@ -13,6 +13,7 @@
 //! | 6. Refs: when the loop ends | [`refs`] |
 //! | 7. The thread pool | [`threadpool`], [`fs`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
+//! | 9. TCP | [`net`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -47,6 +48,7 @@ pub mod heap;
 pub mod io;
 #[cfg_attr(feature = "learn-microtasks", path = "../exercises/microtasks.rs")]
 pub mod microtasks;
+pub mod net;
 pub mod promise;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;

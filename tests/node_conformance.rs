@@ -25,6 +25,7 @@ mod ports {
     use eventloop::clock::{Clock, ManualClock};
     use eventloop::event_loop::EventLoop;
     use eventloop::fs::{self, FsError};
+    use eventloop::net::{TcpListener, TcpStream};
     use eventloop::promise::Promise;
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
@@ -107,6 +108,9 @@ mod ports {
             ),
             ("c07-fs-error-first", c07_fs_error_first),
             ("c07-completions-one-poll", c07_completions_one_poll),
+            ("p22-close-phase", p22_close_phase),
+            ("c09-connection-lifecycle", c09_connection_lifecycle),
+            ("c09-server-close-waits", c09_server_close_waits),
         ]
     }
 
@@ -925,6 +929,199 @@ mod ports {
         });
         assert_eq!(status, 4, "`node c06-exit-code.js; echo $?` prints 4");
         lines
+    }
+
+    /// Like [`node`], on the system clock: for puzzles with real sockets.
+    fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
+        let console = Console::default();
+        let mut lp = EventLoop::new();
+        lp.run_main(|lp| script(lp, &console))
+            .expect("the puzzle ends without an uncaught error");
+        console.lines()
+    }
+
+    fn localhost() -> std::net::SocketAddr {
+        "127.0.0.1:0".parse().unwrap()
+    }
+
+    /// `server.listen(0, '127.0.0.1', cb)`: Node calls the listening callback on a tick.
+    fn listen(
+        lp: &mut EventLoop,
+        on_connection: impl FnMut(&mut EventLoop, TcpStream) + 'static,
+        on_listening: impl FnOnce(&mut EventLoop, TcpListener) + 'static,
+    ) {
+        let mut on_connection = on_connection;
+        let server = TcpListener::listen(lp, localhost(), 511, move |lp, conn| {
+            on_connection(lp, conn.expect("accept"))
+        })
+        .expect("listen");
+        lp.next_tick(move |lp| on_listening(lp, server));
+    }
+
+    /// A Node socket's default end of life (`allowHalfOpen: false`): at end of file it
+    /// ends its own side (`shutdown`), then is destroyed (`close`), and `'close'` follows.
+    fn end_then_close(
+        lp: &mut EventLoop,
+        s: TcpStream,
+        on_close: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
+        type OnClose = Box<dyn FnOnce(&mut EventLoop)>;
+        let slot: Rc<Cell<Option<OnClose>>> = Rc::new(Cell::new(Some(Box::new(on_close))));
+        let later = slot.clone();
+        let ended = s.shutdown(lp, move |lp, _| {
+            s.close(lp, later.take().unwrap()).unwrap();
+        });
+        if ended.is_err() {
+            // Already ended by `end(data)`: only the destroy is left.
+            s.close(lp, slot.take().unwrap()).unwrap();
+        }
+    }
+
+    fn p22_close_phase() -> Vec<String> {
+        node_net(|lp, console| {
+            let c = console.clone();
+            listen(
+                lp,
+                |lp, s| {
+                    // The server's socket reads until the client is gone, then closes.
+                    s.read_start(lp, move |lp, data| {
+                        if !matches!(data, Ok(d) if !d.is_empty()) {
+                            s.close(lp, |_| {}).unwrap();
+                        }
+                    })
+                    .unwrap();
+                },
+                move |lp, server| {
+                    let addr = server.local_addr(lp).unwrap();
+                    TcpStream::connect(lp, addr, move |lp, client| {
+                        let client = client.unwrap();
+                        let c2 = c.clone();
+                        // client.destroy(): its 'close' comes from the close callback.
+                        client
+                            .close(lp, move |lp| {
+                                c2.log("client close");
+                                server.close(lp, |_| {}).unwrap();
+                            })
+                            .unwrap();
+                        lp.set_immediate(log(&c, "immediate"));
+                        lp.next_tick(log(&c, "nextTick"));
+                    })
+                    .unwrap();
+                },
+            );
+        })
+    }
+
+    fn c09_connection_lifecycle() -> Vec<String> {
+        node_net(|lp, console| {
+            let server_slot: Rc<Cell<Option<TcpListener>>> = Rc::default();
+            let (c, slot) = (console.clone(), server_slot.clone());
+            let on_connection = move |lp: &mut EventLoop, s: TcpStream| {
+                c.log("server: connection");
+                let (c, slot) = (c.clone(), slot.clone());
+                s.read_start(lp, move |lp, data| match data {
+                    Ok(d) if !d.is_empty() => {
+                        c.log(format!("server: data {}", String::from_utf8_lossy(d)));
+                        // s.end('pong'): write, then shut down after it.
+                        s.write(lp, b"pong", |_, _| {}).unwrap();
+                        s.shutdown(lp, |_, _| {}).unwrap();
+                    }
+                    _ => {
+                        c.log("server: end");
+                        let (c, slot) = (c.clone(), slot.clone());
+                        end_then_close(lp, s, move |lp| {
+                            c.log("server: close");
+                            slot.take().unwrap().close(lp, |_| {}).unwrap();
+                        });
+                    }
+                })
+                .unwrap();
+            };
+            let c = console.clone();
+            listen(lp, on_connection, move |lp, server| {
+                server_slot.set(Some(server));
+                let addr = server.local_addr(lp).unwrap();
+                TcpStream::connect(lp, addr, move |lp, client| {
+                    let client = client.unwrap();
+                    c.log("client: connect");
+                    client.write(lp, b"ping", |_, _| {}).unwrap();
+                    let c = c.clone();
+                    client
+                        .read_start(lp, move |lp, data| match data {
+                            Ok(d) if !d.is_empty() => {
+                                c.log(format!("client: data {}", String::from_utf8_lossy(d)))
+                            }
+                            _ => {
+                                c.log("client: end");
+                                end_then_close(lp, client, log(&c, "client: close"));
+                            }
+                        })
+                        .unwrap();
+                })
+                .unwrap();
+            });
+        })
+    }
+
+    fn c09_server_close_waits() -> Vec<String> {
+        node_net(|lp, console| {
+            // Node's net.Server: 'close' once the listener is closed AND its last
+            // connection is gone, emitted on a tick (`emitCloseIfDrained`).
+            let connections = Rc::new(Cell::new(0));
+            let server_slot: Rc<Cell<Option<TcpListener>>> = Rc::default();
+            let (c, n, slot) = (console.clone(), connections.clone(), server_slot.clone());
+            let on_connection = move |lp: &mut EventLoop, s: TcpStream| {
+                n.set(n.get() + 1);
+                c.log("server: connection");
+                slot.take().unwrap().close(lp, |_| {}).unwrap(); // server.close(cb)
+                c.log("server: listening = false");
+                let (c, n) = (c.clone(), n.clone());
+                s.read_start(lp, move |lp, data| {
+                    if matches!(data, Ok(d) if !d.is_empty()) {
+                        return;
+                    }
+                    c.log("server socket: end");
+                    let (c, n) = (c.clone(), n.clone());
+                    let on_close = log(&c, "server socket: close");
+                    s.shutdown(lp, move |lp, _| {
+                        // destroy(): the handle closes, the server counts one less.
+                        s.close(lp, on_close).unwrap();
+                        n.set(n.get() - 1);
+                        if n.get() == 0 {
+                            lp.next_tick(log(&c, "server: close"));
+                        }
+                    })
+                    .unwrap();
+                })
+                .unwrap();
+            };
+            let c = console.clone();
+            listen(lp, on_connection, move |lp, server| {
+                server_slot.set(Some(server));
+                let addr = server.local_addr(lp).unwrap();
+                TcpStream::connect(lp, addr, move |lp, client| {
+                    let client = client.unwrap();
+                    c.log("client: connect");
+                    let c2 = c.clone();
+                    lp.set_immediate(move |lp| {
+                        c2.log("client: end()");
+                        client.shutdown(lp, |_, _| {}).unwrap();
+                    });
+                    let c = c.clone();
+                    client
+                        .read_start(lp, move |lp, data| {
+                            if matches!(data, Ok(d) if !d.is_empty()) {
+                                return;
+                            }
+                            c.log("client: end");
+                            // Its own side is already ended: destroy.
+                            client.close(lp, log(&c, "client: close")).unwrap();
+                        })
+                        .unwrap();
+                })
+                .unwrap();
+            });
+        })
     }
 
     fn p21_overflow() -> Vec<String> {

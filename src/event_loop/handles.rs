@@ -32,6 +32,9 @@ pub enum HandleKind {
     Check,
     /// Fires when its deadline passes, maybe repeatedly (`uv_timer_t`).
     Timer,
+    /// A handle built on a watched descriptor, such as a TCP socket (`uv_tcp_t`). Its
+    /// service (`net`) runs it; the loop only sees it while it closes.
+    Io,
 }
 
 /// A handle used the wrong way.
@@ -254,7 +257,7 @@ impl EventLoop {
             HandleKind::Idle => self.idle.push(entry),
             HandleKind::Prepare => self.prepare.push(entry),
             HandleKind::Check => self.check.push(entry),
-            HandleKind::Timer => {
+            HandleKind::Timer | HandleKind::Io => {
                 return Err(HandleError::WrongKind {
                     expected: "an idle, prepare or check handle",
                     found: kind,
@@ -282,6 +285,7 @@ impl EventLoop {
                     self.uv_timers.stop(timer);
                 }
             }
+            HandleKind::Io => {}
         }
         self.set_active(id, false);
         Ok(())
@@ -372,6 +376,23 @@ impl EventLoop {
         Ok(())
     }
     // ANCHOR_END: close
+
+    /// Puts an I/O handle that its service has already stopped (descriptor unwatched and
+    /// closed, as `uv__stream_close` does inside `uv_close`) on the closing list: `callback`
+    /// runs in the closing phase (in a `close` frame), in the same newest-first order as
+    /// every other close callback. `name` names the handle.
+    pub(crate) fn close_io(
+        &mut self,
+        name: &'static str,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
+        let id = self.new_handle(HandleKind::Io, name, HandleCallback::Noop);
+        let key = self.store(Callback::Once(Box::new(callback)));
+        let handle = self.handles.get_mut(id.0).expect("just inserted");
+        handle.closing = true;
+        handle.close_callback = Some(key);
+        self.closing.push(id);
+    }
 
     /// Frees a handle whose close callback is due, and runs that callback
     /// (`uv__finish_close`).

@@ -136,6 +136,8 @@ pub struct EventLoop {
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
+    /// State of the services built on the loop (`net`'s sockets), one value per type.
+    services: Vec<Box<dyn std::any::Any>>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -303,6 +305,7 @@ impl EventLoop {
             in_flight: work::InFlight::new(),
             io: None,
             io_entries: Heap::new(),
+            services: Vec::new(),
             trace,
         };
         lp.init_node_handles();
@@ -367,6 +370,27 @@ impl EventLoop {
         self.pending.push((name, key));
     }
 
+    /// The state a service built on the loop keeps here, created on first use: `net` keeps
+    /// its sockets this way, so a callback that gets `&mut EventLoop` reaches them without
+    /// `Rc<RefCell<…>>`. A handful of types at most, so a linear search is the fast one.
+    pub(crate) fn service<T: Default + 'static>(&mut self) -> &mut T {
+        let at = match self.services.iter().position(|s| s.is::<T>()) {
+            Some(at) => at,
+            None => {
+                self.services.push(Box::new(T::default()));
+                self.services.len() - 1
+            }
+        };
+        self.services[at]
+            .downcast_mut()
+            .expect("found by its type just above")
+    }
+
+    /// The state of service `T`, if it was ever created (see [`service`](Self::service)).
+    pub(crate) fn service_ref<T: 'static>(&self) -> Option<&T> {
+        self.services.iter().find_map(|s| s.downcast_ref())
+    }
+
     /// Listens for process warnings such as `TimeoutOverflowWarning`
     /// (`process.on('warning')`). Warnings are delivered on a tick, after the code that
     /// caused them has finished, as Node emits them.
@@ -407,7 +431,7 @@ impl EventLoop {
     /// The checkpoint Node reaches after every callback it runs through `MakeCallback`
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
-    fn checkpoint(&mut self) {
+    pub(crate) fn checkpoint(&mut self) {
         loop {
             if !self.microtasks.is_empty() {
                 Microtasks::drain(

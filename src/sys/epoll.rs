@@ -18,6 +18,14 @@ pub struct Poller {
 }
 
 fn flags(interest: Interest) -> u32 {
+    // epoll reports errors and hang-ups even to a registration that asked for nothing, and
+    // keeps reporting them while they last (a reset socket nobody reads): a quiet watcher
+    // would make every wait return at once. One-shot reports such an event once, then
+    // disarms the descriptor until the next `modify` (libuv instead deletes a descriptor
+    // that reports events nobody wants, in `uv__io_poll`).
+    if interest == Interest::NONE {
+        return libc::EPOLLONESHOT as u32;
+    }
     let mut flags = 0;
     if interest.readable {
         flags |= (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;

@@ -6,6 +6,9 @@
 //! - a [`Waker`]: a file descriptor another thread can make readable to end that wait —
 //!   an `eventfd` on Linux, a pipe elsewhere.
 //!
+//! Sockets need a few calls `std::net` lacks (a connect that does not wait, a chosen listen
+//! backlog, keep-alive, the descriptor limit): they are in [`socket`].
+//!
 //! Every raw call goes through the `syscall!` macro, which turns libc's `-1` + `errno` into an
 //! `io::Error`; every descriptor we own is an [`OwnedFd`](std::os::fd::OwnedFd), closed when
 //! dropped. Each `unsafe` block says why it is sound in a `// SAFETY:` comment.
@@ -32,6 +35,7 @@ macro_rules! syscall {
 #[cfg(target_os = "linux")]
 pub mod epoll;
 pub mod poll;
+pub mod socket;
 mod waker;
 
 pub use waker::Waker;

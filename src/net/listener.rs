@@ -1,0 +1,238 @@
+//! A TCP server: bind, listen, accept every waiting connection per readable event, and
+//! survive running out of descriptors (`uv_listen`, `uv__server_io` and
+//! `uv__emfile_trick` in libuv's `src/unix/stream.c`).
+
+use std::fs::File;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use super::stream::{TcpStream, register};
+use super::{closed, net};
+use crate::event_loop::{EventLoop, FdWatch};
+use crate::heap::Key;
+use crate::sys::Interest;
+use crate::sys::socket;
+
+type ConnectionCallback = Box<dyn FnMut(&mut EventLoop, io::Result<TcpStream>)>;
+
+/// A listening TCP socket on a loop: an id, `Copy`, valid until [`close`](Self::close).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpListener(Key);
+
+pub(super) struct Server {
+    listener: std::net::TcpListener,
+    watch: Option<FdWatch>,
+    on_connection: Option<ConnectionCallback>,
+    refed: bool,
+}
+
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// Opens the spare descriptor if it is not open (libuv opens `/dev/null`, or `/` when that
+/// is missing). Failing is not an error: the server just lacks the trick until it works.
+fn open_reserve(lp: &mut EventLoop) {
+    let n = net(lp);
+    if n.reserve.is_none() {
+        n.reserve = File::open("/dev/null").or_else(|_| File::open("/")).ok();
+    }
+}
+
+impl TcpListener {
+    /// Binds `addr` and listens with room for `backlog` connections waiting to be accepted
+    /// (`uv_tcp_bind` + `uv_listen`; Node's default backlog is 511, and the kernel caps it
+    /// at `net.core.somaxconn`). For each readable event the server accepts every waiting
+    /// connection, calling `on_connection` with each new stream — or with an error:
+    /// `EMFILE`/`ENFILE` when out of descriptors (the waiting connections are then accepted
+    /// and closed at once, so the loop does not spin, and the error is reported once for
+    /// them), or another accept failure. Port 0
+    /// picks a free port: see [`local_addr`](Self::local_addr).
+    ///
+    /// # Errors
+    /// What binding or listening says (`EADDRINUSE`, `EACCES`, …); `InvalidInput` for a
+    /// backlog above `i32::MAX`.
+    pub fn listen(
+        lp: &mut EventLoop,
+        addr: SocketAddr,
+        backlog: u32,
+        on_connection: impl FnMut(&mut EventLoop, io::Result<TcpStream>) + 'static,
+    ) -> io::Result<TcpListener> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        socket::listen(&listener, backlog)?;
+        open_reserve(lp);
+        let fd = listener.as_raw_fd();
+        let key = net(lp).listeners.insert(Server {
+            listener,
+            watch: None,
+            on_connection: Some(Box::new(on_connection)),
+            refed: true,
+        });
+        let watched = lp.watch_fd(fd, Interest::READABLE, "TCPSERVERWRAP", move |lp, _| {
+            server_io(lp, key)
+        });
+        match watched {
+            Ok(watch) => {
+                net(lp).listeners.get_mut(key).expect("just inserted").watch = Some(watch);
+                Ok(TcpListener(key))
+            }
+            Err(e) => {
+                net(lp).listeners.remove(key); // closes the socket
+                Err(e)
+            }
+        }
+    }
+
+    /// The address it listens on — with the port the kernel chose for port 0.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed listener.
+    pub fn local_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
+        self.with(lp, |s| s.listener.local_addr())?
+    }
+
+    /// Stops listening and closes the socket now; `callback` runs in the closing phase
+    /// (`uv_close`). Connections already accepted stay open. The id is stale from now on.
+    ///
+    /// # Errors
+    /// `NotFound` for a listener already closed.
+    pub fn close(
+        self,
+        lp: &mut EventLoop,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> io::Result<()> {
+        let server = net(lp)
+            .listeners
+            .remove(self.0)
+            .ok_or_else(|| closed("TCP listener"))?;
+        if let Some(watch) = server.watch {
+            let _ = lp.unwatch_fd(watch);
+        }
+        drop(server); // closes the listening socket
+        lp.close_io("TCPSERVERWRAP", callback);
+        Ok(())
+    }
+
+    /// Makes the listener keep the loop alive (`uv_ref`, the default). Idempotent.
+    pub fn ref_(self, lp: &mut EventLoop) {
+        self.set_ref(lp, true);
+    }
+
+    /// Lets the loop end while the listener waits for connections (`server.unref()`).
+    pub fn unref(self, lp: &mut EventLoop) {
+        self.set_ref(lp, false);
+    }
+
+    /// True unless [`unref`](Self::unref)'d; false once closed.
+    pub fn has_ref(self, lp: &EventLoop) -> bool {
+        self.with(lp, |s| s.refed).unwrap_or(false)
+    }
+
+    fn set_ref(self, lp: &mut EventLoop, refed: bool) {
+        let Some(server) = net(lp).listeners.get_mut(self.0) else {
+            return;
+        };
+        server.refed = refed;
+        let watch = server.watch.expect("registered");
+        lp.set_fd_ref(watch, refed);
+    }
+
+    fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
+        lp.service_ref::<super::Net>()
+            .and_then(|n| n.listeners.get(self.0))
+            .map(f)
+            .ok_or_else(|| closed("TCP listener"))
+    }
+}
+
+/// The listening socket is readable: accept until `EAGAIN` (`uv__server_io`).
+fn server_io(lp: &mut EventLoop, key: Key) {
+    loop {
+        let n = net(lp);
+        let Some(server) = n.listeners.get(key) else {
+            return; // closed by a callback
+        };
+        let accepted = socket::accept(&server.listener);
+        if accepted.is_ok() {
+            n.stats.accepts += 1;
+        }
+        match accepted {
+            Ok(socket) => {
+                let stream = register(lp, socket, 0);
+                deliver(lp, key, stream);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            // A signal, or a connection reset while it waited: nothing to report.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(e) if is_out_of_descriptors(&e) => {
+                // Linux takes a descriptor number before it looks for a connection, so
+                // `EMFILE` does not mean one was waiting. Report it only when the trick
+                // dropped a connection, or could not run; libuv reports neither (a silent
+                // drop) unless the trick itself fails.
+                if emfile_trick(lp, key) != Some(0) {
+                    deliver(lp, key, Err(e));
+                }
+                return;
+            }
+            Err(e) => {
+                // Report it and try again at the next readable event, not in a tight loop.
+                deliver(lp, key, Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Out of descriptors with connections waiting: close the spare, accept and close every
+/// waiting connection with the descriptor that frees, then take the spare back
+/// (`uv__emfile_trick`). The clients see their connection closed instead of hanging, and
+/// the level-triggered listening socket stops being readable. Returns how many were
+/// dropped, `None` without a spare.
+fn emfile_trick(lp: &mut EventLoop, key: Key) -> Option<u64> {
+    let n = net(lp);
+    let Some(spare) = n.reserve.take() else {
+        open_reserve(lp); // maybe a descriptor came free since; the next event uses it
+        return None;
+    };
+    drop(spare); // one free descriptor
+    let server = n.listeners.get(key)?;
+    let mut dropped = 0;
+    loop {
+        match socket::accept(&server.listener) {
+            Ok(socket) => {
+                n.stats.accepts += 1;
+                n.stats.emfile_drops += 1;
+                dropped += 1;
+                drop(socket);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(_) => break,
+        }
+    }
+    open_reserve(lp);
+    Some(dropped)
+}
+
+/// Runs the connection callback with one outcome. A stream nobody can receive (the
+/// callback is running further up the stack) is closed at once.
+fn deliver(lp: &mut EventLoop, key: Key, outcome: io::Result<TcpStream>) {
+    let callback = net(lp)
+        .listeners
+        .get_mut(key)
+        .and_then(|s| s.on_connection.take());
+    let Some(mut callback) = callback else {
+        if let Ok(stream) = outcome {
+            let _ = stream.close(lp, |_| {});
+        }
+        return;
+    };
+    callback(lp, outcome);
+    lp.checkpoint();
+    if let Some(server) = net(lp).listeners.get_mut(key) {
+        server.on_connection.get_or_insert(callback);
+    }
+}

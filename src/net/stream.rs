@@ -1,0 +1,434 @@
+//! One TCP connection: connecting, reading, options, refs and closing (`uv_tcp_t` as a
+//! `uv_stream_t`). Writing and shutting down are in `write.rs`.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use super::write::{self, Requests};
+use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net};
+use crate::event_loop::{EventLoop, FdWatch};
+use crate::heap::Key;
+use crate::sys::socket::{self, Connecting};
+use crate::sys::{Event, Interest};
+
+/// A data callback: `Ok(bytes)` for data, `Ok(&[])` for end of file, `Err` for an error.
+pub(super) type ReadCallback = Box<dyn FnMut(&mut EventLoop, io::Result<&[u8]>)>;
+/// What a connect reports.
+pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpStream>)>;
+
+/// A TCP connection on a loop: an id, `Copy`, valid until [`close`](Self::close) (or a
+/// failed connect) — after that every method returns a `NotFound` error.
+///
+/// Callbacks are error-first in spirit: each gets an `io::Result`. A connection's
+/// callbacks run in the poll phase, except a write finished at once (pending phase) and
+/// what `close` cancels (closing phase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpStream(pub(super) Key);
+
+// Flags of a connection (one byte: see `Stream`).
+pub(super) const CONNECTING: u8 = 1;
+pub(super) const READING: u8 = 1 << 1;
+/// `shutdown` was called: no more writes.
+pub(super) const SHUTTING: u8 = 1 << 2;
+pub(super) const UNREF: u8 = 1 << 3;
+
+/// What the loop keeps per connection. Kept small on purpose — chapter 9's benchmark holds
+/// ten thousand idle connections: what only some connections need (queued writes, a
+/// connect or shutdown in flight, a drain listener) sits behind one optional box.
+pub(super) struct Stream {
+    pub(super) socket: std::net::TcpStream,
+    /// Always `Some` once the stream is registered (it is created just after).
+    pub(super) watch: Option<FdWatch>,
+    pub(super) flags: u8,
+    pub(super) on_read: Option<ReadCallback>,
+    pub(super) requests: Option<Box<Requests>>,
+}
+
+impl Stream {
+    /// What the watcher should wait for now: readable while reading; writable while
+    /// connecting or while writes wait.
+    pub(super) fn interest(&self) -> Interest {
+        let writes_waiting = self.requests.as_ref().is_some_and(|r| !r.queue.is_empty());
+        Interest {
+            readable: self.flags & READING != 0,
+            writable: self.flags & CONNECTING != 0 || writes_waiting,
+        }
+    }
+
+    pub(super) fn requests(&mut self) -> &mut Requests {
+        self.requests.get_or_insert_with(Box::default)
+    }
+}
+
+/// The live, not-closed stream `key`.
+pub(super) fn stream_mut(lp: &mut EventLoop, key: Key) -> io::Result<&mut Stream> {
+    net(lp)
+        .streams
+        .get_mut(key)
+        .ok_or_else(|| closed("TCP stream"))
+}
+
+/// Tells the watcher what the stream wants now (no system call when nothing changed).
+pub(super) fn update_interest(lp: &mut EventLoop, key: Key) {
+    let Some(s) = net(lp).streams.get(key) else {
+        return;
+    };
+    let (watch, interest) = (s.watch.expect("registered"), s.interest());
+    // Fails only for a watcher that is gone, and the stream's watcher lives as long as it.
+    let _ = lp.set_fd_interest(watch, interest);
+}
+
+/// Puts a connected (or connecting) socket on the loop: a stream with a quiet watcher.
+pub(super) fn register(
+    lp: &mut EventLoop,
+    socket: std::net::TcpStream,
+    flags: u8,
+) -> io::Result<TcpStream> {
+    let fd = socket.as_raw_fd();
+    let key = net(lp).streams.insert(Stream {
+        socket,
+        watch: None,
+        flags,
+        on_read: None,
+        requests: None,
+    });
+    let interest = if flags & CONNECTING != 0 {
+        Interest::WRITABLE
+    } else {
+        Interest::NONE
+    };
+    match lp.watch_fd(fd, interest, "TCPWRAP", move |lp, ev| {
+        stream_io(lp, key, ev)
+    }) {
+        Ok(watch) => {
+            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(watch);
+            Ok(TcpStream(key))
+        }
+        Err(e) => {
+            net(lp).streams.remove(key); // closes the socket
+            Err(e)
+        }
+    }
+}
+
+/// A watcher event for stream `key` (`uv__stream_io`): a connect finishing, else reads
+/// first, then writes.
+fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
+    let Some(s) = net(lp).streams.get(key) else {
+        return;
+    };
+    if s.flags & CONNECTING != 0 {
+        if ev.writable {
+            finish_connect(lp, key);
+        }
+        return;
+    }
+    if ev.readable {
+        read(lp, key);
+    }
+    if ev.writable && net(lp).streams.contains(key) {
+        write::flush(lp, key);
+    }
+}
+
+/// Reads until a short read, `EAGAIN`, end of file, an error, or the per-event cap.
+fn read(lp: &mut EventLoop, key: Key) {
+    let mut buffer = net(lp)
+        .read_buffer
+        .take()
+        .unwrap_or_else(|| vec![0; READ_BUFFER_SIZE].into_boxed_slice());
+    for _ in 0..READS_PER_EVENT {
+        let n = net(lp);
+        let Some(s) = n.streams.get_mut(key).filter(|s| s.flags & READING != 0) else {
+            break;
+        };
+        n.stats.reads += 1;
+        let result = (&s.socket).read(&mut buffer);
+        let done = match &result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                n.stats.empty_reads += 1;
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // End of file or an error: reading stops (libuv stops the watcher too).
+            Ok(0) | Err(_) => true,
+            // Shorter than the buffer: the socket is empty now; another read would only
+            // say `EAGAIN` (`uv__read`'s partial-read rule).
+            Ok(len) => *len < buffer.len(),
+        };
+        let end = matches!(result, Ok(0) | Err(_));
+        let Some(mut on_read) = s.on_read.take() else {
+            break; // running further up the stack
+        };
+        if end {
+            s.flags &= !READING;
+            update_interest(lp, key);
+        }
+        match result {
+            Ok(len) => on_read(lp, Ok(&buffer[..len])),
+            Err(e) => on_read(lp, Err(e)),
+        }
+        lp.checkpoint();
+        if let Some(s) = net(lp).streams.get_mut(key)
+            && s.flags & READING != 0
+            && s.on_read.is_none()
+        {
+            s.on_read = Some(on_read); // not stopped, closed or replaced meanwhile
+        }
+        if done {
+            break;
+        }
+    }
+    net(lp).read_buffer.get_or_insert(buffer);
+}
+
+/// The socket became writable while connecting: `SO_ERROR` says how the handshake went
+/// (`uv__stream_connect`).
+fn finish_connect(lp: &mut EventLoop, key: Key) {
+    let Ok(s) = stream_mut(lp, key) else { return };
+    let outcome = match s.socket.take_error() {
+        Ok(None) => Ok(()),
+        Ok(Some(e)) | Err(e) => Err(e),
+    };
+    if let Err(e) = &outcome
+        && e.raw_os_error() == Some(libc::EINPROGRESS)
+    {
+        return; // not over yet
+    }
+    match outcome {
+        Ok(()) => {
+            s.flags &= !CONNECTING;
+            let callback = s.requests.as_mut().and_then(|r| r.connect.take());
+            update_interest(lp, key);
+            if let Some(callback) = callback {
+                callback(lp, Ok(TcpStream(key)));
+                lp.checkpoint();
+            }
+        }
+        Err(e) => fail_connect(lp, key, e),
+    }
+}
+
+/// A connect that failed closes its stream: the callback gets the error, writes queued
+/// behind it get `ECANCELED`, and the id goes stale.
+fn fail_connect(lp: &mut EventLoop, key: Key, error: io::Error) {
+    let Some(mut requests) = unregister(lp, key) else {
+        return;
+    };
+    if let Some(callback) = requests.connect.take() {
+        callback(lp, Err(error));
+        lp.checkpoint();
+    }
+    write::cancel_all(lp, &mut requests);
+}
+
+/// Forgets stream `key`: stops watching it and closes its socket (`uv__stream_close`).
+/// Returns what was still in flight.
+fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
+    let stream = net(lp).streams.remove(key)?;
+    if let Some(watch) = stream.watch {
+        let _ = lp.unwatch_fd(watch); // gone only if never registered
+    }
+    let Stream {
+        socket, requests, ..
+    } = stream;
+    drop(socket); // the one place a registered stream's descriptor is closed
+    Some(requests.unwrap_or_default())
+}
+
+impl TcpStream {
+    /// Starts connecting to `addr` without waiting (`uv_tcp_connect`); `callback` gets
+    /// the stream once connected, or the error (`ECONNREFUSED`, `ETIMEDOUT`, …) — then the
+    /// stream is already closed and its id stale. Writes made before the connection is up
+    /// wait for it. Closing the stream first cancels the connect (`ECANCELED`).
+    ///
+    /// # Errors
+    /// Only when no socket could be made (`EMFILE`, …); every connection failure goes to
+    /// `callback`, never re-entrantly (an immediate refusal waits for the pending phase).
+    pub fn connect(
+        lp: &mut EventLoop,
+        addr: SocketAddr,
+        callback: impl FnOnce(&mut EventLoop, io::Result<TcpStream>) + 'static,
+    ) -> io::Result<TcpStream> {
+        let (socket, failed) = match socket::connect_nonblocking(&addr)? {
+            Connecting::InProgress(socket) => (socket, None),
+            Connecting::Failed(socket, e) => (socket, Some(e)),
+        };
+        let flags = if failed.is_some() { 0 } else { CONNECTING };
+        let stream = register(lp, socket, flags)?;
+        let key = stream.0;
+        if let Ok(s) = stream_mut(lp, key) {
+            s.flags |= CONNECTING;
+            s.requests().connect = Some(Box::new(callback));
+        }
+        if let Some(e) = failed {
+            // libuv's `delayed_error`: reported from the pending phase, as if polled.
+            lp.queue_pending("TCPCONNECTWRAP", move |lp| fail_connect(lp, key, e));
+        }
+        Ok(stream)
+    }
+
+    /// Starts reading (`uv_read_start`): `on_data` runs in the poll phase with each chunk
+    /// read, `Ok(&[])` once at end of file, or `Err` on an error (`ECONNRESET`, …). After
+    /// end of file or an error, reading stops by itself. The bytes are lent from the
+    /// loop's one read buffer: copy what must outlive the call. Calling it again replaces
+    /// the callback.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; `NotConnected` while connecting.
+    pub fn read_start(
+        self,
+        lp: &mut EventLoop,
+        on_data: impl FnMut(&mut EventLoop, io::Result<&[u8]>) + 'static,
+    ) -> io::Result<()> {
+        let s = stream_mut(lp, self.0)?;
+        if s.flags & CONNECTING != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "read_start before the connect callback",
+            ));
+        }
+        s.flags |= READING;
+        s.on_read = Some(Box::new(on_data));
+        update_interest(lp, self.0);
+        Ok(())
+    }
+
+    /// Stops reading and forgets the data callback (`uv_read_stop`). Data the peer sends
+    /// waits in the kernel (and, once its buffers fill, slows the peer down).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream.
+    pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
+        let s = stream_mut(lp, self.0)?;
+        s.flags &= !READING;
+        s.on_read = None;
+        update_interest(lp, self.0);
+        Ok(())
+    }
+
+    /// True while reading.
+    pub fn is_reading(self, lp: &EventLoop) -> bool {
+        self.with(lp, |s| s.flags & READING != 0).unwrap_or(false)
+    }
+
+    /// Closes the stream (`uv_close`): it stops and its descriptor is closed now; then, in
+    /// this iteration's closing phase, writes that were finished get their callbacks, the
+    /// connect, writes and shutdown still waiting get `ECANCELED` (each callback exactly
+    /// once), and last `callback` runs. The id is stale from now on. Queued bytes not yet
+    /// written are dropped: use [`shutdown`](Self::shutdown) first to send everything.
+    ///
+    /// # Errors
+    /// `NotFound` for a stream already closed.
+    pub fn close(
+        self,
+        lp: &mut EventLoop,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> io::Result<()> {
+        let mut requests = unregister(lp, self.0).ok_or_else(|| closed("TCP stream"))?;
+        lp.close_io("TCPWRAP", move |lp| {
+            if let Some(connect) = requests.connect.take() {
+                connect(lp, Err(canceled()));
+                lp.checkpoint();
+            }
+            write::cancel_all(lp, &mut requests);
+            callback(lp);
+        });
+        Ok(())
+    }
+
+    /// The local address (`uv_tcp_getsockname`).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; what `getsockname` says.
+    pub fn local_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
+        self.with(lp, |s| s.socket.local_addr())?
+    }
+
+    /// The peer's address (`uv_tcp_getpeername`).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; `NotConnected` before the connection is up.
+    pub fn peer_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
+        self.with(lp, |s| s.socket.peer_addr())?
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on (`uv_tcp_nodelay`).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; what `setsockopt` says.
+    pub fn set_nodelay(self, lp: &EventLoop, nodelay: bool) -> io::Result<()> {
+        self.with(lp, |s| s.socket.set_nodelay(nodelay))?
+    }
+
+    /// Turns keep-alive probes on, the first after `idle_secs` of silence, or off
+    /// (`uv_tcp_keepalive`).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; `InvalidInput` for a delay of 0 with `on`.
+    pub fn set_keepalive(self, lp: &EventLoop, on: bool, idle_secs: u32) -> io::Result<()> {
+        self.with(lp, |s| socket::set_keepalive(&s.socket, on, idle_secs))?
+    }
+
+    /// Whether keep-alive is on.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream.
+    pub fn keepalive(self, lp: &EventLoop) -> io::Result<bool> {
+        self.with(lp, |s| socket::keepalive(&s.socket))?
+    }
+
+    /// Makes the stream keep the loop alive while it reads, writes or connects (`uv_ref`;
+    /// the default). Idempotent; a no-op on a closed stream.
+    pub fn ref_(self, lp: &mut EventLoop) {
+        self.set_ref(lp, true);
+    }
+
+    /// Lets the loop end even while the stream reads or writes (`uv_unref`).
+    pub fn unref(self, lp: &mut EventLoop) {
+        self.set_ref(lp, false);
+    }
+
+    /// True unless [`unref`](Self::unref)'d (`uv_has_ref`); false for a closed stream.
+    pub fn has_ref(self, lp: &EventLoop) -> bool {
+        self.with(lp, |s| s.flags & UNREF == 0).unwrap_or(false)
+    }
+
+    fn set_ref(self, lp: &mut EventLoop, refed: bool) {
+        let Ok(s) = stream_mut(lp, self.0) else {
+            return;
+        };
+        if refed {
+            s.flags &= !UNREF;
+        } else {
+            s.flags |= UNREF;
+        }
+        let watch = s.watch.expect("registered");
+        lp.set_fd_ref(watch, refed);
+    }
+
+    pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
+        lp.service_ref::<super::Net>()
+            .and_then(|n| n.streams.get(self.0))
+            .map(f)
+            .ok_or_else(|| closed("TCP stream"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chapter 9's budget is 512 bytes per idle connection, all in: this struct, its slab
+    /// slot, the loop's watcher entry and the kernel's epoll item. Keep this part small.
+    #[test]
+    fn an_idle_connection_is_small() {
+        let bytes = size_of::<Stream>();
+        println!(
+            "Stream: {bytes} bytes, Requests: {}",
+            size_of::<super::Requests>()
+        );
+        assert!(bytes <= 48, "{bytes}");
+    }
+}

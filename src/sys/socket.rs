@@ -1,0 +1,265 @@
+//! The few socket and process calls `std::net` does not offer (chapter 9): a connect that
+//! does not block, `listen` with a backlog of our choosing, TCP keep-alive, and the
+//! descriptor limit (`RLIMIT_NOFILE`) that decides when `accept` fails with `EMFILE`.
+//!
+//! Everything else a TCP socket needs — accept, read, write, shutdown, `TCP_NODELAY`,
+//! addresses, `SO_ERROR` — `std` already does, so the `net` module uses `std` for it.
+
+use std::io;
+use std::mem;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// A `sockaddr_in`/`sockaddr_in6` built from a Rust address, ready for `connect`.
+fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: `sockaddr_storage` is plain old data: all zeroes is a valid (empty) value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(v4) => {
+            // SAFETY: `sockaddr_in` is plain old data: all zeroes is a valid value (and
+            // zeroes the platform's extra fields, such as BSD's `sin_len`, as required).
+            let mut sin: libc::sockaddr_in = unsafe { mem::zeroed() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = v4.port().to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
+            // SAFETY: `sockaddr_storage` is larger than and aligned for any `sockaddr_*`.
+            unsafe {
+                (&mut storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in>()
+                    .write(sin)
+            };
+            mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            // SAFETY: as above, for `sockaddr_in6`.
+            let mut sin6: libc::sockaddr_in6 = unsafe { mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = v6.port().to_be();
+            sin6.sin6_flowinfo = v6.flowinfo();
+            sin6.sin6_addr.s6_addr = v6.ip().octets();
+            sin6.sin6_scope_id = v6.scope_id();
+            // SAFETY: `sockaddr_storage` is larger than and aligned for any `sockaddr_*`.
+            unsafe {
+                (&mut storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in6>()
+                    .write(sin6)
+            };
+            mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// What a non-blocking `connect` said right away.
+#[derive(Debug)]
+pub enum Connecting {
+    /// The handshake is under way (`EINPROGRESS`) — or, rarely on loopback, already done:
+    /// the socket becomes writable when it is over, and `SO_ERROR` then tells how it went.
+    InProgress(TcpStream),
+    /// The kernel refused at once (`ECONNREFUSED` to a local port, `ENETUNREACH`, …). The
+    /// socket exists and is returned so its owner can report the error later, as libuv does
+    /// with its `delayed_error`.
+    Failed(TcpStream, io::Error),
+}
+
+/// Creates a non-blocking, close-on-exec TCP socket and starts connecting it to `addr`
+/// without waiting (`socket` + `connect`, as libuv's `uv__tcp_connect`).
+///
+/// # Errors
+/// Only when no socket could be created (`EMFILE`, `ENFILE`, `EAFNOSUPPORT`); a connection
+/// that fails is [`Connecting::Failed`].
+pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<Connecting> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    let fd = socket(domain)?;
+    let (storage, len) = raw_address(addr);
+    let result = syscall!(connect(
+        fd.as_raw_fd(),
+        (&storage as *const libc::sockaddr_storage).cast::<libc::sockaddr>(),
+        len
+    ));
+    let stream = TcpStream::from(fd);
+    match result {
+        Ok(_) => Ok(Connecting::InProgress(stream)),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(Connecting::InProgress(stream)),
+        // A signal before the handshake ended: it goes on in the background (connect(2)).
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Connecting::InProgress(stream)),
+        Err(e) => Ok(Connecting::Failed(stream, e)),
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
+    let fd = syscall!(socket(
+        domain,
+        libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        0
+    ))?;
+    // SAFETY: `socket` just returned this descriptor and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
+    let fd = syscall!(socket(domain, libc::SOCK_STREAM, 0))?;
+    // SAFETY: `socket` just returned this descriptor and nothing else owns it; owning it at
+    // once closes it if a `fcntl` below fails.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
+    syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK))?;
+    Ok(fd)
+}
+
+/// Sets the accept backlog of a socket that is bound (or already listening): calling
+/// `listen` again on a listening socket only changes its backlog. The kernel caps it at
+/// `net.core.somaxconn`.
+///
+/// # Errors
+/// `InvalidInput` for a backlog above `i32::MAX`; what `listen` says otherwise.
+pub fn listen(fd: &impl AsRawFd, backlog: u32) -> io::Result<()> {
+    let backlog = libc::c_int::try_from(backlog)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "backlog is too large"))?;
+    syscall!(listen(fd.as_raw_fd(), backlog))?;
+    Ok(())
+}
+
+fn set_int_option(
+    fd: &impl AsRawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    syscall!(setsockopt(
+        fd.as_raw_fd(),
+        level,
+        name,
+        (&value as *const libc::c_int).cast::<libc::c_void>(),
+        mem::size_of::<libc::c_int>() as libc::socklen_t
+    ))?;
+    Ok(())
+}
+
+/// Turns TCP keep-alive probes on — the first after `idle_secs` without traffic — or off
+/// (`SO_KEEPALIVE`, and `TCP_KEEPIDLE` where it exists; libuv's `uv_tcp_keepalive`).
+///
+/// # Errors
+/// `InvalidInput` for a delay of 0 or above `i32::MAX` seconds with keep-alive on; what
+/// `setsockopt` says otherwise.
+pub fn set_keepalive(fd: &impl AsRawFd, on: bool, idle_secs: u32) -> io::Result<()> {
+    if !on {
+        return set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 0);
+    }
+    let idle = libc::c_int::try_from(idle_secs)
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "keep-alive delay must be between 1 and i32::MAX seconds",
+            )
+        })?;
+    set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, idle)?;
+    #[cfg(target_os = "macos")]
+    set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPALIVE, idle)?;
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "macos"
+    )))]
+    let _ = idle; // no portable way to set the delay here: the system default applies
+    Ok(())
+}
+
+/// Whether keep-alive is on (`SO_KEEPALIVE`).
+///
+/// # Errors
+/// What `getsockopt` says.
+pub fn keepalive(fd: &impl AsRawFd) -> io::Result<bool> {
+    let mut value: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    syscall!(getsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_KEEPALIVE,
+        (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
+        &mut len
+    ))?;
+    Ok(value != 0)
+}
+
+/// The process's limit on open descriptors, `(soft, hard)` (`getrlimit(RLIMIT_NOFILE)`).
+/// `accept` fails with `EMFILE` once the soft limit is reached.
+///
+/// # Errors
+/// What `getrlimit` says.
+pub fn nofile_limit() -> io::Result<(u64, u64)> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    syscall!(getrlimit(libc::RLIMIT_NOFILE, &mut limit))?;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` on Linux, not everywhere
+    Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
+}
+
+/// Sets the soft limit on open descriptors, keeping the hard one (`setrlimit`). Raising
+/// it up to the hard limit needs no privilege; lowering it below what is open is allowed
+/// (only new descriptors fail).
+///
+/// # Errors
+/// `InvalidInput` above the hard limit; what `setrlimit` says otherwise.
+pub fn set_nofile_soft_limit(soft: u64) -> io::Result<()> {
+    let (_, hard) = nofile_limit()?;
+    if soft > hard {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("soft descriptor limit {soft} is above the hard limit {hard}"),
+        ));
+    }
+    let limit = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    syscall!(setrlimit(libc::RLIMIT_NOFILE, &limit))?;
+    Ok(())
+}
+
+/// Accepts one pending connection as a non-blocking, close-on-exec socket in one system call
+/// (`accept4`, as libuv's `uv__accept`); elsewhere `accept` and two `fcntl`s.
+///
+/// # Errors
+/// `WouldBlock` when no connection is pending; `EMFILE`/`ENFILE` when the process or the
+/// system is out of descriptors; `ECONNABORTED` for a connection reset while it waited.
+pub fn accept(listener: &impl AsRawFd) -> io::Result<TcpStream> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    let fd = {
+        let fd = syscall!(accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC
+        ))?;
+        // SAFETY: `accept4` just returned this descriptor and nothing else owns it.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    let fd = {
+        let fd = syscall!(accept(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut()
+        ))?;
+        // SAFETY: `accept` just returned this descriptor and nothing else owns it; owning it
+        // at once closes it if a `fcntl` fails.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
+        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK))?;
+        fd
+    };
+    Ok(TcpStream::from(fd))
+}

@@ -1,0 +1,689 @@
+//! Chapter 9: TCP on the loop. Real sockets on 127.0.0.1, no sleeps: every test waits for
+//! events, never for time, and leaves as many descriptors open as it found.
+
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::{Mutex, MutexGuard};
+
+use eventloop::event_loop::{EventLoop, RunMode};
+use eventloop::net::{self, TcpListener, TcpStream};
+use eventloop::sys::socket;
+
+/// Sockets, descriptor counts and the descriptor limit are process-wide: one test at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Descriptors this process has open now.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|dir| dir.count())
+        .unwrap_or(0)
+}
+
+/// Runs `test` and checks it closed every descriptor it opened.
+fn no_leaks(test: impl FnOnce()) {
+    let _guard = serial();
+    let before = open_fds();
+    test();
+    assert_eq!(open_fds(), before, "descriptors leaked");
+}
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// Listens on a free port for one connection: the listener closes itself once it has
+/// accepted it, then `f` runs with the new stream.
+fn serve_one(
+    lp: &mut EventLoop,
+    f: impl FnOnce(&mut EventLoop, TcpStream) + 'static,
+) -> SocketAddr {
+    let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
+    let this = me.clone();
+    let mut f = Some(f);
+    let listener = TcpListener::listen(lp, any_port(), 16, move |lp, conn| {
+        if let Some(listener) = this.take() {
+            listener.close(lp, |_| {}).unwrap();
+        }
+        if let Some(f) = f.take() {
+            f(lp, conn.expect("accept"));
+        }
+    })
+    .expect("listen");
+    me.set(Some(listener));
+    listener.local_addr(lp).unwrap()
+}
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log(log: &Log, line: impl Into<String>) {
+    log.borrow_mut().push(line.into());
+}
+
+/// A pattern that differs from connection to connection and from byte to byte.
+fn payload(seed: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|j| (seed * 31 + j * 7 + j / 251) as u8)
+        .collect()
+}
+
+/// An echo server on `lp`: writes back what it reads, closes on end of file, and closes
+/// itself once `limit` connections are closed (it counts them in `closed`).
+fn echo_server(lp: &mut EventLoop, limit: usize, closed: Rc<Cell<usize>>) -> SocketAddr {
+    let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
+    let this = me.clone();
+    let listener = TcpListener::listen(lp, any_port(), 1024, move |lp, conn| {
+        let conn = conn.expect("accept");
+        let closed = closed.clone();
+        let this = this.clone();
+        conn.read_start(lp, move |lp, data| match data {
+            Ok(bytes) if !bytes.is_empty() => conn
+                .write(lp, bytes, |_, r| r.expect("echo write"))
+                .unwrap(),
+            Ok(_) => {
+                let (closed, this) = (closed.clone(), this.clone());
+                conn.close(lp, move |lp| {
+                    closed.set(closed.get() + 1);
+                    if closed.get() == limit {
+                        this.take().unwrap().close(lp, |_| {}).unwrap();
+                    }
+                })
+                .unwrap()
+            }
+            Err(e) => panic!("server read: {e}"),
+        })
+        .unwrap();
+    })
+    .expect("listen");
+    me.set(Some(listener));
+    listener.local_addr(lp).unwrap()
+}
+
+/// Writes 64 KiB chunks until one has to wait on the write queue: the socket's kernel
+/// buffers are full (the peer does not read). Returns how many chunks were written.
+fn fill(
+    lp: &mut EventLoop,
+    conn: TcpStream,
+    on_last: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
+) -> usize {
+    let chunk = vec![7u8; 64 * 1024];
+    let mut chunks = 0;
+    loop {
+        chunks += 1;
+        if conn.write_queue_size(lp) > 0 {
+            conn.write(lp, &chunk, on_last).unwrap();
+            return chunks;
+        }
+        conn.write(lp, &chunk, |_, _| {}).unwrap(); // the last of these may be canceled
+    }
+}
+
+#[test]
+fn a_thousand_concurrent_echo_connections_are_byte_exact() {
+    // Two descriptors per connection (both ends live in this process): raise the soft limit.
+    let (soft, hard) = socket::nofile_limit().unwrap();
+    if soft < hard {
+        socket::set_nofile_soft_limit(hard).unwrap();
+    }
+    no_leaks(|| {
+        const CONNECTIONS: usize = 1000;
+        const LEN: usize = 4096;
+        let mut lp = EventLoop::new();
+        let server_closed = Rc::new(Cell::new(0));
+        let addr = echo_server(&mut lp, CONNECTIONS, server_closed.clone());
+        let verified = Rc::new(Cell::new(0));
+        for i in 0..CONNECTIONS {
+            let verified = verified.clone();
+            TcpStream::connect(&mut lp, addr, move |lp, conn| {
+                let conn = conn.expect("connect");
+                let sent = payload(i, LEN);
+                conn.write(lp, &sent, |_, r| r.expect("client write"))
+                    .unwrap();
+                let mut got = Vec::new();
+                conn.read_start(lp, move |lp, data| {
+                    got.extend_from_slice(data.expect("client read"));
+                    if got.len() >= LEN {
+                        assert_eq!(got, sent, "connection {i} got other bytes back");
+                        verified.set(verified.get() + 1);
+                        conn.close(lp, |_| {}).unwrap();
+                    }
+                })
+                .unwrap();
+            })
+            .unwrap();
+        }
+        lp.run(RunMode::Default);
+        assert_eq!(verified.get(), CONNECTIONS);
+        assert_eq!(server_closed.get(), CONNECTIONS);
+        assert_eq!(net::stats(&lp).accepts, CONNECTIONS as u64);
+    });
+}
+
+#[test]
+fn a_short_read_is_not_followed_by_a_read_that_would_block() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let chunks = Rc::new(RefCell::new(Vec::new()));
+        let c = chunks.clone();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            conn.read_start(lp, move |lp, data| {
+                let data = data.unwrap();
+                c.borrow_mut().push((data.len(), net::stats(lp).reads));
+                if data.is_empty() {
+                    conn.close(lp, |_| {}).unwrap();
+                }
+            })
+            .unwrap();
+        });
+        let mut peer = std::net::TcpStream::connect(addr).unwrap();
+        peer.write_all(&[1; 100]).unwrap();
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        lp.run(RunMode::Default);
+        // 100 bytes and the end of file may come as one readable event or two; either way
+        // each read returned something: none came back with `EAGAIN`.
+        let stats = net::stats(&lp);
+        assert_eq!(stats.empty_reads, 0, "{stats:?}");
+        assert_eq!(stats.reads, 2, "{stats:?}");
+        assert_eq!(*chunks.borrow(), [(100, 1), (0, 2)]);
+    });
+}
+
+#[test]
+fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let (e, p) = (events.clone(), peer.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            let e2 = e.clone();
+            conn.read_start(lp, move |_, data| match data {
+                Ok(d) => log(&e2, format!("read {} bytes", d.len())),
+                Err(err) => log(&e2, format!("read error {:?}", err.kind())),
+            })
+            .unwrap();
+            let e3 = e.clone();
+            fill(lp, conn, move |lp, r| {
+                let err = r.expect_err("the peer reset the connection");
+                assert!(
+                    matches!(
+                        err.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+                    ),
+                    "{err:?}"
+                );
+                log(&e3, "write error");
+                conn.close(lp, |_| {}).unwrap();
+            });
+            // Closing a socket with unread data makes the kernel send a reset (RFC 2525).
+            drop(p.borrow_mut().take());
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        lp.run(RunMode::Default);
+        assert_eq!(
+            *events.borrow(),
+            ["read error ConnectionReset", "write error"]
+        );
+    });
+}
+
+#[test]
+fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
+    no_leaks(|| {
+        const LEN: usize = 16 << 20; // more than the kernel buffers take at once
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let e = events.clone();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            conn.write(lp, &payload(1, LEN), |_, r| r.unwrap()).unwrap();
+            assert!(conn.write_queue_size(lp) > 0, "the write had to queue");
+            let e1 = e.clone();
+            conn.shutdown(lp, move |_, r| {
+                r.unwrap();
+                log(&e1, "server: shut down");
+            })
+            .unwrap();
+            let err = conn.write(lp, b"late", |_, _| {}).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
+            let e2 = e.clone();
+            let mut answer = Vec::new();
+            conn.read_start(lp, move |lp, data| {
+                let data = data.unwrap();
+                if data.is_empty() {
+                    log(
+                        &e2,
+                        format!(
+                            "server: got {:?}, then end",
+                            String::from_utf8_lossy(&answer)
+                        ),
+                    );
+                    conn.close(lp, |_| {}).unwrap();
+                } else {
+                    answer.extend_from_slice(data);
+                }
+            })
+            .unwrap();
+        });
+        let e = events.clone();
+        TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.unwrap();
+            let mut got = Vec::new();
+            let e = e.clone();
+            conn.read_start(lp, move |lp, data| {
+                let data = data.unwrap();
+                if !data.is_empty() {
+                    got.extend_from_slice(data);
+                    return;
+                }
+                assert!(got == payload(1, LEN), "the client got other bytes");
+                log(&e, format!("client: {} bytes, then end", got.len()));
+                conn.write(lp, b"thanks", |_, r| r.unwrap()).unwrap();
+                conn.shutdown(lp, move |lp, r| {
+                    r.unwrap();
+                    conn.close(lp, |_| {}).unwrap();
+                })
+                .unwrap();
+            })
+            .unwrap();
+        })
+        .unwrap();
+        lp.run(RunMode::Default);
+        assert_eq!(
+            *events.borrow(),
+            [
+                "server: shut down",
+                &format!("client: {LEN} bytes, then end"),
+                "server: got \"thanks\", then end",
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_large_write_queues_drains_and_arrives_byte_exact() {
+    no_leaks(|| {
+        const LEN: usize = 8 << 20;
+        let mut lp = EventLoop::new();
+        let sizes = Rc::new(RefCell::new(Vec::new()));
+        let drains = Rc::new(Cell::new(0));
+        let (s, d) = (sizes.clone(), drains.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            let d = d.clone();
+            let s2 = s.clone();
+            conn.on_drain(lp, move |lp| {
+                d.set(d.get() + 1);
+                s2.borrow_mut().push(conn.write_queue_size(lp));
+                conn.close(lp, |_| {}).unwrap();
+            })
+            .unwrap();
+            let s3 = s.clone();
+            conn.write(lp, &payload(9, LEN), move |lp, r| {
+                r.unwrap();
+                s3.borrow_mut().push(conn.write_queue_size(lp));
+            })
+            .unwrap();
+            s.borrow_mut().push(conn.write_queue_size(lp));
+        });
+        let received = Rc::new(RefCell::new(Vec::with_capacity(LEN)));
+        let r = received.clone();
+        TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.unwrap();
+            let r = r.clone();
+            conn.read_start(lp, move |lp, data| {
+                let data = data.unwrap();
+                if data.is_empty() {
+                    conn.close(lp, |_| {}).unwrap();
+                } else {
+                    r.borrow_mut().extend_from_slice(data);
+                }
+            })
+            .unwrap();
+        })
+        .unwrap();
+        lp.run(RunMode::Default);
+        assert!(*received.borrow() == payload(9, LEN), "other bytes arrived");
+        let sizes = sizes.borrow();
+        assert!(
+            sizes[0] > 0 && sizes[0] < LEN,
+            "queued right after write: {}",
+            sizes[0]
+        );
+        assert_eq!(
+            sizes[1..],
+            [0, 0],
+            "0 in the write callback, then at the drain"
+        );
+        assert_eq!(drains.get(), 1);
+        let stats = net::stats(&lp);
+        assert!(stats.writes >= 3, "several writable events: {stats:?}");
+        assert_eq!(stats.queued_writes, 1);
+    });
+}
+
+#[test]
+fn connecting_to_a_closed_port_is_refused_through_the_callback() {
+    no_leaks(|| {
+        let port = std::net::TcpListener::bind(any_port())
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        // The listener is closed again: nothing listens on `port` now.
+        let mut lp = EventLoop::new();
+        let outcome = Rc::new(RefCell::new(None));
+        let o = outcome.clone();
+        let called = Rc::new(Cell::new(false));
+        let c = called.clone();
+        let stream = TcpStream::connect(&mut lp, port, move |_, r| {
+            *o.borrow_mut() = Some(r.map(|_| ()).unwrap_err().raw_os_error());
+        })
+        .unwrap();
+        // Queued behind the connect, then canceled by its failure.
+        stream
+            .write(&mut lp, b"never", move |_, r| {
+                assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::ECANCELED));
+                c.set(true);
+            })
+            .unwrap();
+        assert!(outcome.borrow().is_none(), "never re-entrantly");
+        lp.run(RunMode::Default);
+        assert_eq!(*outcome.borrow(), Some(Some(libc::ECONNREFUSED)));
+        assert!(called.get());
+        // The failed stream closed itself: its id is stale.
+        let err = stream.write(&mut lp, b"x", |_, _| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(stream.close(&mut lp, |_| {}).is_err());
+    });
+}
+
+#[test]
+fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let (e, p) = (events.clone(), peer.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            let e1 = e.clone();
+            conn.read_start(lp, move |lp, data| match data {
+                Ok(d) if !d.is_empty() => {
+                    log(&e1, format!("read {:?}", String::from_utf8_lossy(d)))
+                }
+                // The peer leaves with our last bytes unread: a reset (or end of file).
+                _ => conn.close(lp, |_| {}).unwrap(),
+            })
+            .unwrap();
+            let e2 = e.clone();
+            fill(lp, conn, move |_, r| {
+                r.unwrap();
+                log(&e2, "written");
+            });
+            // The peer empties the kernel's buffers (the last chunk still waits in ours)
+            // and sends two bytes: the next wait finds the socket readable AND writable.
+            let mut guard = p.borrow_mut();
+            let peer = guard.as_mut().unwrap();
+            peer.set_nonblocking(true).unwrap();
+            let mut sink = vec![0; 1 << 20];
+            loop {
+                match peer.read(&mut sink) {
+                    Ok(0) => panic!("unexpected end"),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            peer.write_all(b"hi").unwrap();
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        lp.run(RunMode::Once); // accept
+        lp.run(RunMode::Once); // the event with both
+        assert_eq!(*events.borrow(), ["read \"hi\"", "written"]);
+        peer.borrow_mut().take(); // end of file for the server, which closes
+        lp.run(RunMode::Default);
+        assert_eq!(events.borrow().len(), 2);
+    });
+}
+
+#[test]
+fn close_cancels_waiting_writes_before_its_callback_in_the_closing_phase() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let e = events.clone();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            let e1 = e.clone();
+            // Written at once: its callback was due in the pending phase.
+            conn.write(lp, b"first", move |_, r| log(&e1, format!("first: {r:?}")))
+                .unwrap();
+            let e2 = e.clone();
+            fill(lp, conn, move |_, r| {
+                log(&e2, format!("filled: {:?}", r.unwrap_err().raw_os_error()))
+            });
+            for name in ["a", "b"] {
+                let e3 = e.clone();
+                conn.write(lp, name.as_bytes(), move |_, r| {
+                    log(&e3, format!("{name}: {:?}", r.unwrap_err().raw_os_error()))
+                })
+                .unwrap();
+            }
+            let e4 = e.clone();
+            lp.set_immediate(move |_| log(&e4, "immediate"));
+            let e5 = e.clone();
+            conn.close(lp, move |_| log(&e5, "close")).unwrap();
+            assert_eq!(conn.write_queue_size(lp), 0, "a closed stream has no queue");
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        lp.run(RunMode::Default);
+        let canceled = Some(libc::ECANCELED);
+        assert_eq!(
+            *events.borrow(),
+            [
+                "immediate".to_string(),
+                "first: Ok(())".to_string(),
+                format!("filled: {canceled:?}"),
+                format!("a: {canceled:?}"),
+                format!("b: {canceled:?}"),
+                "close".to_string(),
+            ]
+        );
+    });
+}
+
+#[test]
+fn options_addresses_and_refs() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let checked = Rc::new(Cell::new(false));
+        let c = checked.clone();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            conn.set_nodelay(lp, true).unwrap();
+            conn.set_keepalive(lp, true, 30).unwrap();
+            assert!(conn.keepalive(lp).unwrap());
+            let err = conn.set_keepalive(lp, true, 0).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(conn.has_ref(lp));
+            conn.unref(lp);
+            conn.unref(lp);
+            assert!(!conn.has_ref(lp));
+            conn.ref_(lp);
+            assert!(conn.has_ref(lp));
+            conn.close(lp, |_| {}).unwrap();
+            c.set(true);
+        });
+        assert_ne!(addr.port(), 0);
+        let client = TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.unwrap();
+            assert_eq!(conn.peer_addr(lp).unwrap(), addr);
+            assert_eq!(conn.local_addr(lp).unwrap().ip(), addr.ip());
+            conn.close(lp, |_| {}).unwrap();
+        })
+        .unwrap();
+        assert!(client.has_ref(&lp));
+        lp.run(RunMode::Default);
+        assert!(checked.get());
+        assert!(!client.has_ref(&lp), "closed");
+        assert_eq!(client.write_queue_size(&lp), 0);
+        assert_eq!(
+            client.peer_addr(&lp).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+
+        // An unref'd listener does not keep the loop alive; a ref'd one would wait forever.
+        let listener = TcpListener::listen(&mut lp, any_port(), 16, |_, _| {}).unwrap();
+        assert!(listener.has_ref(&lp));
+        listener.unref(&mut lp);
+        assert!(!listener.has_ref(&lp));
+        assert!(!lp.run(RunMode::Default), "nothing keeps the loop alive");
+        listener.close(&mut lp, |_| {}).unwrap();
+        assert!(listener.close(&mut lp, |_| {}).is_err(), "closed twice");
+        assert_eq!(
+            listener.local_addr(&lp).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        lp.run(RunMode::Default);
+    });
+}
+
+/// Run in a child process (the test binary again, with `NET_EMFILE_CHILD=1`), because it
+/// lowers the process's descriptor limit.
+#[test]
+fn out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving() {
+    if std::env::var_os("NET_EMFILE_CHILD").is_some() {
+        emfile_child();
+        return;
+    }
+    let _guard = serial();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("NET_EMFILE_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("EMFILE child: ok"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn emfile_child() {
+    let mut lp = EventLoop::new();
+    let errors = Rc::new(RefCell::new(Vec::new()));
+    let served = Rc::new(Cell::new(0));
+    let (e, s) = (errors.clone(), served.clone());
+    let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
+    let this = me.clone();
+    let listener = TcpListener::listen(&mut lp, any_port(), 64, move |lp, conn| match conn {
+        Err(err) => e.borrow_mut().push(err.raw_os_error()),
+        Ok(conn) => {
+            let (s, this) = (s.clone(), this.clone());
+            conn.read_start(lp, move |lp, data| {
+                let data = data.unwrap();
+                if data.is_empty() {
+                    return;
+                }
+                let (s, this) = (s.clone(), this.clone());
+                conn.write(lp, data, move |lp, r| {
+                    r.unwrap();
+                    s.set(s.get() + 1);
+                    conn.close(lp, |_| {}).unwrap();
+                    this.take().unwrap().close(lp, |_| {}).unwrap();
+                })
+                .unwrap();
+            })
+            .unwrap();
+        }
+    })
+    .unwrap();
+    me.set(Some(listener));
+    let addr = listener.local_addr(&lp).unwrap();
+    lp.run(RunMode::NoWait); // the poller exists now
+    // Five clients wait in the backlog; then no descriptor is left for `accept`.
+    let mut waiting: Vec<_> = (0..5)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let highest = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap();
+    socket::set_nofile_soft_limit(highest + 1).unwrap();
+    let mut ballast = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        ballast.push(file); // fills the holes below the limit
+    }
+    lp.run(RunMode::Once);
+    assert_eq!(
+        *errors.borrow(),
+        [Some(libc::EMFILE)],
+        "reported once, no busy loop"
+    );
+    let stats = net::stats(&lp);
+    assert_eq!((stats.accepts, stats.emfile_drops), (5, 5), "{stats:?}");
+    for client in &mut waiting {
+        let mut buf = [0; 1];
+        // Closed by the trick: end of file (or a reset), never a hang.
+        assert!(matches!(client.read(&mut buf), Ok(0) | Err(_)));
+    }
+    // Two descriptors come free: one for a new client, one for the server to accept it.
+    ballast.truncate(ballast.len().saturating_sub(2));
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client.write_all(b"ping").unwrap();
+    lp.run(RunMode::Default);
+    let mut answer = [0; 4];
+    client.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"ping");
+    assert_eq!(served.get(), 1);
+    assert_eq!(
+        errors.borrow().len(),
+        1,
+        "{:?} {:?}",
+        errors.borrow(),
+        net::stats(&lp)
+    );
+    drop(waiting);
+    println!("EMFILE child: ok");
+}
+
+#[test]
+fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
+    no_leaks(|| {
+        use eventloop::trace::{Phase, TraceEvent};
+        let mut lp = EventLoop::new();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let server_side = Rc::new(Cell::new(None));
+        let (p, s) = (peer.clone(), server_side.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            // Neither read nor queued write: the watcher waits for nothing. Then the peer
+            // leaves with our byte unread, which resets the connection: epoll reports
+            // EPOLLERR|EPOLLHUP even to a registration that asked for nothing.
+            conn.write(lp, b"x", |_, r| r.unwrap()).unwrap();
+            drop(p.borrow_mut().take());
+            s.set(Some(conn));
+            // Something else keeps the loop waiting in poll for a while.
+            lp.set_timeout(|_| {}, 50);
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        lp.enable_trace();
+        lp.run(RunMode::Default);
+        let polls = lp
+            .take_trace()
+            .iter()
+            .filter(|e| matches!(e, TraceEvent::Phase(Phase::Poll)))
+            .count();
+        // A handful of iterations, not one per microsecond for 50 ms.
+        assert!(polls < 10, "the loop spun: {polls} poll phases");
+        server_side.get().unwrap().close(&mut lp, |_| {}).unwrap();
+        lp.run(RunMode::Default);
+    });
+}
