@@ -11,7 +11,7 @@
 //! | 4. Phases | [`event_loop`], [`trace`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
-//! | 7. The thread pool | [`threadpool`] |
+//! | 7. The thread pool | [`threadpool`], [`dns`], [`crypto`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -38,6 +38,8 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod crypto;
+pub mod dns;
 pub mod event_loop;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]
 pub mod heap;
