@@ -22,11 +22,15 @@ mod ports {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
     use eventloop::clock::{Clock, ManualClock};
     use eventloop::event_loop::EventLoop;
     use eventloop::promise::Promise;
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
+    use eventloop::threadpool::ThreadPool;
+    use eventloop::{crypto, dns};
 
     /// `console.log`: a shared list of printed lines.
     #[derive(Clone, Default)]
@@ -97,6 +101,8 @@ mod ports {
             ("c06-unref-immediate", c06_unref_immediate),
             ("c06-ref-again", c06_ref_again),
             ("c06-exit-code", c06_exit_code),
+            ("p19-threadpool-fifo", p19_threadpool_fifo),
+            ("c07-dns-lookup-localhost", c07_dns_lookup_localhost),
         ]
     }
 
@@ -106,6 +112,24 @@ mod ports {
         let console = Console::default();
         let clock = ManualClock::new();
         let mut lp = EventLoop::with_clock(clock.clone());
+        lp.run_main(|lp| script(lp, &console, &clock))
+            .expect("the puzzle ends without an uncaught error");
+        console.lines()
+    }
+
+    /// Like [`node`], on a pool of `size` threads of the loop's own: the port of a puzzle
+    /// recorded with `UV_THREADPOOL_SIZE=<size>`.
+    fn node_on_pool(
+        size: usize,
+        script: impl FnOnce(&mut EventLoop, &Console, &ManualClock),
+    ) -> Vec<String> {
+        let console = Console::default();
+        let clock = ManualClock::new();
+        let mut lp = EventLoop::builder()
+            .clock(clock.clone())
+            .thread_pool(ThreadPool::with_size(size))
+            .build()
+            .expect("a valid configuration");
         lp.run_main(|lp| script(lp, &console, &clock))
             .expect("the puzzle ends without an uncaught error");
         console.lines()
@@ -764,6 +788,50 @@ mod ports {
         });
         assert_eq!(status, 4, "`node c06-exit-code.js; echo $?` prints 4");
         lines
+    }
+
+    /// The `heavy` job's rounds: a tenth of the puzzle's 400,000. On one thread the order
+    /// cannot depend on the weights, and hashing is ~15x slower in a debug build.
+    const P19_HEAVY_ROUNDS: u32 = 40_000;
+
+    fn p19_threadpool_fifo() -> Vec<String> {
+        // Recorded with UV_THREADPOOL_SIZE=1 (puzzles.toml): one worker, strict FIFO.
+        node_on_pool(1, |lp, console, _| {
+            let job = |lp: &mut EventLoop, name: &'static str, rounds: u32| {
+                let c = console.clone();
+                crypto::pbkdf2(lp, "pw", "salt", rounds, 32, move |_, _| {
+                    c.log(format!("{name} done"))
+                });
+            };
+            job(lp, "heavy", P19_HEAVY_ROUNDS);
+            job(lp, "light", 1000);
+            let c = console.clone();
+            lp.on_exit(move |lp, _| c.log(format!("pool size {}", lp.thread_pool().size())));
+        })
+    }
+
+    fn c07_dns_lookup_localhost() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            dns::lookup(lp, "localhost", move |lp, address| {
+                let loopback = address.is_ok_and(|a| {
+                    a == IpAddr::V4(Ipv4Addr::LOCALHOST) || a == IpAddr::V6(Ipv6Addr::LOCALHOST)
+                });
+                c.log(format!("lookup localhost: loopback {loopback}"));
+                lp.set_timeout(log(&c, "timeout from the lookup callback"), 0);
+                lp.set_immediate(log(&c, "immediate from the lookup callback"));
+                lp.next_tick(log(&c, "nextTick from the lookup callback"));
+            });
+            let c = console.clone();
+            dns::lookup(lp, "127.0.0.1", move |_, address| {
+                let address = address.expect("an IP literal is its own answer");
+                let family = if address.is_ipv4() { 4 } else { 6 };
+                c.log(format!("lookup 127.0.0.1: {address} {family}"));
+            });
+            lp.next_tick(log(console, "nextTick"));
+            then_log(lp, console, "promise");
+            console.log("main");
+        })
     }
 
     fn p21_overflow() -> Vec<String> {
