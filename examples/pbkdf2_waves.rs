@@ -50,12 +50,19 @@ fn main() -> ExitCode {
     let outcome = lp.run_main(|lp| {
         for i in 0..HASHES {
             let done_ms = done_ms.clone();
-            crypto::pbkdf2(lp, "pw", format!("salt{i}"), ITERATIONS, 32, move |_, key| {
-                let ms = start.elapsed().as_millis();
-                key.expect("valid arguments");
-                println!("hash {i} done at {ms} ms");
-                done_ms.borrow_mut().push(ms);
-            });
+            crypto::pbkdf2(
+                lp,
+                "pw",
+                format!("salt{i}"),
+                ITERATIONS,
+                32,
+                move |_, key| {
+                    let ms = start.elapsed().as_millis();
+                    key.expect("valid arguments");
+                    println!("hash {i} done at {ms} ms");
+                    done_ms.borrow_mut().push(ms);
+                },
+            );
         }
     });
     if let Err(e) = outcome {

@@ -159,7 +159,10 @@ fn resolve(host: &str) -> io::Result<Vec<IpAddr>> {
         .map(|socket| socket.ip())
         .collect();
     if addresses.is_empty() {
-        return Err(LookupError::not_found(host, "the resolver returned no address"));
+        return Err(LookupError::not_found(
+            host,
+            "the resolver returned no address",
+        ));
     }
     Ok(addresses)
 }

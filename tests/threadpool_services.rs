@@ -55,11 +55,23 @@ fn localhost_resolves_to_a_loopback_address_on_the_pool() {
         dns::lookup(lp, "localhost", move |_, r| *a.borrow_mut() = Some(r));
         dns::lookup_all(lp, "localhost", move |_, r| *b.borrow_mut() = Some(r));
     });
-    let first = answer.take().expect("callback ran").expect("localhost resolves");
+    let first = answer
+        .take()
+        .expect("callback ran")
+        .expect("localhost resolves");
     assert!(first.is_loopback(), "{first} is 127.0.0.1 or ::1");
-    let all = all.take().expect("callback ran").expect("localhost resolves");
-    assert!(!all.is_empty() && all.iter().all(IpAddr::is_loopback), "{all:?}");
-    assert_eq!(all[0], first, "lookup gives the first of lookup_all's answers");
+    let all = all
+        .take()
+        .expect("callback ran")
+        .expect("localhost resolves");
+    assert!(
+        !all.is_empty() && all.iter().all(IpAddr::is_loopback),
+        "{all:?}"
+    );
+    assert_eq!(
+        all[0], first,
+        "lookup gives the first of lookup_all's answers"
+    );
     assert_eq!(lp.thread_pool().finished(), 2, "both went through the pool");
 }
 
@@ -83,9 +95,18 @@ fn ip_literals_answer_on_the_next_tick_without_the_pool() {
     });
     assert_eq!(
         log.entries(),
-        ["main", "lookup 127.0.0.1", "lookup_all [::1]", "nextTick", "immediate"]
+        [
+            "main",
+            "lookup 127.0.0.1",
+            "lookup_all [::1]",
+            "nextTick",
+            "immediate"
+        ]
     );
-    assert!(!lp.thread_pool().is_started(), "nothing was sent to the pool");
+    assert!(
+        !lp.thread_pool().is_started(),
+        "nothing was sent to the pool"
+    );
 }
 
 #[test]
@@ -210,7 +231,11 @@ fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
     });
 
     assert_eq!(cpu_done.get(), cpu_jobs, "every CPU job ran");
-    assert_eq!(slow_done.get(), slow_jobs, "every slow job ran once the gate opened");
+    assert_eq!(
+        slow_done.get(),
+        slow_jobs,
+        "every slow job ran once the gate opened"
+    );
     assert_eq!(
         slow.max.load(Ordering::SeqCst),
         limit,
@@ -219,7 +244,11 @@ fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
     // When the last CPU callback ran, the gate was still shut: exactly `limit` slow jobs held
     // threads and the other slow jobs were still queued behind the cap.
     let last = *seen_at_cpu.borrow().last().expect("CPU callbacks ran");
-    assert_eq!(last, (limit, slow_jobs - limit, limit), "(running, queued, slow)");
+    assert_eq!(
+        last,
+        (limit, slow_jobs - limit, limit),
+        "(running, queued, slow)"
+    );
 }
 
 #[test]
@@ -276,7 +305,7 @@ fn pbkdf2_matches_node() {
         });
         let k2 = k.clone();
         // `crypto.pbkdf2Sync('pw', 'salt', 1, 0, 'sha256')` is an empty buffer.
-        crypto::pbkdf2(lp, b"pw".to_vec(), b"salt", 1, 0, move |_, key| {
+        crypto::pbkdf2(lp, b"pw", b"salt", 1, 0, move |_, key| {
             k2.borrow_mut().push(hex(&key.expect("valid arguments")))
         });
     });
@@ -289,12 +318,7 @@ fn pbkdf2_rejects_out_of_range_arguments_with_nodes_words() {
     let errors = Rc::new(RefCell::new(Vec::new()));
     let e = errors.clone();
     run(&mut lp, move |lp| {
-        let cases: [(u32, usize); 4] = [
-            (0, 32),
-            (1 << 31, 32),
-            (1, 1 << 31),
-            (1, usize::MAX),
-        ];
+        let cases: [(u32, usize); 4] = [(0, 32), (1 << 31, 32), (1, 1 << 31), (1, usize::MAX)];
         for (iterations, key_len) in cases {
             let e = e.clone();
             crypto::pbkdf2(lp, "pw", "salt", iterations, key_len, move |_, r| {
@@ -352,7 +376,11 @@ fn eight_hashes_on_four_threads_run_four_at_a_time() {
     let mut done = done.take();
     done.sort_unstable();
     assert_eq!(done, (0..8).collect::<Vec<_>>(), "all eight callbacks ran");
-    assert_eq!(lp.thread_pool().max_running(), 4, "never more than the pool");
+    assert_eq!(
+        lp.thread_pool().max_running(),
+        4,
+        "never more than the pool"
+    );
     assert_eq!(lp.thread_pool().finished(), 8);
 }
 
