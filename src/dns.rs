@@ -94,9 +94,15 @@ pub fn lookup(
     host: &str,
     callback: impl FnOnce(&mut EventLoop, io::Result<IpAddr>) + 'static,
 ) {
+    let name = host.to_string();
     lookup_all(lp, host, move |lp, addresses| {
-        // `resolve` never returns an empty list: it is an ENOTFOUND there.
-        callback(lp, addresses.map(|all| all[0]));
+        // `lookup_all` turns an empty answer into ENOTFOUND already; this is belt and braces.
+        let first = addresses.and_then(|all| {
+            all.first()
+                .copied()
+                .ok_or_else(|| LookupError::not_found(&name, "the resolver returned no address"))
+        });
+        callback(lp, first);
     });
 }
 // ANCHOR_END: lookup

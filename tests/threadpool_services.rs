@@ -11,7 +11,6 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::IpAddr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use common::Log;
@@ -138,37 +137,62 @@ fn an_empty_host_or_a_nul_byte_is_invalid_input_through_the_callback() {
     assert!(!lp.thread_pool().is_started(), "rejected before the pool");
 }
 
-/// A gate pool jobs wait on until the loop opens it.
+/// A gate pool jobs wait at until the loop opens it, counting who is waiting.
 #[derive(Default)]
 struct Gate {
-    open: Mutex<bool>,
-    opened: Condvar,
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    /// Jobs waiting at the gate now, and the most there ever were.
+    inside: usize,
+    max_inside: usize,
 }
 
 impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.opened.wait(open).unwrap();
+    /// Called by a job on a worker: wait until the gate opens. A job that finds `limit` others
+    /// already inside opens it itself: the cap under test is broken, and the test should fail
+    /// on its assertions rather than hang.
+    fn enter(&self, limit: usize) {
+        let mut state = self.state.lock().unwrap();
+        state.inside += 1;
+        state.max_inside = state.max_inside.max(state.inside);
+        if state.inside > limit {
+            state.open = true;
         }
+        self.changed.notify_all();
+        while !state.open {
+            state = self.changed.wait(state).unwrap();
+        }
+        state.inside -= 1;
     }
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.opened.notify_all();
-    }
-}
 
-/// Slow-I/O jobs in flight on the workers, and the most ever seen at once.
-#[derive(Default)]
-struct SlowCounter {
-    now: AtomicUsize,
-    max: AtomicUsize,
+    /// Called by the loop: wait until `n` jobs are inside (or the gate is open). Jobs a worker
+    /// has taken get there whatever the scheduler does, so this ends without any timeout.
+    fn wait_for(&self, n: usize) -> usize {
+        let mut state = self.state.lock().unwrap();
+        while state.inside < n && !state.open {
+            state = self.changed.wait(state).unwrap();
+        }
+        state.inside
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().open = true;
+        self.changed.notify_all();
+    }
+
+    fn max_inside(&self) -> usize {
+        self.state.lock().unwrap().max_inside
+    }
 }
 
 /// Fills a pool of `size` with more gated slow-I/O jobs than it has threads, then queues CPU
 /// jobs behind them. The CPU jobs must run while the slow ones are stuck at the gate, and
-/// only the CPU callbacks open it. Should the cap fail, the job that exceeds it opens the gate
-/// itself, so a broken pool fails the assertions instead of hanging the test.
+/// only the last CPU callback opens it.
 fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
     let mut lp = loop_with_pool(size);
     let limit = lp.thread_pool().slow_io_limit();
@@ -176,33 +200,23 @@ fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
     let slow_jobs = size + 2;
     let cpu_jobs = 2;
     let gate = Arc::new(Gate::default());
-    let slow = Arc::new(SlowCounter::default());
     let slow_done = Rc::new(Cell::new(0));
     let cpu_done = Rc::new(Cell::new(0));
-    let seen_at_cpu = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::new(Cell::new(None));
 
-    let (g, s, sd, cd, seen) = (
+    let (g, sd, cd, se) = (
         gate.clone(),
-        slow.clone(),
         slow_done.clone(),
         cpu_done.clone(),
-        seen_at_cpu.clone(),
+        seen.clone(),
     );
     run(&mut lp, move |lp| {
         for _ in 0..slow_jobs {
-            let (gate, slow, slow_done) = (g.clone(), s.clone(), sd.clone());
+            let (gate, slow_done) = (g.clone(), sd.clone());
             lp.submit_work(
                 WorkKind::SlowIo,
                 "slowJob",
-                move || {
-                    let now = slow.now.fetch_add(1, Ordering::SeqCst) + 1;
-                    slow.max.fetch_max(now, Ordering::SeqCst);
-                    if now > limit {
-                        gate.open(); // the cap is broken: fail, do not hang
-                    }
-                    gate.wait();
-                    slow.now.fetch_sub(1, Ordering::SeqCst);
-                },
+                move || gate.enter(limit),
                 move |_, r| {
                     r.expect("no panic");
                     slow_done.set(slow_done.get() + 1);
@@ -210,21 +224,21 @@ fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
             );
         }
         for _ in 0..cpu_jobs {
-            let (gate, slow, cpu_done, seen) = (g.clone(), s.clone(), cd.clone(), seen.clone());
+            let (gate, cpu_done, seen) = (g.clone(), cd.clone(), se.clone());
             lp.queue_work(
                 || (),
                 move |lp, r| {
                     r.expect("no panic");
                     cpu_done.set(cpu_done.get() + 1);
-                    let pool = lp.thread_pool();
-                    seen.borrow_mut().push((
-                        pool.running(),
-                        pool.queued(),
-                        slow.now.load(Ordering::SeqCst),
-                    ));
-                    if cpu_done.get() == cpu_jobs {
-                        gate.open();
+                    if cpu_done.get() < cpu_jobs {
+                        return;
                     }
+                    // Every CPU job ran with the gate shut. The slow jobs holding threads are
+                    // on their way in; once they are all there, count.
+                    let inside = gate.wait_for(limit);
+                    let pool = lp.thread_pool();
+                    seen.set(Some((pool.running(), pool.queued(), inside)));
+                    gate.open();
                 },
             );
         }
@@ -237,17 +251,16 @@ fn slow_io_is_capped_and_cpu_work_passes(size: usize) {
         "every slow job ran once the gate opened"
     );
     assert_eq!(
-        slow.max.load(Ordering::SeqCst),
+        gate.max_inside(),
         limit,
         "slow I/O filled its share of a pool of {size}, and no more"
     );
-    // When the last CPU callback ran, the gate was still shut: exactly `limit` slow jobs held
-    // threads and the other slow jobs were still queued behind the cap.
-    let last = *seen_at_cpu.borrow().last().expect("CPU callbacks ran");
+    // With the gate still shut, exactly `limit` slow jobs held threads and the rest were
+    // queued behind the cap.
     assert_eq!(
-        last,
-        (limit, slow_jobs - limit, limit),
-        "(running, queued, slow)"
+        seen.get(),
+        Some((limit, slow_jobs - limit, limit)),
+        "(running, queued, inside the gate)"
     );
 }
 
@@ -268,7 +281,7 @@ fn lookups_are_slow_io_waiting_behind_the_cap() {
     let (g, l) = (gate.clone(), log.clone());
     run(&mut lp, move |lp| {
         let gate = g.clone();
-        lp.submit_work(WorkKind::SlowIo, "slowJob", move || gate.wait(), {
+        lp.submit_work(WorkKind::SlowIo, "slowJob", move || gate.enter(1), {
             let l = l.clone();
             move |_, _| l.push("slow job")
         });
@@ -295,7 +308,7 @@ fn lookups_are_slow_io_waiting_behind_the_cap() {
 
 #[test]
 fn pbkdf2_matches_node() {
-    let mut lp = loop_with_pool(2);
+    let mut lp = loop_with_pool(1); // one thread: keys come back in submission order
     let keys = Rc::new(RefCell::new(Vec::new()));
     let k = keys.clone();
     run(&mut lp, move |lp| {
@@ -365,13 +378,20 @@ fn eight_hashes_on_four_threads_run_four_at_a_time() {
     let done = Rc::new(RefCell::new(Vec::new()));
     let d = done.clone();
     run(&mut lp, move |lp| {
-        for i in 0..8 {
-            let d = d.clone();
-            crypto::pbkdf2(lp, "pw", format!("salt{i}"), ROUNDS, 32, move |_, key| {
-                assert_eq!(key.expect("valid arguments").len(), 32);
-                d.borrow_mut().push(i);
-            });
-        }
+        // Start the threads first, so that the hashes race nothing but the four idle workers
+        // waking up: each takes a hash within microseconds, each hash lasts milliseconds.
+        lp.queue_work(
+            || (),
+            move |lp, _| {
+                for i in 0..8 {
+                    let d = d.clone();
+                    crypto::pbkdf2(lp, "pw", format!("salt{i}"), ROUNDS, 32, move |_, key| {
+                        assert_eq!(key.expect("valid arguments").len(), 32);
+                        d.borrow_mut().push(i);
+                    });
+                }
+            },
+        );
     });
     let mut done = done.take();
     done.sort_unstable();
@@ -381,7 +401,7 @@ fn eight_hashes_on_four_threads_run_four_at_a_time() {
         4,
         "never more than the pool"
     );
-    assert_eq!(lp.thread_pool().finished(), 8);
+    assert_eq!(lp.thread_pool().finished(), 9);
 }
 
 #[test]
