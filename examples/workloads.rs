@@ -1,7 +1,7 @@
 //! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
 //!
 //! ```text
-//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4> [--runs N]
+//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w7a> [--runs N]
 //! ```
 //!
 //! - `w1`: 1,000,000 `set_timeout` with delay `i % 100` ms on the system clock, run until all
@@ -12,6 +12,9 @@
 //! - `w3`: a chain of 5,000,000 `next_tick`, each queueing the next (one checkpoint).
 //! - `w4`: a chain of 5,000,000 `Promise::resolved(()).then(next)` steps: each handler makes
 //!   the next resolved promise and attaches the next handler (one microtask drain).
+//! - `w7a`: 2,000 files of 4 KiB, written once to a fresh temp directory before any timing,
+//!   then all read at once with [`fs::read_file`] on the default pool (4 threads, as Node's);
+//!   the directory is removed at the end.
 //!
 //! One warm-up run, then `--runs` timed runs (default 5), each on a freshly built
 //! [`EventLoop`] (built before the clock starts). Prints one machine-readable line:
@@ -20,11 +23,13 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eventloop::event_loop::{EventLoop, RunMode};
+use eventloop::fs;
 use eventloop::promise::Promise;
 
 /// Timeouts scheduled by `w1` and `w1-sched`.
@@ -35,10 +40,13 @@ const SPREAD_MS: u64 = 100;
 const CHAIN_LENGTH: u64 = 1_000_000;
 /// Ticks in the `w3` chain, and promise steps in the `w4` chain.
 const MICRO_CHAIN_LENGTH: u64 = 5_000_000;
+/// Files read by `w7a`, and the size of each.
+const N_FILES: usize = 2_000;
+const FILE_SIZE: usize = 4096;
 /// Timed runs when `--runs` is not given.
 const DEFAULT_RUNS: usize = 5;
 
-const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4> [--runs N]";
+const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4|w7a> [--runs N]";
 
 /// `w1`: schedule every timeout, run the loop until all fired.
 fn schedule_and_fire() -> Duration {
@@ -129,6 +137,55 @@ fn promise_chain() -> Duration {
     elapsed
 }
 
+/// `w7a`'s files, in a directory of their own that is removed on drop.
+struct Files {
+    dir: PathBuf,
+    paths: Vec<PathBuf>,
+}
+
+impl Files {
+    fn create() -> std::io::Result<Files> {
+        let dir = std::env::temp_dir().join(format!("w7a-ours-{}", std::process::id()));
+        std::fs::create_dir(&dir)?;
+        let mut files = Files {
+            dir,
+            paths: Vec::with_capacity(N_FILES),
+        };
+        let data = vec![b'x'; FILE_SIZE];
+        for i in 0..N_FILES {
+            let path = files.dir.join(format!("f{i:04}"));
+            std::fs::write(&path, &data)?;
+            files.paths.push(path);
+        }
+        Ok(files)
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `w7a`: start every read at once; run the loop until the last callback.
+fn read_all(files: &Files) -> Duration {
+    let mut lp = EventLoop::new();
+    let read = Rc::new(Cell::new(0usize));
+    let start = Instant::now();
+    for path in &files.paths {
+        let read = read.clone();
+        fs::read_file(&mut lp, path, move |_, data| {
+            let data = data.expect("the file was written before");
+            assert_eq!(data.len(), FILE_SIZE);
+            read.set(read.get() + 1);
+        });
+    }
+    lp.run(RunMode::Default);
+    let elapsed = start.elapsed();
+    assert_eq!(read.get(), N_FILES, "every file is read");
+    elapsed
+}
+
 fn median_ms(mut times: Vec<Duration>) -> f64 {
     times.sort();
     let mid = times.len() / 2;
@@ -153,7 +210,9 @@ fn parse_args() -> Result<(String, usize), String> {
                     .filter(|&n| n > 0)
                     .ok_or("--runs needs a positive integer")?;
             }
-            "w1" | "w1-sched" | "w2" | "w3" | "w4" if workload.is_none() => workload = Some(arg),
+            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w7a" if workload.is_none() => {
+                workload = Some(arg)
+            }
             _ => return Err(format!("unexpected argument: {arg}")),
         }
     }
@@ -168,12 +227,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (run_once, ops): (fn() -> Duration, u64) = match workload.as_str() {
-        "w1" => (schedule_and_fire, N_TIMERS),
-        "w1-sched" => (schedule_and_clear, N_TIMERS),
-        "w2" => (immediate_chain, CHAIN_LENGTH),
-        "w3" => (tick_chain, MICRO_CHAIN_LENGTH),
-        _ => (promise_chain, MICRO_CHAIN_LENGTH),
+    let files;
+    let (mut run_once, ops): (Box<dyn FnMut() -> Duration>, u64) = match workload.as_str() {
+        "w1" => (Box::new(schedule_and_fire), N_TIMERS),
+        "w1-sched" => (Box::new(schedule_and_clear), N_TIMERS),
+        "w2" => (Box::new(immediate_chain), CHAIN_LENGTH),
+        "w3" => (Box::new(tick_chain), MICRO_CHAIN_LENGTH),
+        "w4" => (Box::new(promise_chain), MICRO_CHAIN_LENGTH),
+        _ => {
+            files = match Files::create() {
+                Ok(files) => files,
+                Err(e) => {
+                    eprintln!("w7a: cannot write the files to read: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            (Box::new(|| read_all(&files)), N_FILES as u64)
+        }
     };
     black_box(run_once()); // warm-up: page faults, allocator arenas, caches
     let times: Vec<Duration> = (0..runs).map(|_| black_box(run_once())).collect();

@@ -3,7 +3,9 @@
 # prints how fast each side was (DESIGN §7). It reports; it does not assert: a missed target
 # still exits 0.
 #
-#   scripts/compare-node.sh [--runs N] [--only NAME]
+#   scripts/compare-node.sh [--runs N] [WORKLOAD...]
+#
+# With workload names (w2 w7a ...), runs only those.
 #
 # Workloads (bench/node/*.js and examples/workloads.rs; w7b: examples/pbkdf2_waves.rs):
 #   w1        1,000,000 setTimeout with delay i % 100 ms, until all fired   target >= 2x Node
@@ -11,29 +13,30 @@
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
 #   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
+#   w7a       2,000 files of 4 KiB read at once with readFile (warm cache)   target >= 4x Node
 #   w7b       8 pbkdf2 hashes at once, default pool and UV_THREADPOOL_SIZE=8  no target; printed
 #             for both runtimes: when each hash finished (two waves of 4, or one of 8)
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median
-# (w7b: one run per pool size, no warm-up). --only runs one workload.
+# (w7b: one run per pool size, no warm-up).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 runs=5
-only=""
+only=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs)
             runs="${2:?--runs needs a number}"
             shift 2
             ;;
-        --only)
-            only="${2:?--only needs a workload name}"
-            shift 2
-            ;;
         -h | --help)
-            sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
+            ;;
+        w[0-9]*)
+            only+=("$1")
+            shift
             ;;
         *)
             echo "compare-node: unknown argument: $1 (try --help)" >&2
@@ -41,14 +44,6 @@ while [[ $# -gt 0 ]]; do
             ;;
     esac
 done
-
-case "$only" in
-    "" | w1 | w1-sched | w2 | w3 | w4 | w7b) ;;
-    *)
-        echo "compare-node: unknown workload: $only (try --help)" >&2
-        exit 2
-        ;;
-esac
 
 if ! command -v node > /dev/null 2>&1; then
     echo "compare-node: 'node' was not found on PATH; install Node 20 to compare against it." >&2
@@ -76,12 +71,13 @@ workloads=(
     "w2|bench/node/w2.js|5"
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
+    "w7a|bench/node/w7a.js|4"
 )
 
 rows=()
 for entry in "${workloads[@]}"; do
     IFS='|' read -r name node_cmd target <<< "$entry"
-    if [[ -n "$only" && "$name" != "$only" ]]; then
+    if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
         continue
     fi
     echo "running $name: node ($node_version), then ours..." >&2
@@ -107,19 +103,10 @@ for entry in "${workloads[@]}"; do
     rows+=("$name|$node_ops|$ours_ops|${ratio}x|$verdict")
 done
 
-if [[ ${#rows[@]} -gt 0 ]]; then
-    echo
-    printf '%-10s %14s %14s %12s  %s\n' workload "Node ops/s" "ours ops/s" "ours/Node" target
-    for row in "${rows[@]}"; do
-        IFS='|' read -r name node_ops ours_ops ratio verdict <<< "$row"
-        printf '%-10s %14s %14s %12s  %s\n' "$name" "$node_ops" "$ours_ops" "$ratio" "$verdict"
-    done
-fi
-
 # W7b: not a speed ratio but a shape. Each runtime, each pool size, prints when every hash
 # finished; the summary line of each is shown as it is.
-if [[ -z "$only" || "$only" == "w7b" ]]; then
-    w7b_lines=()
+w7b_lines=()
+if [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" w7b "* ]]; then
     for size in default 8; do
         if [[ "$size" == default ]]; then
             env_args=(env -u UV_THREADPOOL_SIZE)
@@ -131,6 +118,23 @@ if [[ -z "$only" || "$only" == "w7b" ]]; then
         ours_line="$("${env_args[@]}" "$waves_bin" | tail -n 1)"
         w7b_lines+=("node  $node_line" "ours  $ours_line")
     done
+fi
+
+if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 ]]; then
+    echo "compare-node: no workload is called ${only[*]}" >&2
+    exit 2
+fi
+
+if [[ ${#rows[@]} -gt 0 ]]; then
+    echo
+    printf '%-10s %14s %14s %12s  %s\n' workload "Node ops/s" "ours ops/s" "ours/Node" target
+    for row in "${rows[@]}"; do
+        IFS='|' read -r name node_ops ours_ops ratio verdict <<< "$row"
+        printf '%-10s %14s %14s %12s  %s\n' "$name" "$node_ops" "$ours_ops" "$ratio" "$verdict"
+    done
+fi
+
+if [[ ${#w7b_lines[@]} -gt 0 ]]; then
     echo
     echo "w7b: 8 pbkdf2 hashes at once; two waves: last_ms ~ 2x fourth_ms, one wave: about equal"
     printf '%s\n' "${w7b_lines[@]}"

@@ -48,6 +48,20 @@ impl Key {
     pub fn generation(self) -> u32 {
         self.generation
     }
+
+    /// The key packed into one number, for a place that can only carry an integer — such
+    /// as the token the kernel hands back with a ready file descriptor.
+    pub fn to_bits(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.index)
+    }
+
+    /// The key [`to_bits`](Self::to_bits) packed.
+    pub fn from_bits(bits: u64) -> Key {
+        Key {
+            index: bits as u32,
+            generation: (bits >> 32) as u32,
+        }
+    }
 }
 
 impl fmt::Debug for Key {

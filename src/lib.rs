@@ -11,7 +11,8 @@
 //! | 4. Phases | [`event_loop`], [`trace`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
-//! | 7. The thread pool | [`threadpool`], [`dns`], [`crypto`] |
+//! | 7. The thread pool | [`threadpool`], [`fs`], [`dns`], [`crypto`] |
+//! | 8. Kernel I/O | [`sys`], [`io`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -41,8 +42,11 @@ pub mod clock;
 pub mod crypto;
 pub mod dns;
 pub mod event_loop;
+pub mod fs;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]
 pub mod heap;
+#[cfg_attr(feature = "learn-io", path = "../exercises/io.rs")]
+pub mod io;
 #[cfg_attr(feature = "learn-microtasks", path = "../exercises/microtasks.rs")]
 pub mod microtasks;
 pub mod promise;
@@ -52,6 +56,8 @@ pub mod queue;
 pub mod refs;
 #[cfg_attr(feature = "learn-stack", path = "../exercises/stack.rs")]
 pub mod stack;
+#[allow(unsafe_code)] // the one module allowed to make raw system calls
+pub mod sys;
 #[cfg_attr(feature = "learn-threadpool", path = "../exercises/threadpool.rs")]
 pub mod threadpool;
 pub mod timers;

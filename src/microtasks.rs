@@ -8,8 +8,8 @@
 //! A checkpoint runs every tick, including ticks queued meanwhile, then every microtask,
 //! including microtasks queued meanwhile, and repeats while ticks remain.
 //!
-//! This module holds the queues and the drain order; the loop owns the callbacks, so the queues
-//! hold only their keys and the drain is told how to run one.
+//! This module holds the queues and the drain order, generic over what a job is (the loop queues
+//! its boxed callbacks), and the drain is told how to run one.
 //!
 //! ```
 //! use eventloop::microtasks::{Job, Microtasks};

@@ -56,13 +56,28 @@ struct Inner<T> {
     state: State<T>,
     /// Resolved: a resolver was used. It may still be pending, locked in to another promise.
     resolved: bool,
-    /// A reaction was ever attached; shared with the loop's unhandled-rejection tracking.
-    handled: Rc<Cell<bool>>,
+    /// A reaction was ever attached (`[[PromiseIsHandled]]`). A plain flag: the loop's
+    /// unhandled-rejection tracking reads it through the promise itself (see [`Handled`]).
+    handled: bool,
 }
 
 /// A JavaScript-style promise of a `T`. Clones are the same promise.
 pub struct Promise<T>(Rc<RefCell<Inner<T>>>);
 // ANCHOR_END: promise_state
+
+/// What the loop's unhandled-rejection tracking asks of a rejected promise, whatever its value
+/// type: has a reaction been attached since? The loop keeps the promise as an `Rc<dyn Handled>`
+/// until its next report, so a promise that is never rejected costs nothing extra.
+pub(crate) trait Handled {
+    /// True once a reaction was attached.
+    fn handled(&self) -> bool;
+}
+
+impl<T> Handled for RefCell<Inner<T>> {
+    fn handled(&self) -> bool {
+        self.borrow().handled
+    }
+}
 
 impl<T> Clone for Promise<T> {
     fn clone(&self) -> Self {
@@ -137,7 +152,7 @@ impl<T: Clone + 'static> Promise<T> {
         Promise(Rc::new(RefCell::new(Inner {
             resolved: !matches!(state, State::Pending(_)),
             state,
-            handled: Rc::new(Cell::new(false)),
+            handled: false,
         })))
     }
 
@@ -210,28 +225,32 @@ impl<T: Clone + 'static> Promise<T> {
     /// Fulfils or rejects, and queues one microtask per waiting reaction, in the order they
     /// were attached (`TriggerPromiseReactions`).
     fn settle(&self, lp: &mut EventLoop, outcome: Settled<T>) {
+        let settled = match outcome {
+            Ok(v) => State::Fulfilled(v),
+            Err(r) => State::Rejected(r),
+        };
         let reactions = {
             let mut inner = self.0.borrow_mut();
-            let next = match &outcome {
-                Ok(v) => State::Fulfilled(v.clone()),
-                Err(r) => State::Rejected(r.clone()),
-            };
-            match std::mem::replace(&mut inner.state, next) {
+            match std::mem::replace(&mut inner.state, settled) {
                 State::Pending(reactions) => reactions,
-                settled => {
-                    inner.state = settled; // settled already: keep the first outcome
+                first => {
+                    inner.state = first; // settled already: keep the first outcome
                     return;
                 }
             }
         };
-        if let Err(reason) = &outcome
-            && reactions.is_empty()
-        {
-            lp.track_rejection(self.0.borrow().handled.clone(), reason.clone());
-        }
+        // Each reaction gets its own copy of the outcome; the promise keeps the original.
         for reaction in reactions {
-            let outcome = outcome.clone();
+            let outcome = self.settled().expect("settled just above");
             lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
+        }
+        // A rejection nothing handles yet is reported after the drain, unless handled by then
+        // (`HostPromiseRejectionTracker`).
+        let inner = self.0.borrow();
+        if let (State::Rejected(reason), false) = (&inner.state, inner.handled) {
+            let reason = reason.clone();
+            drop(inner);
+            lp.track_rejection(self.0.clone(), reason);
         }
     }
     // ANCHOR_END: settle
@@ -261,7 +280,7 @@ impl<T: Clone + 'static> Promise<T> {
         reaction: impl FnOnce(&mut EventLoop, Settled<T>) + 'static,
     ) {
         let mut inner = self.0.borrow_mut();
-        inner.handled.set(true);
+        inner.handled = true;
         let outcome = match &mut inner.state {
             State::Pending(reactions) => {
                 reactions.push(Box::new(reaction));

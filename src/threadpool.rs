@@ -47,6 +47,7 @@ pub const DEFAULT_SIZE: usize = 4;
 /// The most threads a pool may have (libuv's `MAX_THREADPOOL_SIZE`).
 pub const MAX_SIZE: usize = 1024;
 
+// ANCHOR: work_kind
 /// What kind of work a job is; decides only whether the slow-I/O cap applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkKind {
@@ -57,6 +58,7 @@ pub enum WorkKind {
     /// Slow I/O: DNS lookups, which may wait seconds on the network (`UV__WORK_SLOW_IO`).
     SlowIo,
 }
+// ANCHOR_END: work_kind
 
 /// Why a job produced no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,11 +131,26 @@ impl fmt::Debug for Completion {
 /// thousand sends before the loop looks cost one notification, and the loop sees one
 /// wake-up. Chapter 8 keeps the bit and replaces the condition variable by an `eventfd` the
 /// poller watches.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Wakeup {
     pending: AtomicBool,
     lock: Mutex<()>,
     signal: Condvar,
+    /// Called after the condition variable, once attached: chapter 8's eventfd write.
+    notifier: OnceLock<Notifier>,
+}
+
+/// What [`Wakeup::send`] calls to reach a loop that waits in the kernel rather than on the
+/// condition variable.
+pub type Notifier = Box<dyn Fn() + Send + Sync>;
+
+impl fmt::Debug for Wakeup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wakeup")
+            .field("pending", &self.is_pending())
+            .field("notifier", &self.notifier.get().is_some())
+            .finish()
+    }
 }
 
 impl Wakeup {
@@ -150,9 +167,20 @@ impl Wakeup {
         }
         // Taking the lock orders this notification after a waiter's check of the bit, so
         // a waiter that saw the bit clear is already waiting and hears it.
-        let _guard = lock(&self.lock);
+        let guard = lock(&self.lock);
         self.signal.notify_all();
+        drop(guard);
+        if let Some(notify) = self.notifier.get() {
+            notify();
+        }
         true
+    }
+
+    /// Makes every later [`send`](Self::send) also call `notify` — how the loop of chapter 8
+    /// has sends write to the eventfd its poller watches. Only the first call counts; returns
+    /// whether this one did.
+    pub fn set_notifier(&self, notify: Notifier) -> bool {
+        self.notifier.set(notify).is_ok()
     }
 
     /// Waits until a wake-up is pending or `timeout` passes (`None`: no limit). Does not
@@ -248,6 +276,8 @@ struct Queue {
     max_running: usize,
     /// Jobs finished (including panicked ones; not cancelled ones).
     finished: u64,
+    /// Workers asleep on `work_available`: only then is a signal worth a system call.
+    idle: usize,
     started: bool,
     shutting_down: bool,
 }
@@ -415,6 +445,7 @@ impl ThreadPool {
         lock(&self.shared.queue).finished
     }
 
+    // ANCHOR: submit
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
     /// `completions`. Starts every thread if none runs yet.
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
@@ -431,11 +462,18 @@ impl ThreadPool {
             work,
             completions: completions.clone(),
         });
+        let someone_sleeps = queue.idle > 0;
         drop(queue);
-        self.shared.work_available.notify_one();
+        if someone_sleeps {
+            // libuv's `post` likewise signals only when a thread is idle; a busy worker
+            // finds the job itself when it looks at the queue again.
+            self.shared.work_available.notify_one();
+        }
         id
     }
+    // ANCHOR_END: submit
 
+    // ANCHOR: cancel
     /// Cancels a job that no worker has taken yet (`uv_cancel`): it leaves the queue and its
     /// completion arrives with [`WorkError::Canceled`], through the usual queue, so its
     /// callback still runs on the loop.
@@ -458,6 +496,7 @@ impl ThreadPool {
         });
         Ok(())
     }
+    // ANCHOR_END: cancel
 
     fn start_threads(&self) {
         let mut threads = lock(&self.shared.threads);
@@ -492,10 +531,12 @@ fn worker(shared: &Shared) {
             return;
         }
         let Some(job) = take_next(&mut queue, shared.size.div_ceil(2)) else {
+            queue.idle += 1;
             queue = shared
                 .work_available
                 .wait(queue)
                 .unwrap_or_else(|e| e.into_inner());
+            queue.idle -= 1;
             continue;
         };
         queue.running.push(job.id);
@@ -506,24 +547,27 @@ fn worker(shared: &Shared) {
         drop(queue);
 
         let outcome = run_job(job.work);
+        // Report before taking the pool's lock again: the loop may be waiting for this.
+        job.completions.push(Completion {
+            job: job.id,
+            outcome,
+        });
 
         queue = lock(&shared.queue);
         queue.running.retain(|&id| id != job.id);
         queue.finished += 1;
         if job.kind == WorkKind::SlowIo {
             queue.running_slow -= 1;
-            // A slow job that had to wait for this one may run now.
-            shared.work_available.notify_one();
+            if queue.idle > 0 {
+                // A slow job that had to wait for this one may run now.
+                shared.work_available.notify_one();
+            }
         }
-        job.completions.push(Completion {
-            job: job.id,
-            outcome,
-        });
     }
 }
 // ANCHOR_END: worker
 
-// ANCHOR: take_next
+// ANCHOR: take_next_solution
 /// Removes and returns the oldest job a worker may run now: the head of the queue, except
 /// that slow-I/O jobs are passed over while `slow_limit` of them are running (others behind
 /// them go first). `None` when nothing may run.
@@ -539,8 +583,9 @@ fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     queue.jobs.remove(at)
     // end exercise
 }
-// ANCHOR_END: take_next
+// ANCHOR_END: take_next_solution
 
+// ANCHOR: run_job
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
 fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
     panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
@@ -552,6 +597,7 @@ fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
         WorkError::Panicked(message)
     })
 }
+// ANCHOR_END: run_job
 
 /// Locks a mutex, ignoring poisoning: no code panics while holding these locks (jobs run
 /// outside them), so a poisoned lock still holds consistent data.

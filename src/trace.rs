@@ -58,6 +58,8 @@ pub enum TraceEvent {
     WorkQueued(&'static str),
     /// The poll phase took this many finished pool jobs, whose callbacks run next.
     WorkDone(usize),
+    /// The kernel reported this many ready descriptors (the pool's wake-up not counted).
+    PollReady(usize),
 }
 
 /// The recorder: a list of events, or nothing when tracing is off.

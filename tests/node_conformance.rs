@@ -20,12 +20,12 @@ mod ports {
     //! prints, in the same structure and with the same labels.
 
     use std::cell::{Cell, RefCell};
-    use std::rc::Rc;
-
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::rc::Rc;
 
     use eventloop::clock::{Clock, ManualClock};
     use eventloop::event_loop::EventLoop;
+    use eventloop::fs::{self, FsError};
     use eventloop::promise::Promise;
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
@@ -101,6 +101,14 @@ mod ports {
             ("c06-unref-immediate", c06_unref_immediate),
             ("c06-ref-again", c06_ref_again),
             ("c06-exit-code", c06_exit_code),
+            ("p03-timeout-vs-immediate-io", p03_timeout_vs_immediate_io),
+            ("p11-io-callback-full", p11_io_callback_full),
+            (
+                "p23-microtasks-between-io-callbacks",
+                p23_microtasks_between_io_callbacks,
+            ),
+            ("c07-fs-error-first", c07_fs_error_first),
+            ("c07-completions-one-poll", c07_completions_one_poll),
             ("p19-threadpool-fifo", p19_threadpool_fifo),
             ("c07-dns-lookup-localhost", c07_dns_lookup_localhost),
         ]
@@ -117,22 +125,38 @@ mod ports {
         console.lines()
     }
 
-    /// Like [`node`], on a pool of `size` threads of the loop's own: the port of a puzzle
-    /// recorded with `UV_THREADPOOL_SIZE=<size>`.
-    fn node_on_pool(
-        size: usize,
-        script: impl FnOnce(&mut EventLoop, &Console, &ManualClock),
-    ) -> Vec<String> {
+    /// Like [`node`], for a puzzle doing real I/O: on the system clock, with a pool of
+    /// `threads` threads of its own (the puzzle's `UV_THREADPOOL_SIZE`, 4 by default).
+    fn node_io(threads: usize, script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
         let console = Console::default();
-        let clock = ManualClock::new();
         let mut lp = EventLoop::builder()
-            .clock(clock.clone())
-            .thread_pool(ThreadPool::with_size(size))
+            .thread_pool(ThreadPool::with_size(threads))
             .build()
-            .expect("a valid configuration");
-        lp.run_main(|lp| script(lp, &console, &clock))
+            .expect("the default stack limit is large enough");
+        lp.run_main(|lp| script(lp, &console))
             .expect("the puzzle ends without an uncaught error");
+        assert_eq!(lp.active_requests(), 0, "no request is left in flight");
         console.lines()
+    }
+
+    /// A puzzle's `__filename`.
+    fn puzzle_file(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/puzzles")
+            .join(name)
+    }
+
+    /// A puzzle's busy-wait "until the pool is done": the loop has not looked yet, the pool
+    /// has finished `jobs` jobs. A condition, not a duration, so it holds on any machine.
+    fn until_pool_finished(lp: &EventLoop, jobs: u64) {
+        while lp.thread_pool().finished() < jobs {
+            std::thread::yield_now();
+        }
+    }
+
+    /// An fs callback's `err.code`.
+    fn code(err: &std::io::Error) -> &'static str {
+        FsError::of(err).map_or("?", FsError::code)
     }
 
     /// Like [`node`], for a puzzle that checks the exit status too: returns it beside the lines.
@@ -152,6 +176,123 @@ mod ports {
     fn log(console: &Console, text: &'static str) -> impl FnOnce(&mut EventLoop) + 'static {
         let console = console.clone();
         move |_| console.log(text)
+    }
+
+    /// From an I/O callback, the immediate always comes first: check follows poll.
+    // ANCHOR: p03_timeout_vs_immediate_io
+    fn p03_timeout_vs_immediate_io() -> Vec<String> {
+        node_io(4, |lp, console| {
+            let console = console.clone();
+            fs::read_file(
+                lp,
+                puzzle_file("p03-timeout-vs-immediate-io.js"),
+                move |lp, _| {
+                    lp.set_timeout(log(&console, "timeout"), 0);
+                    lp.set_immediate(log(&console, "immediate"));
+                },
+            );
+        })
+    }
+    // ANCHOR_END: p03_timeout_vs_immediate_io
+
+    // ANCHOR: p11_io_callback_full
+    fn p11_io_callback_full() -> Vec<String> {
+        node_io(4, |lp, console| {
+            let c = console.clone();
+            fs::read_file(lp, puzzle_file("p11-io-callback-full.js"), move |lp, _| {
+                c.log("readFile callback");
+                lp.set_timeout(log(&c, "timeout"), 0);
+                let c2 = c.clone();
+                lp.set_immediate(move |lp| {
+                    c2.log("immediate");
+                    lp.next_tick(log(&c2, "tick inside immediate"));
+                });
+                lp.next_tick(log(&c, "tick"));
+                then_log(lp, &c, "promise");
+            });
+            console.log("sync end");
+        })
+    }
+    // ANCHOR_END: p11_io_callback_full
+
+    // ANCHOR: p23_microtasks_between_io_callbacks
+    fn p23_microtasks_between_io_callbacks() -> Vec<String> {
+        node_io(1, |lp, console| {
+            let file = puzzle_file("p23-microtasks-between-io-callbacks.js");
+            let c = console.clone();
+            fs::stat(lp, &file, move |lp, _| {
+                c.log("stat 1");
+                lp.set_immediate(log(&c, "immediate queued by stat 1"));
+                lp.next_tick(log(&c, "tick after stat 1"));
+                then_log(lp, &c, "promise after stat 1");
+            });
+            let c = console.clone();
+            fs::stat(lp, &file, move |_, _| c.log("stat 2"));
+            until_pool_finished(lp, 2); // busy_ms = 50: both stats finish first
+        })
+    }
+    // ANCHOR_END: p23_microtasks_between_io_callbacks
+
+    fn c07_fs_error_first() -> Vec<String> {
+        node_io(4, |lp, console| {
+            let c = console.clone();
+            lp.set_immediate(move |lp| {
+                c.log("immediate");
+                fs::read_file(lp, "no-such-dir/missing.txt", move |lp, data| {
+                    let err = data.expect_err("the directory does not exist");
+                    c.log(format!("readFile callback: {} no data", code(&err)));
+                    c.log(err.to_string());
+                    let c2 = c.clone();
+                    lp.set_timeout(
+                        move |lp| {
+                            c2.log("timeout");
+                            let from = "no-such-dir/a.txt";
+                            fs::rename(lp, from, "no-such-dir/b.txt", move |lp, renamed| {
+                                let err = renamed.expect_err("nothing to rename");
+                                c2.log(format!("rename callback: {}", code(&err)));
+                                c2.log(err.to_string());
+                                fs::mkdir(lp, ".", false, move |_, made| {
+                                    c2.log(made.expect_err("'.' exists").to_string());
+                                });
+                            });
+                        },
+                        0,
+                    );
+                    lp.set_immediate(log(&c, "immediate from the callback"));
+                    lp.next_tick(log(&c, "tick"));
+                });
+            });
+            console.log("main end");
+        })
+    }
+
+    fn c07_completions_one_poll() -> Vec<String> {
+        fn done(
+            console: &Console,
+            name: &'static str,
+        ) -> impl FnOnce(&mut EventLoop, std::io::Result<std::fs::Metadata>) + 'static {
+            let c = console.clone();
+            move |lp, _| {
+                c.log(format!("stat {name}"));
+                let c2 = c.clone();
+                lp.set_immediate(move |_| c2.log(format!("immediate queued by {name}")));
+                let c2 = c.clone();
+                Promise::resolved(())
+                    .then(lp, move |_, ()| c2.log(format!("  promise after {name}")));
+                lp.next_tick(move |_| c.log(format!("  tick after {name}")));
+            }
+        }
+        node_io(1, |lp, console| {
+            let file = puzzle_file("c07-completions-one-poll.js");
+            fs::stat(lp, &file, done(console, "A"));
+            fs::stat(lp, &file, done(console, "B"));
+            let (c, again) = (console.clone(), file.clone());
+            fs::stat(lp, &file, move |lp, meta| {
+                done(&c, "C")(lp, meta);
+                fs::stat(lp, again, done(&c, "D, submitted by C"));
+            });
+            until_pool_finished(lp, 3); // busy_ms = 50: all three finish first
+        })
     }
 
     /// A callback queued before a long synchronous loop still waits for the loop to end.
@@ -796,7 +937,7 @@ mod ports {
 
     fn p19_threadpool_fifo() -> Vec<String> {
         // Recorded with UV_THREADPOOL_SIZE=1 (puzzles.toml): one worker, strict FIFO.
-        node_on_pool(1, |lp, console, _| {
+        node_io(1, |lp, console| {
             let job = |lp: &mut EventLoop, name: &'static str, rounds: u32| {
                 let c = console.clone();
                 crypto::pbkdf2(lp, "pw", "salt", rounds, 32, move |_, _| {
@@ -811,7 +952,7 @@ mod ports {
     }
 
     fn c07_dns_lookup_localhost() -> Vec<String> {
-        node(|lp, console, _| {
+        node_io(4, |lp, console| {
             let c = console.clone();
             dns::lookup(lp, "localhost", move |lp, address| {
                 let loopback = address.is_ok_and(|a| {

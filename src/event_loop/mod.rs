@@ -4,9 +4,9 @@
 //! loop's [`Heap`]; timers, queues and handles hold only keys. To run a callback the loop takes
 //! it out of the heap, calls it with `&mut EventLoop` — so it can schedule more work — and puts
 //! it back afterwards only if it fires again and its key is still live (the callback may have
-//! cleared or closed itself). That take/call/put-back lives in [`EventLoop::invoke`] alone.
+//! cleared or closed itself). That take/call/put-back lives in one place, `EventLoop::invoke`.
 //!
-//! One iteration ([`phases`]) visits the phases in libuv's order; after every callback that
+//! One iteration (`phases.rs`) visits the phases in libuv's order; after every callback that
 //! Node would run through `MakeCallback` the loop reaches a *checkpoint*, which drains
 //! `process.nextTick` and the microtask queue ([`microtasks`](crate::microtasks)).
 //!
@@ -28,13 +28,13 @@
 
 mod handles;
 mod immediates;
+mod io_watch;
 mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
 mod work;
 
-use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -42,6 +42,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
 use crate::microtasks::{Job, Microtasks, Rejection};
+use crate::promise::Handled;
 use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::threadpool::{Completions, ThreadPool};
@@ -50,6 +51,7 @@ use crate::trace::{Phase, Trace, TraceEvent};
 
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
+pub use io_watch::FdWatch;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
 pub use work::WorkRequest;
@@ -77,6 +79,10 @@ enum Callback {
     Repeat(Box<dyn FnMut(&mut EventLoop)>),
 }
 // ANCHOR_END: callback
+
+/// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
+/// timer or an immediate it needs no key in the callback heap: the queue owns it.
+pub(super) type Task = Box<dyn FnOnce(&mut EventLoop)>;
 
 /// A process event listener (`process.on(…)`), receiving the event.
 pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
@@ -107,7 +113,7 @@ pub struct EventLoop {
     node_timer_handle: HandleId,
     immediates: ImmediateQueue,
     /// `process.nextTick` and the microtask queue: (frame name, callback).
-    microtasks: Microtasks<(&'static str, Key)>,
+    microtasks: Microtasks<(&'static str, Task)>,
     /// Active ref'd handles and requests in flight: what keeps the loop alive.
     liveness: Liveness,
     stop_flag: bool,
@@ -116,7 +122,7 @@ pub struct EventLoop {
     start_seq: u64,
     warning_listeners: Vec<Listener<Warning>>,
     /// Promises rejected with no reaction yet; reported after the next drain if still so.
-    pending_rejections: Vec<(Rc<Cell<bool>>, Rejection)>,
+    pending_rejections: Vec<(Rc<dyn Handled>, Rejection)>,
     rejection_listeners: Vec<Listener<Rejection>>,
     /// The process: `beforeExit`/`exit` listeners, exit code, uncaught errors.
     process: process::Process,
@@ -127,6 +133,9 @@ pub struct EventLoop {
     pool: ThreadPool,
     completions: Arc<Completions>,
     in_flight: work::InFlight,
+    /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
+    io: Option<crate::io::Io<Key>>,
+    io_entries: Heap<io_watch::IoEntry>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -258,6 +267,7 @@ impl EventLoop {
     }
 
     fn from_builder(builder: Builder) -> Self {
+        process::install_quiet_hook();
         let now = builder.clock.now_ms();
         let mut trace = Trace::default();
         if builder.trace {
@@ -291,6 +301,8 @@ impl EventLoop {
             pool: builder.pool.unwrap_or_else(ThreadPool::global),
             completions: Arc::new(Completions::new()),
             in_flight: work::InFlight::new(),
+            io: None,
+            io_entries: Heap::new(),
             trace,
         };
         lp.init_node_handles();
@@ -371,10 +383,8 @@ impl EventLoop {
     /// Runs `callback` at the next checkpoint, before any promise reaction
     /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
     pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
-        let key = self.store(Callback::Once(Box::new(callback)));
-        if self.microtasks.next_tick(("nextTick", key)).is_err() {
-            self.discard(key);
-        }
+        // While exiting, the queue hands the callback back; dropping it frees it.
+        let _refused = self.microtasks.next_tick(("nextTick", Box::new(callback)));
     }
 
     /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
@@ -390,8 +400,7 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
-        let key = self.store(Callback::Once(Box::new(callback)));
-        self.microtasks.queue_microtask((name, key));
+        self.microtasks.queue_microtask((name, Box::new(callback)));
     }
 
     // ANCHOR: checkpoint
@@ -405,8 +414,8 @@ impl EventLoop {
                     self,
                     |lp| &mut lp.microtasks,
                     |lp, job| match job {
-                        Job::Tick((name, key)) | Job::Microtask((name, key)) => {
-                            lp.invoke(key, name)
+                        Job::Tick((name, task)) | Job::Microtask((name, task)) => {
+                            lp.call_in_frame(name, task)
                         }
                     },
                 );
@@ -432,10 +441,10 @@ impl EventLoop {
     }
 
     /// Remembers a promise rejected while nothing handled it (V8's
-    /// `kPromiseRejectWithNoHandler`). If `handled` is still false after the next drain of
+    /// `kPromiseRejectWithNoHandler`). If `promise` is still unhandled after the next drain of
     /// the microtask queue, the rejection is reported.
-    pub(crate) fn track_rejection(&mut self, handled: Rc<Cell<bool>>, reason: Rejection) {
-        self.pending_rejections.push((handled, reason));
+    pub(crate) fn track_rejection(&mut self, promise: Rc<dyn Handled>, reason: Rejection) {
+        self.pending_rejections.push((promise, reason));
     }
 
     /// Listens for promises rejected with no handler by the end of a checkpoint
@@ -460,8 +469,8 @@ impl EventLoop {
             return false;
         }
         let mut reported = false;
-        for (handled, reason) in std::mem::take(&mut self.pending_rejections) {
-            if handled.get() {
+        for (promise, reason) in std::mem::take(&mut self.pending_rejections) {
+            if promise.handled() {
                 continue;
             }
             reported = true;

@@ -154,14 +154,20 @@ impl EventLoop {
     }
 
     // ANCHOR: poll_io
-    /// Poll phase. Until chapter 8 the only I/O is the thread pool's: with jobs in flight, it
-    /// waits for a worker's wake-up (at most `timeout`), then runs the finished jobs'
-    /// callbacks. With nothing in flight it only waits for time to pass: with a manual clock
-    /// by jumping to the deadline, with the system clock by sleeping. A wait with no deadline
-    /// and nothing in flight could never end, so the run stops instead of hanging.
+    /// Poll phase. Once the loop watches a file descriptor it has a poller, and the wait
+    /// happens in the kernel ([`poll_kernel`](Self::poll_kernel), chapter 8). A loop that
+    /// never watched one has no I/O but the thread pool's: with jobs in flight, it waits for a
+    /// worker's wake-up (at most `timeout`), then runs the finished jobs' callbacks. With
+    /// nothing in flight it only waits for time to pass: with a manual clock by jumping to the
+    /// deadline, with the system clock by sleeping. A wait with no deadline and nothing in
+    /// flight could never end, so the run stops instead of hanging.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
         self.trace.record(|| TraceEvent::PollWait(timeout));
+        if self.io.is_some() {
+            self.poll_kernel(timeout); // chapter 8: wait in the kernel
+            return;
+        }
         if self.work_in_flight() > 0 {
             self.wait_for_pool(timeout);
             self.update_time();

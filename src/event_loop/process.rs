@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 use super::{EventLoop, Listener, RunMode};
-use crate::microtasks::{Job, Rejection};
+use crate::microtasks::Rejection;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
 pub type ExitCode = i32;
@@ -77,9 +77,10 @@ thread_local! {
 
 static QUIET_HOOK: Once = Once::new();
 
-/// Runs `f`, catching a panic. The panic hook is wrapped once per process, not per callback:
-/// inside a boundary it only records where the panic happened.
-pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
+/// Wraps the panic hook, once per process, so that inside a callback boundary it only records
+/// where the panic happened: the loop reports the panic itself. Every loop calls this when it
+/// is built, which keeps the check off the path of each callback.
+pub(super) fn install_quiet_hook() {
     QUIET_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -90,6 +91,11 @@ pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
             }
         }));
     });
+}
+
+/// Runs `f`, catching a panic: one callback boundary. The hook is already quiet inside it (see
+/// [`install_quiet_hook`]).
+pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
     CATCHING.with(|c| c.set(c.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CATCHING.with(|c| c.set(c.get() - 1));
@@ -313,11 +319,8 @@ impl EventLoop {
     fn emit_exit(&mut self) {
         let code = self.process.exit_code;
         self.microtasks.set_exiting();
-        // What was still queued will never run; free it.
-        for job in self.microtasks.clear() {
-            let (Job::Tick((_, key)) | Job::Microtask((_, key))) = job;
-            self.discard(key);
-        }
+        // What was still queued will never run; dropping the jobs frees them.
+        drop(self.microtasks.clear());
         let mut listeners = std::mem::take(&mut self.process.exit);
         self.call_in_frame("exit", |lp| {
             for listener in &mut listeners {

@@ -43,6 +43,7 @@ impl EventLoop {
     }
     // ANCHOR_END: queue_work
 
+    // ANCHOR: submit_work
     /// Like [`queue_work`](Self::queue_work), for a job of any [`WorkKind`] whose callback
     /// runs in a frame called `name`: the file system, DNS and crypto modules submit through
     /// this.
@@ -68,6 +69,7 @@ impl EventLoop {
         self.trace.record(|| TraceEvent::WorkQueued(name));
         WorkRequest(job)
     }
+    // ANCHOR_END: submit_work
 
     /// Cancels a job no worker has started (`uv_cancel`). Its callback still runs, in a later
     /// poll phase, with [`WorkError::Canceled`].
@@ -92,6 +94,7 @@ impl EventLoop {
         self.in_flight.len()
     }
 
+    // ANCHOR: wait_for_pool
     /// The poll phase with jobs in flight: waits up to `timeout` ms (`None`: until woken) for
     /// a worker's wake-up. On a manual clock it waits for the wake-up alone, however long the
     /// timeout: real waiting would not move its time.
@@ -124,6 +127,7 @@ impl EventLoop {
             }
         }
     }
+    // ANCHOR_END: wait_for_pool
 
     // ANCHOR: run_completions
     /// Takes every finished job and runs its callback, oldest completion first, with a

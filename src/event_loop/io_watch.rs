@@ -1,0 +1,217 @@
+//! The loop's side of kernel I/O (chapter 8): watching file descriptors, and the real poll
+//! phase — wait in the kernel, then run the ready watchers' callbacks, each followed by a
+//! checkpoint, and the thread pool's completions, which now arrive through the same wait.
+//!
+//! A watcher whose interest is not empty is an *active handle*: ref'd, it keeps the loop
+//! alive (a listening server, a socket being read). The wake-up descriptor the pool writes to
+//! is unref'd, like libuv's `wq_async`.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use super::EventLoop;
+use crate::heap::Key;
+use crate::io::{Io, WatcherId};
+use crate::refs::RefFlags;
+use crate::sys::{Event, Interest};
+use crate::trace::TraceEvent;
+
+/// A watcher's callback: called with what its descriptor is ready for.
+type IoCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
+
+/// What the loop keeps for each watcher; `Io` holds its key.
+pub(super) struct IoEntry {
+    name: &'static str,
+    /// `None` while the callback runs (take/call/put-back, as [`EventLoop::invoke`] does).
+    callback: Option<IoCallback>,
+    flags: RefFlags,
+}
+
+/// A watched file descriptor. Stop it with [`EventLoop::unwatch_fd`] before closing the fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FdWatch(WatcherId);
+
+fn no_watcher() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "this descriptor is not watched (any more)",
+    )
+}
+
+impl EventLoop {
+    // ANCHOR: io
+    /// The loop's poller, created on first use (a loop that never does I/O opens no
+    /// descriptor). From then on the pool's wake-ups write to its wake-up descriptor.
+    pub(super) fn io(&mut self) -> io::Result<&mut Io<Key>> {
+        if self.io.is_none() {
+            let io = Io::new()?;
+            let waker = io.waker().clone();
+            self.completions
+                .wakeup()
+                .set_notifier(Box::new(move || drop(waker.wake())));
+            self.io = Some(io);
+        }
+        Ok(self.io.as_mut().expect("just created"))
+    }
+    // ANCHOR_END: io
+
+    // ANCHOR: watch_fd
+    /// Watches `fd` for `interest` (`uv__io_start`): in each poll phase where the kernel says
+    /// it is ready, `callback` runs in a frame called `name` with what it is ready for. The
+    /// descriptor must be non-blocking and stay open until [`unwatch_fd`](Self::unwatch_fd).
+    ///
+    /// # Errors
+    /// What the kernel says: `EBADF` for a closed descriptor, `EPERM` for a regular file,
+    /// `EEXIST` for one already watched, `EMFILE` if the poller cannot be created.
+    pub fn watch_fd(
+        &mut self,
+        fd: RawFd,
+        interest: Interest,
+        name: &'static str,
+        callback: impl FnMut(&mut EventLoop, Event) + 'static,
+    ) -> io::Result<FdWatch> {
+        let key = self.io_entries.insert(IoEntry {
+            name,
+            callback: Some(Box::new(callback)),
+            flags: RefFlags::new(),
+        });
+        let watched = self.io().and_then(|io| io.watch(fd, interest, key));
+        match watched {
+            Ok(id) => {
+                if interest != Interest::NONE {
+                    let entry = self.io_entries.get_mut(key).expect("just inserted");
+                    self.liveness.start(&mut entry.flags);
+                }
+                Ok(FdWatch(id))
+            }
+            Err(e) => {
+                self.io_entries.remove(key);
+                Err(e)
+            }
+        }
+    }
+    // ANCHOR_END: watch_fd
+
+    /// Changes what a watched descriptor waits for; [`Interest::NONE`] makes the watcher
+    /// inactive (it no longer keeps the loop alive) without forgetting it. Setting the
+    /// interest it already has costs no system call.
+    ///
+    /// # Errors
+    /// `NotFound` for a watcher already removed; what `epoll_ctl` says otherwise.
+    pub fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
+        let io = self.io.as_mut().ok_or_else(no_watcher)?;
+        let key = *io.payload(watch.0).ok_or_else(no_watcher)?;
+        io.set_interest(watch.0, interest)?;
+        let entry = self
+            .io_entries
+            .get_mut(key)
+            .expect("a live watcher has an entry");
+        if interest == Interest::NONE {
+            self.liveness.stop(&mut entry.flags);
+        } else {
+            self.liveness.start(&mut entry.flags);
+        }
+        Ok(())
+    }
+
+    /// What a watcher waits for now, or `None` once it was removed.
+    pub fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
+        self.io.as_ref()?.interest(watch.0)
+    }
+
+    /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
+    /// makes it keep the loop alive again. Idempotent.
+    pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
+        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+            return;
+        };
+        let entry = self
+            .io_entries
+            .get_mut(key)
+            .expect("a live watcher has an entry");
+        if refed {
+            self.liveness.ref_(&mut entry.flags);
+        } else {
+            self.liveness.unref(&mut entry.flags);
+        }
+    }
+
+    /// Stops watching and drops the callback (`uv__io_close`). Ready events the current
+    /// poll phase has not dispatched yet are discarded. Close the descriptor afterwards.
+    ///
+    /// # Errors
+    /// `NotFound` for a watcher already removed.
+    pub fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
+        let io = self.io.as_mut().ok_or_else(no_watcher)?;
+        let key = io.unwatch(watch.0)?;
+        let mut entry = self
+            .io_entries
+            .remove(key)
+            .expect("a live watcher has an entry");
+        self.liveness.stop(&mut entry.flags);
+        Ok(())
+    }
+
+    /// Watchers registered, active or not.
+    pub fn fd_watchers(&self) -> usize {
+        self.io.as_ref().map_or(0, Io::watchers)
+    }
+
+    // ANCHOR: poll_kernel
+    /// The poll phase once the loop has a poller: waits in the kernel up to `timeout` ms
+    /// (`None`: until something is ready), then runs the ready watchers and the pool's
+    /// completions, each callback followed by a checkpoint (`uv__io_poll`).
+    pub(super) fn poll_kernel(&mut self, timeout: Option<u64>) {
+        let io = self.io.as_mut().expect("called only with a poller");
+        if timeout.is_none() && io.active_watchers() == 0 && self.in_flight.is_empty() {
+            // Nothing registered could ever wake us: stop instead of blocking forever.
+            self.trace.record(|| TraceEvent::Stalled);
+            self.stalled = true;
+            self.stop_flag = true;
+            return;
+        }
+        let completions_waiting = self.completions.wakeup().is_pending();
+        // Nothing could be ready and nothing asked to wait: skip the system call. A loop whose
+        // only descriptor is the pool's wake-up looks at the completion queue directly.
+        if (timeout == Some(0) || completions_waiting) && io.active_watchers() == 0 {
+            self.run_completions();
+            return;
+        }
+        let wait = match timeout {
+            _ if completions_waiting => Some(Duration::ZERO),
+            Some(0) => Some(Duration::ZERO),
+            // A manual clock does not move while we wait: wait for the kernel alone.
+            _ if self.clock.is_manual() => None,
+            ms => ms.map(Duration::from_millis),
+        };
+        let polled = io.poll(wait);
+        self.update_time(); // libuv refreshes the time after every wait
+        let polled = match polled {
+            Ok(polled) => polled,
+            Err(e) => panic!("epoll_wait failed: {e}"), // EBADF/EINVAL: a bug of ours
+        };
+        self.trace.record(|| TraceEvent::PollReady(polled.events));
+        while let Some((_, key, event)) = self.io.as_mut().and_then(Io::dispatch) {
+            self.run_watcher(key, event);
+        }
+        self.run_completions();
+    }
+    // ANCHOR_END: poll_kernel
+
+    /// Takes a watcher's callback out, runs it, and puts it back if the watcher still exists.
+    fn run_watcher(&mut self, key: Key, event: Event) {
+        let Some(entry) = self.io_entries.get_mut(key) else {
+            return;
+        };
+        let Some(mut callback) = entry.callback.take() else {
+            return; // already running further up the stack
+        };
+        let name = entry.name;
+        self.call_in_frame(name, |lp| callback(lp, event));
+        if let Some(entry) = self.io_entries.get_mut(key) {
+            entry.callback = Some(callback);
+        }
+        self.checkpoint();
+    }
+}

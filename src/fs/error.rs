@@ -1,0 +1,195 @@
+//! File-system errors in Node's shape: `ENOENT: no such file or directory, open 'a.txt'`.
+//!
+//! A bare `io::Error` from the OS says *what* went wrong ("No such file or directory (os error
+//! 2)") but not *where*; with a hundred reads in flight that is useless. Node's errors (built
+//! by `uvException` from libuv's `uv_err_name` and `uv_strerror`) name the errno code, its
+//! description, the system call and the path — both paths for `rename` and `copyfile`. An
+//! [`FsError`] carries the same four parts and becomes the inner error of the `io::Error`
+//! every callback receives, so the `io::ErrorKind` is kept and the OS error stays reachable
+//! through [`source`](std::error::Error::source).
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What a failed file-system call reports: which call, on which path(s), and why.
+///
+/// Get one back from the `io::Error` a callback received with [`FsError::of`]:
+///
+/// ```
+/// use eventloop::fs::FsError;
+/// use std::io;
+///
+/// let os = io::Error::from_raw_os_error(2); // ENOENT on every Unix and on Windows
+/// let err = FsError::new(os, "open", Some("notes/missing.txt".into()), None).into_io();
+/// assert_eq!(err.kind(), io::ErrorKind::NotFound);
+/// let fs = FsError::of(&err).expect("an fs error");
+/// assert_eq!(fs.syscall(), "open");
+/// # #[cfg(unix)]
+/// assert_eq!(err.to_string(), "ENOENT: no such file or directory, open 'notes/missing.txt'");
+/// ```
+#[derive(Debug)]
+pub struct FsError {
+    code: &'static str,
+    description: &'static str,
+    syscall: &'static str,
+    path: Option<PathBuf>,
+    dest: Option<PathBuf>,
+    source: io::Error,
+}
+
+impl FsError {
+    /// Describes `source`, the error of system call `syscall` on `path` (and `dest`, for the
+    /// calls that name two paths). The code and description come from the OS error number
+    /// when there is one, from the error's kind otherwise.
+    pub fn new(
+        source: io::Error,
+        syscall: &'static str,
+        path: Option<PathBuf>,
+        dest: Option<PathBuf>,
+    ) -> Self {
+        let (code, description) = source
+            .raw_os_error()
+            .and_then(errno_name)
+            .unwrap_or_else(|| kind_name(source.kind()));
+        FsError {
+            code,
+            description,
+            syscall,
+            path,
+            dest,
+            source,
+        }
+    }
+
+    /// Wraps this error in an `io::Error` of the same kind as the OS error.
+    pub fn into_io(self) -> io::Error {
+        io::Error::new(self.source.kind(), self)
+    }
+
+    /// The [`FsError`] inside an `io::Error` that a file-system callback received, if any.
+    pub fn of(err: &io::Error) -> Option<&FsError> {
+        err.get_ref()?.downcast_ref::<FsError>()
+    }
+
+    /// The errno code name, as Node's `err.code`: `"ENOENT"`, `"EEXIST"`, … (`"UNKNOWN"` for
+    /// an error number this module does not know).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The system call that failed, as Node's `err.syscall`: `"open"`, `"scandir"`, …
+    pub fn syscall(&self) -> &'static str {
+        self.syscall
+    }
+
+    /// The path the call was given, as Node's `err.path`; `None` for calls on a file handle.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The second path of `rename` and `copyfile`, as Node's `err.dest`.
+    pub fn dest(&self) -> Option<&Path> {
+        self.dest.as_deref()
+    }
+
+    /// The OS error number, if the OS reported one (positive, as `errno`; Node negates it).
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.source.raw_os_error()
+    }
+}
+
+impl fmt::Display for FsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}, {}", self.code, self.description, self.syscall)?;
+        if let Some(path) = &self.path {
+            write!(f, " '{}'", path.display())?;
+        }
+        if let Some(dest) = &self.dest {
+            write!(f, " -> '{}'", dest.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl Error for FsError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// `EBADF` for a call on a closed [`FileHandle`](super::FileHandle), as the OS reports a
+/// closed descriptor: `EBADF: bad file descriptor, read`.
+pub(super) fn bad_handle(syscall: &'static str) -> io::Error {
+    #[cfg(unix)]
+    let os = io::Error::from_raw_os_error(libc::EBADF);
+    #[cfg(not(unix))]
+    let os = io::Error::new(io::ErrorKind::InvalidInput, "bad file descriptor");
+    FsError::new(os, syscall, None, None).into_io()
+}
+
+/// The code name and description Node prints for an OS error number (libuv's `uv_err_name`
+/// and `uv_strerror`; the descriptions are libuv's, which differ from the C library's:
+/// `EEXIST` is "file already exists", not "File exists").
+#[cfg(unix)]
+pub fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
+    use libc::*;
+    let name = match errno {
+        EACCES => ("EACCES", "permission denied"),
+        EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
+        EBADF => ("EBADF", "bad file descriptor"),
+        EBUSY => ("EBUSY", "resource busy or locked"),
+        ECANCELED => ("ECANCELED", "operation canceled"),
+        EEXIST => ("EEXIST", "file already exists"),
+        EFBIG => ("EFBIG", "file too large"),
+        EINTR => ("EINTR", "interrupted system call"),
+        EINVAL => ("EINVAL", "invalid argument"),
+        EIO => ("EIO", "i/o error"),
+        EISDIR => ("EISDIR", "illegal operation on a directory"),
+        ELOOP => ("ELOOP", "too many symbolic links encountered"),
+        EMFILE => ("EMFILE", "too many open files"),
+        EMLINK => ("EMLINK", "too many links"),
+        ENAMETOOLONG => ("ENAMETOOLONG", "name too long"),
+        ENFILE => ("ENFILE", "file table overflow"),
+        ENOENT => ("ENOENT", "no such file or directory"),
+        ENOMEM => ("ENOMEM", "not enough memory"),
+        ENOSPC => ("ENOSPC", "no space left on device"),
+        ENOSYS => ("ENOSYS", "function not implemented"),
+        ENOTDIR => ("ENOTDIR", "not a directory"),
+        ENOTEMPTY => ("ENOTEMPTY", "directory not empty"),
+        ENOTSUP => ("ENOTSUP", "operation not supported on socket"),
+        ENXIO => ("ENXIO", "no such device or address"),
+        EPERM => ("EPERM", "operation not permitted"),
+        EPIPE => ("EPIPE", "broken pipe"),
+        EROFS => ("EROFS", "read-only file system"),
+        ETXTBSY => ("ETXTBSY", "text file is busy"),
+        EXDEV => ("EXDEV", "cross-device link not permitted"),
+        _ => return None,
+    };
+    Some(name)
+}
+
+/// The code name and description for an OS error number; Windows error numbers are not
+/// translated yet, so errors are named from their `io::ErrorKind` instead.
+#[cfg(not(unix))]
+pub fn errno_name(_errno: i32) -> Option<(&'static str, &'static str)> {
+    None
+}
+
+/// A code and description for an error without a known OS number, from its kind.
+fn kind_name(kind: io::ErrorKind) -> (&'static str, &'static str) {
+    use io::ErrorKind::*;
+    match kind {
+        NotFound => ("ENOENT", "no such file or directory"),
+        PermissionDenied => ("EACCES", "permission denied"),
+        AlreadyExists => ("EEXIST", "file already exists"),
+        NotADirectory => ("ENOTDIR", "not a directory"),
+        IsADirectory => ("EISDIR", "illegal operation on a directory"),
+        DirectoryNotEmpty => ("ENOTEMPTY", "directory not empty"),
+        InvalidInput | InvalidData => ("EINVAL", "invalid argument"),
+        OutOfMemory => ("ENOMEM", "not enough memory"),
+        Interrupted => ("EINTR", "interrupted system call"),
+        _ => ("UNKNOWN", "unknown error"),
+    }
+}

@@ -1,0 +1,237 @@
+//! Kernel I/O for the poll phase (chapter 8): which file descriptors the loop watches, for
+//! what, and which of them the kernel says are ready (libuv's `uv__io_t`, `uv__io_start`,
+//! `uv__io_stop` and `uv__io_poll` in `src/unix/core.c` and `src/unix/linux.c`).
+//!
+//! This is a mechanism: it holds watchers (a descriptor, the current interest, and a payload
+//! — the loop's key for the callback) and answers "which watchers are ready, and for what?".
+//! The loop runs the callbacks. Two rules from libuv live here:
+//! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
+//!   interest an earlier callback of the same batch narrowed or removed gets only what it
+//!   still wants — possibly nothing ([`Io::dispatch`]);
+//! - the wake-up descriptor other threads use is watched too, under a token of its own, and is
+//!   read dry when it fires.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::heap::{Heap, Key};
+use crate::sys::{Event, Interest, Poller, Waker};
+
+/// The token the wake-up descriptor is registered with; no watcher key packs to it.
+const WAKER_TOKEN: usize = usize::MAX;
+
+/// A watcher's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WatcherId(Key);
+
+// ANCHOR: watcher
+#[derive(Debug)]
+struct Watcher<P> {
+    fd: RawFd,
+    /// What the kernel is asked to report now.
+    interest: Interest,
+    payload: P,
+}
+// ANCHOR_END: watcher
+
+/// The loop's watchers and its poller.
+#[derive(Debug)]
+pub struct Io<P> {
+    poller: Poller,
+    watchers: Heap<Watcher<P>>,
+    /// Watchers with a non-empty interest.
+    active: usize,
+    waker: Arc<Waker>,
+    /// What the last wait reported, waiting to be dispatched.
+    events: Vec<Event>,
+}
+
+/// What one wait found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Polled {
+    /// Ready watcher events now waiting for [`Io::dispatch`].
+    pub events: usize,
+    /// The wake-up descriptor fired (and was read dry): another thread has news.
+    pub woken: bool,
+}
+
+impl<P> Io<P> {
+    /// A poller with the wake-up descriptor registered.
+    ///
+    /// # Errors
+    /// When the kernel refuses a descriptor (for example `EMFILE`).
+    pub fn new() -> io::Result<Io<P>> {
+        let poller = Poller::new()?;
+        let waker = Arc::new(Waker::new()?);
+        poller.add(waker.fd(), WAKER_TOKEN, Interest::READABLE)?;
+        Ok(Io {
+            poller,
+            watchers: Heap::new(),
+            active: 0,
+            waker,
+            events: Vec::new(),
+        })
+    }
+
+    /// The wake-up other threads use to end a wait.
+    pub fn waker(&self) -> &Arc<Waker> {
+        &self.waker
+    }
+
+    /// Watchers registered (active or not).
+    pub fn watchers(&self) -> usize {
+        self.watchers.len()
+    }
+
+    /// Watchers currently waiting for something.
+    pub fn active_watchers(&self) -> usize {
+        self.active
+    }
+
+    /// Starts watching `fd` for `interest` (`uv__io_start`). The descriptor must stay open
+    /// until [`unwatch`](Self::unwatch).
+    ///
+    /// # Errors
+    /// What `epoll_ctl` says: `EBADF` for a closed descriptor, `EEXIST` if already watched,
+    /// `EPERM` for a regular file (files are always "ready"; they go to the thread pool).
+    pub fn watch(&mut self, fd: RawFd, interest: Interest, payload: P) -> io::Result<WatcherId> {
+        let key = self.watchers.insert(Watcher {
+            fd,
+            interest,
+            payload,
+        });
+        if let Err(e) = self.poller.add(fd, key.to_bits() as usize, interest) {
+            self.watchers.remove(key);
+            return Err(e);
+        }
+        if interest != Interest::NONE {
+            self.active += 1;
+        }
+        Ok(WatcherId(key))
+    }
+
+    /// Changes what a watcher waits for (`uv__io_start` / `uv__io_stop` with some events).
+    /// [`Interest::NONE`] keeps it registered but quiet.
+    ///
+    /// # Errors
+    /// `NotFound` for a watcher that was removed; what `epoll_ctl` says otherwise.
+    pub fn set_interest(&mut self, id: WatcherId, interest: Interest) -> io::Result<()> {
+        let watcher = self
+            .watchers
+            .get_mut(id.0)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such watcher"))?;
+        if watcher.interest == interest {
+            return Ok(()); // nothing to tell the kernel: no system call
+        }
+        self.poller
+            .modify(watcher.fd, id.0.to_bits() as usize, interest)?;
+        match (
+            watcher.interest == Interest::NONE,
+            interest == Interest::NONE,
+        ) {
+            (true, false) => self.active += 1,
+            (false, true) => self.active -= 1,
+            _ => {}
+        }
+        watcher.interest = interest;
+        Ok(())
+    }
+
+    /// The interest a watcher has now, or `None` once removed.
+    pub fn interest(&self, id: WatcherId) -> Option<Interest> {
+        self.watchers.get(id.0).map(|w| w.interest)
+    }
+
+    /// The payload of a live watcher.
+    pub fn payload(&self, id: WatcherId) -> Option<&P> {
+        self.watchers.get(id.0).map(|w| &w.payload)
+    }
+
+    /// Stops watching and forgets the watcher, returning its payload. Events the last wait
+    /// reported for it are dropped. The descriptor is not closed (its owner does that, after).
+    ///
+    /// # Errors
+    /// `NotFound` for a watcher already removed.
+    pub fn unwatch(&mut self, id: WatcherId) -> io::Result<P> {
+        let watcher = self
+            .watchers
+            .remove(id.0)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such watcher"))?;
+        if watcher.interest != Interest::NONE {
+            self.active -= 1;
+        }
+        // The descriptor may already be closed by its owner, which removed it from epoll.
+        match self.poller.delete(watcher.fd) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(watcher.payload)
+    }
+
+    /// Waits for readiness up to `timeout` (`None`: until something happens) and keeps the
+    /// events for [`dispatch`](Self::dispatch). The wake-up descriptor is read dry here.
+    ///
+    /// # Errors
+    /// What `epoll_wait` says (`EINTR` is retried inside).
+    pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<Polled> {
+        self.events.clear();
+        self.poller.wait(&mut self.events, timeout)?;
+        let mut woken = false;
+        self.events.retain(|event| {
+            if event.token == WAKER_TOKEN {
+                woken = true;
+                false
+            } else {
+                true
+            }
+        });
+        if woken {
+            self.waker.drain()?;
+        }
+        // Dispatch takes events from the back; keep the kernel's order.
+        self.events.reverse();
+        Ok(Polled {
+            events: self.events.len(),
+            woken,
+        })
+    }
+
+    // ANCHOR: dispatch_solution
+    /// The next event of the last wait, masked by what its watcher wants *now*: one whose
+    /// watcher was removed, or no longer wants any of what happened, is skipped. Returns the
+    /// watcher, its payload and what it is ready for.
+    pub fn dispatch(&mut self) -> Option<(WatcherId, P, Event)>
+    where
+        P: Copy,
+    {
+        // exercise: hand out the next event, masked by its watcher's interest now
+        // hint: Pop events from the back of self.events. Skip one whose watcher is gone
+        // hint: (self.watchers.get(Key::from_bits(token)) is None). Otherwise keep only the
+        // hint: sides the watcher still wants (an error or hang-up counts for both sides);
+        // hint: skip the event if nothing is left, else return it with the watcher's payload.
+        while let Some(event) = self.events.pop() {
+            let key = Key::from_bits(event.token as u64);
+            let Some(watcher) = self.watchers.get(key) else {
+                continue; // removed by an earlier callback of this batch
+            };
+            // An error or hang-up is reported to whichever side still listens, as libuv does.
+            let problem = event.error || event.hangup;
+            let ready = Event {
+                readable: watcher.interest.readable && (event.readable || problem),
+                writable: watcher.interest.writable && (event.writable || problem),
+                ..event
+            };
+            if !ready.readable && !ready.writable {
+                continue; // it stopped wanting this since the wait
+            }
+            return Some((WatcherId(key), watcher.payload, ready));
+        }
+        None
+        // end exercise
+    }
+    // ANCHOR_END: dispatch_solution
+}

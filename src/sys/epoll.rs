@@ -1,0 +1,112 @@
+//! epoll: the kernel keeps the interest list, and a wait returns only the ready descriptors,
+//! so its cost grows with what is ready, not with what is watched (`epoll_create1`,
+//! `epoll_ctl`, `epoll_wait` — the three system calls of libuv's `src/unix/linux.c`).
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use super::{Event, Interest, timeout_ms};
+
+/// A poller over one epoll instance. Registrations are level-triggered: a descriptor that
+/// stays readable is reported by every wait until it is read dry.
+#[derive(Debug)]
+pub struct Poller {
+    epoll: OwnedFd,
+    /// Reused by every wait.
+    buffer: Vec<libc::epoll_event>,
+}
+
+fn flags(interest: Interest) -> u32 {
+    let mut flags = 0;
+    if interest.readable {
+        flags |= (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
+    }
+    if interest.writable {
+        flags |= libc::EPOLLOUT as u32;
+    }
+    flags
+}
+
+impl Poller {
+    // ANCHOR: epoll_create_ctl
+    /// A new epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
+    pub fn new() -> io::Result<Poller> {
+        let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
+        // SAFETY: `epoll_create1` just returned this descriptor and nothing else owns it.
+        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Poller {
+            epoll,
+            buffer: Vec::with_capacity(1024),
+        })
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, event: Option<(usize, Interest)>) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: event.map_or(0, |(_, interest)| flags(interest)),
+            u64: event.map_or(0, |(token, _)| token as u64),
+        };
+        syscall!(epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev))?;
+        Ok(())
+    }
+
+    /// Starts watching `fd` for `interest`; waits report it with `token`. The caller keeps
+    /// `fd` open while it is registered.
+    pub fn add(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
+    }
+    // ANCHOR_END: epoll_create_ctl
+
+    /// Changes what `fd` is watched for.
+    pub fn modify(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, Some((token, interest)))
+    }
+
+    /// Stops watching `fd`.
+    pub fn delete(&self, fd: RawFd) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_DEL, fd, None)
+    }
+
+    // ANCHOR: epoll_wait
+    /// Waits until a registered descriptor is ready or `timeout` passes (`None`: no limit),
+    /// and appends the ready ones to `events`. A wait interrupted by a signal (`EINTR`) is
+    /// resumed with the time that is left. Returns how many events were added.
+    pub fn wait(
+        &mut self,
+        events: &mut Vec<Event>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let capacity = self.buffer.capacity().max(1);
+        let n = loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let result = syscall!(epoll_wait(
+                self.epoll.as_raw_fd(),
+                self.buffer.as_mut_ptr(),
+                capacity as libc::c_int,
+                timeout_ms(left),
+            ));
+            match result {
+                Ok(n) => break n as usize,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        // SAFETY: `epoll_wait` initialised the first `n` entries, and `n <= capacity`.
+        unsafe { self.buffer.set_len(n) };
+        for ev in &self.buffer {
+            let bits = ev.events as libc::c_int;
+            events.push(Event {
+                token: ev.u64 as usize,
+                readable: bits & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
+                writable: bits & libc::EPOLLOUT != 0,
+                error: bits & libc::EPOLLERR != 0,
+                hangup: bits & (libc::EPOLLHUP | libc::EPOLLRDHUP) != 0,
+            });
+        }
+        // SAFETY: shrinking to zero never exposes uninitialised entries.
+        unsafe { self.buffer.set_len(0) };
+        Ok(n)
+    }
+    // ANCHOR_END: epoll_wait
+}

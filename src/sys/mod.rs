@@ -1,0 +1,107 @@
+//! System calls: the only module of the crate with `unsafe` code (chapter 8).
+//!
+//! Everything the loop needs from the kernel fits in two small types:
+//! - a [`Poller`]: register file descriptors with an interest (readable, writable), then wait
+//!   until some are ready or a timeout passes — epoll on Linux, `poll(2)` on other Unixes;
+//! - a [`Waker`]: a file descriptor another thread can make readable to end that wait —
+//!   an `eventfd` on Linux, a pipe elsewhere.
+//!
+//! Every raw call goes through the `syscall!` macro, which turns libc's `-1` + `errno` into an
+//! `io::Error`; every descriptor we own is an [`OwnedFd`](std::os::fd::OwnedFd), closed when
+//! dropped. Each `unsafe` block says why it is sound in a `// SAFETY:` comment.
+//!
+//! The backend is chosen in one place: [`Poller`] is [`epoll::Poller`] on Linux and
+//! [`poll::Poller`] elsewhere. On Linux both are compiled, so the book can measure one
+//! against the other.
+
+/// Calls a libc function and turns a `-1` result into `Err(io::Error::last_os_error())`.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: the caller's own `unsafe` context vouches for the arguments; this macro
+        // only reads errno after a failed call.
+        #[allow(unused_unsafe)]
+        let result = unsafe { libc::$fn($($arg),*) };
+        if result == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(result)
+        }
+    }};
+}
+
+#[cfg(target_os = "linux")]
+pub mod epoll;
+pub mod poll;
+mod waker;
+
+pub use waker::Waker;
+
+#[cfg(target_os = "linux")]
+pub use epoll::Poller;
+#[cfg(not(target_os = "linux"))]
+pub use poll::Poller;
+
+use std::time::Duration;
+
+/// What a registration waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Interest {
+    /// Wake when the descriptor can be read without blocking (or has hung up).
+    pub readable: bool,
+    /// Wake when the descriptor can be written without blocking.
+    pub writable: bool,
+}
+
+impl Interest {
+    /// Readable only.
+    pub const READABLE: Interest = Interest {
+        readable: true,
+        writable: false,
+    };
+    /// Writable only.
+    pub const WRITABLE: Interest = Interest {
+        readable: false,
+        writable: true,
+    };
+    /// Both.
+    pub const BOTH: Interest = Interest {
+        readable: true,
+        writable: true,
+    };
+    /// Neither: registered, but waiting for nothing.
+    pub const NONE: Interest = Interest {
+        readable: false,
+        writable: false,
+    };
+}
+
+/// One ready descriptor, as a wait reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The token it was registered with.
+    pub token: usize,
+    /// It can be read, or reading it reports end-of-file or an error.
+    pub readable: bool,
+    /// It can be written.
+    pub writable: bool,
+    /// The kernel reports an error condition (`EPOLLERR`/`POLLERR`): the next read or write
+    /// returns it.
+    pub error: bool,
+    /// The peer hung up (`EPOLLHUP`/`POLLHUP`).
+    pub hangup: bool,
+}
+
+// ANCHOR: timeout_ms
+/// The timeout a wait passes to the kernel, in whole milliseconds: `-1` for none, and a
+/// fraction of a millisecond rounded *up*, so a wait never ends before its deadline (a timer
+/// due in 0.3 ms must not cause a wasted wake-up followed by a second wait).
+pub fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
+    match timeout {
+        None => -1,
+        Some(d) => {
+            let ms = d.as_nanos().div_ceil(1_000_000);
+            ms.min(libc::c_int::MAX as u128) as libc::c_int
+        }
+    }
+}
+// ANCHOR_END: timeout_ms

@@ -1,0 +1,123 @@
+//! `poll(2)`: the portable fallback. The process keeps the interest list and hands all of it
+//! to the kernel on every wait, which scans every entry, so a wait costs O(watched), not
+//! O(ready) — the reason epoll exists. Chapter 8 measures the difference.
+
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use super::{Event, Interest, timeout_ms};
+
+/// A poller over `poll(2)`, with the same API and level-triggered behaviour as the epoll one.
+#[derive(Debug, Default)]
+pub struct Poller {
+    /// The array handed to `poll`, and the token of each entry (same order).
+    fds: RefCell<(Vec<libc::pollfd>, Vec<usize>)>,
+}
+
+fn events_for(interest: Interest) -> libc::c_short {
+    let mut events = 0;
+    if interest.readable {
+        events |= libc::POLLIN;
+    }
+    if interest.writable {
+        events |= libc::POLLOUT;
+    }
+    events
+}
+
+impl Poller {
+    /// An empty poller. Never fails; `io::Result` keeps the API of the epoll poller.
+    pub fn new() -> io::Result<Poller> {
+        Ok(Poller::default())
+    }
+
+    fn position(&self, fd: RawFd) -> Option<usize> {
+        self.fds.borrow().0.iter().position(|p| p.fd == fd)
+    }
+
+    /// Starts watching `fd` for `interest`. Watching one descriptor twice is `AlreadyExists`,
+    /// as with epoll's `EEXIST`.
+    pub fn add(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        if fd < 0 {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        if self.position(fd).is_some() {
+            return Err(io::Error::from_raw_os_error(libc::EEXIST));
+        }
+        let mut fds = self.fds.borrow_mut();
+        fds.0.push(libc::pollfd {
+            fd,
+            events: events_for(interest),
+            revents: 0,
+        });
+        fds.1.push(token);
+        Ok(())
+    }
+
+    /// Changes what `fd` is watched for; `NotFound` if it is not watched (epoll's `ENOENT`).
+    pub fn modify(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        let at = self
+            .position(fd)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let mut fds = self.fds.borrow_mut();
+        fds.0[at].events = events_for(interest);
+        fds.1[at] = token;
+        Ok(())
+    }
+
+    /// Stops watching `fd`; `NotFound` if it is not watched.
+    pub fn delete(&self, fd: RawFd) -> io::Result<()> {
+        let at = self
+            .position(fd)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let mut fds = self.fds.borrow_mut();
+        fds.0.swap_remove(at);
+        fds.1.swap_remove(at);
+        Ok(())
+    }
+
+    /// Waits like [`epoll::Poller::wait`](super::epoll::Poller::wait), for every registered
+    /// descriptor at once.
+    pub fn wait(
+        &mut self,
+        events: &mut Vec<Event>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let fds = self.fds.get_mut();
+        let ready = loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let result = syscall!(poll(
+                fds.0.as_mut_ptr(),
+                fds.0.len() as libc::nfds_t,
+                timeout_ms(left),
+            ));
+            match result {
+                Ok(n) => break n as usize,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let mut found = 0;
+        for (pollfd, &token) in fds.0.iter_mut().zip(&fds.1) {
+            if found == ready {
+                break;
+            }
+            let bits = std::mem::take(&mut pollfd.revents);
+            if bits == 0 {
+                continue;
+            }
+            found += 1;
+            events.push(Event {
+                token,
+                readable: bits & (libc::POLLIN | libc::POLLHUP) != 0,
+                writable: bits & libc::POLLOUT != 0,
+                error: bits & (libc::POLLERR | libc::POLLNVAL) != 0,
+                hangup: bits & libc::POLLHUP != 0,
+            });
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,93 @@
+//! A descriptor another thread can make readable to end a poller's wait: an `eventfd` on
+//! Linux, a pipe elsewhere (libuv's `uv__async_start` makes the same choice). Coalescing —
+//! many wakes, one wake-up — is the caller's job (an atomic pending bit in front, as in
+//! `uv_async_send`); this type is only the kernel half.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// The kernel half of a cross-thread wake-up.
+#[derive(Debug)]
+pub struct Waker {
+    /// The end a poller watches for readability.
+    read: OwnedFd,
+    /// The end [`wake`](Self::wake) writes to; `None` for an eventfd, which is both.
+    write: Option<OwnedFd>,
+}
+
+impl Waker {
+    /// A new, non-blocking waker.
+    #[cfg(target_os = "linux")]
+    pub fn new() -> io::Result<Waker> {
+        let fd = syscall!(eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?;
+        // SAFETY: `eventfd` just returned this descriptor and nothing else owns it.
+        let read = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Waker { read, write: None })
+    }
+
+    /// A new, non-blocking waker.
+    #[cfg(not(target_os = "linux"))]
+    pub fn new() -> io::Result<Waker> {
+        let mut fds = [0 as libc::c_int; 2];
+        syscall!(pipe(fds.as_mut_ptr()))?;
+        // SAFETY: `pipe` just returned both descriptors and nothing else owns them.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        for fd in [read.as_raw_fd(), write.as_raw_fd()] {
+            syscall!(fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK))?;
+            syscall!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+        }
+        Ok(Waker {
+            read,
+            write: Some(write),
+        })
+    }
+
+    /// The descriptor to register with a poller, for readability.
+    pub fn fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+
+    // ANCHOR: wake
+    /// Makes the descriptor readable. Safe to call from any thread. A full pipe or a
+    /// saturated counter already means "readable", so `EAGAIN` counts as success.
+    pub fn wake(&self) -> io::Result<()> {
+        let fd = self.write.as_ref().unwrap_or(&self.read).as_raw_fd();
+        let one: u64 = 1;
+        let buf = (&one as *const u64).cast::<libc::c_void>();
+        loop {
+            // An eventfd takes an 8-byte counter increment; a pipe takes any byte.
+            match syscall!(write(fd, buf, std::mem::size_of::<u64>())) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    // ANCHOR_END: wake
+
+    /// Reads the descriptor dry, so it stops being readable (`uv__async_io`). Returns whether
+    /// anything had woken it.
+    pub fn drain(&self) -> io::Result<bool> {
+        let mut buf = [0u8; 64];
+        let mut woken = false;
+        loop {
+            match syscall!(read(
+                self.read.as_raw_fd(),
+                buf.as_mut_ptr().cast::<libc::c_void>(),
+                buf.len()
+            )) {
+                Ok(0) => return Ok(woken),
+                Ok(_) => {
+                    woken = true;
+                    if self.write.is_none() {
+                        return Ok(true); // one read resets an eventfd's counter
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(woken),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}

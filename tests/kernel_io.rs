@@ -1,0 +1,352 @@
+//! Chapter 8: kernel I/O — the pollers, the waker, and the real poll phase (SPEC §1.3–§1.4).
+//!
+//! Every test takes one lock, so the descriptor counts they compare are never disturbed by
+//! another test of this binary running at the same time.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use eventloop::event_loop::{EventLoop, RunMode};
+use eventloop::sys::{Event, Interest, Waker, timeout_ms};
+use eventloop::threadpool::ThreadPool;
+
+use common::Log;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Descriptors this process has open now.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|dir| dir.count())
+        .unwrap_or(0)
+}
+
+fn pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().expect("socketpair");
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+#[test]
+fn timeouts_round_up_to_whole_milliseconds() {
+    assert_eq!(timeout_ms(None), -1);
+    assert_eq!(timeout_ms(Some(Duration::ZERO)), 0);
+    assert_eq!(timeout_ms(Some(Duration::from_micros(300))), 1);
+    assert_eq!(timeout_ms(Some(Duration::from_millis(1))), 1);
+    assert_eq!(timeout_ms(Some(Duration::from_micros(1_200))), 2);
+    assert_eq!(timeout_ms(Some(Duration::MAX)), i32::MAX);
+}
+
+/// The same behaviour from both backends.
+macro_rules! poller_tests {
+    ($name:ident, $poller:ty) => {
+        mod $name {
+            use super::*;
+
+            fn wait(poller: &mut $poller) -> Vec<Event> {
+                let mut events = Vec::new();
+                poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
+                events
+            }
+
+            #[test]
+            fn readiness_is_level_triggered() {
+                let _serial = serial();
+                let (mut a, mut b) = pair();
+                let mut poller = <$poller>::new().unwrap();
+                poller.add(a.as_raw_fd(), 7, Interest::READABLE).unwrap();
+                assert!(wait(&mut poller).is_empty(), "nothing to read yet");
+                b.write_all(b"ping").unwrap();
+                for _ in 0..2 {
+                    let events = wait(&mut poller);
+                    assert_eq!(events.len(), 1, "reported on every wait until read");
+                    assert_eq!(events[0].token, 7);
+                    assert!(events[0].readable && !events[0].writable);
+                }
+                let mut buf = [0u8; 16];
+                assert_eq!(a.read(&mut buf).unwrap(), 4);
+                assert!(wait(&mut poller).is_empty(), "read dry: quiet again");
+            }
+
+            #[test]
+            fn interest_can_change_and_registration_can_end() {
+                let _serial = serial();
+                let (a, _b) = pair();
+                let mut poller = <$poller>::new().unwrap();
+                let fd = a.as_raw_fd();
+                poller.add(fd, 1, Interest::NONE).unwrap();
+                assert!(wait(&mut poller).is_empty(), "no interest, no events");
+                poller.modify(fd, 2, Interest::WRITABLE).unwrap();
+                let events = wait(&mut poller);
+                assert_eq!(events.len(), 1);
+                assert_eq!(events[0].token, 2, "the token given by modify");
+                assert!(events[0].writable);
+                let err = poller.add(fd, 3, Interest::READABLE).unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+                poller.delete(fd).unwrap();
+                assert!(wait(&mut poller).is_empty());
+                let err = poller.delete(fd).unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+                let err = poller.modify(fd, 4, Interest::READABLE).unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+            }
+
+            #[test]
+            fn a_hang_up_wakes_a_reader() {
+                let _serial = serial();
+                let (a, b) = pair();
+                let mut poller = <$poller>::new().unwrap();
+                poller.add(a.as_raw_fd(), 5, Interest::READABLE).unwrap();
+                drop(b);
+                let events = wait(&mut poller);
+                assert_eq!(events.len(), 1);
+                assert!(events[0].readable, "a read would now return end-of-file");
+                assert!(events[0].hangup);
+            }
+
+            #[test]
+            fn a_waker_ends_a_wait_from_another_thread() {
+                let _serial = serial();
+                let mut poller = <$poller>::new().unwrap();
+                let waker = Arc::new(Waker::new().unwrap());
+                poller.add(waker.fd(), 99, Interest::READABLE).unwrap();
+                let w = waker.clone();
+                let thread = std::thread::spawn(move || w.wake().unwrap());
+                let mut events = Vec::new();
+                poller.wait(&mut events, None).unwrap(); // no timeout: only the wake ends it
+                thread.join().unwrap();
+                assert_eq!(events.len(), 1);
+                assert_eq!(events[0].token, 99);
+                assert!(waker.drain().unwrap());
+                assert!(wait(&mut poller).is_empty(), "drained: quiet again");
+            }
+        }
+    };
+}
+
+poller_tests!(epoll, eventloop::sys::epoll::Poller);
+poller_tests!(poll, eventloop::sys::poll::Poller);
+
+#[test]
+fn many_wakes_before_a_drain_are_one_wake_up() {
+    let _serial = serial();
+    let waker = Waker::new().unwrap();
+    assert!(!waker.drain().unwrap(), "nothing yet");
+    for _ in 0..1000 {
+        waker.wake().unwrap();
+    }
+    assert!(waker.drain().unwrap());
+    assert!(!waker.drain().unwrap(), "one drain reads them all");
+}
+
+mod on_the_loop {
+    use super::*;
+
+    #[test]
+    fn a_ready_descriptor_runs_its_callback_in_the_poll_phase_with_a_checkpoint() {
+        let _serial = serial();
+        let (a, mut b) = pair();
+        let mut lp = EventLoop::new();
+        lp.enable_trace();
+        let log = Log::default();
+        let l = log.clone();
+        let reader = Arc::new(Mutex::new(a));
+        let r = reader.clone();
+        let watch = std::rc::Rc::new(std::cell::Cell::new(None));
+        let w = watch.clone();
+        let id = lp
+            .watch_fd(
+                reader.lock().unwrap().as_raw_fd(),
+                Interest::READABLE,
+                "socket.read",
+                move |lp, event| {
+                    assert!(event.readable);
+                    let mut buf = [0u8; 16];
+                    let n = r.lock().unwrap().read(&mut buf).unwrap();
+                    l.push(format!(
+                        "read {:?}",
+                        std::str::from_utf8(&buf[..n]).unwrap()
+                    ));
+                    lp.next_tick(l.cb("tick after read"));
+                    lp.unwatch_fd(w.get().unwrap()).unwrap();
+                },
+            )
+            .unwrap();
+        watch.set(Some(id));
+        assert!(lp.is_alive(), "an active watcher keeps the loop alive");
+        b.write_all(b"hello").unwrap();
+        assert!(!lp.run(RunMode::Default), "unwatched: nothing left");
+        assert_eq!(log.entries(), ["read \"hello\"", "tick after read"]);
+        assert!(
+            lp.unwatch_fd(id).is_err(),
+            "removing twice is an error, not a panic"
+        );
+        assert!(
+            lp.take_trace()
+                .contains(&eventloop::trace::TraceEvent::PollReady(1))
+        );
+    }
+
+    #[test]
+    fn a_watcher_stopped_by_an_earlier_callback_of_the_batch_gets_nothing() {
+        let _serial = serial();
+        let (a1, mut b1) = pair();
+        let (a2, mut b2) = pair();
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let watches = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        for (name, sock) in [("first", &a1), ("second", &a2)] {
+            let (l, ws) = (log.clone(), watches.clone());
+            let id = lp
+                .watch_fd(
+                    sock.as_raw_fd(),
+                    Interest::READABLE,
+                    "socket.read",
+                    move |lp, _| {
+                        l.push(name);
+                        // Whoever runs first stops both.
+                        for w in ws.borrow().iter() {
+                            let _ = lp.unwatch_fd(*w);
+                        }
+                    },
+                )
+                .unwrap();
+            watches.borrow_mut().push(id);
+        }
+        b1.write_all(b"x").unwrap();
+        b2.write_all(b"y").unwrap();
+        lp.run(RunMode::Default);
+        assert_eq!(
+            log.entries().len(),
+            1,
+            "only one of the two ready watchers ran"
+        );
+    }
+
+    #[test]
+    fn a_narrowed_interest_masks_what_the_kernel_reported() {
+        let _serial = serial();
+        let (a1, mut b1) = pair();
+        let (a2, _b2) = pair();
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        // Ready before either is registered: epoll's ready list then holds them in
+        // registration order, so "first" runs first.
+        b1.write_all(b"x").unwrap();
+        let second = std::rc::Rc::new(std::cell::Cell::new(None));
+        let (l, s) = (log.clone(), second.clone());
+        let first = lp
+            .watch_fd(a1.as_raw_fd(), Interest::READABLE, "first", move |lp, _| {
+                l.push("first");
+                lp.set_fd_interest(s.get().unwrap(), Interest::READABLE)
+                    .unwrap();
+            })
+            .unwrap();
+        let l = log.clone();
+        let id = lp
+            .watch_fd(a2.as_raw_fd(), Interest::WRITABLE, "second", move |_, e| {
+                l.push(format!(
+                    "second readable={} writable={}",
+                    e.readable, e.writable
+                ));
+            })
+            .unwrap();
+        second.set(Some(id));
+        lp.run(RunMode::NoWait);
+        // The kernel reported "second" writable, but by its turn it only wants to read, and
+        // there is nothing to read.
+        assert_eq!(log.entries(), ["first"]);
+        lp.unwatch_fd(first).unwrap();
+        lp.unwatch_fd(id).unwrap();
+    }
+
+    #[test]
+    fn unrefd_and_idle_watchers_do_not_keep_the_loop_alive() {
+        let _serial = serial();
+        let (a, _b) = pair();
+        let mut lp = EventLoop::new();
+        let id = lp
+            .watch_fd(a.as_raw_fd(), Interest::READABLE, "idle", |_, _| {})
+            .unwrap();
+        assert_eq!(lp.active_handles(), 1);
+        lp.set_fd_ref(id, false);
+        assert!(!lp.is_alive(), "unref'd");
+        lp.set_fd_ref(id, true);
+        assert!(lp.is_alive());
+        lp.set_fd_interest(id, Interest::NONE).unwrap();
+        assert!(!lp.is_alive(), "waiting for nothing: inactive");
+        assert!(!lp.run(RunMode::Default));
+        lp.unwatch_fd(id).unwrap();
+    }
+
+    #[test]
+    fn pool_completions_arrive_through_the_kernel_wait() {
+        let _serial = serial();
+        let (a, _b) = pair();
+        let mut lp = EventLoop::builder()
+            .thread_pool(ThreadPool::with_size(2))
+            .build()
+            .unwrap();
+        // A watcher that never fires makes the poll phase wait in epoll_wait.
+        let idle = lp
+            .watch_fd(a.as_raw_fd(), Interest::READABLE, "never", |_, _| {})
+            .unwrap();
+        lp.set_fd_ref(idle, false);
+        let log = Log::default();
+        let l = log.clone();
+        lp.queue_work(|| 21 * 2, move |_, r| l.push(format!("job {}", r.unwrap())));
+        assert!(!lp.run(RunMode::Default));
+        assert_eq!(log.entries(), ["job 42"]);
+        lp.unwatch_fd(idle).unwrap();
+    }
+
+    #[test]
+    fn bad_descriptors_are_errors_and_nothing_leaks() {
+        let _serial = serial();
+        let before = open_fds();
+        {
+            let mut lp = EventLoop::new();
+            let file = std::fs::File::open("Cargo.toml").unwrap();
+            let err = lp
+                .watch_fd(file.as_raw_fd(), Interest::READABLE, "file", |_, _| {})
+                .unwrap_err();
+            assert_eq!(
+                err.raw_os_error(),
+                Some(libc::EPERM),
+                "files go to the pool"
+            );
+            let err = lp
+                .watch_fd(-1, Interest::READABLE, "closed", |_, _| {})
+                .unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+            assert_eq!(lp.fd_watchers(), 0);
+            assert!(!lp.is_alive());
+            let (a, _b) = pair();
+            let id = lp
+                .watch_fd(a.as_raw_fd(), Interest::READABLE, "pair", |_, _| {})
+                .unwrap();
+            lp.unwatch_fd(id).unwrap();
+        }
+        assert_eq!(open_fds(), before, "the poller and its waker were closed");
+    }
+
+    #[test]
+    fn a_loop_that_never_watches_opens_no_descriptor() {
+        let _serial = serial();
+        let before = open_fds();
+        let mut lp = EventLoop::new();
+        lp.set_timeout(|_| {}, 1);
+        lp.run(RunMode::Default);
+        assert_eq!(open_fds(), before);
+    }
+}

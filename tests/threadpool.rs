@@ -1,0 +1,450 @@
+//! Chapter 7: the thread pool (SPEC §4, and §1.2 for liveness).
+//!
+//! `cargo learn threadpool` runs these tests against `exercises/threadpool.rs`. Concurrency is
+//! checked through counters and gates the test opens itself, never through timing.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use eventloop::event_loop::EventLoop;
+use eventloop::threadpool::{CancelError, Completions, ThreadPool, WorkError, WorkKind};
+
+use common::Log;
+
+/// A door jobs wait at until the test opens it.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn wait(&self) {
+        let (open, signal) = &*self.0;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = signal.wait(open).unwrap();
+        }
+    }
+
+    fn open(&self) {
+        let (open, signal) = &*self.0;
+        *open.lock().unwrap() = true;
+        signal.notify_all();
+    }
+}
+
+/// Waits (without assuming anything about speed) until `condition` holds; fails if the
+/// pool lost its workers or nothing happens for a very long time.
+fn wait_until(pool: &ThreadPool, what: &str, condition: impl Fn() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while !condition() {
+        assert!(
+            !pool.is_started() || pool.workers_alive() > 0,
+            "the pool's workers died while waiting until {what}"
+        );
+        assert!(Instant::now() < give_up, "gave up waiting until {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// A loop with a pool of its own.
+fn loop_with_pool(size: usize) -> (EventLoop, ThreadPool) {
+    let pool = ThreadPool::with_size(size);
+    let lp = EventLoop::builder()
+        .thread_pool(pool.clone())
+        .build()
+        .expect("default stack limit");
+    (lp, pool)
+}
+
+mod size {
+    use eventloop::threadpool::{DEFAULT_SIZE, MAX_SIZE, size_from_env};
+
+    #[test]
+    fn uv_threadpool_size_is_parsed_like_libuv_atoi_into_unsigned() {
+        let cases = [
+            (None, DEFAULT_SIZE),
+            (Some("8"), 8),
+            (Some("1"), 1),
+            (Some("0"), 1),
+            (Some(""), 1),
+            (Some("abc"), 1),
+            (Some(" 3x"), 3),
+            (Some("+6"), 6),
+            (Some("1024"), 1024),
+            (Some("2000"), MAX_SIZE),
+            (Some("99999999999999999999999"), MAX_SIZE),
+            (Some("-1"), MAX_SIZE), // atoi gives -1; as an unsigned int it is huge
+        ];
+        for (value, size) in cases {
+            assert_eq!(size_from_env(value), size, "UV_THREADPOOL_SIZE={value:?}");
+        }
+    }
+}
+
+mod pool {
+    use super::*;
+
+    #[test]
+    fn threads_start_lazily_and_all_at_once() {
+        let pool = ThreadPool::with_size(3);
+        assert!(!pool.is_started());
+        assert_eq!(pool.workers_alive(), 0);
+        let done = Arc::new(Completions::new());
+        pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+        assert!(pool.is_started());
+        assert_eq!(
+            pool.workers_alive(),
+            3,
+            "every thread starts with the first job"
+        );
+        wait_until(&pool, "the job finished", || pool.finished() == 1);
+        assert_eq!(done.take().len(), 1);
+    }
+
+    #[test]
+    fn the_slow_io_limit_is_half_the_pool_rounded_up() {
+        for (size, limit) in [(1, 1), (2, 1), (4, 2), (5, 3), (8, 4)] {
+            assert_eq!(ThreadPool::with_size(size).slow_io_limit(), limit);
+        }
+    }
+
+    #[test]
+    fn sends_coalesce_until_the_loop_looks() {
+        let done = Completions::new();
+        let wakeup = done.wakeup();
+        assert!(wakeup.send(), "the first send notifies");
+        assert!(!wakeup.send(), "a send while one is pending costs nothing");
+        assert!(wakeup.is_pending());
+        assert!(wakeup.take(), "the loop sees one wake-up");
+        assert!(!wakeup.take());
+        assert!(
+            wakeup.send(),
+            "after the loop looked, a send notifies again"
+        );
+    }
+
+    #[test]
+    fn dropping_the_last_handle_stops_the_workers_after_their_jobs() {
+        let pool = ThreadPool::with_size(2);
+        let done = Arc::new(Completions::new());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        pool.submit(
+            WorkKind::Cpu,
+            &done,
+            Box::new(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+                Box::new(())
+            }),
+        );
+        wait_until(&pool, "the job finished", || pool.finished() == 1);
+        drop(pool); // joins both workers
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            done.take().len(),
+            1,
+            "the finished job's completion is kept"
+        );
+    }
+}
+
+mod on_the_loop {
+    use super::*;
+
+    #[test]
+    fn work_runs_on_a_worker_and_its_callback_on_the_loop_in_the_poll_phase() {
+        let (mut lp, _pool) = loop_with_pool(2);
+        lp.enable_trace();
+        let log = Log::default();
+        let l = log.clone();
+        let loop_thread = std::thread::current().id();
+        lp.queue_work(
+            move || (std::thread::current().id(), 6 * 7),
+            move |lp, result| {
+                let (worker, value) = result.expect("the job succeeded");
+                assert_ne!(worker, loop_thread, "the work ran on another thread");
+                assert_eq!(std::thread::current().id(), loop_thread);
+                l.push(format!(
+                    "after_work {value} in {:?}",
+                    lp.stack().trace().frames()
+                ));
+            },
+        );
+        assert!(lp.is_alive(), "a queued job keeps the loop alive");
+        assert_eq!(lp.active_requests(), 1);
+        assert!(!lp.run(eventloop::event_loop::RunMode::Default));
+        assert_eq!(log.entries(), ["after_work 42 in [\"queueWork\"]"]);
+        assert_eq!(lp.active_requests(), 0);
+        assert_eq!(lp.work_in_flight(), 0);
+        let trace = lp.take_trace();
+        let done = trace
+            .iter()
+            .position(|e| *e == eventloop::trace::TraceEvent::WorkDone(1))
+            .expect("the poll phase took the completion");
+        let phase_before = trace[..done]
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                eventloop::trace::TraceEvent::Phase(p) => Some(*p),
+                _ => None,
+            })
+            .expect("inside a phase");
+        assert_eq!(phase_before, eventloop::trace::Phase::Poll);
+    }
+
+    #[test]
+    fn with_one_thread_jobs_complete_in_submission_order() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let log = Log::default();
+        for name in ["heavy", "medium", "light"] {
+            let (gate, order, l) = (gate.clone(), order.clone(), log.clone());
+            lp.queue_work(
+                move || {
+                    gate.wait(); // every job could run at once if there were threads for it
+                    order.lock().unwrap().push(name);
+                    name
+                },
+                move |_, result| l.push(format!("{} done", result.unwrap())),
+            );
+        }
+        gate.open();
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(*order.lock().unwrap(), ["heavy", "medium", "light"]);
+        assert_eq!(log.entries(), ["heavy done", "medium done", "light done"]);
+        assert_eq!(pool.max_running(), 1);
+    }
+
+    #[test]
+    fn a_pool_of_four_runs_four_jobs_at_once_and_no_more() {
+        let (mut lp, pool) = loop_with_pool(4);
+        // Each wave of four jobs meets at a barrier: a wave can only pass if all four of its
+        // jobs run at the same time.
+        let barrier = Arc::new(Barrier::new(4));
+        let done = Log::default();
+        for i in 0..8 {
+            let (barrier, l) = (barrier.clone(), done.clone());
+            lp.queue_work(
+                move || {
+                    barrier.wait();
+                    i
+                },
+                move |_, r| l.push(r.unwrap().to_string()),
+            );
+        }
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(done.entries().len(), 8);
+        assert_eq!(pool.max_running(), 4);
+    }
+
+    #[test]
+    fn slow_io_never_takes_more_than_half_the_threads_and_other_work_passes_it() {
+        let (mut lp, pool) = loop_with_pool(4);
+        let gate = Gate::default();
+        let slow_running = Arc::new(AtomicUsize::new(0));
+        let slow_max = Arc::new(AtomicUsize::new(0));
+        let log = Log::default();
+        for i in 0..4 {
+            let (gate, running, max) = (gate.clone(), slow_running.clone(), slow_max.clone());
+            let l = log.clone();
+            lp.submit_work(
+                WorkKind::SlowIo,
+                "dns.lookup",
+                move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    max.fetch_max(now, Ordering::SeqCst);
+                    gate.wait();
+                    running.fetch_sub(1, Ordering::SeqCst);
+                },
+                move |_, r| {
+                    r.unwrap();
+                    l.push(format!("slow {i}"));
+                },
+            );
+        }
+        wait_until(&pool, "two slow jobs run", || pool.running() == 2);
+        assert_eq!(pool.queued(), 2, "the other two slow jobs wait");
+        // A CPU job queued behind them runs at once on a free thread.
+        let l = log.clone();
+        lp.queue_work(|| "cpu", move |_, r| l.push(r.unwrap().to_string()));
+        wait_until(&pool, "the cpu job finished", || pool.finished() == 1);
+        gate.open();
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(
+            slow_max.load(Ordering::SeqCst),
+            2,
+            "(4 + 1) / 2 = 2 at most"
+        );
+        let entries = log.entries();
+        assert_eq!(entries.len(), 5);
+        assert_eq!(
+            entries[0], "cpu",
+            "the cpu job passed the waiting slow jobs"
+        );
+    }
+
+    #[test]
+    fn cancel_succeeds_only_while_queued_and_the_cancelled_callback_comes_first() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        let log = Log::default();
+        let (g, l) = (gate.clone(), log.clone());
+        let running = lp.queue_work(
+            move || g.wait(),
+            move |_, r| l.push(format!("running job: {r:?}")),
+        );
+        let l = log.clone();
+        let queued = lp.queue_work(|| (), move |_, r| l.push(format!("queued job: {r:?}")));
+        wait_until(&pool, "the first job runs", || pool.running() == 1);
+        assert_eq!(lp.cancel_work(running), Err(CancelError::Busy));
+        assert_eq!(lp.cancel_work(queued), Ok(()));
+        assert_eq!(
+            lp.cancel_work(queued),
+            Err(CancelError::Busy),
+            "cancelling twice is refused"
+        );
+        gate.open();
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["queued job: Err(Canceled)", "running job: Ok(())"]
+        );
+        assert_eq!(pool.finished(), 1, "the cancelled job never ran");
+        assert_eq!(lp.active_requests(), 0);
+        assert_eq!(
+            lp.cancel_work(running),
+            Err(CancelError::Busy),
+            "a finished job cannot be cancelled"
+        );
+    }
+
+    #[test]
+    fn a_panicking_job_reaches_its_callback_and_its_worker_keeps_serving() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let log = Log::default();
+        let l = log.clone();
+        lp.queue_work(
+            || -> u32 { panic!("hash exploded") },
+            move |_, r| l.push(format!("{r:?}")),
+        );
+        let l = log.clone();
+        lp.queue_work(|| 7u32, move |_, r| l.push(format!("{r:?}")));
+        let code = lp.run_main(|_| {}).expect("a job's panic is not uncaught");
+        assert_eq!(code, 0);
+        assert_eq!(
+            log.entries(),
+            [
+                format!(
+                    "{:?}",
+                    Err::<u32, _>(WorkError::Panicked("hash exploded".into()))
+                ),
+                "Ok(7)".to_string()
+            ]
+        );
+        assert_eq!(pool.workers_alive(), 1, "the worker survived");
+    }
+
+    #[test]
+    fn a_hundred_thousand_tiny_jobs_lose_nothing_and_double_nothing() {
+        const JOBS: usize = 100_000;
+        let (mut lp, _pool) = loop_with_pool(4);
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(vec![0u8; JOBS]));
+        for i in 0..JOBS {
+            let seen = seen.clone();
+            lp.queue_work(move || i, move |_, r| seen.borrow_mut()[r.unwrap()] += 1);
+        }
+        assert_eq!(lp.active_requests(), JOBS);
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert!(
+            seen.borrow().iter().all(|&n| n == 1),
+            "each callback ran once"
+        );
+        assert_eq!(lp.active_requests(), 0);
+        assert_eq!(lp.work_in_flight(), 0);
+    }
+
+    #[test]
+    fn ticks_and_microtasks_drain_after_each_completion_of_one_poll_phase() {
+        let (mut lp, pool) = loop_with_pool(1);
+        lp.enable_trace();
+        let log = Log::default();
+        let l = log.clone();
+        lp.queue_work(
+            || (),
+            move |lp, _| {
+                l.push("job 1");
+                lp.set_immediate(l.cb("immediate queued by job 1"));
+                lp.next_tick(l.cb("tick after job 1"));
+                lp.queue_microtask(l.cb("microtask after job 1"));
+            },
+        );
+        let l = log.clone();
+        lp.queue_work(|| (), move |_, _| l.push("job 2"));
+        // Both finish before the loop looks, so one poll phase delivers both.
+        wait_until(&pool, "both jobs finished", || pool.finished() == 2);
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            [
+                "job 1",
+                "tick after job 1",
+                "microtask after job 1",
+                "job 2",
+                "immediate queued by job 1"
+            ]
+        );
+        assert!(
+            lp.take_trace()
+                .contains(&eventloop::trace::TraceEvent::WorkDone(2))
+        );
+    }
+
+    #[test]
+    fn on_a_manual_clock_the_poll_phase_waits_for_jobs_instead_of_jumping() {
+        let clock = eventloop::clock::ManualClock::new();
+        let mut lp = EventLoop::builder()
+            .clock(clock.clone())
+            .thread_pool(ThreadPool::with_size(1))
+            .build()
+            .unwrap();
+        let log = Log::default();
+        lp.set_timeout(log.at("timeout"), 1000);
+        let gate = Gate::default();
+        let g = gate.clone();
+        let l = log.clone();
+        lp.queue_work(
+            move || g.wait(),
+            move |lp, _| l.push(format!("job@{}", lp.now())),
+        );
+        let opener = std::thread::spawn(move || gate.open());
+        lp.run(eventloop::event_loop::RunMode::Default);
+        opener.join().unwrap();
+        assert_eq!(log.entries(), ["job@0", "timeout@1000"]);
+    }
+
+    #[test]
+    fn a_loop_with_only_a_queued_job_stays_alive_until_its_callback_ran() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        let g = gate.clone();
+        let log = Log::default();
+        let l = log.clone();
+        lp.queue_work(move || g.wait(), move |_, _| l.push("callback"));
+        assert!(
+            lp.run(eventloop::event_loop::RunMode::NoWait),
+            "still alive"
+        );
+        assert!(log.entries().is_empty());
+        gate.open();
+        wait_until(&pool, "the job finished", || pool.finished() == 1);
+        assert!(
+            lp.is_alive(),
+            "finished but not yet delivered: still a request"
+        );
+        assert!(!lp.run(eventloop::event_loop::RunMode::NoWait));
+        assert_eq!(log.entries(), ["callback"]);
+    }
+}
