@@ -11,7 +11,7 @@
 //! | 4. Phases | [`event_loop`], [`trace`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
-//! | 7. The thread pool | [`threadpool`], [`fs`] |
+//! | 7. The thread pool | [`threadpool`], [`fs`], [`dns`], [`crypto`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
 //! | 9. TCP | [`net`] |
 //!
@@ -40,6 +40,8 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod crypto;
+pub mod dns;
 pub mod event_loop;
 pub mod fs;
 #[cfg_attr(feature = "learn-heap", path = "../exercises/heap.rs")]

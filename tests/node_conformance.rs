@@ -20,6 +20,7 @@ mod ports {
     //! prints, in the same structure and with the same labels.
 
     use std::cell::{Cell, RefCell};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     use std::rc::Rc;
 
     use eventloop::clock::{Clock, ManualClock};
@@ -30,6 +31,7 @@ mod ports {
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
     use eventloop::threadpool::ThreadPool;
+    use eventloop::{crypto, dns};
 
     /// `console.log`: a shared list of printed lines.
     #[derive(Clone, Default)]
@@ -111,6 +113,8 @@ mod ports {
             ("p22-close-phase", p22_close_phase),
             ("c09-connection-lifecycle", c09_connection_lifecycle),
             ("c09-server-close-waits", c09_server_close_waits),
+            ("p19-threadpool-fifo", p19_threadpool_fifo),
+            ("c07-dns-lookup-localhost", c07_dns_lookup_localhost),
         ]
     }
 
@@ -1121,6 +1125,50 @@ mod ports {
                 })
                 .unwrap();
             });
+        })
+    }
+
+    /// The `heavy` job's rounds: a tenth of the puzzle's 400,000. On one thread the order
+    /// cannot depend on the weights, and hashing is ~15x slower in a debug build.
+    const P19_HEAVY_ROUNDS: u32 = 40_000;
+
+    fn p19_threadpool_fifo() -> Vec<String> {
+        // Recorded with UV_THREADPOOL_SIZE=1 (puzzles.toml): one worker, strict FIFO.
+        node_io(1, |lp, console| {
+            let job = |lp: &mut EventLoop, name: &'static str, rounds: u32| {
+                let c = console.clone();
+                crypto::pbkdf2(lp, "pw", "salt", rounds, 32, move |_, _| {
+                    c.log(format!("{name} done"))
+                });
+            };
+            job(lp, "heavy", P19_HEAVY_ROUNDS);
+            job(lp, "light", 1000);
+            let c = console.clone();
+            lp.on_exit(move |lp, _| c.log(format!("pool size {}", lp.thread_pool().size())));
+        })
+    }
+
+    fn c07_dns_lookup_localhost() -> Vec<String> {
+        node_io(4, |lp, console| {
+            let c = console.clone();
+            dns::lookup(lp, "localhost", move |lp, address| {
+                let loopback = address.is_ok_and(|a| {
+                    a == IpAddr::V4(Ipv4Addr::LOCALHOST) || a == IpAddr::V6(Ipv6Addr::LOCALHOST)
+                });
+                c.log(format!("lookup localhost: loopback {loopback}"));
+                lp.set_timeout(log(&c, "timeout from the lookup callback"), 0);
+                lp.set_immediate(log(&c, "immediate from the lookup callback"));
+                lp.next_tick(log(&c, "nextTick from the lookup callback"));
+            });
+            let c = console.clone();
+            dns::lookup(lp, "127.0.0.1", move |_, address| {
+                let address = address.expect("an IP literal is its own answer");
+                let family = if address.is_ipv4() { 4 } else { 6 };
+                c.log(format!("lookup 127.0.0.1: {address} {family}"));
+            });
+            lp.next_tick(log(console, "nextTick"));
+            then_log(lp, console, "promise");
+            console.log("main");
         })
     }
 
