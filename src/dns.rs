@@ -112,6 +112,7 @@ pub fn lookup(
 ///
 /// # Errors
 /// As [`lookup`].
+// ANCHOR: lookup_all
 pub fn lookup_all(
     lp: &mut EventLoop,
     host: &str,
@@ -137,6 +138,7 @@ pub fn lookup_all(
         },
     );
 }
+// ANCHOR_END: lookup_all
 
 /// What Node checks before it calls `getaddrinfo`, and what C cannot pass to it.
 fn check_host(host: &str) -> io::Result<()> {

@@ -1132,6 +1132,7 @@ mod ports {
     /// cannot depend on the weights, and hashing is ~15x slower in a debug build.
     const P19_HEAVY_ROUNDS: u32 = 40_000;
 
+    // ANCHOR: p19_threadpool_fifo
     fn p19_threadpool_fifo() -> Vec<String> {
         // Recorded with UV_THREADPOOL_SIZE=1 (puzzles.toml): one worker, strict FIFO.
         node_io(1, |lp, console| {
@@ -1147,6 +1148,7 @@ mod ports {
             lp.on_exit(move |lp, _| c.log(format!("pool size {}", lp.thread_pool().size())));
         })
     }
+    // ANCHOR_END: p19_threadpool_fifo
 
     fn c07_dns_lookup_localhost() -> Vec<String> {
         node_io(4, |lp, console| {
