@@ -25,6 +25,11 @@ impl EventLoop {
     /// with work left, or after one `Once`/`NoWait` iteration that left work.
     pub fn run(&mut self, mode: RunMode) -> bool {
         self.stalled = false;
+        if self.stack.is_empty() {
+            // Code that ran before `run`, outside any callback, is this program's main script:
+            // the ticks and microtasks it queued run now, as Node runs them after the script.
+            self.checkpoint();
+        }
         let mut alive = self.is_alive();
         if !alive {
             self.update_time();

@@ -73,6 +73,20 @@ mod checkpoint {
         assert_eq!(log.entries(), ["sync", "tick", "microtask", "timeout"]);
     }
 
+    /// Without `run_main`, what ran before `run` plays the main script: `run` starts with
+    /// its checkpoint, so a tick queued at the top level is not stranded.
+    #[test]
+    fn run_starts_with_the_checkpoint_of_the_code_before_it() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        lp.set_timeout(log.cb("timeout"), 0);
+        lp.queue_microtask(log.cb("microtask"));
+        lp.next_tick(log.cb("tick"));
+        assert!(log.entries().is_empty(), "nothing runs before the loop does");
+        lp.run(RunMode::Default);
+        assert_eq!(log.entries(), ["tick", "microtask", "timeout"]);
+    }
+
     #[test]
     fn ticks_and_microtasks_drain_after_each_timer() {
         let (mut lp, _clock) = manual_loop();
