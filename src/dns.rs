@@ -14,8 +14,9 @@
 //!   (DEP0118); we make it an [`InvalidInput`](io::ErrorKind::InvalidInput) error, as we do
 //!   for a host containing a NUL byte (which C cannot even pass to `getaddrinfo`).
 //!
-//! Like every Node API that answers on a tick, call these from the program: inside
-//! [`run_main`](EventLoop::run_main) or a callback, where a checkpoint follows.
+//! Ticks run at the next checkpoint: after the callback (or the
+//! [`run_main`](EventLoop::run_main) script) that called `lookup`, or, for a call made before
+//! [`run`](EventLoop::run), when `run` starts.
 //!
 //! ```
 //! use eventloop::{dns, event_loop::EventLoop};
