@@ -82,7 +82,10 @@ mod checkpoint {
         lp.set_timeout(log.cb("timeout"), 0);
         lp.queue_microtask(log.cb("microtask"));
         lp.next_tick(log.cb("tick"));
-        assert!(log.entries().is_empty(), "nothing runs before the loop does");
+        assert!(
+            log.entries().is_empty(),
+            "nothing runs before the loop does"
+        );
         lp.run(RunMode::Default);
         assert_eq!(log.entries(), ["tick", "microtask", "timeout"]);
     }

@@ -59,7 +59,55 @@ fn loop_with_pool(size: usize) -> (EventLoop, ThreadPool) {
 }
 
 mod size {
+    use eventloop::event_loop::EventLoop;
     use eventloop::threadpool::{DEFAULT_SIZE, MAX_SIZE, size_from_env};
+
+    /// A loop built with defaults gets the process-wide pool, sized from
+    /// `UV_THREADPOOL_SIZE`. The variable is read once per process, so each case runs this
+    /// test again in a child process with the variable set.
+    #[test]
+    fn a_default_loop_gets_a_pool_sized_by_uv_threadpool_size() {
+        if let Ok(expected) = std::env::var("EVENTLOOP_TEST_POOL_SIZE") {
+            let lp = EventLoop::new();
+            assert_eq!(lp.thread_pool().size().to_string(), expected);
+            assert!(
+                !lp.thread_pool().is_started(),
+                "no thread before the first job"
+            );
+            let other = EventLoop::new();
+            assert_eq!(other.thread_pool().size().to_string(), expected);
+            return;
+        }
+        let cases = [
+            (Some("3"), "3"),
+            (Some("0"), "1"),
+            (Some("x"), "1"),
+            (None, "4"),
+        ];
+        for (value, expected) in cases {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+            child
+                .args([
+                    "--exact",
+                    "size::a_default_loop_gets_a_pool_sized_by_uv_threadpool_size",
+                ])
+                .env("EVENTLOOP_TEST_POOL_SIZE", expected)
+                .env_remove("UV_THREADPOOL_SIZE");
+            if let Some(value) = value {
+                child.env("UV_THREADPOOL_SIZE", value);
+            }
+            let out = child.output().expect("the test binary runs again");
+            assert!(
+                out.status.success(),
+                "UV_THREADPOOL_SIZE={value:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+                "the child ran the test"
+            );
+        }
+    }
 
     #[test]
     fn uv_threadpool_size_is_parsed_like_libuv_atoi_into_unsigned() {
