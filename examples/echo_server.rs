@@ -33,6 +33,7 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
+// ANCHOR: echo
 /// Reads from `conn` and writes everything back; pauses while too much waits to be sent.
 fn echo(lp: &mut EventLoop, conn: TcpStream) {
     let started = conn.read_start(lp, move |lp, data| match data {
@@ -52,3 +53,4 @@ fn echo(lp: &mut EventLoop, conn: TcpStream) {
         let _ = conn.close(lp, |_| {});
     }
 }
+// ANCHOR_END: echo

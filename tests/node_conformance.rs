@@ -110,6 +110,7 @@ mod ports {
             ),
             ("c07-fs-error-first", c07_fs_error_first),
             ("c07-completions-one-poll", c07_completions_one_poll),
+            ("c08-one-wait-two-sockets", c08_one_wait_two_sockets),
             ("p22-close-phase", p22_close_phase),
             ("c09-connection-lifecycle", c09_connection_lifecycle),
             ("c09-server-close-waits", c09_server_close_waits),
@@ -980,6 +981,71 @@ mod ports {
             s.close(lp, slot.take().unwrap()).unwrap();
         }
     }
+
+    // ANCHOR: c08_one_wait_two_sockets
+    fn c08_one_wait_two_sockets() -> Vec<String> {
+        node_net(|lp, console| {
+            type Sockets = Rc<RefCell<Vec<TcpStream>>>;
+            let accepted: Sockets = Rc::default();
+            let clients: Sockets = Rc::default();
+            let server_slot: Rc<Cell<Option<TcpListener>>> = Rc::default();
+            let (c, acc, cl, slot) = (
+                console.clone(),
+                accepted.clone(),
+                clients.clone(),
+                server_slot.clone(),
+            );
+            let on_connection = move |lp: &mut EventLoop, sock: TcpStream| {
+                acc.borrow_mut().push(sock);
+                let name = if acc.borrow().len() == 1 { "a" } else { "b" };
+                let (c, acc2, cl2, slot) = (c.clone(), acc.clone(), cl.clone(), slot.clone());
+                sock.read_start(lp, move |lp, data| {
+                    let Ok(chunk) = data else { return };
+                    if chunk.is_empty() {
+                        return; // 'end': the puzzle does not listen for it
+                    }
+                    c.log(format!("data {}", String::from_utf8_lossy(chunk)));
+                    let c2 = c.clone();
+                    lp.next_tick(move |_| c2.log(format!("tick {name}")));
+                    let (c, acc, cl, slot) = (c.clone(), acc2.clone(), cl2.clone(), slot.clone());
+                    lp.set_immediate(move |lp| {
+                        c.log(format!("immediate {name}"));
+                        if name == "b" {
+                            for s in acc.borrow().iter().chain(cl.borrow().iter()) {
+                                let _ = s.close(lp, |_| {}); // s.destroy()
+                            }
+                            slot.take().unwrap().close(lp, |_| {}).unwrap();
+                        }
+                    });
+                })
+                .unwrap();
+                if acc.borrow().len() == 2 {
+                    // Both clients write in the same callback.
+                    let cl = cl.clone();
+                    lp.set_immediate(move |lp| {
+                        let cl = cl.borrow();
+                        cl[0].write(lp, b"a", |_, _| {}).unwrap();
+                        cl[1].write(lp, b"b", |_, _| {}).unwrap();
+                    });
+                }
+            };
+            listen(lp, on_connection, move |lp, server| {
+                server_slot.set(Some(server));
+                let addr = server.local_addr(lp).unwrap();
+                let cl = clients.clone();
+                let first = TcpStream::connect(lp, addr, move |lp, conn| {
+                    conn.unwrap(); // clients[0].on('connect')
+                    let second = TcpStream::connect(lp, addr, |_, conn| {
+                        conn.unwrap();
+                    });
+                    cl.borrow_mut().push(second.unwrap());
+                })
+                .unwrap();
+                clients.borrow_mut().push(first);
+            });
+        })
+    }
+    // ANCHOR_END: c08_one_wait_two_sockets
 
     fn p22_close_phase() -> Vec<String> {
         node_net(|lp, console| {

@@ -147,6 +147,7 @@ impl TcpListener {
     }
 }
 
+// ANCHOR: server_io
 /// The listening socket is readable: accept until `EAGAIN` (`uv__server_io`).
 fn server_io(lp: &mut EventLoop, key: Key) {
     loop {
@@ -185,7 +186,9 @@ fn server_io(lp: &mut EventLoop, key: Key) {
         }
     }
 }
+// ANCHOR_END: server_io
 
+// ANCHOR: emfile_trick
 /// Out of descriptors with connections waiting: close the spare, accept and close every
 /// waiting connection with the descriptor that frees, then take the spare back
 /// (`uv__emfile_trick`). The clients see their connection closed instead of hanging, and
@@ -216,6 +219,7 @@ fn emfile_trick(lp: &mut EventLoop, key: Key) -> Option<u64> {
     open_reserve(lp);
     Some(dropped)
 }
+// ANCHOR_END: emfile_trick
 
 /// Runs the connection callback with one outcome. A stream nobody can receive (the
 /// callback is running further up the stack) is closed at once.

@@ -42,6 +42,7 @@
 
 mod listener;
 mod stream;
+#[cfg_attr(feature = "learn-net", path = "../../exercises/net.rs")]
 mod write;
 
 use std::fs::File;
@@ -78,6 +79,7 @@ pub struct NetStats {
     pub emfile_drops: u64,
 }
 
+// ANCHOR: net
 /// Everything the TCP layer keeps on a loop (one value, in the loop's service slot).
 #[derive(Default)]
 pub(crate) struct Net {
@@ -90,6 +92,7 @@ pub(crate) struct Net {
     reserve: Option<File>,
     stats: NetStats,
 }
+// ANCHOR_END: net
 
 fn net(lp: &mut EventLoop) -> &mut Net {
     lp.service::<Net>()

@@ -33,6 +33,7 @@ pub(super) const READING: u8 = 1 << 1;
 pub(super) const SHUTTING: u8 = 1 << 2;
 pub(super) const UNREF: u8 = 1 << 3;
 
+// ANCHOR: stream
 /// What the loop keeps per connection. Kept small on purpose — chapter 9's benchmark holds
 /// ten thousand idle connections: what only some connections need (queued writes, a
 /// connect or shutdown in flight, a drain listener) sits behind one optional box.
@@ -60,6 +61,7 @@ impl Stream {
         self.requests.get_or_insert_with(Box::default)
     }
 }
+// ANCHOR_END: stream
 
 /// The live, not-closed stream `key`.
 pub(super) fn stream_mut(lp: &mut EventLoop, key: Key) -> io::Result<&mut Stream> {
@@ -132,6 +134,7 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
     }
 }
 
+// ANCHOR: read
 /// Reads until a short read, `EAGAIN`, end of file, an error, or the per-event cap.
 fn read(lp: &mut EventLoop, key: Key) {
     let mut buffer = net(lp)
@@ -182,7 +185,9 @@ fn read(lp: &mut EventLoop, key: Key) {
     }
     net(lp).read_buffer.get_or_insert(buffer);
 }
+// ANCHOR_END: read
 
+// ANCHOR: finish_connect
 /// The socket became writable while connecting: `SO_ERROR` says how the handshake went
 /// (`uv__stream_connect`).
 fn finish_connect(lp: &mut EventLoop, key: Key) {
@@ -209,6 +214,7 @@ fn finish_connect(lp: &mut EventLoop, key: Key) {
         Err(e) => fail_connect(lp, key, e),
     }
 }
+// ANCHOR_END: finish_connect
 
 /// A connect that failed closes its stream: the callback gets the error, writes queued
 /// behind it get `ECANCELED`, and the id goes stale.
@@ -238,6 +244,7 @@ fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
 }
 
 impl TcpStream {
+    // ANCHOR: connect
     /// Starts connecting to `addr` without waiting (`uv_tcp_connect`); `callback` gets
     /// the stream once connected, or the error (`ECONNREFUSED`, `ETIMEDOUT`, …) — then the
     /// stream is already closed and its id stale. Writes made before the connection is up
@@ -268,6 +275,7 @@ impl TcpStream {
         }
         Ok(stream)
     }
+    // ANCHOR_END: connect
 
     /// Starts reading (`uv_read_start`): `on_data` runs in the poll phase with each chunk
     /// read, `Ok(&[])` once at end of file, or `Err` on an error (`ECONNRESET`, …). After
@@ -313,6 +321,7 @@ impl TcpStream {
         self.with(lp, |s| s.flags & READING != 0).unwrap_or(false)
     }
 
+    // ANCHOR: close
     /// Closes the stream (`uv_close`): it stops and its descriptor is closed now; then, in
     /// this iteration's closing phase, writes that were finished get their callbacks, the
     /// connect, writes and shutdown still waiting get `ECANCELED` (each callback exactly
@@ -337,6 +346,7 @@ impl TcpStream {
         });
         Ok(())
     }
+    // ANCHOR_END: close
 
     /// The local address (`uv_tcp_getsockname`).
     ///

@@ -20,6 +20,7 @@ type DrainCallback = Box<dyn FnMut(&mut EventLoop)>;
 /// Queued requests one writable event may finish before the loop moves on (libuv's 32).
 const WRITES_PER_EVENT: usize = 32;
 
+// ANCHOR: requests
 /// A write waiting for the socket to take its bytes (`uv_write_t`).
 pub(super) struct WriteRequest {
     data: Vec<u8>,
@@ -42,6 +43,7 @@ pub(super) struct Requests {
     shutdown: Option<WriteCallback>,
     on_drain: Option<DrainCallback>,
 }
+// ANCHOR_END: requests
 
 /// One `write` system call; `Interrupted` is retried.
 fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usize> {
@@ -68,6 +70,7 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
     }
 }
 
+// ANCHOR: feed
 /// Hands a finished write to the pending phase, which runs its callback (`uv__io_feed`).
 fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Result<()>) {
     let Ok(s) = stream_mut(lp, key) else { return };
@@ -78,6 +81,7 @@ fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Resul
         lp.queue_pending("WRITEWRAP", move |lp| run_done(lp, key));
     }
 }
+// ANCHOR_END: feed
 
 /// Runs the callbacks of finished writes, oldest first (`uv__write_callbacks`). Writes
 /// finished while they run wait for the next run.
@@ -96,6 +100,7 @@ fn run_done(lp: &mut EventLoop, key: Key) {
     }
 }
 
+// ANCHOR: flush
 /// The socket is writable: write queued requests until one is partial, the socket is
 /// full, an error happens, or the per-event cap; then run the finished callbacks, and if
 /// the queue is empty, the drain listener and a waiting shutdown.
@@ -154,7 +159,9 @@ pub(super) fn flush(lp: &mut EventLoop, key: Key) {
     }
     finish_shutdown(lp, key);
 }
+// ANCHOR_END: flush
 
+// ANCHOR: finish_shutdown
 /// Half-closes the socket if a shutdown waits and the queue is empty (`uv__drain`).
 fn finish_shutdown(lp: &mut EventLoop, key: Key) {
     let Ok(s) = stream_mut(lp, key) else { return };
@@ -171,6 +178,7 @@ fn finish_shutdown(lp: &mut EventLoop, key: Key) {
     callback(lp, result);
     lp.checkpoint();
 }
+// ANCHOR_END: finish_shutdown
 
 /// Runs, at close or after a failed connect, every callback still owed: finished writes
 /// with their result, then queued writes and a waiting shutdown with `ECANCELED`
@@ -192,6 +200,8 @@ pub(super) fn cancel_all(lp: &mut EventLoop, requests: &mut Requests) {
 }
 
 impl TcpStream {
+    // ANCHOR: write_solution
+    // ANCHOR: write_start
     /// Writes `data` (`uv_write`). If nothing is queued, the bytes go to the kernel at once
     /// — one `write`, which may take them all; what it does not take is copied onto the
     /// write queue and sent as the socket becomes writable. `callback` gets `Ok(())` once
@@ -216,6 +226,14 @@ impl TcpStream {
         let connecting = s.flags & CONNECTING != 0;
         let queue_empty = s.requests.as_ref().is_none_or(|r| r.queue.is_empty());
         let callback: WriteCallback = Box::new(callback);
+        // ANCHOR_END: write_start
+        // exercise: write at once if you may, queue only the rest
+        // hint: Only a stream that is connected and has nothing queued may write now (else the
+        // hint: bytes would overtake earlier ones): one write_once(lp, key, Some(data)), where
+        // hint: WouldBlock means 0 bytes taken and any other error goes to feed(..., Err(e)).
+        // hint: All taken (an empty write too): feed(..., Ok(())), never the callback itself.
+        // hint: Else count net(lp).stats.queued_writes, push a WriteRequest with a copy of the
+        // hint: rest, add the rest to queued_bytes, and update_interest unless connecting.
         let mut written = 0;
         if queue_empty && !connecting && !data.is_empty() {
             match write_once(lp, key, Some(data)) {
@@ -244,8 +262,11 @@ impl TcpStream {
             update_interest(lp, key); // connecting already waits for writability
         }
         Ok(())
+        // end exercise
     }
+    // ANCHOR_END: write_solution
 
+    // ANCHOR: backpressure
     /// Bytes written but not yet taken by the kernel (`uv_stream_get_write_queue_size`):
     /// the backpressure signal. 0 for a closed stream.
     pub fn write_queue_size(self, lp: &EventLoop) -> usize {
@@ -266,6 +287,7 @@ impl TcpStream {
         stream_mut(lp, self.0)?.requests().on_drain = Some(Box::new(on_drain));
         Ok(())
     }
+    // ANCHOR_END: backpressure
 
     /// Half-closes the connection once every queued write is sent (`uv_shutdown`): the
     /// peer reads all the data, then end of file, and can still write back. `callback`
