@@ -10,12 +10,10 @@
 use std::cell::Cell;
 use std::hint::black_box;
 use std::rc::Rc;
-use std::time::Duration;
 
-use criterion::{
-    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
-    measurement::WallTime,
-};
+mod support;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::timers::{AfterCallback, Due, TimerHeap, TimerLists};
@@ -24,205 +22,137 @@ use eventloop::timers::{AfterCallback, Due, TimerHeap, TimerLists};
 const SIZES: [u64; 2] = [10_000, 100_000];
 /// Delays run from 0 to `SPREAD_MS - 1` ms.
 const SPREAD_MS: u64 = 100;
-/// Samples per bench, and how long to measure: short, so `cargo bench` takes minutes.
-const SAMPLES: usize = 10;
-const WARM_UP: Duration = Duration::from_secs(1);
-const MEASUREMENT: Duration = Duration::from_secs(3);
-
-fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(SAMPLES)
-        .warm_up_time(WARM_UP)
-        .measurement_time(MEASUREMENT);
-    group
-}
-
 /// `set_timeout` n times on a fresh loop, then `run` until every timeout fired.
 fn schedule_and_fire(c: &mut Criterion) {
-    let mut group = group(c, "timers/schedule_and_fire");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                b.iter_batched(
-                    || EventLoop::with_clock(ManualClock::new()),
-                    |mut lp| {
-                        let fired = Rc::new(Cell::new(0u64));
-                        for i in 0..n {
-                            let fired = fired.clone();
-                            lp.set_timeout(move |_| fired.set(fired.get() + 1), i % SPREAD_MS);
-                        }
-                        lp.run(RunMode::Default);
-                        assert_eq!(fired.get(), n, "every timeout fires");
-                        lp // dropped outside the measurement
-                    },
-                    BatchSize::PerIteration,
-                );
+    support::per_size(c, "timers/schedule_and_fire", &SIZES, |b, n| {
+        b.iter_batched(
+            || EventLoop::with_clock(ManualClock::new()),
+            |mut lp| {
+                let fired = Rc::new(Cell::new(0u64));
+                for i in 0..n {
+                    let fired = fired.clone();
+                    lp.set_timeout(move |_| fired.set(fired.get() + 1), i % SPREAD_MS);
+                }
+                lp.run(RunMode::Default);
+                assert_eq!(fired.get(), n, "every timeout fires");
+                lp // dropped outside the measurement
             },
+            BatchSize::PerIteration,
         );
-    }
-    group.finish();
+    });
 }
 
 /// `set_timeout` n times on a fresh loop, then `clear_timeout` every one; nothing runs.
 fn schedule_and_clear(c: &mut Criterion) {
-    let mut group = group(c, "timers/schedule_and_clear");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                b.iter_batched(
-                    || EventLoop::with_clock(ManualClock::new()),
-                    |mut lp| {
-                        let timeouts: Vec<_> = (0..n)
-                            .map(|i| lp.set_timeout(|_| {}, i % SPREAD_MS))
-                            .collect();
-                        for timeout in timeouts {
-                            lp.clear_timeout(black_box(timeout));
-                        }
-                        lp
-                    },
-                    BatchSize::PerIteration,
-                );
+    support::per_size(c, "timers/schedule_and_clear", &SIZES, |b, n| {
+        b.iter_batched(
+            || EventLoop::with_clock(ManualClock::new()),
+            |mut lp| {
+                let timeouts: Vec<_> = (0..n)
+                    .map(|i| lp.set_timeout(|_| {}, i % SPREAD_MS))
+                    .collect();
+                for timeout in timeouts {
+                    lp.clear_timeout(black_box(timeout));
+                }
+                lp
             },
+            BatchSize::PerIteration,
         );
-    }
-    group.finish();
+    });
 }
 
 /// Node's duration lists alone: `create` n timeouts, then `clear` them.
 fn lists_create_clear(c: &mut Criterion) {
-    let mut group = group(c, "timer_lists/create_clear");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                b.iter_batched(
-                    TimerLists::new,
-                    |mut lists| {
-                        let keys: Vec<_> = (0..n)
-                            .map(|i| lists.create(i, (i % SPREAD_MS) as f64, false, 0).0)
-                            .collect();
-                        for key in keys {
-                            black_box(lists.clear(key));
-                        }
-                        lists
-                    },
-                    BatchSize::PerIteration,
-                );
+    support::per_size(c, "timer_lists/create_clear", &SIZES, |b, n| {
+        b.iter_batched(
+            TimerLists::new,
+            |mut lists| {
+                let keys: Vec<_> = (0..n)
+                    .map(|i| lists.create(i, (i % SPREAD_MS) as f64, false, 0).0)
+                    .collect();
+                for key in keys {
+                    black_box(lists.clear(key));
+                }
+                lists
             },
+            BatchSize::PerIteration,
         );
-    }
-    group.finish();
+    });
 }
 
 /// Node's duration lists alone: `create` n timeouts, then take every one due, in order, as a
 /// timers pass does (`next_due` → `after_callback`), with "now" jumping to each deadline.
 fn lists_create_fire(c: &mut Criterion) {
-    let mut group = group(c, "timer_lists/create_fire");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                b.iter_batched(
-                    TimerLists::new,
-                    |mut lists| {
-                        for i in 0..n {
-                            lists.create(i, (i % SPREAD_MS) as f64, false, 0);
-                        }
-                        let (mut now, mut fired) = (0, 0);
-                        loop {
-                            lists.begin_pass();
-                            let next = loop {
-                                match lists.next_due(now) {
-                                    Due::Timer(key) => {
-                                        let released = lists.after_callback(key, now);
-                                        assert!(matches!(released, AfterCallback::Released(_)));
-                                        fired += 1;
-                                    }
-                                    Due::Done(next) => break next,
-                                }
-                            };
-                            match next {
-                                Some(expiry) => now = expiry,
-                                None => break,
+    support::per_size(c, "timer_lists/create_fire", &SIZES, |b, n| {
+        b.iter_batched(
+            TimerLists::new,
+            |mut lists| {
+                for i in 0..n {
+                    lists.create(i, (i % SPREAD_MS) as f64, false, 0);
+                }
+                let (mut now, mut fired) = (0, 0);
+                loop {
+                    lists.begin_pass();
+                    let next = loop {
+                        match lists.next_due(now) {
+                            Due::Timer(key) => {
+                                let released = lists.after_callback(key, now);
+                                assert!(matches!(released, AfterCallback::Released(_)));
+                                fired += 1;
                             }
+                            Due::Done(next) => break next,
                         }
-                        assert_eq!(fired, n, "every timeout is due once");
-                        lists
-                    },
-                    BatchSize::PerIteration,
-                );
+                    };
+                    match next {
+                        Some(expiry) => now = expiry,
+                        None => break,
+                    }
+                }
+                assert_eq!(fired, n, "every timeout is due once");
+                lists
             },
+            BatchSize::PerIteration,
         );
-    }
-    group.finish();
+    });
 }
 
 /// libuv's timer heap alone: start n timers, then stop them all (`uv_timer_start`/`_stop`).
 fn heap_start_stop(c: &mut Criterion) {
-    let mut group = group(c, "timer_heap/start_stop");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                // The timers are created once; a uv_timer_t outlives its starts and stops.
-                let mut heap = TimerHeap::new();
-                let timers: Vec<_> = (0..n).map(|i| heap.insert(i)).collect();
-                b.iter(|| {
-                    for (i, &timer) in (0..n).zip(&timers) {
-                        heap.start(timer, 0, i % SPREAD_MS, 0);
-                    }
-                    for &timer in &timers {
-                        heap.stop(black_box(timer));
-                    }
-                });
-                assert_eq!(heap.active(), 0);
-            },
-        );
-    }
-    group.finish();
+    support::per_size(c, "timer_heap/start_stop", &SIZES, |b, n| {
+        // The timers are created once; a uv_timer_t outlives its starts and stops.
+        let mut heap = TimerHeap::new();
+        let timers: Vec<_> = (0..n).map(|i| heap.insert(i)).collect();
+        b.iter(|| {
+            for (i, &timer) in (0..n).zip(&timers) {
+                heap.start(timer, 0, i % SPREAD_MS, 0);
+            }
+            for &timer in &timers {
+                heap.stop(black_box(timer));
+            }
+        });
+        assert_eq!(heap.active(), 0);
+    });
 }
 
 /// libuv's timer heap alone: start n timers, then pop every one in firing order
 /// (`uv__run_timers`: `collect_due`, then `pop_ready` until empty).
 fn heap_start_fire(c: &mut Criterion) {
-    let mut group = group(c, "timer_heap/start_fire");
-    for n in SIZES {
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("n={n}")),
-            &n,
-            |b, &n| {
-                let mut heap = TimerHeap::new();
-                let timers: Vec<_> = (0..n).map(|i| heap.insert(i)).collect();
-                b.iter(|| {
-                    for (i, &timer) in (0..n).zip(&timers) {
-                        heap.start(timer, 0, i % SPREAD_MS, 0);
-                    }
-                    heap.collect_due(SPREAD_MS);
-                    let mut fired = 0;
-                    while let Some(timer) = heap.pop_ready(SPREAD_MS) {
-                        black_box(timer);
-                        fired += 1;
-                    }
-                    assert_eq!(fired, n, "every timer fires once");
-                });
-            },
-        );
-    }
-    group.finish();
+    support::per_size(c, "timer_heap/start_fire", &SIZES, |b, n| {
+        let mut heap = TimerHeap::new();
+        let timers: Vec<_> = (0..n).map(|i| heap.insert(i)).collect();
+        b.iter(|| {
+            for (i, &timer) in (0..n).zip(&timers) {
+                heap.start(timer, 0, i % SPREAD_MS, 0);
+            }
+            heap.collect_due(SPREAD_MS);
+            let mut fired = 0;
+            while let Some(timer) = heap.pop_ready(SPREAD_MS) {
+                black_box(timer);
+                fired += 1;
+            }
+            assert_eq!(fired, n, "every timer fires once");
+        });
+    });
 }
 
 criterion_group!(
