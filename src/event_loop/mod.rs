@@ -370,6 +370,19 @@ impl EventLoop {
         self.pending.push((name, key));
     }
 
+    /// A request of a service built on the loop has started (`uv__req_register`): `net`'s
+    /// writes, connects and shutdowns. Like a thread-pool job, it keeps the loop alive —
+    /// even on an unref'd stream — until [`request_finished`](Self::request_finished).
+    pub(crate) fn request_started(&mut self) {
+        self.liveness.request_started();
+    }
+
+    /// A request started with [`request_started`](Self::request_started) is over, just
+    /// before its callback runs (`uv__req_unregister`).
+    pub(crate) fn request_finished(&mut self) {
+        self.liveness.request_finished();
+    }
+
     /// The state a service built on the loop keeps here, created on first use: `net` keeps
     /// its sockets this way, so a callback that gets `&mut EventLoop` reaches them without
     /// `Rc<RefCell<…>>`. A handful of types at most, so a linear search is the fast one.

@@ -91,6 +91,7 @@ fn run_done(lp: &mut EventLoop, key: Key) {
     };
     requests.fed = false;
     for (callback, result) in std::mem::take(&mut requests.done) {
+        lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
     }
@@ -168,6 +169,7 @@ fn finish_shutdown(lp: &mut EventLoop, key: Key) {
         return;
     };
     let result = s.socket.shutdown(Shutdown::Write);
+    lp.request_finished();
     callback(lp, result);
     lp.checkpoint();
 }
@@ -186,6 +188,7 @@ pub(super) fn cancel_all(lp: &mut EventLoop, requests: &mut Requests) {
         owed.push((shutdown, Err(canceled())));
     }
     for (callback, result) in owed {
+        lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
     }
@@ -216,6 +219,7 @@ impl TcpStream {
         let connecting = s.flags & CONNECTING != 0;
         let queue_empty = s.requests.as_ref().is_none_or(|r| r.queue.is_empty());
         let callback: WriteCallback = Box::new(callback);
+        lp.request_started(); // until its callback runs, whatever the outcome
         let mut written = 0;
         if queue_empty && !connecting && !data.is_empty() {
             match write_once(lp, key, Some(data)) {
@@ -288,7 +292,9 @@ impl TcpStream {
         s.flags |= SHUTTING;
         let requests = s.requests();
         requests.shutdown = Some(Box::new(callback));
-        if requests.queue.is_empty() {
+        let queue_empty = requests.queue.is_empty();
+        lp.request_started();
+        if queue_empty {
             lp.queue_pending("SHUTDOWNWRAP", move |lp| finish_shutdown(lp, key));
         }
         Ok(())
