@@ -90,10 +90,20 @@ fn run_done(lp: &mut EventLoop, key: Key) {
         return; // closed: the closing phase ran them
     };
     requests.fed = false;
-    for (callback, result) in std::mem::take(&mut requests.done) {
+    let mut done = std::mem::take(&mut requests.done);
+    for (callback, result) in done.drain(..) {
         lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
+    }
+    // Give the emptied list back, so the next write's completion does not allocate one.
+    if let Some(requests) = net(lp)
+        .streams
+        .get_mut(key)
+        .and_then(|s| s.requests.as_mut())
+        && requests.done.is_empty()
+    {
+        requests.done = done;
     }
 }
 
