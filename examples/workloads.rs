@@ -1,7 +1,8 @@
 //! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
 //!
 //! ```text
-//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w7a> [--runs N]
+//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w5|w7a> [--runs N]
+//!     [--round-trips N]   (w5 only: round trips per connection, default 10,000)
 //! ```
 //!
 //! - `w1`: 1,000,000 `set_timeout` with delay `i % 100` ms on the system clock, run until all
@@ -15,6 +16,10 @@
 //! - `w7a`: 2,000 files of 4 KiB, written once to a fresh temp directory before any timing,
 //!   then all read at once with [`fs::read_file`] on the default pool (4 threads, as Node's);
 //!   the directory is removed at the end.
+//! - `w5`: TCP echo in one process: a server on 127.0.0.1 and 100 client connections on the
+//!   same loop, each doing 10,000 sequential round trips of 64 bytes (write, wait until all
+//!   64 bytes came back, write again); Nagle off on both ends. The clock starts with the
+//!   first connect (the server already listens) and stops at the last echo.
 //!
 //! One warm-up run, then `--runs` timed runs (default 5), each on a freshly built
 //! [`EventLoop`] (built before the clock starts). Prints one machine-readable line:
@@ -23,6 +28,7 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -30,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::fs;
+use eventloop::net::{TcpListener, TcpStream};
 use eventloop::promise::Promise;
 
 /// Timeouts scheduled by `w1` and `w1-sched`.
@@ -43,10 +50,15 @@ const MICRO_CHAIN_LENGTH: u64 = 5_000_000;
 /// Files read by `w7a`, and the size of each.
 const N_FILES: usize = 2_000;
 const FILE_SIZE: usize = 4096;
+/// `w5`: client connections, round trips each, and the size of one message.
+const ECHO_CONNECTIONS: usize = 100;
+const ECHO_ROUND_TRIPS: usize = 10_000;
+const ECHO_MESSAGE: usize = 64;
 /// Timed runs when `--runs` is not given.
 const DEFAULT_RUNS: usize = 5;
 
-const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4|w7a> [--runs N]";
+const USAGE: &str =
+    "usage: workloads <w1|w1-sched|w2|w3|w4|w5|w7a> [--runs N] [--round-trips N (w5)]";
 
 /// `w1`: schedule every timeout, run the loop until all fired.
 fn schedule_and_fire() -> Duration {
@@ -137,6 +149,84 @@ fn promise_chain() -> Duration {
     elapsed
 }
 
+/// `w5`'s server side: echoes every chunk back; closes the connection at end of file.
+fn echo_connection(lp: &mut EventLoop, conn: TcpStream) {
+    let _ = conn.set_nodelay(lp, true);
+    let started = conn.read_start(lp, move |lp, data| match data {
+        Ok(bytes) if !bytes.is_empty() => drop(conn.write(lp, bytes, |_, _| {})),
+        _ => drop(conn.close(lp, |_| {})),
+    });
+    if started.is_err() {
+        let _ = conn.close(lp, |_| {});
+    }
+}
+
+/// What `w5`'s clients share: how many are still talking, and when the last one finished.
+struct EchoRun {
+    round_trips: usize,
+    clients_left: Cell<usize>,
+    finished: Cell<Option<Instant>>,
+    listener: TcpListener,
+}
+
+/// `w5`'s client side: `run.round_trips` sequential round trips, then close; the last
+/// client to finish stops the clock and closes the listener.
+fn echo_client(lp: &mut EventLoop, conn: TcpStream, id: usize, run: Rc<EchoRun>) {
+    let _ = conn.set_nodelay(lp, true);
+    let message = [b'a' + (id % 26) as u8; ECHO_MESSAGE];
+    let mut left = run.round_trips;
+    let mut received = 0;
+    conn.write(lp, &message, |_, _| {}).expect("just connected");
+    conn.read_start(lp, move |lp, data| {
+        let bytes = data.expect("the echo server answers");
+        assert!(!bytes.is_empty(), "the server closed first");
+        received += bytes.len();
+        while received >= ECHO_MESSAGE {
+            received -= ECHO_MESSAGE;
+            left -= 1;
+            if left == 0 {
+                let _ = conn.close(lp, |_| {});
+                run.clients_left.set(run.clients_left.get() - 1);
+                if run.clients_left.get() == 0 {
+                    run.finished.set(Some(Instant::now()));
+                    let _ = run.listener.close(lp, |_| {});
+                }
+                return;
+            }
+            conn.write(lp, &message, |_, _| {}).expect("open");
+        }
+    })
+    .expect("open");
+}
+
+/// `w5`: one loop, one echo server, `ECHO_CONNECTIONS` clients of `round_trips` each.
+fn echo_round_trips(round_trips: usize) -> Duration {
+    let mut lp = EventLoop::new();
+    let any_port: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    let listener = TcpListener::listen(&mut lp, any_port, 511, |lp, conn| {
+        echo_connection(lp, conn.expect("accept"))
+    })
+    .expect("listen on 127.0.0.1");
+    let addr = listener.local_addr(&lp).expect("listening");
+    let run = Rc::new(EchoRun {
+        round_trips,
+        clients_left: Cell::new(ECHO_CONNECTIONS),
+        finished: Cell::new(None),
+        listener,
+    });
+    let start = Instant::now();
+    for id in 0..ECHO_CONNECTIONS {
+        let run = run.clone();
+        TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            echo_client(lp, conn.expect("connect to 127.0.0.1"), id, run)
+        })
+        .expect("a socket");
+    }
+    lp.run(RunMode::Default);
+    let finished = run.finished.get().expect("every client finished");
+    finished - start
+}
+
 /// `w7a`'s files, in a directory of their own that is removed on drop.
 struct Files {
     dir: PathBuf,
@@ -197,30 +287,48 @@ fn median_ms(mut times: Vec<Duration>) -> f64 {
     median.as_secs_f64() * 1e3
 }
 
-fn parse_args() -> Result<(String, usize), String> {
+/// What the command line asks for.
+struct Args {
+    workload: String,
+    runs: usize,
+    /// `w5` only: round trips per connection.
+    round_trips: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
     let mut workload = None;
     let mut runs = DEFAULT_RUNS;
+    let mut round_trips = ECHO_ROUND_TRIPS;
     let mut args = std::env::args().skip(1);
+    let positive = |args: &mut std::iter::Skip<std::env::Args>, flag: &str| {
+        args.next()
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .ok_or(format!("{flag} needs a positive integer"))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--runs" => {
-                runs = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .ok_or("--runs needs a positive integer")?;
-            }
-            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w7a" if workload.is_none() => {
+            "--runs" => runs = positive(&mut args, "--runs")?,
+            "--round-trips" => round_trips = positive(&mut args, "--round-trips")?,
+            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w5" | "w7a" if workload.is_none() => {
                 workload = Some(arg)
             }
             _ => return Err(format!("unexpected argument: {arg}")),
         }
     }
-    Ok((workload.ok_or("which workload?")?, runs))
+    Ok(Args {
+        workload: workload.ok_or("which workload?")?,
+        runs,
+        round_trips,
+    })
 }
 
 fn main() -> ExitCode {
-    let (workload, runs) = match parse_args() {
+    let Args {
+        workload,
+        runs,
+        round_trips,
+    } = match parse_args() {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
@@ -234,6 +342,10 @@ fn main() -> ExitCode {
         "w2" => (Box::new(immediate_chain), CHAIN_LENGTH),
         "w3" => (Box::new(tick_chain), MICRO_CHAIN_LENGTH),
         "w4" => (Box::new(promise_chain), MICRO_CHAIN_LENGTH),
+        "w5" => (
+            Box::new(move || echo_round_trips(round_trips)),
+            (ECHO_CONNECTIONS * round_trips) as u64,
+        ),
         _ => {
             files = match Files::create() {
                 Ok(files) => files,

@@ -96,9 +96,20 @@ fn run_done(lp: &mut EventLoop, key: Key) {
         return; // closed: the closing phase ran them
     };
     requests.fed = false;
-    for (callback, result) in std::mem::take(&mut requests.done) {
+    let mut done = std::mem::take(&mut requests.done);
+    for (callback, result) in done.drain(..) {
+        lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
+    }
+    // Give the emptied list back, so the next write's completion does not allocate one.
+    if let Some(requests) = net(lp)
+        .streams
+        .get_mut(key)
+        .and_then(|s| s.requests.as_mut())
+        && requests.done.is_empty()
+    {
+        requests.done = done;
     }
 }
 
@@ -174,6 +185,7 @@ fn finish_shutdown(lp: &mut EventLoop, key: Key) {
         return;
     };
     let result = s.socket.shutdown(Shutdown::Write);
+    lp.request_finished();
     callback(lp, result);
     lp.checkpoint();
 }
@@ -192,6 +204,7 @@ pub(super) fn cancel_all(lp: &mut EventLoop, requests: &mut Requests) {
         owed.push((shutdown, Err(canceled())));
     }
     for (callback, result) in owed {
+        lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
     }
@@ -222,6 +235,7 @@ impl TcpStream {
         let connecting = s.flags & CONNECTING != 0;
         let queue_empty = s.requests.as_ref().is_none_or(|r| r.queue.is_empty());
         let callback: WriteCallback = Box::new(callback);
+        lp.request_started(); // until its callback runs, whatever the outcome
         // TODO: write at once if you may, queue only the rest.
         // Only a stream that is connected and has nothing queued may write now (else the
         // bytes would overtake earlier ones): one write_once(lp, key, Some(data)), where
@@ -274,7 +288,9 @@ impl TcpStream {
         s.flags |= SHUTTING;
         let requests = s.requests();
         requests.shutdown = Some(Box::new(callback));
-        if requests.queue.is_empty() {
+        let queue_empty = requests.queue.is_empty();
+        lp.request_started();
+        if queue_empty {
             lp.queue_pending("SHUTDOWNWRAP", move |lp| finish_shutdown(lp, key));
         }
         Ok(())

@@ -13,11 +13,22 @@
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
 #   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
+#   w5        TCP echo in one process: 100 connections x 10,000 sequential   target >= 1.5x Node
+#             64-byte round trips over 127.0.0.1; also against tokio's       and >= 1.0x tokio
+#             current-thread runtime (bench/tokio, a crate of its own)
+#   w6        examples/http_hello (bench/node/w6.js for Node) under          target >= 2x Node
+#             `wrk -t1 -c100 -d10s`: requests/s (needs Debian's wrk; installed
+#             with apt-get when missing and running as root)
 #   w7a       2,000 files of 4 KiB read at once with readFile (warm cache)   target >= 4x Node
 #   w7b       8 pbkdf2 hashes at once, default pool and UV_THREADPOOL_SIZE=8  no target; printed
 #             for both runtimes: when each hash finished (two waves of 4, or one of 8)
+#   w8        10,000 idle connections from another process                   target <= 512
+#             (examples/idle_client.rs): the server's resident memory        bytes per
+#             (VmRSS) before and after, per connection (examples/idle_server.rs;  connection
+#             bench/node/w8.js for Node)
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median
-# (w7b: one run per pool size, no warm-up).
+# (w6: a 2 s warm-up, then N runs of 10 s; w7b: one run per pool size, no warm-up; w8: one
+# measurement each). The servers of w6 and w8 listen on a free port of 127.0.0.1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +42,7 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         w[0-9]*)
@@ -54,10 +65,25 @@ if [[ "$node_version" != v20.* ]]; then
     echo "compare-node: warning: the targets are against Node 20, this is Node $node_version" >&2
 fi
 
-echo "building examples/workloads and examples/pbkdf2_waves (release)..." >&2
-cargo build --release --quiet --example workloads --example pbkdf2_waves
-ours_bin="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
-waves_bin="${CARGO_TARGET_DIR:-target}/release/examples/pbkdf2_waves"
+wants() {
+    [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" $1 "* ]]
+}
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+echo "building the examples (release)..." >&2
+cargo build --release --quiet --example workloads --example pbkdf2_waves --example http_hello \
+    --example idle_server --example idle_client
+ours_bin="$target_dir/release/examples/workloads"
+waves_bin="$target_dir/release/examples/pbkdf2_waves"
+examples="$target_dir/release/examples"
+# The tokio peer is a crate of its own (its own workspace): built apart, into a target
+# directory of its own, and only when w5 runs.
+tokio_bin="$target_dir/tokio-peer/release/tokio-peer"
+if wants w5; then
+    echo "building the tokio peer of w5 (bench/tokio, release)..." >&2
+    CARGO_TARGET_DIR="$target_dir/tokio-peer" cargo build --release --quiet \
+        --manifest-path bench/tokio/Cargo.toml
+fi
 
 # The `ops_per_s=` field of a result line.
 ops_per_s() {
@@ -71,13 +97,32 @@ workloads=(
     "w2|bench/node/w2.js|5"
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
+    "w5|bench/node/w5.js|1.5"
     "w7a|bench/node/w7a.js|4"
 )
 
 rows=()
+# Adds a table row: workload, peer, the peer's and our ops/s, target ratio ("-" for none).
+add_row() {
+    local name="$1" peer="$2" peer_ops="$3" ours_ops="$4" target="$5" ratio verdict
+    if [[ -z "$peer_ops" || -z "$ours_ops" ]]; then
+        echo "compare-node: could not read ops_per_s for $name ($peer)" >&2
+        exit 1
+    fi
+    ratio="$(awk -v a="$ours_ops" -v b="$peer_ops" 'BEGIN { printf "%.2f", a / b }')"
+    if [[ "$target" == "-" ]]; then
+        verdict="-"
+    elif awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r >= t) }'; then
+        verdict=">= ${target}x met"
+    else
+        verdict=">= ${target}x MISSED"
+    fi
+    rows+=("$name|$peer|$peer_ops|$ours_ops|${ratio}x|$verdict")
+}
+
 for entry in "${workloads[@]}"; do
     IFS='|' read -r name node_cmd target <<< "$entry"
-    if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+    if ! wants "$name"; then
         continue
     fi
     echo "running $name: node ($node_version), then ours..." >&2
@@ -86,27 +131,137 @@ for entry in "${workloads[@]}"; do
     ours_line="$("$ours_bin" "$name" --runs "$runs")"
     echo "  node: $node_line" >&2
     echo "  ours: $ours_line" >&2
-    node_ops="$(ops_per_s "$node_line")"
-    ours_ops="$(ops_per_s "$ours_line")"
-    if [[ -z "$node_ops" || -z "$ours_ops" ]]; then
-        echo "compare-node: could not read ops_per_s for $name" >&2
-        exit 1
+    add_row "$name" node "$(ops_per_s "$node_line")" "$(ops_per_s "$ours_line")" "$target"
+    if [[ "$name" == w5 ]]; then
+        echo "running w5: tokio (current-thread runtime)..." >&2
+        tokio_line="$("$tokio_bin" w5 --runs "$runs")"
+        echo "  tokio: $tokio_line" >&2
+        add_row w5 tokio "$(ops_per_s "$tokio_line")" "$(ops_per_s "$ours_line")" 1
     fi
-    ratio="$(awk -v a="$ours_ops" -v b="$node_ops" 'BEGIN { printf "%.2f", a / b }')"
-    if [[ "$target" == "-" ]]; then
-        verdict="-"
-    elif awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r >= t) }'; then
-        verdict=">= ${target}x met"
-    else
-        verdict=">= ${target}x MISSED"
-    fi
-    rows+=("$name|$node_ops|$ours_ops|${ratio}x|$verdict")
 done
+
+# Prints the first line of file $1 that starts with $2, waiting up to $3 seconds for it
+# while process $4 lives; fails otherwise.
+await_line() {
+    local file="$1" prefix="$2" secs="$3" pid="$4" i
+    for ((i = 0; i < secs * 10; i++)); do
+        if grep -q "^$prefix" "$file"; then
+            grep -m 1 "^$prefix" "$file"
+            return 0
+        fi
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.1
+    done
+    echo "compare-node: no '$prefix' line from process $pid within ${secs} s; it said:" >&2
+    cat "$file" >&2
+    return 1
+}
+
+# Stops a server this script started (by its process id), quietly.
+stop() {
+    kill "$1" 2> /dev/null || true
+    wait "$1" 2> /dev/null || true
+}
+
+# W6: a server (the command after $1) under wrk. Prints the result line; $1 names the side.
+wrk_line() {
+    local side="$1" out pid url rps=() run median
+    shift
+    out="$(mktemp)"
+    "$@" > "$out" &
+    pid=$!
+    url="$(await_line "$out" "" 10 "$pid" | grep -o 'http://[^ ]*')" || {
+        stop "$pid"
+        rm -f "$out"
+        return 1
+    }
+    wrk -t1 -c100 -d2s "$url" > /dev/null # warm-up
+    for ((run = 0; run < runs; run++)); do
+        rps+=("$(wrk -t1 -c100 -d10s "$url" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')")
+    done
+    stop "$pid"
+    rm -f "$out"
+    median="$(printf '%s\n' "${rps[@]}" | sort -g | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f", m }')"
+    echo "  $side: wrk runs (requests/s): ${rps[*]}" >&2
+    echo "w6 ops=$(awk -v r="$median" 'BEGIN { printf "%.0f", r * 10 }') median_ms=10000.0 ops_per_s=$median"
+}
+
+if wants w6; then
+    if ! command -v wrk > /dev/null 2>&1; then
+        if [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+            echo "compare-node: wrk is missing; installing it (apt-get install -y wrk)..." >&2
+            apt-get install -y wrk > /dev/null || { apt-get update > /dev/null && apt-get install -y wrk > /dev/null; }
+        fi
+    fi
+    if command -v wrk > /dev/null 2>&1; then
+        echo "running w6: node ($node_version), then ours, each under wrk -t1 -c100 -d10s..." >&2
+        node_line="$(wrk_line node node bench/node/w6.js 0)"
+        ours_line="$(wrk_line ours "$examples/http_hello" 127.0.0.1:0)"
+        echo "  node: $node_line" >&2
+        echo "  ours: $ours_line" >&2
+        add_row w6 node "$(ops_per_s "$node_line")" "$(ops_per_s "$ours_line")" 2
+    else
+        echo "compare-node: w6 needs wrk, which is not installed: run 'apt-get install wrk' as" \
+            "root (Debian/Ubuntu), or put a wrk 4.x on PATH. w6 is skipped." >&2
+        rows+=("w6|node|-|-|-|SKIPPED: wrk is not installed")
+    fi
+fi
+
+# W8: resident memory per idle connection. Starts the server (the command after $1, which
+# says how many connections it holds), reads its VmRSS, opens the connections from another
+# process, waits until the server accepted them all, reads VmRSS again. Prints the result.
+idle_connections=10000
+idle_line() {
+    local out pid addr before after client
+    out="$(mktemp)"
+    "$@" > "$out" &
+    pid=$!
+    addr="$(await_line "$out" "listening " 10 "$pid" | awk '{ print $2 }')" || {
+        stop "$pid"
+        rm -f "$out"
+        return 1
+    }
+    sleep 0.5 # settled: whatever the server does at start is done
+    before="$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+    "$examples/idle_client" "$addr" "$idle_connections" 120 > /dev/null &
+    client=$!
+    if ! await_line "$out" "accepted " 60 "$pid" > /dev/null; then
+        stop "$client"
+        stop "$pid"
+        rm -f "$out"
+        return 1
+    fi
+    sleep 1 # idle for a moment
+    after="$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+    stop "$client"
+    stop "$pid"
+    rm -f "$out"
+    echo "w8 connections=$idle_connections rss_before_kb=$before rss_after_kb=$after" \
+        "bytes_per_connection=$(((after - before) * 1024 / idle_connections))"
+}
+
+w8_lines=()
+if wants w8; then
+    echo "running w8: node ($node_version), then ours, each holding $idle_connections idle connections..." >&2
+    # Node does not raise its own descriptor limit: give it the hard limit.
+    node_line="$(ulimit -n "$(ulimit -Hn)" && idle_line node bench/node/w8.js 127.0.0.1:0 "$idle_connections")"
+    ours_line="$(idle_line "$examples/idle_server" 127.0.0.1:0 "$idle_connections")"
+    w8_lines+=("node  $node_line" "ours  $ours_line")
+    node_bytes="${node_line##*bytes_per_connection=}"
+    ours_bytes="${ours_line##*bytes_per_connection=}"
+    if ((ours_bytes <= 512)); then
+        w8_verdict="<= 512 bytes met"
+    else
+        w8_verdict="<= 512 bytes MISSED"
+    fi
+    w8_lines+=("w8: ours $ours_bytes bytes per idle connection, Node $node_bytes; target $w8_verdict")
+fi
 
 # W7b: not a speed ratio but a shape. Each runtime, each pool size, prints when every hash
 # finished; the summary line of each is shown as it is.
 w7b_lines=()
-if [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" w7b "* ]]; then
+if wants w7b; then
     for size in default 8; do
         if [[ "$size" == default ]]; then
             env_args=(env -u UV_THREADPOOL_SIZE)
@@ -120,17 +275,17 @@ if [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" w7b "* ]]; then
     done
 fi
 
-if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 ]]; then
+if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 && ${#w8_lines[@]} -eq 0 ]]; then
     echo "compare-node: no workload is called ${only[*]}" >&2
     exit 2
 fi
 
 if [[ ${#rows[@]} -gt 0 ]]; then
     echo
-    printf '%-10s %14s %14s %12s  %s\n' workload "Node ops/s" "ours ops/s" "ours/Node" target
+    printf '%-10s %-6s %14s %14s %11s  %s\n' workload peer "peer ops/s" "ours ops/s" "ours/peer" target
     for row in "${rows[@]}"; do
-        IFS='|' read -r name node_ops ours_ops ratio verdict <<< "$row"
-        printf '%-10s %14s %14s %12s  %s\n' "$name" "$node_ops" "$ours_ops" "$ratio" "$verdict"
+        IFS='|' read -r name peer peer_ops ours_ops ratio verdict <<< "$row"
+        printf '%-10s %-6s %14s %14s %11s  %s\n' "$name" "$peer" "$peer_ops" "$ours_ops" "$ratio" "$verdict"
     done
 fi
 
@@ -138,4 +293,9 @@ if [[ ${#w7b_lines[@]} -gt 0 ]]; then
     echo
     echo "w7b: 8 pbkdf2 hashes at once; two waves: last_ms ~ 2x fourth_ms, one wave: about equal"
     printf '%s\n' "${w7b_lines[@]}"
+fi
+
+if [[ ${#w8_lines[@]} -gt 0 ]]; then
+    echo
+    printf '%s\n' "${w8_lines[@]}"
 fi

@@ -549,6 +549,61 @@ fn options_addresses_and_refs() {
     });
 }
 
+/// libuv's connect and write requests keep the loop alive by themselves (`active_reqs`): an
+/// unref'd stream still gets its connect callback, and its queued writes are still sent
+/// and reported, before `run` returns.
+#[test]
+fn connects_and_writes_in_flight_keep_the_loop_alive_on_an_unrefd_stream() {
+    no_leaks(|| {
+        // The peer reads everything in another thread, only once the writes have queued.
+        let peer = std::net::TcpListener::bind(any_port()).unwrap();
+        let addr = peer.local_addr().unwrap();
+        let (queued_tx, queued_rx) = std::sync::mpsc::channel::<()>();
+        let reader = std::thread::spawn(move || {
+            let (mut conn, _) = peer.accept().unwrap();
+            queued_rx.recv().unwrap();
+            let mut received = Vec::new();
+            conn.read_to_end(&mut received).unwrap();
+            received.len()
+        });
+
+        let mut lp = EventLoop::new();
+        let events: Log = Rc::default();
+        let sent = Rc::new(Cell::new(0));
+        let (e, n) = (events.clone(), sent.clone());
+        let client = TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.unwrap();
+            log(&e, "connected");
+            let e = e.clone();
+            let chunks = fill(lp, conn, move |lp, result| {
+                result.unwrap();
+                log(&e, "last write done");
+                conn.close(lp, |_| {}).unwrap();
+            });
+            n.set(chunks * 64 * 1024);
+            // Every write: the ones done at once report from the pending phase.
+            assert_eq!(
+                lp.active_requests(),
+                chunks,
+                "the writes, until their callbacks"
+            );
+            queued_tx.send(()).unwrap();
+        })
+        .unwrap();
+        client.unref(&mut lp);
+        assert_eq!(lp.active_requests(), 1, "the connect");
+        assert_eq!(
+            lp.active_handles(),
+            0,
+            "the unref'd stream keeps nothing alive"
+        );
+        assert!(!lp.run(RunMode::Default));
+        assert_eq!(*events.borrow(), ["connected", "last write done"]);
+        assert_eq!(lp.active_requests(), 0);
+        assert_eq!(reader.join().unwrap(), sent.get(), "every byte arrived");
+    });
+}
+
 /// Run in a child process (the test binary again, with `NET_EMFILE_CHILD=1`), because it
 /// lowers the process's descriptor limit.
 #[test]

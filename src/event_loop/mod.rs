@@ -35,6 +35,7 @@ mod phases;
 mod process;
 mod work;
 
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -136,8 +137,9 @@ pub struct EventLoop {
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
-    /// State of the services built on the loop (`net`'s sockets), one value per type.
-    services: Vec<Box<dyn std::any::Any>>,
+    /// State of the services built on the loop (`net`'s sockets), one value per type, with
+    /// its type's id (compared inline, where `Any::is` would be a dynamic call).
+    services: Vec<(TypeId, Box<dyn Any>)>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -370,25 +372,52 @@ impl EventLoop {
         self.pending.push((name, key));
     }
 
+    /// A request of a service built on the loop has started (`uv__req_register`): `net`'s
+    /// writes, connects and shutdowns. Like a thread-pool job, it keeps the loop alive —
+    /// even on an unref'd stream — until [`request_finished`](Self::request_finished).
+    pub(crate) fn request_started(&mut self) {
+        self.liveness.request_started();
+    }
+
+    /// A request started with [`request_started`](Self::request_started) is over, just
+    /// before its callback runs (`uv__req_unregister`).
+    pub(crate) fn request_finished(&mut self) {
+        self.liveness.request_finished();
+    }
+
     /// The state a service built on the loop keeps here, created on first use: `net` keeps
     /// its sockets this way, so a callback that gets `&mut EventLoop` reaches them without
     /// `Rc<RefCell<…>>`. A handful of types at most, so a linear search is the fast one.
+    ///
+    /// `net` looks its state up several times per read or write: this stays small enough to
+    /// inline, and creating the state is kept out of line.
+    #[inline]
     pub(crate) fn service<T: Default + 'static>(&mut self) -> &mut T {
-        let at = match self.services.iter().position(|s| s.is::<T>()) {
+        let id = TypeId::of::<T>();
+        let at = match self.services.iter().position(|(of, _)| *of == id) {
             Some(at) => at,
-            None => {
-                self.services.push(Box::new(T::default()));
-                self.services.len() - 1
-            }
+            None => self.add_service::<T>(),
         };
         self.services[at]
+            .1
             .downcast_mut()
             .expect("found by its type just above")
     }
 
+    /// Creates the state of service `T`; returns where it is.
+    #[cold]
+    #[inline(never)]
+    fn add_service<T: Default + 'static>(&mut self) -> usize {
+        self.services
+            .push((TypeId::of::<T>(), Box::new(T::default())));
+        self.services.len() - 1
+    }
+
     /// The state of service `T`, if it was ever created (see [`service`](Self::service)).
     pub(crate) fn service_ref<T: 'static>(&self) -> Option<&T> {
-        self.services.iter().find_map(|s| s.downcast_ref())
+        let id = TypeId::of::<T>();
+        let (_, state) = self.services.iter().find(|(of, _)| *of == id)?;
+        state.downcast_ref()
     }
 
     /// Listens for process warnings such as `TimeoutOverflowWarning`

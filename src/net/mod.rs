@@ -19,6 +19,8 @@
 //!   take goes on the connection's write queue, and only then does the loop ask for
 //!   writability; when the queue drains it stops asking. A write callback never runs inside
 //!   `write`: a write done at once reports through the pending phase (`uv__io_feed`).
+//! - **Connects, writes and shutdowns are requests** (`uv__req_register`): each keeps the
+//!   loop alive until its callback has run, even on an unref'd stream.
 //! - **Out of descriptors** (`EMFILE`), a server would see its listening socket readable
 //!   forever. libuv's `uv__emfile_trick` keeps one spare descriptor: it closes the spare,
 //!   accepts and at once closes the waiting connections, and opens the spare again.

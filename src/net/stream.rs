@@ -207,6 +207,7 @@ fn finish_connect(lp: &mut EventLoop, key: Key) {
             let callback = s.requests.as_mut().and_then(|r| r.connect.take());
             update_interest(lp, key);
             if let Some(callback) = callback {
+                lp.request_finished();
                 callback(lp, Ok(TcpStream(key)));
                 lp.checkpoint();
             }
@@ -223,6 +224,7 @@ fn fail_connect(lp: &mut EventLoop, key: Key, error: io::Error) {
         return;
     };
     if let Some(callback) = requests.connect.take() {
+        lp.request_finished();
         callback(lp, Err(error));
         lp.checkpoint();
     }
@@ -268,6 +270,7 @@ impl TcpStream {
         if let Ok(s) = stream_mut(lp, key) {
             s.flags |= CONNECTING;
             s.requests().connect = Some(Box::new(callback));
+            lp.request_started(); // until the callback runs (`uv__req_register`)
         }
         if let Some(e) = failed {
             // libuv's `delayed_error`: reported from the pending phase, as if polled.
@@ -338,6 +341,7 @@ impl TcpStream {
         let mut requests = unregister(lp, self.0).ok_or_else(|| closed("TCP stream"))?;
         lp.close_io("TCPWRAP", move |lp| {
             if let Some(connect) = requests.connect.take() {
+                lp.request_finished();
                 connect(lp, Err(canceled()));
                 lp.checkpoint();
             }
@@ -389,13 +393,15 @@ impl TcpStream {
         self.with(lp, |s| socket::keepalive(&s.socket))?
     }
 
-    /// Makes the stream keep the loop alive while it reads, writes or connects (`uv_ref`;
-    /// the default). Idempotent; a no-op on a closed stream.
+    /// Makes the stream keep the loop alive while it reads (`uv_ref`; the default).
+    /// Idempotent; a no-op on a closed stream.
     pub fn ref_(self, lp: &mut EventLoop) {
         self.set_ref(lp, true);
     }
 
-    /// Lets the loop end even while the stream reads or writes (`uv_unref`).
+    /// Lets the loop end even while the stream reads (`uv_unref`). A connect, write or
+    /// shutdown in flight still keeps it alive until its callback has run: each is a
+    /// request, not part of the handle, as in libuv.
     pub fn unref(self, lp: &mut EventLoop) {
         self.set_ref(lp, false);
     }
