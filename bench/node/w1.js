@@ -12,30 +12,12 @@
 // run's promise. Prints one line: `<workload> ops=<n> median_ms=<ms> ops_per_s=<n>`.
 'use strict';
 
+const { parseArgs, measure } = require('./harness');
+
 const N_TIMERS = 1_000_000;
 const SPREAD_MS = 100;
 
-function parseArgs(argv) {
-  let workload = 'w1';
-  let runs = 5;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--runs') {
-      runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1) usage(`--runs needs a positive integer`);
-    } else if (arg === 'w1' || arg === 'w1-sched') {
-      workload = arg;
-    } else {
-      usage(`unknown argument: ${arg}`);
-    }
-  }
-  return { workload, runs };
-}
 
-function usage(message) {
-  console.error(`${message}\nusage: node bench/node/w1.js [w1|w1-sched] [--runs N]`);
-  process.exit(2);
-}
 
 /** One run of w1: resolves with the elapsed nanoseconds once the last timeout has fired. */
 function scheduleAndFire() {
@@ -59,24 +41,15 @@ function scheduleAndClear() {
   return Promise.resolve(process.hrtime.bigint() - start);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main() {
-  const { workload, runs } = parseArgs(process.argv.slice(2));
+  const { workload, runs } = parseArgs('w1.js', ['w1', 'w1-sched']);
   const once = workload === 'w1' ? scheduleAndFire : scheduleAndClear;
-  await once(); // warm-up: JIT, heap sizes
-  const times = [];
-  for (let r = 0; r < runs; r++) {
+  await measure(workload, N_TIMERS, runs, async () => {
     // Start each run from a fresh turn of the loop, as the Rust side starts from a fresh loop.
     await new Promise((resolve) => setImmediate(resolve));
-    times.push(Number(await once()) / 1e6);
-  }
-  const ms = median(times);
-  console.log(`${workload} ops=${N_TIMERS} median_ms=${ms.toFixed(1)} ops_per_s=${Math.round(N_TIMERS / (ms / 1000))}`);
+    return once();
+  });
 }
 
 main();

@@ -11,26 +11,11 @@
 // promise. Prints one line: `w4 ops=<n> median_ms=<ms> ops_per_s=<n>`.
 'use strict';
 
+const { parseArgs, measure } = require('./harness');
+
 const CHAIN_LENGTH = 5_000_000;
 
-function parseArgs(argv) {
-  let runs = 5;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--runs') {
-      runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1) usage('--runs needs a positive integer');
-    } else if (arg !== 'w4') {
-      usage(`unknown argument: ${arg}`);
-    }
-  }
-  return { runs };
-}
 
-function usage(message) {
-  console.error(`${message}\nusage: node bench/node/w4.js [--runs N]`);
-  process.exit(2);
-}
 
 /** One run: resolves with the elapsed nanoseconds once the last step of the chain ran. */
 function chain() {
@@ -45,19 +30,10 @@ function chain() {
   });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main() {
-  const { runs } = parseArgs(process.argv.slice(2));
-  await chain(); // warm-up: JIT, heap sizes
-  const times = [];
-  for (let r = 0; r < runs; r++) times.push(Number(await chain()) / 1e6);
-  const ms = median(times);
-  console.log(`w4 ops=${CHAIN_LENGTH} median_ms=${ms.toFixed(1)} ops_per_s=${Math.round(CHAIN_LENGTH / (ms / 1000))}`);
+  const { workload, runs } = parseArgs('w4.js', ['w4']);
+  await measure(workload, CHAIN_LENGTH, runs, chain);
 }
 
 main();

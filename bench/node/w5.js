@@ -13,6 +13,8 @@
 // `w5 ops=<n> median_ms=<ms> ops_per_s=<n>`, one op being one round trip.
 'use strict';
 
+const { median } = require('./harness');
+
 const net = require('net');
 
 const MESSAGE = 64;
@@ -90,11 +92,6 @@ async function run(connections, roundTrips) {
   return elapsed;
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main() {
   const { runs, connections, roundTrips } = parseArgs(process.argv.slice(2));

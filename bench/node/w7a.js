@@ -12,6 +12,8 @@
 // being one file read.
 'use strict';
 
+const { parseArgs, measure } = require('./harness');
+
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -19,24 +21,7 @@ const path = require('path');
 const N_FILES = 2_000;
 const FILE_SIZE = 4096;
 
-function parseArgs(argv) {
-  let runs = 5;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--runs') {
-      runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1) usage('--runs needs a positive integer');
-    } else if (arg !== 'w7a') {
-      usage(`unknown argument: ${arg}`);
-    }
-  }
-  return { runs };
-}
 
-function usage(message) {
-  console.error(`${message}\nusage: node bench/node/w7a.js [--runs N]`);
-  process.exit(2);
-}
 
 /** Writes the files; returns their paths. */
 function setup(dir) {
@@ -65,22 +50,13 @@ function readAll(paths) {
   });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main() {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { workload, runs } = parseArgs('w7a.js', ['w7a']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'w7a-node-'));
   try {
     const paths = setup(dir);
-    await readAll(paths); // warm-up: JIT, heap sizes
-    const times = [];
-    for (let r = 0; r < runs; r++) times.push(Number(await readAll(paths)) / 1e6);
-    const ms = median(times);
-    console.log(`w7a ops=${N_FILES} median_ms=${ms.toFixed(1)} ops_per_s=${Math.round(N_FILES / (ms / 1000))}`);
+    await measure(workload, N_FILES, runs, () => readAll(paths));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
