@@ -463,15 +463,7 @@ impl EventLoop {
     pub(crate) fn checkpoint(&mut self) {
         loop {
             if !self.microtasks.is_empty() {
-                Microtasks::drain(
-                    self,
-                    |lp| &mut lp.microtasks,
-                    |lp, job| match job {
-                        Job::Tick((name, task)) | Job::Microtask((name, task)) => {
-                            lp.call_in_frame(name, task)
-                        }
-                    },
-                );
+                self.drain_jobs();
             }
             // `processPromiseRejections`: its listeners may queue more ticks.
             if !self.report_rejections() {
@@ -480,6 +472,42 @@ impl EventLoop {
         }
     }
     // ANCHOR_END: checkpoint
+
+    // ANCHOR: drain_jobs
+    /// Drains both queues, each job in its own frame. A drain may run millions of tiny jobs
+    /// (a `next_tick` chain), so it has one panic boundary for all of them rather than one per
+    /// job: a job that panics unwinds to here with its frame still on the stack, is handled
+    /// exactly as [`call_in_frame`](Self::call_in_frame) handles a panic, and the drain
+    /// resumes with the next job.
+    fn drain_jobs(&mut self) {
+        loop {
+            let drained = process::catch_panic(|| {
+                Microtasks::drain(
+                    self,
+                    |lp| &mut lp.microtasks,
+                    |lp, job| match job {
+                        Job::Tick((name, task)) | Job::Microtask((name, task)) => {
+                            lp.stack
+                                .push(name)
+                                .expect("the builder keeps the limit above the loop's own nesting");
+                            lp.trace.record(|| TraceEvent::CallbackStarted(name));
+                            task(lp);
+                            lp.trace.record(|| TraceEvent::CallbackFinished(name));
+                            lp.stack.pop();
+                        }
+                    },
+                )
+            });
+            let Err(panic) = drained else {
+                return;
+            };
+            let name = self.stack.trace().frames().first().copied().unwrap_or("?");
+            self.uncaught_panic(panic); // may unwind further, after popping the frame
+            self.trace.record(|| TraceEvent::CallbackFinished(name));
+            self.stack.pop();
+        }
+    }
+    // ANCHOR_END: drain_jobs
 
     fn deliver_warning(&mut self, warning: &Warning) {
         let mut listeners = std::mem::take(&mut self.warning_listeners);
