@@ -224,6 +224,40 @@ mod process {
         assert_eq!(log.entries(), ["t"]);
     }
 
+    /// A drain has one panic boundary for all its jobs; a tick or microtask that panics is
+    /// still reported with its own frame, and the drain goes on with the next job.
+    #[test]
+    fn a_panicking_tick_or_microtask_is_reported_and_the_drain_goes_on() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_uncaught_exception(move |_, err| {
+            l.push(format!("uncaught: {} in {:?}", err.message, err.frames));
+        });
+        let l = log.clone();
+        let code = lp
+            .run_main(move |lp| {
+                lp.next_tick(l.cb("tick 1"));
+                lp.next_tick(|_| panic!("tick 2 throws"));
+                lp.next_tick(l.cb("tick 3"));
+                lp.queue_microtask(|_| panic!("microtask 1 throws"));
+                lp.queue_microtask(l.cb("microtask 2"));
+            })
+            .unwrap();
+        assert_eq!(code, 0);
+        assert_eq!(
+            log.entries(),
+            [
+                "tick 1",
+                "uncaught: tick 2 throws in [\"nextTick\"]",
+                "tick 3",
+                "uncaught: microtask 1 throws in [\"queueMicrotask\"]",
+                "microtask 2"
+            ]
+        );
+        assert!(lp.stack().is_empty(), "every frame was popped");
+    }
+
     #[test]
     fn with_an_uncaught_exception_listener_a_panic_is_reported_and_the_loop_goes_on() {
         let (mut lp, _clock) = manual_loop();
