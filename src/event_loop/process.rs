@@ -220,11 +220,15 @@ impl EventLoop {
             self.process.fatal = Some(error);
             panic::resume_unwind(Box::new(FatalNow));
         }
+        // The quiet hook kept Rust's own report back; print it in Rust's shape, so that test
+        // harnesses and tools that read panics (the learner console does) still find it.
+        let thread = std::thread::current();
         eprintln!(
-            "uncaught panic in `{}`: {} ({})",
-            error.frames.first().copied().unwrap_or("?"),
+            "thread '{}' panicked at {}:\n{}\nnote: uncaught in the loop's callback; frames: {}",
+            thread.name().unwrap_or("<unnamed>"),
+            error.location.as_deref().unwrap_or("<unknown>"),
             error.message,
-            error.location.as_deref().unwrap_or("unknown location")
+            error.frames.join(" <- ")
         );
         panic::resume_unwind(panic.payload);
     }
