@@ -92,16 +92,15 @@ pub fn crash(output: &str) -> Option<FailedTest> {
             }
         }
         // libtest: "test heap::x has been running for over 60 seconds"
-        if let Some(rest) = line.strip_prefix("test ") {
-            if let Some(name) = rest.strip_suffix(" has been running for over 60 seconds") {
-                if !output.contains("test result: ") {
-                    return Some(FailedTest {
-                        name: name.to_string(),
-                        failure: Failure::TooSlow,
-                        location: None,
-                    });
-                }
-            }
+        if let Some(rest) = line.strip_prefix("test ")
+            && let Some(name) = rest.strip_suffix(" has been running for over 60 seconds")
+            && !output.contains("test result: ")
+        {
+            return Some(FailedTest {
+                name: name.to_string(),
+                failure: Failure::TooSlow,
+                location: None,
+            });
         }
     }
     None

@@ -121,10 +121,10 @@ pub fn read_keys(tx: Sender<Event>, interactive: bool) {
             }
         } else {
             for line in io::stdin().lock().lines().map_while(Result::ok) {
-                if let Some(key) = line.trim().chars().next().and_then(Key::from_char) {
-                    if tx.send(Event::Key(key)).is_err() {
-                        return;
-                    }
+                if let Some(key) = line.trim().chars().next().and_then(Key::from_char)
+                    && tx.send(Event::Key(key)).is_err()
+                {
+                    return;
                 }
             }
             let _ = tx.send(Event::InputClosed);

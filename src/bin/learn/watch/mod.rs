@@ -135,10 +135,10 @@ impl Watch<'_> {
             }
             Event::Resized => self.redraw(),
             Event::Slow(id) => {
-                if id == self.run_id {
-                    if let Some(stopper) = &self.running {
-                        stopper.stop();
-                    }
+                if id == self.run_id
+                    && let Some(stopper) = &self.running
+                {
+                    stopper.stop();
                 }
                 Ok(())
             }
