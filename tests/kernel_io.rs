@@ -115,6 +115,22 @@ macro_rules! poller_tests {
             }
 
             #[test]
+            fn a_quiet_descriptor_that_hung_up_does_not_wake_every_wait() {
+                let _serial = serial();
+                let (a, b) = pair();
+                let mut poller = <$poller>::new().unwrap();
+                poller.add(a.as_raw_fd(), 6, Interest::NONE).unwrap();
+                drop(b);
+                let _first = wait(&mut poller); // epoll may report the hang-up once
+                assert!(wait(&mut poller).is_empty(), "then it stays quiet");
+                assert!(wait(&mut poller).is_empty());
+                poller.modify(a.as_raw_fd(), 6, Interest::READABLE).unwrap();
+                let events = wait(&mut poller);
+                assert_eq!(events.len(), 1, "asked again, it is reported");
+                assert!(events[0].readable && events[0].hangup);
+            }
+
+            #[test]
             fn a_waker_ends_a_wait_from_another_thread() {
                 let _serial = serial();
                 let mut poller = <$poller>::new().unwrap();

@@ -12,8 +12,10 @@ use super::{Event, Interest, timeout_ms};
 /// A poller over `poll(2)`, with the same API and level-triggered behaviour as the epoll one.
 #[derive(Debug, Default)]
 pub struct Poller {
-    /// The array handed to `poll`, and the token of each entry (same order).
-    fds: RefCell<(Vec<libc::pollfd>, Vec<usize>)>,
+    /// The array handed to `poll`, and the token and descriptor of each entry (same order).
+    /// A quiet entry (interest [`Interest::NONE`]) holds `-1` in the array, which `poll`
+    /// skips: asked for nothing, it would still report a hang-up on every wait.
+    fds: RefCell<(Vec<libc::pollfd>, Vec<(usize, RawFd)>)>,
 }
 
 fn events_for(interest: Interest) -> libc::c_short {
@@ -27,6 +29,11 @@ fn events_for(interest: Interest) -> libc::c_short {
     events
 }
 
+/// The descriptor to put in the array: `-1`, which `poll` skips, for a quiet entry.
+fn polled_fd(fd: RawFd, interest: Interest) -> RawFd {
+    if interest == Interest::NONE { -1 } else { fd }
+}
+
 impl Poller {
     /// An empty poller. Never fails; `io::Result` keeps the API of the epoll poller.
     pub fn new() -> io::Result<Poller> {
@@ -34,7 +41,7 @@ impl Poller {
     }
 
     fn position(&self, fd: RawFd) -> Option<usize> {
-        self.fds.borrow().0.iter().position(|p| p.fd == fd)
+        self.fds.borrow().1.iter().position(|&(_, of)| of == fd)
     }
 
     /// Starts watching `fd` for `interest`. Watching one descriptor twice is `AlreadyExists`,
@@ -48,11 +55,11 @@ impl Poller {
         }
         let mut fds = self.fds.borrow_mut();
         fds.0.push(libc::pollfd {
-            fd,
+            fd: polled_fd(fd, interest),
             events: events_for(interest),
             revents: 0,
         });
-        fds.1.push(token);
+        fds.1.push((token, fd));
         Ok(())
     }
 
@@ -62,8 +69,9 @@ impl Poller {
             .position(fd)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let mut fds = self.fds.borrow_mut();
+        fds.0[at].fd = polled_fd(fd, interest);
         fds.0[at].events = events_for(interest);
-        fds.1[at] = token;
+        fds.1[at] = (token, fd);
         Ok(())
     }
 
@@ -101,7 +109,7 @@ impl Poller {
             }
         };
         let mut found = 0;
-        for (pollfd, &token) in fds.0.iter_mut().zip(&fds.1) {
+        for (pollfd, &(token, _)) in fds.0.iter_mut().zip(&fds.1) {
             if found == ready {
                 break;
             }
