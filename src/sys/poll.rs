@@ -15,7 +15,14 @@ pub struct Poller {
     /// The array handed to `poll`, and the token and descriptor of each entry (same order).
     /// A quiet entry (interest [`Interest::NONE`]) holds `-1` in the array, which `poll`
     /// skips: asked for nothing, it would still report a hang-up on every wait.
-    fds: RefCell<(Vec<libc::pollfd>, Vec<(usize, RawFd)>)>,
+    fds: RefCell<Entries>,
+}
+
+/// The `poll` array and, at the same index, each entry's token and real descriptor.
+#[derive(Debug, Default)]
+struct Entries {
+    polled: Vec<libc::pollfd>,
+    registered: Vec<(usize, RawFd)>,
 }
 
 fn events_for(interest: Interest) -> libc::c_short {
@@ -41,7 +48,11 @@ impl Poller {
     }
 
     fn position(&self, fd: RawFd) -> Option<usize> {
-        self.fds.borrow().1.iter().position(|&(_, of)| of == fd)
+        self.fds
+            .borrow()
+            .registered
+            .iter()
+            .position(|&(_, of)| of == fd)
     }
 
     /// Starts watching `fd` for `interest`. Watching one descriptor twice is `AlreadyExists`,
@@ -54,12 +65,12 @@ impl Poller {
             return Err(io::Error::from_raw_os_error(libc::EEXIST));
         }
         let mut fds = self.fds.borrow_mut();
-        fds.0.push(libc::pollfd {
+        fds.polled.push(libc::pollfd {
             fd: polled_fd(fd, interest),
             events: events_for(interest),
             revents: 0,
         });
-        fds.1.push((token, fd));
+        fds.registered.push((token, fd));
         Ok(())
     }
 
@@ -69,9 +80,9 @@ impl Poller {
             .position(fd)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let mut fds = self.fds.borrow_mut();
-        fds.0[at].fd = polled_fd(fd, interest);
-        fds.0[at].events = events_for(interest);
-        fds.1[at] = (token, fd);
+        fds.polled[at].fd = polled_fd(fd, interest);
+        fds.polled[at].events = events_for(interest);
+        fds.registered[at] = (token, fd);
         Ok(())
     }
 
@@ -81,8 +92,8 @@ impl Poller {
             .position(fd)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let mut fds = self.fds.borrow_mut();
-        fds.0.swap_remove(at);
-        fds.1.swap_remove(at);
+        fds.polled.swap_remove(at);
+        fds.registered.swap_remove(at);
         Ok(())
     }
 
@@ -98,8 +109,8 @@ impl Poller {
         let ready = loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let result = syscall!(poll(
-                fds.0.as_mut_ptr(),
-                fds.0.len() as libc::nfds_t,
+                fds.polled.as_mut_ptr(),
+                fds.polled.len() as libc::nfds_t,
                 timeout_ms(left),
             ));
             match result {
@@ -109,7 +120,7 @@ impl Poller {
             }
         };
         let mut found = 0;
-        for (pollfd, &(token, _)) in fds.0.iter_mut().zip(&fds.1) {
+        for (pollfd, &(token, _)) in fds.polled.iter_mut().zip(&fds.registered) {
             if found == ready {
                 break;
             }
