@@ -626,8 +626,10 @@ fn out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("EMFILE child: ok"),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "child failed:\n{}\n{}",
+        // Indented, so the child's own test lines are not read as this binary's.
+        indent(&stdout),
+        indent(&String::from_utf8_lossy(&out.stderr))
     );
 }
 
@@ -741,4 +743,9 @@ fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
         server_side.get().unwrap().close(&mut lp, |_| {}).unwrap();
         lp.run(RunMode::Default);
     });
+}
+
+/// Every line of `text`, indented under a `child>` marker.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  child> {l}\n")).collect()
 }
