@@ -487,13 +487,9 @@ impl EventLoop {
                     |lp| &mut lp.microtasks,
                     |lp, job| match job {
                         Job::Tick((name, task)) | Job::Microtask((name, task)) => {
-                            lp.stack
-                                .push(name)
-                                .expect("the builder keeps the limit above the loop's own nesting");
-                            lp.trace.record(|| TraceEvent::CallbackStarted(name));
+                            lp.enter_frame(name);
                             task(lp);
-                            lp.trace.record(|| TraceEvent::CallbackFinished(name));
-                            lp.stack.pop();
+                            lp.leave_frame(name);
                         }
                     },
                 )
@@ -501,10 +497,9 @@ impl EventLoop {
             let Err(panic) = drained else {
                 return;
             };
-            let name = self.stack.trace().frames().first().copied().unwrap_or("?");
+            let name = self.stack.top().unwrap_or("?");
             self.uncaught_panic(panic); // may unwind further, after popping the frame
-            self.trace.record(|| TraceEvent::CallbackFinished(name));
-            self.stack.pop();
+            self.leave_frame(name);
         }
     }
     // ANCHOR_END: drain_jobs
@@ -577,18 +572,28 @@ impl EventLoop {
     /// [`on_uncaught_exception`](Self::on_uncaught_exception)): whatever happens, the frame is
     /// popped again, so the stack is never left dirty.
     fn call_in_frame(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop)) {
-        self.stack
-            .push(name)
-            .expect("the builder keeps the limit above the loop's own nesting");
-        self.trace.record(|| TraceEvent::CallbackStarted(name));
+        self.enter_frame(name);
         let outcome = process::catch_panic(|| f(self));
         if let Err(panic) = outcome {
             self.uncaught_panic(panic); // may unwind further, after popping the frame
         }
+        self.leave_frame(name);
+    }
+    // ANCHOR_END: call_in_frame
+
+    /// Pushes a callback's frame and records that it started.
+    fn enter_frame(&mut self, name: &'static str) {
+        self.stack
+            .push(name)
+            .expect("the builder keeps the limit above the loop's own nesting");
+        self.trace.record(|| TraceEvent::CallbackStarted(name));
+    }
+
+    /// Records that a callback finished and pops its frame.
+    fn leave_frame(&mut self, name: &'static str) {
         self.trace.record(|| TraceEvent::CallbackFinished(name));
         self.stack.pop();
     }
-    // ANCHOR_END: call_in_frame
 
     /// Stores a closure in the loop's heap.
     fn store(&mut self, callback: Callback) -> Key {

@@ -133,6 +133,9 @@ impl EventLoop {
     /// Takes every finished job and runs its callback, oldest completion first, with a
     /// checkpoint after each (`uv__work_done`, then Node's `MakeCallback` per request).
     pub(super) fn run_completions(&mut self) {
+        if self.in_flight.is_empty() {
+            return; // nothing can complete: skip the queue's lock on every poll phase
+        }
         let done = self.completions.take();
         if done.is_empty() {
             return;
