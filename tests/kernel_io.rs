@@ -19,8 +19,14 @@ use common::Log;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+/// One test at a time, and a watchdog that turns a hang (a lost wake-up) into a failure.
+fn serial() -> (MutexGuard<'static, ()>, common::Watchdog) {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a kernel I/O test")
+        .to_string();
+    (guard, common::Watchdog::new(&test, Duration::from_secs(60)))
 }
 
 /// Descriptors this process has open now.

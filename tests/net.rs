@@ -8,8 +8,19 @@ use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 
 use eventloop::event_loop::{EventLoop, RunMode};
-use eventloop::net::{self, TcpListener, TcpStream};
+use eventloop::net::{self, Buffer, TcpListener, TcpStream};
 use eventloop::sys::socket;
+
+mod common;
+use common::{Watchdog, trail};
+
+/// Longer than any test here takes by far (each takes well under a second); only a hang
+/// reaches it.
+const HANG: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Kernel buffers the tests fix, so that when a write has to queue does not depend on the
+/// machine's `tcp_wmem`/`tcp_rmem` (automatic sizing can take megabytes at once).
+const SMALL_BUFFER: usize = 64 * 1024;
 
 /// Sockets, descriptor counts and the descriptor limit are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -28,6 +39,7 @@ fn open_fds() -> usize {
 /// Runs `test` and checks it closed every descriptor it opened.
 fn no_leaks(test: impl FnOnce()) {
     let _guard = serial();
+    let _watchdog = Watchdog::new(std::thread::current().name().unwrap_or("a net test"), HANG);
     let before = open_fds();
     test();
     assert_eq!(open_fds(), before, "descriptors leaked");
@@ -62,7 +74,9 @@ fn serve_one(
 type Log = Rc<RefCell<Vec<String>>>;
 
 fn log(log: &Log, line: impl Into<String>) {
-    log.borrow_mut().push(line.into());
+    let line = line.into();
+    trail(line.clone());
+    log.borrow_mut().push(line);
 }
 
 /// A pattern that differs from connection to connection and from byte to byte.
@@ -111,6 +125,8 @@ fn fill(
     conn: TcpStream,
     on_last: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
 ) -> usize {
+    conn.set_buffer_size(lp, Buffer::Send, SMALL_BUFFER)
+        .unwrap();
     let chunk = vec![7u8; 64 * 1024];
     let mut chunks = 0;
     loop {
@@ -235,11 +251,14 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
 #[test]
 fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
     no_leaks(|| {
-        const LEN: usize = 16 << 20; // more than the kernel buffers take at once
+        const LEN: usize = 4 << 20; // far more than the fixed kernel buffers take at once
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
         let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
+            trail("server: accepted");
+            conn.set_buffer_size(lp, Buffer::Send, SMALL_BUFFER)
+                .unwrap();
             conn.write(lp, &payload(1, LEN), |_, r| r.unwrap()).unwrap();
             assert!(conn.write_queue_size(lp) > 0, "the write had to queue");
             let e1 = e.clone();
@@ -272,11 +291,17 @@ fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
         let e = events.clone();
         TcpStream::connect(&mut lp, addr, move |lp, conn| {
             let conn = conn.unwrap();
+            trail("client: connected");
+            conn.set_buffer_size(lp, Buffer::Receive, SMALL_BUFFER)
+                .unwrap();
             let mut got = Vec::new();
             let e = e.clone();
             conn.read_start(lp, move |lp, data| {
                 let data = data.unwrap();
                 if !data.is_empty() {
+                    if got.len() / (1 << 20) != (got.len() + data.len()) / (1 << 20) {
+                        trail(format!("client: {} bytes", got.len() + data.len()));
+                    }
                     got.extend_from_slice(data);
                     return;
                 }
@@ -307,12 +332,14 @@ fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
 #[test]
 fn a_large_write_queues_drains_and_arrives_byte_exact() {
     no_leaks(|| {
-        const LEN: usize = 8 << 20;
+        const LEN: usize = 2 << 20;
         let mut lp = EventLoop::new();
         let sizes = Rc::new(RefCell::new(Vec::new()));
         let drains = Rc::new(Cell::new(0));
         let (s, d) = (sizes.clone(), drains.clone());
         let addr = serve_one(&mut lp, move |lp, conn| {
+            conn.set_buffer_size(lp, Buffer::Send, SMALL_BUFFER)
+                .unwrap();
             let d = d.clone();
             let s2 = s.clone();
             conn.on_drain(lp, move |lp| {
@@ -333,6 +360,8 @@ fn a_large_write_queues_drains_and_arrives_byte_exact() {
         let r = received.clone();
         TcpStream::connect(&mut lp, addr, move |lp, conn| {
             let conn = conn.unwrap();
+            conn.set_buffer_size(lp, Buffer::Receive, SMALL_BUFFER)
+                .unwrap();
             let r = r.clone();
             conn.read_start(lp, move |lp, data| {
                 let data = data.unwrap();
@@ -438,7 +467,9 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
             }
             peer.write_all(b"hi").unwrap();
         });
-        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        let client = std::net::TcpStream::connect(addr).unwrap();
+        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+        *peer.borrow_mut() = Some(client);
         lp.run(RunMode::Once); // accept
         lp.run(RunMode::Once); // the event with both
         assert_eq!(*events.borrow(), ["read \"hi\"", "written"]);
@@ -613,7 +644,7 @@ fn out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving() {
         return;
     }
     let _guard = serial();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving",
@@ -621,15 +652,51 @@ fn out_of_descriptors_the_server_drops_waiting_connections_and_keeps_serving() {
             "--test-threads=1",
         ])
         .env("NET_EMFILE_CHILD", "1")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Both pipes are read to their end in threads; a child that hangs never closes them,
+    // so it is killed, and its output so far (the steps it reached) is shown.
+    let (done, finished) = std::sync::mpsc::channel();
+    let readers: Vec<_> = [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ]
+    .into_iter()
+    .map(|mut pipe| {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            let _ = done.send(());
+            text
+        })
+    })
+    .collect();
+    let hung = (0..2).any(|_| finished.recv_timeout(HANG).is_err());
+    if hung {
+        child.kill().unwrap();
+    }
+    let status = child.wait().unwrap();
+    let [stdout, stderr]: [Vec<u8>; 2] = readers
+        .into_iter()
+        .map(|r| r.join().unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&stdout);
     assert!(
-        out.status.success() && stdout.contains("EMFILE child: ok"),
-        "child failed:\n{}\n{}",
+        !hung && status.success() && stdout.contains("EMFILE child: ok"),
+        "child {}:\n{}\n{}",
+        if hung {
+            "hung and was killed"
+        } else {
+            "failed"
+        },
         // Indented, so the child's own test lines are not read as this binary's.
         indent(&stdout),
-        indent(&String::from_utf8_lossy(&out.stderr))
+        indent(&String::from_utf8_lossy(&stderr))
     );
 }
 
@@ -639,10 +706,21 @@ fn emfile_child() {
     let served = Rc::new(Cell::new(0));
     let (e, s) = (errors.clone(), served.clone());
     let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
-    let this = me.clone();
+    let (this, on_error) = (me.clone(), me.clone());
     let listener = TcpListener::listen(&mut lp, any_port(), 64, move |lp, conn| match conn {
-        Err(err) => e.borrow_mut().push(err.raw_os_error()),
+        Err(err) => {
+            println!("EMFILE child: the connection callback got {err}");
+            e.borrow_mut().push(err.raw_os_error());
+            if e.borrow().len() > 1 {
+                // Only the first is expected: stop serving, so the run ends and the
+                // assertions below say what happened instead of the test hanging.
+                if let Some(listener) = on_error.take() {
+                    listener.close(lp, |_| {}).unwrap();
+                }
+            }
+        }
         Ok(conn) => {
+            println!("EMFILE child: accepted a connection");
             let (s, this) = (s.clone(), this.clone());
             conn.read_start(lp, move |lp, data| {
                 let data = data.unwrap();
@@ -665,9 +743,15 @@ fn emfile_child() {
     me.set(Some(listener));
     let addr = listener.local_addr(&lp).unwrap();
     lp.run(RunMode::NoWait); // the poller exists now
-    // Five clients wait in the backlog; then no descriptor is left for `accept`.
+    println!("EMFILE child: listening on {addr}");
+    // Five clients wait in the backlog; then no descriptor is left for `accept`. Every
+    // blocking call on them has a time limit: this test must end, whatever goes wrong.
     let mut waiting: Vec<_> = (0..5)
-        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .map(|_| {
+            let client = std::net::TcpStream::connect(addr).unwrap();
+            client.set_read_timeout(Some(HANG / 4)).unwrap();
+            client
+        })
         .collect();
     let highest = std::fs::read_dir("/proc/self/fd")
         .unwrap()
@@ -679,7 +763,13 @@ fn emfile_child() {
     while let Ok(file) = std::fs::File::open("/dev/null") {
         ballast.push(file); // fills the holes below the limit
     }
+    println!(
+        "EMFILE child: 5 clients waiting; limit {}, {} descriptors of ballast",
+        highest + 1,
+        ballast.len()
+    );
     lp.run(RunMode::Once);
+    println!("EMFILE child: one iteration: {:?}", net::stats(&lp));
     assert_eq!(
         *errors.borrow(),
         [Some(libc::EMFILE)],
@@ -689,14 +779,21 @@ fn emfile_child() {
     assert_eq!((stats.accepts, stats.emfile_drops), (5, 5), "{stats:?}");
     for client in &mut waiting {
         let mut buf = [0; 1];
-        // Closed by the trick: end of file (or a reset), never a hang.
-        assert!(matches!(client.read(&mut buf), Ok(0) | Err(_)));
+        // Closed by the trick: end of file (or a reset).
+        match client.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+            other => panic!("a dropped client should see its connection end: {other:?}"),
+        }
     }
     // Two descriptors come free: one for a new client, one for the server to accept it.
     ballast.truncate(ballast.len().saturating_sub(2));
     let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(HANG / 4)).unwrap();
     client.write_all(b"ping").unwrap();
+    println!("EMFILE child: two descriptors freed, a new client sent ping");
     lp.run(RunMode::Default);
+    println!("EMFILE child: the loop ended: {:?}", net::stats(&lp));
     let mut answer = [0; 4];
     client.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"ping");

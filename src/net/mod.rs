@@ -53,6 +53,7 @@ use std::io;
 use crate::event_loop::EventLoop;
 use crate::heap::Heap;
 
+pub use crate::sys::socket::Buffer;
 pub use listener::TcpListener;
 pub use stream::TcpStream;
 

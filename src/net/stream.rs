@@ -393,6 +393,31 @@ impl TcpStream {
         self.with(lp, |s| socket::keepalive(&s.socket))?
     }
 
+    /// The size of the socket's send or receive buffer in the kernel, as the kernel reports
+    /// it (`uv_send_buffer_size` / `uv_recv_buffer_size` asked for the current value; Linux
+    /// reports twice what was set).
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; what `getsockopt` says.
+    pub fn buffer_size(self, lp: &EventLoop, which: super::Buffer) -> io::Result<usize> {
+        self.with(lp, |s| socket::buffer_size(&s.socket, which))?
+    }
+
+    /// Fixes the size of the socket's send or receive buffer (`uv_send_buffer_size` /
+    /// `uv_recv_buffer_size` with a value). How many bytes one write hands to the kernel,
+    /// and so when writes start to queue, follows from it.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; `InvalidInput` for 0; what `setsockopt` says.
+    pub fn set_buffer_size(
+        self,
+        lp: &EventLoop,
+        which: super::Buffer,
+        bytes: usize,
+    ) -> io::Result<()> {
+        self.with(lp, |s| socket::set_buffer_size(&s.socket, which, bytes))?
+    }
+
     /// Makes the stream keep the loop alive while it reads (`uv_ref`; the default).
     /// Idempotent; a no-op on a closed stream.
     pub fn ref_(self, lp: &mut EventLoop) {

@@ -175,21 +175,74 @@ pub fn set_keepalive(fd: &impl AsRawFd, on: bool, idle_secs: u32) -> io::Result<
     Ok(())
 }
 
+fn int_option(fd: &impl AsRawFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
+    let mut value: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    syscall!(getsockopt(
+        fd.as_raw_fd(),
+        level,
+        name,
+        (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
+        &mut len
+    ))?;
+    Ok(value)
+}
+
 /// Whether keep-alive is on (`SO_KEEPALIVE`).
 ///
 /// # Errors
 /// What `getsockopt` says.
 pub fn keepalive(fd: &impl AsRawFd) -> io::Result<bool> {
-    let mut value: libc::c_int = 0;
-    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
-    syscall!(getsockopt(
-        fd.as_raw_fd(),
-        libc::SOL_SOCKET,
-        libc::SO_KEEPALIVE,
-        (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
-        &mut len
-    ))?;
-    Ok(value != 0)
+    Ok(int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE)? != 0)
+}
+
+/// Which of a socket's two kernel buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buffer {
+    /// Bytes written and not yet acknowledged by the peer (`SO_SNDBUF`).
+    Send,
+    /// Bytes received and not yet read (`SO_RCVBUF`).
+    Receive,
+}
+
+impl Buffer {
+    fn option(self) -> libc::c_int {
+        match self {
+            Buffer::Send => libc::SO_SNDBUF,
+            Buffer::Receive => libc::SO_RCVBUF,
+        }
+    }
+}
+
+/// The size of a socket's kernel buffer in bytes, as the kernel reports it (Linux reports
+/// twice what was asked for: it counts its own bookkeeping; libuv's `uv_send_buffer_size`
+/// and `uv_recv_buffer_size` with a value of 0).
+///
+/// # Errors
+/// What `getsockopt` says.
+pub fn buffer_size(fd: &impl AsRawFd, which: Buffer) -> io::Result<usize> {
+    let value = int_option(fd, libc::SOL_SOCKET, which.option())?;
+    Ok(usize::try_from(value).unwrap_or(0))
+}
+
+/// Fixes the size of a socket's kernel buffer (`SO_SNDBUF`/`SO_RCVBUF`). On Linux this also
+/// turns the kernel's automatic sizing off for that buffer, so how much a write can hand
+/// over at once no longer depends on the machine's `tcp_wmem`/`tcp_rmem` settings. The
+/// kernel clamps the value between its minimum and `wmem_max`/`rmem_max`.
+///
+/// # Errors
+/// `InvalidInput` for 0 or a size above `i32::MAX`; what `setsockopt` says otherwise.
+pub fn set_buffer_size(fd: &impl AsRawFd, which: Buffer, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes)
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a buffer size must be between 1 and i32::MAX bytes",
+            )
+        })?;
+    set_int_option(fd, libc::SOL_SOCKET, which.option(), value)
 }
 
 /// The process's limit on open descriptors, `(soft, hard)` (`getrlimit(RLIMIT_NOFILE)`).

@@ -49,3 +49,51 @@ pub fn manual_loop() -> (EventLoop, ManualClock) {
 pub fn slot<T: Copy>() -> Rc<std::cell::Cell<Option<T>>> {
     Rc::new(std::cell::Cell::new(None))
 }
+
+/// What a test has reached so far, for the [`Watchdog`] to print if it hangs. Tests that
+/// share it run one at a time (each such test file has its own serial lock).
+static TRAIL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes a step of the running test (kept for the watchdog's report).
+pub fn trail(step: impl Into<String>) {
+    TRAIL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(step.into());
+}
+
+/// Ends the whole test binary with a report if the test that made it is still running
+/// after `limit`: a hang in a test that waits on the kernel (a lost event, a peer that never
+/// answers) becomes a failure that says where it stopped, instead of a CI run that never
+/// ends. It measures nothing; no assertion depends on it.
+pub struct Watchdog {
+    done: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Watchdog {
+    pub fn new(test: &str, limit: std::time::Duration) -> Watchdog {
+        TRAIL.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let test = test.to_string();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                let trail = TRAIL.lock().unwrap_or_else(|e| e.into_inner()).join("\n  ");
+                // Straight to the descriptor: the harness captures `eprintln!` and would
+                // throw the report away with the process.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n{test}: still running after {limit:?}: it hangs. Steps it reached:\n  {trail}\n"
+                );
+                std::process::exit(3);
+            }
+        });
+        Watchdog { done: Some(done) }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.done.take()); // the watchdog thread wakes up and leaves
+    }
+}
