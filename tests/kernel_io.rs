@@ -121,6 +121,24 @@ macro_rules! poller_tests {
             }
 
             #[test]
+            fn a_half_close_is_readable_but_not_a_hang_up() {
+                let _serial = serial();
+                let (a, b) = pair();
+                a.set_nonblocking(true).unwrap();
+                // Fill a's send buffer: a is not writable.
+                while (&a).write(&[0; 4096]).is_ok() {}
+                let mut poller = <$poller>::new().unwrap();
+                poller.add(a.as_raw_fd(), 7, Interest::BOTH).unwrap();
+                b.shutdown(std::net::Shutdown::Write).unwrap();
+                let events = wait(&mut poller);
+                assert_eq!(events.len(), 1);
+                // Reading would return end-of-file; writing would still block. Counting the
+                // half-close as a hang-up would report the full side as ready, every wait.
+                assert!(events[0].readable);
+                assert!(!events[0].writable && !events[0].hangup && !events[0].error);
+            }
+
+            #[test]
             fn a_quiet_descriptor_that_hung_up_does_not_wake_every_wait() {
                 let _serial = serial();
                 let (a, b) = pair();

@@ -109,7 +109,10 @@ impl Poller {
                 readable: bits & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
                 writable: bits & libc::EPOLLOUT != 0,
                 error: bits & libc::EPOLLERR != 0,
-                hangup: bits & (libc::EPOLLHUP | libc::EPOLLRDHUP) != 0,
+                // Only a full hang-up: `EPOLLRDHUP` (the peer shut down its writing side)
+                // says nothing about ours, and counting it would report a full send
+                // buffer as writable on every wait.
+                hangup: bits & libc::EPOLLHUP != 0,
             });
         }
         // SAFETY: shrinking to zero never exposes uninitialised entries.
