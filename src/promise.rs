@@ -43,14 +43,23 @@ pub use crate::microtasks::Rejection;
 /// How a promise settled.
 pub type Settled<T> = Result<T, Rejection>;
 
-type Reaction<T> = Box<dyn FnOnce(&mut EventLoop, Settled<T>)>;
-
 // ANCHOR: promise_state
 enum State<T> {
     Pending(Vec<Reaction<T>>),
     Fulfilled(T),
     Rejected(Rejection),
 }
+
+/// What waits on a pending promise.
+enum Reaction<T> {
+    /// A `then` (or `catch`, `finally`…): the derived promise's node, which carries the
+    /// handler and becomes the microtask.
+    Derived(Rc<dyn Deliver<T>>),
+    /// Any other callback (the combinators, adoption), boxed.
+    Callback(Callback<T>),
+}
+
+type Callback<T> = Box<dyn FnOnce(&mut EventLoop, Settled<T>)>;
 
 struct Inner<T> {
     state: State<T>,
@@ -61,36 +70,211 @@ struct Inner<T> {
     handled: bool,
 }
 
+/// A promise on the heap: its state, then the job that will settle it — the handler of the
+/// `then` that made it, waiting for its input (`()` for every other promise). One allocation
+/// holds the derived promise and its reaction, and the microtask queue takes that same
+/// allocation as the job.
+struct Node<T, J: ?Sized> {
+    inner: RefCell<Inner<T>>,
+    job: J,
+}
+
+/// A node, whatever job it carries.
+type Shared<T> = Rc<Node<T, dyn Erased>>;
+
 /// A JavaScript-style promise of a `T`. Clones are the same promise.
-pub struct Promise<T>(Rc<RefCell<Inner<T>>>);
+///
+/// A promise made fulfilled ([`Promise::resolved`]) keeps its value inline until it is cloned:
+/// nothing else can observe it, so it needs no heap node until then.
+pub struct Promise<T>(RefCell<Repr<T>>);
+
+enum Repr<T> {
+    /// Fulfilled, and this is the only handle.
+    Ready(T),
+    Shared(Shared<T>),
+}
 // ANCHOR_END: promise_state
 
+/// Any type: lets a node's job be forgotten behind a pointer (`Node<T, dyn Erased>`).
+trait Erased {}
+impl<J: ?Sized> Erased for J {}
+
+/// The job of a node made by `then`: the handler, and the outcome it will be called with.
+struct Slot<S, F> {
+    outcome: Cell<Option<Settled<S>>>,
+    handler: Cell<Option<F>>,
+}
+
+/// A reaction that runs from the microtask queue. The queue holds the node itself.
+pub(crate) trait Job {
+    /// Calls the handler with the outcome, then settles the node's promise with the result.
+    fn run(self: Rc<Self>, lp: &mut EventLoop);
+}
+
+/// A node waiting for a promise of `S`: it stores the outcome and queues itself.
+trait Deliver<S> {
+    fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>);
+}
+
+impl<S, U, F> Job for Node<U, Slot<S, F>>
+where
+    S: 'static,
+    U: Clone + 'static,
+    F: FnOnce(&mut EventLoop, Settled<S>) -> Step<U> + 'static,
+{
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        let (Some(outcome), Some(handler)) = (self.job.outcome.take(), self.job.handler.take())
+        else {
+            return;
+        };
+        let step = handler(lp, outcome);
+        // Fulfilling a promise that no handle and no reaction can reach changes nothing anyone
+        // could see (a fire-and-forget `then`): skip it. A rejection still settles, because
+        // an unhandled one is reported.
+        if let Step::Value(_) = step
+            && Rc::strong_count(&self) == 1
+            && matches!(&self.inner.borrow().state, State::Pending(r) if r.is_empty())
+        {
+            // The node is as `chain` made it, handler gone: the next `then` of the same
+            // type takes it instead of allocating (a loop or a chain makes many).
+            lp.keep_spare_reaction(self);
+            return;
+        }
+        let derived: Shared<U> = self;
+        resolve_step(lp, &derived, step);
+    }
+}
+
+impl<S, U, F> Deliver<S> for Node<U, Slot<S, F>>
+where
+    S: 'static,
+    U: Clone + 'static,
+    F: FnOnce(&mut EventLoop, Settled<S>) -> Step<U> + 'static,
+{
+    fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>) {
+        self.job.outcome.set(Some(outcome));
+        lp.queue_reaction(self);
+    }
+}
+
 /// What the loop's unhandled-rejection tracking asks of a rejected promise, whatever its value
-/// type: has a reaction been attached since? The loop keeps the promise as an `Rc<dyn Handled>`
-/// until its next report, so a promise that is never rejected costs nothing extra.
+/// type: has a reaction been attached since? The loop keeps the promise until its next report,
+/// so a promise that is never rejected costs nothing extra.
 pub(crate) trait Handled {
     /// True once a reaction was attached.
     fn handled(&self) -> bool;
 }
 
-impl<T> Handled for RefCell<Inner<T>> {
+/// A rejected promise, as the loop's tracking holds it.
+struct Tracked<T>(Shared<T>);
+
+impl<T> Handled for Tracked<T> {
     fn handled(&self) -> bool {
-        self.borrow().handled
+        self.0.inner.borrow().handled
     }
 }
 
-impl<T> Clone for Promise<T> {
+fn pending_node<T: 'static>() -> Shared<T> {
+    Rc::new(Node {
+        inner: RefCell::new(Inner {
+            state: State::Pending(Vec::new()),
+            resolved: false,
+            handled: false,
+        }),
+        job: (),
+    })
+}
+
+impl<T> Promise<T> {
+    fn from_shared(shared: Shared<T>) -> Self {
+        Promise(RefCell::new(Repr::Shared(shared)))
+    }
+}
+
+/// Settles a promise made by `then` with what its handler decided.
+fn resolve_step<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, step: Step<T>) {
+    if std::mem::replace(&mut node.inner.borrow_mut().resolved, true) {
+        return; // only its own reaction resolves a derived promise; defensive
+    }
+    match step {
+        Step::Value(v) => settle(lp, node, Ok(v)),
+        Step::Adopt(p) => Promise::from_shared(node.clone()).adopt(lp, p),
+        Step::Reject(r) => settle(lp, node, Err(r)),
+    }
+}
+
+// ANCHOR: settle
+/// Fulfils or rejects a promise, and queues one microtask per waiting reaction, in the order
+/// they were attached (`TriggerPromiseReactions`). A second settlement is ignored.
+fn settle<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, outcome: Settled<T>) {
+    let rejected = outcome.is_err();
+    let reactions = {
+        let mut inner = node.inner.borrow_mut();
+        let State::Pending(reactions) = &mut inner.state else {
+            return; // settled already: the first outcome stays
+        };
+        let reactions = std::mem::take(reactions);
+        inner.state = match outcome {
+            Ok(v) => State::Fulfilled(v),
+            Err(r) => State::Rejected(r),
+        };
+        reactions
+    };
+    // Each reaction gets its own copy of the outcome; the promise keeps the original.
+    for reaction in reactions {
+        let outcome = match &node.inner.borrow().state {
+            State::Fulfilled(v) => Ok(v.clone()),
+            State::Rejected(r) => Err(r.clone()),
+            State::Pending(_) => unreachable!("settled just above"),
+        };
+        match reaction {
+            Reaction::Derived(next) => next.deliver(lp, outcome),
+            Reaction::Callback(f) => lp.queue_job("promiseReaction", move |lp| f(lp, outcome)),
+        }
+    }
+    // A rejection nothing handles yet is reported after the drain, unless handled by then
+    // (`HostPromiseRejectionTracker`).
+    if rejected {
+        let inner = node.inner.borrow();
+        if let (State::Rejected(reason), false) = (&inner.state, inner.handled) {
+            let reason = reason.clone();
+            drop(inner);
+            lp.track_rejection(Rc::new(Tracked(node.clone())), reason);
+        }
+    }
+}
+// ANCHOR_END: settle
+
+impl<T: 'static> Clone for Promise<T> {
     fn clone(&self) -> Self {
-        Promise(self.0.clone())
+        let mut repr = self.0.borrow_mut();
+        if let Repr::Ready(_) = &*repr {
+            // Shared from now on: the value moves into a node both handles point to.
+            let node = pending_node();
+            let Repr::Ready(value) = std::mem::replace(&mut *repr, Repr::Shared(node.clone()))
+            else {
+                unreachable!("checked just above");
+            };
+            let mut inner = node.inner.borrow_mut();
+            inner.state = State::Fulfilled(value);
+            inner.resolved = true;
+        }
+        match &*repr {
+            Repr::Shared(shared) => Promise::from_shared(shared.clone()),
+            Repr::Ready(_) => unreachable!("made shared just above"),
+        }
     }
 }
 
 impl<T> fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &self.0.borrow().state {
-            State::Pending(_) => "pending",
-            State::Fulfilled(_) => "fulfilled",
-            State::Rejected(_) => "rejected",
+        let state = match &*self.0.borrow() {
+            Repr::Ready(_) => "fulfilled",
+            Repr::Shared(shared) => match shared.inner.borrow().state {
+                State::Pending(_) => "pending",
+                State::Fulfilled(_) => "fulfilled",
+                State::Rejected(_) => "rejected",
+            },
         };
         write!(f, "Promise {{ <{state}> }}")
     }
@@ -102,7 +286,7 @@ pub struct Resolver<T> {
     promise: Promise<T>,
 }
 
-impl<T> Clone for Resolver<T> {
+impl<T: 'static> Clone for Resolver<T> {
     fn clone(&self) -> Self {
         Resolver {
             promise: self.promise.clone(),
@@ -148,21 +332,13 @@ impl<T: Clone + 'static> Resolver<T> {
 }
 
 impl<T: Clone + 'static> Promise<T> {
-    fn with_state(state: State<T>) -> Self {
-        Promise(Rc::new(RefCell::new(Inner {
-            resolved: !matches!(state, State::Pending(_)),
-            state,
-            handled: false,
-        })))
-    }
-
     /// A pending promise and the resolver that settles it.
     pub fn pending() -> (Promise<T>, Resolver<T>) {
-        let promise = Self::with_state(State::Pending(Vec::new()));
+        let node = pending_node();
         let resolver = Resolver {
-            promise: promise.clone(),
+            promise: Promise::from_shared(node.clone()),
         };
-        (promise, resolver)
+        (Promise::from_shared(node), resolver)
     }
 
     /// `new Promise(executor)`: runs `executor` at once with the resolver. A promise whose
@@ -179,8 +355,9 @@ impl<T: Clone + 'static> Promise<T> {
     }
 
     /// A promise already fulfilled with `value` (`Promise.resolve(value)` for a non-promise).
+    /// It allocates nothing until it is cloned.
     pub fn resolved(value: T) -> Promise<T> {
-        Self::with_state(State::Fulfilled(value))
+        Promise(RefCell::new(Repr::Ready(value)))
     }
 
     /// `Promise.resolve(promise)`: a native promise is returned as it is — the same promise,
@@ -199,61 +376,55 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// True when both are the same promise (`===`).
     pub fn ptr_eq(&self, other: &Promise<T>) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        match (&*self.0.borrow(), &*other.0.borrow()) {
+            (Repr::Shared(a), Repr::Shared(b)) => Rc::ptr_eq(a, b),
+            // A promise with its value inline has no other handle.
+            _ => std::ptr::eq(self, other),
+        }
     }
 
     /// The value or reason, once settled.
     pub fn settled(&self) -> Option<Settled<T>> {
-        match &self.0.borrow().state {
-            State::Pending(_) => None,
-            State::Fulfilled(v) => Some(Ok(v.clone())),
-            State::Rejected(r) => Some(Err(r.clone())),
+        match &*self.0.borrow() {
+            Repr::Ready(v) => Some(Ok(v.clone())),
+            Repr::Shared(shared) => match &shared.inner.borrow().state {
+                State::Pending(_) => None,
+                State::Fulfilled(v) => Some(Ok(v.clone())),
+                State::Rejected(r) => Some(Err(r.clone())),
+            },
         }
     }
 
     /// True while neither fulfilled nor rejected.
     pub fn is_pending(&self) -> bool {
-        matches!(self.0.borrow().state, State::Pending(_))
+        match &*self.0.borrow() {
+            Repr::Ready(_) => false,
+            Repr::Shared(shared) => matches!(shared.inner.borrow().state, State::Pending(_)),
+        }
+    }
+
+    /// The node of a promise that has one: every promise a resolver settles.
+    fn shared(&self) -> Shared<T> {
+        match &*self.0.borrow() {
+            Repr::Shared(shared) => shared.clone(),
+            Repr::Ready(_) => unreachable!("a resolver's promise always has a node"),
+        }
     }
 
     /// Marks the promise resolved; false if it already was (the resolver is spent).
     fn lock_in(&self) -> bool {
-        !std::mem::replace(&mut self.0.borrow_mut().resolved, true)
+        match &*self.0.borrow() {
+            Repr::Ready(_) => false,
+            Repr::Shared(shared) => {
+                !std::mem::replace(&mut shared.inner.borrow_mut().resolved, true)
+            }
+        }
     }
 
-    // ANCHOR: settle
-    /// Fulfils or rejects, and queues one microtask per waiting reaction, in the order they
-    /// were attached (`TriggerPromiseReactions`).
+    /// Fulfils or rejects, and queues one microtask per waiting reaction.
     fn settle(&self, lp: &mut EventLoop, outcome: Settled<T>) {
-        let settled = match outcome {
-            Ok(v) => State::Fulfilled(v),
-            Err(r) => State::Rejected(r),
-        };
-        let reactions = {
-            let mut inner = self.0.borrow_mut();
-            match std::mem::replace(&mut inner.state, settled) {
-                State::Pending(reactions) => reactions,
-                first => {
-                    inner.state = first; // settled already: keep the first outcome
-                    return;
-                }
-            }
-        };
-        // Each reaction gets its own copy of the outcome; the promise keeps the original.
-        for reaction in reactions {
-            let outcome = self.settled().expect("settled just above");
-            lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
-        }
-        // A rejection nothing handles yet is reported after the drain, unless handled by then
-        // (`HostPromiseRejectionTracker`).
-        let inner = self.0.borrow();
-        if let (State::Rejected(reason), false) = (&inner.state, inner.handled) {
-            let reason = reason.clone();
-            drop(inner);
-            lp.track_rejection(self.0.clone(), reason);
-        }
+        settle(lp, &self.shared(), outcome);
     }
-    // ANCHOR_END: settle
 
     // ANCHOR: adopt
     /// Resolves this promise with `other` (`NewPromiseResolveThenableJob`): one microtask to
@@ -271,6 +442,26 @@ impl<T: Clone + 'static> Promise<T> {
     }
     // ANCHOR_END: adopt
 
+    /// The outcome if settled; otherwise `wait` is added to the reactions and `None` returned.
+    /// Either way the promise counts as handled from now on (`PerformPromiseThen`).
+    fn outcome_or_wait(&self, wait: impl FnOnce() -> Reaction<T>) -> Option<Settled<T>> {
+        let repr = self.0.borrow();
+        let shared = match &*repr {
+            Repr::Ready(v) => return Some(Ok(v.clone())),
+            Repr::Shared(shared) => shared,
+        };
+        let mut inner = shared.inner.borrow_mut();
+        inner.handled = true;
+        match &mut inner.state {
+            State::Pending(reactions) => {
+                reactions.push(wait());
+                None
+            }
+            State::Fulfilled(v) => Some(Ok(v.clone())),
+            State::Rejected(r) => Some(Err(r.clone())),
+        }
+    }
+
     // ANCHOR: react
     /// Attaches a raw reaction (`PerformPromiseThen`): queued at once if settled, else when
     /// the promise settles.
@@ -279,36 +470,48 @@ impl<T: Clone + 'static> Promise<T> {
         lp: &mut EventLoop,
         reaction: impl FnOnce(&mut EventLoop, Settled<T>) + 'static,
     ) {
-        let mut inner = self.0.borrow_mut();
-        inner.handled = true;
-        let outcome = match &mut inner.state {
-            State::Pending(reactions) => {
-                reactions.push(Box::new(reaction));
-                return;
-            }
-            State::Fulfilled(v) => Ok(v.clone()),
-            State::Rejected(r) => Err(r.clone()),
-        };
-        drop(inner);
-        lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
+        let mut reaction = Some(reaction);
+        let wait = || Reaction::Callback(Box::new(reaction.take().expect("called once")));
+        if let Some(outcome) = self.outcome_or_wait(wait) {
+            let reaction = reaction.take().expect("not waiting");
+            lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
+        }
     }
     // ANCHOR_END: react
 
+    // ANCHOR: chain
     /// Attaches a reaction that settles a new promise with what `handler` makes of the
-    /// outcome; the common shape of every method below.
+    /// outcome; the common shape of every method below. The new promise's node carries the
+    /// handler, and is itself what the microtask queue runs: one allocation for both.
     fn chain<U: Clone + 'static>(
         &self,
         lp: &mut EventLoop,
         handler: impl FnOnce(&mut EventLoop, Settled<T>) -> Step<U> + 'static,
     ) -> Promise<U> {
-        let (derived, resolver) = Promise::pending();
-        self.react(lp, move |lp, outcome| match handler(lp, outcome) {
-            Step::Value(v) => resolver.resolve(lp, v),
-            Step::Adopt(p) => resolver.resolve_with(lp, p),
-            Step::Reject(r) => resolver.reject(lp, r),
-        });
-        derived
+        let node = match lp.take_spare_reaction::<Node<U, Slot<T, _>>>() {
+            Some(spare) => {
+                spare.job.handler.set(Some(handler));
+                spare
+            }
+            None => Rc::new(Node {
+                inner: RefCell::new(Inner {
+                    state: State::Pending(Vec::new()),
+                    resolved: false,
+                    handled: false,
+                }),
+                job: Slot {
+                    outcome: Cell::new(None),
+                    handler: Cell::new(Some(handler)),
+                },
+            }),
+        };
+        if let Some(outcome) = self.outcome_or_wait(|| Reaction::Derived(node.clone())) {
+            node.job.outcome.set(Some(outcome));
+            lp.queue_reaction(node.clone());
+        }
+        Promise::from_shared(node)
     }
+    // ANCHOR_END: chain
 
     /// `promise.then(onFulfilled)`: a new promise of what `on_fulfilled` returns. A rejection
     /// passes through to the new promise.

@@ -43,7 +43,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::heap::{Heap, Key};
 use crate::microtasks::{Job, Microtasks, Rejection};
-use crate::promise::Handled;
+use crate::promise::{Handled, Job as ReactionJob};
 use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::threadpool::{Completions, ThreadPool};
@@ -83,7 +83,13 @@ enum Callback {
 
 /// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
 /// timer or an immediate it needs no key in the callback heap: the queue owns it.
-pub(super) type Task = Box<dyn FnOnce(&mut EventLoop)>;
+pub(super) enum Task {
+    /// A closure, boxed.
+    Once(Box<dyn FnOnce(&mut EventLoop)>),
+    /// A promise reaction made by `then`: it lives in the node of the promise it will
+    /// settle, so queueing it allocates nothing (see `promise::Job`).
+    Reaction(Rc<dyn ReactionJob>),
+}
 
 /// A process event listener (`process.on(…)`), receiving the event.
 pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
@@ -129,6 +135,9 @@ pub struct EventLoop {
     process: process::Process,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
+    /// The node of the last promise reaction that finished unobserved, kept for the next
+    /// `then` of the same type (see `promise::Job`).
+    spare_reaction: Option<Rc<dyn Any>>,
     /// The thread pool this loop's jobs run on, the queue their outcomes come back on, and
     /// the callbacks waiting for them.
     pool: ThreadPool,
@@ -302,6 +311,7 @@ impl EventLoop {
             rejection_listeners: Vec::new(),
             process: process::Process::default(),
             unhandled: Vec::new(),
+            spare_reaction: None,
             pool: builder.pool.unwrap_or_else(ThreadPool::global),
             completions: Arc::new(Completions::new()),
             in_flight: work::InFlight::new(),
@@ -437,7 +447,9 @@ impl EventLoop {
     /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
     pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         // While exiting, the queue hands the callback back; dropping it frees it.
-        let _refused = self.microtasks.next_tick(("nextTick", Box::new(callback)));
+        let _refused = self
+            .microtasks
+            .next_tick(("nextTick", Task::Once(Box::new(callback))));
     }
 
     /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
@@ -453,7 +465,30 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
-        self.microtasks.queue_microtask((name, Box::new(callback)));
+        self.microtasks
+            .queue_microtask((name, Task::Once(Box::new(callback))));
+    }
+
+    /// Keeps a spent reaction node for reuse; it replaces (and frees) an older one.
+    pub(crate) fn keep_spare_reaction(&mut self, node: Rc<dyn Any>) {
+        self.spare_reaction = Some(node);
+    }
+
+    /// The spare reaction node, if it is an `N`.
+    pub(crate) fn take_spare_reaction<N: 'static>(&mut self) -> Option<Rc<N>> {
+        match self.spare_reaction.take()?.downcast::<N>() {
+            Ok(node) => Some(node),
+            Err(other) => {
+                self.spare_reaction = Some(other);
+                None
+            }
+        }
+    }
+
+    /// Queues a promise reaction that lives in its derived promise's node.
+    pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn ReactionJob>) {
+        self.microtasks
+            .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
     }
 
     // ANCHOR: checkpoint
@@ -488,7 +523,10 @@ impl EventLoop {
                     |lp, job| match job {
                         Job::Tick((name, task)) | Job::Microtask((name, task)) => {
                             lp.enter_frame(name);
-                            task(lp);
+                            match task {
+                                Task::Once(f) => f(lp),
+                                Task::Reaction(reaction) => reaction.run(lp),
+                            }
                             lp.leave_frame(name);
                         }
                     },
