@@ -497,4 +497,68 @@ mod promise {
         });
         assert_eq!(log, ["NotFound"]);
     }
+
+    #[test]
+    fn a_resolved_promise_stays_the_same_promise_when_cloned() {
+        let (log, _) = main(|lp, log| {
+            // `Promise::resolved` keeps its value inline until the first clone: identity and
+            // value must survive that move onto the heap.
+            let p = Promise::resolved(5);
+            let q = p.clone();
+            assert!(p.ptr_eq(&q) && q.ptr_eq(&p));
+            assert!(p.ptr_eq(&p));
+            assert!(!p.ptr_eq(&Promise::resolved(5)), "another promise");
+            assert!(Promise::resolve(q.clone()).ptr_eq(&p));
+            let (l, l2) = (log.clone(), log.clone());
+            p.then(lp, move |_, n| l.push(format!("p {n}")));
+            q.then(lp, move |_, n| l2.push(format!("q {n}")));
+            assert_eq!(format!("{p:?}"), "Promise { <fulfilled> }");
+        });
+        assert_eq!(log, ["p 5", "q 5"]);
+    }
+
+    #[test]
+    fn a_rejection_nobody_holds_is_still_reported() {
+        // The derived promise is dropped at once; fulfilling it could be skipped, but its
+        // rejection must still reach the unhandled-rejection report.
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_unhandled_rejection(move |_, e| l.push(format!("unhandled {e}")));
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            Promise::resolved(1).try_then(lp, |_, _| Err::<(), _>(Rejection::new("dropped")));
+            Promise::resolved(2).then(lp, move |_, n| l.push(format!("fulfilled {n}")));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["fulfilled 2", "unhandled dropped"]);
+    }
+
+    #[test]
+    fn chains_that_drop_their_promises_interleave_one_hop_at_a_time() {
+        // Two chains of different types, each step a `then` on a new resolved promise whose
+        // result is dropped: the nodes are reused, and the order is still one hop each.
+        fn numbers(lp: &mut EventLoop, log: Log, n: u32) {
+            log.push(format!("n{n}"));
+            if n < 3 {
+                Promise::resolved(n + 1).then(lp, move |lp, n| numbers(lp, log, n));
+            }
+        }
+        fn words(lp: &mut EventLoop, log: Log, w: String) {
+            log.push(w.clone());
+            if w.len() < 3 {
+                Promise::resolved(w + "w").then(lp, move |lp, w| words(lp, log, w));
+            }
+        }
+        let (log, _) = main(|lp, log| {
+            let (l, l2) = (log.clone(), log.clone());
+            Promise::resolved(1).then(lp, move |lp, n| numbers(lp, l, n));
+            Promise::resolved("w".to_string()).then(lp, move |lp, w| words(lp, l2, w));
+            // A kept promise and a reaction on a derived one are not skipped.
+            let l3 = log.clone();
+            let kept = Promise::resolved(10).then(lp, |_, n| n + 1);
+            kept.then(lp, move |_, n| l3.push(format!("kept {n}")));
+        });
+        assert_eq!(log, ["n1", "w", "n2", "ww", "kept 11", "n3", "www"]);
+    }
 }
