@@ -51,6 +51,7 @@ pub mod io;
 #[cfg_attr(feature = "learn-microtasks", path = "../exercises/microtasks.rs")]
 pub mod microtasks;
 pub mod net;
+mod panics;
 pub mod promise;
 #[cfg_attr(feature = "learn-queue", path = "../exercises/queue.rs")]
 pub mod queue;

@@ -589,12 +589,8 @@ fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
 fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
     panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a pool job panicked".to_string());
-        WorkError::Panicked(message)
+        let message = crate::panics::message(payload.as_ref());
+        WorkError::Panicked(message.unwrap_or_else(|| "a pool job panicked".to_string()))
     })
 }
 // ANCHOR_END: run_job

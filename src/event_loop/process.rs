@@ -106,11 +106,7 @@ pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a callback panicked".to_string())
+    crate::panics::message(payload).unwrap_or_else(|| "a callback panicked".to_string())
 }
 
 type ExitListener = Box<dyn FnMut(&mut EventLoop, ExitCode)>;
