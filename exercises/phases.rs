@@ -14,7 +14,7 @@
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
 use super::handles::HandleId;
-use super::{EventLoop, RunMode};
+use super::{EventLoop, Pending, RunMode};
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -89,9 +89,14 @@ impl EventLoop {
     /// while it runs wait for the next drain (`uv__run_pending`).
     fn run_pending(&mut self) {
         self.enter_phase(Phase::Pending);
-        for (name, callback) in std::mem::take(&mut self.pending) {
-            self.invoke(callback, name);
-            self.checkpoint();
+        for entry in std::mem::take(&mut self.pending) {
+            match entry {
+                Pending::Callback(name, callback) => {
+                    self.invoke(callback, name);
+                    self.checkpoint();
+                }
+                Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
+            }
         }
     }
 

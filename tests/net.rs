@@ -215,7 +215,7 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
         let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
-        let (e, p) = (events.clone(), peer.clone());
+        let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
             let e2 = e.clone();
             conn.read_start(lp, move |_, data| match data {
@@ -236,10 +236,13 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
                 log(&e3, "write error");
                 conn.close(lp, |_| {}).unwrap();
             });
-            // Closing a socket with unread data makes the kernel send a reset (RFC 2525).
-            drop(p.borrow_mut().take());
         });
         *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        // Accept and fill; the pending drains after the poll phase finish the writes the
+        // kernel took, and find the socket full for the last one.
+        lp.run(RunMode::Once);
+        // Closing a socket with unread data makes the kernel send a reset (RFC 2525).
+        drop(peer.borrow_mut().take());
         lp.run(RunMode::Default);
         assert_eq!(
             *events.borrow(),
@@ -394,6 +397,52 @@ fn a_large_write_queues_drains_and_arrives_byte_exact() {
     });
 }
 
+/// Writes the kernel takes at once report through the pending phase (the watcher is fed),
+/// and that is no drain: `on_drain` is for writes that had to wait.
+#[test]
+fn writes_taken_at_once_report_later_and_are_no_drain() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let drains = Rc::new(Cell::new(0));
+        let (d, e) = (drains.clone(), events.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            let d = d.clone();
+            conn.on_drain(lp, move |_| d.set(d.get() + 1)).unwrap();
+            for i in 0..3 {
+                let e = e.clone();
+                conn.write(lp, b"small", move |_, r| {
+                    r.unwrap();
+                    log(&e, format!("write {i} done"));
+                })
+                .unwrap();
+            }
+            assert_eq!(conn.write_queue_size(lp), 0, "all taken at once");
+            log(&e, "after the writes");
+            conn.shutdown(lp, move |lp, r| {
+                r.unwrap();
+                conn.close(lp, |_| {}).unwrap();
+            })
+            .unwrap();
+        });
+        let mut peer = std::net::TcpStream::connect(addr).unwrap();
+        lp.run(RunMode::Default);
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"smallsmallsmall");
+        assert_eq!(
+            *events.borrow(),
+            [
+                "after the writes",
+                "write 0 done",
+                "write 1 done",
+                "write 2 done"
+            ]
+        );
+        assert_eq!(drains.get(), 0, "nothing waited, so nothing drained");
+    });
+}
+
 #[test]
 fn connecting_to_a_closed_port_is_refused_through_the_callback() {
     no_leaks(|| {
@@ -435,7 +484,7 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
         let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
-        let (e, p) = (events.clone(), peer.clone());
+        let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
             let e1 = e.clone();
             conn.read_start(lp, move |lp, data| match data {
@@ -451,9 +500,17 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
                 r.unwrap();
                 log(&e2, "written");
             });
+        });
+        let client = std::net::TcpStream::connect(addr).unwrap();
+        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+        *peer.borrow_mut() = Some(client);
+        // Accept and fill; the pending drains after the poll phase finish the writes the
+        // kernel took, and find the socket full for the last one.
+        lp.run(RunMode::Once);
+        {
             // The peer empties the kernel's buffers (the last chunk still waits in ours)
             // and sends two bytes: the next wait finds the socket readable AND writable.
-            let mut guard = p.borrow_mut();
+            let mut guard = peer.borrow_mut();
             let peer = guard.as_mut().unwrap();
             peer.set_nonblocking(true).unwrap();
             let mut sink = vec![0; 1 << 20];
@@ -466,11 +523,7 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
                 }
             }
             peer.write_all(b"hi").unwrap();
-        });
-        let client = std::net::TcpStream::connect(addr).unwrap();
-        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
-        *peer.borrow_mut() = Some(client);
-        lp.run(RunMode::Once); // accept
+        }
         lp.run(RunMode::Once); // the event with both
         assert_eq!(*events.borrow(), ["read \"hi\"", "written"]);
         peer.borrow_mut().take(); // end of file for the server, which closes

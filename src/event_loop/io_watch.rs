@@ -199,6 +199,21 @@ impl EventLoop {
     }
     // ANCHOR_END: poll_kernel
 
+    /// Runs a fed watcher's callback with a writable event, if the watcher still exists.
+    pub(super) fn run_fed(&mut self, watch: FdWatch) {
+        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+            return; // unwatched since it was fed
+        };
+        let fed = Event {
+            token: 0,
+            readable: false,
+            writable: true,
+            error: false,
+            hangup: false,
+        };
+        self.run_watcher(key, fed);
+    }
+
     /// Takes a watcher's callback out, runs it, and puts it back if the watcher still exists.
     fn run_watcher(&mut self, key: Key, event: Event) {
         let Some(entry) = self.io_entries.get_mut(key) else {

@@ -91,6 +91,14 @@ pub(super) enum Task {
     Reaction(Rc<dyn ReactionJob>),
 }
 
+/// An entry of the pending queue.
+pub(super) enum Pending {
+    /// A deferred callback, stored in the callback heap.
+    Callback(&'static str, Key),
+    /// A watcher fed with a writable event (`uv__io_feed`): no allocation, no closure.
+    Fed(FdWatch),
+}
+
 /// A process event listener (`process.on(…)`), receiving the event.
 pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
 
@@ -111,8 +119,8 @@ pub struct EventLoop {
     check: Vec<(HandleId, u64)>,
     /// Handles waiting for the closing phase, in `close` order (they run newest first).
     closing: Vec<HandleId>,
-    /// Callbacks deferred to the pending phase (libuv's `uv__io_feed`).
-    pending: Vec<(&'static str, Key)>,
+    /// What runs in the pending phase, in the order it was deferred.
+    pending: Vec<Pending>,
     /// libuv's timer heap; the payload is the timer's handle.
     uv_timers: TimerHeap<HandleId>,
     /// Node's timeouts, multiplexed onto one libuv timer handle.
@@ -370,16 +378,23 @@ impl EventLoop {
         self.liveness.active_requests()
     }
 
-    /// Defers `callback` to the pending phase (libuv's `uv__io_feed`): it runs at the start of
-    /// the next iteration, or in one of the drains right after poll. Chapter 9's write
-    /// completions arrive this way. A deferred callback keeps the loop alive.
+    /// Defers `callback` to the pending phase: it runs at the start of the next iteration,
+    /// or in one of the drains right after poll. A deferred callback keeps the loop alive.
     pub fn queue_pending(
         &mut self,
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
         let key = self.store(Callback::Once(Box::new(callback)));
-        self.pending.push((name, key));
+        self.pending.push(Pending::Callback(name, key));
+    }
+
+    /// Runs `watch`'s callback in the pending phase as if its descriptor had become writable
+    /// (libuv's `uv__io_feed`, with which a stream reports writes that finished at once).
+    /// The caller feeds a watcher at most once per pending phase; a watcher removed before
+    /// then is skipped.
+    pub(crate) fn feed_fd(&mut self, watch: FdWatch) {
+        self.pending.push(Pending::Fed(watch));
     }
 
     /// A request of a service built on the loop has started (`uv__req_register`): `net`'s

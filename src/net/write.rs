@@ -38,8 +38,11 @@ pub(super) struct Requests {
     queued_bytes: usize,
     /// Finished writes whose callbacks have not run (`write_completed_queue`).
     done: Vec<(WriteCallback, io::Result<()>)>,
-    /// A pending-phase run of `done` is queued (`uv__io_feed` feeds a watcher once).
+    /// The watcher is fed: the pending phase will run `done` (`uv__io_feed` feeds once).
     fed: bool,
+    /// Queued writes were seen waiting since the last drain: the next time the queue
+    /// empties is a drain (a fed `flush` with nothing queued is not).
+    waited: bool,
     shutdown: Option<WriteCallback>,
     on_drain: Option<DrainCallback>,
 }
@@ -71,14 +74,16 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
 }
 
 // ANCHOR: feed
-/// Hands a finished write to the pending phase, which runs its callback (`uv__io_feed`).
+/// Hands a finished write to the pending phase: the stream's watcher is fed a writable
+/// event there, and `flush` runs the callback (`uv__io_feed`). Nothing is allocated.
 fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Result<()>) {
     let Ok(s) = stream_mut(lp, key) else { return };
+    let watch = s.watch.expect("registered");
     let requests = s.requests();
     requests.done.push((callback, result));
     if !requests.fed {
         requests.fed = true;
-        lp.queue_pending("WRITEWRAP", move |lp| run_done(lp, key));
+        lp.feed_fd(watch);
     }
 }
 // ANCHOR_END: feed
@@ -112,10 +117,38 @@ fn run_done(lp: &mut EventLoop, key: Key) {
 }
 
 // ANCHOR: flush
-/// The socket is writable: write queued requests until one is partial, the socket is
-/// full, an error happens, or the per-event cap; then run the finished callbacks, and if
-/// the queue is empty, the drain listener and a waiting shutdown.
+/// The socket is writable (or the watcher was fed): write queued requests until one is
+/// partial, the socket is full, an error happens, or the per-event cap; then run the
+/// finished callbacks, and if the queue is empty, the drain listener and a waiting shutdown.
 pub(super) fn flush(lp: &mut EventLoop, key: Key) {
+    let Ok(s) = stream_mut(lp, key) else { return };
+    let requests = s.requests();
+    if !requests.queue.is_empty() {
+        requests.waited = true;
+        write_queued(lp, key);
+    }
+    run_done(lp, key);
+    let Ok(s) = stream_mut(lp, key) else { return };
+    let requests = s.requests();
+    if !requests.queue.is_empty() {
+        return;
+    }
+    if std::mem::take(&mut requests.waited)
+        && let Some(mut on_drain) = requests.on_drain.take()
+    {
+        on_drain(lp);
+        lp.checkpoint();
+        if let Ok(s) = stream_mut(lp, key) {
+            s.requests().on_drain.get_or_insert(on_drain);
+        }
+    } else if requests.shutdown.is_none() {
+        return; // the common case: nothing more to do
+    }
+    finish_shutdown(lp, key);
+}
+
+/// Writes from the head of the queue, then tells the watcher what the stream wants now.
+fn write_queued(lp: &mut EventLoop, key: Key) {
     let mut failed = None;
     for _ in 0..WRITES_PER_EVENT {
         let Some(requests) = net(lp).streams.get(key).and_then(|s| s.requests.as_ref()) else {
@@ -155,20 +188,6 @@ pub(super) fn flush(lp: &mut EventLoop, key: Key) {
         }
     }
     update_interest(lp, key);
-    run_done(lp, key);
-    let Ok(s) = stream_mut(lp, key) else { return };
-    let requests = s.requests();
-    if !requests.queue.is_empty() {
-        return;
-    }
-    if let Some(mut on_drain) = requests.on_drain.take() {
-        on_drain(lp);
-        lp.checkpoint();
-        if let Ok(s) = stream_mut(lp, key) {
-            s.requests().on_drain.get_or_insert(on_drain);
-        }
-    }
-    finish_shutdown(lp, key);
 }
 // ANCHOR_END: flush
 
