@@ -35,7 +35,7 @@ mod phases;
 mod process;
 mod work;
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -154,9 +154,11 @@ pub struct EventLoop {
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
-    /// State of the services built on the loop (`net`'s sockets), one value per type, with
-    /// its type's id (compared inline, where `Any::is` would be a dynamic call).
-    services: Vec<(TypeId, Box<dyn Any>)>,
+    /// The TCP layer's state (chapter 9), created on first use. The loop never looks
+    /// inside; it holds it so that a callback, which gets `&mut EventLoop`, reaches every
+    /// socket without `Rc<RefCell<…>>` (libuv's loop struct carries its streams' state, such
+    /// as `emfile_fd`, the same way).
+    net: Option<Box<crate::net::Net>>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -325,7 +327,7 @@ impl EventLoop {
             in_flight: work::InFlight::new(),
             io: None,
             io_entries: Heap::new(),
-            services: Vec::new(),
+            net: None,
             trace,
         };
         lp.init_node_handles();
@@ -410,39 +412,15 @@ impl EventLoop {
         self.liveness.request_finished();
     }
 
-    /// The state a service built on the loop keeps here, created on first use: `net` keeps
-    /// its sockets this way, so a callback that gets `&mut EventLoop` reaches them without
-    /// `Rc<RefCell<…>>`. A handful of types at most, so a linear search is the fast one.
-    ///
-    /// `net` looks its state up several times per read or write: this stays small enough to
-    /// inline, and creating the state is kept out of line.
+    /// The TCP layer's state, created on first use (see the `net` field).
     #[inline]
-    pub(crate) fn service<T: Default + 'static>(&mut self) -> &mut T {
-        let id = TypeId::of::<T>();
-        let at = match self.services.iter().position(|(of, _)| *of == id) {
-            Some(at) => at,
-            None => self.add_service::<T>(),
-        };
-        self.services[at]
-            .1
-            .downcast_mut()
-            .expect("found by its type just above")
+    pub(crate) fn net_state(&mut self) -> &mut crate::net::Net {
+        self.net.get_or_insert_with(Box::default)
     }
 
-    /// Creates the state of service `T`; returns where it is.
-    #[cold]
-    #[inline(never)]
-    fn add_service<T: Default + 'static>(&mut self) -> usize {
-        self.services
-            .push((TypeId::of::<T>(), Box::new(T::default())));
-        self.services.len() - 1
-    }
-
-    /// The state of service `T`, if it was ever created (see [`service`](Self::service)).
-    pub(crate) fn service_ref<T: 'static>(&self) -> Option<&T> {
-        let id = TypeId::of::<T>();
-        let (_, state) = self.services.iter().find(|(of, _)| *of == id)?;
-        state.downcast_ref()
+    /// The TCP layer's state, if the loop ever used TCP.
+    pub(crate) fn net_state_ref(&self) -> Option<&crate::net::Net> {
+        self.net.as_deref()
     }
 
     /// Listens for process warnings such as `TimeoutOverflowWarning`
@@ -511,6 +489,9 @@ impl EventLoop {
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     pub(crate) fn checkpoint(&mut self) {
+        if self.microtasks.is_empty() && self.pending_rejections.is_empty() {
+            return; // the common case after an I/O callback: nothing was queued
+        }
         loop {
             if !self.microtasks.is_empty() {
                 self.drain_jobs();

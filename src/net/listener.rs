@@ -140,7 +140,7 @@ impl TcpListener {
     }
 
     fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
-        lp.service_ref::<super::Net>()
+        lp.net_state_ref()
             .and_then(|n| n.listeners.get(self.0))
             .map(f)
             .ok_or_else(|| closed("TCP listener"))

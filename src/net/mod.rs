@@ -83,7 +83,7 @@ pub struct NetStats {
 }
 
 // ANCHOR: net
-/// Everything the TCP layer keeps on a loop (one value, in the loop's service slot).
+/// Everything the TCP layer keeps on a loop (one value the loop holds for it).
 #[derive(Default)]
 pub(crate) struct Net {
     streams: Heap<stream::Stream>,
@@ -98,12 +98,12 @@ pub(crate) struct Net {
 // ANCHOR_END: net
 
 fn net(lp: &mut EventLoop) -> &mut Net {
-    lp.service::<Net>()
+    lp.net_state()
 }
 
 /// What the loop's TCP layer has done (see [`NetStats`]).
 pub fn stats(lp: &EventLoop) -> NetStats {
-    lp.service_ref::<Net>()
+    lp.net_state_ref()
         .map_or_else(NetStats::default, |n| n.stats)
 }
 

@@ -450,7 +450,7 @@ impl TcpStream {
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
-        lp.service_ref::<super::Net>()
+        lp.net_state_ref()
             .and_then(|n| n.streams.get(self.0))
             .map(f)
             .ok_or_else(|| closed("TCP stream"))
