@@ -443,6 +443,55 @@ fn writes_taken_at_once_report_later_and_are_no_drain() {
     });
 }
 
+/// The same server and client over IPv6 loopback: the `sockaddr_in6` path of `connect`, and
+/// addresses reported as IPv6.
+#[test]
+fn ipv6_loopback_connects_echoes_and_reports_v6_addresses() {
+    let v6: SocketAddr = "[::1]:0".parse().unwrap();
+    if let Err(e) = std::net::TcpListener::bind(v6) {
+        // A machine without IPv6 on `lo` cannot run this; say so instead of failing.
+        eprintln!("IPv6 loopback unavailable ({e}): ipv6 test not run");
+        return;
+    }
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
+        let this = me.clone();
+        let listener = TcpListener::listen(&mut lp, v6, 16, move |lp, conn| {
+            let conn = conn.expect("accept");
+            assert!(conn.peer_addr(lp).unwrap().is_ipv6());
+            this.take().unwrap().close(lp, |_| {}).unwrap();
+            conn.read_start(lp, move |lp, data| match data.unwrap() {
+                [] => conn.close(lp, |_| {}).unwrap(),
+                bytes => conn.write(lp, bytes, |_, r| r.unwrap()).unwrap(),
+            })
+            .unwrap();
+        })
+        .unwrap();
+        me.set(Some(listener));
+        let addr = listener.local_addr(&lp).unwrap();
+        assert!(addr.is_ipv6() && addr.ip().is_loopback() && addr.port() != 0);
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let g = got.clone();
+        TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.expect("connect over ::1");
+            assert_eq!(conn.peer_addr(lp).unwrap(), addr);
+            assert!(conn.local_addr(lp).unwrap().is_ipv6());
+            conn.write(lp, b"over six", |_, r| r.unwrap()).unwrap();
+            conn.read_start(lp, move |lp, data| {
+                g.borrow_mut().extend_from_slice(data.unwrap());
+                if g.borrow().len() == 8 {
+                    conn.close(lp, |_| {}).unwrap();
+                }
+            })
+            .unwrap();
+        })
+        .unwrap();
+        lp.run(RunMode::Default);
+        assert_eq!(&*got.borrow(), b"over six");
+    });
+}
+
 #[test]
 fn connecting_to_a_closed_port_is_refused_through_the_callback() {
     no_leaks(|| {
