@@ -174,13 +174,19 @@ impl<T> Handled for Tracked<T> {
     }
 }
 
-fn pending_node<T: 'static>() -> Shared<T> {
-    Rc::new(Node {
-        inner: RefCell::new(Inner {
+impl<T> Inner<T> {
+    fn pending() -> RefCell<Inner<T>> {
+        RefCell::new(Inner {
             state: State::Pending(Vec::new()),
             resolved: false,
             handled: false,
-        }),
+        })
+    }
+}
+
+fn pending_node<T: 'static>() -> Shared<T> {
+    Rc::new(Node {
+        inner: Inner::pending(),
         job: (),
     })
 }
@@ -247,21 +253,26 @@ fn settle<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, outcome: Set
 
 impl<T: 'static> Clone for Promise<T> {
     fn clone(&self) -> Self {
+        Promise::from_shared(self.share())
+    }
+}
+
+impl<T: 'static> Promise<T> {
+    /// The promise's node, made now if the value was inline: from the first clone on, the
+    /// value lives in a node every handle points to.
+    fn share(&self) -> Shared<T> {
         let mut repr = self.0.borrow_mut();
         if let Repr::Ready(_) = &*repr {
-            // Shared from now on: the value moves into a node both handles point to.
             let node = pending_node();
-            let Repr::Ready(value) = std::mem::replace(&mut *repr, Repr::Shared(node.clone()))
-            else {
-                unreachable!("checked just above");
-            };
-            let mut inner = node.inner.borrow_mut();
-            inner.state = State::Fulfilled(value);
-            inner.resolved = true;
+            if let Repr::Ready(value) = std::mem::replace(&mut *repr, Repr::Shared(node.clone())) {
+                let mut inner = node.inner.borrow_mut();
+                inner.state = State::Fulfilled(value);
+                inner.resolved = true;
+            }
         }
         match &*repr {
-            Repr::Shared(shared) => Promise::from_shared(shared.clone()),
-            Repr::Ready(_) => unreachable!("made shared just above"),
+            Repr::Shared(shared) => shared.clone(),
+            Repr::Ready(_) => unreachable!("shared just above"),
         }
     }
 }
@@ -403,14 +414,6 @@ impl<T: Clone + 'static> Promise<T> {
         }
     }
 
-    /// The node of a promise that has one: every promise a resolver settles.
-    fn shared(&self) -> Shared<T> {
-        match &*self.0.borrow() {
-            Repr::Shared(shared) => shared.clone(),
-            Repr::Ready(_) => unreachable!("a resolver's promise always has a node"),
-        }
-    }
-
     /// Marks the promise resolved; false if it already was (the resolver is spent).
     fn lock_in(&self) -> bool {
         match &*self.0.borrow() {
@@ -423,7 +426,7 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// Fulfils or rejects, and queues one microtask per waiting reaction.
     fn settle(&self, lp: &mut EventLoop, outcome: Settled<T>) {
-        settle(lp, &self.shared(), outcome);
+        settle(lp, &self.share(), outcome);
     }
 
     // ANCHOR: adopt
@@ -442,24 +445,31 @@ impl<T: Clone + 'static> Promise<T> {
     }
     // ANCHOR_END: adopt
 
-    /// The outcome if settled; otherwise `wait` is added to the reactions and `None` returned.
-    /// Either way the promise counts as handled from now on (`PerformPromiseThen`).
-    fn outcome_or_wait(&self, wait: impl FnOnce() -> Reaction<T>) -> Option<Settled<T>> {
+    /// Attaches `waiter` (`PerformPromiseThen`): if the promise is pending, it joins the
+    /// reactions (made one by `into`) and `None` comes back; if it is settled, the waiter
+    /// comes back with the outcome, for the caller to queue. Either way the promise counts as
+    /// handled from now on.
+    fn subscribe<W>(
+        &self,
+        waiter: W,
+        into: impl FnOnce(W) -> Reaction<T>,
+    ) -> Option<(W, Settled<T>)> {
         let repr = self.0.borrow();
         let shared = match &*repr {
-            Repr::Ready(v) => return Some(Ok(v.clone())),
+            Repr::Ready(v) => return Some((waiter, Ok(v.clone()))),
             Repr::Shared(shared) => shared,
         };
         let mut inner = shared.inner.borrow_mut();
         inner.handled = true;
-        match &mut inner.state {
+        let outcome = match &mut inner.state {
             State::Pending(reactions) => {
-                reactions.push(wait());
-                None
+                reactions.push(into(waiter));
+                return None;
             }
-            State::Fulfilled(v) => Some(Ok(v.clone())),
-            State::Rejected(r) => Some(Err(r.clone())),
-        }
+            State::Fulfilled(v) => Ok(v.clone()),
+            State::Rejected(r) => Err(r.clone()),
+        };
+        Some((waiter, outcome))
     }
 
     // ANCHOR: react
@@ -470,10 +480,8 @@ impl<T: Clone + 'static> Promise<T> {
         lp: &mut EventLoop,
         reaction: impl FnOnce(&mut EventLoop, Settled<T>) + 'static,
     ) {
-        let mut reaction = Some(reaction);
-        let wait = || Reaction::Callback(Box::new(reaction.take().expect("called once")));
-        if let Some(outcome) = self.outcome_or_wait(wait) {
-            let reaction = reaction.take().expect("not waiting");
+        let boxed = |r| Reaction::Callback(Box::new(r) as Callback<T>);
+        if let Some((reaction, outcome)) = self.subscribe(reaction, boxed) {
             lp.queue_job("promiseReaction", move |lp| reaction(lp, outcome));
         }
     }
@@ -494,20 +502,16 @@ impl<T: Clone + 'static> Promise<T> {
                 spare
             }
             None => Rc::new(Node {
-                inner: RefCell::new(Inner {
-                    state: State::Pending(Vec::new()),
-                    resolved: false,
-                    handled: false,
-                }),
+                inner: Inner::pending(),
                 job: Slot {
                     outcome: Cell::new(None),
                     handler: Cell::new(Some(handler)),
                 },
             }),
         };
-        if let Some(outcome) = self.outcome_or_wait(|| Reaction::Derived(node.clone())) {
+        if let Some((node, outcome)) = self.subscribe(node.clone(), |n| Reaction::Derived(n)) {
             node.job.outcome.set(Some(outcome));
-            lp.queue_reaction(node.clone());
+            lp.queue_reaction(node);
         }
         Promise::from_shared(node)
     }

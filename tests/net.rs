@@ -55,10 +55,19 @@ fn serve_one(
     lp: &mut EventLoop,
     f: impl FnOnce(&mut EventLoop, TcpStream) + 'static,
 ) -> SocketAddr {
+    serve_one_at(lp, any_port(), f)
+}
+
+/// [`serve_one`] on the address `at`.
+fn serve_one_at(
+    lp: &mut EventLoop,
+    at: SocketAddr,
+    f: impl FnOnce(&mut EventLoop, TcpStream) + 'static,
+) -> SocketAddr {
     let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
     let this = me.clone();
     let mut f = Some(f);
-    let listener = TcpListener::listen(lp, any_port(), 16, move |lp, conn| {
+    let listener = TcpListener::listen(lp, at, 16, move |lp, conn| {
         if let Some(listener) = this.take() {
             listener.close(lp, |_| {}).unwrap();
         }
@@ -455,21 +464,14 @@ fn ipv6_loopback_connects_echoes_and_reports_v6_addresses() {
     }
     no_leaks(|| {
         let mut lp = EventLoop::new();
-        let me: Rc<Cell<Option<TcpListener>>> = Rc::default();
-        let this = me.clone();
-        let listener = TcpListener::listen(&mut lp, v6, 16, move |lp, conn| {
-            let conn = conn.expect("accept");
+        let addr = serve_one_at(&mut lp, v6, move |lp, conn| {
             assert!(conn.peer_addr(lp).unwrap().is_ipv6());
-            this.take().unwrap().close(lp, |_| {}).unwrap();
             conn.read_start(lp, move |lp, data| match data.unwrap() {
                 [] => conn.close(lp, |_| {}).unwrap(),
                 bytes => conn.write(lp, bytes, |_, r| r.unwrap()).unwrap(),
             })
             .unwrap();
-        })
-        .unwrap();
-        me.set(Some(listener));
-        let addr = listener.local_addr(&lp).unwrap();
+        });
         assert!(addr.is_ipv6() && addr.ip().is_loopback() && addr.port() != 0);
         let got = Rc::new(RefCell::new(Vec::new()));
         let g = got.clone();
