@@ -1413,8 +1413,18 @@ fn mask_pid(text: &str) -> String {
 
 #[test]
 fn node_still_prints_what_the_manifest_allows() {
-    if Command::new("node").arg("--version").output().is_err() {
+    let Ok(version) = Command::new("node").arg("--version").output() else {
         eprintln!("node is not installed: skipping the re-check against real Node");
+        return;
+    };
+    // The recordings are Node 20's (SPEC.md); another major version may order some
+    // puzzles differently, and that says nothing about this crate.
+    let version = String::from_utf8_lossy(&version.stdout);
+    if !version.starts_with("v20.") {
+        eprintln!(
+            "node {} is not Node 20: skipping the re-check",
+            version.trim()
+        );
         return;
     }
     let mut failures = Vec::new();
