@@ -114,6 +114,7 @@ mod ports {
             ("p22-close-phase", p22_close_phase),
             ("c09-connection-lifecycle", c09_connection_lifecycle),
             ("c09-server-close-waits", c09_server_close_waits),
+            ("c09-net-not-on-the-pool", c09_net_not_on_the_pool),
             ("p19-threadpool-fifo", p19_threadpool_fifo),
             ("c07-dns-lookup-localhost", c07_dns_lookup_localhost),
         ]
@@ -1131,6 +1132,73 @@ mod ports {
                 .unwrap();
             });
         })
+    }
+
+    /// Node's hash keeps the one pool thread busy for about 150 ms, which the round trip beats
+    /// by far. Here the "hash" is a pool job that holds the thread until the client has seen
+    /// the end of its echo: the same situation without a race. Were sockets served by the
+    /// pool, the job would time out and the port fail.
+    fn c09_net_not_on_the_pool() -> Vec<String> {
+        node_io(1, |lp, console| {
+            let server_slot: Rc<Cell<Option<TcpListener>>> = Rc::default();
+            let on_connection = |lp: &mut EventLoop, s: TcpStream| {
+                s.read_start(lp, move |lp, data| match data {
+                    Ok(d) if !d.is_empty() => {
+                        // s.end(d): write, then shut down after it.
+                        s.write(lp, d, |_, _| {}).unwrap();
+                        s.shutdown(lp, |_, _| {}).unwrap();
+                    }
+                    _ => end_then_close(lp, s, |_| {}),
+                })
+                .unwrap();
+            };
+            let c = console.clone();
+            listen(lp, on_connection, move |lp, server| {
+                server_slot.set(Some(server));
+                let (echoed, wait_for_echo) = std::sync::mpsc::channel::<()>();
+                let c2 = c.clone();
+                lp.queue_work(
+                    move || wait_for_echo.recv_timeout(std::time::Duration::from_secs(30)),
+                    move |_, done| {
+                        assert!(
+                            matches!(done, Ok(Ok(()))),
+                            "the round trip finished while the pool was busy: {done:?}"
+                        );
+                        c2.log("hash done");
+                    },
+                );
+                let c2 = c.clone();
+                let file = puzzle_file("c09-net-not-on-the-pool.js");
+                fs::stat(lp, &file, move |lp, _| {
+                    c2.log("stat done");
+                    slot_close(lp, &server_slot);
+                });
+                let addr = server.local_addr(lp).unwrap();
+                TcpStream::connect(lp, addr, move |lp, client| {
+                    let client = client.unwrap();
+                    client.write(lp, b"ping", |_, _| {}).unwrap();
+                    client
+                        .read_start(lp, move |lp, data| match data {
+                            Ok(d) if !d.is_empty() => c.log(format!(
+                                "client got {} while the pool is busy",
+                                String::from_utf8_lossy(d)
+                            )),
+                            _ => {
+                                c.log("client: end");
+                                echoed.send(()).unwrap();
+                                end_then_close(lp, client, |_| {});
+                            }
+                        })
+                        .unwrap();
+                })
+                .unwrap();
+            });
+        })
+    }
+
+    /// `server.close()` on the listener kept in `slot`.
+    fn slot_close(lp: &mut EventLoop, slot: &Rc<Cell<Option<TcpListener>>>) {
+        slot.take().unwrap().close(lp, |_| {}).unwrap();
     }
 
     fn c09_server_close_waits() -> Vec<String> {
