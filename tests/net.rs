@@ -452,6 +452,84 @@ fn writes_taken_at_once_report_later_and_are_no_drain() {
     });
 }
 
+/// `try_write` is `uv_try_write`: what the kernel takes now, with no request and no
+/// callback; `WouldBlock` once the kernel is full, and while a write is queued even when the
+/// kernel has room again, so its bytes never overtake queued ones; `EPIPE` after shutdown,
+/// `NotFound` once closed.
+#[test]
+fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let sent = Rc::new(Cell::new(0));
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let (go, wait) = std::sync::mpsc::channel::<Vec<u8>>();
+        let (s, p) = (sent.clone(), peer.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            assert_eq!(conn.try_write(lp, b"first").unwrap(), 5);
+            assert_eq!(conn.try_write(lp, b"").unwrap(), 0);
+            assert_eq!(lp.active_requests(), 0, "no request, no callback");
+            conn.set_buffer_size(lp, Buffer::Send, SMALL_BUFFER)
+                .unwrap();
+            let chunk = vec![7u8; 64 * 1024];
+            let mut total = 5;
+            let full = loop {
+                match conn.try_write(lp, &chunk) {
+                    Ok(n) => total += n,
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(full.kind(), io::ErrorKind::WouldBlock, "{full}");
+            assert_eq!(conn.write_queue_size(lp), 0, "nothing was queued");
+            conn.write(lp, b"queued", |_, r| r.unwrap()).unwrap();
+            assert_eq!(conn.write_queue_size(lp), 6);
+            // The peer empties the kernel's buffers now: the kernel has room again, but
+            // "queued" waits for the next writable event, and must still go first.
+            let early = {
+                let mut guard = p.borrow_mut();
+                let peer = guard.as_mut().unwrap();
+                peer.set_nonblocking(true).unwrap();
+                let (mut early, mut sink) = (Vec::new(), vec![0; 1 << 20]);
+                while let Ok(n @ 1..) = peer.read(&mut sink) {
+                    early.extend_from_slice(&sink[..n]);
+                }
+                peer.set_nonblocking(false).unwrap();
+                early
+            };
+            let queued_first = conn.try_write(lp, b"x").unwrap_err();
+            assert_eq!(queued_first.kind(), io::ErrorKind::WouldBlock);
+            go.send(early).unwrap(); // the peer reads the rest
+            s.set(total + 6);
+            conn.shutdown(lp, move |lp, r| {
+                r.unwrap();
+                conn.close(lp, move |lp| {
+                    let closed = conn.try_write(lp, b"x").unwrap_err();
+                    assert_eq!(closed.kind(), io::ErrorKind::NotFound, "{closed}");
+                })
+                .unwrap();
+            })
+            .unwrap();
+            let shut = conn.try_write(lp, b"x").unwrap_err();
+            assert_eq!(shut.raw_os_error(), Some(libc::EPIPE), "{shut}");
+        });
+        let client = std::net::TcpStream::connect(addr).unwrap();
+        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+        client.set_read_timeout(Some(HANG / 4)).unwrap();
+        let mut reader_side = client.try_clone().unwrap();
+        *peer.borrow_mut() = Some(client);
+        let reader = std::thread::spawn(move || {
+            let mut got = wait.recv().unwrap();
+            reader_side.read_to_end(&mut got).unwrap();
+            got
+        });
+        lp.run(RunMode::Default);
+        peer.borrow_mut().take();
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), sent.get(), "every byte arrived, once");
+        assert!(got.starts_with(b"first") && got.ends_with(b"queued"));
+        assert_eq!(net::stats(&lp).queued_writes, 1);
+    });
+}
+
 /// The same server and client over IPv6 loopback: the `sockaddr_in6` path of `connect`, and
 /// addresses reported as IPv6.
 #[test]

@@ -232,6 +232,37 @@ pub(super) fn cancel_all(lp: &mut EventLoop, requests: &mut Requests) {
 }
 
 impl TcpStream {
+    // ANCHOR: try_write
+    /// Writes as much of `data` as the kernel takes now, and nothing more
+    /// (`uv_try_write`): no copy, no queue, no callback, no request. Returns how many bytes
+    /// were taken; the caller decides what to do with the rest — typically [`write`] it,
+    /// which is what Node's streams do (a try first, a write request only for what is
+    /// left), so a write that completes at once costs no trip through the pending phase.
+    ///
+    /// # Errors
+    /// `WouldBlock` when nothing could be taken: the kernel's buffer is full, the stream is
+    /// still connecting, or earlier writes are queued (they must go first); `EPIPE` after
+    /// [`shutdown`](Self::shutdown); the connection's error (`ECONNRESET`, `EPIPE`) as
+    /// `write(2)` reports it; `NotFound` for a closed stream.
+    ///
+    /// [`write`]: Self::write
+    pub fn try_write(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<usize> {
+        let key = self.0;
+        let s = stream_mut(lp, key)?;
+        if s.flags & SHUTTING != 0 {
+            return Err(io::Error::from_raw_os_error(libc::EPIPE));
+        }
+        let queued = s.requests.as_ref().is_some_and(|r| !r.queue.is_empty());
+        if s.flags & CONNECTING != 0 || queued {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        write_once(lp, key, Some(data))
+    }
+    // ANCHOR_END: try_write
+
     // ANCHOR: write_solution
     // ANCHOR: write_start
     /// Writes `data` (`uv_write`). If nothing is queued, the bytes go to the kernel at once
