@@ -88,8 +88,8 @@ fn serve(lp: &mut EventLoop, conn: TcpStream) {
         }
         let rest = if close { Vec::new() } else { input.to_vec() };
         pending = rest;
-        if !response.is_empty() && conn.write(lp, &response, |_, _| {}).is_err() {
-            return;
+        if !response.is_empty() && conn.send(lp, &response).is_err() {
+            return drop(conn.close(lp, |_| {})); // reset by the peer, or already closed
         }
         if close {
             // Send everything, then close.

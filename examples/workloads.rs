@@ -28,7 +28,6 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
-use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,25 +150,10 @@ fn promise_chain() -> Duration {
 }
 
 /// `w5`'s server side: echoes every chunk back; closes the connection at end of file.
-/// Sends `bytes` as Node's `socket.write` does (`StreamBase::Write`): a `try_write` first,
-/// and a write request only for what the kernel did not take, so a write that completes at
-/// once costs no callback and no trip through the pending phase.
-fn send(lp: &mut EventLoop, conn: TcpStream, bytes: &[u8]) -> io::Result<()> {
-    let taken = match conn.try_write(lp, bytes) {
-        Ok(n) => n,
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
-        Err(e) => return Err(e),
-    };
-    if taken < bytes.len() {
-        conn.write(lp, &bytes[taken..], |_, _| {})?;
-    }
-    Ok(())
-}
-
 fn echo_connection(lp: &mut EventLoop, conn: TcpStream) {
     let _ = conn.set_nodelay(lp, true);
     let started = conn.read_start(lp, move |lp, data| match data {
-        Ok(bytes) if !bytes.is_empty() => drop(send(lp, conn, bytes)),
+        Ok(bytes) if !bytes.is_empty() => drop(conn.send(lp, bytes)),
         _ => drop(conn.close(lp, |_| {})),
     });
     if started.is_err() {
@@ -192,7 +176,7 @@ fn echo_client(lp: &mut EventLoop, conn: TcpStream, id: usize, run: Rc<EchoRun>)
     let message = [b'a' + (id % 26) as u8; ECHO_MESSAGE];
     let mut left = run.round_trips;
     let mut received = 0;
-    send(lp, conn, &message).expect("just connected");
+    conn.send(lp, &message).expect("just connected");
     conn.read_start(lp, move |lp, data| {
         let bytes = data.expect("the echo server answers");
         assert!(!bytes.is_empty(), "the server closed first");
@@ -209,7 +193,7 @@ fn echo_client(lp: &mut EventLoop, conn: TcpStream, id: usize, run: Rc<EchoRun>)
                 }
                 return;
             }
-            send(lp, conn, &message).expect("open");
+            conn.send(lp, &message).expect("open");
         }
     })
     .expect("open");

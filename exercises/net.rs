@@ -259,6 +259,29 @@ impl TcpStream {
         write_once(lp, key, Some(data))
     }
 
+    /// Writes `data` the way Node's `socket.write(data)` does when given no callback: a
+    /// [`try_write`](Self::try_write) first, and a write request only for the bytes the
+    /// kernel did not take (they are copied and sent in order, and count toward
+    /// [`write_queue_size`](Self::write_queue_size) and `on_drain`). A message the kernel
+    /// takes at once costs one system call and nothing else.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed stream; `EPIPE` after [`shutdown`](Self::shutdown); the
+    /// connection's error (`ECONNRESET`, `EPIPE`) when the first try meets it — a later
+    /// failure of the queued rest is not reported (there is no callback), but the stream's
+    /// reader sees it.
+    pub fn send(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<()> {
+        let taken = match self.try_write(lp, data) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(e),
+        };
+        if taken < data.len() {
+            self.write(lp, &data[taken..], |_, _| {})?;
+        }
+        Ok(())
+    }
+
     /// Writes `data` (`uv_write`). If nothing is queued, the bytes go to the kernel at once
     /// — one `write`, which may take them all; what it does not take is copied onto the
     /// write queue and sent as the socket becomes writable. `callback` gets `Ok(())` once

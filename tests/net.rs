@@ -530,6 +530,43 @@ fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
     });
 }
 
+/// `send` is Node's `socket.write(data)` without a callback: a try first, a queued request
+/// only for what the kernel did not take, and the bytes arrive in order either way.
+#[test]
+fn send_tries_first_and_queues_only_the_rest() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let big = payload(3, 1 << 20);
+        let expected: Vec<u8> = [&b"small"[..], &big, b"tail"].concat();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            conn.send(lp, b"small").unwrap();
+            assert_eq!(lp.active_requests(), 0, "taken at once: no request");
+            conn.set_buffer_size(lp, Buffer::Send, SMALL_BUFFER)
+                .unwrap();
+            conn.send(lp, &big).unwrap();
+            assert!(conn.write_queue_size(lp) > 0, "1 MiB does not fit at once");
+            assert_eq!(lp.active_requests(), 1, "one request for the rest");
+            conn.send(lp, b"tail").unwrap(); // queued behind the rest, never before it
+            conn.shutdown(lp, move |lp, r| {
+                r.unwrap();
+                conn.close(lp, |_| {}).unwrap();
+            })
+            .unwrap();
+            let shut = conn.send(lp, b"late").unwrap_err();
+            assert_eq!(shut.raw_os_error(), Some(libc::EPIPE), "{shut}");
+        });
+        let mut peer = std::net::TcpStream::connect(addr).unwrap();
+        peer.set_read_timeout(Some(HANG / 4)).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        lp.run(RunMode::Default);
+        assert!(reader.join().unwrap() == expected, "every byte, in order");
+    });
+}
+
 /// The same server and client over IPv6 loopback: the `sockaddr_in6` path of `connect`, and
 /// addresses reported as IPv6.
 #[test]
