@@ -80,7 +80,14 @@ impl<K> Microtasks<K> {
         self.exiting = true;
     }
 
-    /// True once [`set_exiting`](Self::set_exiting) was called.
+    /// Accepts ticks again: the program that was exiting has ended, and the loop may run
+    /// another.
+    pub fn clear_exiting(&mut self) {
+        self.exiting = false;
+    }
+
+    /// True once [`set_exiting`](Self::set_exiting) was called (and until
+    /// [`clear_exiting`](Self::clear_exiting)).
     pub fn is_exiting(&self) -> bool {
         self.exiting
     }

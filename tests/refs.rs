@@ -329,6 +329,73 @@ mod process {
         assert_eq!(err.frames[0], "uncaughtException");
     }
 
+    /// Runs `lp` until it ends, catching the one panic that escapes on the way.
+    fn run_through_a_panic(lp: &mut eventloop::event_loop::EventLoop, expected: &str) {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lp.run(RunMode::Default);
+        }));
+        let payload = caught.expect_err("the panic escapes run()");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&expected));
+    }
+
+    #[test]
+    fn outside_run_main_immediates_after_a_panicking_one_run_on_the_next_pass() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        lp.set_immediate(|_| panic!("first"));
+        lp.set_immediate(log.cb("second"));
+        run_through_a_panic(&mut lp, "first");
+        lp.run(RunMode::Once); // one pass: not lost, and not spinning on a stale count
+        assert_eq!(log.entries(), ["second"]);
+        assert!(!lp.is_alive());
+    }
+
+    #[test]
+    fn outside_run_main_a_panicking_timer_leaves_the_others_armed() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+        let (l, c) = (log.clone(), calls.clone());
+        let interval = std::rc::Rc::new(std::cell::Cell::new(None));
+        let me = interval.clone();
+        // An interval that panics on its first run: like Node's `finally`, it is re-armed.
+        interval.set(Some(lp.set_interval(
+            move |lp| {
+                c.set(c.get() + 1);
+                if c.get() == 1 {
+                    panic!("interval");
+                }
+                l.push("interval again");
+                lp.clear_interval(me.get().unwrap());
+            },
+            10,
+        )));
+        lp.set_timeout(log.cb("same list"), 10);
+        lp.set_timeout(log.cb("later list"), 20);
+        run_through_a_panic(&mut lp, "interval");
+        assert!(lp.is_alive(), "the other timers still keep the loop alive");
+        lp.run(RunMode::Default);
+        // The order Node prints without the panic: the interval's list was re-queued after
+        // the 20 ms one, so at 20 ms it comes second.
+        assert_eq!(log.entries(), ["same list", "later list", "interval again"]);
+    }
+
+    #[test]
+    fn after_run_main_the_loop_takes_ticks_again() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        assert_eq!(lp.run_main(|_| {}).unwrap(), 0);
+        let l = log.clone();
+        lp.run_main(move |lp| lp.next_tick(l.cb("tick in a second program")))
+            .unwrap();
+        lp.next_tick(log.cb("tick for a plain run"));
+        lp.run(RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["tick in a second program", "tick for a plain run"]
+        );
+    }
+
     #[test]
     fn outside_run_main_an_uncaught_panic_reaches_the_embedder_with_a_clean_stack() {
         let (mut lp, _clock) = manual_loop();

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use super::handles::{HandleCallback, HandleKind};
-use super::{Callback, EventLoop, HandleId};
+use super::{Callback, EventLoop, HandleId, process};
 use crate::heap::{Heap, Key};
 
 /// The id of an immediate, for [`EventLoop::clear_immediate`].
@@ -149,10 +149,21 @@ impl EventLoop {
             self.stop_immediate_idle_if_unrefd();
             return;
         }
-        let snapshot = std::mem::take(&mut self.immediates.queue);
+        let mut snapshot = std::mem::take(&mut self.immediates.queue);
+        // A panic on its way to the embedder leaves what this pass did not reach at the
+        // front of the queue, for the next pass (Node's `outstandingQueue`).
+        process::repair_on_unwind(self, &mut snapshot, Self::run_immediates, |lp, rest| {
+            rest.append(&mut lp.immediates.queue);
+            lp.immediates.queue = std::mem::take(rest);
+        });
+        self.checkpoint();
+        self.stop_immediate_idle_if_unrefd();
+    }
+
+    fn run_immediates(&mut self, snapshot: &mut VecDeque<Immediate>) {
         self.call_in_frame("processImmediate", |lp| {
             let mut first = true;
-            for id in snapshot {
+            while let Some(id) = snapshot.pop_front() {
                 // Between two immediates (`runNextTicks`), before the next one is taken: a
                 // tick that clears it keeps it from running.
                 if !first {
@@ -168,8 +179,6 @@ impl EventLoop {
                 lp.invoke(entry.callback, "setImmediate");
             }
         });
-        self.checkpoint();
-        self.stop_immediate_idle_if_unrefd();
     }
     // ANCHOR_END: process_immediates
 

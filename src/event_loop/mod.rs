@@ -77,9 +77,11 @@ enum Callback {
     /// Runs once and is gone (a timeout, an immediate, a close callback).
     Once(Box<dyn FnOnce(&mut EventLoop)>),
     /// Runs every time its handle fires (an interval, an idle/check/timer handle).
-    Repeat(Box<dyn FnMut(&mut EventLoop)>),
+    Repeat(RepeatCallback),
 }
 // ANCHOR_END: callback
+
+type RepeatCallback = Box<dyn FnMut(&mut EventLoop)>;
 
 /// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
 /// timer or an immediate it needs no key in the callback heap: the queue owns it.
@@ -651,12 +653,25 @@ impl EventLoop {
                 self.callbacks.remove(key);
                 self.call_in_frame(name, f);
             }
-            Callback::Repeat(mut f) => {
-                self.call_in_frame(name, &mut f);
-                if let Some(slot @ None) = self.callbacks.get_mut(key) {
-                    *slot = Some(Callback::Repeat(f));
-                }
+            Callback::Repeat(f) => {
+                // Put back even when a panic goes on to the embedder: an interval or a
+                // handle that lost its callback would fire into nothing, forever.
+                let mut f = Some(f);
+                process::repair_on_unwind(
+                    self,
+                    &mut f,
+                    |lp, f| lp.call_in_frame(name, f.as_mut().expect("taken above")),
+                    |lp, f| lp.put_back(key, f.take()),
+                );
+                self.put_back(key, f);
             }
+        }
+    }
+
+    /// Returns a repeating callback to its slot, unless it was cleared while it ran.
+    fn put_back(&mut self, key: Key, f: Option<RepeatCallback>) {
+        if let (Some(f), Some(slot @ None)) = (f, self.callbacks.get_mut(key)) {
+            *slot = Some(Callback::Repeat(f));
         }
     }
     // ANCHOR_END: invoke

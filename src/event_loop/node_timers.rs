@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop};
+use super::{Callback, EventLoop, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
 
@@ -219,14 +219,31 @@ impl EventLoop {
         } else {
             0
         };
-        self.invoke(
-            callback,
-            if repeating {
-                "setInterval"
-            } else {
-                "setTimeout"
+        let name = if repeating {
+            "setInterval"
+        } else {
+            "setTimeout"
+        };
+        // A panic on its way to the embedder still finishes this timeout (an interval is
+        // re-armed, as by `listOnTimeout`'s `finally`) and arms the libuv timer for the rest.
+        process::repair_on_unwind(
+            self,
+            &mut (),
+            |lp, ()| lp.invoke(callback, name),
+            |lp, ()| {
+                lp.finish_timeout(timeout, start);
+                if !lp.node_timers.is_empty() {
+                    lp.schedule_node_timer(1);
+                }
+                lp.sync_node_timer_ref();
             },
         );
+        self.finish_timeout(timeout, start);
+    }
+
+    /// After a timeout's callback: an interval goes back into its list, a finished timeout
+    /// frees its callback.
+    fn finish_timeout(&mut self, timeout: Key, start: u64) {
         match self.node_timers.after_callback(timeout, start) {
             AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
             AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
