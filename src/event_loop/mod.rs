@@ -427,7 +427,8 @@ impl EventLoop {
 
     /// Listens for process warnings such as `TimeoutOverflowWarning`
     /// (`process.on('warning')`). Warnings are delivered on a tick, after the code that
-    /// caused them has finished, as Node emits them.
+    /// caused them has finished, as Node emits them. While no listener is registered, a
+    /// warning is written to stderr, as Node's default handler writes it.
     pub fn on_warning(&mut self, listener: impl FnMut(&mut EventLoop, &Warning) + 'static) {
         self.warning_listeners.push(Box::new(listener));
     }
@@ -541,6 +542,10 @@ impl EventLoop {
     // ANCHOR_END: drain_jobs
 
     fn deliver_warning(&mut self, warning: &Warning) {
+        if self.warning_listeners.is_empty() {
+            eprintln!("(eventloop) {}: {}", warning.name, warning.message);
+            return;
+        }
         let mut listeners = std::mem::take(&mut self.warning_listeners);
         self.call_in_frame("emitWarning", |lp| {
             for listener in &mut listeners {

@@ -29,6 +29,8 @@ macro_rules! delay_from_integer {
 }
 delay_from_integer!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
+/// Milliseconds, fractions kept. Node's limits apply: more than 2^31 − 1 ms becomes 1 ms,
+/// with a `TimeoutOverflowWarning`.
 impl From<Duration> for Delay {
     fn from(d: Duration) -> Self {
         Delay(d.as_secs_f64() * 1000.0)
@@ -101,7 +103,10 @@ impl Timeout {
 impl EventLoop {
     // ANCHOR: set_timeout
     /// Runs `callback` once, `delay` ms from now (`setTimeout`). Delays below 1 ms, NaN, or
-    /// above 2^31 − 1 become 1 ms, the last with a `TimeoutOverflowWarning`.
+    /// above 2^31 − 1 ms (about 24.8 days) become 1 ms, the last with a
+    /// `TimeoutOverflowWarning` (see [`on_warning`](Self::on_warning)). That holds for a
+    /// [`Duration`] too: Node's rule, not Rust's, so a longer wait needs a timer re-armed in
+    /// steps.
     pub fn set_timeout(
         &mut self,
         callback: impl FnOnce(&mut EventLoop) + 'static,

@@ -23,6 +23,12 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// Callbacks are error-first in spirit: each gets an `io::Result`. A connection's
 /// callbacks run in the poll phase, except a write finished at once (pending phase) and
 /// what `close` cancels (closing phase).
+///
+/// Errors come back on two paths, as in libuv. A call that cannot even start returns
+/// `Err` at once and never calls its callback: a stale id (`NotFound`), a write after
+/// `shutdown` (`EPIPE`), a second `shutdown` (`ENOTCONN`). Everything that happens to a
+/// request once started — a reset peer, a broken pipe, a close that cancels it
+/// (`ECANCELED`) — reaches its callback, exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpStream(pub(super) Key);
 
