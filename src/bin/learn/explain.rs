@@ -17,6 +17,10 @@ pub fn running(exercise: &Exercise) -> Doc {
                 format!(" tests against {}…", exercise.exercise_file().display()),
             ),
     );
+    doc.text(
+        Tone::Dim,
+        "(cargo compiles the crate first: an exercise's first run takes a minute or two)",
+    );
     doc
 }
 

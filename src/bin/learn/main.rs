@@ -66,6 +66,8 @@ fn main() -> ExitCode {
     };
     match dispatch(&root, catalog, &console, args) {
         Ok(code) => code,
+        // `cargo learn queue | head`: the reader has seen enough; nothing went wrong.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             complain("error", &e.to_string());
             ExitCode::FAILURE

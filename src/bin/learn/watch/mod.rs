@@ -58,6 +58,8 @@ pub fn watch(course: &mut Course, console: Console, exercise: Exercise) -> io::R
         show_hint: false,
         message: None,
         save_due: None,
+        header_shown: false,
+        keys_open: true,
     };
     state.start_run()?;
     loop {
@@ -95,6 +97,10 @@ struct Watch<'a> {
     message: Option<(Tone, String)>,
     /// When the last save has been quiet long enough to run the tests.
     save_due: Option<Instant>,
+    /// Plain output (not a terminal) prints the header once, then appends only what changes.
+    header_shown: bool,
+    /// Keys can still be read; once input is closed, the key legend is not shown any more.
+    keys_open: bool,
 }
 
 impl Drop for Watch<'_> {
@@ -126,10 +132,13 @@ impl Watch<'_> {
             }
             Event::Key(Key::Next) => self.next(),
             Event::Key(Key::Quit) => Ok(()),
-            Event::InputClosed => self.say(
-                Tone::Dim,
-                "Input closed: still re-running on every save; Ctrl-C stops.",
-            ),
+            Event::InputClosed => {
+                self.keys_open = false;
+                self.say(
+                    Tone::Dim,
+                    "Input closed: still re-running on every save; Ctrl-C stops.",
+                )
+            }
             Event::WatchFailed(why) => {
                 self.say(Tone::Bad, &format!("The file watcher failed: {why}"))
             }
@@ -220,32 +229,42 @@ impl Watch<'_> {
     }
 
     fn say(&mut self, tone: Tone, message: &str) -> io::Result<()> {
+        if !self.console.terminal {
+            // Plain output is a log: a message is one more line, not another screen.
+            let mut doc = Doc::new();
+            doc.text(tone, message);
+            return self.console.print(&doc);
+        }
         self.message = Some((tone, message.to_string()));
         self.redraw()
     }
 
-    fn redraw(&self) -> io::Result<()> {
-        self.console.redraw(&self.screen(), self.raw)
+    fn redraw(&mut self) -> io::Result<()> {
+        let screen = self.screen();
+        self.header_shown = true;
+        self.console.redraw(&screen, self.raw)
     }
 
     /// The whole screen.
     fn screen(&self) -> Doc {
         let ex = &self.exercise;
         let mut doc = Doc::new();
-        doc.push(
-            Line::new(Tone::Heading, format!("cargo learn watch {}", ex.name)).and(
+        if self.console.terminal || !self.header_shown {
+            doc.push(
+                Line::new(Tone::Heading, format!("cargo learn watch {}", ex.name)).and(
+                    Tone::Dim,
+                    format!(" — chapter {}: {}", ex.chapter, ex.title),
+                ),
+            );
+            doc.text(
                 Tone::Dim,
-                format!(" — chapter {}: {}", ex.chapter, ex.title),
-            ),
-        );
-        doc.text(
-            Tone::Dim,
-            format!(
-                "Watching {}: save it and the tests run again.",
-                ex.exercise_file().display()
-            ),
-        );
-        doc.blank();
+                format!(
+                    "Watching {}: save it and the tests run again.",
+                    ex.exercise_file().display()
+                ),
+            );
+            doc.blank();
+        }
         if self.running.is_some() {
             doc.append(explain::running(ex));
         } else if let Some(report) = &self.report {
@@ -255,7 +274,7 @@ impl Watch<'_> {
             doc.blank();
             if report.solved() {
                 doc.push(self.next_keys());
-            } else if !self.show_hint {
+            } else if !self.show_hint && self.keys_open {
                 doc.push(stuck_keys());
             }
         }
@@ -268,17 +287,24 @@ impl Watch<'_> {
             doc.blank();
             doc.text(*tone, message.clone());
         }
+        if self.running.is_some() && !self.console.terminal {
+            return doc; // a log: the totals and the keys come with the result
+        }
         doc.blank();
         let solved = self.course.solved_count();
         let all = self.course.catalog.exercises.len();
         doc.text(Tone::Dim, format!("{solved} of {all} exercises solved."));
-        doc.push(self.keys());
+        if self.keys_open {
+            doc.push(self.keys());
+        }
         doc
     }
 
     /// Under a solved exercise: where `n` leads.
     fn next_keys(&self) -> Line {
         match self.course.next_after(&self.exercise) {
+            Some(next) if !self.keys_open => Line::new(Tone::Normal, "Next: ")
+                .and(Tone::Command, format!("cargo learn watch {}", next.name)),
             Some(next) => Line::new(Tone::Normal, "Press ")
                 .and(Tone::Command, "n")
                 .and(Tone::Normal, format!(" to move on to `{}`.", next.name)),
@@ -309,4 +335,52 @@ fn stuck_keys() -> Line {
     Line::new(Tone::Normal, "Stuck? Press ")
         .and(Tone::Command, "h")
         .and(Tone::Normal, " for hints.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn plain_output_is_a_log_header_once_and_no_keys_after_input_closed() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalog = Catalog::load(repo).expect("the repository's catalog");
+        let dir = std::env::temp_dir().join(format!("learn-watch-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (mut course, _) = Course::open(&dir, catalog);
+        let exercise = course.catalog.exercises[0].clone();
+        let (tx, _rx) = mpsc::channel();
+        let mut watch = Watch {
+            course: &mut course,
+            console: Console {
+                color: false,
+                terminal: false,
+            },
+            raw: false,
+            exercise,
+            tx,
+            run_id: 0,
+            running: None,
+            report: None,
+            show_hint: false,
+            message: None,
+            save_due: None,
+            header_shown: false,
+            keys_open: true,
+        };
+        let first = watch.screen().plain();
+        assert!(first.contains("cargo learn watch"), "{first}");
+        assert!(first.contains("`q` quit"), "{first}");
+        watch.header_shown = true;
+        watch.keys_open = false;
+        let later = watch.screen().plain();
+        assert!(
+            !later.contains("cargo learn watch"),
+            "header again:\n{later}"
+        );
+        assert!(!later.contains("quit"), "keys after input closed:\n{later}");
+        assert!(later.contains("exercises solved"), "{later}");
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
