@@ -46,7 +46,7 @@ pub fn report(exercise: &Exercise, report: &Report, read: &dyn Fn(&str) -> Optio
                 format!("{} of {} tests pass.", report.passed, report.total),
             );
             doc.blank();
-            doc.append(failed_test(test, read));
+            doc.append(failed_test(exercise, test, read));
             let others: Vec<&str> = report
                 .failed
                 .iter()
@@ -120,7 +120,11 @@ fn compile_error(exercise: &Exercise, error: &CompileError) -> Doc {
 }
 
 /// One failed test: what happened, where, and the lines of code involved.
-fn failed_test(test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc {
+fn failed_test(
+    exercise: &Exercise,
+    test: &FailedTest,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Doc {
     let mut doc = Doc::new();
     let name = format!("`{}`", test.name);
     let at = test.location.as_ref();
@@ -155,6 +159,9 @@ fn failed_test(test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc 
             doc.push(line);
             doc.append(quote(at, read, false));
             doc.append(message_lines(message));
+            if at.is_some_and(|l| l.file.starts_with("exercises/")) {
+                doc.append(the_test(exercise, test, read));
+            }
         }
         Failure::DidNotPanic => {
             doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
@@ -205,6 +212,27 @@ fn quote(at: Option<&Location>, read: &dyn Fn(&str) -> Option<String>, before: b
     doc
 }
 
+/// For a panic in the learner's code: which test got there, so they know the scenario.
+fn the_test(exercise: &Exercise, test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc {
+    let mut doc = Doc::new();
+    let file = format!("tests/{}.rs", exercise.test);
+    let short = test.name.rsplit("::").next().unwrap_or(&test.name);
+    let Some(source) = read(&file) else {
+        return doc;
+    };
+    let needle = format!("fn {short}(");
+    let Some(at) = source.lines().position(|l| l.contains(&needle)) else {
+        return doc;
+    };
+    doc.blank();
+    doc.push(
+        Line::new(Tone::Normal, "The test that got there starts at ")
+            .and(Tone::Code, format!("{file}:{}", at + 1))
+            .and(Tone::Normal, ": read it to see what it asked of your code."),
+    );
+    doc
+}
+
 /// A panic message, indented.
 fn message_lines(message: &[String]) -> Doc {
     let mut doc = Doc::new();
@@ -248,7 +276,10 @@ mod tests {
                 lines[78] = "        // The back is where newcomers wait.".into();
                 lines[79] = "        todo!(\"add an item at the back\")".into();
             }
-            "tests/queue.rs" => lines[29] = "    assert_eq!(queue.pop(), Some(1));".into(),
+            "tests/queue.rs" => {
+                lines[24] = "fn a_task_queue_is_first_in_first_out() {".into();
+                lines[29] = "    assert_eq!(queue.pop(), Some(1));".into();
+            }
             _ => return None,
         }
         Some(lines.join("\n"))
@@ -277,6 +308,35 @@ mod tests {
         assert!(text.contains(
             "Test `a_task_queue_is_first_in_first_out` failed at tests/queue.rs:30:\n\n  30 | assert_eq!(queue.pop(), Some(1));\n\n  assertion `left == right` failed\n    left: Some(3)\n   right: Some(1)\n"
         ), "{text}");
+    }
+
+    #[test]
+    fn a_panic_in_the_learners_code_names_the_test_that_got_there() {
+        let report = Report {
+            outcome: Outcome::Failed(FailedTest {
+                name: "queue::a_task_queue_is_first_in_first_out".into(),
+                failure: Failure::Panic {
+                    message: vec!["attempt to subtract with overflow".into()],
+                },
+                location: Some(Location {
+                    file: "exercises/queue.rs".into(),
+                    line: 80,
+                    column: 9,
+                }),
+            }),
+            passed: 0,
+            total: 10,
+            failed: vec!["queue::a_task_queue_is_first_in_first_out".into()],
+        };
+        let text = super::report(&queue(), &report, &read).plain();
+        assert!(
+            text.contains("panicked in your code at exercises/queue.rs:80:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("The test that got there starts at tests/queue.rs:25"),
+            "{text}"
+        );
     }
 
     #[test]
