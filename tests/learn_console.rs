@@ -211,7 +211,7 @@ fn reset_asks_first_and_keeps_a_copy() {
     let out = learn(&dir, &["reset", "queue", "--yes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read_to_string(&file).unwrap(), pristine);
-    let backup = dir.join("target/learn/queue.rs.bak");
+    let backup = dir.join(".learn-backups/queue.rs.bak");
     assert_eq!(fs::read_to_string(backup).unwrap(), "// my work\n");
 }
 

@@ -189,11 +189,10 @@ fn confirm(shown: &str) -> io::Result<bool> {
     Ok(yes)
 }
 
-/// Keeps a copy of the learner's work in `target/learn/`, in case the reset was a mistake.
+/// Keeps a copy of the learner's work in `.learn-backups/` (git-ignored, and out of `target/`,
+/// which `cargo clean` empties), in case the reset was a mistake.
 fn backup(course: &Course, exercise: &Exercise, text: &str) -> Option<PathBuf> {
-    let relative = PathBuf::from("target")
-        .join("learn")
-        .join(format!("{}.rs.bak", exercise.name));
+    let relative = PathBuf::from(".learn-backups").join(format!("{}.rs.bak", exercise.name));
     let path = course.root.join(&relative);
     fs::create_dir_all(path.parent()?).ok()?;
     fs::write(&path, text).ok()?;
