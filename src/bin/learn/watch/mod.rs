@@ -307,7 +307,13 @@ impl Watch<'_> {
                 .and(Tone::Command, format!("cargo learn watch {}", next.name)),
             Some(next) => Line::new(Tone::Normal, "Press ")
                 .and(Tone::Command, "n")
-                .and(Tone::Normal, format!(" to move on to `{}`.", next.name)),
+                .and(
+                    Tone::Normal,
+                    format!(
+                        " to move on to `{}`, the next unsolved exercise after this one.",
+                        next.name
+                    ),
+                ),
             None => Line::new(Tone::Good, "Every exercise is solved. Well done!"),
         }
     }
