@@ -46,21 +46,7 @@ pub fn watch(course: &mut Course, console: Console, exercise: Exercise) -> io::R
     };
     read_keys(tx.clone(), interactive);
 
-    let mut state = Watch {
-        course,
-        console,
-        raw: interactive,
-        exercise,
-        tx,
-        run_id: 0,
-        running: None,
-        report: None,
-        show_hint: false,
-        message: None,
-        save_due: None,
-        header_shown: false,
-        keys_open: true,
-    };
+    let mut state = Watch::new(course, console, interactive, exercise, tx);
     state.start_run()?;
     loop {
         let event = match state.save_due {
@@ -112,7 +98,32 @@ impl Drop for Watch<'_> {
     }
 }
 
-impl Watch<'_> {
+impl<'a> Watch<'a> {
+    /// Watch mode on `exercise`, before its first run.
+    fn new(
+        course: &'a mut Course,
+        console: Console,
+        raw: bool,
+        exercise: Exercise,
+        tx: Sender<Event>,
+    ) -> Watch<'a> {
+        Watch {
+            course,
+            console,
+            raw,
+            exercise,
+            tx,
+            run_id: 0,
+            running: None,
+            report: None,
+            show_hint: false,
+            message: None,
+            save_due: None,
+            header_shown: false,
+            keys_open: true,
+        }
+    }
+
     /// Handles one event (except quitting, which the loop does).
     fn handle(&mut self, event: Event) -> io::Result<()> {
         match event {
@@ -357,24 +368,11 @@ mod tests {
         let (mut course, _) = Course::open(&dir, catalog);
         let exercise = course.catalog.exercises[0].clone();
         let (tx, _rx) = mpsc::channel();
-        let mut watch = Watch {
-            course: &mut course,
-            console: Console {
-                color: false,
-                terminal: false,
-            },
-            raw: false,
-            exercise,
-            tx,
-            run_id: 0,
-            running: None,
-            report: None,
-            show_hint: false,
-            message: None,
-            save_due: None,
-            header_shown: false,
-            keys_open: true,
+        let plain = Console {
+            color: false,
+            terminal: false,
         };
+        let mut watch = Watch::new(&mut course, plain, false, exercise, tx);
         let first = watch.screen().plain();
         assert!(first.contains("cargo learn watch"), "{first}");
         assert!(first.contains("`q` quit"), "{first}");
