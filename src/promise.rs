@@ -95,6 +95,52 @@ enum Repr<T> {
 }
 // ANCHOR_END: promise_state
 
+/// A node that can hand over the nodes waiting on it, whatever their types, so that a long
+/// chain of pending `then`s is freed one node at a time instead of by recursion (Rust would
+/// drop each node inside the drop of the one before, and 100,000 of them overflow the stack;
+/// a JavaScript engine's collector has no such limit).
+trait Unlink {
+    /// Moves the `then` nodes waiting on this one into `into`.
+    fn unlink(&self, into: &mut Vec<Rc<dyn Unlink>>);
+}
+
+impl<T, J: ?Sized> Unlink for Node<T, J> {
+    fn unlink(&self, into: &mut Vec<Rc<dyn Unlink>>) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.unlink_into(into);
+        }
+    }
+}
+
+impl<T> Inner<T> {
+    fn unlink_into(&mut self, into: &mut Vec<Rc<dyn Unlink>>) {
+        if let State::Pending(reactions) = &mut self.state {
+            for reaction in reactions.drain(..) {
+                if let Reaction::Derived(node) = reaction {
+                    into.push(node);
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Inner<T> {
+    /// A pending promise frees what waits on it iteratively: each node that only this chain
+    /// holds gives up its own waiters before it is dropped.
+    fn drop(&mut self) {
+        if !matches!(&self.state, State::Pending(r) if !r.is_empty()) {
+            return; // the common case: settled, or nothing waits
+        }
+        let mut chain = Vec::new();
+        self.unlink_into(&mut chain);
+        while let Some(node) = chain.pop() {
+            if Rc::strong_count(&node) == 1 {
+                node.unlink(&mut chain);
+            }
+        }
+    }
+}
+
 /// Any type: lets a node's job be forgotten behind a pointer (`Node<T, dyn Erased>`).
 trait Erased {}
 impl<J: ?Sized> Erased for J {}
@@ -112,7 +158,7 @@ pub(crate) trait Job {
 }
 
 /// A node waiting for a promise of `S`: it stores the outcome and queues itself.
-trait Deliver<S> {
+trait Deliver<S>: Unlink {
     fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>);
 }
 

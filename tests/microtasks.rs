@@ -245,6 +245,37 @@ mod promise {
         (log.entries(), lp)
     }
 
+    /// 200,000 `then`s on a promise that never settles, then every handle dropped: freed
+    /// one node at a time. Dropped node by node recursively, this overflows the stack.
+    #[test]
+    fn a_long_pending_chain_is_freed_without_recursion() {
+        let (mut lp, _clock) = manual_loop();
+        let (head, resolver) = Promise::<u64>::pending();
+        let mut last = head.clone();
+        for _ in 0..200_000 {
+            last = last.then(&mut lp, |_, v| v + 1);
+        }
+        drop((head, last, resolver));
+    }
+
+    /// Dropping every handle of a chain frees nothing while its head can still settle: the
+    /// nodes belong to the promises they wait on.
+    #[test]
+    fn a_chain_without_handles_still_delivers_when_its_head_settles() {
+        let (log, _) = main(|lp, log| {
+            let (head, resolver) = Promise::<u64>::pending();
+            let mut last = head.clone();
+            for _ in 0..2000 {
+                last = last.then(lp, |_, v| v + 1);
+            }
+            let l = log.clone();
+            drop(last.then(lp, move |_, v| l.push(format!("end got {v}"))));
+            drop((head, last));
+            resolver.resolve(lp, 0);
+        });
+        assert_eq!(log, ["end got 2000"]);
+    }
+
     #[test]
     fn values_flow_down_a_chain() {
         let (log, _) = main(|lp, log| {
