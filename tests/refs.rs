@@ -381,6 +381,56 @@ mod process {
     }
 
     #[test]
+    fn run_from_inside_a_callback_is_an_error_not_a_spin() {
+        let (mut lp, _clock) = manual_loop();
+        let err = lp
+            .run_main(|lp| {
+                lp.set_immediate(|lp| {
+                    lp.run(RunMode::Default);
+                });
+                lp.set_immediate(|_| {});
+            })
+            .unwrap_err();
+        assert!(err.message.contains("not reentrant"), "{}", err.message);
+        assert_eq!(err.frames, ["setImmediate", "processImmediate"]);
+    }
+
+    #[test]
+    fn run_main_inside_a_running_program_is_an_error_that_changes_nothing_else() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_exit(move |_, code| l.push(format!("exit {code}")));
+        let err = lp
+            .run_main(|lp| {
+                lp.set_timeout(|lp| drop(lp.run_main(|_| {})), 1);
+            })
+            .unwrap_err();
+        assert!(
+            err.message.contains("one program at a time"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            log.entries(),
+            ["exit 1"],
+            "the exit listeners ran once, at the end"
+        );
+    }
+
+    #[test]
+    fn each_program_starts_with_exit_code_zero() {
+        let (mut lp, _clock) = manual_loop();
+        assert!(lp.run_main(|_| panic!("the first program fails")).is_err());
+        assert_eq!(lp.exit_code(), 1);
+        assert_eq!(lp.run_main(|_| {}).unwrap(), 0);
+        assert_eq!(lp.run_main(|lp| lp.exit(3)).unwrap(), 3);
+        assert_eq!(lp.run_main(|_| {}).unwrap(), 0);
+        lp.set_exit_code(5); // set for the coming program: kept
+        assert_eq!(lp.run_main(|_| {}).unwrap(), 5);
+    }
+
+    #[test]
     fn after_run_main_the_loop_takes_ticks_again() {
         let (mut lp, _clock) = manual_loop();
         let log = Log::default();

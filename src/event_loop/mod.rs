@@ -136,6 +136,8 @@ pub struct EventLoop {
     stop_flag: bool,
     /// The last poll would have waited forever with nothing able to wake it.
     stalled: bool,
+    /// Inside `run`: it is not reentrant.
+    running: bool,
     start_seq: u64,
     warning_listeners: Vec<Listener<Warning>>,
     /// Promises rejected with no reaction yet; reported after the next drain if still so.
@@ -317,6 +319,7 @@ impl EventLoop {
             liveness: Liveness::default(),
             stop_flag: false,
             stalled: false,
+            running: false,
             start_seq: 0,
             warning_listeners: Vec::new(),
             pending_rejections: Vec::new(),

@@ -18,7 +18,30 @@ impl EventLoop {
     // ANCHOR: run
     /// Runs the loop (`uv_run`). Returns whether it is still alive: `true` only when stopped
     /// with work left, or after one `Once`/`NoWait` iteration that left work.
+    ///
+    /// # Panics
+    /// When called from inside one of this loop's own callbacks: the loop is not reentrant
+    /// (nor is libuv's `uv_run`). Inside [`run_main`](Self::run_main) that panic is the
+    /// program's uncaught error.
     pub fn run(&mut self, mode: RunMode) -> bool {
+        assert!(
+            !self.running,
+            "EventLoop::run was called from inside one of the loop's own callbacks; \
+             the loop is not reentrant (nor is libuv's uv_run)"
+        );
+        self.running = true;
+        let mut alive = false;
+        super::process::repair_on_unwind(
+            self,
+            &mut alive,
+            |lp, alive| *alive = lp.run_loop(mode),
+            |lp, _| lp.running = false,
+        );
+        self.running = false;
+        alive
+    }
+
+    fn run_loop(&mut self, mode: RunMode) -> bool {
         self.stalled = false;
         if self.stack.is_empty() {
             // Code that ran before `run`, outside any callback, is this program's main script:

@@ -140,6 +140,9 @@ pub(super) struct Process {
     fatal: Option<Uncaught>,
     /// A panic on its way out of the loop was printed by the innermost frame already.
     panic_reported: bool,
+    /// `exit_code` is the last program's: the next program starts from 0 unless it is set
+    /// before it starts.
+    exit_code_is_old: bool,
 }
 
 impl EventLoop {
@@ -153,7 +156,25 @@ impl EventLoop {
     /// promise rejection went unhandled with no `unhandledRejection` listener. The `exit`
     /// listeners still ran, with code 1; afterwards [`exit_code`](Self::exit_code) holds the
     /// code Node would exit with (1, unless an `exit` listener set another).
+    ///
+    /// Each program starts with exit code 0 (or what [`set_exit_code`](Self::set_exit_code)
+    /// set since the last one ended). What a program that ended early (an uncaught
+    /// error, [`exit`](Self::exit)) left on the loop — timers, sockets — is still there
+    /// afterwards: drop the loop, or run it to let them finish.
+    ///
+    /// # Panics
+    /// When called while a program or a [`run`](Self::run) is under way on this loop: a
+    /// loop runs one program at a time.
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
+        assert!(
+            !self.process.running_main && !self.running,
+            "EventLoop::run_main was called while the loop was already running; \
+             a loop runs one program at a time"
+        );
+        if std::mem::take(&mut self.process.exit_code_is_old) {
+            self.process.exit_code = 0;
+        }
+        self.process.fatal = None;
         self.process.running_main = true;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             self.call_in_frame("main", script);
@@ -181,6 +202,7 @@ impl EventLoop {
         }
         let exit = panic::catch_unwind(AssertUnwindSafe(|| self.emit_exit()));
         self.process.running_main = false;
+        self.process.exit_code_is_old = true;
         // The program has ended; the loop has not: later ticks (a plain `run`, another
         // `run_main`) are accepted again.
         self.microtasks.clear_exiting();
@@ -299,6 +321,7 @@ impl EventLoop {
     /// Sets the code the process will exit with when it ends normally (`process.exitCode = n`).
     pub fn set_exit_code(&mut self, code: ExitCode) {
         self.process.exit_code = code;
+        self.process.exit_code_is_old = false;
     }
 
     /// Ends the process now (`process.exit(code)`): `exit` listeners run, nothing else does.
