@@ -13,6 +13,12 @@
 //! - [`Promise::resolve`] of a promise returns that promise itself;
 //! - `await p` is one reaction on `p` (Node ≥ 12): model it with `then`, not with adoption.
 //!
+//! One deliberate difference: a handler that *panics* does not reject its promise, as a
+//! JavaScript `throw` would. A panic is the program's uncaught error at the callback boundary
+//! (chapter 6; an `uncaughtException` listener hears of it and the loop goes on), and the
+//! promise the handler would have settled stays pending. A handler that can fail returns its
+//! error instead — [`try_then`](Promise::try_then) takes a `Result`, and an `Err` rejects.
+//!
 //! ```
 //! use eventloop::clock::ManualClock;
 //! use eventloop::event_loop::EventLoop;

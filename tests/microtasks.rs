@@ -258,6 +258,28 @@ mod promise {
         drop((head, last, resolver));
     }
 
+    /// A panicking handler is an uncaught error, not a rejection: the listener hears of it,
+    /// the loop goes on, and the promise the handler would have settled stays pending (the
+    /// crate's one deliberate difference from a JavaScript `throw`; errors go by `try_then`).
+    #[test]
+    fn a_panicking_handler_is_an_uncaught_error_and_its_promise_stays_pending() {
+        let (log, _) = main(|lp, log| {
+            let l = log.clone();
+            lp.on_uncaught_exception(move |_, e| l.push(format!("uncaught: {}", e.message)));
+            let l = log.clone();
+            Promise::resolved(1)
+                .then(lp, |_, _: u32| -> u32 { panic!("boom") })
+                .then_or_else(
+                    lp,
+                    move |_, v| l.push(format!("fulfilled {v}")),
+                    |_, _| unreachable!("not rejected either"),
+                );
+            let l = log.clone();
+            lp.set_immediate(move |_| l.push("the loop went on"));
+        });
+        assert_eq!(log, ["uncaught: boom", "the loop went on"]);
+    }
+
     /// Dropping every handle of a chain frees nothing while its head can still settle: the
     /// nodes belong to the promises they wait on.
     #[test]

@@ -81,7 +81,19 @@ impl Timeout {
 
     /// Schedules the timeout again, its full delay from now, behind the others of the same
     /// delay (`timeout.refresh()`). Does nothing once it has fired for good or was cleared.
+    ///
+    /// Nor inside the timeout's own callback: that callback is an `FnOnce` and is being
+    /// consumed, so there is nothing left to run again (Node would run it a second time).
+    /// A callback that re-arms itself is an interval ([`EventLoop::set_interval`]), cleared
+    /// when it is done. (Inside an interval's own callback `refresh` changes nothing, in Node
+    /// too: the interval is re-armed from the start of the call once it returns.)
     pub fn refresh(self, lp: &mut EventLoop) -> Self {
+        let Some(&callback) = lp.node_timers.payload(self.0) else {
+            return self; // cleared, or fired for good
+        };
+        if lp.callbacks.get(callback).is_none() {
+            return self; // its `FnOnce` is running (or ran): a refresh could only fire nothing
+        }
         lp.update_time(); // `getLibuvNow()` re-reads the clock
         if let Some(ms) = lp.node_timers.refresh(self.0, lp.now) {
             lp.schedule_node_timer(ms);
