@@ -556,6 +556,7 @@ fn send_tries_first_and_queues_only_the_rest() {
             assert_eq!(shut.raw_os_error(), Some(libc::EPIPE), "{shut}");
         });
         let mut peer = std::net::TcpStream::connect(addr).unwrap();
+        socket::set_buffer_size(&peer, Buffer::Receive, SMALL_BUFFER).unwrap();
         peer.set_read_timeout(Some(HANG / 4)).unwrap();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
