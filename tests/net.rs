@@ -688,7 +688,14 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
         let events: Log = Log::default();
         let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
         let e = events.clone();
-        let addr = serve_one(&mut lp, move |lp, conn| {
+        // The peer's receive buffer is fixed on its listener, so the accepted socket has it
+        // before the handshake: set after `connect`, the window scale would already be
+        // negotiated for the machine's default (`tcp_rmem`), and the test would depend on it.
+        let listener = std::net::TcpListener::bind(any_port()).unwrap();
+        socket::set_buffer_size(&listener, Buffer::Receive, SMALL_BUFFER).unwrap();
+        let addr = listener.local_addr().unwrap();
+        TcpStream::connect(&mut lp, addr, move |lp, conn| {
+            let conn = conn.expect("connect");
             let e1 = e.clone();
             conn.read_start(lp, move |lp, data| match data {
                 Ok(d) if !d.is_empty() => {
@@ -703,11 +710,12 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
                 r.unwrap();
                 log(&e2, "written");
             });
-        });
-        let client = std::net::TcpStream::connect(addr).unwrap();
-        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+        })
+        .unwrap();
+        let (client, _) = listener.accept().unwrap();
+        drop(listener);
         *peer.borrow_mut() = Some(client);
-        // Accept and fill; the pending drains after the poll phase finish the writes the
+        // Connect and fill; the pending drains after the poll phase finish the writes the
         // kernel took, and find the socket full for the last one.
         lp.run(RunMode::Once);
         {
