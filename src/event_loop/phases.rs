@@ -30,12 +30,11 @@ impl EventLoop {
              the loop is not reentrant (nor is libuv's uv_run)"
         );
         self.running = true;
-        let mut alive = false;
-        super::process::repair_on_unwind(
+        let alive = super::process::repair_on_unwind(
             self,
-            &mut alive,
-            |lp, alive| *alive = lp.run_loop(mode),
-            |lp, _| lp.running = false,
+            &mut (),
+            |lp, ()| lp.run_loop(mode),
+            |lp, ()| lp.running = false,
         );
         self.running = false;
         alive

@@ -109,15 +109,18 @@ pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
 /// outside `run_main` and with no `uncaughtException` listener — `repair` runs first, so the
 /// loop is left consistent and can run again (Node's `finally` blocks in `processImmediate`
 /// and `listOnTimeout` keep its queues whole the same way).
-pub(super) fn repair_on_unwind<S>(
+pub(super) fn repair_on_unwind<S, R>(
     lp: &mut EventLoop,
     state: &mut S,
-    body: impl FnOnce(&mut EventLoop, &mut S),
+    body: impl FnOnce(&mut EventLoop, &mut S) -> R,
     repair: impl FnOnce(&mut EventLoop, &mut S),
-) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body(lp, state))) {
-        repair(lp, state);
-        panic::resume_unwind(payload);
+) -> R {
+    match panic::catch_unwind(AssertUnwindSafe(|| body(lp, state))) {
+        Ok(result) => result,
+        Err(payload) => {
+            repair(lp, state);
+            panic::resume_unwind(payload)
+        }
     }
 }
 

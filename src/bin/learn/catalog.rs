@@ -39,6 +39,11 @@ impl Exercise {
         PathBuf::from("exercises").join(format!("{}.rs", self.name))
     }
 
+    /// The chapter's test file, relative to the repository root (`tests/queue.rs`).
+    pub fn test_file(&self) -> PathBuf {
+        PathBuf::from("tests").join(format!("{}.rs", self.test))
+    }
+
     /// The cargo feature that swaps the module for the learner's copy.
     pub fn feature(&self) -> String {
         format!("learn-{}", self.name)

@@ -96,11 +96,7 @@ impl Course {
 
     /// The text of `exercise`'s test file, or empty when it cannot be read.
     pub fn test_source(&self, exercise: &Exercise) -> String {
-        let path = self
-            .root
-            .join("tests")
-            .join(format!("{}.rs", exercise.test));
-        fs::read_to_string(path).unwrap_or_default()
+        fs::read_to_string(self.root.join(exercise.test_file())).unwrap_or_default()
     }
 
     /// Turns a finished `cargo test` into a report.

@@ -66,8 +66,9 @@ pub fn report(exercise: &Exercise, report: &Report, read: &dyn Fn(&str) -> Optio
         Outcome::NoTests => doc.text(
             Tone::Warn,
             format!(
-                "No test ran: tests/{}.rs has no test whose name contains `{}`.",
-                exercise.test, exercise.filter
+                "No test ran: {} has no test whose name contains `{}`.",
+                exercise.test_file().display(),
+                exercise.filter
             ),
         ),
         Outcome::Other(lines) => {
@@ -215,7 +216,7 @@ fn quote(at: Option<&Location>, read: &dyn Fn(&str) -> Option<String>, before: b
 /// For a panic in the learner's code: which test got there, so they know the scenario.
 fn the_test(exercise: &Exercise, test: &FailedTest, read: &dyn Fn(&str) -> Option<String>) -> Doc {
     let mut doc = Doc::new();
-    let file = format!("tests/{}.rs", exercise.test);
+    let file = exercise.test_file().display().to_string();
     let short = test.name.rsplit("::").next().unwrap_or(&test.name);
     let Some(source) = read(&file) else {
         return doc;
