@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{Callback, EventLoop};
+use super::{Callback, EventLoop, Input};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 
@@ -407,7 +407,7 @@ impl EventLoop {
             self.uv_timers.remove(timer);
         }
         if let Some(key) = handle.close_callback {
-            self.invoke(key, "close");
+            self.invoke(key, "close", Input::None);
             self.checkpoint();
         }
     }
@@ -420,7 +420,7 @@ impl EventLoop {
         let name = handle.name;
         match handle.callback {
             HandleCallback::User(key) => {
-                self.invoke(key, name);
+                self.invoke(key, name, Input::None);
                 self.checkpoint();
             }
             HandleCallback::Immediates => self.process_immediates(),

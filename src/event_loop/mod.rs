@@ -30,12 +30,14 @@ mod handles;
 mod immediates;
 mod io_watch;
 mod node_timers;
+mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
 mod work;
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -46,7 +48,8 @@ use crate::microtasks::{Job, Microtasks, Rejection};
 use crate::promise::{Handled, Job as ReactionJob};
 use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
-use crate::threadpool::{Completions, ThreadPool};
+use crate::sys::Event;
+use crate::threadpool::{Completion, Completions, ThreadPool};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
 
@@ -59,6 +62,7 @@ pub use work::WorkRequest;
 
 use handles::Handle;
 use immediates::ImmediateQueue;
+use phase_queue::PhaseQueue;
 
 /// How long [`EventLoop::run`] goes on (`uv_run_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +81,23 @@ enum Callback {
     /// Runs once and is gone (a timeout, an immediate, a close callback).
     Once(Box<dyn FnOnce(&mut EventLoop)>),
     /// Runs every time its handle fires (an interval, an idle/check/timer handle).
-    Repeat(RepeatCallback),
+    Repeat(Box<dyn FnMut(&mut EventLoop)>),
+    /// Runs every time its descriptor is ready, with what it is ready for (chapter 8).
+    Ready(Box<dyn FnMut(&mut EventLoop, Event)>),
+    /// Runs once its thread-pool job is done, with the job's outcome (chapter 7).
+    Done(work::AfterWork),
+}
+
+/// What [`EventLoop::invoke`] hands the callback, besides the loop.
+enum Input {
+    /// Nothing: a `Once` or `Repeat` callback.
+    None,
+    /// What the descriptor is ready for: a `Ready` callback.
+    Ready(Event),
+    /// The job's value, or why there is none: a `Done` callback.
+    Done(work::Outcome),
 }
 // ANCHOR_END: callback
-
-type RepeatCallback = Box<dyn FnMut(&mut EventLoop)>;
 
 /// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
 /// timer or an immediate it needs no key in the callback heap: the queue owns it.
@@ -120,9 +136,9 @@ pub struct EventLoop {
     prepare: Vec<(HandleId, u64)>,
     check: Vec<(HandleId, u64)>,
     /// Handles waiting for the closing phase, in `close` order (they run newest first).
-    closing: Vec<HandleId>,
+    closing: PhaseQueue<HandleId>,
     /// What runs in the pending phase, in the order it was deferred.
-    pending: Vec<Pending>,
+    pending: PhaseQueue<Pending>,
     /// libuv's timer heap; the payload is the timer's handle.
     uv_timers: TimerHeap<HandleId>,
     /// Node's timeouts, multiplexed onto one libuv timer handle.
@@ -155,6 +171,8 @@ pub struct EventLoop {
     pool: ThreadPool,
     completions: Arc<Completions>,
     in_flight: work::InFlight,
+    /// Finished jobs taken from `completions`, whose callbacks have not run yet.
+    done: VecDeque<Completion>,
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
@@ -309,8 +327,8 @@ impl EventLoop {
             idle: Vec::new(),
             prepare: Vec::new(),
             check: Vec::new(),
-            closing: Vec::new(),
-            pending: Vec::new(),
+            closing: PhaseQueue::default(),
+            pending: PhaseQueue::default(),
             uv_timers: TimerHeap::new(),
             node_timers: TimerLists::new(),
             node_timer_handle: HandleId::PLACEHOLDER,
@@ -330,6 +348,7 @@ impl EventLoop {
             pool: builder.pool.unwrap_or_else(ThreadPool::global),
             completions: Arc::new(Completions::new()),
             in_flight: work::InFlight::new(),
+            done: VecDeque::new(),
             io: None,
             io_entries: Heap::new(),
             net: None,
@@ -618,8 +637,14 @@ impl EventLoop {
     fn call_in_frame(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop)) {
         self.enter_frame(name);
         let outcome = process::catch_panic(|| f(self));
+        self.end_call(name, outcome);
+    }
+
+    /// Ends a call begun with [`enter_frame`](Self::enter_frame): a panic caught in it is an
+    /// uncaught exception, which may unwind further after popping the frame.
+    fn end_call(&mut self, name: &'static str, outcome: Result<(), process::Panic>) {
         if let Err(panic) = outcome {
-            self.uncaught_panic(panic); // may unwind further, after popping the frame
+            self.uncaught_panic(panic);
         }
         self.leave_frame(name);
     }
@@ -650,36 +675,43 @@ impl EventLoop {
     }
 
     // ANCHOR: invoke
-    /// Takes the callback `key` out of the heap, runs it in a frame named `name`, and puts a
-    /// repeating one back if its key is still live (it may have been cleared while it ran).
-    fn invoke(&mut self, key: Key, name: &'static str) {
+    /// Takes the callback `key` out of the heap and runs it with `input` in a frame named
+    /// `name`; every callback of every phase runs through here. One that fires again goes back
+    /// into its slot right after the call — before a panic goes on to the embedder, so a
+    /// handle or watcher never loses its callback — unless it was cleared while it ran.
+    fn invoke(&mut self, key: Key, name: &'static str, input: Input) {
         let Some(callback) = self.callbacks.get_mut(key).and_then(Option::take) else {
             return; // cleared, or already running further up the stack
         };
-        match callback {
-            Callback::Once(f) => {
+        self.enter_frame(name);
+        let outcome = match (callback, input) {
+            (Callback::Once(f), Input::None) => {
                 self.callbacks.remove(key);
-                self.call_in_frame(name, f);
+                process::catch_panic(|| f(self))
             }
-            Callback::Repeat(f) => {
-                // Put back even when a panic goes on to the embedder: an interval or a
-                // handle that lost its callback would fire into nothing, forever.
-                let mut f = Some(f);
-                process::repair_on_unwind(
-                    self,
-                    &mut f,
-                    |lp, f| lp.call_in_frame(name, f.as_mut().expect("taken above")),
-                    |lp, f| lp.put_back(key, f.take()),
-                );
-                self.put_back(key, f);
+            (Callback::Done(f), Input::Done(outcome)) => {
+                self.callbacks.remove(key);
+                process::catch_panic(|| f(self, outcome))
             }
-        }
+            (Callback::Repeat(mut f), Input::None) => {
+                let outcome = process::catch_panic(|| f(self));
+                self.put_back(key, Callback::Repeat(f));
+                outcome
+            }
+            (Callback::Ready(mut f), Input::Ready(event)) => {
+                let outcome = process::catch_panic(|| f(self, event));
+                self.put_back(key, Callback::Ready(f));
+                outcome
+            }
+            _ => unreachable!("each kind of callback is invoked with its own input"),
+        };
+        self.end_call(name, outcome);
     }
 
     /// Returns a repeating callback to its slot, unless it was cleared while it ran.
-    fn put_back(&mut self, key: Key, f: Option<RepeatCallback>) {
-        if let (Some(f), Some(slot @ None)) = (f, self.callbacks.get_mut(key)) {
-            *slot = Some(Callback::Repeat(f));
+    fn put_back(&mut self, key: Key, callback: Callback) {
+        if let Some(slot @ None) = self.callbacks.get_mut(key) {
+            *slot = Some(callback);
         }
     }
     // ANCHOR_END: invoke

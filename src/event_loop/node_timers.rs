@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop, process};
+use super::{Callback, EventLoop, Input, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
 
@@ -246,7 +246,7 @@ impl EventLoop {
         process::repair_on_unwind(
             self,
             &mut (),
-            |lp, ()| lp.invoke(callback, name),
+            |lp, ()| lp.invoke(callback, name, Input::None),
             |lp, ()| {
                 lp.finish_timeout(timeout, start);
                 if !lp.node_timers.is_empty() {

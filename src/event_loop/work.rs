@@ -10,15 +10,20 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::EventLoop;
+use super::{Callback, EventLoop, Input};
+use crate::heap::Key;
 use crate::threadpool::{CancelError, JobId, Work, WorkError, WorkKind};
 use crate::trace::TraceEvent;
 
-/// A job's callback, waiting on the loop thread for the job's type-erased outcome.
-pub(super) type AfterWork = Box<dyn FnOnce(&mut EventLoop, Result<Box<dyn Any + Send>, WorkError>)>;
+/// A job's value, type-erased, or why there is none.
+pub(super) type Outcome = Result<Box<dyn Any + Send>, WorkError>;
 
-/// Jobs in flight, by id: the frame name and callback each one will run on the loop.
-pub(super) type InFlight = HashMap<JobId, (&'static str, AfterWork)>;
+/// A job's callback, waiting on the loop thread for the job's outcome.
+pub(super) type AfterWork = Box<dyn FnOnce(&mut EventLoop, Outcome)>;
+
+/// Jobs in flight, by id: the frame name each one's callback runs in, and the callback's key
+/// in the loop's heap.
+pub(super) type InFlight = HashMap<JobId, (&'static str, Key)>;
 
 /// How long the poll phase waits for the pool between two checks that its workers still
 /// live. A check costs nothing measurable; it turns a broken pool into an error, not a hang.
@@ -64,6 +69,7 @@ impl EventLoop {
             after_work(lp, outcome);
         });
         let job = self.pool.submit(kind, &self.completions, work);
+        let after = self.store(Callback::Done(after));
         self.in_flight.insert(job, (name, after));
         self.liveness.request_started();
         self.trace.record(|| TraceEvent::WorkQueued(name));
@@ -130,23 +136,29 @@ impl EventLoop {
     // ANCHOR_END: wait_for_pool
 
     // ANCHOR: run_completions
-    /// Takes every finished job and runs its callback, oldest completion first, with a
-    /// checkpoint after each (`uv__work_done`, then Node's `MakeCallback` per request).
+    /// Runs the callbacks of finished jobs, oldest completion first, with a checkpoint after
+    /// each (`uv__work_done`, then Node's `MakeCallback` per request). A pass takes the batch
+    /// that finished so far into the loop's own queue, and the callbacks run from there one at
+    /// a time: a panic on its way to the embedder leaves the rest of the batch for the next
+    /// poll phase, which runs them before it takes anything new.
     pub(super) fn run_completions(&mut self) {
-        if self.in_flight.is_empty() {
-            return; // nothing can complete: skip the queue's lock on every poll phase
+        if self.done.is_empty() {
+            if self.in_flight.is_empty() {
+                return; // nothing can complete: skip the queue's lock on every poll phase
+            }
+            self.done = self.completions.take().into(); // a `Vec` becomes a queue in place
+            let batch = self.done.len();
+            if batch == 0 {
+                return;
+            }
+            self.trace.record(|| TraceEvent::WorkDone(batch));
         }
-        let done = self.completions.take();
-        if done.is_empty() {
-            return;
-        }
-        self.trace.record(|| TraceEvent::WorkDone(done.len()));
-        for completion in done {
+        while let Some(completion) = self.done.pop_front() {
             let Some((name, after)) = self.in_flight.remove(&completion.job) else {
                 continue; // not ours: cannot happen, each loop has its own queue
             };
             self.liveness.request_finished();
-            self.call_in_frame(name, |lp| after(lp, completion.outcome));
+            self.invoke(after, name, Input::Done(completion.outcome));
             self.checkpoint();
         }
     }
