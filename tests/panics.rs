@@ -17,9 +17,8 @@ use std::cell::Cell;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use eventloop::clock::ManualClock;
@@ -28,7 +27,7 @@ use eventloop::promise::Promise;
 use eventloop::sys::Interest;
 use eventloop::threadpool::ThreadPool;
 
-use common::{Log, manual_loop, slot};
+use common::{Log, manual_loop, slot, within};
 
 /// Runs the loop until a panic escapes it, and checks that it was the one expected.
 fn run_through_a_panic(lp: &mut EventLoop, expected: &str) {
@@ -44,22 +43,8 @@ fn run_through_a_panic(lp: &mut EventLoop, expected: &str) {
     assert!(lp.stack().is_empty(), "frames were popped on the way out");
 }
 
-/// Runs `test` on a thread of its own and fails if it has not finished within `limit`: the
-/// wrong answer of these tests is a loop that never returns. (A loop left hanging stays on its
-/// thread until the test binary exits.)
-fn within<T: Send + 'static>(limit: Duration, test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, outcome) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
-    });
-    match outcome.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("the loop still runs after {limit:?}: it hangs on work a panic lost"),
-    }
-}
-
 const LIMIT: Duration = Duration::from_secs(20);
+const HANGS: &str = "the loop hangs on work a panic lost";
 
 #[test]
 fn a_timeout() {
@@ -287,7 +272,7 @@ fn a_promise_reaction() {
 /// with no callback that keeps the loop alive forever.
 #[test]
 fn an_fd_watcher() {
-    let log = within(LIMIT, || {
+    let log = within(LIMIT, HANGS, || {
         let (mut lp, _clock) = manual_loop();
         let log = Log::default();
         let mut peers = Vec::new();
@@ -337,7 +322,7 @@ fn an_fd_watcher() {
 /// returns (today's code dropped it, with its request still counted: `run` never returned).
 #[test]
 fn a_pool_completion() {
-    let log = within(LIMIT, || {
+    let log = within(LIMIT, HANGS, || {
         let mut lp = EventLoop::builder()
             .clock(ManualClock::new())
             .thread_pool(ThreadPool::with_size(1))
