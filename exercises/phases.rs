@@ -14,7 +14,7 @@
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
 use super::handles::HandleId;
-use super::{EventLoop, Pending, RunMode};
+use super::{EventLoop, Input, Pending, RunMode};
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -39,7 +39,11 @@ impl EventLoop {
             self,
             &mut (),
             |lp, ()| lp.run_loop(mode),
-            |lp, ()| lp.running = false,
+            |lp, ()| {
+                // As if `run` had returned: the next one starts afresh.
+                lp.running = false;
+                lp.stop_flag = false;
+            },
         );
         self.running = false;
         alive
@@ -107,14 +111,15 @@ impl EventLoop {
         todo!("when may the poll phase sleep, and for how long?")
     }
 
-    /// Pending phase: callbacks deferred from the last poll, as a snapshot — ones deferred
-    /// while it runs wait for the next drain (`uv__run_pending`).
+    /// Pending phase: callbacks deferred from the last poll, in one pass — ones deferred
+    /// while it runs wait for the next (`uv__run_pending`).
     fn run_pending(&mut self) {
         self.enter_phase(Phase::Pending);
-        for entry in std::mem::take(&mut self.pending) {
+        self.pending.begin_pass(false);
+        while let Some(entry) = self.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
-                    self.invoke(callback, name);
+                    self.invoke(callback, name, Input::None);
                     self.checkpoint();
                 }
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
@@ -124,57 +129,85 @@ impl EventLoop {
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
-        let snapshot = self.idle.clone();
-        self.run_watchers(&snapshot, |lp| &lp.idle);
+        self.run_handles(|lp| &lp.idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
-        let snapshot = self.prepare.clone();
-        self.run_watchers(&snapshot, |lp| &lp.prepare);
+        self.run_handles(|lp| &lp.prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
-        let snapshot = self.check.clone();
-        self.run_watchers(&snapshot, |lp| &lp.check);
+        self.run_handles(|lp| &lp.check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
     /// first (libuv inserts at the head of the list). One stopped by an earlier callback is
-    /// skipped; one started during the phase waits for the next iteration.
-    fn run_watchers(
-        &mut self,
-        snapshot: &[(HandleId, u64)],
-        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
-    ) {
-        for entry in snapshot.iter().rev() {
-            if list(self).contains(entry) {
-                self.run_handle(entry.0);
-            }
+    /// skipped; one started during the phase waits for the next iteration. The list is in
+    /// start order, so the walk goes down from the newest start the phase may run: it reads
+    /// the loop's list afresh at each step and copies nothing.
+    fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>) {
+        let mut below = self.start_seq + 1; // started later than this: next iteration
+        loop {
+            let handles = list(self);
+            let older = handles.partition_point(|&(_, seq)| seq < below);
+            let Some(&(id, seq)) = older.checked_sub(1).map(|i| &handles[i]) else {
+                return;
+            };
+            below = seq;
+            self.run_handle(id);
         }
     }
 
-    /// Poll phase. Once the loop watches a file descriptor it has a poller, and the wait
-    /// happens in the kernel ([`poll_kernel`](Self::poll_kernel), chapter 8). A loop that
-    /// never watched one has no I/O but the thread pool's: with jobs in flight, it waits for a
-    /// worker's wake-up (at most `timeout`), then runs the finished jobs' callbacks. With
-    /// nothing in flight it only waits for time to pass: with a manual clock by jumping to the
-    /// deadline, with the system clock by sleeping. A wait with no deadline and nothing in
-    /// flight could never end, so the run stops instead of hanging.
+    /// Poll phase: waits up to `timeout` ms (`None`: until something happens), then runs what
+    /// became ready — the watchers of ready descriptors, then the thread pool's finished jobs —
+    /// each callback followed by a checkpoint (`uv__io_poll`, `uv__work_done`).
+    ///
+    /// Whether anything could end the wait is decided here, once: an active descriptor
+    /// watcher (chapter 8) or a job in flight (chapter 7). Then the loop waits for it — in the
+    /// kernel once it has a poller, else for a worker's wake-up. If nothing could, only time
+    /// can pass: a manual clock jumps to the deadline, the system clock is slept on, and a
+    /// wait with no deadline, which could never end, stops the run instead of hanging. Work a
+    /// panic cut short in an earlier poll phase is ready already: the phase does not wait.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
+        let timeout = if self.left_over_from_poll() {
+            Some(0)
+        } else {
+            timeout
+        };
         self.trace.record(|| TraceEvent::PollWait(timeout));
-        if self.io.is_some() {
-            self.poll_kernel(timeout); // chapter 8: wait in the kernel
-            return;
+        if self.can_be_woken() {
+            if self.io.is_some() {
+                self.poll_kernel(timeout); // chapter 8: wait in the kernel
+            } else {
+                self.wait_for_pool(timeout); // chapter 7: wait for a worker
+            }
+        } else {
+            self.let_time_pass(timeout);
         }
-        if self.work_in_flight() > 0 {
-            self.wait_for_pool(timeout);
-            self.update_time();
-            self.run_completions();
-            return;
-        }
+        self.update_time(); // libuv refreshes the time after every wait
+        self.run_ready_watchers();
+        self.run_completions();
+    }
+
+    /// Whether anything registered could end a wait in the poll phase: an active descriptor
+    /// watcher, ref'd or not, or a thread-pool job whose callback has not run.
+    fn can_be_woken(&self) -> bool {
+        self.io.as_ref().is_some_and(|io| io.active_watchers() > 0) || !self.in_flight.is_empty()
+    }
+
+    /// True when an earlier poll phase left ready events or finished jobs undelivered (a
+    /// callback's panic went on to the embedder before their turn).
+    fn left_over_from_poll(&self) -> bool {
+        !self.done.is_empty() || self.io.as_ref().is_some_and(|io| io.undispatched() > 0)
+    }
+
+    /// The poll phase with nothing that could wake it: time passes, and nothing else can
+    /// happen. A manual clock jumps to the deadline; the system clock is slept on; with no
+    /// deadline the run stops ([`TraceEvent::Stalled`]) rather than wait forever.
+    fn let_time_pass(&mut self, timeout: Option<u64>) {
         match timeout {
             Some(0) => {}
             Some(ms) => {
@@ -189,15 +222,14 @@ impl EventLoop {
                 self.stop_flag = true;
             }
         }
-        self.update_time();
     }
 
     /// Closing phase: close callbacks, newest `close` first (`uv__run_closing_handles`).
     /// Handles closed by these callbacks wait for the next iteration.
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
-        let closing = std::mem::take(&mut self.closing);
-        for id in closing.into_iter().rev() {
+        self.closing.begin_pass(true);
+        while let Some(id) = self.closing.next() {
             self.finish_close(id);
         }
     }

@@ -83,10 +83,13 @@ enum Callback {
     /// Runs every time its handle fires (an interval, an idle/check/timer handle).
     Repeat(Box<dyn FnMut(&mut EventLoop)>),
     /// Runs every time its descriptor is ready, with what it is ready for (chapter 8).
-    Ready(Box<dyn FnMut(&mut EventLoop, Event)>),
+    Ready(ReadyCallback),
     /// Runs once its thread-pool job is done, with the job's outcome (chapter 7).
     Done(work::AfterWork),
 }
+
+/// A descriptor watcher's callback.
+type ReadyCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
 
 /// What [`EventLoop::invoke`] hands the callback, besides the loop.
 enum Input {
