@@ -1,4 +1,8 @@
-//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`, libuv ≥ 1.46).
+//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`) as of
+//! libuv 1.48 — the phase order of 1.45, without prelude timers for a stopped or dead loop
+//! (1.46), the pending drains after poll of 1.44.2, and the timers pass of 1.48 (collect the
+//! due timers, then run them). Node 20 ships libuv 1.46, without that pass; its own timer code
+//! gives the same guarantee for `setTimeout` and `setInterval`.
 //!
 //! ```text
 //! pending → idle → prepare → poll (+ up to 8 pending drains) → check → closing → timers
@@ -65,7 +69,7 @@ impl EventLoop {
             self.run_timers();
         }
         while alive && !self.stop_flag {
-            self.iterate(mode);
+            self.run_once(mode);
             alive = self.is_alive();
             if mode != RunMode::Default {
                 break;
@@ -76,14 +80,9 @@ impl EventLoop {
         alive
     }
 
-    /// One iteration in [`RunMode::Once`]: waits in poll only when there was nothing to do at
-    /// once. Returns whether the loop is still alive.
-    pub fn run_once(&mut self) -> bool {
-        self.run(RunMode::Once)
-    }
-
-    /// One iteration: one call per phase, in libuv's order.
-    fn iterate(&mut self, mode: RunMode) {
+    /// One iteration, the body of `uv_run`'s loop: one call per phase, in libuv's order. `mode`
+    /// decides whether the poll phase may wait.
+    fn run_once(&mut self, mode: RunMode) {
         // TODO: visit the phases of one iteration in libuv's order.
         // Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
         // phase. Then: run_pending, run_idle, run_prepare; the poll timeout is

@@ -1,4 +1,8 @@
-//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`, libuv ≥ 1.46).
+//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`) as of
+//! libuv 1.48 — the phase order of 1.45, without prelude timers for a stopped or dead loop
+//! (1.46), the pending drains after poll of 1.44.2, and the timers pass of 1.48 (collect the
+//! due timers, then run them). Node 20 ships libuv 1.46, without that pass; its own timer code
+//! gives the same guarantee for `setTimeout` and `setInterval`.
 //!
 //! ```text
 //! pending → idle → prepare → poll (+ up to 8 pending drains) → check → closing → timers
@@ -60,7 +64,7 @@ impl EventLoop {
             self.run_timers();
         }
         while alive && !self.stop_flag {
-            self.iterate(mode);
+            self.run_once(mode);
             alive = self.is_alive();
             if mode != RunMode::Default {
                 break;
@@ -72,15 +76,10 @@ impl EventLoop {
     }
     // ANCHOR_END: run
 
-    /// One iteration in [`RunMode::Once`]: waits in poll only when there was nothing to do at
-    /// once. Returns whether the loop is still alive.
-    pub fn run_once(&mut self) -> bool {
-        self.run(RunMode::Once)
-    }
-
-    // ANCHOR: iterate_solution
-    /// One iteration: one call per phase, in libuv's order.
-    fn iterate(&mut self, mode: RunMode) {
+    // ANCHOR: run_once_solution
+    /// One iteration, the body of `uv_run`'s loop: one call per phase, in libuv's order. `mode`
+    /// decides whether the poll phase may wait.
+    fn run_once(&mut self, mode: RunMode) {
         // exercise: visit the phases of one iteration in libuv's order
         // hint: Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
         // hint: phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
@@ -109,7 +108,7 @@ impl EventLoop {
         self.run_timers();
         // end exercise
     }
-    // ANCHOR_END: iterate_solution
+    // ANCHOR_END: run_once_solution
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
