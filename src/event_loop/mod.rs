@@ -34,6 +34,7 @@ mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod state;
 mod work;
 
 use std::any::Any;
@@ -179,11 +180,9 @@ pub struct EventLoop {
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
-    /// The TCP layer's state (chapter 9), created on first use. The loop never looks
-    /// inside; it holds it so that a callback, which gets `&mut EventLoop`, reaches every
-    /// socket without `Rc<RefCell<…>>` (libuv's loop struct carries its streams' state, such
-    /// as `emfile_fd`, the same way).
-    net: Option<Box<crate::net::Net>>,
+    /// What services and embedders keep on the loop, one value per type (`net`'s sockets,
+    /// promises' spare node, an embedder's state).
+    states: state::States,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -354,7 +353,7 @@ impl EventLoop {
             done: VecDeque::new(),
             io: None,
             io_entries: Heap::new(),
-            net: None,
+            states: state::States::default(),
             trace,
         };
         lp.init_node_handles();
@@ -437,17 +436,6 @@ impl EventLoop {
     /// before its callback runs (`uv__req_unregister`).
     pub(crate) fn request_finished(&mut self) {
         self.liveness.request_finished();
-    }
-
-    /// The TCP layer's state, created on first use (see the `net` field).
-    #[inline]
-    pub(crate) fn net_state(&mut self) -> &mut crate::net::Net {
-        self.net.get_or_insert_with(Box::default)
-    }
-
-    /// The TCP layer's state, if the loop ever used TCP.
-    pub(crate) fn net_state_ref(&self) -> Option<&crate::net::Net> {
-        self.net.as_deref()
     }
 
     /// Listens for process warnings such as `TimeoutOverflowWarning`
