@@ -347,3 +347,54 @@ fn a_pool_completion() {
     // The rest of the batch runs in the next poll phase, before the check phase.
     assert_eq!(log, ["job 2 done", "immediate"]);
 }
+
+/// Process listeners: one that panics out of `run()` leaves every listener registered (they
+/// are taken out of the loop while they run, and used to be dropped by the unwind).
+#[test]
+fn a_process_listener() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let calls = Rc::new(Cell::new(0));
+    let c = calls.clone();
+    lp.on_warning(move |_, _| {
+        c.set(c.get() + 1);
+        if c.get() == 1 {
+            panic!("listener");
+        }
+    });
+    let l = log.clone();
+    lp.on_warning(move |_, w| l.push(format!("second listener: {}", w.name)));
+    lp.set_timeout(|_| {}, 1e10); // too long: a TimeoutOverflowWarning, on a tick
+    run_through_a_panic(&mut lp, "listener");
+    lp.set_timeout(|_| {}, 1e10);
+    lp.run(RunMode::Default);
+    assert_eq!(calls.get(), 2);
+    assert_eq!(log.entries(), ["second listener: TimeoutOverflowWarning"]);
+}
+
+/// A panic inside an `uncaughtException` listener ends the program; the next program on the
+/// same loop still has its listener, and the listener still handles panics.
+#[test]
+fn an_uncaught_exception_listener_that_panics() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+    lp.on_uncaught_exception(move |_, err| {
+        calls.set(calls.get() + 1);
+        if calls.get() == 1 {
+            panic!("the listener fails");
+        }
+        l.push(format!("heard: {}", err.message));
+    });
+    let err = lp
+        .run_main(|lp| {
+            lp.set_immediate(|_| panic!("first program"));
+        })
+        .unwrap_err();
+    assert_eq!(err.message, "the listener fails");
+    let code = lp.run_main(|lp| {
+        lp.set_immediate(|_| panic!("second program"));
+    });
+    assert_eq!(code.map_err(|e| e.message), Ok(0));
+    assert_eq!(log.entries(), ["heard: second program"]);
+}

@@ -29,6 +29,7 @@
 mod handles;
 mod immediates;
 mod io_watch;
+mod listeners;
 mod node_timers;
 mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
@@ -121,9 +122,6 @@ pub(super) enum Pending {
     Fed(FdWatch),
 }
 
-/// A process event listener (`process.on(…)`), receiving the event.
-pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
-
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
 pub struct EventLoop {
@@ -159,10 +157,8 @@ pub struct EventLoop {
     /// Inside `run`: it is not reentrant.
     running: bool,
     start_seq: u64,
-    warning_listeners: Vec<Listener<Warning>>,
     /// Promises rejected with no reaction yet; reported after the next drain if still so.
     pending_rejections: Vec<(Rc<dyn Handled>, Rejection)>,
-    rejection_listeners: Vec<Listener<Rejection>>,
     /// The process: `beforeExit`/`exit` listeners, exit code, uncaught errors.
     process: process::Process,
     /// Unhandled rejections nobody listened for.
@@ -341,9 +337,7 @@ impl EventLoop {
             stalled: false,
             running: false,
             start_seq: 0,
-            warning_listeners: Vec::new(),
             pending_rejections: Vec::new(),
-            rejection_listeners: Vec::new(),
             process: process::Process::default(),
             unhandled: Vec::new(),
             spare_reaction: None,
@@ -436,19 +430,6 @@ impl EventLoop {
     /// before its callback runs (`uv__req_unregister`).
     pub(crate) fn request_finished(&mut self) {
         self.liveness.request_finished();
-    }
-
-    /// Listens for process warnings such as `TimeoutOverflowWarning`
-    /// (`process.on('warning')`). Warnings are delivered on a tick, after the code that
-    /// caused them has finished, as Node emits them. While no listener is registered, a
-    /// warning is written to stderr, as Node's default handler writes it.
-    pub fn on_warning(&mut self, listener: impl FnMut(&mut EventLoop, &Warning) + 'static) {
-        self.warning_listeners.push(Box::new(listener));
-    }
-
-    /// `process.emitWarning`: listeners hear of it on a later tick.
-    fn emit_warning(&mut self, warning: Warning) {
-        self.next_tick(move |lp| lp.deliver_warning(&warning));
     }
 
     // ANCHOR: next_tick
@@ -554,36 +535,11 @@ impl EventLoop {
     }
     // ANCHOR_END: drain_jobs
 
-    fn deliver_warning(&mut self, warning: &Warning) {
-        if self.warning_listeners.is_empty() {
-            eprintln!("(eventloop) {}: {}", warning.name, warning.message);
-            return;
-        }
-        let mut listeners = std::mem::take(&mut self.warning_listeners);
-        self.call_in_frame("emitWarning", |lp| {
-            for listener in &mut listeners {
-                listener(lp, warning);
-            }
-        });
-        // Listeners added while the others ran go behind them.
-        listeners.append(&mut self.warning_listeners);
-        self.warning_listeners = listeners;
-    }
-
     /// Remembers a promise rejected while nothing handled it (V8's
     /// `kPromiseRejectWithNoHandler`). If `promise` is still unhandled after the next drain of
     /// the microtask queue, the rejection is reported.
     pub(crate) fn track_rejection(&mut self, promise: Rc<dyn Handled>, reason: Rejection) {
         self.pending_rejections.push((promise, reason));
-    }
-
-    /// Listens for promises rejected with no handler by the end of a checkpoint
-    /// (`process.on('unhandledRejection')`).
-    pub fn on_unhandled_rejection(
-        &mut self,
-        listener: impl FnMut(&mut EventLoop, &Rejection) + 'static,
-    ) {
-        self.rejection_listeners.push(Box::new(listener));
     }
 
     /// Unhandled rejections that no listener heard, oldest first. Node would end the process
@@ -604,18 +560,11 @@ impl EventLoop {
                 continue;
             }
             reported = true;
-            if self.rejection_listeners.is_empty() {
+            if self.process.listeners.rejection.is_empty() {
                 self.unhandled_rejection(reason);
                 continue;
             }
-            let mut listeners = std::mem::take(&mut self.rejection_listeners);
-            self.call_in_frame("unhandledRejection", |lp| {
-                for listener in &mut listeners {
-                    listener(lp, &reason);
-                }
-            });
-            listeners.append(&mut self.rejection_listeners);
-            self.rejection_listeners = listeners;
+            self.emit("unhandledRejection", |l| &mut l.rejection, &reason);
         }
         reported
     }
