@@ -10,6 +10,17 @@
 //! Node would run through `MakeCallback` the loop reaches a *checkpoint*, which drains
 //! `process.nextTick` and the microtask queue ([`microtasks`](crate::microtasks)).
 //!
+//! The module is split by concept, one file each:
+//! - `phases.rs`: [`run`](EventLoop::run) and `run_once`, one method per phase (chapter 4);
+//! - `invoke.rs`: running a callback, and the frame where a panic becomes an uncaught error;
+//! - `phase_queue.rs`: the queue a phase runs in passes, so a panic loses nothing;
+//! - `checkpoint.rs`: `nextTick`, microtasks and the checkpoint between callbacks (chapter 5);
+//! - `handles.rs`, `immediates.rs`, `node_timers.rs`: handles, `setImmediate`, `setTimeout`;
+//! - `work.rs`, `io_watch.rs`: the loop's side of the thread pool and of kernel I/O;
+//! - `process.rs`, `listeners.rs`: `run_main`, exit codes, uncaught errors, process events;
+//! - `state.rs`: the typed state slots services and embedders keep on the loop;
+//! - `builder.rs`: building a loop.
+//!
 //! ```
 //! use eventloop::clock::ManualClock;
 //! use eventloop::event_loop::{EventLoop, RunMode};
@@ -26,8 +37,11 @@
 //! assert_eq!(lp.now(), 100); // the manual clock jumped straight to the deadline
 //! ```
 
+mod builder;
+mod checkpoint;
 mod handles;
 mod immediates;
+mod invoke;
 mod io_watch;
 mod listeners;
 mod node_timers;
@@ -44,17 +58,17 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::heap::{Heap, Key};
-use crate::microtasks::{Job, Microtasks, Rejection};
-use crate::promise::{Handled, Job as ReactionJob};
+use crate::microtasks::{Microtasks, Rejection};
+use crate::promise::Handled;
 use crate::refs::Liveness;
-use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
-use crate::sys::Event;
+use crate::stack::CallStack;
 use crate::threadpool::{Completion, Completions, ThreadPool};
 use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Phase, Trace, TraceEvent};
 
+pub use builder::{BuildError, Builder, MIN_STACK_LIMIT};
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
 pub use io_watch::FdWatch;
@@ -62,8 +76,10 @@ pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
 pub use work::WorkRequest;
 
+use checkpoint::Task;
 use handles::Handle;
 use immediates::ImmediateQueue;
+use invoke::{Callback, Input};
 use phase_queue::PhaseQueue;
 
 /// How long [`EventLoop::run`] goes on (`uv_run_mode`).
@@ -75,43 +91,6 @@ pub enum RunMode {
     Once,
     /// One iteration that never waits.
     NoWait,
-}
-
-// ANCHOR: callback
-/// A callback in the loop's heap.
-enum Callback {
-    /// Runs once and is gone (a timeout, an immediate, a close callback).
-    Once(Box<dyn FnOnce(&mut EventLoop)>),
-    /// Runs every time its handle fires (an interval, an idle/check/timer handle).
-    Repeat(Box<dyn FnMut(&mut EventLoop)>),
-    /// Runs every time its descriptor is ready, with what it is ready for (chapter 8).
-    Ready(ReadyCallback),
-    /// Runs once its thread-pool job is done, with the job's outcome (chapter 7).
-    Done(work::AfterWork),
-}
-
-/// A descriptor watcher's callback.
-type ReadyCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
-
-/// What [`EventLoop::invoke`] hands the callback, besides the loop.
-enum Input {
-    /// Nothing: a `Once` or `Repeat` callback.
-    None,
-    /// What the descriptor is ready for: a `Ready` callback.
-    Ready(Event),
-    /// The job's value, or why there is none: a `Done` callback.
-    Done(work::Outcome),
-}
-// ANCHOR_END: callback
-
-/// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
-/// timer or an immediate it needs no key in the callback heap: the queue owns it.
-pub(super) enum Task {
-    /// A closure, boxed.
-    Once(Box<dyn FnOnce(&mut EventLoop)>),
-    /// A promise reaction made by `then`: it lives in the node of the promise it will
-    /// settle, so queueing it allocates nothing (see `promise::Job`).
-    Reaction(Rc<dyn ReactionJob>),
 }
 
 /// An entry of the pending queue.
@@ -196,164 +175,7 @@ impl fmt::Debug for EventLoop {
     }
 }
 
-/// The fewest frames a loop's stack may hold: the loop nests its own frames a few deep
-/// (`main`, `processTimers` → `setTimeout`, `nextTick`, `uncaughtException`, …).
-pub const MIN_STACK_LIMIT: usize = 8;
-
-/// Why an [`EventLoop`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BuildError {
-    /// The stack limit is below [`MIN_STACK_LIMIT`].
-    StackLimitTooSmall(usize),
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::StackLimitTooSmall(limit) => write!(
-                f,
-                "a stack limit of {limit} is too small: the loop itself nests up to \
-                 {MIN_STACK_LIMIT} frames"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool and tracing.
-pub struct Builder {
-    clock: Box<dyn Clock>,
-    stack_limit: usize,
-    pool: Option<ThreadPool>,
-    trace: bool,
-}
-
-impl fmt::Debug for Builder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("stack_limit", &self.stack_limit)
-            .field("trace", &self.trace)
-            .finish()
-    }
-}
-
-impl Builder {
-    /// The clock the loop reads (default: [`SystemClock`]).
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Box::new(clock);
-        self
-    }
-
-    /// The deepest the call stack may grow (default: [`DEFAULT_STACK_LIMIT`]).
-    pub fn stack_limit(mut self, frames: usize) -> Self {
-        self.stack_limit = frames;
-        self
-    }
-
-    /// The thread pool for this loop's jobs (default: [`ThreadPool::global`], shared by every
-    /// loop built without one and sized by `UV_THREADPOOL_SIZE`). A pool of its own, such as
-    /// `ThreadPool::with_size(1)`, keeps the loop's jobs apart from every other loop's.
-    pub fn thread_pool(mut self, pool: ThreadPool) -> Self {
-        self.pool = Some(pool);
-        self
-    }
-
-    /// Record a [`TraceEvent`] for every phase and callback from the start.
-    pub fn trace(mut self, on: bool) -> Self {
-        self.trace = on;
-        self
-    }
-
-    /// Builds the loop.
-    ///
-    /// # Errors
-    /// [`BuildError::StackLimitTooSmall`] for a stack limit below [`MIN_STACK_LIMIT`].
-    pub fn build(self) -> Result<EventLoop, BuildError> {
-        if self.stack_limit < MIN_STACK_LIMIT {
-            return Err(BuildError::StackLimitTooSmall(self.stack_limit));
-        }
-        Ok(EventLoop::from_builder(self))
-    }
-}
-
-impl Default for EventLoop {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl EventLoop {
-    /// A loop on the system clock.
-    pub fn new() -> Self {
-        Self::builder()
-            .build()
-            .expect("the default stack limit is large enough")
-    }
-
-    /// A loop on `clock`, for example a [`ManualClock`](crate::clock::ManualClock) in tests.
-    pub fn with_clock(clock: impl Clock + 'static) -> Self {
-        Self::builder()
-            .clock(clock)
-            .build()
-            .expect("the default stack limit is large enough")
-    }
-
-    /// Starts configuring a loop.
-    pub fn builder() -> Builder {
-        Builder {
-            clock: Box::new(SystemClock::new()),
-            stack_limit: DEFAULT_STACK_LIMIT,
-            pool: None,
-            trace: false,
-        }
-    }
-
-    fn from_builder(builder: Builder) -> Self {
-        process::install_quiet_hook();
-        let now = builder.clock.now_ms();
-        let mut trace = Trace::default();
-        if builder.trace {
-            trace.enable();
-        }
-        let mut lp = EventLoop {
-            clock: builder.clock,
-            now,
-            stack: CallStack::with_limit(builder.stack_limit),
-            callbacks: Heap::new(),
-            handles: Heap::new(),
-            idle: Vec::new(),
-            prepare: Vec::new(),
-            check: Vec::new(),
-            closing: PhaseQueue::default(),
-            pending: PhaseQueue::default(),
-            uv_timers: TimerHeap::new(),
-            node_timers: TimerLists::new(),
-            node_timer_handle: HandleId::PLACEHOLDER,
-            immediates: ImmediateQueue::default(),
-            microtasks: Microtasks::new(),
-            liveness: Liveness::default(),
-            stop_flag: false,
-            stalled: false,
-            running: false,
-            start_seq: 0,
-            pending_rejections: Vec::new(),
-            process: process::Process::default(),
-            unhandled: Vec::new(),
-            spare_reaction: None,
-            pool: builder.pool.unwrap_or_else(ThreadPool::global),
-            completions: Arc::new(Completions::new()),
-            in_flight: work::InFlight::new(),
-            done: VecDeque::new(),
-            io: None,
-            io_entries: Heap::new(),
-            states: state::States::default(),
-            trace,
-        };
-        lp.init_node_handles();
-        lp
-    }
-
     /// The cached loop time in milliseconds (`uv_now`).
     pub fn now(&self) -> u64 {
         self.now
@@ -431,230 +253,6 @@ impl EventLoop {
     pub(crate) fn request_finished(&mut self) {
         self.liveness.request_finished();
     }
-
-    // ANCHOR: next_tick
-    /// Runs `callback` at the next checkpoint, before any promise reaction
-    /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
-    pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
-        // While exiting, the queue hands the callback back; dropping it frees it.
-        let _refused = self
-            .microtasks
-            .next_tick(("nextTick", Task::Once(Box::new(callback))));
-    }
-
-    /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
-    /// reactions (`queueMicrotask`).
-    pub fn queue_microtask(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
-        self.queue_job("queueMicrotask", callback);
-    }
-    // ANCHOR_END: next_tick
-
-    /// Queues a microtask running in a frame called `name` (promise reactions use this).
-    pub(crate) fn queue_job(
-        &mut self,
-        name: &'static str,
-        callback: impl FnOnce(&mut EventLoop) + 'static,
-    ) {
-        self.microtasks
-            .queue_microtask((name, Task::Once(Box::new(callback))));
-    }
-
-    /// Keeps a spent reaction node for reuse; it replaces (and frees) an older one.
-    pub(crate) fn keep_spare_reaction(&mut self, node: Rc<dyn Any>) {
-        self.spare_reaction = Some(node);
-    }
-
-    /// The spare reaction node, if it is an `N`.
-    pub(crate) fn take_spare_reaction<N: 'static>(&mut self) -> Option<Rc<N>> {
-        match self.spare_reaction.take()?.downcast::<N>() {
-            Ok(node) => Some(node),
-            Err(other) => {
-                self.spare_reaction = Some(other);
-                None
-            }
-        }
-    }
-
-    /// Queues a promise reaction that lives in its derived promise's node.
-    pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn ReactionJob>) {
-        self.microtasks
-            .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
-    }
-
-    // ANCHOR: checkpoint
-    /// The checkpoint Node reaches after every callback it runs through `MakeCallback`
-    /// (`InternalCallbackScope::Close`), and between two timers or two immediates
-    /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
-    pub(crate) fn checkpoint(&mut self) {
-        if self.microtasks.is_empty() && self.pending_rejections.is_empty() {
-            return; // the common case after an I/O callback: nothing was queued
-        }
-        loop {
-            if !self.microtasks.is_empty() {
-                self.drain_jobs();
-            }
-            // `processPromiseRejections`: its listeners may queue more ticks.
-            if !self.report_rejections() {
-                break;
-            }
-        }
-    }
-    // ANCHOR_END: checkpoint
-
-    // ANCHOR: drain_jobs
-    /// Drains both queues, each job in its own frame. A drain may run millions of tiny jobs
-    /// (a `next_tick` chain), so it has one panic boundary for all of them rather than one per
-    /// job: a job that panics unwinds to here with its frame still on the stack, is handled
-    /// exactly as [`call_in_frame`](Self::call_in_frame) handles a panic, and the drain
-    /// resumes with the next job.
-    fn drain_jobs(&mut self) {
-        loop {
-            let drained = process::catch_panic(|| {
-                Microtasks::drain(
-                    self,
-                    |lp| &mut lp.microtasks,
-                    |lp, job| match job {
-                        Job::Tick((name, task)) | Job::Microtask((name, task)) => {
-                            lp.enter_frame(name);
-                            match task {
-                                Task::Once(f) => f(lp),
-                                Task::Reaction(reaction) => reaction.run(lp),
-                            }
-                            lp.leave_frame(name);
-                        }
-                    },
-                )
-            });
-            let Err(panic) = drained else {
-                return;
-            };
-            let name = self.stack.top().unwrap_or("?");
-            self.uncaught_panic(panic); // may unwind further, after popping the frame
-            self.leave_frame(name);
-        }
-    }
-    // ANCHOR_END: drain_jobs
-
-    /// Remembers a promise rejected while nothing handled it (V8's
-    /// `kPromiseRejectWithNoHandler`). If `promise` is still unhandled after the next drain of
-    /// the microtask queue, the rejection is reported.
-    pub(crate) fn track_rejection(&mut self, promise: Rc<dyn Handled>, reason: Rejection) {
-        self.pending_rejections.push((promise, reason));
-    }
-
-    /// Unhandled rejections that no listener heard, oldest first. Node would end the process
-    /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
-    /// `run_main`.
-    pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
-        std::mem::take(&mut self.unhandled)
-    }
-
-    /// Reports the tracked rejections that are still unhandled; true if any was reported.
-    fn report_rejections(&mut self) -> bool {
-        if self.pending_rejections.is_empty() {
-            return false;
-        }
-        let mut reported = false;
-        for (promise, reason) in std::mem::take(&mut self.pending_rejections) {
-            if promise.handled() {
-                continue;
-            }
-            reported = true;
-            if self.process.listeners.rejection.is_empty() {
-                self.unhandled_rejection(reason);
-                continue;
-            }
-            self.emit("unhandledRejection", |l| &mut l.rejection, &reason);
-        }
-        reported
-    }
-
-    // ANCHOR: call_in_frame
-    /// Runs `f` inside a frame named `name`, recording it in the trace. This is the boundary
-    /// where a panic becomes JavaScript's uncaught exception (see
-    /// [`on_uncaught_exception`](Self::on_uncaught_exception)): whatever happens, the frame is
-    /// popped again, so the stack is never left dirty.
-    fn call_in_frame(&mut self, name: &'static str, f: impl FnOnce(&mut EventLoop)) {
-        self.enter_frame(name);
-        let outcome = process::catch_panic(|| f(self));
-        self.end_call(name, outcome);
-    }
-
-    /// Ends a call begun with [`enter_frame`](Self::enter_frame): a panic caught in it is an
-    /// uncaught exception, which may unwind further after popping the frame.
-    fn end_call(&mut self, name: &'static str, outcome: Result<(), process::Panic>) {
-        if let Err(panic) = outcome {
-            self.uncaught_panic(panic);
-        }
-        self.leave_frame(name);
-    }
-    // ANCHOR_END: call_in_frame
-
-    /// Pushes a callback's frame and records that it started.
-    fn enter_frame(&mut self, name: &'static str) {
-        self.stack
-            .push(name)
-            .expect("the builder keeps the limit above the loop's own nesting");
-        self.trace.record(|| TraceEvent::CallbackStarted(name));
-    }
-
-    /// Records that a callback finished and pops its frame.
-    fn leave_frame(&mut self, name: &'static str) {
-        self.trace.record(|| TraceEvent::CallbackFinished(name));
-        self.stack.pop();
-    }
-
-    /// Stores a closure in the loop's heap.
-    fn store(&mut self, callback: Callback) -> Key {
-        self.callbacks.insert(Some(callback))
-    }
-
-    /// Frees a closure that will not run.
-    fn discard(&mut self, key: Key) {
-        self.callbacks.remove(key);
-    }
-
-    // ANCHOR: invoke
-    /// Takes the callback `key` out of the heap and runs it with `input` in a frame named
-    /// `name`; every callback of every phase runs through here. One that fires again goes back
-    /// into its slot right after the call — before a panic goes on to the embedder, so a
-    /// handle or watcher never loses its callback — unless it was cleared while it ran.
-    fn invoke(&mut self, key: Key, name: &'static str, input: Input) {
-        let Some(callback) = self.callbacks.get_mut(key).and_then(Option::take) else {
-            return; // cleared, or already running further up the stack
-        };
-        self.enter_frame(name);
-        let outcome = match (callback, input) {
-            (Callback::Once(f), Input::None) => {
-                self.callbacks.remove(key);
-                process::catch_panic(|| f(self))
-            }
-            (Callback::Done(f), Input::Done(outcome)) => {
-                self.callbacks.remove(key);
-                process::catch_panic(|| f(self, outcome))
-            }
-            (Callback::Repeat(mut f), Input::None) => {
-                let outcome = process::catch_panic(|| f(self));
-                self.put_back(key, Callback::Repeat(f));
-                outcome
-            }
-            (Callback::Ready(mut f), Input::Ready(event)) => {
-                let outcome = process::catch_panic(|| f(self, event));
-                self.put_back(key, Callback::Ready(f));
-                outcome
-            }
-            _ => unreachable!("each kind of callback is invoked with its own input"),
-        };
-        self.end_call(name, outcome);
-    }
-
-    /// Returns a repeating callback to its slot, unless it was cleared while it ran.
-    fn put_back(&mut self, key: Key, callback: Callback) {
-        if let Some(slot @ None) = self.callbacks.get_mut(key) {
-            *slot = Some(callback);
-        }
-    }
-    // ANCHOR_END: invoke
 
     fn enter_phase(&mut self, phase: Phase) {
         self.trace.record(|| TraceEvent::Phase(phase));
