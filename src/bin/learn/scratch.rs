@@ -116,3 +116,57 @@ fn context(e: io::Error, what: &str, path: &Path) -> io::Error {
         format!("cannot {what} {} for the check: {e}", path.display()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A course of one exercise, in a fresh directory.
+    fn tiny_course(name: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("learn-scratch-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("src")).unwrap();
+        fs::create_dir_all(root.join("exercises")).unwrap();
+        fs::write(root.join("Cargo.toml"), "[package]\nname = \"tiny\"\n").unwrap();
+        fs::write(
+            root.join("exercises/exercises.toml"),
+            "[[exercise]]\nname = \"adder\"\nchapter = 1\nchapter_file = \"a.md\"\n\
+             title = \"t\"\ntest = \"adder\"\nhint = \"h\"\n",
+        )
+        .unwrap();
+        fs::write(
+            root.join("src/adder.rs"),
+            "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: add them\n    \
+             // hint: plus\n    a + b\n    // end exercise\n}\n",
+        )
+        .unwrap();
+        root
+    }
+
+    #[test]
+    fn the_scratch_tree_holds_the_untouched_exercise_never_the_learners_work() {
+        let root = tiny_course("untouched");
+        let solved = "pub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
+        fs::write(root.join("exercises/adder.rs"), solved).unwrap();
+        let catalog = Catalog::load(&root).unwrap();
+        let scratch = Scratch::create(&root, &catalog).unwrap();
+        let copy = fs::read_to_string(scratch.exercise_file(&catalog.exercises[0])).unwrap();
+        assert!(
+            copy.contains("todo!("),
+            "the scratch copy is generated: {copy}"
+        );
+        assert!(
+            fs::read_to_string(scratch.root.join("Cargo.toml"))
+                .unwrap()
+                .ends_with("[workspace]\n"),
+            "the scratch tree is a workspace of its own"
+        );
+        // The learner's file is left exactly as it was.
+        assert_eq!(
+            fs::read_to_string(root.join("exercises/adder.rs")).unwrap(),
+            solved
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
