@@ -43,7 +43,8 @@ pub fn run(
     if !file.is_file() {
         return missing(exercise);
     }
-    console.print(&explain::running(exercise))?;
+    let first = course.progress.get(&exercise.name).is_none();
+    console.print(&explain::running(exercise, first))?;
     let hash = progress::hash_file(&file);
     let on_line = |line: &str| {
         if line.ends_with("has been running for over 60 seconds") {
