@@ -34,27 +34,27 @@ impl EventLoop {
     /// program's uncaught error.
     pub fn run(&mut self, mode: RunMode) -> bool {
         assert!(
-            !self.running,
+            !self.status.running,
             "EventLoop::run was called from inside one of the loop's own callbacks; \
              the loop is not reentrant (nor is libuv's uv_run)"
         );
-        self.running = true;
+        self.status.running = true;
         let alive = super::process::repair_on_unwind(
             self,
             &mut (),
             |lp, ()| lp.run_loop(mode),
             |lp, ()| {
                 // As if `run` had returned: the next one starts afresh.
-                lp.running = false;
-                lp.stop_flag = false;
+                lp.status.running = false;
+                lp.status.stop = false;
             },
         );
-        self.running = false;
+        self.status.running = false;
         alive
     }
 
     fn run_loop(&mut self, mode: RunMode) -> bool {
-        self.stalled = false;
+        self.status.stalled = false;
         if self.stack.is_empty() {
             // Code that ran before `run`, outside any callback, is this program's main script:
             // the ticks and microtasks it queued run now, as Node runs them after the script.
@@ -64,18 +64,18 @@ impl EventLoop {
         if !alive {
             self.update_time();
         }
-        if mode == RunMode::Default && alive && !self.stop_flag {
+        if mode == RunMode::Default && alive && !self.status.stop {
             self.update_time();
             self.run_timers();
         }
-        while alive && !self.stop_flag {
+        while alive && !self.status.stop {
             self.run_once(mode);
             alive = self.is_alive();
             if mode != RunMode::Default {
                 break;
             }
         }
-        self.stop_flag = false;
+        self.status.stop = false;
         self.trace.record(|| TraceEvent::RunReturned(alive));
         alive
     }
@@ -95,18 +95,20 @@ impl EventLoop {
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
     pub fn is_alive(&self) -> bool {
-        self.liveness
-            .is_alive(!self.pending.is_empty(), !self.closing.is_empty())
+        self.liveness.is_alive(
+            !self.queues.pending.is_empty(),
+            !self.queues.closing.is_empty(),
+        )
     }
 
     /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
     pub fn backend_timeout(&self) -> Option<u64> {
         // TODO: when may the poll phase sleep, and for how long?.
-        // Zero unless all of: not stopped, something alive (self.liveness counts active
-        // handles and requests),
-        // no pending callbacks, no active idle handles, nothing closing. Otherwise it is
-        // self.uv_timers.next_timeout(self.now): None means "no timer: wait until woken".
+        // Zero unless all of: not stopped (self.status.stop), something alive
+        // (self.liveness counts active handles and requests), and in self.queues no
+        // pending callback, no active idle handle, nothing closing. Otherwise it is
+        // self.timers.uv.next_timeout(self.now): None means "no timer: wait until woken".
         todo!("when may the poll phase sleep, and for how long?")
     }
 
@@ -114,8 +116,8 @@ impl EventLoop {
     /// while it runs wait for the next (`uv__run_pending`).
     fn run_pending(&mut self) {
         self.enter_phase(Phase::Pending);
-        self.pending.begin_pass(false);
-        while let Some(entry) = self.pending.next() {
+        self.queues.pending.begin_pass(false);
+        while let Some(entry) = self.queues.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
                     self.invoke(callback, name, Input::None);
@@ -128,17 +130,17 @@ impl EventLoop {
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
-        self.run_handles(|lp| &lp.idle);
+        self.run_handles(|lp| &lp.queues.idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
-        self.run_handles(|lp| &lp.prepare);
+        self.run_handles(|lp| &lp.queues.prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
-        self.run_handles(|lp| &lp.check);
+        self.run_handles(|lp| &lp.queues.check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
@@ -147,7 +149,7 @@ impl EventLoop {
     /// start order, so the walk goes down from the newest start the phase may run: it reads
     /// the loop's list afresh at each step and copies nothing.
     fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>) {
-        let mut below = self.start_seq + 1; // started later than this: next iteration
+        let mut below = self.queues.start_seq + 1; // started later than this: next iteration
         loop {
             let handles = list(self);
             let older = handles.partition_point(|&(_, seq)| seq < below);
@@ -217,8 +219,8 @@ impl EventLoop {
             }
             None => {
                 self.trace.record(|| TraceEvent::Stalled);
-                self.stalled = true;
-                self.stop_flag = true;
+                self.status.stalled = true;
+                self.status.stop = true;
             }
         }
     }
@@ -227,8 +229,8 @@ impl EventLoop {
     /// Handles closed by these callbacks wait for the next iteration.
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
-        self.closing.begin_pass(true);
-        while let Some(id) = self.closing.next() {
+        self.queues.closing.begin_pass(true);
+        while let Some(id) = self.queues.closing.next() {
             self.finish_close(id);
         }
     }
@@ -237,13 +239,14 @@ impl EventLoop {
     /// a repeating one is re-armed before its callback.
     fn run_timers(&mut self) {
         self.enter_phase(Phase::Timers);
-        self.uv_timers.collect_due(self.now);
-        while let Some(timer) = self.uv_timers.pop_ready(self.now) {
+        self.timers.uv.collect_due(self.now);
+        while let Some(timer) = self.timers.uv.pop_ready(self.now) {
             let handle = *self
-                .uv_timers
+                .timers
+                .uv
                 .payload(timer)
                 .expect("a ready timer is live");
-            let active = self.uv_timers.is_active(timer);
+            let active = self.timers.uv.is_active(timer);
             self.set_active(handle, active);
             self.run_handle(handle);
         }

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use super::handles::HandleId;
 use super::immediates::ImmediateQueue;
-use super::phase_queue::PhaseQueue;
-use super::{EventLoop, process, state, work};
+use super::{EventLoop, Jobs, PhaseQueues, RunStatus, Timers, process, state, work};
 use crate::clock::{Clock, SystemClock};
 use crate::heap::Heap;
 use crate::microtasks::Microtasks;
@@ -143,25 +142,22 @@ impl EventLoop {
             stack: CallStack::with_limit(builder.stack_limit),
             callbacks: Heap::new(),
             handles: Heap::new(),
-            idle: Vec::new(),
-            prepare: Vec::new(),
-            check: Vec::new(),
-            closing: PhaseQueue::default(),
-            pending: PhaseQueue::default(),
-            uv_timers: TimerHeap::new(),
-            node_timers: TimerLists::new(),
-            node_timer_handle: HandleId::PLACEHOLDER,
+            queues: PhaseQueues::default(),
+            timers: Timers {
+                uv: TimerHeap::new(),
+                node: TimerLists::new(),
+                node_handle: HandleId::PLACEHOLDER,
+            },
             immediates: ImmediateQueue::default(),
-            microtasks: Microtasks::new(),
+            jobs: Jobs {
+                microtasks: Microtasks::new(),
+                rejections: Vec::new(),
+                unhandled: Vec::new(),
+                spare_reaction: None,
+            },
             liveness: Liveness::default(),
-            stop_flag: false,
-            stalled: false,
-            running: false,
-            start_seq: 0,
-            pending_rejections: Vec::new(),
+            status: RunStatus::default(),
             process: process::Process::default(),
-            unhandled: Vec::new(),
-            spare_reaction: None,
             pool: builder.pool.unwrap_or_else(ThreadPool::global),
             completions: Arc::new(Completions::new()),
             in_flight: work::InFlight::new(),

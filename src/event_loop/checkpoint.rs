@@ -26,6 +26,7 @@ impl EventLoop {
     pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         // While exiting, the queue hands the callback back; dropping it frees it.
         let _refused = self
+            .jobs
             .microtasks
             .next_tick(("nextTick", Task::Once(Box::new(callback))));
     }
@@ -43,21 +44,22 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
-        self.microtasks
+        self.jobs
+            .microtasks
             .queue_microtask((name, Task::Once(Box::new(callback))));
     }
 
     /// Keeps a spent reaction node for reuse; it replaces (and frees) an older one.
     pub(crate) fn keep_spare_reaction(&mut self, node: Rc<dyn Any>) {
-        self.spare_reaction = Some(node);
+        self.jobs.spare_reaction = Some(node);
     }
 
     /// The spare reaction node, if it is an `N`.
     pub(crate) fn take_spare_reaction<N: 'static>(&mut self) -> Option<Rc<N>> {
-        match self.spare_reaction.take()?.downcast::<N>() {
+        match self.jobs.spare_reaction.take()?.downcast::<N>() {
             Ok(node) => Some(node),
             Err(other) => {
-                self.spare_reaction = Some(other);
+                self.jobs.spare_reaction = Some(other);
                 None
             }
         }
@@ -65,7 +67,8 @@ impl EventLoop {
 
     /// Queues a promise reaction that lives in its derived promise's node.
     pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn ReactionJob>) {
-        self.microtasks
+        self.jobs
+            .microtasks
             .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
     }
 
@@ -74,11 +77,11 @@ impl EventLoop {
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     pub(crate) fn checkpoint(&mut self) {
-        if self.microtasks.is_empty() && self.pending_rejections.is_empty() {
+        if self.jobs.microtasks.is_empty() && self.jobs.rejections.is_empty() {
             return; // the common case after an I/O callback: nothing was queued
         }
         loop {
-            if !self.microtasks.is_empty() {
+            if !self.jobs.microtasks.is_empty() {
                 self.drain_jobs();
             }
             // `processPromiseRejections`: its listeners may queue more ticks.
@@ -100,7 +103,7 @@ impl EventLoop {
             let drained = process::catch_panic(|| {
                 Microtasks::drain(
                     self,
-                    |lp| &mut lp.microtasks,
+                    |lp| &mut lp.jobs.microtasks,
                     |lp, job| match job {
                         Job::Tick((name, task)) | Job::Microtask((name, task)) => {
                             lp.enter_frame(name);
@@ -127,23 +130,23 @@ impl EventLoop {
     /// `kPromiseRejectWithNoHandler`). If `promise` is still unhandled after the next drain of
     /// the microtask queue, the rejection is reported.
     pub(crate) fn track_rejection(&mut self, promise: Rc<dyn Handled>, reason: Rejection) {
-        self.pending_rejections.push((promise, reason));
+        self.jobs.rejections.push((promise, reason));
     }
 
     /// Unhandled rejections that no listener heard, oldest first. Node would end the process
     /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
     /// `run_main`.
     pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
-        std::mem::take(&mut self.unhandled)
+        std::mem::take(&mut self.jobs.unhandled)
     }
 
     /// Reports the tracked rejections that are still unhandled; true if any was reported.
     fn report_rejections(&mut self) -> bool {
-        if self.pending_rejections.is_empty() {
+        if self.jobs.rejections.is_empty() {
             return false;
         }
         let mut reported = false;
-        for (promise, reason) in std::mem::take(&mut self.pending_rejections) {
+        for (promise, reason) in std::mem::take(&mut self.jobs.rejections) {
             if promise.handled() {
                 continue;
             }

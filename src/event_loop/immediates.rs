@@ -78,10 +78,10 @@ impl EventLoop {
             "processTimers",
             HandleCallback::NodeTimers,
         );
-        let key = self.uv_timers.insert(timer);
+        let key = self.timers.uv.insert(timer);
         self.handles.get_mut(timer.0).expect("just inserted").timer = Some(key);
         self.unref(timer);
-        self.node_timer_handle = timer;
+        self.timers.node_handle = timer;
     }
 
     // ANCHOR: set_immediate

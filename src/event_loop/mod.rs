@@ -112,39 +112,18 @@ pub struct EventLoop {
     callbacks: Heap<Option<Callback>>,
     /// Every handle: idle, prepare, check and timer handles, Node's own ones included.
     handles: Heap<Handle>,
-    /// Started idle/prepare/check handles, in start order (they run newest first).
-    idle: Vec<(HandleId, u64)>,
-    prepare: Vec<(HandleId, u64)>,
-    check: Vec<(HandleId, u64)>,
-    /// Handles waiting for the closing phase, in `close` order (they run newest first).
-    closing: PhaseQueue<HandleId>,
-    /// What runs in the pending phase, in the order it was deferred.
-    pending: PhaseQueue<Pending>,
-    /// libuv's timer heap; the payload is the timer's handle.
-    uv_timers: TimerHeap<HandleId>,
-    /// Node's timeouts, multiplexed onto one libuv timer handle.
-    node_timers: TimerLists<Key>,
-    node_timer_handle: HandleId,
+    /// What the pending, idle, prepare, check and closing phases run.
+    queues: PhaseQueues,
+    /// libuv's timer heap, and Node's timeouts on top of one libuv timer.
+    timers: Timers,
     immediates: ImmediateQueue,
-    /// `process.nextTick` and the microtask queue: (frame name, callback).
-    microtasks: Microtasks<(&'static str, Task)>,
+    /// What a checkpoint drains, and the rejections it reports.
+    jobs: Jobs,
     /// Active ref'd handles and requests in flight: what keeps the loop alive.
     liveness: Liveness,
-    stop_flag: bool,
-    /// The last poll would have waited forever with nothing able to wake it.
-    stalled: bool,
-    /// Inside `run`: it is not reentrant.
-    running: bool,
-    start_seq: u64,
-    /// Promises rejected with no reaction yet; reported after the next drain if still so.
-    pending_rejections: Vec<(Rc<dyn Handled>, Rejection)>,
-    /// The process: `beforeExit`/`exit` listeners, exit code, uncaught errors.
+    status: RunStatus,
+    /// The process: listeners, exit code, uncaught errors.
     process: process::Process,
-    /// Unhandled rejections nobody listened for.
-    unhandled: Vec<Rejection>,
-    /// The node of the last promise reaction that finished unobserved, kept for the next
-    /// `then` of the same type (see `promise::Job`).
-    spare_reaction: Option<Rc<dyn Any>>,
     /// The thread pool this loop's jobs run on, the queue their outcomes come back on, and
     /// the callbacks waiting for them.
     pool: ThreadPool,
@@ -162,13 +141,63 @@ pub struct EventLoop {
 }
 // ANCHOR_END: event_loop
 
+/// What each phase that is not a timer runs.
+#[derive(Default)]
+struct PhaseQueues {
+    /// Callbacks deferred to the pending phase, in the order they were deferred.
+    pending: PhaseQueue<Pending>,
+    /// Started idle/prepare/check handles with their start numbers, in start order (each
+    /// phase runs them newest first).
+    idle: Vec<(HandleId, u64)>,
+    prepare: Vec<(HandleId, u64)>,
+    check: Vec<(HandleId, u64)>,
+    /// The last start number given out.
+    start_seq: u64,
+    /// Handles waiting for the closing phase, in `close` order (they run newest first).
+    closing: PhaseQueue<HandleId>,
+}
+
+/// The loop's timers: libuv's, and Node's.
+struct Timers {
+    /// libuv's timer heap; the payload is the timer's handle.
+    uv: TimerHeap<HandleId>,
+    /// Node's timeouts, by delay, multiplexed onto one libuv timer handle.
+    node: TimerLists<Key>,
+    /// That handle (`timer_handle` in Node's `Environment`).
+    node_handle: HandleId,
+}
+
+/// The checkpoint's queues (chapter 5).
+struct Jobs {
+    /// `process.nextTick` and the microtask queue: (frame name, callback).
+    microtasks: Microtasks<(&'static str, Task)>,
+    /// Promises rejected with no reaction yet; reported after the next drain if still so.
+    rejections: Vec<(Rc<dyn Handled>, Rejection)>,
+    /// Unhandled rejections nobody listened for.
+    unhandled: Vec<Rejection>,
+    /// The node of the last promise reaction that finished unobserved, kept for the next
+    /// `then` of the same type (see `promise::Job`).
+    spare_reaction: Option<Rc<dyn Any>>,
+}
+
+/// Where `run` stands.
+#[derive(Default)]
+struct RunStatus {
+    /// [`EventLoop::stop`] was called: `run` returns after this iteration.
+    stop: bool,
+    /// The last poll would have waited forever with nothing able to wake it.
+    stalled: bool,
+    /// Inside `run`: it is not reentrant.
+    running: bool,
+}
+
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventLoop")
             .field("now", &self.now)
             .field("handles", &self.handles.len())
             .field("liveness", &self.liveness)
-            .field("timeouts", &self.node_timers.len())
+            .field("timeouts", &self.timers.node.len())
             .field("immediates", &self.immediates.len())
             .field("stack", &self.stack)
             .finish()
@@ -194,12 +223,12 @@ impl EventLoop {
     /// True when the last run ended because the poll phase would have waited forever, with
     /// nothing able to wake it (see [`TraceEvent::Stalled`]).
     pub fn stalled(&self) -> bool {
-        self.stalled
+        self.status.stalled
     }
 
     /// Asks [`run`](Self::run) to return after the current iteration (`uv_stop`).
     pub fn stop(&mut self) {
-        self.stop_flag = true;
+        self.status.stop = true;
     }
 
     /// Starts recording [`TraceEvent`]s.
@@ -230,7 +259,7 @@ impl EventLoop {
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
         let key = self.store(Callback::Once(Box::new(callback)));
-        self.pending.push(Pending::Callback(name, key));
+        self.queues.pending.push(Pending::Callback(name, key));
     }
 
     /// Runs `watch`'s callback in the pending phase as if its descriptor had become writable
@@ -238,7 +267,7 @@ impl EventLoop {
     /// The caller feeds a watcher at most once per pending phase; a watcher removed before
     /// then is skipped.
     pub(crate) fn feed_fd(&mut self, watch: FdWatch) {
-        self.pending.push(Pending::Fed(watch));
+        self.queues.pending.push(Pending::Fed(watch));
     }
 
     /// A request of a service built on the loop has started (`uv__req_register`): `net`'s

@@ -168,7 +168,7 @@ impl EventLoop {
     /// loop runs one program at a time.
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
         assert!(
-            !self.process.running_main && !self.running,
+            !self.process.running_main && !self.status.running,
             "EventLoop::run_main was called while the loop was already running; \
              a loop runs one program at a time"
         );
@@ -182,7 +182,7 @@ impl EventLoop {
             self.checkpoint();
             loop {
                 self.run(RunMode::Default);
-                if self.stalled {
+                if self.status.stalled {
                     break; // Node would hang here forever; we end the process instead
                 }
                 if self.is_alive() {
@@ -206,7 +206,7 @@ impl EventLoop {
         self.process.exit_code_is_old = true;
         // The program has ended; the loop has not: later ticks (a plain `run`, another
         // `run_main`) are accepted again.
-        self.microtasks.clear_exiting();
+        self.jobs.microtasks.clear_exiting();
         match (exit, result) {
             // An `exit` listener may still change `process.exitCode`.
             (Ok(()), Ok(_)) => Ok(self.process.exit_code),
@@ -326,7 +326,7 @@ impl EventLoop {
             });
             panic::resume_unwind(Box::new(FatalNow));
         }
-        self.unhandled.push(reason);
+        self.jobs.unhandled.push(reason);
     }
 
     fn emit_before_exit(&mut self) {
@@ -339,9 +339,9 @@ impl EventLoop {
     /// `queue_microtask` callbacks still run in the checkpoint after them, as in Node.
     fn emit_exit(&mut self) {
         let code = self.process.exit_code;
-        self.microtasks.set_exiting();
+        self.jobs.microtasks.set_exiting();
         // What was still queued will never run; dropping the jobs frees them.
-        drop(self.microtasks.clear());
+        drop(self.jobs.microtasks.clear());
         self.emit("exit", |l| &mut l.exit, &code);
         self.checkpoint();
     }
