@@ -1105,6 +1105,12 @@ fn descriptor_limit_child(limit: AtTheLimit) {
         trail(format!(
             "round {round}: idle {wall:?}, {ticks} ticks, {polls} polls"
         ));
+        // A few iterations: the burst, then the wait for the timer. A loop that spun on the
+        // listener would poll thousands of times.
+        assert!(
+            polls < 20,
+            "round {round}: {polls} poll phases while idle: it spins"
+        );
         assert_eq!(
             net::stats(&lp).emfile_drops - drops_before,
             burst as u64,
@@ -1116,9 +1122,6 @@ fn descriptor_limit_child(limit: AtTheLimit) {
             "EMFILE is reported once per burst"
         );
         assert_eq!(errors.borrow()[round], Some(libc::EMFILE));
-        // A few iterations: the burst, then the wait for the timer. A loop that spun on the
-        // listener would poll thousands of times.
-        assert!(polls < 20, "round {round}: {polls} poll phases while idle");
         for client in &mut clients {
             match client.read(&mut [0; 1]) {
                 Ok(0) => {}
@@ -1205,6 +1208,7 @@ fn steady_load(load: Load) {
                 let (sc, this) = (sc.clone(), this.clone());
                 let _ = conn.close(lp, move |lp| {
                     sc.set(sc.get() + 1);
+                    trail(format!("server: {} connections ended", sc.get()));
                     if sc.get() == connections
                         && let Some(listener) = this.take()
                     {
@@ -1242,6 +1246,7 @@ fn steady_load(load: Load) {
             let at = started.elapsed();
             sa.borrow_mut().push((at, resident_bytes()));
             if at >= duration {
+                trail(format!("{at:?}: the time is up; the clients close"));
                 st.set(true);
                 lp.clear_interval(me.get().unwrap());
             }
@@ -1388,7 +1393,10 @@ fn start_load_client(
             received = 0;
             if stop.get() {
                 let t = t.clone();
-                let _ = conn.close(lp, move |_| t.borrow_mut().closed += 1);
+                let _ = conn.close(lp, move |_| {
+                    t.borrow_mut().closed += 1;
+                    trail(format!("client {c} closed"));
+                });
                 return;
             }
             next(&mut message, &mut rng, n);
