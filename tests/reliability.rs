@@ -3,7 +3,8 @@
 //!
 //! - **Concurrent echo connections**: every byte comes back, the descriptors go back to
 //!   the baseline, and the server's resident memory per open connection is measured. The
-//!   clients run in a child process, so the server's figures are its own.
+//!   server runs in a fresh child process, so its figures are its own (not pages that
+//!   earlier tests left to the allocator).
 //! - **A storm of misbehaving peers**: connections that reset, half-close, vanish, or
 //!   vanish while a large write waits. Nothing panics, every error reaches a callback
 //!   exactly once, nothing is left open.
