@@ -65,7 +65,29 @@ enum Reaction<T> {
     Callback(Callback<T>),
 }
 
-type Callback<T> = Box<dyn FnOnce(&mut EventLoop, Settled<T>)>;
+type Callback<T> = Box<dyn React<T>>;
+
+/// A callback waiting on a promise of `T`. A closure, but one whose box can also be seen as
+/// [`Erased`], so that [`free`] can keep it without knowing `T`.
+trait React<T>: Erased {
+    fn call(self: Box<Self>, lp: &mut EventLoop, outcome: Settled<T>);
+}
+
+impl<T, F: FnOnce(&mut EventLoop, Settled<T>)> React<T> for F {
+    fn call(self: Box<Self>, lp: &mut EventLoop, outcome: Settled<T>) {
+        (*self)(lp, outcome)
+    }
+}
+
+impl<T> Reaction<T> {
+    /// The reaction with its types forgotten, to be freed later.
+    fn freed(self) -> Freed {
+        match self {
+            Reaction::Derived(node) => Freed::Shared(node),
+            Reaction::Callback(callback) => Freed::Owned(callback),
+        }
+    }
+}
 
 struct Inner<T> {
     state: State<T>,
@@ -101,60 +123,86 @@ enum Repr<T> {
 }
 // ANCHOR_END: promise_state
 
-/// A node that can hand over the nodes waiting on it, whatever their types, so that a long
-/// chain of pending `then`s is freed one node at a time instead of by recursion (Rust would
-/// drop each node inside the drop of the one before, and 100,000 of them overflow the stack;
-/// a JavaScript engine's collector has no such limit).
-trait Unlink {
-    /// Moves the `then` nodes waiting on this one into `into`.
-    fn unlink(&self, into: &mut Vec<Rc<dyn Unlink>>);
-}
-
-impl<T, J: ?Sized> Unlink for Node<T, J> {
-    fn unlink(&self, into: &mut Vec<Rc<dyn Unlink>>) {
-        if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            inner.unlink_into(into);
-        }
-    }
-}
-
-impl<T> Inner<T> {
-    fn unlink_into(&mut self, into: &mut Vec<Rc<dyn Unlink>>) {
-        if let State::Pending(reactions) = &mut self.state {
-            for reaction in reactions.drain(..) {
-                if let Reaction::Derived(node) = reaction {
-                    into.push(node);
-                }
-            }
-        }
-    }
-}
-
 impl<T> Drop for Inner<T> {
-    /// A pending promise frees what waits on it iteratively: each node that only this chain
-    /// holds gives up its own waiters before it is dropped.
+    /// A pending promise hands what waits on it to [`free`], which frees a long chain one
+    /// link at a time instead of by recursion.
     fn drop(&mut self) {
-        if !matches!(&self.state, State::Pending(r) if !r.is_empty()) {
-            return; // the common case: settled, or nothing waits
-        }
-        let mut chain = Vec::new();
-        self.unlink_into(&mut chain);
-        while let Some(node) = chain.pop() {
-            if Rc::strong_count(&node) == 1 {
-                node.unlink(&mut chain);
-            }
+        if let State::Pending(reactions) = &mut self.state
+            && !reactions.is_empty()
+        {
+            free(reactions.drain(..).map(Reaction::freed));
         }
     }
 }
 
-/// Any type: lets a node's job be forgotten behind a pointer (`Node<T, dyn Erased>`).
+// ANCHOR: free
+/// Something being freed, its types forgotten: a node, or a boxed callback or handler.
+#[allow(dead_code, reason = "held only to be dropped")]
+enum Freed {
+    Shared(Rc<dyn Erased>),
+    Owned(Box<dyn Erased>),
+}
+
+thread_local! {
+    /// True while [`free`] runs on this thread.
+    static FREEING: Cell<bool> = const { Cell::new(false) };
+    /// What drops inside a running [`free`] handed back to it, to be dropped in its loop.
+    static LATER: RefCell<Vec<Freed>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drops `items` without letting one drop run inside another. Rust frees an `Rc` graph by
+/// recursion: a node's drop drops what waits on it, whose drop drops what waits on *it*, and a
+/// chain of 100,000 pending promises — linked by `then`, by adoption, by a combinator, by a
+/// handler that holds a promise — overflows the stack (a JavaScript engine's collector has no
+/// such limit). So the first `free` on a thread becomes a loop, and every `free` that runs
+/// inside one of its drops only hands its items back to that loop.
+fn free(items: impl IntoIterator<Item = Freed>) {
+    if FREEING.get() {
+        // If the thread is exiting and `LATER` is gone, the closure and the items in it are
+        // dropped here, by recursion: the one case left.
+        let _ = LATER.try_with(|later| later.borrow_mut().extend(items));
+        return;
+    }
+    /// Ends the loop even if a drop panics; what is left waits for the next `free`.
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            FREEING.set(false);
+        }
+    }
+    FREEING.set(true);
+    let _done = Done;
+    let _ = LATER.try_with(|later| later.borrow_mut().extend(items));
+    // Last in, first out, as the reactions were attached: the newest link goes first.
+    while let Some(item) = LATER
+        .try_with(|later| later.borrow_mut().pop())
+        .ok()
+        .flatten()
+    {
+        drop(item);
+    }
+}
+// ANCHOR_END: free
+
+/// Any type: lets a node's job be forgotten behind a pointer (`Node<T, dyn Erased>`), and
+/// what is being freed be kept without its types ([`Freed`]).
 trait Erased {}
 impl<J: ?Sized> Erased for J {}
 
 /// The job of a node made by `then`: the handler, and the outcome it will be called with.
-struct Slot<S, F> {
+struct Slot<S, F: 'static> {
     outcome: Cell<Option<Settled<S>>>,
     handler: Cell<Option<F>>,
+}
+
+impl<S, F: 'static> Drop for Slot<S, F> {
+    /// A handler dropped before it ran may hold promises (its closure's captures): it is
+    /// freed by [`free`] too.
+    fn drop(&mut self) {
+        if let Some(handler) = self.handler.get_mut().take() {
+            free([Freed::Owned(Box::new(handler))]);
+        }
+    }
 }
 
 /// A reaction that runs from the microtask queue. The queue holds the node itself.
@@ -164,7 +212,7 @@ pub(crate) trait Job {
 }
 
 /// A node waiting for a promise of `S`: it stores the outcome and queues itself.
-trait Deliver<S>: Unlink {
+trait Deliver<S>: Erased {
     fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>);
 }
 
@@ -287,7 +335,7 @@ fn settle<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, outcome: Set
         };
         match reaction {
             Reaction::Derived(next) => next.deliver(lp, outcome),
-            Reaction::Callback(f) => lp.queue_job("promiseReaction", move |lp| f(lp, outcome)),
+            Reaction::Callback(f) => lp.queue_job("promiseReaction", move |lp| f.call(lp, outcome)),
         }
     }
     // A rejection nothing handles yet is reported after the drain, unless handled by then
