@@ -153,7 +153,6 @@ impl EventLoop {
                 microtasks: Microtasks::new(),
                 rejections: Vec::new(),
                 unhandled: Vec::new(),
-                spare_reaction: None,
             },
             liveness: Liveness::default(),
             status: RunStatus::default(),

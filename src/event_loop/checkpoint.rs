@@ -2,12 +2,10 @@
 //! callback (chapter 5), with the unhandled-rejection report Node makes at the end of a
 //! drain (`processTicksAndRejections`).
 
-use std::any::Any;
 use std::rc::Rc;
 
 use super::{EventLoop, process};
-use crate::microtasks::{Job, Microtasks, Rejection};
-use crate::promise::{Handled, Job as ReactionJob};
+use crate::microtasks::{Handled, Job, Microtasks, Rejection, SharedJob};
 
 /// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
 /// timer or an immediate it needs no key in the callback heap: the queue owns it.
@@ -15,8 +13,8 @@ pub(super) enum Task {
     /// A closure, boxed.
     Once(Box<dyn FnOnce(&mut EventLoop)>),
     /// A promise reaction made by `then`: it lives in the node of the promise it will
-    /// settle, so queueing it allocates nothing (see `promise::Job`).
-    Reaction(Rc<dyn ReactionJob>),
+    /// settle, so queueing it allocates nothing (see [`SharedJob`]).
+    Reaction(Rc<dyn SharedJob<EventLoop>>),
 }
 
 impl EventLoop {
@@ -49,24 +47,8 @@ impl EventLoop {
             .queue_microtask((name, Task::Once(Box::new(callback))));
     }
 
-    /// Keeps a spent reaction node for reuse; it replaces (and frees) an older one.
-    pub(crate) fn keep_spare_reaction(&mut self, node: Rc<dyn Any>) {
-        self.jobs.spare_reaction = Some(node);
-    }
-
-    /// The spare reaction node, if it is an `N`.
-    pub(crate) fn take_spare_reaction<N: 'static>(&mut self) -> Option<Rc<N>> {
-        match self.jobs.spare_reaction.take()?.downcast::<N>() {
-            Ok(node) => Some(node),
-            Err(other) => {
-                self.jobs.spare_reaction = Some(other);
-                None
-            }
-        }
-    }
-
     /// Queues a promise reaction that lives in its derived promise's node.
-    pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn ReactionJob>) {
+    pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn SharedJob<EventLoop>>) {
         self.jobs
             .microtasks
             .queue_microtask(("promiseReaction", Task::Reaction(reaction)));

@@ -52,7 +52,6 @@ mod process;
 mod state;
 mod work;
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
@@ -60,8 +59,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::heap::{Heap, Key};
-use crate::microtasks::{Microtasks, Rejection};
-use crate::promise::Handled;
+use crate::microtasks::{Handled, Microtasks, Rejection};
 use crate::refs::Liveness;
 use crate::stack::CallStack;
 use crate::threadpool::{Completion, Completions, ThreadPool};
@@ -175,9 +173,6 @@ struct Jobs {
     rejections: Vec<(Rc<dyn Handled>, Rejection)>,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
-    /// The node of the last promise reaction that finished unobserved, kept for the next
-    /// `then` of the same type (see `promise::Job`).
-    spare_reaction: Option<Rc<dyn Any>>,
 }
 
 /// Where `run` stands.

@@ -3,12 +3,14 @@
 //! decides a [`Step`] for that promise — a value, a rejection, or another promise to follow
 //! (`adopt`, two microtasks more).
 
+use std::any::Any;
 use std::cell::Cell;
 use std::rc::Rc;
 
 use super::node::{Deliver, Inner, Node, Promise, Reaction, Shared, State, settle};
 use super::{Rejection, Settled};
 use crate::event_loop::EventLoop;
+use crate::microtasks::SharedJob;
 
 /// The job of a node made by `then`: the handler, and the outcome it will be called with.
 pub(super) struct Slot<S, F: 'static> {
@@ -23,7 +25,7 @@ pub(super) enum Step<U> {
     Reject(Rejection),
 }
 
-impl<S, U, F> super::Job for Node<U, Slot<S, F>>
+impl<S, U, F> SharedJob<EventLoop> for Node<U, Slot<S, F>>
 where
     S: 'static,
     U: Clone + 'static,
@@ -44,7 +46,7 @@ where
         {
             // The node is as `chain` made it, handler gone: the next `then` of the same
             // type takes it instead of allocating (a loop or a chain makes many).
-            lp.keep_spare_reaction(self);
+            keep_spare(lp, self);
             return;
         }
         let derived: Shared<U> = self;
@@ -61,6 +63,28 @@ where
     fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>) {
         self.job.outcome.set(Some(outcome));
         lp.queue_reaction(self);
+    }
+}
+
+/// The node of the last reaction that finished unobserved, kept in the loop's state slot for
+/// it until the next `then` of the same types takes it instead of allocating.
+#[derive(Default)]
+struct SpareReaction(Option<Rc<dyn Any>>);
+
+/// Keeps a spent reaction node for reuse; it replaces (and frees) an older one.
+fn keep_spare(lp: &mut EventLoop, node: Rc<dyn Any>) {
+    lp.state_mut::<SpareReaction>().0 = Some(node);
+}
+
+/// The spare reaction node, if it is an `N`.
+fn take_spare<N: 'static>(lp: &mut EventLoop) -> Option<Rc<N>> {
+    let spare = &mut lp.state_mut::<SpareReaction>().0;
+    match spare.take()?.downcast::<N>() {
+        Ok(node) => Some(node),
+        Err(other) => {
+            *spare = Some(other);
+            None
+        }
     }
 }
 
@@ -86,7 +110,7 @@ impl<T: Clone + 'static> Promise<T> {
         lp: &mut EventLoop,
         handler: impl FnOnce(&mut EventLoop, Settled<T>) -> Step<U> + 'static,
     ) -> Promise<U> {
-        let node = match lp.take_spare_reaction::<Node<U, Slot<T, _>>>() {
+        let node = match take_spare::<Node<U, Slot<T, _>>>(lp) {
             Some(spare) => {
                 spare.job.handler.set(Some(handler));
                 spare
