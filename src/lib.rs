@@ -20,18 +20,18 @@
 //! cycle and each chapter's module can be read, tested and swapped for its exercise alone:
 //!
 //! ```text
-//! promise  net  fs  dns  crypto         services: build on the EventLoop; net and promise keep
-//!                                       their state in its typed state slots (state_mut::<T>)
+//! promise  net  fs  dns  crypto         services: build on the EventLoop; net keeps its state
+//!                                       in the loop's typed state slots (state_mut::<T>)
 //! event_loop                            composes the mechanisms: run, run_once, the phases
 //! timers  queue  threadpool  io         mechanisms: hold keys and data, answer questions
 //! heap  stack  clock  microtasks  refs  trace  sys      leaves: import nothing of this crate
 //! ```
 //!
-//! The loop holds no field of a service: `net` keeps its sockets, and promises their spare
-//! reaction node, in [`EventLoop::state_mut`](event_loop::EventLoop::state_mut), where an
-//! embedder keeps its own state too. What the loop must call on a promise (run a reaction, ask
-//! whether a rejection was handled) is a trait of the leaf [`microtasks`]. `tests/layering.rs`
-//! holds the crate to this picture.
+//! The loop holds no field of a service: `net` keeps its sockets in
+//! [`EventLoop::state_mut`](event_loop::EventLoop::state_mut), where an embedder keeps its own
+//! state too. What the loop must call on a promise (run a reaction, ask whether a rejection was
+//! handled) is a trait of the leaf [`microtasks`]. `tests/layering.rs` holds the crate to this
+//! picture.
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!

@@ -132,8 +132,8 @@ pub struct EventLoop {
     /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
     io: Option<crate::io::Io<Key>>,
     io_entries: Heap<io_watch::IoEntry>,
-    /// What services and embedders keep on the loop, one value per type (`net`'s sockets,
-    /// promises' spare node, an embedder's state).
+    /// What services and embedders keep on the loop, one value per type (`net`'s sockets, an
+    /// embedder's state).
     states: state::States,
     trace: Trace,
 }

@@ -2,10 +2,14 @@
 //! gets `&mut EventLoop` and nothing else — can reach it.
 //!
 //! Services built on the loop keep their state here, not in fields of the loop: `net` keeps
-//! its sockets, promises keep a spare reaction node. So the loop knows nothing of the services
-//! above it (the module graph has no cycle), and an embedder's state — an engine's context, a
-//! program's counters — sits beside theirs with no `Rc<RefCell<…>>`. A type the crate keeps
-//! private is a private slot: nothing outside can name it.
+//! its sockets here. So the loop knows nothing of the services above it (the module graph has
+//! no cycle), and an embedder's state — an engine's context, a program's counters — sits beside
+//! theirs with no `Rc<RefCell<…>>`. A type the crate keeps private is a private slot: nothing
+//! outside can name it.
+//!
+//! A lookup scans a short list and checks the type (a few dozen instructions): right for a
+//! service's state reached once per operation, too dear for the innermost step of a hot path.
+//! That is why promises keep their one spare reaction node per thread instead (see chapter 5).
 //!
 //! libuv gives a loop one untyped `data` pointer for this; Node hangs its per-loop state off
 //! the `Environment`. Here the key is the Rust type.
