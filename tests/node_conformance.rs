@@ -125,6 +125,8 @@ mod ports {
             ),
             ("c09-connect-by-name-waits", c09_connect_by_name_waits),
             ("c09-unhandled-error-crash", c09_unhandled_error_crash),
+            ("c05-emit-after-the-caller", c05_emit_after_the_caller),
+            ("c07-split-the-work", c07_split_the_work),
         ]
     }
 
@@ -1313,6 +1315,113 @@ mod ports {
             lp.next_tick(log(console, "nextTick"));
             then_log(lp, console, "promise");
             console.log("main");
+        })
+    }
+
+    type Listener = Box<dyn FnMut(&mut EventLoop)>;
+
+    /// Node's `EventEmitter`, for one event: `on` adds a listener, `emit` calls them all,
+    /// in order, at once.
+    #[derive(Clone, Default)]
+    struct Emitter(Rc<RefCell<Vec<Listener>>>);
+
+    impl Emitter {
+        fn on(&self, listener: impl FnMut(&mut EventLoop) + 'static) -> &Self {
+            self.0.borrow_mut().push(Box::new(listener));
+            self
+        }
+        fn emit(&self, lp: &mut EventLoop) {
+            let mut listeners = self.0.take(); // a listener may add listeners meanwhile
+            for listener in &mut listeners {
+                listener(lp);
+            }
+            let added = std::mem::replace(&mut *self.0.borrow_mut(), listeners);
+            self.0.borrow_mut().extend(added);
+        }
+    }
+
+    fn c05_emit_after_the_caller() -> Vec<String> {
+        // The three classes: each constructor announces 'ready' its own way.
+        fn at_once(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            emitter.emit(lp);
+            emitter
+        }
+        fn on_tick(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            let e = emitter.clone();
+            lp.next_tick(move |lp| e.emit(lp));
+            emitter
+        }
+        fn on_immediate(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            let e = emitter.clone();
+            lp.set_immediate(move |lp| e.emit(lp));
+            emitter
+        }
+        node(|lp, console, _| {
+            let c = console.clone();
+            at_once(lp).on(move |_| c.log("never printed: emitted before anyone listened"));
+            let c = console.clone();
+            on_immediate(lp).on(move |_| c.log("setImmediate: after the loop polled for I/O"));
+            let c = console.clone();
+            on_tick(lp).on(move |_| c.log("nextTick: as soon as the caller is done"));
+            then_log(lp, console, "promise");
+            console.log("the caller attached its listeners");
+        })
+    }
+
+    fn c07_split_the_work() -> Vec<String> {
+        const CHUNKS: u32 = 10;
+        fn in_one_piece(
+            lp: &mut EventLoop,
+            console: &Console,
+            clock: &ManualClock,
+            then: impl FnOnce(&mut EventLoop) + 'static,
+        ) {
+            let done = Rc::new(Cell::new(0));
+            let (c, d) = (console.clone(), done.clone());
+            lp.set_timeout(
+                move |lp| {
+                    c.log(format!(
+                        "in one piece: the 5 ms timer ran after {} of {CHUNKS} chunks",
+                        d.get()
+                    ));
+                    then(lp);
+                },
+                5,
+            );
+            while done.get() < CHUNKS {
+                clock.advance(2); // busy(2)
+                done.set(done.get() + 1);
+            }
+        }
+        fn in_chunks(lp: &mut EventLoop, console: &Console, clock: &ManualClock) {
+            let done = Rc::new(Cell::new(0));
+            let (c, d) = (console.clone(), done.clone());
+            lp.set_timeout(
+                move |_| {
+                    c.log(format!(
+                        "in chunks: the 5 ms timer ran before the work was done: {}",
+                        d.get() < CHUNKS
+                    ))
+                },
+                5,
+            );
+            chunk(lp, done, console.clone(), clock.clone());
+        }
+        fn chunk(lp: &mut EventLoop, done: Rc<Cell<u32>>, console: Console, clock: ManualClock) {
+            clock.advance(2); // busy(2)
+            done.set(done.get() + 1);
+            if done.get() < CHUNKS {
+                lp.set_immediate(move |lp| chunk(lp, done, console, clock));
+            } else {
+                console.log("in chunks: the work is done");
+            }
+        }
+        node(|lp, console, clock| {
+            let (c, k) = (console.clone(), clock.clone());
+            in_one_piece(lp, console, clock, move |lp| in_chunks(lp, &c, &k));
         })
     }
 
