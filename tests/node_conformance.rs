@@ -127,6 +127,7 @@ mod ports {
             ("c09-unhandled-error-crash", c09_unhandled_error_crash),
             ("c05-emit-after-the-caller", c05_emit_after_the_caller),
             ("c07-split-the-work", c07_split_the_work),
+            ("c06-microtask-in-exit", c06_microtask_in_exit),
         ]
     }
 
@@ -1315,6 +1316,19 @@ mod ports {
             lp.next_tick(log(console, "nextTick"));
             then_log(lp, console, "promise");
             console.log("main");
+        })
+    }
+
+    fn c06_microtask_in_exit() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.on_exit(move |lp, code| {
+                c.log(format!("exit {code}"));
+                lp.next_tick(log(&c, "never printed: a tick queued in exit"));
+                then_log(lp, &c, "microtask in exit");
+                lp.queue_microtask(log(&c, "queueMicrotask in exit"));
+            });
+            console.log("main done");
         })
     }
 
