@@ -58,6 +58,25 @@ fn new_loop(threads: usize) -> EventLoop {
 
 type Cb<T> = Box<dyn FnOnce(&mut EventLoop, io::Result<T>)>;
 
+/// Waits until the pool has finished `jobs` jobs. Fails, with what killed them, if its
+/// workers are gone (an unfinished thread-pool exercise), and after a minute at most.
+fn wait_for_finished(pool: &ThreadPool, jobs: u64) {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while pool.finished() < jobs {
+        assert!(
+            pool.workers_alive() > 0,
+            "the pool's workers died before finishing {jobs} jobs: {}",
+            pool.broken().unwrap_or_default()
+        );
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the pool finished {} of {jobs} jobs in a minute",
+            pool.finished()
+        );
+        std::thread::yield_now();
+    }
+}
+
 /// Makes one fs call on a fresh loop, runs the loop to its end, and returns what the
 /// callback got — checking that it ran exactly once and that no request is left.
 fn call<T: 'static>(start: impl FnOnce(&mut EventLoop, Cb<T>)) -> io::Result<T> {
@@ -383,7 +402,7 @@ fn a_bad_flag_string_is_an_error_through_the_callback() {
     let path = dir.file("a.txt", "");
     for flags in ["rw", "R", "", "x", "ws", "r++"] {
         let err = open_(&path, flags).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         assert_eq!(
             err.to_string(),
             format!("The argument 'flags' is invalid. Received '{flags}'")
@@ -450,7 +469,7 @@ fn a_huge_read_length_is_an_error_not_a_panic() {
     let dir = TempDir::new();
     let handle = open_(&dir.file("a.txt", "x"), "r").unwrap();
     let err = read_(&handle, fs::MAX_READ + 1, None).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     assert!(err.to_string().contains("out of range"), "{err}");
     close_(&handle).unwrap();
 }
@@ -468,7 +487,7 @@ fn every_callback_runs_once_and_the_loop_ends() {
         for _ in 0..50 {
             let c = calls.clone();
             fs::read_file(lp, &path, move |_, r| {
-                assert!(r.is_ok());
+                assert!(r.is_ok(), "{r:?}");
                 c.set(c.get() + 1);
             });
             let c = calls.clone();
@@ -520,9 +539,8 @@ fn completions_in_one_poll_phase_run_in_order_with_a_checkpoint_after_each() {
                 lp.next_tick(move |_| l.borrow_mut().push(format!("tick {name}")));
             });
         }
-        while lp.thread_pool().finished() < 3 {
-            std::thread::yield_now(); // the pool works; the loop has not looked yet
-        }
+        // The pool works; the loop has not looked yet.
+        wait_for_finished(lp.thread_pool(), 3);
     })
     .unwrap();
     assert_eq!(
@@ -585,7 +603,7 @@ fn error_names_match_nodes() {
 #[test]
 fn a_path_with_a_nul_byte_is_an_error() {
     let err = call(|lp, cb| fs::read_file(lp, "bad\0name", cb)).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     assert!(
         err.to_string()
             .starts_with("EINVAL: invalid argument, open 'bad"),
