@@ -464,6 +464,76 @@ fn a_read_submitted_before_close_still_reads() {
     assert_eq!(*log.borrow(), ["Ok(Ok(\"abc\"))", "close Ok(())"]);
 }
 
+/// `fs::read` allocates what can be read, not `len`: a 10-byte file read with
+/// `len = MAX_READ` used to zero-fill 2 GiB first (seconds, and the memory).
+#[test]
+fn a_read_allocates_what_can_be_read_not_what_was_asked_for() {
+    let dir = TempDir::new();
+    let small = open_(&dir.file("ten.txt", "0123456789"), "r").unwrap();
+    let all = read_(&small, fs::MAX_READ, None).unwrap();
+    assert_eq!(all, b"0123456789");
+    assert!(all.capacity() < 1024, "a {} byte buffer", all.capacity());
+    assert_eq!(
+        read_(&small, fs::MAX_READ, None).unwrap(),
+        b"",
+        "at the end"
+    );
+    let tail = read_(&small, fs::MAX_READ, Some(6)).unwrap();
+    assert_eq!((&tail[..], tail.capacity() < 1024), (&b"6789"[..], true));
+    assert_eq!(read_(&small, fs::MAX_READ, Some(50)).unwrap(), b"");
+    close_(&small).unwrap();
+
+    // Larger than one chunk, from a position and from the current one.
+    let text: String = (0..200_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let big = open_(&dir.file("big.txt", &text), "r").unwrap();
+    assert_eq!(read_(&big, 1000, None).unwrap(), &text.as_bytes()[..1000]);
+    let rest = read_(&big, fs::MAX_READ, None).unwrap();
+    assert_eq!(rest, &text.as_bytes()[1000..]);
+    assert!(rest.capacity() < 2 * text.len(), "{}", rest.capacity());
+    let middle = read_(&big, 150_000, Some(20_000)).unwrap();
+    assert_eq!(
+        middle,
+        &text.as_bytes()[20_000..170_000],
+        "len still bounds it"
+    );
+    close_(&big).unwrap();
+
+    // A write-only handle is still EBADF, past the size checks.
+    let w = open_(&dir.join("ten.txt"), "a").unwrap();
+    let err = read_(&w, fs::MAX_READ, None).unwrap_err();
+    assert_eq!(err.to_string(), "EBADF: bad file descriptor, read");
+    close_(&w).unwrap();
+}
+
+/// Files whose size says nothing: `/proc` reports 0 for files full of text, and a device
+/// has no size at all.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_large_read_of_a_file_without_a_size_still_reads() {
+    let status = open_(Path::new("/proc/self/status"), "r").unwrap();
+    let text = String::from_utf8(read_(&status, fs::MAX_READ, None).unwrap()).unwrap();
+    assert!(text.starts_with("Name:") && text.ends_with('\n'), "{text}");
+    assert_eq!(
+        read_(&status, fs::MAX_READ, None).unwrap(),
+        b"",
+        "read to its end"
+    );
+    close_(&status).unwrap();
+
+    let zero = open_(Path::new("/dev/zero"), "r").unwrap();
+    assert_eq!(read_(&zero, 1000, None).unwrap(), [0; 1000]);
+    let some = read_(&zero, fs::MAX_READ, None).unwrap();
+    assert!(
+        !some.is_empty() && some.len() <= 64 * 1024,
+        "{}",
+        some.len()
+    );
+    assert!(some.iter().all(|&b| b == 0));
+    close_(&zero).unwrap();
+}
+
 #[test]
 fn a_huge_read_length_is_an_error_not_a_panic() {
     let dir = TempDir::new();
