@@ -757,7 +757,14 @@ fn worker_died(shared: &Arc<Shared>, holding: Option<Holding>, payload: Box<dyn 
 fn lose_worker(shared: &Shared, reason: String) {
     let mut queue = lock(&shared.queue);
     queue.workers -= 1;
-    if queue.workers > 0 || queue.shutting_down {
+    if queue.shutting_down {
+        return;
+    }
+    if queue.workers > 0 {
+        if queue.waiting() > 0 && queue.idle > 0 {
+            // It may have been the one woken for a job that still waits: wake another.
+            shared.work_available.notify_one();
+        }
         return;
     }
     queue.broken = Some(reason.clone());

@@ -215,10 +215,14 @@ mod pool {
             })
             .collect();
         assert_ne!(ran_on[0], ran_on[1], "the second job ran on a new thread");
-        wait_until(&pool, "the dead worker's thread ended", || {
-            pool.workers_alive() == 1
-        });
-        assert_eq!((pool.finished(), pool.running()), (2, 0));
+        // A worker reports before it records the job as finished, and the dead one's thread
+        // ends after its replacement started.
+        wait_until(
+            &pool,
+            "the jobs are recorded and the dead thread ended",
+            || pool.finished() == 2 && pool.workers_alive() == 1,
+        );
+        assert_eq!(pool.running(), 0);
         assert_eq!(pool.broken(), None);
     }
 
@@ -447,6 +451,10 @@ mod on_the_loop {
             log.entries(),
             ["queued job: Err(Canceled)", "running job: Ok(())"]
         );
+        // A worker records a job as finished just after reporting it.
+        wait_until(&pool, "the running job is recorded", || {
+            pool.finished() >= 1
+        });
         assert_eq!(pool.finished(), 1, "the cancelled job never ran");
         assert_eq!(lp.active_requests(), 0);
         assert_eq!(
@@ -678,6 +686,7 @@ mod cost {
         gate.open();
         lp.run(eventloop::event_loop::RunMode::Default);
         assert_eq!(cancelled.get(), JOBS, "every cancelled callback ran");
+        wait_until(&pool, "the gate job is recorded", || pool.finished() >= 1);
         assert_eq!(pool.finished(), 1, "only the gate job ran");
     }
 }
