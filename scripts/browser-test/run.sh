@@ -20,6 +20,10 @@ if [ ! -x "$chromium" ]; then
         # fonts-liberation: Arial's metrics, which mermaid's labels fall back to, as on
         # most readers' machines (chromium pulls it in too; named so it stays).
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null
+        if [ ! -x "$chromium" ]; then
+            echo "browser test: installed Debian's chromium, but $chromium is still missing" >&2
+            exit 1
+        fi
     else
         echo "browser test: $chromium is missing; install Debian's chromium (apt-get install chromium) or set CHROMIUM" >&2
         exit 1
