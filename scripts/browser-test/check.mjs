@@ -15,6 +15,8 @@
 //   viewBox width: at 0.5 the 16 px labels are 8 px) or is taller than MAX_HEIGHT;
 // - a code block is empty (an include whose anchor matched nothing) or an include directive was
 //   left in the text;
+// - a Rust block shows a Run button (the book's blocks are pieces of the crate: none compiles in
+//   the Rust playground);
 // - a link to a page or #anchor inside the book points at nothing.
 //
 // One line per page, then the failures in full. Exit status 1 when any page failed.
@@ -193,7 +195,8 @@ function inspect() {
         text: a.textContent.trim().slice(0, 40),
     }));
     const ids = [...document.querySelectorAll("[id], a[name]")].map((el) => el.id || el.getAttribute("name"));
-    return { diagrams, codeBlocks: code.length, emptyCode, leftIncludes, links, ids };
+    const runnable = document.querySelectorAll("pre.playground").length;
+    return { diagrams, codeBlocks: code.length, emptyCode, leftIncludes, links, ids, runnable };
 }
 
 // Wait until mermaid has finished: every block holds an SVG, or mermaid stopped (after an
@@ -308,6 +311,11 @@ for (const result of results) {
         }
     });
     if (result.seen.emptyCode) result.problems.push(`${result.seen.emptyCode} empty code block(s): an include that matched nothing`);
+    if (result.seen.runnable) {
+        result.problems.push(
+            `${result.seen.runnable} Rust block(s) with a Run button for the Rust playground, where none compiles (book.toml: [output.html.playground] runnable = false)`,
+        );
+    }
     for (const left of result.seen.leftIncludes) result.problems.push(`include directive left in the text: ${left}`);
 }
 
