@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::handles::HandleId;
 use super::immediates::ImmediateQueue;
-use super::{EventLoop, Jobs, PhaseQueues, RunStatus, Timers, process, state, work};
+use super::{
+    EventLoop, IoWatchers, Jobs, PhaseQueues, RunStatus, Timers, WorkQueues, process, state, work,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::heap::Heap;
 use crate::microtasks::Microtasks;
@@ -157,12 +159,13 @@ impl EventLoop {
             liveness: Liveness::default(),
             status: RunStatus::default(),
             process: process::Process::default(),
-            pool: builder.pool.unwrap_or_else(ThreadPool::global),
-            completions: Arc::new(Completions::new()),
-            in_flight: work::InFlight::new(),
-            done: VecDeque::new(),
-            io: None,
-            io_entries: Heap::new(),
+            work: WorkQueues {
+                pool: builder.pool.unwrap_or_else(ThreadPool::global),
+                completions: Arc::new(Completions::new()),
+                in_flight: work::InFlight::new(),
+                done: VecDeque::new(),
+            },
+            io: IoWatchers::default(),
             states: state::States::default(),
             trace,
         };

@@ -122,16 +122,10 @@ pub struct EventLoop {
     status: RunStatus,
     /// The process: listeners, exit code, uncaught errors.
     process: process::Process,
-    /// The thread pool this loop's jobs run on, the queue their outcomes come back on, and
-    /// the callbacks waiting for them.
-    pool: ThreadPool,
-    completions: Arc<Completions>,
-    in_flight: work::InFlight,
-    /// Finished jobs taken from `completions`, whose callbacks have not run yet.
-    done: VecDeque<Completion>,
-    /// The poller and its watchers, once the loop watched a descriptor (chapter 8).
-    io: Option<crate::io::Io<Key>>,
-    io_entries: Heap<io_watch::IoEntry>,
+    /// The loop's side of the thread pool (chapter 7).
+    work: WorkQueues,
+    /// The loop's side of kernel I/O (chapter 8).
+    io: IoWatchers,
     /// What services and embedders keep on the loop, one value per type (`net`'s sockets, an
     /// embedder's state).
     states: state::States,
@@ -173,6 +167,27 @@ struct Jobs {
     rejections: Vec<(Rc<dyn Handled>, Rejection)>,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
+}
+
+/// The loop's side of the thread pool: the pool its jobs run on, the queue their outcomes come
+/// back on, and the callbacks waiting for them.
+struct WorkQueues {
+    pool: ThreadPool,
+    /// Where workers put finished jobs (`loop->wq`), with the wake-up they send.
+    completions: Arc<Completions>,
+    /// Jobs whose callbacks have not run: each one's frame name and callback key.
+    in_flight: work::InFlight,
+    /// Finished jobs taken from `completions`, whose callbacks have not run yet.
+    done: VecDeque<Completion>,
+}
+
+/// The loop's side of kernel I/O.
+#[derive(Default)]
+struct IoWatchers {
+    /// The poller, created when the loop watches its first descriptor.
+    poller: Option<crate::io::Io<Key>>,
+    /// Each watcher's name, callback and ref flags, by the key the poller holds.
+    watchers: Heap<io_watch::IoEntry>,
 }
 
 /// Where `run` stands.

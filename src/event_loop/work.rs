@@ -68,9 +68,9 @@ impl EventLoop {
             });
             after_work(lp, outcome);
         });
-        let job = self.pool.submit(kind, &self.completions, work);
+        let job = self.work.pool.submit(kind, &self.work.completions, work);
         let after = self.store(Callback::Done(after));
-        self.in_flight.insert(job, (name, after));
+        self.work.in_flight.insert(job, (name, after));
         self.liveness.request_started();
         self.trace.record(|| TraceEvent::WorkQueued(name));
         WorkRequest(job)
@@ -86,20 +86,20 @@ impl EventLoop {
     /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
     /// run already).
     pub fn cancel_work(&mut self, request: WorkRequest) -> Result<(), CancelError> {
-        if !self.in_flight.contains_key(&request.0) {
+        if !self.work.in_flight.contains_key(&request.0) {
             return Err(CancelError::Busy);
         }
-        self.pool.cancel(request.0)
+        self.work.pool.cancel(request.0)
     }
 
     /// The pool this loop's jobs run on.
     pub fn thread_pool(&self) -> &crate::threadpool::ThreadPool {
-        &self.pool
+        &self.work.pool
     }
 
     /// Jobs submitted whose callbacks have not run yet.
     pub fn work_in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.work.in_flight.len()
     }
 
     // ANCHOR: wait_for_pool
@@ -109,7 +109,7 @@ impl EventLoop {
     /// still has a worker: the pool fails its jobs when it loses the last one, so this only
     /// catches a pool that could not even do that, and says why it died.
     pub(super) fn wait_for_pool(&mut self, timeout: Option<u64>) {
-        let wakeup = self.completions.wakeup();
+        let wakeup = self.work.completions.wakeup();
         let limit = match timeout {
             Some(0) => return,
             _ if self.clock.is_manual() => None,
@@ -131,15 +131,19 @@ impl EventLoop {
             }
             // A pool whose last worker died fails the jobs it held before that worker
             // ends, which wakes us: a pending wake-up seen after the count fell to 0 is them.
-            if self.pool.is_started() && self.pool.workers_alive() == 0 && !wakeup.is_pending() {
+            if self.work.pool.is_started()
+                && self.work.pool.workers_alive() == 0
+                && !wakeup.is_pending()
+            {
                 let why = self
+                    .work
                     .pool
                     .broken()
                     .unwrap_or_else(|| "no reason known".into());
                 panic!(
                     "the thread pool has no live worker left: {} job(s) can never finish \
                      (the last worker died of: {why})",
-                    self.in_flight.len()
+                    self.work.in_flight.len()
                 );
             }
         }
@@ -153,19 +157,20 @@ impl EventLoop {
     /// a time: a panic on its way to the embedder leaves the rest of the batch for the next
     /// poll phase, which runs them before it takes anything new.
     pub(super) fn run_completions(&mut self) {
-        if self.done.is_empty() {
-            if self.in_flight.is_empty() {
+        if self.work.done.is_empty() {
+            if self.work.in_flight.is_empty() {
                 return; // nothing can complete: skip the queue's lock on every poll phase
             }
-            self.done = self.completions.take().into(); // a `Vec` becomes a queue in place
-            let batch = self.done.len();
+            // A `Vec` becomes a `VecDeque` in place: no copy.
+            self.work.done = self.work.completions.take().into();
+            let batch = self.work.done.len();
             if batch == 0 {
                 return;
             }
             self.trace.record(|| TraceEvent::WorkDone(batch));
         }
-        while let Some(completion) = self.done.pop_front() {
-            let Some((name, after)) = self.in_flight.remove(&completion.job) else {
+        while let Some(completion) = self.work.done.pop_front() {
+            let Some((name, after)) = self.work.in_flight.remove(&completion.job) else {
                 continue; // not ours: cannot happen, each loop has its own queue
             };
             self.liveness.request_finished();
