@@ -84,9 +84,10 @@ impl EventLoop {
     /// decides whether the poll phase may wait.
     fn run_once(&mut self, mode: RunMode) {
         // TODO: visit the phases of one iteration in libuv's order.
-        // Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
-        // phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
-        // backend_timeout() in Default mode, or in Once mode when can_sleep, else Some(0);
+        // Sample can_sleep (in self.queues, the pending queue and the idle handles both
+        // empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the
+        // poll timeout is backend_timeout() in Default mode, or in Once mode when
+        // can_sleep, else Some(0);
         // poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
         // it is not empty; run_check, run_closing; update_time, then run_timers.
         todo!("visit the phases of one iteration in libuv's order")
@@ -180,7 +181,7 @@ impl EventLoop {
         };
         self.trace.record(|| TraceEvent::PollWait(timeout));
         if self.can_be_woken() {
-            if self.io.is_some() {
+            if self.io.poller.is_some() {
                 self.poll_kernel(timeout); // chapter 8: wait in the kernel
             } else {
                 self.wait_for_pool(timeout); // chapter 7: wait for a worker
@@ -196,13 +197,22 @@ impl EventLoop {
     /// Whether anything registered could end a wait in the poll phase: an active descriptor
     /// watcher, ref'd or not, or a thread-pool job whose callback has not run.
     fn can_be_woken(&self) -> bool {
-        self.io.as_ref().is_some_and(|io| io.active_watchers() > 0) || !self.in_flight.is_empty()
+        self.io
+            .poller
+            .as_ref()
+            .is_some_and(|io| io.active_watchers() > 0)
+            || !self.work.in_flight.is_empty()
     }
 
     /// True when an earlier poll phase left ready events or finished jobs undelivered (a
     /// callback's panic went on to the embedder before their turn).
     fn left_over_from_poll(&self) -> bool {
-        !self.done.is_empty() || self.io.as_ref().is_some_and(|io| io.undispatched() > 0)
+        !self.work.done.is_empty()
+            || self
+                .io
+                .poller
+                .as_ref()
+                .is_some_and(|io| io.undispatched() > 0)
     }
 
     /// The poll phase with nothing that could wake it: time passes, and nothing else can

@@ -81,9 +81,10 @@ impl EventLoop {
     /// decides whether the poll phase may wait.
     fn run_once(&mut self, mode: RunMode) {
         // exercise: visit the phases of one iteration in libuv's order
-        // hint: Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
-        // hint: phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
-        // hint: backend_timeout() in Default mode, or in Once mode when can_sleep, else Some(0);
+        // hint: Sample can_sleep (in self.queues, the pending queue and the idle handles both
+        // hint: empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the
+        // hint: poll timeout is backend_timeout() in Default mode, or in Once mode when
+        // hint: can_sleep, else Some(0);
         // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
         // hint: it is not empty; run_check, run_closing; update_time, then run_timers.
         let can_sleep = self.queues.pending.is_empty() && self.queues.idle.is_empty();
