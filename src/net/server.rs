@@ -249,6 +249,9 @@ fn bind(lp: &mut EventLoop, key: Key, addr: SocketAddr) {
 fn on_connection(lp: &mut EventLoop, key: Key, conn: io::Result<TcpStream>) {
     let handle = match conn {
         Ok(handle) => handle,
+        // Out of descriptors: the listener already dropped the waiting connections
+        // (`uv__emfile_trick`), which libuv does silently — Node never hears of it.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => return,
         Err(e) => return emit_error(lp, key, &NetError::os(e, "accept", None)),
     };
     let Some(s) = state(lp, key) else {
