@@ -91,7 +91,7 @@ fn state(lp: &mut EventLoop, key: Key) -> Option<&mut State> {
 }
 
 fn state_ref(lp: &EventLoop, key: Key) -> Option<&State> {
-    lp.net_state_ref().and_then(|n| n.servers.get(key))
+    super::net_ref(lp).and_then(|n| n.servers.get(key))
 }
 
 #[derive(Clone, Copy, PartialEq)]

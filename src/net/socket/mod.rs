@@ -229,7 +229,7 @@ pub(super) fn state(lp: &mut EventLoop, key: Key) -> Option<&mut State> {
 }
 
 fn state_ref(lp: &EventLoop, key: Key) -> Option<&State> {
-    lp.net_state_ref().and_then(|n| n.sockets.get(key))
+    crate::net::net_ref(lp).and_then(|n| n.sockets.get(key))
 }
 
 fn gone() -> io::Error {
