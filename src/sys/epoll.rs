@@ -40,7 +40,8 @@ impl Poller {
     // ANCHOR: epoll_create_ctl
     /// A new epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
     pub fn new() -> io::Result<Poller> {
-        let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
+        // SAFETY: `epoll_create1` takes a flag and no memory; it only creates a descriptor.
+        let fd = unsafe { syscall!(epoll_create1(libc::EPOLL_CLOEXEC)) }?;
         // SAFETY: `epoll_create1` just returned this descriptor and nothing else owns it.
         let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(Poller {
@@ -54,7 +55,11 @@ impl Poller {
             events: event.map_or(0, |(_, interest)| flags(interest)),
             u64: event.map_or(0, |(token, _)| token as u64),
         };
-        syscall!(epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev))?;
+        // SAFETY: `self.epoll` is an epoll descriptor we own, open while `self` lives; `ev`
+        // is an initialised `epoll_event` on our stack, alive for the whole call, which the
+        // kernel only reads. `fd` is only a number to the kernel, which checks it (`EBADF`
+        // if it is closed); no memory is reached through it.
+        unsafe { syscall!(epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev)) }?;
         Ok(())
     }
 
@@ -85,15 +90,23 @@ impl Poller {
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let capacity = self.buffer.capacity().max(1);
+        // The kernel writes into the buffer's allocation; `new` made it non-empty (an empty
+        // one would only make `epoll_wait` fail with `EINVAL`).
+        let capacity = self.buffer.capacity();
         let n = loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let result = syscall!(epoll_wait(
-                self.epoll.as_raw_fd(),
-                self.buffer.as_mut_ptr(),
-                capacity as libc::c_int,
-                timeout_ms(left),
-            ));
+            // SAFETY: `self.epoll` is our open epoll descriptor. The kernel writes at most
+            // `capacity` entries from `as_mut_ptr()` on, and the buffer's allocation holds
+            // exactly `capacity` of them, so every write lands inside it; nothing else
+            // touches the buffer during the call (we hold `&mut self`).
+            let result = unsafe {
+                syscall!(epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    self.buffer.as_mut_ptr(),
+                    capacity as libc::c_int,
+                    timeout_ms(left),
+                ))
+            };
             match result {
                 Ok(n) => break n as usize,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

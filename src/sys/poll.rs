@@ -108,11 +108,17 @@ impl Poller {
         let fds = self.fds.get_mut();
         let ready = loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let result = syscall!(poll(
-                fds.polled.as_mut_ptr(),
-                fds.polled.len() as libc::nfds_t,
-                timeout_ms(left),
-            ));
+            // SAFETY: the kernel reads and writes `fds.polled.len()` entries from
+            // `as_mut_ptr()` on: exactly the vector's initialised elements, which nothing
+            // else touches during the call (we hold `&mut self`). A `pollfd` with any `fd`
+            // is valid input: `poll` skips `-1` and reports a closed one as `POLLNVAL`.
+            let result = unsafe {
+                syscall!(poll(
+                    fds.polled.as_mut_ptr(),
+                    fds.polled.len() as libc::nfds_t,
+                    timeout_ms(left),
+                ))
+            };
             match result {
                 Ok(n) => break n as usize,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
