@@ -205,12 +205,13 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool and tracing.
+/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool, tracing and panic reports.
 pub struct Builder {
     clock: Box<dyn Clock>,
     stack_limit: usize,
     pool: Option<ThreadPool>,
     trace: bool,
+    quiet_panics: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -218,6 +219,7 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("stack_limit", &self.stack_limit)
             .field("trace", &self.trace)
+            .field("quiet_panics", &self.quiet_panics)
             .finish()
     }
 }
@@ -246,6 +248,27 @@ impl Builder {
     /// Record a [`TraceEvent`] for every phase and callback from the start.
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
+        self
+    }
+
+    /// Lets the loop be the one that reports a panic inside a callback, as Node reports an
+    /// uncaught exception (default: off).
+    ///
+    /// Off, the loop leaves the process's panic hook alone: a panic in a callback is
+    /// reported by whatever hook the program has (Rust's default prints it where it
+    /// happened), then the loop handles it — an `uncaughtException` listener hears it, or
+    /// [`run_main`](EventLoop::run_main) returns it as [`Uncaught`] — and prints nothing
+    /// more. [`Uncaught::location`] is `None`.
+    ///
+    /// On, building the loop wraps the process's panic hook: inside a loop's callback the
+    /// hook only records where the panic happened ([`Uncaught::location`]); outside one it
+    /// calls the hook that was in place before. A panic that an `uncaughtException` listener
+    /// handles is then not printed at all, and one that escapes [`run`](EventLoop::run) is
+    /// printed once, by the loop, with its frames. The hook is the process's, so this is
+    /// done once and holds for every loop of the process, on every thread, from then on; a
+    /// hook the program sets afterwards replaces the wrapper.
+    pub fn quiet_panics(mut self, on: bool) -> Self {
+        self.quiet_panics = on;
         self
     }
 
@@ -290,11 +313,14 @@ impl EventLoop {
             stack_limit: DEFAULT_STACK_LIMIT,
             pool: None,
             trace: false,
+            quiet_panics: false,
         }
     }
 
     fn from_builder(builder: Builder) -> Self {
-        process::install_quiet_hook();
+        if builder.quiet_panics {
+            process::install_quiet_hook();
+        }
         let now = builder.clock.now_ms();
         let mut trace = Trace::default();
         if builder.trace {
