@@ -70,7 +70,7 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
         n.stats.writes += 1;
         // std's `TcpStream::write` is `send(…, MSG_NOSIGNAL)` on Linux: a reset peer is
         // `EPIPE` here, never a SIGPIPE that kills the process.
-        match (&s.socket).write(data) {
+        match (&*s.socket).write(data) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             result => return result,
         }

@@ -7,7 +7,7 @@
 //! is unref'd, like libuv's `wq_async`.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 use super::EventLoop;
@@ -28,7 +28,8 @@ pub(super) struct IoEntry {
     flags: RefFlags,
 }
 
-/// A watched file descriptor. Stop it with [`EventLoop::unwatch_fd`] before closing the fd.
+/// A watched file descriptor. [`EventLoop::unwatch_fd`] stops it and lets go of the
+/// descriptor's owner that [`EventLoop::watch_fd`] was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FdWatch(WatcherId);
 
@@ -57,16 +58,24 @@ impl EventLoop {
     // ANCHOR_END: io
 
     // ANCHOR: watch_fd
-    /// Watches `fd` for `interest` (`uv__io_start`): in each poll phase where the kernel says
-    /// it is ready, `callback` runs in a frame called `name` with what it is ready for. The
-    /// descriptor must be non-blocking and stay open until [`unwatch_fd`](Self::unwatch_fd).
+    /// Watches the descriptor of `source` for `interest` (`uv__io_start`): in each poll
+    /// phase where the kernel says it is ready, `callback` runs in a frame called `name`
+    /// with what it is ready for. The descriptor must be non-blocking.
+    ///
+    /// The loop keeps `source` until [`unwatch_fd`](Self::unwatch_fd): give it the owner of
+    /// the descriptor (an `OwnedFd`, a socket), or a shared owner (`Rc<UnixStream>`) and
+    /// keep a clone to read and write through. While the loop holds it, nobody can close the
+    /// descriptor, so its number cannot pass to another socket: `unwatch_fd` and
+    /// [`set_fd_interest`](Self::set_fd_interest) always reach this descriptor, never a
+    /// newer one that reused the number. Dropping your own clone does not close it;
+    /// `unwatch_fd` (or dropping the loop) lets go of the loop's share.
     ///
     /// # Errors
-    /// What the kernel says: `EBADF` for a closed descriptor, `EPERM` for a regular file,
-    /// `EEXIST` for one already watched, `EMFILE` if the poller cannot be created.
+    /// What the kernel says: `EPERM` for a regular file, `EEXIST` for a descriptor already
+    /// watched, `EMFILE` if the poller cannot be created. `source` is dropped then.
     pub fn watch_fd(
         &mut self,
-        fd: RawFd,
+        source: impl AsFd + 'static,
         interest: Interest,
         name: &'static str,
         callback: impl FnMut(&mut EventLoop, Event) + 'static,
@@ -76,7 +85,7 @@ impl EventLoop {
             callback: Some(Box::new(callback)),
             flags: RefFlags::new(),
         });
-        let watched = self.io().and_then(|io| io.watch(fd, interest, key));
+        let watched = self.io().and_then(|io| io.watch(source, interest, key));
         match watched {
             Ok(id) => {
                 if interest != Interest::NONE {
@@ -137,8 +146,10 @@ impl EventLoop {
         }
     }
 
-    /// Stops watching and drops the callback (`uv__io_close`). Ready events the current
-    /// poll phase has not dispatched yet are discarded. Close the descriptor afterwards.
+    /// Stops watching, drops the callback (`uv__io_close`) and lets go of the descriptor's
+    /// owner given to [`watch_fd`](Self::watch_fd): an owned descriptor is closed now, a
+    /// shared one when its last owner drops it. Ready events the current poll phase has not
+    /// dispatched yet are discarded.
     ///
     /// # Errors
     /// `NotFound` for a watcher already removed.

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 use super::stream::{TcpStream, register};
 use super::{closed, net};
@@ -21,7 +21,8 @@ type ConnectionCallback = Box<dyn FnMut(&mut EventLoop, io::Result<TcpStream>)>;
 pub struct TcpListener(Key);
 
 pub(super) struct Server {
-    listener: std::net::TcpListener,
+    /// Shared with the server's watcher, which keeps it open while it watches.
+    listener: Rc<std::net::TcpListener>,
     watch: Option<FdWatch>,
     on_connection: Option<ConnectionCallback>,
     refed: bool,
@@ -63,16 +64,20 @@ impl TcpListener {
         listener.set_nonblocking(true)?;
         socket::listen(&listener, backlog)?;
         open_reserve(lp);
-        let fd = listener.as_raw_fd();
+        let listener = Rc::new(listener);
+        let watched = Rc::clone(&listener);
         let key = net(lp).listeners.insert(Server {
             listener,
             watch: None,
             on_connection: Some(Box::new(on_connection)),
             refed: true,
         });
-        let watched = lp.watch_fd(fd, Interest::READABLE, "TCPSERVERWRAP", move |lp, _| {
-            server_io(lp, key)
-        });
+        let watched = lp.watch_fd(
+            watched,
+            Interest::READABLE,
+            "TCPSERVERWRAP",
+            move |lp, _| server_io(lp, key),
+        );
         match watched {
             Ok(watch) => {
                 net(lp).listeners.get_mut(key).expect("just inserted").watch = Some(watch);
@@ -110,7 +115,7 @@ impl TcpListener {
         if let Some(watch) = server.watch {
             let _ = lp.unwatch_fd(watch);
         }
-        drop(server); // closes the listening socket
+        drop(server); // the last share of the listening socket: closes it
         lp.close_io("TCPSERVERWRAP", callback);
         Ok(())
     }

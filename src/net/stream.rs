@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net};
@@ -44,7 +44,8 @@ pub(super) const UNREF: u8 = 1 << 3;
 /// ten thousand idle connections: what only some connections need (queued writes, a
 /// connect or shutdown in flight, a drain listener) sits behind one optional box.
 pub(super) struct Stream {
-    pub(super) socket: std::net::TcpStream,
+    /// Shared with the stream's watcher, which keeps it open while it watches.
+    pub(super) socket: Rc<std::net::TcpStream>,
     /// Always `Some` once the stream is registered (it is created just after).
     pub(super) watch: Option<FdWatch>,
     pub(super) flags: u8,
@@ -93,7 +94,8 @@ pub(super) fn register(
     socket: std::net::TcpStream,
     flags: u8,
 ) -> io::Result<TcpStream> {
-    let fd = socket.as_raw_fd();
+    let socket = Rc::new(socket);
+    let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
         socket,
         watch: None,
@@ -106,7 +108,7 @@ pub(super) fn register(
     } else {
         Interest::NONE
     };
-    match lp.watch_fd(fd, interest, "TCPWRAP", move |lp, ev| {
+    match lp.watch_fd(watched, interest, "TCPWRAP", move |lp, ev| {
         stream_io(lp, key, ev)
     }) {
         Ok(watch) => {
@@ -153,7 +155,7 @@ fn read(lp: &mut EventLoop, key: Key) {
             break;
         };
         n.stats.reads += 1;
-        let result = (&s.socket).read(&mut buffer);
+        let result = (&*s.socket).read(&mut buffer);
         let done = match &result {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 n.stats.empty_reads += 1;
@@ -247,7 +249,9 @@ fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
     let Stream {
         socket, requests, ..
     } = stream;
-    drop(socket); // the one place a registered stream's descriptor is closed
+    // The one place a registered stream's descriptor is closed: the watcher let go of its
+    // share just above, and this is the last.
+    drop(socket);
     Some(requests.unwrap_or_default())
 }
 

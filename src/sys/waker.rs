@@ -4,7 +4,7 @@
 //! `uv_async_send`); this type is only the kernel half.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The kernel half of a cross-thread wake-up.
 #[derive(Debug)]
@@ -48,9 +48,10 @@ impl Waker {
         })
     }
 
-    /// The descriptor to register with a poller, for readability.
-    pub fn fd(&self) -> RawFd {
-        self.read.as_raw_fd()
+    /// The descriptor to register with a poller, for readability; it stays open as long as
+    /// the waker lives.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.read.as_fd()
     }
 
     // ANCHOR: wake
