@@ -436,6 +436,47 @@ mod on_the_loop {
         );
     }
 
+    /// Two loops give their first watchers the same slot: A's watch used on B is refused
+    /// with `InvalidInput` and never reaches B's watcher.
+    #[test]
+    fn a_watch_of_another_loop_is_refused_and_reaches_nothing() {
+        let _serial = serial();
+        let (mut a, mut b) = (EventLoop::new(), EventLoop::new());
+        let ((sa, _pa), (sb, mut pb)) = (pair(), pair());
+        let log = Log::default();
+        let from_a = a.watch_fd(sa, Interest::READABLE, "a", |_, _| {}).unwrap();
+        let watch = common::slot();
+        let (l, w) = (log.clone(), watch.clone());
+        let of_b = b
+            .watch_fd(sb, Interest::READABLE, "b", move |lp, _| {
+                l.push("b readable");
+                lp.unwatch_fd(w.get().unwrap()).unwrap();
+            })
+            .unwrap();
+        watch.set(Some(of_b));
+        assert_ne!(from_a, of_b, "equal keys, different loops: different ids");
+
+        for err in [
+            b.set_fd_interest(from_a, Interest::NONE).unwrap_err(),
+            b.unwatch_fd(from_a).unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("another event loop"), "{err}");
+        }
+        assert_eq!(b.fd_interest(from_a), None);
+        b.set_fd_ref(from_a, false);
+        assert_eq!(b.fd_interest(of_b), Some(Interest::READABLE));
+        assert_eq!(
+            b.active_handles(),
+            1,
+            "B's watcher is still ref'd and active"
+        );
+        pb.write_all(b"x").unwrap();
+        assert!(!b.run(RunMode::Default));
+        assert_eq!(log.entries(), ["b readable"]);
+        a.unwatch_fd(from_a).unwrap();
+    }
+
     #[test]
     fn a_loop_that_never_watches_opens_no_descriptor() {
         let _serial = serial();

@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use super::EventLoop;
+use super::{EventLoop, LoopKey};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
@@ -29,9 +29,11 @@ pub(super) struct IoEntry {
 }
 
 /// A watched file descriptor. [`EventLoop::unwatch_fd`] stops it and lets go of the
-/// descriptor's owner that [`EventLoop::watch_fd`] was given.
+/// descriptor's owner that [`EventLoop::watch_fd`] was given. On another loop than the one
+/// that made it, every method that returns `io::Result` refuses it with `InvalidInput`, and
+/// the others treat it as a removed watcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FdWatch(WatcherId);
+pub struct FdWatch(LoopKey<WatcherId>);
 
 fn no_watcher() -> io::Error {
     io::Error::new(
@@ -92,7 +94,7 @@ impl EventLoop {
                     let entry = self.io_entries.get_mut(key).expect("just inserted");
                     self.liveness.start(&mut entry.flags);
                 }
-                Ok(FdWatch(id))
+                Ok(FdWatch(self.tag(id)))
             }
             Err(e) => {
                 self.io_entries.remove(key);
@@ -107,11 +109,13 @@ impl EventLoop {
     /// interest it already has costs no system call.
     ///
     /// # Errors
-    /// `NotFound` for a watcher already removed; what `epoll_ctl` says otherwise.
+    /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's; what
+    /// `epoll_ctl` says otherwise.
     pub fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
+        let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.as_mut().ok_or_else(no_watcher)?;
-        let key = *io.payload(watch.0).ok_or_else(no_watcher)?;
-        io.set_interest(watch.0, interest)?;
+        let key = *io.payload(id).ok_or_else(no_watcher)?;
+        io.set_interest(id, interest)?;
         let entry = self
             .io_entries
             .get_mut(key)
@@ -124,15 +128,16 @@ impl EventLoop {
         Ok(())
     }
 
-    /// What a watcher waits for now, or `None` once it was removed.
+    /// What a watcher waits for now, or `None` once it was removed (or for another loop's).
     pub fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
-        self.io.as_ref()?.interest(watch.0)
+        self.io.as_ref()?.interest(self.untag(watch.0)?)
     }
 
     /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
-    /// makes it keep the loop alive again. Idempotent.
+    /// makes it keep the loop alive again. Idempotent; nothing for a removed watcher or
+    /// another loop's.
     pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
-        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+        let Some(key) = self.watcher_entry(watch) else {
             return;
         };
         let entry = self
@@ -152,10 +157,11 @@ impl EventLoop {
     /// dispatched yet are discarded.
     ///
     /// # Errors
-    /// `NotFound` for a watcher already removed.
+    /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's.
     pub fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
+        let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.as_mut().ok_or_else(no_watcher)?;
-        let key = io.unwatch(watch.0)?;
+        let key = io.unwatch(id)?;
         let mut entry = self
             .io_entries
             .remove(key)
@@ -167,6 +173,24 @@ impl EventLoop {
     /// Watchers registered, active or not.
     pub fn fd_watchers(&self) -> usize {
         self.io.as_ref().map_or(0, Io::watchers)
+    }
+
+    /// The key of a live watcher's entry; `None` once removed, or for another loop's.
+    fn watcher_entry(&self, watch: FdWatch) -> Option<Key> {
+        let id = self.untag(watch.0)?;
+        self.io.as_ref()?.payload(id).copied()
+    }
+
+    /// The part of `watch` that names it inside this loop, for a service that keeps it in
+    /// the loop's own state, where 8 bytes a connection count (`net`); `None` for another
+    /// loop's. [`fd_watch`](Self::fd_watch) makes the id again.
+    pub(crate) fn local_watch(&self, watch: FdWatch) -> Option<WatcherId> {
+        self.untag(watch.0)
+    }
+
+    /// The id of this loop's watcher `local`.
+    pub(crate) fn fd_watch(&self, local: WatcherId) -> FdWatch {
+        FdWatch(self.tag(local))
     }
 
     // ANCHOR: poll_kernel
@@ -212,7 +236,7 @@ impl EventLoop {
 
     /// Runs a fed watcher's callback with a writable event, if the watcher still exists.
     pub(super) fn run_fed(&mut self, watch: FdWatch) {
-        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+        let Some(key) = self.watcher_entry(watch) else {
             return; // unwatched since it was fed
         };
         let fed = Event {

@@ -29,6 +29,7 @@
 mod handles;
 mod immediates;
 mod io_watch;
+mod loop_id;
 mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
@@ -53,6 +54,8 @@ use crate::trace::{Phase, Trace, TraceEvent};
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
 pub use io_watch::FdWatch;
+pub use loop_id::LoopId;
+pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
 pub use work::WorkRequest;
@@ -107,6 +110,8 @@ pub(super) type Listener<E> = Box<dyn FnMut(&mut EventLoop, &E)>;
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
 pub struct EventLoop {
+    /// Which loop this is: every id it hands out carries it.
+    id: LoopId,
     clock: Box<dyn Clock>,
     /// The cached loop time in ms (`loop->time`), refreshed only where `uv_run` does.
     now: u64,
@@ -327,6 +332,7 @@ impl EventLoop {
             trace.enable();
         }
         let mut lp = EventLoop {
+            id: LoopId::next(),
             clock: builder.clock,
             now,
             stack: CallStack::with_limit(builder.stack_limit),

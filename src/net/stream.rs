@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net};
-use crate::event_loop::{EventLoop, FdWatch};
+use crate::event_loop::{EventLoop, LoopKey};
 use crate::heap::Key;
+use crate::io::WatcherId;
 use crate::sys::socket::{self, Connecting};
 use crate::sys::{Event, Interest};
 
@@ -20,6 +21,10 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// A TCP connection on a loop: an id, `Copy`, valid until [`close`](Self::close) (or a
 /// failed connect) — after that every method returns a `NotFound` error.
 ///
+/// The id works on the loop that made it only: on another loop every method that returns
+/// `io::Result` fails with `InvalidInput` ("belongs to another event loop"), and the others
+/// treat it as a closed stream.
+///
 /// Callbacks are error-first in spirit: each gets an `io::Result`. A connection's
 /// callbacks run in the poll phase, except a write finished at once (pending phase) and
 /// what `close` cancels (closing phase).
@@ -30,7 +35,7 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// request once started — a reset peer, a broken pipe, a close that cancels it
 /// (`ECANCELED`) — reaches its callback, exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpStream(pub(super) Key);
+pub struct TcpStream(LoopKey);
 
 // Flags of a connection (one byte: see `Stream`).
 pub(super) const CONNECTING: u8 = 1;
@@ -46,8 +51,10 @@ pub(super) const UNREF: u8 = 1 << 3;
 pub(super) struct Stream {
     /// Shared with the stream's watcher, which keeps it open while it watches.
     pub(super) socket: Rc<std::net::TcpStream>,
-    /// Always `Some` once the stream is registered (it is created just after).
-    pub(super) watch: Option<FdWatch>,
+    /// Always `Some` once the stream is registered (it is created just after). The
+    /// watcher's id without its loop (8 bytes less than an `FdWatch`): this struct lives in
+    /// that loop; `lp.fd_watch` makes the id again.
+    pub(super) watch: Option<WatcherId>,
     pub(super) flags: u8,
     pub(super) on_read: Option<ReadCallback>,
     pub(super) requests: Option<Box<Requests>>,
@@ -85,7 +92,7 @@ pub(super) fn update_interest(lp: &mut EventLoop, key: Key) {
     };
     let (watch, interest) = (s.watch.expect("registered"), s.interest());
     // Fails only for a watcher that is gone, and the stream's watcher lives as long as it.
-    let _ = lp.set_fd_interest(watch, interest);
+    let _ = lp.set_fd_interest(lp.fd_watch(watch), interest);
 }
 
 /// Puts a connected (or connecting) socket on the loop: a stream with a quiet watcher.
@@ -112,8 +119,9 @@ pub(super) fn register(
         stream_io(lp, key, ev)
     }) {
         Ok(watch) => {
-            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(watch);
-            Ok(TcpStream(key))
+            let local = lp.local_watch(watch).expect("made by this loop");
+            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(local);
+            Ok(TcpStream(lp.tag(key)))
         }
         Err(e) => {
             net(lp).streams.remove(key); // closes the socket
@@ -216,7 +224,8 @@ fn finish_connect(lp: &mut EventLoop, key: Key) {
             update_interest(lp, key);
             if let Some(callback) = callback {
                 lp.request_finished();
-                callback(lp, Ok(TcpStream(key)));
+                let stream = TcpStream(lp.tag(key));
+                callback(lp, Ok(stream));
                 lp.checkpoint();
             }
         }
@@ -244,7 +253,7 @@ fn fail_connect(lp: &mut EventLoop, key: Key, error: io::Error) {
 fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
     let stream = net(lp).streams.remove(key)?;
     if let Some(watch) = stream.watch {
-        let _ = lp.unwatch_fd(watch); // gone only if never registered
+        let _ = lp.unwatch_fd(lp.fd_watch(watch)); // gone only if never registered
     }
     let Stream {
         socket, requests, ..
@@ -276,7 +285,7 @@ impl TcpStream {
         };
         let flags = if failed.is_some() { 0 } else { CONNECTING };
         let stream = register(lp, socket, flags)?;
-        let key = stream.0;
+        let key = stream.key(lp)?;
         if let Ok(s) = stream_mut(lp, key) {
             s.flags |= CONNECTING;
             s.requests().connect = Some(Box::new(callback));
@@ -303,7 +312,8 @@ impl TcpStream {
         lp: &mut EventLoop,
         on_data: impl FnMut(&mut EventLoop, io::Result<&[u8]>) + 'static,
     ) -> io::Result<()> {
-        let s = stream_mut(lp, self.0)?;
+        let key = self.key(lp)?;
+        let s = stream_mut(lp, key)?;
         if s.flags & CONNECTING != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -312,7 +322,7 @@ impl TcpStream {
         }
         s.flags |= READING;
         s.on_read = Some(Box::new(on_data));
-        update_interest(lp, self.0);
+        update_interest(lp, key);
         Ok(())
     }
 
@@ -322,10 +332,11 @@ impl TcpStream {
     /// # Errors
     /// `NotFound` for a closed stream.
     pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
-        let s = stream_mut(lp, self.0)?;
+        let key = self.key(lp)?;
+        let s = stream_mut(lp, key)?;
         s.flags &= !READING;
         s.on_read = None;
-        update_interest(lp, self.0);
+        update_interest(lp, key);
         Ok(())
     }
 
@@ -348,7 +359,8 @@ impl TcpStream {
         lp: &mut EventLoop,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) -> io::Result<()> {
-        let mut requests = unregister(lp, self.0).ok_or_else(|| closed("TCP stream"))?;
+        let key = self.key(lp)?;
+        let mut requests = unregister(lp, key).ok_or_else(|| closed("TCP stream"))?;
         lp.close_io("TCPWRAP", move |lp| {
             if let Some(connect) = requests.connect.take() {
                 lp.request_finished();
@@ -447,7 +459,7 @@ impl TcpStream {
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Ok(s) = stream_mut(lp, self.0) else {
+        let Ok(s) = self.key(lp).and_then(|key| stream_mut(lp, key)) else {
             return;
         };
         if refed {
@@ -456,14 +468,20 @@ impl TcpStream {
             s.flags |= UNREF;
         }
         let watch = s.watch.expect("registered");
-        lp.set_fd_ref(watch, refed);
+        lp.set_fd_ref(lp.fd_watch(watch), refed);
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
+        let key = self.key(lp)?;
         lp.net_state_ref()
-            .and_then(|n| n.streams.get(self.0))
+            .and_then(|n| n.streams.get(key))
             .map(f)
             .ok_or_else(|| closed("TCP stream"))
+    }
+
+    /// The stream's key in `lp`'s sockets; `InvalidInput` if it is another loop's stream.
+    pub(super) fn key(self, lp: &EventLoop) -> io::Result<Key> {
+        lp.untag_or_err(self.0, "TCP stream")
     }
 }
 
