@@ -13,8 +13,8 @@
 // Generated from src/event_loop/phases.rs; `cargo learn reset phases` restores this file.
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
-use super::handles::HandleId;
 use super::{EventLoop, Pending, RunMode};
+use crate::heap::Key;
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -145,8 +145,8 @@ impl EventLoop {
     /// skipped; one started during the phase waits for the next iteration.
     fn run_watchers(
         &mut self,
-        snapshot: &[(HandleId, u64)],
-        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
+        snapshot: &[(Key, u64)],
+        list: impl Fn(&EventLoop) -> &Vec<(Key, u64)>,
     ) {
         for entry in snapshot.iter().rev() {
             if list(self).contains(entry) {
@@ -197,8 +197,8 @@ impl EventLoop {
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
         let closing = std::mem::take(&mut self.closing);
-        for id in closing.into_iter().rev() {
-            self.finish_close(id);
+        for handle in closing.into_iter().rev() {
+            self.finish_close(handle);
         }
     }
 
@@ -213,7 +213,7 @@ impl EventLoop {
                 .payload(timer)
                 .expect("a ready timer is live");
             let active = self.uv_timers.is_active(timer);
-            self.set_active(handle, active);
+            self.set_active_at(handle, active);
             self.run_handle(handle);
         }
     }

@@ -151,7 +151,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("just inserted");
         handle.callback = HandleCallback::User(key);
         if kind == HandleKind::Timer {
-            handle.timer = Some(self.uv_timers.insert(id));
+            handle.timer = Some(self.uv_timers.insert(own));
         }
         id
     }
@@ -189,13 +189,19 @@ impl EventLoop {
         self.init_user(HandleKind::Timer, "timer", callback)
     }
 
-    fn handle(&self, id: HandleId) -> Result<&Handle, HandleError> {
+    /// The key of handle `id`, if it is this loop's, live and not closing.
+    fn open_handle(&self, id: HandleId) -> Result<Key, HandleError> {
         let key = self.handle_key(id).ok_or(HandleError::OtherLoop)?;
         let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         if handle.closing {
             return Err(HandleError::Closing);
         }
-        Ok(handle)
+        Ok(key)
+    }
+
+    fn handle(&self, id: HandleId) -> Result<&Handle, HandleError> {
+        let key = self.open_handle(id)?;
+        Ok(self.handles.get(key).expect("checked just now"))
     }
 
     /// The kind of a handle that is not closed.
@@ -222,10 +228,14 @@ impl EventLoop {
     /// Marks a handle active or not; the loop's [`Liveness`](crate::refs::Liveness) keeps
     /// count of the active, ref'd ones.
     pub(super) fn set_active(&mut self, id: HandleId, active: bool) {
-        let Some(handle) = self
-            .handle_key(id)
-            .and_then(|key| self.handles.get_mut(key))
-        else {
+        if let Some(key) = self.handle_key(id) {
+            self.set_active_at(key, active);
+        }
+    }
+
+    /// [`set_active`](Self::set_active) for a handle the loop names by its key.
+    pub(super) fn set_active_at(&mut self, key: Key, active: bool) {
+        let Some(handle) = self.handles.get_mut(key) else {
             return;
         };
         if active {
@@ -269,13 +279,14 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
     pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
-        let handle = self.handle(id)?;
+        let key = self.open_handle(id)?;
+        let handle = self.handles.get(key).expect("checked just now");
         if handle.flags.is_active() {
             return Ok(());
         }
         let kind = handle.kind;
         self.start_seq += 1;
-        let entry = (id, self.start_seq);
+        let entry = (key, self.start_seq);
         match kind {
             HandleKind::Idle => self.idle.push(entry),
             HandleKind::Prepare => self.prepare.push(entry),
@@ -287,7 +298,7 @@ impl EventLoop {
                 });
             }
         }
-        self.set_active(id, true);
+        self.set_active_at(key, true);
         Ok(())
     }
 
@@ -302,9 +313,9 @@ impl EventLoop {
         let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
         match kind {
-            HandleKind::Idle => self.idle.retain(|(h, _)| *h != id),
-            HandleKind::Prepare => self.prepare.retain(|(h, _)| *h != id),
-            HandleKind::Check => self.check.retain(|(h, _)| *h != id),
+            HandleKind::Idle => self.idle.retain(|(h, _)| *h != key),
+            HandleKind::Prepare => self.prepare.retain(|(h, _)| *h != key),
+            HandleKind::Check => self.check.retain(|(h, _)| *h != key),
             HandleKind::Timer => {
                 if let Some(timer) = timer {
                     self.uv_timers.stop(timer);
@@ -312,7 +323,7 @@ impl EventLoop {
             }
             HandleKind::Io => {}
         }
-        self.set_active(id, false);
+        self.set_active_at(key, false);
         Ok(())
     }
 
@@ -397,7 +408,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("checked above");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(id);
+        self.closing.push(own);
         Ok(())
     }
     // ANCHOR_END: close
@@ -417,13 +428,13 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("just inserted");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(id);
+        self.closing.push(own);
     }
 
     /// Frees a handle whose close callback is due, and runs that callback
     /// (`uv__finish_close`).
-    pub(super) fn finish_close(&mut self, id: HandleId) {
-        let Some(handle) = self.handle_key(id).and_then(|key| self.handles.remove(key)) else {
+    pub(super) fn finish_close(&mut self, handle: Key) {
+        let Some(handle) = self.handles.remove(handle) else {
             return;
         };
         if let HandleCallback::User(key) = handle.callback {
@@ -438,9 +449,9 @@ impl EventLoop {
         }
     }
 
-    /// Runs the callback of handle `id`, as the phase that visits it does.
-    pub(super) fn run_handle(&mut self, id: HandleId) {
-        let Some(handle) = self.handle_ref(id) else {
+    /// Runs the callback of the handle at `key`, as the phase that visits it does.
+    pub(super) fn run_handle(&mut self, key: Key) {
+        let Some(handle) = self.handles.get(key) else {
             return;
         };
         let name = handle.name;

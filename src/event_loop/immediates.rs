@@ -83,8 +83,8 @@ impl EventLoop {
             "processTimers",
             HandleCallback::NodeTimers,
         );
-        let key = self.uv_timers.insert(timer);
         let own = self.handle_key(timer).expect("made here");
+        let key = self.uv_timers.insert(own);
         self.handles.get_mut(own).expect("just inserted").timer = Some(key);
         self.unref(timer);
         self.node_timer_handle = timer;

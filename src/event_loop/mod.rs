@@ -120,16 +120,17 @@ pub struct EventLoop {
     callbacks: Heap<Option<Callback>>,
     /// Every handle: idle, prepare, check and timer handles, Node's own ones included.
     handles: Heap<Handle>,
-    /// Started idle/prepare/check handles, in start order (they run newest first).
-    idle: Vec<(HandleId, u64)>,
-    prepare: Vec<(HandleId, u64)>,
-    check: Vec<(HandleId, u64)>,
+    /// Started idle/prepare/check handles (their keys: ids carry the loop, lists need not), in
+    /// start order (they run newest first).
+    idle: Vec<(Key, u64)>,
+    prepare: Vec<(Key, u64)>,
+    check: Vec<(Key, u64)>,
     /// Handles waiting for the closing phase, in `close` order (they run newest first).
-    closing: Vec<HandleId>,
+    closing: Vec<Key>,
     /// What runs in the pending phase, in the order it was deferred.
     pending: Vec<Pending>,
-    /// libuv's timer heap; the payload is the timer's handle.
-    uv_timers: TimerHeap<HandleId>,
+    /// libuv's timer heap; the payload is the key of the timer's handle.
+    uv_timers: TimerHeap<Key>,
     /// Node's timeouts, multiplexed onto one libuv timer handle.
     node_timers: TimerLists<Key>,
     node_timer_handle: HandleId,

@@ -7,8 +7,8 @@
 //! Timers run at the *end* of each iteration (since libuv 1.45), plus once before the first
 //! iteration in [`RunMode::Default`], which makes the familiar picture that starts with timers.
 
-use super::handles::HandleId;
 use super::{EventLoop, Pending, RunMode};
+use crate::heap::Key;
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -175,8 +175,8 @@ impl EventLoop {
     /// skipped; one started during the phase waits for the next iteration.
     fn run_watchers(
         &mut self,
-        snapshot: &[(HandleId, u64)],
-        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
+        snapshot: &[(Key, u64)],
+        list: impl Fn(&EventLoop) -> &Vec<(Key, u64)>,
     ) {
         for entry in snapshot.iter().rev() {
             if list(self).contains(entry) {
@@ -229,8 +229,8 @@ impl EventLoop {
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
         let closing = std::mem::take(&mut self.closing);
-        for id in closing.into_iter().rev() {
-            self.finish_close(id);
+        for handle in closing.into_iter().rev() {
+            self.finish_close(handle);
         }
     }
 
@@ -246,7 +246,7 @@ impl EventLoop {
                 .payload(timer)
                 .expect("a ready timer is live");
             let active = self.uv_timers.is_active(timer);
-            self.set_active(handle, active);
+            self.set_active_at(handle, active);
             self.run_handle(handle);
         }
     }
