@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{Callback, EventLoop, LoopKey};
+use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 
@@ -151,7 +151,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("just inserted");
         handle.callback = HandleCallback::User(key);
         if kind == HandleKind::Timer {
-            handle.timer = Some(self.uv_timers.insert(own));
+            handle.timer = Some(self.timers.uv.insert(own));
         }
         id
     }
@@ -285,12 +285,12 @@ impl EventLoop {
             return Ok(());
         }
         let kind = handle.kind;
-        self.start_seq += 1;
-        let entry = (key, self.start_seq);
+        self.queues.start_seq += 1;
+        let entry = (key, self.queues.start_seq);
         match kind {
-            HandleKind::Idle => self.idle.push(entry),
-            HandleKind::Prepare => self.prepare.push(entry),
-            HandleKind::Check => self.check.push(entry),
+            HandleKind::Idle => self.queues.idle.push(entry),
+            HandleKind::Prepare => self.queues.prepare.push(entry),
+            HandleKind::Check => self.queues.check.push(entry),
             HandleKind::Timer | HandleKind::Io => {
                 return Err(HandleError::WrongKind {
                     expected: "an idle, prepare or check handle",
@@ -313,12 +313,12 @@ impl EventLoop {
         let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
         match kind {
-            HandleKind::Idle => self.idle.retain(|(h, _)| *h != key),
-            HandleKind::Prepare => self.prepare.retain(|(h, _)| *h != key),
-            HandleKind::Check => self.check.retain(|(h, _)| *h != key),
+            HandleKind::Idle => self.queues.idle.retain(|(h, _)| *h != key),
+            HandleKind::Prepare => self.queues.prepare.retain(|(h, _)| *h != key),
+            HandleKind::Check => self.queues.check.retain(|(h, _)| *h != key),
             HandleKind::Timer => {
                 if let Some(timer) = timer {
-                    self.uv_timers.stop(timer);
+                    self.timers.uv.stop(timer);
                 }
             }
             HandleKind::Io => {}
@@ -340,7 +340,7 @@ impl EventLoop {
         repeat_ms: u64,
     ) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers.start(timer, self.now, timeout_ms, repeat_ms);
+        self.timers.uv.start(timer, self.now, timeout_ms, repeat_ms);
         self.set_active(id, true);
         Ok(())
     }
@@ -353,10 +353,11 @@ impl EventLoop {
     /// [`timer_start`](Self::timer_start).
     pub fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers
+        self.timers
+            .uv
             .again(timer, self.now)
             .map_err(|_| HandleError::NeverStarted)?;
-        let active = self.uv_timers.is_active(timer);
+        let active = self.timers.uv.is_active(timer);
         self.set_active(id, active);
         Ok(())
     }
@@ -368,7 +369,7 @@ impl EventLoop {
     /// As [`timer_start`](Self::timer_start).
     pub fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers.set_repeat(timer, repeat_ms);
+        self.timers.uv.set_repeat(timer, repeat_ms);
         Ok(())
     }
 
@@ -377,7 +378,7 @@ impl EventLoop {
     pub fn timer_due_in(&self, id: HandleId) -> u64 {
         self.handle_ref(id)
             .and_then(|h| h.timer)
-            .map_or(0, |t| self.uv_timers.due_in(t, self.now))
+            .map_or(0, |t| self.timers.uv.due_in(t, self.now))
     }
 
     fn timer_key(&self, id: HandleId) -> Result<Key, HandleError> {
@@ -408,7 +409,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("checked above");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(own);
+        self.queues.closing.push(own);
         Ok(())
     }
     // ANCHOR_END: close
@@ -428,7 +429,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(own).expect("just inserted");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(own);
+        self.queues.closing.push(own);
     }
 
     /// Frees a handle whose close callback is due, and runs that callback
@@ -441,10 +442,10 @@ impl EventLoop {
             self.discard(key);
         }
         if let Some(timer) = handle.timer {
-            self.uv_timers.remove(timer);
+            self.timers.uv.remove(timer);
         }
         if let Some(key) = handle.close_callback {
-            self.invoke(key, "close");
+            self.invoke(key, "close", Input::None);
             self.checkpoint();
         }
     }
@@ -457,7 +458,7 @@ impl EventLoop {
         let name = handle.name;
         match handle.callback {
             HandleCallback::User(key) => {
-                self.invoke(key, name);
+                self.invoke(key, name, Input::None);
                 self.checkpoint();
             }
             HandleCallback::Immediates => self.process_immediates(),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop, LoopKey, process};
+use super::{Callback, EventLoop, Input, LoopKey, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
 
@@ -64,7 +64,7 @@ impl Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
     pub fn unref(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
-            lp.node_timers.set_ref(key, false);
+            lp.timers.node.set_ref(key, false);
             lp.sync_node_timer_ref();
         }
         self
@@ -73,7 +73,7 @@ impl Timeout {
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
     pub fn ref_(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
-            lp.node_timers.set_ref(key, true);
+            lp.timers.node.set_ref(key, true);
             lp.sync_node_timer_ref();
         }
         self
@@ -82,7 +82,7 @@ impl Timeout {
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
-            .is_some_and(|key| lp.node_timers.has_ref(key))
+            .is_some_and(|key| lp.timers.node.has_ref(key))
     }
 
     /// Schedules the timeout again, its full delay from now, behind the others of the same
@@ -97,14 +97,14 @@ impl Timeout {
         let Some(key) = lp.untag(self.0) else {
             return self; // another loop's
         };
-        let Some(&callback) = lp.node_timers.payload(key) else {
+        let Some(&callback) = lp.timers.node.payload(key) else {
             return self; // cleared, or fired for good
         };
         if lp.callbacks.get(callback).is_none() {
             return self; // its `FnOnce` is running (or ran): a refresh could only fire nothing
         }
         lp.update_time(); // `getLibuvNow()` re-reads the clock
-        if let Some(ms) = lp.node_timers.refresh(key, lp.now) {
+        if let Some(ms) = lp.timers.node.refresh(key, lp.now) {
             lp.schedule_node_timer(ms);
         }
         self
@@ -112,13 +112,13 @@ impl Timeout {
 
     /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
     pub fn delay(self, lp: &EventLoop) -> Option<f64> {
-        lp.node_timers.idle_timeout(lp.untag(self.0)?)
+        lp.timers.node.idle_timeout(lp.untag(self.0)?)
     }
 
     /// True while the timeout waits to fire.
     pub fn is_scheduled(self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
-            .is_some_and(|key| lp.node_timers.is_scheduled(key))
+            .is_some_and(|key| lp.timers.node.is_scheduled(key))
     }
 }
 
@@ -160,7 +160,8 @@ impl EventLoop {
         }
         self.update_time(); // `insert` reads `getLibuvNow()`, which refreshes loop time
         let (key, schedule) = self
-            .node_timers
+            .timers
+            .node
             .create(callback, delay_ms, repeat, self.now);
         if let Some(ms) = schedule {
             self.schedule_node_timer(ms);
@@ -176,7 +177,7 @@ impl EventLoop {
         let Some(key) = self.untag(timeout.0) else {
             return;
         };
-        if let Some(callback) = self.node_timers.clear(key) {
+        if let Some(callback) = self.timers.node.clear(key) {
             self.discard(callback);
             self.sync_node_timer_ref();
         }
@@ -189,15 +190,15 @@ impl EventLoop {
 
     /// Starts Node's libuv timer to fire `ms` from now (`scheduleTimer`).
     fn schedule_node_timer(&mut self, ms: u64) {
-        let handle = self.node_timer_handle;
+        let handle = self.timers.node_handle;
         self.timer_start(handle, ms, 0)
             .expect("Node's timer handle is never closed");
     }
 
     /// Node's libuv timer is ref'd exactly while a ref'd timeout exists (`toggleTimerRef`).
     fn sync_node_timer_ref(&mut self) {
-        let refed = self.node_timers.ref_count() > 0;
-        self.set_ref(self.node_timer_handle, refed);
+        let refed = self.timers.node.ref_count() > 0;
+        self.set_ref(self.timers.node_handle, refed);
     }
 
     // ANCHOR: process_node_timers
@@ -207,7 +208,7 @@ impl EventLoop {
     pub(super) fn process_node_timers(&mut self) {
         self.update_time();
         let now = self.now;
-        self.node_timers.begin_pass();
+        self.timers.node.begin_pass();
         let mut first = true;
         self.call_in_frame("processTimers", |lp| {
             loop {
@@ -217,7 +218,7 @@ impl EventLoop {
                     lp.checkpoint();
                 }
                 first = false;
-                match lp.node_timers.next_due(now) {
+                match lp.timers.node.next_due(now) {
                     Due::Timer(timeout) => lp.fire_timeout(timeout),
                     Due::Done(next) => {
                         if let Some(expiry) = next {
@@ -236,7 +237,8 @@ impl EventLoop {
 
     fn fire_timeout(&mut self, timeout: Key) {
         let callback = *self
-            .node_timers
+            .timers
+            .node
             .payload(timeout)
             .expect("a due timeout is live");
         let repeating = matches!(
@@ -259,10 +261,10 @@ impl EventLoop {
         process::repair_on_unwind(
             self,
             &mut (),
-            |lp, ()| lp.invoke(callback, name),
+            |lp, ()| lp.invoke(callback, name, Input::None),
             |lp, ()| {
                 lp.finish_timeout(timeout, start);
-                if !lp.node_timers.is_empty() {
+                if !lp.timers.node.is_empty() {
                     lp.schedule_node_timer(1);
                 }
                 lp.sync_node_timer_ref();
@@ -274,7 +276,7 @@ impl EventLoop {
     /// After a timeout's callback: an interval goes back into its list, a finished timeout
     /// frees its callback.
     fn finish_timeout(&mut self, timeout: Key, start: u64) {
-        match self.node_timers.after_callback(timeout, start) {
+        match self.timers.node.after_callback(timeout, start) {
             AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
             AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
             AfterCallback::Released(callback) => self.discard(callback),

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use super::stream::{TcpStream, register};
-use super::{closed, net};
+use super::{closed, net, net_ref};
 use crate::event_loop::{EventLoop, FdWatch, LoopKey};
 use crate::heap::Key;
 use crate::sys::Interest;
@@ -152,7 +152,7 @@ impl TcpListener {
 
     fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
         let key = self.key(lp)?;
-        lp.net_state_ref()
+        net_ref(lp)
             .and_then(|n| n.listeners.get(key))
             .map(f)
             .ok_or_else(|| closed("TCP listener"))
