@@ -14,6 +14,7 @@
 //! | 7. The thread pool | [`threadpool`], [`fs`], [`dns`], [`crypto`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
 //! | 9. TCP | [`net`] |
+//! | 10. Futures on the loop | [`task`] |
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -61,6 +62,7 @@ pub mod refs;
 pub mod stack;
 #[allow(unsafe_code)] // the one module allowed to make raw system calls
 pub mod sys;
+pub mod task;
 #[cfg_attr(feature = "learn-threadpool", path = "../exercises/threadpool.rs")]
 pub mod threadpool;
 pub mod timers;

@@ -163,19 +163,25 @@ impl EventLoop {
     /// (`None`: until something is ready), then runs the ready watchers and the pool's
     /// completions, each callback followed by a checkpoint (`uv__io_poll`).
     pub(super) fn poll_kernel(&mut self, timeout: Option<u64>) {
-        let io = self.io.as_mut().expect("called only with a poller");
-        if timeout.is_none() && io.active_watchers() == 0 && self.in_flight.is_empty() {
+        let io = self.io.as_ref().expect("called only with a poller");
+        if timeout.is_none()
+            && io.active_watchers() == 0
+            && self.in_flight.is_empty()
+            && !self.may_wake_remotely()
+        {
             // Nothing registered could ever wake us: stop instead of blocking forever.
             self.trace.record(|| TraceEvent::Stalled);
             self.stalled = true;
             self.stop_flag = true;
             return;
         }
+        let io = self.io.as_mut().expect("called only with a poller");
         let completions_waiting = self.completions.wakeup().is_pending();
         // Nothing could be ready and nothing asked to wait: skip the system call. A loop whose
         // only descriptor is the pool's wake-up looks at the completion queue directly.
         if (timeout == Some(0) || completions_waiting) && io.active_watchers() == 0 {
             self.run_completions();
+            self.dispatch_remote_wakes();
             return;
         }
         let wait = match timeout {
@@ -196,6 +202,7 @@ impl EventLoop {
             self.run_watcher(key, event);
         }
         self.run_completions();
+        self.dispatch_remote_wakes();
     }
     // ANCHOR_END: poll_kernel
 

@@ -33,6 +33,7 @@ mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod wake_source;
 mod work;
 
 use std::any::Any;
@@ -55,6 +56,7 @@ pub use immediates::Immediate;
 pub use io_watch::FdWatch;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub(crate) use wake_source::WakeSource;
 pub use work::WorkRequest;
 
 use handles::Handle;
@@ -163,6 +165,9 @@ pub struct EventLoop {
     /// socket without `Rc<RefCell<…>>` (libuv's loop struct carries its streams' state, such
     /// as `emfile_fd`, the same way).
     net: Option<Box<crate::net::Net>>,
+    /// Tasks' wake-ups from other threads and from code without the loop at hand (chapter
+    /// 10), once a task was spawned.
+    wake_source: Option<Rc<dyn WakeSource>>,
     trace: Trace,
 }
 // ANCHOR_END: event_loop
@@ -333,6 +338,7 @@ impl EventLoop {
             io: None,
             io_entries: Heap::new(),
             net: None,
+            wake_source: None,
             trace,
         };
         lp.init_node_handles();
@@ -464,6 +470,7 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
+        self.flush_woken_tasks();
         self.microtasks
             .queue_microtask((name, Task::Once(Box::new(callback))));
     }
@@ -486,6 +493,7 @@ impl EventLoop {
 
     /// Queues a promise reaction that lives in its derived promise's node.
     pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn ReactionJob>) {
+        self.flush_woken_tasks();
         self.microtasks
             .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
     }
@@ -495,12 +503,19 @@ impl EventLoop {
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     pub(crate) fn checkpoint(&mut self) {
-        if self.microtasks.is_empty() && self.pending_rejections.is_empty() {
+        if self.microtasks.is_empty()
+            && self.pending_rejections.is_empty()
+            && !self.local_wakes_waiting()
+        {
             return; // the common case after an I/O callback: nothing was queued
         }
         loop {
+            self.dispatch_wakes(); // tasks woken by code without the loop at hand
             if !self.microtasks.is_empty() {
                 self.drain_jobs();
+            }
+            if self.local_wakes_waiting() {
+                continue;
             }
             // `processPromiseRejections`: its listeners may queue more ticks.
             if !self.report_rejections() {
