@@ -526,3 +526,250 @@ mod handles {
         assert_eq!(lp.exit_code(), 1);
     }
 }
+
+mod sources {
+    use super::*;
+    use eventloop::clock::Clock;
+    use eventloop::threadpool::{ThreadPool, WorkError};
+    use futures_core::Stream;
+    use futures_io::{AsyncRead, AsyncWrite};
+    use std::future::poll_fn;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+
+    async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+
+    async fn write_all<W: AsyncWrite + Unpin>(w: &mut W, mut data: &[u8]) -> std::io::Result<()> {
+        while !data.is_empty() {
+            let n = poll_fn(|cx| Pin::new(&mut *w).poll_write(cx, data)).await?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    async fn read_some<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+        poll_fn(|cx| Pin::new(&mut *r).poll_read(cx, buf)).await
+    }
+
+    #[test]
+    fn an_interval_yields_every_period_until_dropped() {
+        let (mut lp, clock) = manual_loop();
+        let times = lp
+            .block_on(async {
+                let mut ticks = task::interval(100);
+                let mut times = Vec::new();
+                for _ in 0..3 {
+                    next(&mut ticks).await;
+                    times.push(task::with_loop(|lp| lp.now()).await);
+                }
+                times
+            })
+            .unwrap();
+        assert_eq!(times, [100, 200, 300]);
+        lp.run(RunMode::Default);
+        assert_eq!(clock.now_ms(), 300, "the dropped interval was cleared");
+    }
+
+    #[test]
+    fn a_timeout_that_elapses_drops_the_future_and_clears_its_timer() {
+        let (mut lp, clock) = manual_loop();
+        let out = lp.block_on(task::timeout(10, task::sleep(1_000))).unwrap();
+        assert_eq!(out, Err(task::Elapsed));
+        lp.run(RunMode::Default);
+        assert_eq!(
+            clock.now_ms(),
+            10,
+            "the inner sleep's timer was cleared, not waited for"
+        );
+        assert_eq!(lp.active_handles(), 0);
+    }
+
+    #[test]
+    fn yield_now_waits_for_the_check_phase() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn(async move {
+                task::yield_now().await;
+                l1.push("after yield");
+            });
+            lp.set_immediate(l.cb("immediate"));
+            lp.next_tick(l.cb("tick"));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["tick", "after yield", "immediate"]);
+    }
+
+    #[test]
+    fn spawn_blocking_runs_on_the_pool_and_a_drop_before_it_starts_cancels_it() {
+        let mut lp = EventLoop::builder()
+            .thread_pool(ThreadPool::with_size(1))
+            .build()
+            .unwrap();
+        let gate = Arc::new(Barrier::new(2));
+        let ran = Arc::new(AtomicBool::new(false));
+        let (g, r) = (gate.clone(), ran.clone());
+        let outcome = bounded(&mut lp, "spawn_blocking", async move {
+            let busy = task::spawn_blocking(move || {
+                g.wait(); // holds the one worker until the test lets it go
+                1
+            });
+            let busy = task::spawn(busy);
+            // Queued behind it, then dropped by the timeout before a worker could take it.
+            let dropped = task::timeout(
+                5,
+                task::spawn_blocking(move || r.store(true, Ordering::SeqCst)),
+            );
+            let dropped = dropped.await;
+            task::yield_now().await; // the drop's cancel runs once the poll returns
+            gate.wait();
+            (dropped.is_err(), busy.await.unwrap())
+        });
+        assert_eq!(outcome, (true, Ok(1)));
+        lp.run(RunMode::Default);
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "the dropped job was cancelled, never run"
+        );
+        assert_eq!(lp.work_in_flight(), 0);
+    }
+
+    #[test]
+    fn a_panicking_blocking_job_is_an_error_not_a_crash() {
+        let mut lp = EventLoop::new();
+        let out = bounded(
+            &mut lp,
+            "a panicking job",
+            task::spawn_blocking(|| -> u8 { panic!("in the pool") }),
+        );
+        assert!(matches!(out, Err(WorkError::Panicked(m)) if m.contains("in the pool")));
+    }
+
+    #[test]
+    fn files_and_names_as_futures() {
+        let dir = std::env::temp_dir().join(format!("task-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.txt");
+        let mut lp = EventLoop::new();
+        let p = path.clone();
+        let (data, len, missing, written, ip) = bounded(&mut lp, "fs and dns", async move {
+            task::fs::write_file(&p, b"hello, loop".to_vec())
+                .await
+                .unwrap();
+            let data = task::fs::read_file(&p).await.unwrap();
+            let len = task::fs::stat(&p).await.unwrap().len();
+            let missing = task::fs::stat(p.with_extension("none")).await.unwrap_err();
+            let file = task::fs::open(&p, "a").await.unwrap();
+            let written = task::fs::write(&file, b"!".to_vec(), None).await.unwrap();
+            task::fs::close(file).await.unwrap();
+            let ip = task::dns::lookup("127.0.0.1").await.unwrap();
+            (data, len, missing.to_string(), written, ip)
+        });
+        assert_eq!(data, b"hello, loop");
+        assert_eq!(len, 11);
+        assert!(
+            missing.starts_with("ENOENT: no such file or directory, stat"),
+            "{missing}"
+        );
+        assert_eq!(written, 1);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello, loop!");
+        assert!(ip.is_loopback());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_echo_with_async_read_and_write() {
+        let mut lp = EventLoop::new();
+        let mut incoming = task::net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = incoming.local_addr();
+        let got = bounded(&mut lp, "an async echo", async move {
+            let server = task::spawn(async move {
+                let mut conn = next(&mut incoming).await.unwrap().unwrap();
+                let mut buf = vec![0; 1024];
+                loop {
+                    let n = read_some(&mut conn, &mut buf).await.unwrap();
+                    if n == 0 {
+                        break; // the client shut down its side
+                    }
+                    write_all(&mut conn, &buf[..n]).await.unwrap();
+                }
+                poll_fn(|cx| Pin::new(&mut conn).poll_close(cx))
+                    .await
+                    .unwrap();
+            });
+            let mut client = task::net::connect(addr).await.unwrap();
+            let mut got = Vec::new();
+            for round in 0..20u8 {
+                let message = vec![round; 100];
+                write_all(&mut client, &message).await.unwrap();
+                let mut received = 0;
+                let mut buf = [0; 256];
+                while received < message.len() {
+                    let n = read_some(&mut client, &mut buf).await.unwrap();
+                    assert!(n > 0, "the server closed early");
+                    got.extend_from_slice(&buf[..n]);
+                    received += n;
+                }
+            }
+            poll_fn(|cx| Pin::new(&mut client).poll_close(cx))
+                .await
+                .unwrap();
+            server.await.unwrap();
+            got
+        });
+        let expected: Vec<u8> = (0..20u8).flat_map(|r| vec![r; 100]).collect();
+        assert_eq!(got, expected);
+        lp.run(RunMode::Default);
+        assert_eq!(
+            lp.fd_watchers(),
+            0,
+            "both streams and the listener were closed"
+        );
+    }
+
+    #[test]
+    fn a_large_write_is_queued_and_flushed_with_backpressure() {
+        let mut lp = EventLoop::new();
+        let mut incoming = task::net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = incoming.local_addr();
+        const SIZE: usize = 4 * 1024 * 1024;
+        let total = bounded(&mut lp, "a 4 MiB transfer", async move {
+            let reader = task::spawn(async move {
+                let mut conn = next(&mut incoming).await.unwrap().unwrap();
+                let mut buf = vec![0; 64 * 1024];
+                let mut total = 0;
+                loop {
+                    match read_some(&mut conn, &mut buf).await.unwrap() {
+                        0 => return total,
+                        n => total += n,
+                    }
+                }
+            });
+            let mut client = task::net::connect(addr).await.unwrap();
+            write_all(&mut client, &vec![7u8; SIZE]).await.unwrap();
+            poll_fn(|cx| Pin::new(&mut client).poll_flush(cx))
+                .await
+                .unwrap();
+            poll_fn(|cx| Pin::new(&mut client).poll_close(cx))
+                .await
+                .unwrap();
+            reader.await.unwrap()
+        });
+        assert_eq!(total, SIZE);
+    }
+
+    #[test]
+    fn connecting_to_a_closed_port_is_an_error() {
+        let mut lp = EventLoop::new();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let err = bounded(&mut lp, "a refused connect", task::net::connect(port)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+}

@@ -89,7 +89,10 @@ fn work_error(e: WorkError) -> io::Error {
 }
 
 /// `map_err` helper: names the call and path of an OS error.
-fn at<'a>(syscall: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> io::Error + 'a {
+pub(crate) fn at<'a>(
+    syscall: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> io::Error + 'a {
     move |e| FsError::new(e, syscall, Some(path.to_path_buf()), None).into_io()
 }
 
@@ -129,7 +132,7 @@ pub fn read_file(
 /// it reads as many bytes as the file had when opened; a file reporting size 0 (such as those
 /// in `/proc`) is read until end of file instead. Not `std::fs::read`: that adds an `lseek`
 /// and a probe `read` to find the end, half as many calls again for a small file.
-fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
     let file = File::open(path).map_err(at("open", path))?;
     let size = file.metadata().map_err(at("fstat", path))?.len();
     if size > MAX_READ as u64 {

@@ -42,6 +42,8 @@
 //! [`with_loop`] (the same, awaited for its value, with no microtask hop).
 
 mod join;
+pub mod net;
+mod pool;
 mod promise_await;
 #[cfg_attr(feature = "learn-task", path = "../../exercises/task.rs")]
 mod schedule;
@@ -57,6 +59,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 pub use join::{JoinError, JoinHandle};
+pub use pool::{PoolFuture, dns, fs, spawn_blocking};
 pub use promise_await::PromiseFuture;
 pub use time::{
     Elapsed, Interval, Sleep, WithTimeout, YieldNow, interval, sleep, timeout, yield_now,

@@ -48,8 +48,8 @@ impl<T> Slot<T> {
     /// The request's callback: leaves `outcome` and queues the waiting task (one hop, as a
     /// promise resolved in this callback would take).
     pub(crate) fn complete(&self, lp: &mut EventLoop, outcome: T) {
-        if self.completed.replace(true) {
-            return;
+        if self.completed.replace(true) || self.dropped.get() {
+            return; // a second completion, or nobody left to hand it to
         }
         drop(self.cancel.borrow_mut().take());
         self.outcome.set(Some(outcome));
