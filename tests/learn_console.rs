@@ -211,8 +211,21 @@ fn reset_asks_first_and_keeps_a_copy() {
     let out = learn(&dir, &["reset", "queue", "--yes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read_to_string(&file).unwrap(), pristine);
-    let backup = dir.join(".learn-backups/queue.rs.bak");
-    assert_eq!(fs::read_to_string(backup).unwrap(), "// my work\n");
+    let first = dir.join(".learn-backups/queue.1.rs.bak");
+    assert_eq!(fs::read_to_string(&first).unwrap(), "// my work\n");
+
+    // A second reset keeps its own copy: the first one's is never overwritten.
+    fs::write(&file, "// my second try\n").unwrap();
+    let out = learn(&dir, &["reset", "queue", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("queue.2.rs.bak"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(fs::read_to_string(&first).unwrap(), "// my work\n");
+    let second = dir.join(".learn-backups/queue.2.rs.bak");
+    assert_eq!(fs::read_to_string(second).unwrap(), "// my second try\n");
 }
 
 #[test]

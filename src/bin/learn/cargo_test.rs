@@ -57,12 +57,18 @@ pub fn command(root: &Path, exercise: &Exercise, against: Against) -> Command {
     cmd
 }
 
-/// Runs `exercise`'s tests and waits for them.
+/// Runs `exercise`'s tests in the scratch tree of `cargo learn check` and waits for them.
 ///
 /// # Errors
 /// When cargo itself cannot be started.
-pub fn run(root: &Path, exercise: &Exercise, against: Against) -> io::Result<TestRun> {
-    spawn(root, exercise, against, Group::Shared, |_| {})?.wait()
+pub fn run_in_scratch(
+    scratch: &crate::scratch::Scratch,
+    exercise: &Exercise,
+    against: Against,
+) -> io::Result<TestRun> {
+    let mut cmd = command(&scratch.root, exercise, against);
+    cmd.env("CARGO_TARGET_DIR", &scratch.target);
+    start(cmd, exercise, Group::Shared, |_| {})?.wait()
 }
 
 /// Which process group cargo runs in.
@@ -102,9 +108,18 @@ pub fn spawn(
     exercise: &Exercise,
     against: Against,
     group: Group,
+    on_line: impl FnMut(&str) + Send + 'static,
+) -> io::Result<Running> {
+    start(command(root, exercise, against), exercise, group, on_line)
+}
+
+/// Starts `cmd`, a `cargo test` for `exercise`.
+fn start(
+    mut cmd: Command,
+    exercise: &Exercise,
+    group: Group,
     mut on_line: impl FnMut(&str) + Send + 'static,
 ) -> io::Result<Running> {
-    let mut cmd = command(root, exercise, against);
     #[cfg(unix)]
     if group == Group::Own {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);

@@ -43,7 +43,8 @@ pub fn run(
     if !file.is_file() {
         return missing(exercise);
     }
-    console.print(&explain::running(exercise))?;
+    let first = course.progress.get(&exercise.name).is_none();
+    console.print(&explain::running(exercise, first))?;
     let hash = progress::hash_file(&file);
     let on_line = |line: &str| {
         if line.ends_with("has been running for over 60 seconds") {
@@ -190,13 +191,22 @@ fn confirm(shown: &str) -> io::Result<bool> {
 }
 
 /// Keeps a copy of the learner's work in `.learn-backups/` (git-ignored, and out of `target/`,
-/// which `cargo clean` empties), in case the reset was a mistake.
+/// which `cargo clean` empties), in case the reset was a mistake. Every reset keeps its own
+/// numbered copy (`heap.1.rs.bak`, `heap.2.rs.bak`, …): a second reset never overwrites the
+/// first one's.
 fn backup(course: &Course, exercise: &Exercise, text: &str) -> Option<PathBuf> {
-    let relative = PathBuf::from(".learn-backups").join(format!("{}.rs.bak", exercise.name));
-    let path = course.root.join(&relative);
-    fs::create_dir_all(path.parent()?).ok()?;
-    fs::write(&path, text).ok()?;
+    let dir = PathBuf::from(".learn-backups");
+    fs::create_dir_all(course.root.join(&dir)).ok()?;
+    let relative = (1..)
+        .map(|n| dir.join(backup_name(&exercise.name, n)))
+        .find(|p| !course.root.join(p).exists())?;
+    fs::write(course.root.join(&relative), text).ok()?;
     Some(relative)
+}
+
+/// The file name of the `n`th backup of `exercise`.
+fn backup_name(exercise: &str, n: u32) -> String {
+    format!("{exercise}.{n}.rs.bak")
 }
 
 fn write(file: &std::path::Path, text: &str, shown: &str) -> io::Result<()> {

@@ -112,6 +112,17 @@ impl Doc {
         self.lines.extend(lines);
     }
 
+    /// The document with every line longer than `width` columns broken between words, the
+    /// continuation indented like the line it continues. A terminal would break it mid-word at
+    /// its edge. A single word longer than the width stays whole (a path, a command).
+    pub fn wrapped(&self, width: usize) -> Doc {
+        let mut out = Doc::new();
+        for line in &self.lines {
+            wrap_line(line, width.max(20), &mut out.lines);
+        }
+        out
+    }
+
     fn ends_blank(&self) -> bool {
         self.lines.last().is_some_and(|l| l.0.is_empty())
     }
@@ -120,6 +131,65 @@ impl Doc {
     #[cfg(test)]
     pub fn plain(&self) -> String {
         self.lines.iter().map(|l| l.plain() + "\n").collect()
+    }
+}
+
+/// Breaks `line` into lines of at most `width` columns, between words, into `out`.
+fn wrap_line(line: &Line, width: usize, out: &mut Vec<Line>) {
+    let text_width = |s: &str| s.chars().count();
+    let plain_width: usize = line.0.iter().map(|(t, s)| span_width(*t, s)).sum();
+    if plain_width <= width {
+        out.push(line.clone());
+        return;
+    }
+    let first = line.0.first().map_or("", |(_, s)| s.as_str());
+    let indent: String = first.chars().take_while(|c| *c == ' ').collect();
+    let mut current = Line::default();
+    let mut column = 0;
+    for (tone, text) in &line.0 {
+        // A command is drawn with backticks in plain text: keep it one unbreakable piece.
+        let pieces: Vec<&str> = if *tone == Tone::Command {
+            vec![text.as_str()]
+        } else {
+            text.split_inclusive(' ').collect()
+        };
+        for piece in pieces {
+            let w = span_width(*tone, piece);
+            let fits = column + text_width(piece.trim_end()) + (w - text_width(piece)) <= width;
+            if column > indent.len() && !fits {
+                trim_trailing_space(&mut current);
+                out.push(std::mem::take(&mut current));
+                current.0.push((Tone::Normal, indent.clone()));
+                column = indent.len();
+                if piece.trim().is_empty() {
+                    continue; // no space at the start of a continuation
+                }
+            }
+            push_span(&mut current, *tone, piece);
+            column += w;
+        }
+    }
+    trim_trailing_space(&mut current);
+    out.push(current);
+}
+
+/// How many columns a span takes in plain output (a command gains two backticks).
+fn span_width(tone: Tone, text: &str) -> usize {
+    text.chars().count() + if tone == Tone::Command { 2 } else { 0 }
+}
+
+/// Adds `text` to the last span when it has the same tone, else as a new span.
+fn push_span(line: &mut Line, tone: Tone, text: &str) {
+    match line.0.last_mut() {
+        Some((t, s)) if *t == tone && tone != Tone::Command => s.push_str(text),
+        _ => line.0.push((tone, text.to_string())),
+    }
+}
+
+fn trim_trailing_space(line: &mut Line) {
+    if let Some((_, s)) = line.0.last_mut() {
+        let trimmed = s.trim_end_matches(' ').len();
+        s.truncate(trimmed);
     }
 }
 
@@ -149,6 +219,7 @@ impl Console {
     /// # Errors
     /// When stdout cannot be written (a closed pipe).
     pub fn print(&self, doc: &Doc) -> io::Result<()> {
+        let doc = &self.fit(doc);
         let mut out = io::stdout().lock();
         write_doc(&mut out, doc, self.color, "\n")?;
         out.flush()
@@ -160,6 +231,7 @@ impl Console {
     /// # Errors
     /// When stdout cannot be written.
     pub fn redraw(&self, doc: &Doc, raw: bool) -> io::Result<()> {
+        let doc = &self.fit(doc);
         let mut out = io::stdout().lock();
         let newline = if raw { "\r\n" } else { "\n" };
         if self.terminal {
@@ -174,6 +246,17 @@ impl Console {
         }
         write_doc(&mut out, doc, self.color, newline)?;
         out.flush()
+    }
+}
+
+impl Console {
+    /// `doc` wrapped to the terminal's width; unchanged when stdout is not a terminal (a log
+    /// or a pipe has no edge to wrap at).
+    fn fit(&self, doc: &Doc) -> Doc {
+        match crossterm::terminal::size() {
+            Ok((columns, _)) if self.terminal && columns > 0 => doc.wrapped(columns as usize),
+            _ => doc.clone(),
+        }
     }
 }
 
@@ -219,6 +302,40 @@ pub fn complain(label: &str, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_break_between_words_at_80_and_120_columns() {
+        let mut doc = Doc::new();
+        let words = "the loop takes the oldest immediate and runs it before the next one ";
+        doc.push(
+            Line::new(Tone::Normal, format!("  {}", words.repeat(4)))
+                .and(Tone::Command, "cargo learn watch threadpool")
+                .and(Tone::Normal, " to re-run."),
+        );
+        for width in [80, 120] {
+            let text = doc.wrapped(width).plain();
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(lines.len() > 1, "{text}");
+            for line in &lines {
+                assert!(line.chars().count() <= width, "over {width}: {line:?}");
+                assert!(!line.ends_with(' '), "trailing space: {line:?}");
+                assert!(
+                    line.starts_with("  "),
+                    "continuations keep the indent: {line:?}"
+                );
+            }
+            // Nothing lost, no word cut in two.
+            let rejoined: Vec<&str> = text.split_whitespace().collect();
+            let original = doc.plain();
+            let expected: Vec<&str> = original.split_whitespace().collect();
+            assert_eq!(rejoined, expected, "at {width}");
+            assert!(text.contains("`cargo learn watch threadpool`"), "{text}");
+        }
+        // A short line is left alone.
+        let mut short = Doc::new();
+        short.text(Tone::Normal, "solved");
+        assert_eq!(short.wrapped(80), short);
+    }
 
     #[test]
     fn plain_text_has_no_escape_codes() {

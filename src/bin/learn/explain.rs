@@ -6,8 +6,9 @@ use crate::report::{CompileError, FailedTest, Failure, Location, Outcome, Report
 use crate::todos;
 use crate::views::numbered;
 
-/// The line shown while the tests run.
-pub fn running(exercise: &Exercise) -> Doc {
+/// The line shown while the tests run; on an exercise's `first` run, a word on why it takes
+/// long (cargo compiles the crate with the exercise's feature), never again after that.
+pub fn running(exercise: &Exercise, first: bool) -> Doc {
     let mut doc = Doc::new();
     doc.push(
         Line::new(Tone::Dim, "Running the ")
@@ -17,10 +18,12 @@ pub fn running(exercise: &Exercise) -> Doc {
                 format!(" tests against {}…", exercise.exercise_file().display()),
             ),
     );
-    doc.text(
-        Tone::Dim,
-        "(cargo compiles the crate first: an exercise's first run takes a minute or two)",
-    );
+    if first {
+        doc.text(
+            Tone::Dim,
+            "(cargo compiles the crate first: an exercise's first run takes a minute or two)",
+        );
+    }
     doc
 }
 

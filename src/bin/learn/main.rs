@@ -17,6 +17,7 @@ mod generate;
 mod includes;
 mod progress;
 mod report;
+mod scratch;
 mod todos;
 mod views;
 mod watch;

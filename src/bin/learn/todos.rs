@@ -91,15 +91,54 @@ pub fn excerpt(source: &str, from: usize, count: usize) -> Vec<Numbered> {
 }
 
 /// The statement that starts on `line` (1-based): that line and the next ones up to the one
-/// ending with `;` (at most six), for showing a failed `assert_eq!` that spans lines.
+/// ending with `;` where its brackets balance, for showing a failed `assert_eq!` that spans
+/// lines.
 pub fn statement(source: &str, line: usize) -> Vec<Numbered> {
-    let mut lines = excerpt(source, line, 6);
-    if let Some(end) = lines.iter().position(|l| l.text.trim_end().ends_with(';')) {
-        lines.truncate(end + 1);
-    } else {
-        lines.truncate(1);
-    }
+    let mut lines = excerpt(source, line, MAX_STATEMENT_LINES);
+    // The statement ends at the first `;` where every bracket opened since `line` is closed
+    // again: an `assert_eq!(` whose arguments span many lines is quoted whole.
+    let mut depth = 0i32;
+    let end = lines.iter().position(|l| {
+        for c in code_part(&l.text).chars() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        depth <= 0 && l.text.trim_end().ends_with(';')
+    });
+    lines.truncate(end.map_or(1, |end| end + 1));
     lines
+}
+
+/// The longest statement [`statement`] quotes whole; a longer one is quoted by its first line.
+const MAX_STATEMENT_LINES: usize = 40;
+
+/// A line without its `//` comment, and with string literals blanked, so brackets inside
+/// them do not count (good enough for test code: no raw strings with quotes inside).
+fn code_part(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if chars.peek() == Some(&'/') => break,
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -118,6 +157,29 @@ fn pop(&mut self) -> Option<T> {
     todo!(\"take the oldest item\")
 }
 ";
+
+    #[test]
+    fn a_long_assertion_is_quoted_whole() {
+        let source = "\
+fn t() {
+    assert_eq!(
+        log,
+        [
+            \"a (\",
+            \"b\", // a comment with ( in it
+            \"c\",
+            \"d\",
+        ],
+        \"the order\"
+    );
+    next();
+}
+";
+        let quoted: Vec<_> = statement(source, 2).iter().map(|l| l.number).collect();
+        assert_eq!(quoted, (2..=11).collect::<Vec<_>>());
+        let one: Vec<_> = statement(source, 12).iter().map(|l| l.number).collect();
+        assert_eq!(one, [12]);
+    }
 
     #[test]
     fn each_todo_comes_with_its_comment() {

@@ -106,8 +106,11 @@ pub fn next_steps(next: Option<(&Exercise, State)>) -> Doc {
         .and(Tone::Command, format!("cargo learn hint {name}"))
         .and(Tone::Normal, "."),
     );
-    doc.blank();
-    doc.append(editor_tip(exercise));
+    if state == State::NotStarted {
+        // Once per exercise, before the learner starts on it, not after every run.
+        doc.blank();
+        doc.append(editor_tip(exercise));
+    }
     doc
 }
 
@@ -327,6 +330,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\"rust-analyzer.cargo.features\": [\"learn-heap\"]"));
+    }
+
+    #[test]
+    fn the_editor_setup_and_the_compile_note_are_shown_once() {
+        let heap = exercise("heap");
+        let before = next_steps(Some((&heap, State::NotStarted))).plain();
+        assert!(before.contains("Editor setup"), "{before}");
+        for later in [State::Failing, State::Changed] {
+            let text = next_steps(Some((&heap, later))).plain();
+            assert!(!text.contains("Editor setup"), "again after a run: {text}");
+        }
+        let first = crate::explain::running(&heap, true).plain();
+        assert!(first.contains("first run"), "{first}");
+        let again = crate::explain::running(&heap, false).plain();
+        assert!(!again.contains("first run"), "{again}");
     }
 
     #[test]

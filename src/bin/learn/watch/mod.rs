@@ -170,6 +170,10 @@ impl<'a> Watch<'a> {
                         if let Err(e) = self.course.record(&self.exercise, hash, &report) {
                             self.message = Some((Tone::Warn, e.to_string()));
                         }
+                        if report.solved() {
+                            // The hints were for the TODOs that are gone now.
+                            self.show_hint = false;
+                        }
                         self.report = Some(report);
                     }
                     Err(e) => self.message = Some((Tone::Bad, e.to_string())),
@@ -277,7 +281,8 @@ impl<'a> Watch<'a> {
             doc.blank();
         }
         if self.running.is_some() {
-            doc.append(explain::running(ex));
+            let first = self.course.progress.get(&ex.name).is_none();
+            doc.append(explain::running(ex, first));
         } else if let Some(report) = &self.report {
             let root = self.course.root.clone();
             let read = move |path: &str| fs::read_to_string(root.join(path)).ok();
@@ -385,6 +390,45 @@ mod tests {
         );
         assert!(!later.contains("quit"), "keys after input closed:\n{later}");
         assert!(later.contains("exercises solved"), "{later}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_hint_panel_goes_once_the_exercise_is_solved() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalog = Catalog::load(repo).expect("the repository's catalog");
+        let dir = std::env::temp_dir().join(format!("learn-watch-hint-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (mut course, _) = Course::open(&dir, catalog);
+        let exercise = course
+            .catalog
+            .get("queue")
+            .expect("a queue exercise")
+            .clone();
+        let (tx, _rx) = mpsc::channel();
+        let plain = Console {
+            color: false,
+            terminal: false,
+        };
+        let mut watch = Watch::new(&mut course, plain, false, exercise.clone(), tx);
+        watch.show_hint = true;
+        let hint = exercise.hint.lines().next().expect("a hint").to_string();
+        assert!(watch.screen().plain().contains(&hint));
+        let solved = include_str!("../testdata/queue_solved.txt").to_string();
+        let id = watch.run_id;
+        watch
+            .handle(Event::Finished {
+                id,
+                hash: None,
+                result: Ok(crate::cargo_test::parse(solved)),
+            })
+            .unwrap();
+        let screen = watch.screen().plain();
+        assert!(screen.contains("exercise solved"), "{screen}");
+        assert!(
+            !screen.contains(&hint),
+            "a stale hint under a solved exercise:\n{screen}"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

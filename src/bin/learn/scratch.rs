@@ -1,0 +1,172 @@
+//! A scratch copy of the crate for `cargo learn check`, with every exercise file exactly as
+//! `cargo learn generate` makes it.
+//!
+//! The check proves things about the *untouched* exercises ("the tests fail against them"),
+//! so it must never run against the files in `exercises/`: in a learner's tree those hold the
+//! learner's work, and a solved file passes every test. The scratch tree lives in
+//! `target/learn-check/tree` and builds into the real `target/`, so the dependencies are
+//! compiled once for both.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{Catalog, Exercise};
+use crate::generate;
+
+/// What the scratch tree copies from the real one: enough for `cargo test --test <name>`.
+const COPIED: [&str; 6] = [
+    "src",
+    "tests",
+    "benches",
+    "examples",
+    "exercises",
+    "Cargo.lock",
+];
+
+/// A copy of the crate whose exercise files are the generated, untouched ones.
+#[derive(Debug)]
+pub struct Scratch {
+    /// The copy's root, where `cargo test` runs.
+    pub root: PathBuf,
+    /// The real tree's `target/`, shared so nothing is compiled twice.
+    pub target: PathBuf,
+}
+
+impl Scratch {
+    /// Makes a fresh scratch tree from `root`, with every exercise of `catalog` generated
+    /// from its source.
+    ///
+    /// # Errors
+    /// When a file cannot be copied or written, or an exercise cannot be generated.
+    pub fn create(root: &Path, catalog: &Catalog) -> io::Result<Scratch> {
+        let target = root.join("target");
+        let scratch = target.join("learn-check").join("tree");
+        if scratch.exists() {
+            fs::remove_dir_all(&scratch).map_err(|e| context(e, "clear", &scratch))?;
+        }
+        fs::create_dir_all(&scratch).map_err(|e| context(e, "create", &scratch))?;
+        for name in COPIED {
+            let from = root.join(name);
+            if from.exists() {
+                copy(&from, &scratch.join(name))?;
+            }
+        }
+        // Its own workspace, so cargo never takes the real tree for its parent.
+        let manifest = fs::read_to_string(root.join("Cargo.toml"))
+            .map_err(|e| context(e, "read", &root.join("Cargo.toml")))?;
+        let manifest_copy = scratch.join("Cargo.toml");
+        fs::write(&manifest_copy, format!("{manifest}\n[workspace]\n"))
+            .map_err(|e| context(e, "write", &manifest_copy))?;
+        let scratch = Scratch {
+            root: scratch,
+            target,
+        };
+        for exercise in &catalog.exercises {
+            let source = fs::read_to_string(root.join(exercise.source()))
+                .map_err(|e| context(e, "read", &root.join(exercise.source())))?;
+            let text = generate::generate(exercise, &source).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", exercise.source().display()),
+                )
+            })?;
+            scratch.write_exercise(exercise, &text)?;
+        }
+        Ok(scratch)
+    }
+
+    /// Replaces `exercise`'s file in the scratch tree with `text`.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn write_exercise(&self, exercise: &Exercise, text: &str) -> io::Result<()> {
+        let path = self.root.join(exercise.exercise_file());
+        fs::write(&path, text).map_err(|e| context(e, "write", &path))
+    }
+
+    /// The path of `exercise`'s file in the scratch tree.
+    pub fn exercise_file(&self, exercise: &Exercise) -> PathBuf {
+        self.root.join(exercise.exercise_file())
+    }
+}
+
+/// Copies a file, or a directory recursively (skipping `target/` directories).
+fn copy(from: &Path, to: &Path) -> io::Result<()> {
+    if from.is_dir() {
+        fs::create_dir_all(to).map_err(|e| context(e, "create", to))?;
+        for entry in fs::read_dir(from).map_err(|e| context(e, "read", from))? {
+            let entry = entry.map_err(|e| context(e, "read", from))?;
+            if entry.file_name() == "target" {
+                continue;
+            }
+            copy(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        fs::copy(from, to)
+            .map(drop)
+            .map_err(|e| context(e, "copy", from))
+    }
+}
+
+fn context(e: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("cannot {what} {} for the check: {e}", path.display()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A course of one exercise, in a fresh directory.
+    fn tiny_course(name: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("learn-scratch-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("src")).unwrap();
+        fs::create_dir_all(root.join("exercises")).unwrap();
+        fs::write(root.join("Cargo.toml"), "[package]\nname = \"tiny\"\n").unwrap();
+        fs::write(
+            root.join("exercises/exercises.toml"),
+            "[[exercise]]\nname = \"adder\"\nchapter = 1\nchapter_file = \"a.md\"\n\
+             title = \"t\"\ntest = \"adder\"\nhint = \"h\"\n",
+        )
+        .unwrap();
+        fs::write(
+            root.join("src/adder.rs"),
+            "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: add them\n    \
+             // hint: plus\n    a + b\n    // end exercise\n}\n",
+        )
+        .unwrap();
+        root
+    }
+
+    #[test]
+    fn the_scratch_tree_holds_the_untouched_exercise_never_the_learners_work() {
+        let root = tiny_course("untouched");
+        let solved = "pub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
+        fs::write(root.join("exercises/adder.rs"), solved).unwrap();
+        let catalog = Catalog::load(&root).unwrap();
+        let scratch = Scratch::create(&root, &catalog).unwrap();
+        let copy = fs::read_to_string(scratch.exercise_file(&catalog.exercises[0])).unwrap();
+        assert!(
+            copy.contains("todo!("),
+            "the scratch copy is generated: {copy}"
+        );
+        assert!(
+            fs::read_to_string(scratch.root.join("Cargo.toml"))
+                .unwrap()
+                .ends_with("[workspace]\n"),
+            "the scratch tree is a workspace of its own"
+        );
+        // The learner's file is left exactly as it was.
+        assert_eq!(
+            fs::read_to_string(root.join("exercises/adder.rs")).unwrap(),
+            solved
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
