@@ -169,6 +169,9 @@ impl EventLoop {
             self.poll_kernel(timeout); // chapter 8: wait in the kernel
             return;
         }
+        if self.poll_wake_source(timeout) {
+            return; // chapter 10: a task may be woken from another thread
+        }
         if self.work_in_flight() > 0 {
             self.wait_for_pool(timeout);
             self.update_time();

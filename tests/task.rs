@@ -59,16 +59,22 @@ impl Future for Probe {
     }
 }
 
-/// Runs `future` to the end under a 2-second timer, so that a lost wake-up fails with `what`
-/// instead of hanging.
+/// Runs `future` to the end under a 2-second watchdog: a timer whose callback panics, so that
+/// a lost wake-up fails with `what` instead of hanging. The watchdog is a plain callback, not
+/// a task: it works even when the tasks' state machine is broken.
 fn bounded<T: 'static>(
     lp: &mut EventLoop,
     what: &str,
     future: impl Future<Output = T> + 'static,
 ) -> T {
-    match lp.block_on(task::timeout(2_000, future)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(_elapsed)) => panic!("{what}: the task was never polled again (a lost wake-up)"),
+    let message = format!("{what}: the task was never polled again (a lost wake-up)");
+    let watchdog = lp
+        .set_timeout(move |_| panic!("{message}"), 2_000)
+        .unref(lp);
+    let outcome = lp.block_on(future);
+    lp.clear_timeout(watchdog);
+    match outcome {
+        Ok(value) => value,
         Err(error) => panic!("{what}: {error}"),
     }
 }
@@ -106,6 +112,7 @@ mod waking {
     #[test]
     fn a_wake_on_the_loop_thread_queues_the_task_as_a_microtask() {
         let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
         let log = Log::default();
         let probe = Probe::new(2);
         let (l, p) = (log.clone(), probe.clone());
@@ -213,6 +220,7 @@ mod waking {
     #[test]
     fn a_wake_after_completion_does_nothing() {
         let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
         let probe = Probe::new(1);
         let handle = lp.spawn(probe.clone());
         assert!(handle.is_finished());
@@ -225,7 +233,12 @@ mod waking {
 
     #[test]
     fn a_wake_from_another_thread_reaches_a_sleeping_loop() {
-        let mut lp = EventLoop::new(); // a real wait: the loop sleeps until the thread wakes it
+        // A real wait: the loop sleeps in its poll phase until the thread wakes it. A wake
+        // that does not wake the loop would only be found after the 1-second timer.
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let l = log.clone();
+        lp.set_timeout(log.cb("timer after 1 s"), 1_000);
         let polls = bounded(&mut lp, "a wake from another thread", async move {
             let mut polls = 0;
             std::future::poll_fn(|cx| {
@@ -241,9 +254,15 @@ mod waking {
                 Poll::Ready(())
             })
             .await;
+            l.push("woken");
             polls
         });
         assert_eq!(polls, 2);
+        assert_eq!(
+            log.entries(),
+            ["woken"],
+            "the wake must wake the sleeping loop, not wait for its next timer"
+        );
     }
 
     #[test]
@@ -419,6 +438,7 @@ mod handles {
     #[test]
     fn a_pending_task_keeps_the_loop_alive_until_it_finishes_and_unref_lets_it_go() {
         let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
         let probe = Probe::new(2);
         let handle = lp.spawn(probe.clone());
         assert_eq!(lp.active_requests(), 1);

@@ -8,8 +8,8 @@
 //! ```text
 //!            wake                    entry runs              poll: Pending
 //!   idle ───────────▶ scheduled ─────────────────▶ running ─────────────────▶ idle
-//!     ▲                                             │  │ wake                  
-//!     │                                             │  ▼                       
+//!     ▲                                             │  │ wake
+//!     │                                             │  ▼
 //!     │                                             │ running+notified ──────▶ scheduled (queued again)
 //!     │                                             │          poll: Pending
 //!     └─────────── (never: done is final) ◀─────────┘ poll: Ready ──▶ done
@@ -185,7 +185,7 @@ impl Inbox {
     /// other thread on the inbox, then the loop's wake-up is sent so a loop asleep in its
     /// poll phase wakes and picks it up.
     pub(crate) fn send(self: &Arc<Self>, key: TaskKey) {
-        // exercise: a wake on the loop thread becomes a microtask; from another thread it goes through the inbox
+        // exercise: queue the entry: here as a microtask, from another thread through the inbox
         // hint: local_tasks(self) finds the loop's task state when this thread runs the loop:
         // hint: then call its queue_entry(key). Otherwise push key on self.woken (a Mutex),
         // hint: and only then send self.wakeup.wakeup(), so the loop finds the key when it wakes.
