@@ -77,9 +77,13 @@ impl EventLoop {
         self.wake_source.as_ref().is_some_and(|s| s.has_local())
     }
 
-    /// Dispatches the wake source, if there is one.
+    /// Dispatches the wake source, when something local waits (the checkpoint's case: what
+    /// other threads sent waits for the poll phase, which takes the inbox's lock once).
     pub(super) fn dispatch_wakes(&mut self) {
-        if let Some(source) = self.wake_source.clone() {
+        if let Some(source) = &self.wake_source
+            && source.has_local()
+        {
+            let source = source.clone();
             source.dispatch(self);
         }
     }
@@ -99,7 +103,9 @@ impl EventLoop {
         if self.in_flight.is_empty() {
             self.completions.wakeup().take();
         }
-        self.dispatch_wakes();
+        if let Some(source) = self.wake_source.clone() {
+            source.dispatch(self);
+        }
         self.checkpoint(); // as after any callback of the poll phase
     }
 

@@ -66,7 +66,7 @@ pub(crate) struct Inbox {
 }
 
 impl Header {
-    // ANCHOR: schedule
+    // ANCHOR: schedule_solution
     /// A wake: marks the task scheduled and returns true when the caller must queue an entry
     /// for it; returns false when no entry is needed (it is queued already, or done) or when it
     /// is running (then it is marked notified, and the poll in progress queues it again).
@@ -95,9 +95,9 @@ impl Header {
         }
         // end exercise
     }
-    // ANCHOR_END: schedule
+    // ANCHOR_END: schedule_solution
 
-    // ANCHOR: start
+    // ANCHOR: start_solution
     /// An entry runs: scheduled becomes running, and true says the entry may poll the task.
     /// False for an entry that must do nothing: the task is not scheduled (a stale entry) or
     /// is done.
@@ -121,9 +121,9 @@ impl Header {
         }
         // end exercise
     }
-    // ANCHOR_END: start
+    // ANCHOR_END: start_solution
 
-    // ANCHOR: finish_poll
+    // ANCHOR: finish_poll_solution
     /// A poll returned. `ready`: the task is done for good. Otherwise it goes back to idle —
     /// unless it was woken while running: then it is scheduled again and true tells the caller
     /// to queue a new entry.
@@ -152,7 +152,7 @@ impl Header {
         }
         // end exercise
     }
-    // ANCHOR_END: finish_poll
+    // ANCHOR_END: finish_poll_solution
 
     /// Marks the task done without a poll (aborted before it ran, or its loop is gone).
     pub(crate) fn set_done(&self) {
@@ -179,7 +179,7 @@ impl Header {
 }
 
 impl Inbox {
-    // ANCHOR: send
+    // ANCHOR: send_solution
     /// Queues an entry for the task `key`, which a wake just scheduled: on the loop's own
     /// thread as a microtask (through the loop's task state, found by this inbox); from any
     /// other thread on the inbox, then the loop's wake-up is sent so a loop asleep in its
@@ -200,7 +200,7 @@ impl Inbox {
         self.wakeup.wakeup().send();
         // end exercise
     }
-    // ANCHOR_END: send
+    // ANCHOR_END: send_solution
 }
 
 impl Wake for Header {
