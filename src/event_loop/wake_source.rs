@@ -71,6 +71,13 @@ impl EventLoop {
         }
     }
 
+    /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself.
+    pub(crate) fn queue_task_entry(&mut self, entry: Rc<dyn crate::promise::Job>) {
+        self.flush_woken_tasks();
+        self.microtasks
+            .queue_microtask(("task", super::Task::Reaction(entry)));
+    }
+
     /// True when the checkpoint must dispatch the wake source.
     #[inline]
     pub(super) fn local_wakes_waiting(&self) -> bool {

@@ -98,10 +98,11 @@ impl EventLoop {
     /// ```
     pub fn spawn<F: Future + 'static>(&mut self, future: F) -> JoinHandle<F::Output> {
         let tasks = tasks::tasks(self);
-        let (key, cell) = tasks.insert("task", future);
+        let (key, cell) = tasks.insert(future);
         let handle = JoinHandle::new(cell.join.clone(), &cell.header);
         if cell.header.schedule() {
-            run_entry(self, &tasks, key); // the first part runs now, in a frame of its own
+            // The first part runs now, in a frame of its own: a callback boundary.
+            self.run_in_frame("task", |lp| run_entry(lp, &tasks, key));
         }
         handle.slot().start_ref(self);
         handle
@@ -247,7 +248,7 @@ fn take_now<T>(handle: JoinHandle<T>) -> Result<T, JoinError> {
 pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let scope = scope().expect("task::spawn outside a task: use EventLoop::spawn");
     let tasks = scope.tasks;
-    let (key, cell) = tasks.insert("task", future);
+    let (key, cell) = tasks.insert(future);
     let handle = JoinHandle::new(cell.join.clone(), &cell.header);
     let task: Rc<dyn tasks::Runnable> = cell.clone();
     let header = &cell.header;

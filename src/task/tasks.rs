@@ -37,7 +37,6 @@ pub(crate) enum Command {
 /// What the loop keeps of a task, whatever its future's type.
 pub(crate) trait Runnable {
     fn header(&self) -> &Arc<Header>;
-    fn name(&self) -> &'static str;
     /// Polls the future once. `Ready`: it finished, and its output waits in the join slot.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()>;
     /// Drops the future and leaves `error` for the join handle.
@@ -47,12 +46,20 @@ pub(crate) trait Runnable {
     fn deliver(&self, lp: &mut EventLoop) -> bool;
     /// Delivers without a loop: only valid while nothing can be waiting (the first poll).
     fn deliver_detached(&self);
+    /// The task's waker, made once: a poll lends it to the future's `Context`.
+    fn waker(&self) -> &Waker;
+    /// The task as the microtask that polls it (an entry): the queue holds the task itself,
+    /// so queueing an entry allocates nothing.
+    fn entry(self: Rc<Self>) -> Rc<dyn crate::promise::Job>;
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
 pub(crate) struct TaskCell<F: Future> {
     pub(crate) header: Arc<Header>,
-    pub(crate) name: &'static str,
+    /// A waker for this task, made once. Counted in the header's strong count (see
+    /// `Tasks::has_foreign_waker`).
+    waker: Waker,
+    tasks: Weak<Tasks>,
     pub(crate) future: RefCell<Option<Pin<Box<F>>>>,
     pub(crate) join: Rc<JoinSlot<F::Output>>,
 }
@@ -60,10 +67,6 @@ pub(crate) struct TaskCell<F: Future> {
 impl<F: Future + 'static> Runnable for TaskCell<F> {
     fn header(&self) -> &Arc<Header> {
         &self.header
-    }
-
-    fn name(&self) -> &'static str {
-        self.name
     }
 
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()> {
@@ -100,6 +103,24 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
     fn deliver_detached(&self) {
         self.join.deliver_detached();
     }
+
+    fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    fn entry(self: Rc<Self>) -> Rc<dyn crate::promise::Job> {
+        self
+    }
+}
+
+impl<F: Future + 'static> crate::promise::Job for TaskCell<F> {
+    /// The entry runs: poll the task if it is still scheduled.
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        if let Some(tasks) = self.tasks.upgrade() {
+            let key = self.header.key;
+            run_task(lp, &tasks, key, self);
+        }
+    }
 }
 
 /// A loop's tasks. Shared (`Rc`) by the loop, which holds it as its wake source, and by the
@@ -120,7 +141,7 @@ pub(crate) struct Tasks {
 
 thread_local! {
     /// The task being polled on this thread, and its loop's tasks (restored after the poll).
-    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
     /// The task states of the loops this thread runs, found by a waker's inbox.
     static LOCAL: RefCell<Vec<(usize, Weak<Tasks>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -145,7 +166,12 @@ impl Scope {
 
 /// The poll scope, if this thread is polling a task.
 pub(crate) fn scope() -> Option<Scope> {
-    SCOPE.with(|s| s.borrow().clone())
+    SCOPE.with(|s| {
+        let scope = s.take();
+        let copy = scope.clone();
+        s.set(scope);
+        copy
+    })
 }
 
 /// The loop's task state for `inbox`, if this thread runs that loop.
@@ -194,7 +220,7 @@ struct ScopeGuard(Option<Scope>);
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
         let previous = self.0.take();
-        SCOPE.with(|s| *s.borrow_mut() = previous);
+        SCOPE.with(|s| s.set(previous));
     }
 }
 
@@ -205,19 +231,17 @@ impl Tasks {
     }
 
     /// Adds a task for `future`; returns its key and its cell.
-    pub(crate) fn insert<F: Future + 'static>(
-        &self,
-        name: &'static str,
-        future: F,
-    ) -> (TaskKey, Rc<TaskCell<F>>) {
+    pub(crate) fn insert<F: Future + 'static>(&self, future: F) -> (TaskKey, Rc<TaskCell<F>>) {
         let key = self.table.borrow_mut().insert(None);
+        let header = Arc::new(Header {
+            state: AtomicU8::new(0),
+            key,
+            inbox: self.inbox.clone(),
+        });
         let cell = Rc::new(TaskCell {
-            header: Arc::new(Header {
-                state: AtomicU8::new(0),
-                key,
-                inbox: self.inbox.clone(),
-            }),
-            name,
+            waker: Waker::from(header.clone()),
+            header,
+            tasks: self.this.clone(),
             future: RefCell::new(Some(Box::pin(future))),
             join: Rc::new(JoinSlot::new()),
         });
@@ -236,11 +260,8 @@ impl Tasks {
     /// inside a poll, as a command (in order with the poll's other commands); elsewhere — a
     /// callback calling a waker — before the next microtask the loop queues.
     pub(crate) fn queue_entry(&self, key: TaskKey) {
-        let polling_here = SCOPE.with(|s| {
-            s.borrow()
-                .as_ref()
-                .is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self))
-        });
+        let polling_here =
+            scope().is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self));
         if polling_here {
             self.push(Command::Entry(key));
         } else {
@@ -250,8 +271,9 @@ impl Tasks {
 
     /// Queues the microtask that polls `key` (the task is scheduled already).
     pub(crate) fn queue_entry_now(&self, lp: &mut EventLoop, key: TaskKey) {
-        let tasks = self.this.upgrade().expect("a method of a live value");
-        lp.queue_job("task", move |lp| run_entry(lp, &tasks, key));
+        if let Some(task) = self.get(key) {
+            lp.queue_task_entry(task.entry());
+        }
     }
 
     /// A wake by the loop's own sources, which have the loop at hand: queued at once.
@@ -313,15 +335,14 @@ impl Tasks {
         task: &Rc<dyn Runnable>,
     ) -> std::thread::Result<Poll<()>> {
         let header = task.header();
-        let waker = Waker::from(header.clone());
         let scope = Scope {
             tasks: self.clone(),
             key,
             header: Arc::as_ptr(header).cast(),
         };
-        let previous = SCOPE.with(|s| s.borrow_mut().replace(scope));
+        let previous = SCOPE.with(|s| s.replace(Some(scope)));
         let _restore = ScopeGuard(previous);
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(task.waker());
         panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
     }
 
@@ -365,14 +386,14 @@ impl Tasks {
     // ANCHOR_END: run_commands
 
     /// True when some unfinished task has a waker that none of the loop's own structures
-    /// hold — a clone kept by another thread, a channel, a foreign executor: something
+    /// hold (the header's two owners are the task and its own waker) — a clone kept by another thread, a channel, a foreign executor: something
     /// outside the loop may still wake it.
     fn has_foreign_waker(&self) -> bool {
         self.table
             .borrow()
             .iter()
             .filter_map(|(_, task)| task.as_ref())
-            .any(|task| Arc::strong_count(task.header()) > 1 && !task.header().is_done())
+            .any(|task| Arc::strong_count(task.header()) > 2 && !task.header().is_done())
     }
 }
 
@@ -440,9 +461,10 @@ pub(crate) enum Polled {
 }
 
 // ANCHOR: poll_task
-/// Polls a running task once, in a frame named after it. A task that finishes — or panics, or
-/// was aborted — is done: its outcome goes to its join handle. A panic is then the program's
-/// uncaught error, exactly as a panicking callback's.
+/// Polls a running task once. A task that finishes — or panics, or was aborted — is done: its
+/// outcome goes to its join handle. A panic then goes on unwinding, to the callback boundary
+/// around the entry (the microtask drain's, or `spawn`'s frame): the program's uncaught error,
+/// exactly as a panicking callback's.
 pub(crate) fn poll_task(
     lp: &mut EventLoop,
     tasks: &Rc<Tasks>,
@@ -454,24 +476,21 @@ pub(crate) fn poll_task(
         tasks.finish(lp, key, task);
         return Polled::Finished;
     }
-    let polled = Cell::new(Polled::Pending);
-    lp.run_in_frame(task.name(), |lp| match tasks.poll_in_scope(key, task) {
-        Ok(Poll::Pending) => {}
+    match tasks.poll_in_scope(key, task) {
+        Ok(Poll::Pending) => Polled::Pending,
         Ok(Poll::Ready(())) => {
-            polled.set(Polled::Finished);
             tasks.finish(lp, key, task);
+            Polled::Finished
         }
         Err(payload) => {
-            polled.set(Polled::Finished);
             let message = crate::panics::message(payload.as_ref())
                 .unwrap_or_else(|| "a task panicked".to_string());
             task.cancel(JoinError::Panicked(message));
             task.header().set_done(); // the entry may not get to say so: the panic unwinds
             tasks.finish(lp, key, task);
-            panic::resume_unwind(payload); // the frame reports it as uncaught
+            panic::resume_unwind(payload)
         }
-    });
-    polled.get()
+    }
 }
 // ANCHOR_END: poll_task
 
@@ -479,12 +498,15 @@ pub(crate) fn poll_task(
 /// The microtask a wake queues: polls the task if it is still scheduled, then runs what the
 /// poll deferred, and queues the task again if it was woken while it ran.
 pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
-    let Some(task) = tasks.get(key) else {
-        return; // finished since the wake
-    };
+    if let Some(task) = tasks.get(key) {
+        run_task(lp, tasks, key, task);
+    }
+}
+
+fn run_task(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey, task: Rc<dyn Runnable>) {
     let header = task.header();
     if !header.start() {
-        return; // a stale entry: the task is not scheduled
+        return; // a stale entry: the task is not scheduled, or finished
     }
     loop {
         let polled = poll_task(lp, tasks, key, &task);
