@@ -72,8 +72,8 @@ impl EventLoop {
     }
 
     /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself.
+    /// The caller (the wake source) has queued the tasks woken before it.
     pub(crate) fn queue_task_entry(&mut self, entry: Rc<dyn crate::promise::Job>) {
-        self.flush_woken_tasks();
         self.microtasks
             .queue_microtask(("task", super::Task::Reaction(entry)));
     }

@@ -272,8 +272,16 @@ impl Tasks {
     /// Queues the microtask that polls `key` (the task is scheduled already).
     pub(crate) fn queue_entry_now(&self, lp: &mut EventLoop, key: TaskKey) {
         if let Some(task) = self.get(key) {
-            lp.queue_task_entry(task.entry());
+            self.queue_task(lp, task);
         }
+    }
+
+    /// Queues `task`'s entry, behind the tasks woken earlier by code without the loop at hand.
+    fn queue_task(&self, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+        if !self.woken_here.borrow().is_empty() {
+            self.queue_woken(lp);
+        }
+        lp.queue_task_entry(task.entry());
     }
 
     /// A wake by the loop's own sources, which have the loop at hand: queued at once.
@@ -423,7 +431,9 @@ impl WakeSource for Tasks {
     fn queue_woken(&self, lp: &mut EventLoop) {
         let woken = std::mem::take(&mut *self.woken_here.borrow_mut());
         for key in woken {
-            self.queue_entry_now(lp, key);
+            if let Some(task) = self.get(key) {
+                lp.queue_task_entry(task.entry());
+            }
         }
     }
 
@@ -517,7 +527,7 @@ fn run_task(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey, task: Rc<dyn Ru
             continue;
         }
         if again {
-            tasks.queue_entry_now(lp, key);
+            tasks.queue_task(lp, task);
         }
         tasks.resume_requested(lp);
         return;
