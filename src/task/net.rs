@@ -23,7 +23,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::source::OnLoop;
-use super::tasks::{Command, Tasks, tasks};
+use super::tasks::{Command, Internal, Tasks, tasks};
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
 use crate::net::{TcpListener, TcpStream};
@@ -237,10 +237,11 @@ impl AsyncWrite for AsyncStream {
             return Poll::Pending;
         }
         shared.write_buf.borrow_mut().extend_from_slice(data);
-        if !shared.send_queued.replace(true) {
+        if !shared.send_queued.replace(true)
+            && let Some(tasks) = self.tasks.upgrade()
+        {
             // One `send` after the poll for everything written in it: a try, then a queue.
-            let shared = shared.clone();
-            self.defer("write", move |lp| send_now(lp, &shared));
+            tasks.push(Command::Internal(shared.clone()));
         }
         Poll::Ready(Ok(data.len()))
     }
@@ -298,6 +299,13 @@ impl AsyncWrite for AsyncStream {
             }
         });
         Poll::Pending
+    }
+}
+
+impl Internal for Shared {
+    /// The send a write deferred to the end of the poll.
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        send_now(lp, &self);
     }
 }
 

@@ -32,6 +32,14 @@ pub(crate) enum Command {
     Entry(TaskKey),
     /// Any other operation, with the frame it runs in.
     Call(&'static str, Box<dyn FnOnce(&mut EventLoop)>),
+    /// An operation of the crate's own futures that runs no user code (a socket's send):
+    /// shared, so issuing it allocates nothing.
+    Internal(Rc<dyn Internal>),
+}
+
+/// A command the crate's own futures issue again and again (see [`Command::Internal`]).
+pub(crate) trait Internal {
+    fn run(self: Rc<Self>, lp: &mut EventLoop);
 }
 
 /// What the loop keeps of a task, whatever its future's type.
@@ -290,7 +298,7 @@ impl Tasks {
             return; // finished: waking it does nothing
         };
         if task.header().schedule() {
-            self.queue_entry_now(lp, key);
+            self.queue_task(lp, task);
         }
     }
 
@@ -387,6 +395,7 @@ impl Tasks {
             match command {
                 Command::Entry(key) => self.queue_entry_now(lp, key),
                 Command::Call(name, call) => lp.run_in_frame(name, call),
+                Command::Internal(command) => command.run(lp),
             }
             drop(restore);
         }
