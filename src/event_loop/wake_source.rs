@@ -2,7 +2,7 @@
 //! thread, or by code that had no `&mut EventLoop` at hand when it woke it.
 //!
 //! The loop knows nothing of tasks. A service that can be woken that way (the `task` module)
-//! installs itself as the loop's [`WakeSource`], and the loop asks it three questions in two
+//! installs itself as the loop's [`WakeSource`], and the loop asks it what waits in two
 //! places: at every checkpoint, whether work is waiting that must become microtasks now; in the
 //! poll phase, whether another thread may still wake the loop (then waiting for the pool's
 //! wake-up is not a hang, and the loop must not call the run stalled), and — once woken — to
@@ -10,11 +10,13 @@
 //! existing wake-up ([`Completions`]'s `uv_async`-like bit and eventfd), so a cross-thread wake
 //! costs no descriptor of its own.
 
-use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::EventLoop;
+use super::checkpoint::Task;
+use crate::microtasks::SharedJob;
 use crate::threadpool::Completions;
 
 /// A service that wakes the loop from outside its callbacks.
@@ -33,25 +35,18 @@ pub(crate) trait WakeSource {
     fn queue_woken(&self, lp: &mut EventLoop);
     /// Turns what was queued — locally or by other threads — into microtasks.
     fn dispatch(&self, lp: &mut EventLoop);
-    /// The service itself, to be downcast by its owner.
-    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
 impl EventLoop {
-    /// The installed wake source, if any.
-    pub(crate) fn wake_source(&self) -> Option<Rc<dyn WakeSource>> {
-        self.wake_source.clone()
-    }
-
     /// Installs the loop's wake source (once: the `task` module's state).
     pub(crate) fn set_wake_source(&mut self, source: Rc<dyn WakeSource>) {
-        self.wake_source = Some(source);
+        self.jobs.wake_source = Some(source);
     }
 
     /// The queue and wake-up the thread pool's workers use: another thread that sends on its
     /// wake-up wakes this loop wherever it waits (condition variable or eventfd).
     pub(crate) fn pool_wakeup(&self) -> Arc<Completions> {
-        self.completions.clone()
+        self.work.completions.clone()
     }
 
     /// Runs `f` in a frame named `name` — a callback boundary, where a panic becomes the
@@ -60,10 +55,18 @@ impl EventLoop {
         self.call_in_frame(name, f);
     }
 
+    /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself.
+    /// The caller (the wake source) has queued the tasks woken before it.
+    pub(crate) fn queue_task_entry(&mut self, entry: Rc<dyn SharedJob<EventLoop>>) {
+        self.jobs
+            .microtasks
+            .queue_microtask(("task", Task::Reaction(entry)));
+    }
+
     /// Queues the tasks woken since the last microtask was queued, ahead of the next one.
     #[inline]
     pub(super) fn flush_woken_tasks(&mut self) {
-        if let Some(source) = &self.wake_source
+        if let Some(source) = &self.jobs.wake_source
             && source.has_woken()
         {
             let source = source.clone();
@@ -71,23 +74,19 @@ impl EventLoop {
         }
     }
 
-    /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself.
-    /// The caller (the wake source) has queued the tasks woken before it.
-    pub(crate) fn queue_task_entry(&mut self, entry: Rc<dyn crate::promise::Job>) {
-        self.microtasks
-            .queue_microtask(("task", super::Task::Reaction(entry)));
-    }
-
     /// True when the checkpoint must dispatch the wake source.
     #[inline]
     pub(super) fn local_wakes_waiting(&self) -> bool {
-        self.wake_source.as_ref().is_some_and(|s| s.has_local())
+        self.jobs
+            .wake_source
+            .as_ref()
+            .is_some_and(|s| s.has_local())
     }
 
     /// Dispatches the wake source, when something local waits (the checkpoint's case: what
     /// other threads sent waits for the poll phase, which takes the inbox's lock once).
     pub(super) fn dispatch_wakes(&mut self) {
-        if let Some(source) = &self.wake_source
+        if let Some(source) = &self.jobs.wake_source
             && source.has_local()
         {
             let source = source.clone();
@@ -95,59 +94,46 @@ impl EventLoop {
         }
     }
 
-    /// Another thread may still wake the loop through the wake source.
-    pub(super) fn may_wake_remotely(&self) -> bool {
-        self.wake_source.as_ref().is_some_and(|s| s.may_wake())
+    /// The poll phase when no watcher and no pool job can end the wait, but a task may be
+    /// woken from another thread: waits for the pool's wake-up, at most `timeout` on the
+    /// system clock. Returns false, having waited for nothing, when nothing can send one or
+    /// when time alone must pass (a manual clock jumps: a wake from another thread, unlike a
+    /// job's completion, may never come); the caller then lets time pass.
+    pub(super) fn wait_for_remote_wake(&mut self, timeout: Option<u64>) -> bool {
+        let Some(source) = &self.jobs.wake_source else {
+            return false;
+        };
+        let wakeup = self.work.completions.wakeup();
+        if wakeup.is_pending() {
+            return true; // something arrived already
+        }
+        match timeout {
+            Some(0) => false,
+            Some(_) if self.clock.is_manual() => false,
+            Some(ms) => {
+                wakeup.wait(Some(Duration::from_millis(ms)));
+                true
+            }
+            None if source.may_wake() => {
+                wakeup.wait(None);
+                true
+            }
+            None => false, // nothing can wake it: the caller stalls
+        }
     }
 
     /// After the poll phase waited: clears the pool's wake-up bit when no job can be behind it
     /// (with jobs in flight, `run_completions` cleared it), so the next send notifies again,
-    /// then dispatches what other threads sent.
+    /// then dispatches what other threads sent, with a checkpoint, as after any callback of
+    /// the poll phase.
     pub(super) fn dispatch_remote_wakes(&mut self) {
-        if self.wake_source.is_none() {
+        let Some(source) = self.jobs.wake_source.clone() else {
             return;
+        };
+        if self.work.in_flight.is_empty() {
+            self.work.completions.wakeup().take();
         }
-        if self.in_flight.is_empty() {
-            self.completions.wakeup().take();
-        }
-        if let Some(source) = self.wake_source.clone() {
-            source.dispatch(self);
-        }
-        self.checkpoint(); // as after any callback of the poll phase
-    }
-
-    /// The poll phase of a loop without a poller, when a wake source exists: waits for the
-    /// pool's wake-up (at most `timeout`; on a manual clock a deadline is jumped to, since a
-    /// wake from another thread, unlike a job's completion, may never come), then runs the
-    /// completions and the wakes. Returns false, having done nothing, when the wake source
-    /// cannot be woken from elsewhere and no job is in flight: the ordinary poll phase then
-    /// decides.
-    pub(super) fn poll_wake_source(&mut self, timeout: Option<u64>) -> bool {
-        if self.wake_source.is_none() {
-            return false;
-        }
-        let pending = self.completions.wakeup().is_pending();
-        if self.work_in_flight() > 0 {
-            if !pending {
-                self.wait_for_pool(timeout);
-            }
-        } else if pending || timeout == Some(0) {
-            // something arrived already, or nothing may wait
-        } else if let Some(ms) = timeout {
-            let deadline = self.now.saturating_add(ms);
-            if !self.clock.jump_to(deadline) {
-                self.completions
-                    .wakeup()
-                    .wait(Some(std::time::Duration::from_millis(ms)));
-            }
-        } else if self.may_wake_remotely() {
-            self.completions.wakeup().wait(None);
-        } else {
-            return false; // nothing can wake it: the caller stalls
-        }
-        self.update_time();
-        self.run_completions();
-        self.dispatch_remote_wakes();
-        true
+        source.dispatch(self);
+        self.checkpoint();
     }
 }

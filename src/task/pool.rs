@@ -80,13 +80,7 @@ pub fn spawn_blocking<T: Send + 'static>(
     on_pool(WorkKind::Cpu, "queueWork", work, |outcome| outcome)
 }
 
-/// A job that produced no outcome, as an `io::Error` for the file system and DNS futures.
-fn work_error(e: WorkError) -> std::io::Error {
-    match e {
-        WorkError::Canceled => std::io::Error::new(std::io::ErrorKind::Interrupted, e),
-        WorkError::Panicked(_) => std::io::Error::other(e),
-    }
-}
+use crate::fs::work_error;
 
 pub mod fs {
     //! `fs.promises`: the file system calls of [`crate::fs`] as futures.

@@ -7,7 +7,6 @@
 //! returns, in the order they were issued. Nothing else runs in between, so the program cannot
 //! tell the difference from a direct call: this is the *mailbox* of DESIGN §2.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,6 +21,7 @@ use super::join::{JoinError, JoinSlot};
 use super::schedule::{Header, Inbox};
 use crate::event_loop::{EventLoop, WakeSource};
 use crate::heap::{Heap, Key};
+use crate::microtasks::SharedJob;
 
 /// A task's key in its loop's table.
 pub(crate) type TaskKey = Key;
@@ -58,7 +58,7 @@ pub(crate) trait Runnable {
     fn waker(&self) -> &Waker;
     /// The task as the microtask that polls it (an entry): the queue holds the task itself,
     /// so queueing an entry allocates nothing.
-    fn entry(self: Rc<Self>) -> Rc<dyn crate::promise::Job>;
+    fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
@@ -116,12 +116,12 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.waker
     }
 
-    fn entry(self: Rc<Self>) -> Rc<dyn crate::promise::Job> {
+    fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>> {
         self
     }
 }
 
-impl<F: Future + 'static> crate::promise::Job for TaskCell<F> {
+impl<F: Future + 'static> SharedJob<EventLoop> for TaskCell<F> {
     /// The entry runs: poll the task if it is still scheduled.
     fn run(self: Rc<Self>, lp: &mut EventLoop) {
         if let Some(tasks) = self.tasks.upgrade() {
@@ -193,12 +193,16 @@ pub(crate) fn local_tasks(inbox: &Arc<Inbox>) -> Option<Rc<Tasks>> {
     })
 }
 
-/// The task state of `lp`, created on first use.
+/// What the task module keeps in the loop's state slot.
+#[derive(Default)]
+struct TaskState(Option<Rc<Tasks>>);
+
+/// The task state of `lp`, created on first use. It lives in the loop's typed state slot; the
+/// loop also holds it as its [`WakeSource`], the hook through which the checkpoint and the poll
+/// phase ask it what waits.
 pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
-    if let Some(source) = lp.wake_source()
-        && let Ok(tasks) = source.as_any().downcast::<Tasks>()
-    {
-        return tasks;
+    if let Some(TaskState(Some(tasks))) = lp.state::<TaskState>() {
+        return tasks.clone();
     }
     let inbox = Arc::new(Inbox {
         woken: Mutex::new(Vec::new()),
@@ -219,6 +223,7 @@ pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
         l.push((id, Rc::downgrade(&tasks)));
     });
     lp.set_wake_source(tasks.clone());
+    lp.insert_state(TaskState(Some(tasks.clone())));
     tasks
 }
 
@@ -465,10 +470,6 @@ impl WakeSource for Tasks {
         for key in woken {
             self.queue_entry_now(lp, key);
         }
-    }
-
-    fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
-        self
     }
 }
 

@@ -50,6 +50,26 @@ pub fn slot<T: Copy>() -> Rc<std::cell::Cell<Option<T>>> {
     Rc::new(std::cell::Cell::new(None))
 }
 
+/// Runs `test` on a thread of its own and fails with a message naming `what` if it has not
+/// finished within `limit`: for tests whose wrong answer is a loop that never returns. (A loop
+/// left hanging stays on its thread until the test binary exits.) A panic in `test` goes on.
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
+    });
+    match outcome.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => resume_unwind(panic),
+        Err(_) => panic!("still running after {limit:?}: {what}"),
+    }
+}
+
 /// What a test has reached so far, for the [`Watchdog`] to print if it hangs. Tests that
 /// share it run one at a time (each such test file has its own serial lock).
 static TRAIL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
@@ -95,5 +115,46 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         drop(self.done.take()); // the watchdog thread wakes up and leaves
+    }
+}
+
+/// A tiny deterministic random number generator (Marsaglia's xorshift64*): randomized tests
+/// replay exactly from their seed, with no dependency.
+#[derive(Debug, Clone)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator for `seed` (any value; 0 is remapped, xorshift cannot leave 0).
+    pub fn new(seed: u64) -> XorShift {
+        XorShift((seed ^ 0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// An index into a slice of length `len` (`len > 0`).
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One element of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.index(items.len())]
     }
 }
