@@ -186,12 +186,13 @@ impl EventLoop {
             } else {
                 self.wait_for_pool(timeout); // chapter 7: wait for a worker
             }
-        } else {
+        } else if !self.wait_for_remote_wake(timeout) {
             self.let_time_pass(timeout);
         }
         self.update_time(); // libuv refreshes the time after every wait
         self.run_ready_watchers();
         self.run_completions();
+        self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
     }
 
     /// Whether anything registered could end a wait in the poll phase: an active descriptor

@@ -185,6 +185,7 @@ impl EventLoop {
                 microtasks: Microtasks::new(),
                 rejections: Vec::new(),
                 unhandled: Vec::new(),
+                wake_source: None,
             },
             liveness: Liveness::default(),
             status: RunStatus::default(),

@@ -52,6 +52,7 @@ mod phase_queue;
 mod phases;
 mod process;
 mod state;
+mod wake_source;
 mod work;
 
 use std::collections::VecDeque;
@@ -76,6 +77,7 @@ pub use loop_id::LoopId;
 pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub(crate) use wake_source::WakeSource;
 pub use work::WorkRequest;
 
 use checkpoint::Task;
@@ -173,6 +175,10 @@ struct Jobs {
     rejections: Vec<(Rc<dyn Handled>, Rejection)>,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
+    /// Tasks woken from other threads, or by code without the loop at hand (chapter 10):
+    /// the checkpoint and the poll phase ask it what waits. A trait the loop defines, so the
+    /// loop knows nothing of tasks.
+    wake_source: Option<Rc<dyn WakeSource>>,
 }
 
 /// The loop's side of the thread pool: the pool its jobs run on, the queue their outcomes come
