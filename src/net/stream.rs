@@ -143,7 +143,7 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
         return;
     }
     if ev.readable {
-        read(lp, key);
+        read(lp, key, ev.hangup);
     }
     if ev.writable && net(lp).streams.contains(key) {
         write::flush(lp, key);
@@ -152,7 +152,10 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
 
 // ANCHOR: read
 /// Reads until a short read, `EAGAIN`, end of file, an error, or the per-event cap.
-fn read(lp: &mut EventLoop, key: Key) {
+/// `hangup`: the kernel said both directions are shut (`EPOLLHUP`), so a short read was the
+/// last data there is — its end of file is reported now, not at the next poll
+/// (`uv__stream_io`'s `POLLHUP` short-circuit).
+fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
     let mut buffer = net(lp)
         .read_buffer
         .take()
@@ -173,9 +176,10 @@ fn read(lp: &mut EventLoop, key: Key) {
             // End of file or an error: reading stops (libuv stops the watcher too).
             Ok(0) | Err(_) => true,
             // Shorter than the buffer: the socket is empty now; another read would only
-            // say `EAGAIN` (`uv__read`'s partial-read rule).
+            // say `EAGAIN` (`uv__read`'s partial-read rule) — or, after a hang-up, 0.
             Ok(len) => *len < buffer.len(),
         };
+        let partial = matches!(result, Ok(len) if len > 0 && len < buffer.len());
         let end = matches!(result, Ok(0) | Err(_));
         let Some(mut on_read) = s.on_read.take() else {
             break; // running further up the stack
@@ -195,11 +199,32 @@ fn read(lp: &mut EventLoop, key: Key) {
         {
             s.on_read = Some(on_read); // not stopped, closed or replaced meanwhile
         }
+        if partial && hangup {
+            hung_up(lp, key);
+        }
         if done {
             break;
         }
     }
     net(lp).read_buffer.get_or_insert(buffer);
+}
+
+/// End of file after a partial read on a hung-up socket, for a stream still reading.
+fn hung_up(lp: &mut EventLoop, key: Key) {
+    let Some(s) = net(lp)
+        .streams
+        .get_mut(key)
+        .filter(|s| s.flags & READING != 0)
+    else {
+        return;
+    };
+    let Some(mut on_read) = s.on_read.take() else {
+        return;
+    };
+    s.flags &= !READING;
+    update_interest(lp, key);
+    on_read(lp, Ok(&[]));
+    lp.checkpoint();
 }
 // ANCHOR_END: read
 
