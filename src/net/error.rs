@@ -78,14 +78,12 @@ impl NetError {
         err.get_ref()?.downcast_ref::<NetError>()
     }
 
-    /// Node's `err.code` for any `io::Error`: the `NetError`'s code, else the name of the OS
-    /// error number (`"ECONNRESET"`), else `"UNKNOWN"`.
+    /// Node's `err.code` for a socket's `io::Error`: the `NetError`'s code, else the name of
+    /// the OS error number (`"ECONNRESET"`), else `"UNKNOWN"`. (A file system error names its
+    /// own: `FsError::code`.)
     pub fn code_of(err: &io::Error) -> &'static str {
         if let Some(net) = NetError::of(err) {
             return net.code;
-        }
-        if let Some(fs) = crate::fs::FsError::of(err) {
-            return fs.code();
         }
         err.raw_os_error()
             .and_then(errno_name)
@@ -143,7 +141,7 @@ fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
         ENETUNREACH => ("ENETUNREACH", "network is unreachable"),
         ENOTCONN => ("ENOTCONN", "socket is not connected"),
         ETIMEDOUT => ("ETIMEDOUT", "connection timed out"),
-        _ => return crate::fs::errno_name(errno),
+        _ => return crate::sys::errno_name(errno),
     };
     Some(name)
 }
