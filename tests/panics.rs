@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::{EventLoop, HandleId, RunMode};
+use eventloop::net::TcpStream;
 use eventloop::promise::Promise;
 use eventloop::sys::Interest;
 use eventloop::threadpool::ThreadPool;
@@ -396,4 +397,44 @@ fn an_uncaught_exception_listener_that_panics() {
     });
     assert_eq!(code.map_err(|e| e.message), Ok(0));
     assert_eq!(log.entries(), ["heard: second program"]);
+}
+
+/// A TCP stream's data callback that panics keeps its place: the next data reaches it.
+/// (`net` takes the callback out of the stream while it runs; it used to be dropped by the
+/// unwind, which left the stream reading with no callback — ready at every poll, never read:
+/// `run` spun for ever.)
+#[test]
+fn a_tcp_data_callback() {
+    let log = within(LIMIT, HANGS, || {
+        let peer_side = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+        TcpStream::connect(
+            &mut lp,
+            peer_side.local_addr().unwrap(),
+            move |lp, stream| {
+                let stream = stream.expect("connected");
+                stream
+                    .read_start(lp, move |lp, data| {
+                        calls.set(calls.get() + 1);
+                        let data = String::from_utf8_lossy(data.expect("data")).into_owned();
+                        if calls.get() == 1 {
+                            panic!("data callback");
+                        }
+                        l.push(format!("data again: {data}"));
+                        stream.close(lp, |_| {}).expect("open");
+                    })
+                    .expect("read_start");
+            },
+        )
+        .expect("connect");
+        let (mut peer, _) = peer_side.accept().expect("accept");
+        peer.write_all(b"first").unwrap();
+        run_through_a_panic(&mut lp, "data callback");
+        peer.write_all(b"second").unwrap();
+        lp.run(RunMode::Default);
+        log.entries()
+    });
+    assert_eq!(log, ["data again: second"]);
 }
