@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::{EventLoop, HandleId, RunMode};
-use eventloop::net::TcpStream;
+use eventloop::net::{TcpListener, TcpStream};
 use eventloop::promise::Promise;
 use eventloop::sys::Interest;
 use eventloop::threadpool::ThreadPool;
@@ -437,4 +437,42 @@ fn a_tcp_data_callback() {
         log.entries()
     });
     assert_eq!(log, ["data again: second"]);
+}
+
+/// A TCP server's connection callback that panics keeps its place: the next connection
+/// reaches it (the server used to lose it, and closed every later connection unseen).
+#[test]
+fn a_tcp_connection_callback() {
+    let log = within(LIMIT, HANGS, || {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+        let server = slot();
+        let me = server.clone();
+        let listener = TcpListener::listen(
+            &mut lp,
+            "127.0.0.1:0".parse().unwrap(),
+            16,
+            move |lp, stream| {
+                let stream = stream.expect("a connection");
+                calls.set(calls.get() + 1);
+                stream.close(lp, |_| {}).expect("open");
+                if calls.get() == 1 {
+                    panic!("connection callback");
+                }
+                l.push(format!("connection {}", calls.get()));
+                let listener: TcpListener = me.get().unwrap();
+                listener.close(lp, |_| {}).expect("open");
+            },
+        )
+        .expect("listen");
+        server.set(Some(listener));
+        let addr = listener.local_addr(&lp).unwrap();
+        let _first = std::net::TcpStream::connect(addr).unwrap();
+        run_through_a_panic(&mut lp, "connection callback");
+        let _second = std::net::TcpStream::connect(addr).unwrap();
+        lp.run(RunMode::Default);
+        log.entries()
+    });
+    assert_eq!(log, ["connection 2"]);
 }
