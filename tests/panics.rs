@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::{EventLoop, HandleId, RunMode};
+use eventloop::net::{TcpListener, TcpStream};
 use eventloop::promise::Promise;
 use eventloop::sys::Interest;
 use eventloop::threadpool::ThreadPool;
@@ -396,4 +397,82 @@ fn an_uncaught_exception_listener_that_panics() {
     });
     assert_eq!(code.map_err(|e| e.message), Ok(0));
     assert_eq!(log.entries(), ["heard: second program"]);
+}
+
+/// A TCP stream's data callback that panics keeps its place: the next data reaches it.
+/// (`net` takes the callback out of the stream while it runs; it used to be dropped by the
+/// unwind, which left the stream reading with no callback — ready at every poll, never read:
+/// `run` spun for ever.)
+#[test]
+fn a_tcp_data_callback() {
+    let log = within(LIMIT, HANGS, || {
+        let peer_side = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+        TcpStream::connect(
+            &mut lp,
+            peer_side.local_addr().unwrap(),
+            move |lp, stream| {
+                let stream = stream.expect("connected");
+                stream
+                    .read_start(lp, move |lp, data| {
+                        calls.set(calls.get() + 1);
+                        let data = String::from_utf8_lossy(data.expect("data")).into_owned();
+                        if calls.get() == 1 {
+                            panic!("data callback");
+                        }
+                        l.push(format!("data again: {data}"));
+                        stream.close(lp, |_| {}).expect("open");
+                    })
+                    .expect("read_start");
+            },
+        )
+        .expect("connect");
+        let (mut peer, _) = peer_side.accept().expect("accept");
+        peer.write_all(b"first").unwrap();
+        run_through_a_panic(&mut lp, "data callback");
+        peer.write_all(b"second").unwrap();
+        lp.run(RunMode::Default);
+        log.entries()
+    });
+    assert_eq!(log, ["data again: second"]);
+}
+
+/// A TCP server's connection callback that panics keeps its place: the next connection
+/// reaches it (the server used to lose it, and closed every later connection unseen).
+#[test]
+fn a_tcp_connection_callback() {
+    let log = within(LIMIT, HANGS, || {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+        let server = slot();
+        let me = server.clone();
+        let listener = TcpListener::listen(
+            &mut lp,
+            "127.0.0.1:0".parse().unwrap(),
+            16,
+            move |lp, stream| {
+                let stream = stream.expect("a connection");
+                calls.set(calls.get() + 1);
+                stream.close(lp, |_| {}).expect("open");
+                if calls.get() == 1 {
+                    panic!("connection callback");
+                }
+                l.push(format!("connection {}", calls.get()));
+                let listener: TcpListener = me.get().unwrap();
+                listener.close(lp, |_| {}).expect("open");
+            },
+        )
+        .expect("listen");
+        server.set(Some(listener));
+        let addr = listener.local_addr(&lp).unwrap();
+        let _first = std::net::TcpStream::connect(addr).unwrap();
+        run_through_a_panic(&mut lp, "connection callback");
+        let _second = std::net::TcpStream::connect(addr).unwrap();
+        lp.run(RunMode::Default);
+        log.entries()
+    });
+    assert_eq!(log, ["connection 2"]);
 }

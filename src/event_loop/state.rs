@@ -34,15 +34,31 @@ use std::any::{Any, TypeId};
 use super::EventLoop;
 
 /// The slots: few (one per service or embedder in use), so a short list beats a hash map.
+/// Each keeps its type's id beside it, so the search compares ids without calling into the
+/// value; only the slot found is asked its type, once, by the downcast.
 #[derive(Default)]
 pub(super) struct States {
     slots: Vec<(TypeId, Box<dyn Any>)>,
 }
 
 impl States {
+    #[inline]
     fn position<T: 'static>(&self) -> Option<usize> {
         let id = TypeId::of::<T>();
         self.slots.iter().position(|(slot, _)| *slot == id)
+    }
+
+    /// Adds a slot for `value`; returns its place.
+    fn add<T: 'static>(&mut self, value: T) -> usize {
+        self.slots.push((TypeId::of::<T>(), Box::new(value)));
+        self.slots.len() - 1
+    }
+
+    /// Adds a slot for `T::default()`, off the path of every lookup that finds its slot.
+    #[cold]
+    #[inline(never)]
+    fn add_default<T: Default + 'static>(&mut self) -> usize {
+        self.add(T::default())
     }
 }
 
@@ -61,12 +77,7 @@ impl EventLoop {
     pub fn state_mut<T: Default + 'static>(&mut self) -> &mut T {
         let at = match self.states.position::<T>() {
             Some(at) => at,
-            None => {
-                self.states
-                    .slots
-                    .push((TypeId::of::<T>(), Box::new(T::default())));
-                self.states.slots.len() - 1
-            }
+            None => self.states.add_default::<T>(),
         };
         self.states.slots[at]
             .1
@@ -77,7 +88,7 @@ impl EventLoop {
     /// Keeps `value` on this loop, in the slot of its type; returns the value it replaces.
     pub fn insert_state<T: 'static>(&mut self, value: T) -> Option<T> {
         let old = self.remove_state::<T>();
-        self.states.slots.push((TypeId::of::<T>(), Box::new(value)));
+        self.states.add(value);
         old
     }
 

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use super::stream::{TcpStream, register};
@@ -251,9 +252,14 @@ fn deliver(lp: &mut EventLoop, key: Key, outcome: io::Result<TcpStream>) {
         }
         return;
     };
-    callback(lp, outcome);
-    lp.checkpoint();
+    let called = panic::catch_unwind(AssertUnwindSafe(|| callback(lp, outcome)));
+    // Back in place before anything else runs, even when the callback panicked: a server
+    // that lost it would close every later connection unseen.
     if let Some(server) = net(lp).listeners.get_mut(key) {
         server.on_connection.get_or_insert(callback);
     }
+    if let Err(payload) = called {
+        panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
+    }
+    lp.checkpoint();
 }

@@ -3,6 +3,7 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use super::write::{self, Requests};
@@ -188,17 +189,25 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
             s.flags &= !READING;
             update_interest(lp, key);
         }
-        match result {
+        let called = panic::catch_unwind(AssertUnwindSafe(|| match result {
             Ok(len) => on_read(lp, Ok(&buffer[..len])),
             Err(e) => on_read(lp, Err(e)),
-        }
-        lp.checkpoint();
+        }));
+        // Back in place before anything else runs, even when the callback panicked: a
+        // stream left reading with no callback is ready at every poll and never read (a
+        // spin), whether the panic went to an `uncaughtException` listener or on out of
+        // `run`.
         if let Some(s) = net(lp).streams.get_mut(key)
             && s.flags & READING != 0
             && s.on_read.is_none()
         {
             s.on_read = Some(on_read); // not stopped, closed or replaced meanwhile
         }
+        if let Err(payload) = called {
+            net(lp).read_buffer.get_or_insert(buffer);
+            panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
+        }
+        lp.checkpoint();
         if partial && hangup {
             hung_up(lp, key);
         }
