@@ -15,6 +15,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "node_conformance/c11.rs"]
+mod c11;
+
 mod ports {
     //! The Rust ports, one function per puzzle, each printing (returning) the lines the `.js`
     //! prints, in the same structure and with the same labels.
@@ -36,6 +39,8 @@ mod ports {
     use eventloop::task;
     use eventloop::threadpool::ThreadPool;
     use eventloop::{crypto, dns};
+
+    use super::c11::*;
 
     /// `console.log`: a shared list of printed lines.
     #[derive(Clone, Default)]
@@ -130,12 +135,20 @@ mod ports {
             ("c05-emit-after-the-caller", c05_emit_after_the_caller),
             ("c07-split-the-work", c07_split_the_work),
             ("c06-microtask-in-exit", c06_microtask_in_exit),
+            // Chapter 10: async/await on the loop.
             ("c10-nested-async", c10_nested_async),
             ("c10-await-three-promises", c10_await_three_promises),
             ("c10-await-loop-vs-immediate", c10_await_loop_vs_immediate),
             ("c10-rejected-await-caught", c10_rejected_await_caught),
             ("c10-promise-all-async", c10_promise_all_async),
             ("c10-async-timer-immediate", c10_async_timer_immediate),
+            // Chapter 11: the stream layer.
+            ("c11-listeners-before-connect", c11_listeners_before_connect),
+            ("c11-half-open", c11_half_open),
+            ("c11-backpressure", c11_backpressure),
+            ("c11-connect-error", c11_connect_error),
+            ("c11-server-close-callback", c11_server_close_callback),
+            ("c11-write-after-end", c11_write_after_end),
         ]
     }
 
@@ -1152,7 +1165,7 @@ mod ports {
     }
 
     /// Like [`node`], on the system clock: for puzzles with real sockets.
-    fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
+    pub fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
         let console = Console::default();
         let mut lp = EventLoop::new();
         lp.run_main(|lp| script(lp, &console))
@@ -1160,7 +1173,7 @@ mod ports {
         console.lines()
     }
 
-    fn localhost() -> std::net::SocketAddr {
+    pub fn localhost() -> std::net::SocketAddr {
         "127.0.0.1:0".parse().unwrap()
     }
 
