@@ -388,21 +388,24 @@ impl Tasks {
     /// done. On a panic, the commands not run yet stay queued for the next checkpoint.
     pub(crate) fn run_commands(self: &Rc<Self>, lp: &mut EventLoop) {
         loop {
-            let Some(command) = self.commands.borrow_mut().pop_front() else {
-                return;
-            };
-            // What `command` issues goes in front of the rest.
-            let rest = std::mem::take(&mut *self.commands.borrow_mut());
-            let restore = RestoreRest {
-                tasks: self,
-                rest: Some(rest),
+            let (command, behind) = {
+                let mut commands = self.commands.borrow_mut();
+                let Some(command) = commands.pop_front() else {
+                    return;
+                };
+                (command, commands.len())
             };
             match command {
                 Command::Entry(key) => self.queue_entry_now(lp, key),
                 Command::Call(name, call) => lp.run_in_frame(name, call),
                 Command::Internal(command) => command.run(lp),
             }
-            drop(restore);
+            // What `command` issued went to the back: move it in front of the rest.
+            let mut commands = self.commands.borrow_mut();
+            let issued = commands.len().saturating_sub(behind);
+            if issued > 0 && behind > 0 {
+                commands.rotate_right(issued);
+            }
         }
     }
     // ANCHOR_END: run_commands
@@ -416,20 +419,6 @@ impl Tasks {
             .iter()
             .filter_map(|(_, task)| task.as_ref())
             .any(|task| Arc::strong_count(task.header()) > 2 && !task.header().is_done())
-    }
-}
-
-/// Puts the commands that were behind the running one back after the ones it issued.
-struct RestoreRest<'a> {
-    tasks: &'a Tasks,
-    rest: Option<VecDeque<Command>>,
-}
-
-impl Drop for RestoreRest<'_> {
-    fn drop(&mut self) {
-        if let Some(rest) = self.rest.take() {
-            self.tasks.commands.borrow_mut().extend(rest);
-        }
     }
 }
 
