@@ -302,18 +302,20 @@ fn on_close(lp: &mut EventLoop, conn: &Shared) {
     let mut c = conn.borrow_mut();
     c.gone = true;
     c.closing = true;
-    c.on_drain = None;
+    let waiter = c.on_drain.take();
     c.input = Vec::new();
     c.output = Vec::new();
     if let Some(timer) = c.head_timer.take() {
         lp.clear_timeout(timer);
     }
+    drop(c);
+    drop(waiter); // a streaming response that waited for 'drain' is dropped: it stops
 }
 
 // ANCHOR: response
 /// The answer to one request. Send it whole with [`send`](Self::send), or stream it:
-/// [`start`](Self::start), [`write`](Self::write) while it returns `true` (else wait for
-/// [`on_drain`](Self::on_drain)), then [`end`](Self::end).
+/// [`start`](Self::start), [`write`](Self::write) while it returns `true` (else wait with
+/// [`when_drained`](Self::when_drained)), then [`end`](Self::end).
 pub struct Response {
     conn: Shared,
     keep_alive: bool,
@@ -347,8 +349,8 @@ impl Response {
         }
     }
 
-    /// Sends a piece of the body. `false`: the client is not keeping up — wait for
-    /// [`on_drain`](Self::on_drain) before writing more (what was given is not lost).
+    /// Sends a piece of the body. `false`: the client is not keeping up — wait with
+    /// [`when_drained`](Self::when_drained) before writing more (what was given is not lost).
     pub fn write(&mut self, lp: &mut EventLoop, chunk: &[u8]) -> bool {
         flush(lp, &self.conn);
         let c = self.conn.borrow();
@@ -360,15 +362,31 @@ impl Response {
         socket.write(lp, chunk)
     }
 
-    /// Runs `f` once everything written so far has been taken by the kernel. It never runs
-    /// if the client goes away first (see [`is_open`](Self::is_open)).
-    pub fn on_drain(&self, f: impl FnOnce(&mut EventLoop) + 'static) {
-        self.conn.borrow_mut().on_drain = Some(Box::new(f));
+    /// Hands the response back to `f` once everything written so far has been taken by
+    /// the kernel (`'drain'`). If the client goes away first, `f` never runs: it is dropped,
+    /// with what it holds.
+    pub fn when_drained(self, f: impl FnOnce(&mut EventLoop, Response) + 'static) {
+        let conn = self.conn.clone();
+        let mut c = conn.borrow_mut();
+        if c.gone {
+            drop(c);
+            drop(f);
+            return;
+        }
+        c.on_drain = Some(Box::new(move |lp| f(lp, self)));
     }
 
     /// False once the client has gone: stop producing the body.
     pub fn is_open(&self) -> bool {
         !self.conn.borrow().gone
+    }
+
+    /// Gives up on a response whose head is already out (its body cannot be produced):
+    /// the connection is destroyed, as the client could not tell a short body otherwise.
+    pub fn abort(mut self, lp: &mut EventLoop) {
+        self.ended = true;
+        let socket = self.conn.borrow().socket;
+        socket.destroy(lp);
     }
 
     /// Ends the response; the connection answers the next request, or closes.
@@ -398,8 +416,9 @@ impl Drop for Response {
     fn drop(&mut self) {
         // A handler that drops its response without ending it would leave the connection
         // waiting forever: say so loudly in a debug build.
+        let gone = self.conn.try_borrow().map_or(true, |c| c.gone);
         debug_assert!(
-            self.ended || std::thread::panicking(),
+            self.ended || gone || std::thread::panicking(),
             "an HTTP response was dropped without end()"
         );
     }
