@@ -84,9 +84,6 @@ impl NetError {
         if let Some(net) = NetError::of(err) {
             return net.code;
         }
-        if let Some(fs) = crate::fs::FsError::of(err) {
-            return fs.code();
-        }
         err.raw_os_error()
             .and_then(errno_name)
             .map_or("UNKNOWN", |(code, _)| code)
@@ -129,11 +126,22 @@ pub(crate) fn clone_error(err: &io::Error) -> io::Error {
     }
 }
 
-/// libuv's name and description for the error numbers sockets meet, then the file-system
-/// ones (`uv_err_name`, `uv_strerror`).
+/// libuv's name and description for the error numbers sockets meet (`uv_err_name`,
+/// `uv_strerror`).
 fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
     use libc::*;
     let name = match errno {
+        EACCES => ("EACCES", "permission denied"),
+        EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
+        EBADF => ("EBADF", "bad file descriptor"),
+        ECANCELED => ("ECANCELED", "operation canceled"),
+        EINTR => ("EINTR", "interrupted system call"),
+        EINVAL => ("EINVAL", "invalid argument"),
+        EMFILE => ("EMFILE", "too many open files"),
+        ENFILE => ("ENFILE", "file table overflow"),
+        ENOBUFS => ("ENOBUFS", "no buffer space available"),
+        ENOMEM => ("ENOMEM", "not enough memory"),
+        EPIPE => ("EPIPE", "broken pipe"),
         EADDRINUSE => ("EADDRINUSE", "address already in use"),
         EADDRNOTAVAIL => ("EADDRNOTAVAIL", "address not available"),
         ECONNABORTED => ("ECONNABORTED", "software caused connection abort"),
@@ -143,7 +151,7 @@ fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
         ENETUNREACH => ("ENETUNREACH", "network is unreachable"),
         ENOTCONN => ("ENOTCONN", "socket is not connected"),
         ETIMEDOUT => ("ETIMEDOUT", "connection timed out"),
-        _ => return crate::fs::errno_name(errno),
+        _ => return None,
     };
     Some(name)
 }

@@ -165,13 +165,13 @@ impl Socket {
     /// Closes the connection now (`socket.destroy()`): queued writes are dropped, and
     /// `'close'` follows in the closing phase. Does nothing the second time.
     pub fn destroy(self, lp: &mut EventLoop) {
-        destroy(lp, self.0, None);
+        destroy(lp, self.key(lp), None);
     }
 
     /// Destroys the socket with `error`: `'error'` on the next tick, then `'close'`
     /// (`socket.destroy(err)`).
     pub fn destroy_with(self, lp: &mut EventLoop, error: io::Error) {
-        destroy(lp, self.0, Some(error));
+        destroy(lp, self.key(lp), Some(error));
     }
 
     /// Ends the socket, and destroys it once everything is sent (`socket.destroySoon()`).
@@ -179,12 +179,12 @@ impl Socket {
         if self.is_writable(lp) {
             self.end(lp);
         }
-        let finished = state(lp, self.0).is_some_and(|s| s.has(super::W_FINISHED));
+        let finished = state(lp, self.key(lp)).is_some_and(|s| s.has(super::W_FINISHED));
         if finished {
             self.destroy(lp);
         } else {
             let once = Handler::Plain(Box::new(move |lp| self.destroy(lp)));
-            events::add(lp, self.0, Event::Finish, true, once);
+            events::add(lp, self.key(lp), Event::Finish, true, once);
         }
     }
 
@@ -193,7 +193,7 @@ impl Socket {
     /// (`socket.setTimeout(ms)`); 0 turns it off. The timeout only tells: the socket stays
     /// open until a listener ends or destroys it. It does not keep the loop alive.
     pub fn set_timeout(self, lp: &mut EventLoop, ms: u64) -> Self {
-        let Some(s) = state(lp, self.0).filter(|s| !s.has(DESTROYED)) else {
+        let Some(s) = state(lp, self.key(lp)).filter(|s| !s.has(DESTROYED)) else {
             return self;
         };
         let old = s.more.as_mut().and_then(|m| m.timeout.take());
@@ -202,8 +202,8 @@ impl Socket {
         }
         if ms > 0 {
             let ms = ms as f64;
-            let timer = arm(lp, self.0, ms);
-            if let Some(s) = state(lp, self.0) {
+            let timer = arm(lp, self.key(lp), ms);
+            if let Some(s) = state(lp, self.key(lp)) {
                 s.more().timeout = Some(IdleTimeout {
                     timer,
                     ms,

@@ -351,10 +351,16 @@ impl Socket {
         lp: &mut EventLoop,
         f: impl FnMut(&mut EventLoop, &[u8]) + 'static,
     ) -> Self {
-        events::add(lp, self.0, Event::Data, false, Handler::Data(Box::new(f)));
-        set(lp, self.0, R_DATA_LISTENING);
-        if flags(lp, self.0) & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
-            resume(lp, self.0);
+        events::add(
+            lp,
+            self.key(lp),
+            Event::Data,
+            false,
+            Handler::Data(Box::new(f)),
+        );
+        set(lp, self.key(lp), R_DATA_LISTENING);
+        if flags(lp, self.key(lp)) & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
+            resume(lp, self.key(lp));
         }
         self
     }
@@ -363,26 +369,26 @@ impl Socket {
     /// Stops delivering `'data'` (`socket.pause()`): chunks read meanwhile are kept, and once
     /// the readable high-water mark is kept the socket stops reading, so the peer waits.
     pub fn pause(self, lp: &mut EventLoop) -> Self {
-        let f = flags(lp, self.0);
+        let f = flags(lp, self.key(lp));
         if f & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
-            set(lp, self.0, R_HAS_FLOWING);
-            clear(lp, self.0, R_FLOWING);
+            set(lp, self.key(lp), R_HAS_FLOWING);
+            clear(lp, self.key(lp), R_FLOWING);
         }
-        set(lp, self.0, R_PAUSED);
+        set(lp, self.key(lp), R_PAUSED);
         self
     }
 
     /// Delivers `'data'` again, from the next tick on (`socket.resume()`), starting with
     /// what was kept.
     pub fn resume(self, lp: &mut EventLoop) -> Self {
-        resume(lp, self.0);
+        resume(lp, self.key(lp));
         self
     }
 
     /// True after [`pause`](Self::pause), until [`resume`](Self::resume)
     /// (`socket.isPaused()`).
     pub fn is_paused(self, lp: &EventLoop) -> bool {
-        super::state_ref(lp, self.0).is_some_and(|s| {
+        super::state_ref(lp, self.key(lp)).is_some_and(|s| {
             s.has(R_PAUSED) || s.flags & (R_HAS_FLOWING | R_FLOWING) == R_HAS_FLOWING
         })
     }

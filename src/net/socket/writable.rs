@@ -364,7 +364,7 @@ pub(super) fn end(
         return fail_later(lp, callback, destroyed_error("end"));
     }
     if state(lp, key).is_some_and(|s| s.has(W_CORKED)) {
-        Socket(key).uncork(lp); // `end` sends what cork held back
+        Socket(lp.tag(key)).uncork(lp); // `end` sends what cork held back
     }
     let mut error = None;
     if let Some(data) = data
@@ -535,7 +535,7 @@ impl Socket {
     /// (`ERR_STREAM_WRITE_AFTER_END`; `EPIPE` after the peer ended a socket that is not
     /// half-open), and `false`.
     pub fn write(self, lp: &mut EventLoop, data: &[u8]) -> bool {
-        write(lp, self.0, data, None)
+        write(lp, self.key(lp), data, None)
     }
 
     /// [`write`](Self::write), with a callback that runs once the kernel has taken these
@@ -546,20 +546,20 @@ impl Socket {
         data: &[u8],
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> bool {
-        write(lp, self.0, data, Some(Box::new(callback)))
+        write(lp, self.key(lp), data, Some(Box::new(callback)))
     }
     // ANCHOR_END: socket_write
 
     /// Ends the writing side once everything written is sent (`socket.end()`): the peer
     /// reads to the end, then sees end of file. `'finish'` follows.
     pub fn end(self, lp: &mut EventLoop) -> Self {
-        end(lp, self.0, None, None);
+        end(lp, self.key(lp), None, None);
         self
     }
 
     /// Writes `data`, then ends (`socket.end(data)`).
     pub fn end_with(self, lp: &mut EventLoop, data: &[u8]) -> Self {
-        end(lp, self.0, Some(data), None);
+        end(lp, self.key(lp), Some(data), None);
         self
     }
 
@@ -572,14 +572,14 @@ impl Socket {
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> Self {
         let data = Some(data).filter(|d| !d.is_empty());
-        end(lp, self.0, data, Some(Box::new(callback)));
+        end(lp, self.key(lp), data, Some(Box::new(callback)));
         self
     }
 
     /// Holds writes back until [`uncork`](Self::uncork), to send them together
     /// (`socket.cork()`).
     pub fn cork(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0) {
+        if let Some(s) = state(lp, self.key(lp)) {
             s.flags |= W_CORKED;
         }
         self
@@ -587,12 +587,12 @@ impl Socket {
 
     /// Sends what [`cork`](Self::cork) held back (`socket.uncork()`).
     pub fn uncork(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0)
+        if let Some(s) = state(lp, self.key(lp))
             && s.has(W_CORKED)
         {
             s.flags &= !W_CORKED;
             if !s.has(W_WRITING) {
-                clear_buffer(lp, self.0);
+                clear_buffer(lp, self.key(lp));
             }
         }
         self
