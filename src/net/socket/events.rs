@@ -1,10 +1,12 @@
 //! A socket's listeners: Node's `EventEmitter`, cut down to the events a socket emits.
 //!
 //! Every listener of every event sits in one list (most sockets have three or four), in the
-//! order they were added. Emitting an event takes that event's listeners out of the list,
-//! calls them in order, and puts back the ones that stay (`on`, not `once`) in front of any
-//! added meanwhile — a listener added while its event is being emitted waits for the next
-//! emit, as in Node (`EventEmitter` calls a copy of its array).
+//! order they were added. Emitting an event walks the list as it was when the emit began, so
+//! a listener added while its event is being emitted waits for the next emit, as in Node
+//! (`EventEmitter` calls a copy of its array). Each listener is taken out of its slot while
+//! it runs and put back after — an emit allocates nothing, which matters: `'data'` is emitted
+//! for every read. A `once` listener that ran leaves a spent slot, swept away when no emit is
+//! running (so the positions an emit walks do not move under it).
 
 use std::io;
 
@@ -47,6 +49,10 @@ pub(super) enum Handler {
     Error(Box<OnError>),
     Close(Box<OnClose>),
     Internal(OnConnect),
+    /// Out of its slot: running.
+    Running,
+    /// A `once` listener that ran.
+    Spent,
 }
 
 pub(super) struct Listener {
@@ -80,16 +86,20 @@ pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -
     let Some(s) = state(lp, key) else {
         return false;
     };
-    if !s.listeners.iter().any(|l| l.event == event) {
-        return false;
-    }
-    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut s.listeners)
-        .into_iter()
-        .partition(|l| l.event == event);
-    s.listeners = others;
-    let mut kept = Vec::new();
-    for mut listener in mine {
-        match (&mut listener.handler, args) {
+    let count = s.listeners.len();
+    s.emitting += 1;
+    let mut any = false;
+    for i in 0..count {
+        let Some(slot) = state(lp, key).and_then(|s| s.listeners.get_mut(i)) else {
+            break;
+        };
+        if slot.event != event || matches!(slot.handler, Handler::Running | Handler::Spent) {
+            continue;
+        }
+        any = true;
+        let once = slot.once;
+        let mut handler = std::mem::replace(&mut slot.handler, Handler::Running);
+        match (&mut handler, args) {
             (Handler::Plain(f), _) => f(lp),
             (Handler::Data(f), Args::Data(bytes)) => f(lp, bytes),
             (Handler::Error(f), Args::Error(err)) => f(lp, err),
@@ -97,13 +107,19 @@ pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -
             (Handler::Internal(action), _) => super::run_on_connect(lp, key, *action),
             _ => unreachable!("a listener is added with the handler of its event"),
         }
-        if !listener.once {
-            kept.push(listener);
+        if let Some(slot) = state(lp, key).and_then(|s| s.listeners.get_mut(i)) {
+            slot.handler = if once { Handler::Spent } else { handler };
         }
     }
     if let Some(s) = state(lp, key) {
-        kept.append(&mut s.listeners);
-        s.listeners = kept;
+        s.emitting -= 1;
+        if s.emitting == 0
+            && s.listeners
+                .iter()
+                .any(|l| matches!(l.handler, Handler::Spent))
+        {
+            s.listeners.retain(|l| !matches!(l.handler, Handler::Spent));
+        }
     }
-    true
+    any
 }

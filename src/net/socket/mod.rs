@@ -158,6 +158,8 @@ pub(crate) struct State {
     writelen: usize,
     /// Writes and the `_final` whose callbacks are owed (`pendingcb`).
     pendingcb: u32,
+    /// Emits running on this socket (see `events::emit`).
+    emitting: u8,
     rhwm: u32,
     whwm: u32,
     bytes_read: u64,
@@ -201,6 +203,7 @@ impl State {
             wlen: 0,
             writelen: 0,
             pendingcb: 0,
+            emitting: 0,
             rhwm: clamp(options.readable_high_water_mark),
             whwm: clamp(options.writable_high_water_mark),
             bytes_read: 0,

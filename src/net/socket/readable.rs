@@ -43,18 +43,32 @@ fn clear(lp: &mut EventLoop, key: Key, bits: u32) {
 // ANCHOR: on_stream_read
 /// The handle's read callback (`onStreamRead`).
 pub(super) fn on_stream_read(lp: &mut EventLoop, key: Key, result: io::Result<&[u8]>) {
-    super::destroy::touch(lp, key);
+    let now = lp.now();
     match result {
         Ok(bytes) if !bytes.is_empty() => {
             let Some(s) = state(lp, key).filter(|s| !s.has(DESTROYED)) else {
                 return;
             };
             s.bytes_read += bytes.len() as u64;
-            if !push(lp, key, bytes) {
+            let rearm = super::destroy::note_activity(s, now);
+            // The common case in one look at the state: flowing, nothing kept — the chunk
+            // goes to the listeners as it is (what `push` and `addChunk` come to).
+            let must = R_FLOWING | R_DATA_LISTENING;
+            let direct = s.flags & (must | R_SYNC | R_ERRORED | R_ENDED) == must && s.rlen == 0;
+            if direct {
+                s.flags &= !R_READING;
+            }
+            if rearm {
+                super::destroy::touch(lp, key);
+            }
+            if direct {
+                events::emit(lp, key, Event::Data, Args::Data(bytes));
+            } else if !push(lp, key, bytes) {
                 stop_reading(lp, key); // enough is kept: let the kernel hold the rest
             }
         }
         Ok(_) => {
+            super::destroy::touch(lp, key);
             // End of file: the handle stopped reading by itself.
             clear(lp, key, HANDLE_READING);
             if flags(lp, key) & R_END_EMITTED == 0 {
