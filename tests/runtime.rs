@@ -519,3 +519,42 @@ fn a_socket_id_is_refused_by_another_loop() {
     s.destroy(&mut first);
     first.run_main(|_| {}).unwrap();
 }
+
+#[test]
+fn a_listener_added_while_its_event_runs_waits_for_the_next_one() {
+    let log = Log::default();
+    let l = log.clone();
+    program("listener_added_during_emit", |lp| {
+        serve(
+            lp,
+            |lp, s| {
+                s.write(lp, b"a");
+                lp.set_timeout(
+                    move |lp| {
+                        s.end_with(lp, b"b");
+                    },
+                    50,
+                );
+            },
+            move |lp, server, addr| {
+                let c = Socket::connect(lp, addr, |_, _| {});
+                let added = Rc::new(Cell::new(false));
+                c.on_data(lp, move |lp, d| {
+                    l.push(format!("first {}", String::from_utf8_lossy(d)));
+                    if !added.replace(true) {
+                        let l = l.clone();
+                        c.on_data(lp, move |_, d| {
+                            l.push(format!("second {}", String::from_utf8_lossy(d)))
+                        });
+                    }
+                })
+                .on_close(lp, move |lp, _| server.close(lp, |_, _| {}));
+            },
+        );
+    });
+    assert_eq!(
+        log.entries(),
+        ["first a", "first b", "second b"],
+        "a listener added during an emit is not called by that emit (Node copies its list)"
+    );
+}

@@ -82,23 +82,21 @@ pub(super) fn add(lp: &mut EventLoop, key: Key, event: Event, once: bool, handle
 }
 
 /// Calls `event`'s listeners of socket `key`, in order. Returns false if it had none.
+///
+/// The socket's state is looked up once, then once after each listener (which may have
+/// changed anything, even closed the socket): that look puts the listener back and takes
+/// the next one.
 pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -> bool {
     let Some(s) = state(lp, key) else {
         return false;
     };
-    let count = s.listeners.len();
+    let limit = s.listeners.len(); // listeners added from now on wait for the next emit
+    let Some(mut next) = take_next(s, event, 0, limit) else {
+        return false;
+    };
     s.emitting += 1;
-    let mut any = false;
-    for i in 0..count {
-        let Some(slot) = state(lp, key).and_then(|s| s.listeners.get_mut(i)) else {
-            break;
-        };
-        if slot.event != event || matches!(slot.handler, Handler::Running | Handler::Spent) {
-            continue;
-        }
-        any = true;
-        let once = slot.once;
-        let mut handler = std::mem::replace(&mut slot.handler, Handler::Running);
+    loop {
+        let (i, once, mut handler) = next;
         match (&mut handler, args) {
             (Handler::Plain(f), _) => f(lp),
             (Handler::Data(f), Args::Data(bytes)) => f(lp, bytes),
@@ -107,19 +105,43 @@ pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -
             (Handler::Internal(action), _) => super::run_on_connect(lp, key, *action),
             _ => unreachable!("a listener is added with the handler of its event"),
         }
-        if let Some(slot) = state(lp, key).and_then(|s| s.listeners.get_mut(i)) {
+        let Some(s) = state(lp, key) else {
+            return true; // the socket is gone, and its listeners with it
+        };
+        if let Some(slot) = s.listeners.get_mut(i) {
             slot.handler = if once { Handler::Spent } else { handler };
         }
-    }
-    if let Some(s) = state(lp, key) {
-        s.emitting -= 1;
-        if s.emitting == 0
-            && s.listeners
-                .iter()
-                .any(|l| matches!(l.handler, Handler::Spent))
-        {
-            s.listeners.retain(|l| !matches!(l.handler, Handler::Spent));
+        match take_next(s, event, i + 1, limit) {
+            Some(found) => next = found,
+            None => {
+                s.emitting -= 1;
+                let spent = |l: &Listener| matches!(l.handler, Handler::Spent);
+                if s.emitting == 0 && s.listeners.iter().any(spent) {
+                    s.listeners.retain(|l| !spent(l));
+                }
+                return true;
+            }
         }
     }
-    any
+}
+
+/// Takes the handler of the next listener of `event` at or after `from` (and before
+/// `limit`) out of its slot.
+fn take_next(
+    s: &mut super::State,
+    event: Event,
+    from: usize,
+    limit: usize,
+) -> Option<(usize, bool, Handler)> {
+    let end = limit.min(s.listeners.len());
+    let i = (from..end).find(|&i| {
+        let l = &s.listeners[i];
+        l.event == event && !matches!(l.handler, Handler::Running | Handler::Spent)
+    })?;
+    let slot = &mut s.listeners[i];
+    Some((
+        i,
+        slot.once,
+        std::mem::replace(&mut slot.handler, Handler::Running),
+    ))
 }
