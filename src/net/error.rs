@@ -78,8 +78,9 @@ impl NetError {
         err.get_ref()?.downcast_ref::<NetError>()
     }
 
-    /// Node's `err.code` for any `io::Error`: the `NetError`'s code, else the name of the OS
-    /// error number (`"ECONNRESET"`), else `"UNKNOWN"`.
+    /// Node's `err.code` for a socket's `io::Error`: the `NetError`'s code, else the name of
+    /// the OS error number (`"ECONNRESET"`), else `"UNKNOWN"`. (A file system error names its
+    /// own: `FsError::code`.)
     pub fn code_of(err: &io::Error) -> &'static str {
         if let Some(net) = NetError::of(err) {
             return net.code;
@@ -126,22 +127,11 @@ pub(crate) fn clone_error(err: &io::Error) -> io::Error {
     }
 }
 
-/// libuv's name and description for the error numbers sockets meet (`uv_err_name`,
-/// `uv_strerror`).
+/// libuv's name and description for the error numbers sockets meet, then the file-system
+/// ones (`uv_err_name`, `uv_strerror`).
 fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
     use libc::*;
     let name = match errno {
-        EACCES => ("EACCES", "permission denied"),
-        EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
-        EBADF => ("EBADF", "bad file descriptor"),
-        ECANCELED => ("ECANCELED", "operation canceled"),
-        EINTR => ("EINTR", "interrupted system call"),
-        EINVAL => ("EINVAL", "invalid argument"),
-        EMFILE => ("EMFILE", "too many open files"),
-        ENFILE => ("ENFILE", "file table overflow"),
-        ENOBUFS => ("ENOBUFS", "no buffer space available"),
-        ENOMEM => ("ENOMEM", "not enough memory"),
-        EPIPE => ("EPIPE", "broken pipe"),
         EADDRINUSE => ("EADDRINUSE", "address already in use"),
         EADDRNOTAVAIL => ("EADDRNOTAVAIL", "address not available"),
         ECONNABORTED => ("ECONNABORTED", "software caused connection abort"),
@@ -151,7 +141,7 @@ fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
         ENETUNREACH => ("ENETUNREACH", "network is unreachable"),
         ENOTCONN => ("ENOTCONN", "socket is not connected"),
         ETIMEDOUT => ("ETIMEDOUT", "connection timed out"),
-        _ => return None,
+        _ => return crate::sys::errno_name(errno),
     };
     Some(name)
 }

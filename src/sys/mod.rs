@@ -40,12 +40,14 @@ macro_rules! syscall {
     }};
 }
 
-#[cfg(target_os = "linux")]
 pub mod epoll;
+#[cfg(target_os = "linux")]
+mod errno;
 pub mod poll;
 pub mod socket;
 mod waker;
 
+pub use errno::errno_name;
 pub use waker::Waker;
 
 #[cfg(target_os = "linux")]
