@@ -27,6 +27,9 @@
 #   w6        examples/http_hello (bench/node/w6.js for Node) under          target >= 2x Node
 #             `wrk -t1 -c100 -d10s`: requests/s (needs Debian's wrk; installed
 #             with apt-get when missing and running as root)
+#   C peers   w1, w2, w5 and w6 also run written in C on libuv (bench/c/*.c,   target >= 0.9x C
+#             built with cc against Debian's libuv1-dev, installed with
+#             apt-get when missing and running as root): the rows marked "c"
 #   w7a       2,000 files of 4 KiB read at once with readFile (warm cache)   target >= 4x Node
 #   w7b       8 pbkdf2 hashes at once, default pool and UV_THREADPOOL_SIZE=8  no target; printed
 #             for both runtimes: when each hash finished (two waves of 4, or one of 8)
@@ -50,7 +53,7 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         w[0-9]* | spawn)
@@ -91,6 +94,29 @@ if wants w5 || wants spawn || wants w5-async; then
     echo "building the tokio peer (bench/tokio, release)..." >&2
     CARGO_TARGET_DIR="$target_dir/tokio-peer" cargo build --release --quiet \
         --manifest-path bench/tokio/Cargo.toml
+fi
+
+# The C peers on libuv (bench/c): built with the system's C compiler against Debian's
+# libuv1-dev, into a directory of their own, only when a workload that has one runs.
+c_dir="$target_dir/c-peer"
+c_ready=false
+if wants w1 || wants w2 || wants w5 || wants w6; then
+    if [[ ! -e /usr/include/uv.h && "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+        echo "compare-node: libuv1-dev is missing; installing it (apt-get install -y libuv1-dev)..." >&2
+        apt-get install -y libuv1-dev > /dev/null ||
+            { apt-get update > /dev/null && apt-get install -y libuv1-dev > /dev/null; }
+    fi
+    if command -v cc > /dev/null 2>&1 && [[ -e /usr/include/uv.h ]]; then
+        echo "building the C peers (bench/c, cc -O2, libuv" \
+            "$(pkg-config --modversion libuv 2> /dev/null || echo '?'))..." >&2
+        mkdir -p "$c_dir"
+        for peer in w1 w2 w5 w6; do
+            cc -O2 -o "$c_dir/$peer" "bench/c/$peer.c" -luv
+        done
+        c_ready=true
+    else
+        echo "compare-node: no C compiler or no libuv1-dev (uv.h): the C peers are skipped." >&2
+    fi
 fi
 
 # The `ops_per_s=` field of a result line.
@@ -146,6 +172,12 @@ for entry in "${workloads[@]}"; do
         tokio_line="$("$tokio_bin" w5 --runs "$runs")"
         echo "  tokio: $tokio_line" >&2
         add_row w5 tokio "$(ops_per_s "$tokio_line")" "$(ops_per_s "$ours_line")" 1
+    fi
+    if [[ "$c_ready" == true && -x "$c_dir/$name" ]]; then
+        echo "running $name: C on libuv..." >&2
+        c_line="$("$c_dir/$name" "$name" --runs "$runs")"
+        echo "  c: $c_line" >&2
+        add_row "$name" c "$(ops_per_s "$c_line")" "$(ops_per_s "$ours_line")" 0.9
     fi
 done
 
@@ -247,6 +279,11 @@ if wants w6; then
         echo "  node: $node_line" >&2
         echo "  ours: $ours_line" >&2
         add_row w6 node "$(ops_per_s "$node_line")" "$(ops_per_s "$ours_line")" 2
+        if [[ "$c_ready" == true ]]; then
+            c_line="$(wrk_line c "$c_dir/w6" 127.0.0.1:0)"
+            echo "  c: $c_line" >&2
+            add_row w6 c "$(ops_per_s "$c_line")" "$(ops_per_s "$ours_line")" 0.9
+        fi
     else
         echo "compare-node: w6 needs wrk, which is not installed: run 'apt-get install wrk' as" \
             "root (Debian/Ubuntu), or put a wrk 4.x on PATH. w6 is skipped." >&2

@@ -8,8 +8,13 @@
 
 mod common;
 
-#[path = "../examples/http/mod.rs"]
-mod http;
+#[path = "../examples/chat_server.rs"]
+mod chat;
+
+#[path = "../examples/file_server.rs"]
+mod files;
+
+use files::http; // the HTTP server of `examples/http`, which the file server is built on
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -53,6 +58,29 @@ fn http_child() {
         ..http::Config::default()
     };
     let mut lp = EventLoop::new();
+    let announce = |_: &mut EventLoop, addr: SocketAddr| {
+        println!("listening {addr}");
+        std::io::stdout().flush().unwrap();
+    };
+    match std::env::var("HTTP_CHILD").as_deref() {
+        Ok("chat") => {
+            lp.run_main(|lp| {
+                chat::start(lp, "127.0.0.1:0".parse().unwrap(), announce);
+            })
+            .expect("the server never fails");
+            return;
+        }
+        Ok("files") => {
+            let root = std::env::var("FILE_ROOT").expect("a root").into();
+            let config = http::Config::default();
+            lp.run_main(|lp| {
+                files::start(lp, root, "127.0.0.1:0".parse().unwrap(), config, announce);
+            })
+            .expect("the server never fails");
+            return;
+        }
+        _ => {}
+    }
     lp.run_main(|lp| {
         let big = vec![b'x'; 16 * 1024];
         let handler: http::Handler = Rc::new(move |lp, request, response| {
@@ -65,10 +93,7 @@ fn http_child() {
             "127.0.0.1:0".parse().unwrap(),
             config,
             handler,
-            |_, addr| {
-                println!("listening {addr}");
-                std::io::stdout().flush().unwrap();
-            },
+            announce,
             |_, e| panic!("{e}"),
         );
     })
@@ -83,9 +108,14 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(env: &[(&str, String)]) -> ServerProcess {
+        ServerProcess::program("hello", env)
+    }
+
+    /// `program`: `hello` (the HTTP hello server), `chat` or `files`.
+    fn program(program: &str, env: &[(&str, String)]) -> ServerProcess {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "http_child", "--nocapture", "--test-threads=1"])
-            .env("HTTP_CHILD", "1")
+            .env("HTTP_CHILD", program)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped()) // its end of file tells the child this process is gone
             .stdout(Stdio::piped())
@@ -368,4 +398,196 @@ fn slowloris(addr: SocketAddr, n: usize, stop: &AtomicBool, open: &AtomicUsize) 
             std::thread::sleep(rest);
         }
     }
+}
+
+/// One line from a chat connection (bounded by the read timeout).
+fn line(r: &mut BufReader<TcpStream>) -> String {
+    let mut l = String::new();
+    r.read_line(&mut l).expect("a line within the read timeout");
+    l
+}
+
+#[test]
+fn chat_clients_join_talk_and_leave() {
+    let _watchdog = Watchdog::new("chat_join_talk_leave", Duration::from_secs(60));
+    let server = ServerProcess::program("chat", &[]);
+    let mut a = BufReader::new(connect(server.addr).unwrap());
+    assert_eq!(line(&mut a), "welcome guest-1\n");
+    let mut b = BufReader::new(connect(server.addr).unwrap());
+    assert_eq!(line(&mut b), "welcome guest-2\n");
+    assert_eq!(line(&mut a), "* guest-2 joined\n");
+    a.get_mut().write_all(b"hello, b\n").unwrap();
+    assert_eq!(line(&mut b), "guest-1: hello, b\n");
+    b.get_mut().write_all(b"hi ").unwrap(); // a line in two pieces
+    b.get_mut().write_all(b"a\n").unwrap();
+    assert_eq!(line(&mut a), "guest-2: hi a\n");
+    drop(b);
+    assert_eq!(line(&mut a), "* guest-2 left\n");
+}
+
+/// One client never reads while another sends megabytes: the server drops the slow one
+/// instead of keeping everything it could not send, and the fast reader gets every line.
+#[test]
+fn a_slow_chat_reader_is_dropped_and_memory_stays_bounded() {
+    let _watchdog = Watchdog::new("chat_slow_reader", Duration::from_secs(120));
+    const LINES: usize = 60_000;
+    let server = ServerProcess::program("chat", &[]);
+    let mut fast = BufReader::new(connect(server.addr).unwrap());
+    assert_eq!(line(&mut fast), "welcome guest-1\n");
+    let slow = connect(server.addr).unwrap(); // never reads
+    assert_eq!(line(&mut fast), "* guest-2 joined\n");
+    let mut sender = connect(server.addr).unwrap();
+    assert_eq!(line(&mut fast), "* guest-3 joined\n");
+    let before = server.rss_kib();
+    let reader = std::thread::spawn(move || {
+        let mut got = 0;
+        let mut others = Vec::new();
+        while got < LINES {
+            let l = line(&mut fast);
+            if l.starts_with("guest-3: ") {
+                got += 1;
+            } else {
+                others.push(l);
+            }
+        }
+        (got, others)
+    });
+    let text = "x".repeat(1000);
+    let mut peak = before;
+    for i in 0..LINES {
+        sender
+            .write_all(format!("{i} {text}\n").as_bytes())
+            .unwrap();
+        if i % 5000 == 0 {
+            peak = peak.max(server.rss_kib());
+        }
+    }
+    let (got, others) = reader.join().unwrap();
+    peak = peak.max(server.rss_kib());
+    let grown_mib = (peak - before) / 1024;
+    eprintln!("chat: {LINES} lines of 1 KB, server RSS {before} -> peak {peak} KiB");
+    assert_eq!(got, LINES, "the fast reader gets every line");
+    assert_eq!(
+        others,
+        ["* guest-2 left\n"],
+        "the slow reader was dropped (and only it)"
+    );
+    assert!(
+        grown_mib < 24,
+        "the server grew by {grown_mib} MiB: a reader that does not read must not make it \
+         keep what it cannot send ({} MiB were broadcast)",
+        LINES >> 10
+    );
+    drop(slow);
+}
+
+/// `GET path` with `Connection: close`: the status and the body.
+fn get(addr: SocketAddr, path: &str, method: &str) -> (u16, Vec<u8>) {
+    let mut s = connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&all[..split]).into_owned();
+    let status = head[9..12].parse().unwrap();
+    (status, all[split + 4..].to_vec())
+}
+
+/// A directory to serve, with a secret beside it; removed when dropped.
+struct Root(std::path::PathBuf);
+
+impl Root {
+    fn new(name: &str) -> Root {
+        let dir = std::env::temp_dir().join(format!("eventloop-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("www/sub")).unwrap();
+        std::fs::write(dir.join("secret.txt"), "do not serve").unwrap();
+        Root(dir)
+    }
+    fn www(&self) -> std::path::PathBuf {
+        self.0.join("www")
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn the_file_server_sends_files_and_refuses_the_rest() {
+    let _watchdog = Watchdog::new("file_server", Duration::from_secs(60));
+    let root = Root::new("files");
+    std::fs::write(root.www().join("hello.txt"), "hello, file\n").unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.www().join("sub/big.bin"), &big).unwrap();
+    let www = root.www().display().to_string();
+    let server = ServerProcess::program("files", &[("FILE_ROOT", www)]);
+    let addr = server.addr;
+    assert_eq!(
+        get(addr, "/hello.txt", "GET"),
+        (200, b"hello, file\n".to_vec())
+    );
+    let (status, body) = get(addr, "/sub/big.bin", "GET");
+    assert!(
+        status == 200 && body == big,
+        "a 3 MiB file arrives whole and exact"
+    );
+    assert_eq!(get(addr, "/missing.txt", "GET").0, 404);
+    assert_eq!(get(addr, "/sub", "GET").0, 404, "a directory is not a file");
+    for escape in [
+        "/../secret.txt",
+        "/sub/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+    ] {
+        let (status, body) = get(addr, escape, "GET");
+        assert_eq!(
+            status,
+            403,
+            "{escape} must be refused: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    assert_eq!(get(addr, "/hello.txt", "POST").0, 405);
+}
+
+/// A client asks for a 64 MiB file and reads nothing for a while: the server holds a chunk
+/// of it, not the file.
+#[test]
+fn a_slow_download_costs_a_chunk_not_the_file() {
+    let _watchdog = Watchdog::new("file_server_slow_reader", Duration::from_secs(120));
+    const SIZE: u64 = 64 << 20;
+    let root = Root::new("files-slow");
+    let file = std::fs::File::create(root.www().join("huge.bin")).unwrap();
+    file.set_len(SIZE).unwrap(); // sparse: zeros, without writing them
+    let www = root.www().display().to_string();
+    let server = ServerProcess::program("files", &[("FILE_ROOT", www)]);
+    // Warm up: the first request allocates the server's buffers.
+    assert_eq!(get(server.addr, "/missing", "GET").0, 404);
+    let before = server.rss_kib();
+    let mut s = connect(server.addr).unwrap();
+    s.write_all(b"GET /huge.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2)); // not reading
+    let during = server.rss_kib();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let grown_mib = during.saturating_sub(before) / 1024;
+    eprintln!("file server: RSS {before} KiB, {during} KiB while the client did not read");
+    assert!(
+        grown_mib < 16,
+        "the server grew by {grown_mib} MiB while its client did not read: it must read \
+         the next chunk only when the socket took the last one"
+    );
+    let body = all.len() - all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4;
+    assert_eq!(body as u64, SIZE, "then the whole file arrives");
 }

@@ -494,3 +494,67 @@ fn bytes_read_and_written_count_what_moved() {
     });
     assert_eq!(counts.get(), (1000, 1000), "(bytes_written, bytes_read)");
 }
+
+#[test]
+fn a_socket_id_is_refused_by_another_loop() {
+    let _watchdog = Watchdog::new("another_loop", Duration::from_secs(30));
+    let mut first = EventLoop::new();
+    let mut second = EventLoop::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = Socket::connect(&mut first, taken.local_addr().unwrap(), |_, _| {});
+    let server = Server::create(&mut first, |_, _| {});
+    // On the second loop both are strangers: nothing happens, nothing panics.
+    assert!(
+        s.is_destroyed(&second),
+        "another loop's socket is no socket here"
+    );
+    assert!(!s.write(&mut second, b"x"));
+    s.destroy(&mut second);
+    let err = s.handle(&second).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    assert!(!server.listening(&second));
+    server.close(&mut second, |_, _| {});
+    // On its own loop the socket is untouched.
+    assert!(s.is_connecting(&first) && !s.is_destroyed(&first));
+    s.destroy(&mut first);
+    first.run_main(|_| {}).unwrap();
+}
+
+#[test]
+fn a_listener_added_while_its_event_runs_waits_for_the_next_one() {
+    let log = Log::default();
+    let l = log.clone();
+    program("listener_added_during_emit", |lp| {
+        serve(
+            lp,
+            |lp, s| {
+                s.write(lp, b"a");
+                lp.set_timeout(
+                    move |lp| {
+                        s.end_with(lp, b"b");
+                    },
+                    50,
+                );
+            },
+            move |lp, server, addr| {
+                let c = Socket::connect(lp, addr, |_, _| {});
+                let added = Rc::new(Cell::new(false));
+                c.on_data(lp, move |lp, d| {
+                    l.push(format!("first {}", String::from_utf8_lossy(d)));
+                    if !added.replace(true) {
+                        let l = l.clone();
+                        c.on_data(lp, move |_, d| {
+                            l.push(format!("second {}", String::from_utf8_lossy(d)))
+                        });
+                    }
+                })
+                .on_close(lp, move |lp, _| server.close(lp, |_, _| {}));
+            },
+        );
+    });
+    assert_eq!(
+        log.entries(),
+        ["first a", "first b", "second b"],
+        "a listener added during an emit is not called by that emit (Node copies its list)"
+    );
+}

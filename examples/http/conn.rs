@@ -2,7 +2,6 @@
 //! does not keep up.
 
 use std::cell::RefCell;
-use std::io::Write as _;
 use std::rc::Rc;
 
 use eventloop::event_loop::{EventLoop, Timeout};
@@ -90,9 +89,12 @@ enum Parsed {
     Fail(u16),
 }
 
-fn parse(input: &[u8], config: &Config) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
+/// Parses the request at the start of `input` into `request` (its headers borrow `input`).
+fn parse<'h, 'b>(
+    request: &mut httparse::Request<'h, 'b>,
+    input: &'b [u8],
+    config: &Config,
+) -> Parsed {
     let head = match request.parse(input) {
         Ok(httparse::Status::Complete(n)) if n > config.max_header_size => {
             return Parsed::Fail(431);
@@ -156,11 +158,20 @@ fn process(lp: &mut EventLoop, conn: &Shared) {
             flush(lp, conn);
             continue;
         }
-        let parsed = parse(&c.input[c.start..], &c.config);
-        let (head, body) = match parsed {
+        // The handler may answer at once (and so borrow the connection): the input is
+        // taken out while the request, which borrows it, is alive.
+        let input = std::mem::take(&mut c.input);
+        let (at, config, handler) = (c.start, c.config.clone(), c.handler.clone());
+        drop(c);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut headers);
+        let (head, body) = match parse(&mut parsed, &input[at..], &config) {
+            Parsed::Complete { head, body } => (head, body),
             Parsed::Partial => {
+                let mut c = conn.borrow_mut();
+                c.input = input;
                 if c.head_timer.is_none() {
-                    let ms = c.config.header_timeout.as_millis() as u64;
+                    let ms = config.header_timeout.as_millis() as u64;
                     let conn2 = conn.clone();
                     let timer = lp.set_timeout(move |lp| header_timeout(lp, &conn2), ms);
                     c.head_timer = Some(timer.unref(lp));
@@ -168,26 +179,19 @@ fn process(lp: &mut EventLoop, conn: &Shared) {
                 break;
             }
             Parsed::Fail(status) => {
-                drop(c);
+                conn.borrow_mut().input = input;
                 fail(lp, conn, status);
                 break;
             }
-            Parsed::Complete { head, body } => (head, body),
         };
-        if let Some(timer) = c.head_timer.take() {
-            lp.clear_timeout(timer);
+        {
+            let mut c = conn.borrow_mut();
+            if let Some(timer) = c.head_timer.take() {
+                lp.clear_timeout(timer);
+            }
+            c.start += head + body;
+            c.busy = true;
         }
-        // The handler may answer at once (and so borrow the connection): hand it the
-        // input, and take it back afterwards.
-        let input = std::mem::take(&mut c.input);
-        let at = c.start;
-        c.start += head + body;
-        c.busy = true;
-        let handler = c.handler.clone();
-        drop(c);
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Request::new(&mut headers);
-        let _ = parsed.parse(&input[at..]);
         let request = Request {
             method: parsed.method.unwrap_or("GET"),
             path: parsed.path.unwrap_or("/"),
@@ -267,15 +271,31 @@ fn fail(lp: &mut EventLoop, conn: &Shared, status: u16) {
     if let Some(timer) = c.head_timer.take() {
         lp.clear_timeout(timer);
     }
-    let _ = write!(
-        c.output,
-        "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        reason(status)
-    );
+    let out = &mut c.output;
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_number(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let socket = c.socket;
     drop(c);
     flush(lp, conn);
     socket.end(lp);
+}
+
+/// Appends `n` in decimal.
+fn push_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// A request head took longer than the header timeout: `408`, and close.
@@ -302,18 +322,20 @@ fn on_close(lp: &mut EventLoop, conn: &Shared) {
     let mut c = conn.borrow_mut();
     c.gone = true;
     c.closing = true;
-    c.on_drain = None;
+    let waiter = c.on_drain.take();
     c.input = Vec::new();
     c.output = Vec::new();
     if let Some(timer) = c.head_timer.take() {
         lp.clear_timeout(timer);
     }
+    drop(c);
+    drop(waiter); // a streaming response that waited for 'drain' is dropped: it stops
 }
 
 // ANCHOR: response
 /// The answer to one request. Send it whole with [`send`](Self::send), or stream it:
-/// [`start`](Self::start), [`write`](Self::write) while it returns `true` (else wait for
-/// [`on_drain`](Self::on_drain)), then [`end`](Self::end).
+/// [`start`](Self::start), [`write`](Self::write) while it returns `true` (else wait with
+/// [`when_drained`](Self::when_drained)), then [`end`](Self::end).
 pub struct Response {
     conn: Shared,
     keep_alive: bool,
@@ -331,24 +353,28 @@ impl Response {
     /// Starts the response: its head, with the length of the body to come.
     pub fn start(&mut self, lp: &mut EventLoop, status: u16, content_type: &str, length: u64) {
         let mut c = self.conn.borrow_mut();
-        let close = if self.keep_alive {
-            ""
-        } else {
-            "Connection: close\r\n"
-        };
-        let _ = write!(
-            c.output,
-            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{close}\r\n",
-            reason(status)
-        );
+        // Written by hand: `format!` costs more than the rest of a small response.
+        let out = &mut c.output;
+        out.extend_from_slice(b"HTTP/1.1 ");
+        push_number(out, u64::from(status));
+        out.push(b' ');
+        out.extend_from_slice(reason(status).as_bytes());
+        out.extend_from_slice(b"\r\nContent-Type: ");
+        out.extend_from_slice(content_type.as_bytes());
+        out.extend_from_slice(b"\r\nContent-Length: ");
+        push_number(out, length);
+        if !self.keep_alive {
+            out.extend_from_slice(b"\r\nConnection: close");
+        }
+        out.extend_from_slice(b"\r\n\r\n");
         if !c.batching {
             drop(c);
             flush(lp, &self.conn);
         }
     }
 
-    /// Sends a piece of the body. `false`: the client is not keeping up — wait for
-    /// [`on_drain`](Self::on_drain) before writing more (what was given is not lost).
+    /// Sends a piece of the body. `false`: the client is not keeping up — wait with
+    /// [`when_drained`](Self::when_drained) before writing more (what was given is not lost).
     pub fn write(&mut self, lp: &mut EventLoop, chunk: &[u8]) -> bool {
         flush(lp, &self.conn);
         let c = self.conn.borrow();
@@ -360,15 +386,31 @@ impl Response {
         socket.write(lp, chunk)
     }
 
-    /// Runs `f` once everything written so far has been taken by the kernel. It never runs
-    /// if the client goes away first (see [`is_open`](Self::is_open)).
-    pub fn on_drain(&self, f: impl FnOnce(&mut EventLoop) + 'static) {
-        self.conn.borrow_mut().on_drain = Some(Box::new(f));
+    /// Hands the response back to `f` once everything written so far has been taken by
+    /// the kernel (`'drain'`). If the client goes away first, `f` never runs: it is dropped,
+    /// with what it holds.
+    pub fn when_drained(self, f: impl FnOnce(&mut EventLoop, Response) + 'static) {
+        let conn = self.conn.clone();
+        let mut c = conn.borrow_mut();
+        if c.gone {
+            drop(c);
+            drop(f);
+            return;
+        }
+        c.on_drain = Some(Box::new(move |lp| f(lp, self)));
     }
 
     /// False once the client has gone: stop producing the body.
     pub fn is_open(&self) -> bool {
         !self.conn.borrow().gone
+    }
+
+    /// Gives up on a response whose head is already out (its body cannot be produced):
+    /// the connection is destroyed, as the client could not tell a short body otherwise.
+    pub fn abort(mut self, lp: &mut EventLoop) {
+        self.ended = true;
+        let socket = self.conn.borrow().socket;
+        socket.destroy(lp);
     }
 
     /// Ends the response; the connection answers the next request, or closes.
@@ -398,8 +440,9 @@ impl Drop for Response {
     fn drop(&mut self) {
         // A handler that drops its response without ending it would leave the connection
         // waiting forever: say so loudly in a debug build.
+        let gone = self.conn.try_borrow().map_or(true, |c| c.gone);
         debug_assert!(
-            self.ended || std::thread::panicking(),
+            self.ended || gone || std::thread::panicking(),
             "an HTTP response was dropped without end()"
         );
     }

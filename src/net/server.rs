@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use super::socket::{self, SocketOptions};
 use super::{NetError, Socket, TcpListener, TcpStream, net, net_ref};
-use crate::event_loop::EventLoop;
+use crate::event_loop::{EventLoop, LoopKey};
 use crate::heap::Key;
 
 // ANCHOR: server
@@ -41,7 +41,7 @@ use crate::heap::Key;
 /// .unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Server(Key);
+pub struct Server(LoopKey);
 // ANCHOR_END: server
 
 /// How a server behaves (Node's `net.createServer` options, plus the backlog and
@@ -165,6 +165,11 @@ fn emit_error(lp: &mut EventLoop, key: Key, error: &io::Error) {
 
 // ANCHOR: listen
 impl Server {
+    /// The server's key in `lp`; for another loop's server, a key that names nothing.
+    fn key(self, lp: &EventLoop) -> Key {
+        lp.untag(self.0).unwrap_or(Key::DANGLING)
+    }
+
     /// A server that calls `on_connection` with each connection it accepts
     /// (`net.createServer(listener)`). It listens once [`listen`](Self::listen) is called.
     pub fn create(
@@ -187,7 +192,7 @@ impl Server {
             options,
             listeners: vec![Listener::Connection(Box::new(on_connection))],
         });
-        Server(key)
+        Server(lp.tag(key))
     }
 
     /// Listens on `addr` (`server.listen(port, host, callback)`); port 0 picks a free port
@@ -206,7 +211,7 @@ impl Server {
                 f(lp)
             }
         });
-        let key = self.0;
+        let key = self.key(lp);
         let Some(s) = state(lp, key) else {
             return self;
         };
@@ -303,7 +308,7 @@ impl Server {
         lp: &mut EventLoop,
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) {
-        let key = self.0;
+        let key = self.key(lp);
         let Some(s) = state(lp, key) else {
             let error = not_running();
             return lp.next_tick(move |lp| callback(lp, Err(error)));
@@ -353,7 +358,7 @@ impl Server {
     }
 
     fn push(self, lp: &mut EventLoop, listener: Listener) -> Self {
-        if let Some(s) = state(lp, self.0) {
+        if let Some(s) = state(lp, self.key(lp)) {
             s.listeners.push(listener);
         }
         self
@@ -364,7 +369,7 @@ impl Server {
     /// # Errors
     /// `NotConnected` while not listening (before `'listening'`, after `close`).
     pub fn address(self, lp: &EventLoop) -> io::Result<SocketAddr> {
-        state_ref(lp, self.0)
+        state_ref(lp, self.key(lp))
             .and_then(|s| s.listener)
             .ok_or_else(|| {
                 io::Error::new(io::ErrorKind::NotConnected, "the server is not listening")
@@ -374,12 +379,12 @@ impl Server {
 
     /// True while listening (`server.listening`).
     pub fn listening(self, lp: &EventLoop) -> bool {
-        state_ref(lp, self.0).is_some_and(|s| s.listener.is_some())
+        state_ref(lp, self.key(lp)).is_some_and(|s| s.listener.is_some())
     }
 
     /// Connections accepted and not yet destroyed (`server.getConnections`).
     pub fn connections(self, lp: &EventLoop) -> usize {
-        state_ref(lp, self.0).map_or(0, |s| s.connections)
+        state_ref(lp, self.key(lp)).map_or(0, |s| s.connections)
     }
 
     /// Lets the loop end while the server listens (`server.unref()`); its connections
@@ -395,7 +400,7 @@ impl Server {
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) -> Self {
-        let Some(s) = state(lp, self.0) else {
+        let Some(s) = state(lp, self.key(lp)) else {
             return self;
         };
         s.unref = !refed;

@@ -17,11 +17,21 @@ use crate::event_loop::{EventLoop, Timeout};
 use crate::net::error::clone_error;
 use crate::net::{TcpStream, net, server};
 
-/// A socket's idle timeout (`socket.setTimeout(ms)`): an unref'd timer, refreshed by every
+/// A socket's idle timeout (`socket.setTimeout(ms)`): an unref'd timer, put off by every
 /// read, write and connect.
+///
+/// Node refreshes its timer at each of them (`_unrefTimer`: a move in the timer lists). Here
+/// activity only notes the loop's time, and the timer, when it fires, looks: if the socket
+/// was active since, it waits again for what is left. The timeout comes at the same moment,
+/// and the busy path — two notes per request on an HTTP server — costs a store, not a list
+/// operation.
 pub(crate) struct IdleTimeout {
     timer: Timeout,
-    ms: f64,
+    ms: u64,
+    /// The loop's time at the last activity.
+    last_active: u64,
+    /// The timer fired and was not armed again since.
+    fired: bool,
     /// The handle's write queue when a write last had to wait (`kLastWriteQueueSize`): a
     /// write that is still making progress holds the timeout off.
     last_write_queue: usize,
@@ -103,60 +113,85 @@ fn emit_close(lp: &mut EventLoop, key: Key, had_error: bool) {
 }
 
 // ANCHOR: touch
+/// Notes activity at `now` on a socket already looked up; true if its fired timeout must
+/// be armed again (then call [`touch`]).
+pub(super) fn note_activity(s: &mut super::State, now: u64) -> bool {
+    match s.more.as_mut().and_then(|m| m.timeout.as_mut()) {
+        Some(t) => {
+            t.last_active = now;
+            t.fired
+        }
+        None => false,
+    }
+}
+
 /// Activity on the socket: its idle timeout starts over (`_unrefTimer`).
 pub(super) fn touch(lp: &mut EventLoop, key: Key) {
+    let now = lp.now();
     let Some(t) = state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut()) else {
         return;
     };
-    let (timer, ms) = (t.timer, t.ms);
-    if timer.is_scheduled(lp) {
-        timer.refresh(lp);
-    } else {
-        // It fired: activity arms it again (what `refresh` does on a fired Node timer).
+    t.last_active = now;
+    if t.fired {
+        // It fired already: activity arms it again (what `refresh` does to a fired timer).
+        t.fired = false;
+        let ms = t.ms;
         let timer = arm(lp, key, ms);
-        if let Some(t) = state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut()) {
+        if let Some(t) = idle_timeout(lp, key) {
             t.timer = timer;
         }
     }
 }
 // ANCHOR_END: touch
 
+fn idle_timeout(lp: &mut EventLoop, key: Key) -> Option<&mut IdleTimeout> {
+    state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut())
+}
+
 /// A write had to wait: remember the handle's queue (`kLastWriteQueueSize`).
 pub(super) fn note_write_queue(lp: &mut EventLoop, key: Key, handle: TcpStream) {
     let queued = handle.write_queue_size(lp);
-    if let Some(t) = state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut()) {
+    if let Some(t) = idle_timeout(lp, key) {
         t.last_write_queue = queued;
     }
 }
 
-fn arm(lp: &mut EventLoop, key: Key, ms: f64) -> Timeout {
+fn arm(lp: &mut EventLoop, key: Key, ms: u64) -> Timeout {
     lp.set_timeout(move |lp| on_timeout(lp, key), ms).unref(lp)
 }
 
-/// The idle timer fired (`_onTimeout`): `'timeout'`, unless a write is still making
-/// progress.
+/// The idle timer fired (`_onTimeout`): wait again if the socket was active meanwhile, or
+/// if a write is still making progress; else `'timeout'`.
 fn on_timeout(lp: &mut EventLoop, key: Key) {
+    let now = lp.now();
     let Some(s) = state(lp, key) else { return };
     let handle = s.handle;
     let Some(t) = s.more.as_mut().and_then(|m| m.timeout.as_mut()) else {
         return;
     };
-    if t.last_write_queue > 0
+    let idle = now.saturating_sub(t.last_active);
+    let mut wait = (idle < t.ms).then(|| t.ms - idle);
+    if wait.is_none()
+        && t.last_write_queue > 0
         && let Some(handle) = handle
     {
-        let now = handle.write_queue_size(lp);
-        let t = state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut());
-        if let Some(t) = t
-            && now != t.last_write_queue
-        {
-            t.last_write_queue = now;
-            let ms = t.ms;
-            let timer = arm(lp, key, ms);
-            if let Some(t) = state(lp, key).and_then(|s| s.more.as_mut()?.timeout.as_mut()) {
-                t.timer = timer;
-            }
-            return;
+        let last = t.last_write_queue;
+        let queued = handle.write_queue_size(lp);
+        if queued != last {
+            let t = idle_timeout(lp, key).expect("looked up above");
+            t.last_write_queue = queued;
+            wait = Some(t.ms);
         }
+    }
+    if let Some(ms) = wait {
+        let timer = arm(lp, key, ms);
+        if let Some(t) = idle_timeout(lp, key) {
+            t.timer = timer;
+        }
+        return;
+    }
+    if let Some(t) = idle_timeout(lp, key) {
+        t.fired = true;
     }
     events::emit(lp, key, Event::Timeout, Args::None);
 }
@@ -165,13 +200,13 @@ impl Socket {
     /// Closes the connection now (`socket.destroy()`): queued writes are dropped, and
     /// `'close'` follows in the closing phase. Does nothing the second time.
     pub fn destroy(self, lp: &mut EventLoop) {
-        destroy(lp, self.0, None);
+        destroy(lp, self.key(lp), None);
     }
 
     /// Destroys the socket with `error`: `'error'` on the next tick, then `'close'`
     /// (`socket.destroy(err)`).
     pub fn destroy_with(self, lp: &mut EventLoop, error: io::Error) {
-        destroy(lp, self.0, Some(error));
+        destroy(lp, self.key(lp), Some(error));
     }
 
     /// Ends the socket, and destroys it once everything is sent (`socket.destroySoon()`).
@@ -179,12 +214,12 @@ impl Socket {
         if self.is_writable(lp) {
             self.end(lp);
         }
-        let finished = state(lp, self.0).is_some_and(|s| s.has(super::W_FINISHED));
+        let finished = state(lp, self.key(lp)).is_some_and(|s| s.has(super::W_FINISHED));
         if finished {
             self.destroy(lp);
         } else {
             let once = Handler::Plain(Box::new(move |lp| self.destroy(lp)));
-            events::add(lp, self.0, Event::Finish, true, once);
+            events::add(lp, self.key(lp), Event::Finish, true, once);
         }
     }
 
@@ -193,7 +228,7 @@ impl Socket {
     /// (`socket.setTimeout(ms)`); 0 turns it off. The timeout only tells: the socket stays
     /// open until a listener ends or destroys it. It does not keep the loop alive.
     pub fn set_timeout(self, lp: &mut EventLoop, ms: u64) -> Self {
-        let Some(s) = state(lp, self.0).filter(|s| !s.has(DESTROYED)) else {
+        let Some(s) = state(lp, self.key(lp)).filter(|s| !s.has(DESTROYED)) else {
             return self;
         };
         let old = s.more.as_mut().and_then(|m| m.timeout.take());
@@ -201,12 +236,15 @@ impl Socket {
             lp.clear_timeout(old.timer);
         }
         if ms > 0 {
-            let ms = ms as f64;
-            let timer = arm(lp, self.0, ms);
-            if let Some(s) = state(lp, self.0) {
+            let key = self.key(lp);
+            let timer = arm(lp, key, ms);
+            let last_active = lp.now();
+            if let Some(s) = state(lp, key) {
                 s.more().timeout = Some(IdleTimeout {
                     timer,
                     ms,
+                    last_active,
+                    fired: false,
                     last_write_queue: 0,
                 });
             }

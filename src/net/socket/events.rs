@@ -1,10 +1,12 @@
 //! A socket's listeners: Node's `EventEmitter`, cut down to the events a socket emits.
 //!
 //! Every listener of every event sits in one list (most sockets have three or four), in the
-//! order they were added. Emitting an event takes that event's listeners out of the list,
-//! calls them in order, and puts back the ones that stay (`on`, not `once`) in front of any
-//! added meanwhile — a listener added while its event is being emitted waits for the next
-//! emit, as in Node (`EventEmitter` calls a copy of its array).
+//! order they were added. Emitting an event walks the list as it was when the emit began, so
+//! a listener added while its event is being emitted waits for the next emit, as in Node
+//! (`EventEmitter` calls a copy of its array). Each listener is taken out of its slot while
+//! it runs and put back after — an emit allocates nothing, which matters: `'data'` is emitted
+//! for every read. A `once` listener that ran leaves a spent slot, swept away when no emit is
+//! running (so the positions an emit walks do not move under it).
 
 use std::io;
 
@@ -47,6 +49,10 @@ pub(super) enum Handler {
     Error(Box<OnError>),
     Close(Box<OnClose>),
     Internal(OnConnect),
+    /// Out of its slot: running.
+    Running,
+    /// A `once` listener that ran.
+    Spent,
 }
 
 pub(super) struct Listener {
@@ -76,20 +82,22 @@ pub(super) fn add(lp: &mut EventLoop, key: Key, event: Event, once: bool, handle
 }
 
 /// Calls `event`'s listeners of socket `key`, in order. Returns false if it had none.
+///
+/// The socket's state is looked up once, then once after each listener (which may have
+/// changed anything, even closed the socket): that look puts the listener back and takes
+/// the next one.
 pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -> bool {
     let Some(s) = state(lp, key) else {
         return false;
     };
-    if !s.listeners.iter().any(|l| l.event == event) {
+    let limit = s.listeners.len(); // listeners added from now on wait for the next emit
+    let Some(mut next) = take_next(s, event, 0, limit) else {
         return false;
-    }
-    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut s.listeners)
-        .into_iter()
-        .partition(|l| l.event == event);
-    s.listeners = others;
-    let mut kept = Vec::new();
-    for mut listener in mine {
-        match (&mut listener.handler, args) {
+    };
+    s.emitting += 1;
+    loop {
+        let (i, once, mut handler) = next;
+        match (&mut handler, args) {
             (Handler::Plain(f), _) => f(lp),
             (Handler::Data(f), Args::Data(bytes)) => f(lp, bytes),
             (Handler::Error(f), Args::Error(err)) => f(lp, err),
@@ -97,13 +105,43 @@ pub(super) fn emit(lp: &mut EventLoop, key: Key, event: Event, args: Args<'_>) -
             (Handler::Internal(action), _) => super::run_on_connect(lp, key, *action),
             _ => unreachable!("a listener is added with the handler of its event"),
         }
-        if !listener.once {
-            kept.push(listener);
+        let Some(s) = state(lp, key) else {
+            return true; // the socket is gone, and its listeners with it
+        };
+        if let Some(slot) = s.listeners.get_mut(i) {
+            slot.handler = if once { Handler::Spent } else { handler };
+        }
+        match take_next(s, event, i + 1, limit) {
+            Some(found) => next = found,
+            None => {
+                s.emitting -= 1;
+                let spent = |l: &Listener| matches!(l.handler, Handler::Spent);
+                if s.emitting == 0 && s.listeners.iter().any(spent) {
+                    s.listeners.retain(|l| !spent(l));
+                }
+                return true;
+            }
         }
     }
-    if let Some(s) = state(lp, key) {
-        kept.append(&mut s.listeners);
-        s.listeners = kept;
-    }
-    true
+}
+
+/// Takes the handler of the next listener of `event` at or after `from` (and before
+/// `limit`) out of its slot.
+fn take_next(
+    s: &mut super::State,
+    event: Event,
+    from: usize,
+    limit: usize,
+) -> Option<(usize, bool, Handler)> {
+    let end = limit.min(s.listeners.len());
+    let i = (from..end).find(|&i| {
+        let l = &s.listeners[i];
+        l.event == event && !matches!(l.handler, Handler::Running | Handler::Spent)
+    })?;
+    let slot = &mut s.listeners[i];
+    Some((
+        i,
+        slot.once,
+        std::mem::replace(&mut slot.handler, Handler::Running),
+    ))
 }

@@ -38,7 +38,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use super::{TcpStream, net, net_ref};
-use crate::event_loop::EventLoop;
+use crate::event_loop::{EventLoop, LoopKey};
 use crate::heap::Key;
 use events::{Args, Event, Handler, OnConnect};
 
@@ -70,7 +70,7 @@ pub(super) type WriteCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<()>)>;
 /// lp.run_main(|_| {}).unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Socket(pub(crate) Key);
+pub struct Socket(LoopKey);
 // ANCHOR_END: socket
 
 /// How a socket behaves (Node's `net.Socket` options; the defaults are Node's).
@@ -158,6 +158,8 @@ pub(crate) struct State {
     writelen: usize,
     /// Writes and the `_final` whose callbacks are owed (`pendingcb`).
     pendingcb: u32,
+    /// Emits running on this socket (see `events::emit`).
+    emitting: u8,
     rhwm: u32,
     whwm: u32,
     bytes_read: u64,
@@ -201,6 +203,7 @@ impl State {
             wlen: 0,
             writelen: 0,
             pendingcb: 0,
+            emitting: 0,
             rhwm: clamp(options.readable_high_water_mark),
             whwm: clamp(options.writable_high_water_mark),
             bytes_read: 0,
@@ -266,7 +269,7 @@ impl Socket {
         let mut on_connect = Some(on_connect);
         let once = Handler::Plain(Box::new(move |lp| {
             if let Some(f) = on_connect.take() {
-                f(lp, Socket(key))
+                f(lp, Socket(lp.tag(key)))
             }
         }));
         events::add(lp, key, Event::Connect, true, once);
@@ -284,7 +287,7 @@ impl Socket {
             // socket with the error at once.
             Err(e) => destroy(lp, key, Some(super::NetError::os(e, "connect", Some(addr)))),
         }
-        Socket(key)
+        Socket(lp.tag(key))
     }
 }
 
@@ -303,7 +306,7 @@ fn after_connect(lp: &mut EventLoop, key: Key, result: io::Result<TcpStream>, no
             destroy::touch(lp, key);
             events::emit(lp, key, Event::Connect, Args::None);
             // Start the first read, or meet an immediate end of file.
-            if !Socket(key).is_paused(lp) {
+            if !Socket(lp.tag(key)).is_paused(lp) {
                 readable::read(lp, key, Some(0));
             }
         }
@@ -341,12 +344,18 @@ pub(crate) fn adopt(
         let _ = handle.set_nodelay(lp, true);
     }
     readable::read(lp, key, Some(0));
-    Socket(key)
+    Socket(lp.tag(key))
 }
 
 impl Socket {
+    /// The socket's key in `lp`; for another loop's socket, a key that names nothing (the
+    /// socket is then treated as closed: its id is stale here).
+    pub(super) fn key(self, lp: &EventLoop) -> Key {
+        lp.untag(self.0).unwrap_or(Key::DANGLING)
+    }
+
     fn add(self, lp: &mut EventLoop, event: Event, once: bool, handler: Handler) -> Self {
-        events::add(lp, self.0, event, once, handler);
+        events::add(lp, self.key(lp), event, once, handler);
         self
     }
 
@@ -427,14 +436,13 @@ impl Socket {
     /// # Errors
     /// `NotFound` once destroyed (or if connecting failed).
     pub fn handle(self, lp: &EventLoop) -> io::Result<TcpStream> {
-        state_ref(lp, self.0)
-            .and_then(|s| s.handle)
-            .ok_or_else(gone)
+        let key = lp.untag_or_err(self.0, "socket")?;
+        state_ref(lp, key).and_then(|s| s.handle).ok_or_else(gone)
     }
 
     /// Lets the loop end while this socket waits (`socket.unref()`).
     pub fn unref(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0) {
+        if let Some(s) = state(lp, self.key(lp)) {
             s.flags |= UNREF;
             if let Some(h) = s.handle {
                 h.unref(lp);
@@ -445,7 +453,7 @@ impl Socket {
 
     /// Makes the socket keep the loop alive again (`socket.ref()`, the default).
     pub fn ref_(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0) {
+        if let Some(s) = state(lp, self.key(lp)) {
             s.flags &= !UNREF;
             if let Some(h) = s.handle {
                 h.ref_(lp);
@@ -456,38 +464,38 @@ impl Socket {
 
     /// Bytes received so far (`socket.bytesRead`).
     pub fn bytes_read(self, lp: &EventLoop) -> u64 {
-        state_ref(lp, self.0).map_or(0, |s| s.bytes_read)
+        state_ref(lp, self.key(lp)).map_or(0, |s| s.bytes_read)
     }
 
     /// Bytes the kernel has taken so far (`socket.bytesWritten`, without what still waits).
     pub fn bytes_written(self, lp: &EventLoop) -> u64 {
-        state_ref(lp, self.0).map_or(0, |s| s.bytes_written)
+        state_ref(lp, self.key(lp)).map_or(0, |s| s.bytes_written)
     }
 
     /// Bytes written and not yet taken by the kernel (`socket.writableLength`): above the
     /// high-water mark, [`write`](Self::write) returns `false`.
     pub fn writable_length(self, lp: &EventLoop) -> usize {
-        state_ref(lp, self.0).map_or(0, |s| s.wlen)
+        state_ref(lp, self.key(lp)).map_or(0, |s| s.wlen)
     }
 
     /// Bytes received and kept for the reader (`socket.readableLength`).
     pub fn readable_length(self, lp: &EventLoop) -> usize {
-        state_ref(lp, self.0).map_or(0, |s| s.rlen)
+        state_ref(lp, self.key(lp)).map_or(0, |s| s.rlen)
     }
 
     /// True while connecting (`socket.connecting`).
     pub fn is_connecting(self, lp: &EventLoop) -> bool {
-        state_ref(lp, self.0).is_some_and(|s| s.has(CONNECTING))
+        state_ref(lp, self.key(lp)).is_some_and(|s| s.has(CONNECTING))
     }
 
     /// True once destroyed, by an error or by [`destroy`](Self::destroy)
     /// (`socket.destroyed`); true for a stale id.
     pub fn is_destroyed(self, lp: &EventLoop) -> bool {
-        state_ref(lp, self.0).is_none_or(|s| s.has(DESTROYED))
+        state_ref(lp, self.key(lp)).is_none_or(|s| s.has(DESTROYED))
     }
 
     /// True while writes are accepted (`socket.writable`): not ended, not destroyed.
     pub fn is_writable(self, lp: &EventLoop) -> bool {
-        state_ref(lp, self.0).is_some_and(writable::writable)
+        state_ref(lp, self.key(lp)).is_some_and(writable::writable)
     }
 }

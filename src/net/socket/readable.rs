@@ -43,18 +43,32 @@ fn clear(lp: &mut EventLoop, key: Key, bits: u32) {
 // ANCHOR: on_stream_read
 /// The handle's read callback (`onStreamRead`).
 pub(super) fn on_stream_read(lp: &mut EventLoop, key: Key, result: io::Result<&[u8]>) {
-    super::destroy::touch(lp, key);
+    let now = lp.now();
     match result {
         Ok(bytes) if !bytes.is_empty() => {
             let Some(s) = state(lp, key).filter(|s| !s.has(DESTROYED)) else {
                 return;
             };
             s.bytes_read += bytes.len() as u64;
-            if !push(lp, key, bytes) {
+            let rearm = super::destroy::note_activity(s, now);
+            // The common case in one look at the state: flowing, nothing kept — the chunk
+            // goes to the listeners as it is (what `push` and `addChunk` come to).
+            let must = R_FLOWING | R_DATA_LISTENING;
+            let direct = s.flags & (must | R_SYNC | R_ERRORED | R_ENDED) == must && s.rlen == 0;
+            if direct {
+                s.flags &= !R_READING;
+            }
+            if rearm {
+                super::destroy::touch(lp, key);
+            }
+            if direct {
+                events::emit(lp, key, Event::Data, Args::Data(bytes));
+            } else if !push(lp, key, bytes) {
                 stop_reading(lp, key); // enough is kept: let the kernel hold the rest
             }
         }
         Ok(_) => {
+            super::destroy::touch(lp, key);
             // End of file: the handle stopped reading by itself.
             clear(lp, key, HANDLE_READING);
             if flags(lp, key) & R_END_EMITTED == 0 {
@@ -351,10 +365,16 @@ impl Socket {
         lp: &mut EventLoop,
         f: impl FnMut(&mut EventLoop, &[u8]) + 'static,
     ) -> Self {
-        events::add(lp, self.0, Event::Data, false, Handler::Data(Box::new(f)));
-        set(lp, self.0, R_DATA_LISTENING);
-        if flags(lp, self.0) & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
-            resume(lp, self.0);
+        events::add(
+            lp,
+            self.key(lp),
+            Event::Data,
+            false,
+            Handler::Data(Box::new(f)),
+        );
+        set(lp, self.key(lp), R_DATA_LISTENING);
+        if flags(lp, self.key(lp)) & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
+            resume(lp, self.key(lp));
         }
         self
     }
@@ -363,26 +383,26 @@ impl Socket {
     /// Stops delivering `'data'` (`socket.pause()`): chunks read meanwhile are kept, and once
     /// the readable high-water mark is kept the socket stops reading, so the peer waits.
     pub fn pause(self, lp: &mut EventLoop) -> Self {
-        let f = flags(lp, self.0);
+        let f = flags(lp, self.key(lp));
         if f & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
-            set(lp, self.0, R_HAS_FLOWING);
-            clear(lp, self.0, R_FLOWING);
+            set(lp, self.key(lp), R_HAS_FLOWING);
+            clear(lp, self.key(lp), R_FLOWING);
         }
-        set(lp, self.0, R_PAUSED);
+        set(lp, self.key(lp), R_PAUSED);
         self
     }
 
     /// Delivers `'data'` again, from the next tick on (`socket.resume()`), starting with
     /// what was kept.
     pub fn resume(self, lp: &mut EventLoop) -> Self {
-        resume(lp, self.0);
+        resume(lp, self.key(lp));
         self
     }
 
     /// True after [`pause`](Self::pause), until [`resume`](Self::resume)
     /// (`socket.isPaused()`).
     pub fn is_paused(self, lp: &EventLoop) -> bool {
-        super::state_ref(lp, self.0).is_some_and(|s| {
+        super::state_ref(lp, self.key(lp)).is_some_and(|s| {
             s.has(R_PAUSED) || s.flags & (R_HAS_FLOWING | R_FLOWING) == R_HAS_FLOWING
         })
     }

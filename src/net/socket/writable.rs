@@ -22,6 +22,7 @@ use super::{
 };
 use crate::event_loop::EventLoop;
 use crate::net::NetError;
+use crate::net::TcpStream;
 use crate::net::error::clone_error;
 
 /// `socket.writable`: writes are still accepted.
@@ -48,6 +49,7 @@ fn fail_later(lp: &mut EventLoop, callback: Option<WriteCallback>, error: io::Er
 /// `socket.write` (with `writeAfterFIN` once the peer ended a socket that is not
 /// half-open).
 fn write(lp: &mut EventLoop, key: Key, data: &[u8], callback: Option<WriteCallback>) -> bool {
+    let now = lp.now();
     let Some(s) = state(lp, key) else {
         fail_later(lp, callback, destroyed_error("write"));
         return false;
@@ -61,6 +63,38 @@ fn write(lp: &mut EventLoop, key: Key, data: &[u8], callback: Option<WriteCallba
         fail_later(lp, callback, clone_error(&error));
         destroy(lp, key, Some(error));
         return false;
+    }
+    // The common case in one look at the state: nothing in flight or waiting, no callback,
+    // no 'drain' owed. What the general path does then comes to: try the kernel; if it
+    // takes everything, the write is over (`onwrite` with nothing to schedule).
+    let busy = W_ENDING | DESTROYED | W_WRITING | W_ERRORED | W_CORKED | W_NEED_DRAIN | CONNECTING;
+    if s.flags & busy == 0
+        && callback.is_none()
+        && s.more.as_ref().is_none_or(|m| m.wbuf.is_empty())
+        && let Some(handle) = s.handle
+    {
+        if super::destroy::note_activity(s, now) {
+            super::destroy::touch(lp, key);
+        }
+        let tried = handle.try_write(lp, data);
+        if let Ok(n) = tried
+            && n == data.len()
+        {
+            if let Some(s) = state(lp, key) {
+                s.bytes_written += n as u64;
+            }
+            return true;
+        }
+        // Not all taken: count the write as `writeOrBuffer` does, and go on from the try.
+        let Some(s) = state(lp, key) else {
+            return false;
+        };
+        s.pendingcb += 1;
+        s.wlen += data.len();
+        s.writelen = data.len();
+        s.flags |= W_WRITING | W_SYNC;
+        after_try(lp, key, handle, data, tried);
+        return write_result(lp, key);
     }
     write_checked(lp, key, data, callback).unwrap_or(false)
 }
@@ -113,13 +147,17 @@ fn write_or_buffer(
             s.more().writecb = callback;
         }
         write_generic(lp, key, data);
-        if let Some(s) = state(lp, key) {
-            s.flags &= !W_SYNC;
-        }
     }
+    write_result(lp, key)
+}
+
+/// What `write` returns, once the write was sent or kept: whether the caller may write
+/// more (and if not, a `'drain'` is owed).
+fn write_result(lp: &mut EventLoop, key: Key) -> bool {
     let Some(s) = state(lp, key) else {
         return false;
     };
+    s.flags &= !W_SYNC;
     let ok = s.wlen < s.whwm as usize || s.wlen == 0;
     if !ok {
         s.flags |= W_NEED_DRAIN;
@@ -149,7 +187,20 @@ fn write_generic(lp: &mut EventLoop, key: Key, data: &[u8]) {
         return on_write(lp, key, Some(closed));
     };
     super::destroy::touch(lp, key);
-    let taken = match handle.try_write(lp, data) {
+    let tried = handle.try_write(lp, data);
+    after_try(lp, key, handle, data, tried);
+}
+// ANCHOR_END: write_generic
+
+/// What follows a try: done, or the rest queued on the handle, or the error.
+fn after_try(
+    lp: &mut EventLoop,
+    key: Key,
+    handle: TcpStream,
+    data: &[u8],
+    tried: io::Result<usize>,
+) {
+    let taken = match tried {
         Ok(n) => n,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
         Err(e) => return on_write(lp, key, Some(NetError::os(e, "write", None))),
@@ -170,7 +221,6 @@ fn write_generic(lp: &mut EventLoop, key: Key, data: &[u8]) {
         Err(e) => on_write(lp, key, Some(NetError::os(e, "write", None))),
     }
 }
-// ANCHOR_END: write_generic
 
 /// The handle's write callback (`onWriteComplete`).
 fn on_write_complete(lp: &mut EventLoop, key: Key, result: io::Result<()>, bytes: u64) {
@@ -364,7 +414,7 @@ pub(super) fn end(
         return fail_later(lp, callback, destroyed_error("end"));
     }
     if state(lp, key).is_some_and(|s| s.has(W_CORKED)) {
-        Socket(key).uncork(lp); // `end` sends what cork held back
+        Socket(lp.tag(key)).uncork(lp); // `end` sends what cork held back
     }
     let mut error = None;
     if let Some(data) = data
@@ -535,7 +585,7 @@ impl Socket {
     /// (`ERR_STREAM_WRITE_AFTER_END`; `EPIPE` after the peer ended a socket that is not
     /// half-open), and `false`.
     pub fn write(self, lp: &mut EventLoop, data: &[u8]) -> bool {
-        write(lp, self.0, data, None)
+        write(lp, self.key(lp), data, None)
     }
 
     /// [`write`](Self::write), with a callback that runs once the kernel has taken these
@@ -546,20 +596,20 @@ impl Socket {
         data: &[u8],
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> bool {
-        write(lp, self.0, data, Some(Box::new(callback)))
+        write(lp, self.key(lp), data, Some(Box::new(callback)))
     }
     // ANCHOR_END: socket_write
 
     /// Ends the writing side once everything written is sent (`socket.end()`): the peer
     /// reads to the end, then sees end of file. `'finish'` follows.
     pub fn end(self, lp: &mut EventLoop) -> Self {
-        end(lp, self.0, None, None);
+        end(lp, self.key(lp), None, None);
         self
     }
 
     /// Writes `data`, then ends (`socket.end(data)`).
     pub fn end_with(self, lp: &mut EventLoop, data: &[u8]) -> Self {
-        end(lp, self.0, Some(data), None);
+        end(lp, self.key(lp), Some(data), None);
         self
     }
 
@@ -572,14 +622,14 @@ impl Socket {
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> Self {
         let data = Some(data).filter(|d| !d.is_empty());
-        end(lp, self.0, data, Some(Box::new(callback)));
+        end(lp, self.key(lp), data, Some(Box::new(callback)));
         self
     }
 
     /// Holds writes back until [`uncork`](Self::uncork), to send them together
     /// (`socket.cork()`).
     pub fn cork(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0) {
+        if let Some(s) = state(lp, self.key(lp)) {
             s.flags |= W_CORKED;
         }
         self
@@ -587,12 +637,12 @@ impl Socket {
 
     /// Sends what [`cork`](Self::cork) held back (`socket.uncork()`).
     pub fn uncork(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.0)
+        if let Some(s) = state(lp, self.key(lp))
             && s.has(W_CORKED)
         {
             s.flags &= !W_CORKED;
             if !s.has(W_WRITING) {
-                clear_buffer(lp, self.0);
+                clear_buffer(lp, self.key(lp));
             }
         }
         self
