@@ -166,7 +166,7 @@ impl EventLoop {
         let io = self.io.as_mut().expect("called only with a poller");
         if timeout.is_none() && io.active_watchers() == 0 && self.in_flight.is_empty() {
             // Nothing registered could ever wake us: stop instead of blocking forever.
-            self.trace.record(|| TraceEvent::Stalled);
+            self.trace.record(self.now, || TraceEvent::Stalled);
             self.stalled = true;
             self.stop_flag = true;
             return;
@@ -191,7 +191,8 @@ impl EventLoop {
             Ok(polled) => polled,
             Err(e) => panic!("epoll_wait failed: {e}"), // EBADF/EINVAL: a bug of ours
         };
-        self.trace.record(|| TraceEvent::PollReady(polled.events));
+        self.trace
+            .record(self.now, || TraceEvent::PollReady(polled.events));
         while let Some((_, key, event)) = self.io.as_mut().and_then(Io::dispatch) {
             self.run_watcher(key, event);
         }

@@ -210,15 +210,14 @@ pub struct Builder {
     clock: Box<dyn Clock>,
     stack_limit: usize,
     pool: Option<ThreadPool>,
-    trace: bool,
+    trace: crate::trace::Setting,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("stack_limit", &self.stack_limit)
-            .field("trace", &self.trace)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -243,9 +242,23 @@ impl Builder {
         self
     }
 
-    /// Record a [`TraceEvent`] for every phase and callback from the start.
-    pub fn trace(mut self, on: bool) -> Self {
-        self.trace = on;
+    /// Traces the loop from the start into `writer`, in the JSON lines format of
+    /// [`trace::format`](crate::trace::format) (give it a `BufWriter`). The writer is flushed
+    /// when the loop is dropped, or by [`EventLoop::finish_trace`], which reports a write error.
+    pub fn trace(mut self, writer: impl std::io::Write + 'static) -> Self {
+        self.trace = crate::trace::Setting::Sink(Box::new(crate::trace::JsonLines::new(writer)));
+        self
+    }
+
+    /// Traces the loop from the start into a [`TraceSink`](crate::trace::TraceSink) of your own.
+    pub fn trace_sink(mut self, sink: impl crate::trace::TraceSink + 'static) -> Self {
+        self.trace = crate::trace::Setting::Sink(Box::new(sink));
+        self
+    }
+
+    /// Keeps every [`TraceEvent`] in memory from the start, for [`EventLoop::take_trace`].
+    pub fn trace_in_memory(mut self) -> Self {
+        self.trace = crate::trace::Setting::Memory;
         self
     }
 
@@ -289,17 +302,19 @@ impl EventLoop {
             clock: Box::new(SystemClock::new()),
             stack_limit: DEFAULT_STACK_LIMIT,
             pool: None,
-            trace: false,
+            trace: crate::trace::Setting::Default,
         }
     }
 
     fn from_builder(builder: Builder) -> Self {
         process::install_quiet_hook();
         let now = builder.clock.now_ms();
-        let mut trace = Trace::default();
-        if builder.trace {
-            trace.enable();
-        }
+        let clock = if builder.clock.is_manual() {
+            "manual"
+        } else {
+            "system"
+        };
+        let trace = Trace::for_loop(builder.trace, clock);
         let mut lp = EventLoop {
             clock: builder.clock,
             now,
@@ -370,9 +385,18 @@ impl EventLoop {
         self.trace.enable();
     }
 
-    /// Takes the events recorded so far.
+    /// Takes the events kept in memory so far (see [`enable_trace`](Self::enable_trace)).
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.take()
+    }
+
+    /// Flushes the trace's writer, if the loop has one; reports the first error met while
+    /// writing it. (Dropping the loop flushes too, but can only print such an error.)
+    ///
+    /// # Errors
+    /// The writer's first error.
+    pub fn finish_trace(&self) -> std::io::Result<()> {
+        self.trace.finish()
     }
 
     /// Handles that are active and ref'd: what keeps the loop alive, with requests.
@@ -630,12 +654,14 @@ impl EventLoop {
         self.stack
             .push(name)
             .expect("the builder keeps the limit above the loop's own nesting");
-        self.trace.record(|| TraceEvent::CallbackStarted(name));
+        self.trace
+            .record(self.now, || TraceEvent::CallbackStarted(name));
     }
 
     /// Records that a callback finished and pops its frame.
     fn leave_frame(&mut self, name: &'static str) {
-        self.trace.record(|| TraceEvent::CallbackFinished(name));
+        self.trace
+            .record(self.now, || TraceEvent::CallbackFinished(name));
         self.stack.pop();
     }
 
@@ -685,6 +711,6 @@ impl EventLoop {
     // ANCHOR_END: invoke
 
     fn enter_phase(&mut self, phase: Phase) {
-        self.trace.record(|| TraceEvent::Phase(phase));
+        self.trace.record(self.now, || TraceEvent::Phase(phase));
     }
 }

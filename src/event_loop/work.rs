@@ -66,7 +66,8 @@ impl EventLoop {
         let job = self.pool.submit(kind, &self.completions, work);
         self.in_flight.insert(job, (name, after));
         self.liveness.request_started();
-        self.trace.record(|| TraceEvent::WorkQueued(name));
+        self.trace
+            .record(self.now, || TraceEvent::WorkQueued { name, job: 0 });
         WorkRequest(job)
     }
     // ANCHOR_END: submit_work
@@ -140,7 +141,8 @@ impl EventLoop {
         if done.is_empty() {
             return;
         }
-        self.trace.record(|| TraceEvent::WorkDone(done.len()));
+        self.trace
+            .record(self.now, || TraceEvent::WorkDone(done.len()));
         for completion in done {
             let Some((name, after)) = self.in_flight.remove(&completion.job) else {
                 continue; // not ours: cannot happen, each loop has its own queue
