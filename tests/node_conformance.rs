@@ -26,7 +26,11 @@ struct Puzzle {
     /// Every stdout Node may print: the recorded `.out` first, then the `.alt.out`s.
     allowed: Vec<String>,
     stderr: Option<String>,
+    /// For a crash: lines stderr must hold, in order (the stack trace around them varies).
+    stderr_has: Vec<String>,
     env: BTreeMap<String, String>,
+    /// The exit status Node ended with.
+    exit: i32,
 }
 
 fn puzzle_dir() -> PathBuf {
@@ -66,6 +70,20 @@ fn manifest() -> Vec<Puzzle> {
                 .get("err")
                 .and_then(|v| v.as_str())
                 .map(|f| read(&dir.join(f)));
+            let stderr_has = entry
+                .get("err_has")
+                .and_then(|v| v.as_array())
+                .map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| l.as_str().expect("err_has holds lines").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let exit = entry.get("exit").map_or(0, |v| {
+                let code = v.as_integer().expect("exit is an integer");
+                i32::try_from(code).expect("exit fits an i32")
+            });
             let env = entry
                 .get("env")
                 .and_then(|v| v.as_table())
@@ -80,7 +98,9 @@ fn manifest() -> Vec<Puzzle> {
                 script,
                 allowed,
                 stderr,
+                stderr_has,
                 env,
+                exit,
             }
         })
         .collect()
@@ -141,13 +161,39 @@ fn run_node(puzzle: &Puzzle) -> Result<(), String> {
             puzzle.allowed.join("or\n")
         ));
     }
+    if output.status.code() != Some(puzzle.exit) {
+        return Err(format!(
+            "{}: node ended with {} but the manifest says exit status {}",
+            puzzle.name, output.status, puzzle.exit
+        ));
+    }
     let stderr = mask_pid(&String::from_utf8_lossy(&output.stderr));
+    if !puzzle.stderr_has.is_empty() {
+        return holds_in_order(&stderr, &puzzle.stderr_has).map_err(|missing| {
+            format!(
+                "{}: node's stderr lacks `{missing}`:\n{stderr}",
+                puzzle.name
+            )
+        });
+    }
     let expected = puzzle.stderr.clone().unwrap_or_default();
     if stderr != expected {
         return Err(format!(
             "{}: node wrote to stderr\n{stderr}expected\n{expected}",
             puzzle.name
         ));
+    }
+    Ok(())
+}
+
+/// `Ok` when `text` has each of `lines` (compared without surrounding blanks) in this order;
+/// otherwise the first one missing.
+fn holds_in_order<'a>(text: &str, lines: &'a [String]) -> Result<(), &'a str> {
+    let mut rest = text.lines().map(str::trim);
+    for wanted in lines {
+        if !rest.any(|line| line == wanted.trim()) {
+            return Err(wanted);
+        }
     }
     Ok(())
 }
@@ -199,4 +245,26 @@ fn node_still_prints_what_the_manifest_allows() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn stderr_lines_must_appear_in_their_order() {
+    let stderr =
+        "node:events:502\n      throw er; // Unhandled 'error' event\n\nError: read ECONNRESET\n";
+    let wanted = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let crash = wanted(&[
+        "throw er; // Unhandled 'error' event",
+        "Error: read ECONNRESET",
+    ]);
+    assert_eq!(holds_in_order(stderr, &crash), Ok(()));
+    let reversed: Vec<String> = crash.iter().rev().cloned().collect();
+    assert_eq!(
+        holds_in_order(stderr, &reversed),
+        Err("throw er; // Unhandled 'error' event"),
+        "order matters"
+    );
+    assert_eq!(
+        holds_in_order(stderr, &wanted(&["Error: write EPIPE"])),
+        Err("Error: write EPIPE")
+    );
 }
