@@ -68,7 +68,8 @@ impl EventLoop {
             }
         }
         self.stop_flag = false;
-        self.trace.record(|| TraceEvent::RunReturned(alive));
+        self.trace
+            .record(self.now, || TraceEvent::RunReturned(alive));
         alive
     }
 
@@ -164,7 +165,8 @@ impl EventLoop {
     /// flight could never end, so the run stops instead of hanging.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
-        self.trace.record(|| TraceEvent::PollWait(timeout));
+        self.trace
+            .record(self.now, || TraceEvent::PollWait(timeout));
         if self.io.is_some() {
             self.poll_kernel(timeout); // chapter 8: wait in the kernel
             return;
@@ -184,7 +186,7 @@ impl EventLoop {
                 }
             }
             None => {
-                self.trace.record(|| TraceEvent::Stalled);
+                self.trace.record(self.now, || TraceEvent::Stalled);
                 self.stalled = true;
                 self.stop_flag = true;
             }
