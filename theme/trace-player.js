@@ -241,13 +241,13 @@
             controls.appendChild(b);
             return b;
         }
-        button("start", "⏮", "to the start (Home)", function () { self.go(0); });
-        button("back", "◀", "step back (←)", function () { self.go(self.position - 1); });
+        button("start", "« start", "to the start (Home)", function () { self.go(0); });
+        button("back", "◀ back", "step back (←)", function () { self.go(self.position - 1); });
         this.playButton = button("play", "▶ play", "play or pause (space)", function () { self.toggle(); });
-        button("step", "▶│", "step forward (→)", function () { self.go(self.position + 1); });
+        button("step", "step ▶", "step forward (→)", function () { self.go(self.position + 1); });
         button("phase", "next phase", "to the next phase (p)", function () { self.go(self.next(false)); });
         button("iteration", "next iteration", "to the next iteration (i)", function () { self.go(self.next(true)); });
-        button("end", "⏭", "to the end (End)", function () { self.go(self.events.length); });
+        button("end", "end »", "to the end (End)", function () { self.go(self.events.length); });
         this.speedButton = button("speed", "", "playback speed (+/−)", function () {
             self.speed = (self.speed + 1) % SPEEDS.length;
             self.show();
