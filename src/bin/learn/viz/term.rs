@@ -113,7 +113,9 @@ struct Terminal;
 
 fn restore() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), ResetColor, Show, LeaveAlternateScreen);
+    // The cursor is shown after leaving the alternate screen: leaving it may restore the
+    // cursor state saved on entry, which tmux, for one, does.
+    let _ = execute!(io::stdout(), ResetColor, LeaveAlternateScreen, Show);
 }
 
 impl Terminal {
