@@ -33,6 +33,7 @@ mod node_timers;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod traced;
 mod work;
 
 use std::any::Any;
