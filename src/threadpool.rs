@@ -122,6 +122,7 @@ pub struct Completion {
     pub ran: Option<Ran>,
 }
 
+// ANCHOR: ran
 /// Where and when a job ran: what the loop's trace shows of the pool, which runs on other
 /// threads. It travels in the job's [`Completion`], so tracing adds no lock and no message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,7 @@ pub struct Ran {
     /// When the job returned.
     pub finished: Instant,
 }
+// ANCHOR_END: ran
 
 impl fmt::Debug for Completion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

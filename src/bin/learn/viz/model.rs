@@ -116,6 +116,7 @@ impl State {
         slot(queue).map_or(&[], |i| &self.queues[i])
     }
 
+    // ANCHOR: apply
     /// Applies one event.
     pub fn apply(&mut self, stamped: &Stamped<String>) {
         self.applied += 1;
@@ -192,6 +193,7 @@ impl State {
             TraceEvent::Output(line) => self.output.push(line.clone()),
         }
     }
+    // ANCHOR_END: apply
 
     fn unqueue(&mut self, queue: Queue, id: Option<u64>) {
         if queue == Queue::Pool {
