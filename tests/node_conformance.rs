@@ -2,7 +2,7 @@
 //! `tests/puzzles/` with the output real Node 20 printed committed beside it.
 //!
 //! Two checks keep the book honest:
-//! - **ports**: each puzzle's Rust port (below) must print exactly Node's lines, or one of
+//! - **ports**: each puzzle's Rust port (in `tests/ports/`) must print exactly Node's lines, or one of
 //!   the alternative outputs the manifest allows for a nondeterministic puzzle;
 //! - **node itself**: when `node` is on the PATH, every puzzle is run again and must still print
 //!   an output the manifest allows, so the expectations are Node's, not ours. Real Node on a

@@ -34,6 +34,16 @@ impl Gate {
     }
 }
 
+/// Opens its gate when dropped: a test that fails while jobs wait at the gate releases them
+/// as it unwinds, instead of hanging on a pool whose workers never finish.
+struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
 /// Waits (without assuming anything about speed) until `condition` holds; fails if the
 /// pool lost its workers, with what killed the last one, or if nothing happens for a very
 /// long time.
@@ -462,6 +472,47 @@ mod on_the_loop {
             Err(CancelError::Busy),
             "a finished job cannot be cancelled"
         );
+    }
+
+    /// Job ids are counted per pool, so two loops with pools of their own number their jobs
+    /// alike. A's request used on B must not cancel B's job with the same number: it is
+    /// refused as a stale request is (`Busy`).
+    #[test]
+    fn a_work_request_of_another_loop_cancels_nothing() {
+        let (mut a, pool_a) = loop_with_pool(1);
+        let (mut b, pool_b) = loop_with_pool(1);
+        let gate = Gate::default();
+        // Dropped first: a failing assertion opens the gate, so the workers can finish.
+        let _open_on_unwind = OpenOnDrop(gate.clone());
+        let log = Log::default();
+        let mut queued = Vec::new();
+        for (name, lp, pool) in [("a", &mut a, &pool_a), ("b", &mut b, &pool_b)] {
+            let g = gate.clone();
+            lp.queue_work(move || g.wait(), |_, _| {});
+            let l = log.clone();
+            queued.push(lp.queue_work(|| (), move |_, r| l.push(format!("{name}: {r:?}"))));
+            wait_until(pool, "the first job runs", || pool.running() == 1);
+        }
+        let (from_a, of_b) = (queued[0], queued[1]);
+        assert_ne!(
+            from_a, of_b,
+            "equal job numbers, different loops: different ids"
+        );
+        assert_eq!(b.cancel_work(from_a), Err(CancelError::Busy));
+        assert_eq!(
+            a.cancel_work(from_a),
+            Ok(()),
+            "on its own loop it is A's job"
+        );
+        gate.open();
+        b.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["b: Ok(())"],
+            "B's queued job ran, not canceled"
+        );
+        a.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(log.entries(), ["b: Ok(())", "a: Err(Canceled)"]);
     }
 
     #[test]

@@ -6,15 +6,16 @@
 //! once, so a pending immediate never waits for I/O, and keeps the loop alive. The check phase
 //! runs a *snapshot* of the queue: immediates queued while it runs wait for the next iteration.
 
-use std::collections::VecDeque;
-
 use super::handles::{HandleCallback, HandleKind};
-use super::{Callback, EventLoop, HandleId, process};
+use super::phase_queue::PhaseQueue;
+use super::{Callback, EventLoop, HandleId, Input, LoopKey};
 use crate::heap::{Heap, Key};
+use crate::trace::Queue;
 
-/// The id of an immediate, for [`EventLoop::clear_immediate`].
+/// The id of an immediate, for [`EventLoop::clear_immediate`]. Stale once the immediate ran
+/// or was cleared; like a stale one, it does nothing on another loop than the one that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Immediate(Key);
+pub struct Immediate(LoopKey);
 
 struct Entry {
     refed: bool,
@@ -25,8 +26,9 @@ struct Entry {
 #[derive(Default)]
 pub(super) struct ImmediateQueue {
     entries: Heap<Entry>,
-    /// In `set_immediate` order; cleared entries stay until the check phase skips them.
-    queue: VecDeque<Immediate>,
+    /// Keys of `entries`, in `set_immediate` order; cleared entries stay until the check
+    /// phase skips them.
+    queue: PhaseQueue<Key>,
     /// Ref'd immediates waiting (`immediateInfo[kRefCount]`).
     ref_count: usize,
     check_handle: Option<HandleId>,
@@ -56,7 +58,9 @@ impl Immediate {
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
-        lp.immediates.entries.get(self.0).is_some_and(|e| e.refed)
+        lp.untag(self.0)
+            .and_then(|key| lp.immediates.entries.get(key))
+            .is_some_and(|e| e.refed)
     }
 }
 
@@ -79,10 +83,11 @@ impl EventLoop {
             "processTimers",
             HandleCallback::NodeTimers,
         );
-        let key = self.uv_timers.insert(timer);
-        self.handles.get_mut(timer.0).expect("just inserted").timer = Some(key);
+        let own = self.handle_key(timer).expect("made here");
+        let key = self.timers.uv.insert(own);
+        self.handles.get_mut(own).expect("just inserted").timer = Some(key);
         self.unref(timer);
-        self.node_timer_handle = timer;
+        self.timers.node_handle = timer;
     }
 
     // ANCHOR: set_immediate
@@ -90,22 +95,27 @@ impl EventLoop {
     /// iteration, before any timer due at its end.
     pub fn set_immediate(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) -> Immediate {
         let callback = self.store(Callback::Once(Box::new(callback)));
-        let id = Immediate(self.immediates.entries.insert(Entry {
+        let key = self.immediates.entries.insert(Entry {
             refed: true,
             callback,
-        }));
-        self.immediates.queue.push_back(id);
+        });
+        self.immediates.queue.push(key);
+        self.note_queued(Queue::Immediates, "setImmediate", Some(callback));
         self.add_immediate_ref(1);
-        id
+        Immediate(self.tag(key))
     }
     // ANCHOR_END: set_immediate
 
     /// Cancels an immediate that has not run (`clearImmediate`). Clearing one that ran, was
-    /// cleared, or is stale does nothing.
+    /// cleared, is stale or belongs to another loop does nothing.
     pub fn clear_immediate(&mut self, immediate: Immediate) {
-        let Some(entry) = self.immediates.entries.remove(immediate.0) else {
+        let Some(key) = self.untag(immediate.0) else {
             return;
         };
+        let Some(entry) = self.immediates.entries.remove(key) else {
+            return;
+        };
+        self.note_unqueued(Queue::Immediates, Some(entry.callback));
         self.discard(entry.callback);
         if entry.refed {
             self.add_immediate_ref(-1);
@@ -113,7 +123,10 @@ impl EventLoop {
     }
 
     fn set_immediate_ref(&mut self, immediate: Immediate, refed: bool) {
-        let Some(entry) = self.immediates.entries.get_mut(immediate.0) else {
+        let Some(key) = self.untag(immediate.0) else {
+            return;
+        };
+        let Some(entry) = self.immediates.entries.get_mut(key) else {
             return;
         };
         if entry.refed != refed {
@@ -141,44 +154,45 @@ impl EventLoop {
 
     // ANCHOR: process_immediates
     /// The check handle's callback: runs the immediates queued before the phase began, with a
-    /// checkpoint between two of them (`processImmediate`).
+    /// checkpoint between two of them (`processImmediate`). The pass stays in the queue, so a
+    /// panic on its way to the embedder leaves the rest there; the next pass runs that rest
+    /// alone, as Node runs its `outstandingQueue`.
     pub(super) fn process_immediates(&mut self) {
         if self.immediates.entries.is_empty() {
-            // Normally nothing to do; but a panic that escaped an earlier pass (outside
-            // `run_main`) may have left the idle handle running with nothing ref'd.
+            // Nothing to run, but maybe ids of cleared immediates to forget; and a panic that
+            // escaped an earlier pass may have left the idle handle running with nothing ref'd.
+            self.immediates.queue.clear();
             self.stop_immediate_idle_if_unrefd();
             return;
         }
-        let mut snapshot = std::mem::take(&mut self.immediates.queue);
-        // A panic on its way to the embedder leaves what this pass did not reach at the
-        // front of the queue, for the next pass (Node's `outstandingQueue`).
-        process::repair_on_unwind(self, &mut snapshot, Self::run_immediates, |lp, rest| {
-            rest.append(&mut lp.immediates.queue);
-            lp.immediates.queue = std::mem::take(rest);
-        });
-        self.checkpoint();
-        self.stop_immediate_idle_if_unrefd();
-    }
-
-    fn run_immediates(&mut self, snapshot: &mut VecDeque<Immediate>) {
+        self.immediates.queue.begin_pass(false);
         self.call_in_frame("processImmediate", |lp| {
             let mut first = true;
-            while let Some(id) = snapshot.pop_front() {
+            while lp.immediates.queue.in_pass() {
                 // Between two immediates (`runNextTicks`), before the next one is taken: a
-                // tick that clears it keeps it from running.
+                // tick that clears it keeps it from running, and a tick that panics leaves
+                // it queued.
                 if !first {
                     lp.checkpoint();
                 }
                 first = false;
-                let Some(entry) = lp.immediates.entries.remove(id.0) else {
+                let key = lp
+                    .immediates
+                    .queue
+                    .next()
+                    .expect("a tick cannot shorten the pass");
+                let Some(entry) = lp.immediates.entries.remove(key) else {
                     continue; // cleared
                 };
                 if entry.refed {
                     lp.immediates.ref_count -= 1;
                 }
-                lp.invoke(entry.callback, "setImmediate");
+                lp.note_unqueued(Queue::Immediates, Some(entry.callback));
+                lp.invoke(entry.callback, "setImmediate", Input::None);
             }
         });
+        self.checkpoint();
+        self.stop_immediate_idle_if_unrefd();
     }
     // ANCHOR_END: process_immediates
 

@@ -3,9 +3,15 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop, process};
+use super::{Callback, EventLoop, Input, LoopKey, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
+use crate::trace::Queue;
+
+/// The frame a timeout's callback runs in.
+fn timer_name(repeat: bool) -> &'static str {
+    if repeat { "setInterval" } else { "setTimeout" }
+}
 
 /// A delay as JavaScript would pass it: any number of milliseconds, including the absurd ones
 /// (negative, NaN, larger than 2^31 − 1), which Node turns into 1 ms.
@@ -54,29 +60,35 @@ impl std::fmt::Display for Warning {
 
 // ANCHOR: timeout_handle
 /// A scheduled `setTimeout` or `setInterval`: Node's `Timeout` object, by id. Once it fired
-/// for good (or was cleared) the id is stale, and every method is a harmless no-op.
+/// for good (or was cleared) the id is stale, and every method is a harmless no-op — as it
+/// is on another loop than the one that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Timeout(Key);
+pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
 
 impl Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
     pub fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.node_timers.set_ref(self.0, false);
-        lp.sync_node_timer_ref();
+        if let Some(key) = lp.untag(self.0) {
+            lp.timers.node.set_ref(key, false);
+            lp.sync_node_timer_ref();
+        }
         self
     }
 
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
     pub fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.node_timers.set_ref(self.0, true);
-        lp.sync_node_timer_ref();
+        if let Some(key) = lp.untag(self.0) {
+            lp.timers.node.set_ref(key, true);
+            lp.sync_node_timer_ref();
+        }
         self
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
-        lp.node_timers.has_ref(self.0)
+        lp.untag(self.0)
+            .is_some_and(|key| lp.timers.node.has_ref(key))
     }
 
     /// Schedules the timeout again, its full delay from now, behind the others of the same
@@ -88,14 +100,17 @@ impl Timeout {
     /// when it is done. (Inside an interval's own callback `refresh` changes nothing, in Node
     /// too: the interval is re-armed from the start of the call once it returns.)
     pub fn refresh(self, lp: &mut EventLoop) -> Self {
-        let Some(&callback) = lp.node_timers.payload(self.0) else {
+        let Some(key) = lp.untag(self.0) else {
+            return self; // another loop's
+        };
+        let Some(&callback) = lp.timers.node.payload(key) else {
             return self; // cleared, or fired for good
         };
         if lp.callbacks.get(callback).is_none() {
             return self; // its `FnOnce` is running (or ran): a refresh could only fire nothing
         }
         lp.update_time(); // `getLibuvNow()` re-reads the clock
-        if let Some(ms) = lp.node_timers.refresh(self.0, lp.now) {
+        if let Some(ms) = lp.timers.node.refresh(key, lp.now) {
             lp.schedule_node_timer(ms);
         }
         self
@@ -103,12 +118,13 @@ impl Timeout {
 
     /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
     pub fn delay(self, lp: &EventLoop) -> Option<f64> {
-        lp.node_timers.idle_timeout(self.0)
+        lp.timers.node.idle_timeout(lp.untag(self.0)?)
     }
 
     /// True while the timeout waits to fire.
     pub fn is_scheduled(self, lp: &EventLoop) -> bool {
-        lp.node_timers.is_scheduled(self.0)
+        lp.untag(self.0)
+            .is_some_and(|key| lp.timers.node.is_scheduled(key))
     }
 }
 
@@ -150,20 +166,26 @@ impl EventLoop {
         }
         self.update_time(); // `insert` reads `getLibuvNow()`, which refreshes loop time
         let (key, schedule) = self
-            .node_timers
+            .timers
+            .node
             .create(callback, delay_ms, repeat, self.now);
+        self.note_queued(Queue::Timers, timer_name(repeat), Some(callback));
         if let Some(ms) = schedule {
             self.schedule_node_timer(ms);
         }
         self.sync_node_timer_ref();
-        Timeout(key)
+        Timeout(self.tag(key))
     }
 
     /// Cancels a timeout or interval (`clearTimeout`). Clearing one that fired, was cleared,
-    /// or is stale does nothing; clearing one that is due later in the current timers pass
-    /// keeps it from running.
+    /// is stale or belongs to another loop does nothing; clearing one that is due later in
+    /// the current timers pass keeps it from running.
     pub fn clear_timeout(&mut self, timeout: Timeout) {
-        if let Some(callback) = self.node_timers.clear(timeout.0) {
+        let Some(key) = self.untag(timeout.0) else {
+            return;
+        };
+        if let Some(callback) = self.timers.node.clear(key) {
+            self.note_unqueued(Queue::Timers, Some(callback));
             self.discard(callback);
             self.sync_node_timer_ref();
         }
@@ -176,15 +198,15 @@ impl EventLoop {
 
     /// Starts Node's libuv timer to fire `ms` from now (`scheduleTimer`).
     fn schedule_node_timer(&mut self, ms: u64) {
-        let handle = self.node_timer_handle;
+        let handle = self.timers.node_handle;
         self.timer_start(handle, ms, 0)
             .expect("Node's timer handle is never closed");
     }
 
     /// Node's libuv timer is ref'd exactly while a ref'd timeout exists (`toggleTimerRef`).
     fn sync_node_timer_ref(&mut self) {
-        let refed = self.node_timers.ref_count() > 0;
-        self.set_ref(self.node_timer_handle, refed);
+        let refed = self.timers.node.ref_count() > 0;
+        self.set_ref(self.timers.node_handle, refed);
     }
 
     // ANCHOR: process_node_timers
@@ -194,7 +216,7 @@ impl EventLoop {
     pub(super) fn process_node_timers(&mut self) {
         self.update_time();
         let now = self.now;
-        self.node_timers.begin_pass();
+        self.timers.node.begin_pass();
         let mut first = true;
         self.call_in_frame("processTimers", |lp| {
             loop {
@@ -204,7 +226,7 @@ impl EventLoop {
                     lp.checkpoint();
                 }
                 first = false;
-                match lp.node_timers.next_due(now) {
+                match lp.timers.node.next_due(now) {
                     Due::Timer(timeout) => lp.fire_timeout(timeout),
                     Due::Done(next) => {
                         if let Some(expiry) = next {
@@ -223,7 +245,8 @@ impl EventLoop {
 
     fn fire_timeout(&mut self, timeout: Key) {
         let callback = *self
-            .node_timers
+            .timers
+            .node
             .payload(timeout)
             .expect("a due timeout is live");
         let repeating = matches!(
@@ -236,20 +259,17 @@ impl EventLoop {
         } else {
             0
         };
-        let name = if repeating {
-            "setInterval"
-        } else {
-            "setTimeout"
-        };
+        let name = timer_name(repeating);
+        self.note_unqueued(Queue::Timers, Some(callback));
         // A panic on its way to the embedder still finishes this timeout (an interval is
         // re-armed, as by `listOnTimeout`'s `finally`) and arms the libuv timer for the rest.
         process::repair_on_unwind(
             self,
             &mut (),
-            |lp, ()| lp.invoke(callback, name),
+            |lp, ()| lp.invoke(callback, name, Input::None),
             |lp, ()| {
                 lp.finish_timeout(timeout, start);
-                if !lp.node_timers.is_empty() {
+                if !lp.timers.node.is_empty() {
                     lp.schedule_node_timer(1);
                 }
                 lp.sync_node_timer_ref();
@@ -261,9 +281,16 @@ impl EventLoop {
     /// After a timeout's callback: an interval goes back into its list, a finished timeout
     /// frees its callback.
     fn finish_timeout(&mut self, timeout: Key, start: u64) {
-        match self.node_timers.after_callback(timeout, start) {
-            AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
-            AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
+        match self.timers.node.after_callback(timeout, start) {
+            AfterCallback::Rescheduled(ms) => {
+                if let Some(&callback) = self.timers.node.payload(timeout) {
+                    self.note_queued(Queue::Timers, "setInterval", Some(callback));
+                }
+                if let Some(ms) = ms {
+                    self.schedule_node_timer(ms);
+                }
+            }
+            AfterCallback::Unchanged => {}
             AfterCallback::Released(callback) => self.discard(callback),
         }
     }

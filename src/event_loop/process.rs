@@ -17,8 +17,10 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use super::{EventLoop, Listener, RunMode};
+use super::listeners::ProcessListeners;
+use super::{EventLoop, RunMode};
 use crate::microtasks::Rejection;
+use crate::trace::TraceEvent;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
 pub type ExitCode = i32;
@@ -32,7 +34,8 @@ pub struct Uncaught {
     pub message: String,
     /// The frames running when it happened, innermost first (empty for a rejection).
     pub frames: Vec<&'static str>,
-    /// Where in the source the panic happened, when known.
+    /// Where in the source the panic happened: known when the loop was built with
+    /// [`quiet_panics`](super::Builder::quiet_panics), whose hook notes it.
     pub location: Option<String>,
     /// The rejection, when the error was a promise nobody handled.
     pub rejection: Option<Rejection>,
@@ -64,44 +67,57 @@ struct FatalNow;
 /// A panic caught at a callback boundary.
 pub(super) struct Panic {
     payload: Box<dyn Any + Send>,
+    /// Where it happened: known when the loop's quiet hook held Rust's report back.
     location: Option<String>,
+    /// The quiet hook held Rust's report back, so nobody has reported this panic yet.
+    held_back: bool,
 }
 
 thread_local! {
-    /// How many callback boundaries are catching on this thread: the panic hook stays quiet
-    /// inside one, because the loop reports the panic itself.
+    /// How many callback boundaries are catching on this thread: the loop's panic hook, when
+    /// installed, stays quiet inside one, because the loop reports the panic itself.
     static CATCHING: Cell<usize> = const { Cell::new(0) };
-    /// Where the last quietly caught panic happened.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The last panic the quiet hook held back, and where it happened; taken by the
+    /// innermost boundary that catches it.
+    static HELD_BACK: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
 }
 
 static QUIET_HOOK: Once = Once::new();
 
-/// Wraps the panic hook, once per process, so that inside a callback boundary it only records
-/// where the panic happened: the loop reports the panic itself. Every loop calls this when it
-/// is built, which keeps the check off the path of each callback.
+// ANCHOR: quiet_hook
+/// Wraps the process's panic hook, once per process, so that inside a callback boundary of
+/// any loop it only records where the panic happened and the loop reports the panic itself;
+/// every other panic still goes to the hook that was in place. Only a loop built with
+/// [`Builder::quiet_panics`](super::Builder::quiet_panics) calls this: the hook belongs to
+/// the program, and a library takes it over only when asked.
 pub(super) fn install_quiet_hook() {
     QUIET_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if CATCHING.with(Cell::get) > 0 {
-                LOCATION.with(|l| *l.borrow_mut() = info.location().map(|l| l.to_string()));
+                let location = info.location().map(|l| l.to_string());
+                HELD_BACK.with(|h| *h.borrow_mut() = Some(location));
             } else {
                 previous(info);
             }
         }));
     });
 }
+// ANCHOR_END: quiet_hook
 
-/// Runs `f`, catching a panic: one callback boundary. The hook is already quiet inside it (see
-/// [`install_quiet_hook`]).
+/// Runs `f`, catching a panic: one callback boundary. Counting the boundaries keeps the
+/// quiet hook's check (see [`install_quiet_hook`]) off the path of each callback.
 pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
     CATCHING.with(|c| c.set(c.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CATCHING.with(|c| c.set(c.get() - 1));
-    result.map_err(|payload| Panic {
-        payload,
-        location: LOCATION.with(|l| l.borrow_mut().take()),
+    result.map_err(|payload| {
+        let held = HELD_BACK.with(|h| h.borrow_mut().take());
+        Panic {
+            payload,
+            held_back: held.is_some(),
+            location: held.flatten(),
+        }
     })
 }
 
@@ -128,21 +144,16 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     crate::panics::message(payload).unwrap_or_else(|| "a callback panicked".to_string())
 }
 
-type ExitListener = Box<dyn FnMut(&mut EventLoop, ExitCode)>;
-
 #[derive(Default)]
 pub(super) struct Process {
-    before_exit: Vec<ExitListener>,
-    exit: Vec<ExitListener>,
-    uncaught: Vec<Listener<Uncaught>>,
+    /// Who listens for which process event.
+    pub(super) listeners: ProcessListeners,
     /// An `uncaughtException` listener is running: a panic now is fatal.
     in_uncaught_listener: bool,
     exit_code: ExitCode,
     /// Inside `run_main`: uncaught errors and `exit` end the process.
     running_main: bool,
     fatal: Option<Uncaught>,
-    /// A panic on its way out of the loop was printed by the innermost frame already.
-    panic_reported: bool,
     /// `exit_code` is the last program's: the next program starts from 0 unless it is set
     /// before it starts.
     exit_code_is_old: bool,
@@ -170,7 +181,7 @@ impl EventLoop {
     /// loop runs one program at a time.
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
         assert!(
-            !self.process.running_main && !self.running,
+            !self.process.running_main && !self.status.running,
             "EventLoop::run_main was called while the loop was already running; \
              a loop runs one program at a time"
         );
@@ -184,7 +195,7 @@ impl EventLoop {
             self.checkpoint();
             loop {
                 self.run(RunMode::Default);
-                if self.stalled {
+                if self.status.stalled {
                     break; // Node would hang here forever; we end the process instead
                 }
                 if self.is_alive() {
@@ -208,7 +219,7 @@ impl EventLoop {
         self.process.exit_code_is_old = true;
         // The program has ended; the loop has not: later ticks (a plain `run`, another
         // `run_main`) are accepted again.
-        self.microtasks.clear_exiting();
+        self.jobs.microtasks.clear_exiting();
         match (exit, result) {
             // An `exit` listener may still change `process.exitCode`.
             (Ok(()), Ok(_)) => Ok(self.process.exit_code),
@@ -253,7 +264,7 @@ impl EventLoop {
             location: panic.location,
             rejection: None,
         };
-        if !self.process.uncaught.is_empty() && !self.process.in_uncaught_listener {
+        if !self.process.listeners.uncaught.is_empty() && !self.process.in_uncaught_listener {
             self.emit_uncaught(&error);
             return;
         }
@@ -262,11 +273,12 @@ impl EventLoop {
             self.process.fatal = Some(error);
             panic::resume_unwind(Box::new(FatalNow));
         }
-        // The quiet hook kept Rust's own report back; print it in Rust's shape, so that test
+        // Without the quiet hook, the program's own hook has reported the panic already.
+        // With it, Rust's report was held back: print it in Rust's shape, so that test
         // harnesses and tools that read panics (the learner console does) still find it. The
         // frames around this one catch the same panic on its way out: only the innermost,
-        // which knows where it happened, reports it.
-        if !self.process.panic_reported {
+        // which took the held-back report, prints it.
+        if panic.held_back {
             let thread = std::thread::current();
             eprintln!(
                 "thread '{}' panicked at {}:\n{}\nnote: uncaught in the loop's callback; frames: {}",
@@ -276,44 +288,21 @@ impl EventLoop {
                 error.frames.join(" <- ")
             );
         }
-        self.process.panic_reported = !self.stack.is_empty();
         panic::resume_unwind(panic.payload);
     }
     // ANCHOR_END: uncaught_panic
 
     fn emit_uncaught(&mut self, error: &Uncaught) {
-        let mut listeners = std::mem::take(&mut self.process.uncaught);
+        // A panic in a listener is fatal: it unwinds through here, and the next program on
+        // this loop must not find the flag still set.
         self.process.in_uncaught_listener = true;
-        self.call_in_frame("uncaughtException", |lp| {
-            for listener in &mut listeners {
-                listener(lp, error);
-            }
-        });
+        repair_on_unwind(
+            self,
+            &mut (),
+            |lp, ()| lp.emit("uncaughtException", |l| &mut l.uncaught, error),
+            |lp, ()| lp.process.in_uncaught_listener = false,
+        );
         self.process.in_uncaught_listener = false;
-        listeners.append(&mut self.process.uncaught);
-        self.process.uncaught = listeners;
-    }
-
-    /// Listens for callbacks that panic (`process.on('uncaughtException')`). With a listener,
-    /// a panic no longer ends the process: the listener hears the message and the frames, and
-    /// the loop goes on with the next callback. A panic inside the listener is fatal.
-    pub fn on_uncaught_exception(
-        &mut self,
-        listener: impl FnMut(&mut EventLoop, &Uncaught) + 'static,
-    ) {
-        self.process.uncaught.push(Box::new(listener));
-    }
-
-    /// Listens for the loop running dry (`process.on('beforeExit')`). A listener that
-    /// schedules ref'd work restarts the loop, and the event fires again when it runs dry.
-    pub fn on_before_exit(&mut self, listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
-        self.process.before_exit.push(Box::new(listener));
-    }
-
-    /// Listens for the end of the process (`process.on('exit')`). No more iterations run:
-    /// timers set here never fire, and `next_tick` drops its callback.
-    pub fn on_exit(&mut self, listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
-        self.process.exit.push(Box::new(listener));
     }
 
     /// The code the process will exit with (`process.exitCode`).
@@ -350,19 +339,13 @@ impl EventLoop {
             });
             panic::resume_unwind(Box::new(FatalNow));
         }
-        self.unhandled.push(reason);
+        self.jobs.unhandled.push(reason);
     }
 
     fn emit_before_exit(&mut self) {
         let code = self.process.exit_code;
-        let mut listeners = std::mem::take(&mut self.process.before_exit);
-        self.call_in_frame("beforeExit", |lp| {
-            for listener in &mut listeners {
-                listener(lp, code);
-            }
-        });
-        listeners.append(&mut self.process.before_exit);
-        self.process.before_exit = listeners;
+        self.note(|| TraceEvent::BeforeExit);
+        self.emit("beforeExit", |l| &mut l.before_exit, &code);
         self.checkpoint();
     }
 
@@ -370,15 +353,11 @@ impl EventLoop {
     /// `queue_microtask` callbacks still run in the checkpoint after them, as in Node.
     fn emit_exit(&mut self) {
         let code = self.process.exit_code;
-        self.microtasks.set_exiting();
+        self.jobs.microtasks.set_exiting();
         // What was still queued will never run; dropping the jobs frees them.
-        drop(self.microtasks.clear());
-        let mut listeners = std::mem::take(&mut self.process.exit);
-        self.call_in_frame("exit", |lp| {
-            for listener in &mut listeners {
-                listener(lp, code);
-            }
-        });
+        drop(self.jobs.microtasks.clear());
+        self.note(|| TraceEvent::Exit(code));
+        self.emit("exit", |l| &mut l.exit, &code);
         self.checkpoint();
     }
 }

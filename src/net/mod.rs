@@ -42,7 +42,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod error;
 mod listener;
+mod server;
+mod socket;
 mod stream;
 #[cfg_attr(feature = "learn-net", path = "../../exercises/net.rs")]
 mod write;
@@ -54,7 +57,10 @@ use crate::event_loop::EventLoop;
 use crate::heap::Heap;
 
 pub use crate::sys::socket::Buffer;
+pub use error::NetError;
 pub use listener::TcpListener;
+pub use server::{Server, ServerOptions};
+pub use socket::{DEFAULT_HIGH_WATER_MARK, Socket, SocketOptions};
 pub use stream::TcpStream;
 
 /// The size of the loop's one read buffer (libuv leaves the choice to `alloc_cb`; Node
@@ -83,7 +89,7 @@ pub struct NetStats {
 }
 
 // ANCHOR: net
-/// Everything the TCP layer keeps on a loop (one value the loop holds for it).
+/// Everything the TCP layer keeps on a loop, in the loop's state slot for it.
 #[derive(Default)]
 pub(crate) struct Net {
     streams: Heap<stream::Stream>,
@@ -94,17 +100,29 @@ pub(crate) struct Net {
     /// the first server.
     reserve: Option<File>,
     stats: NetStats,
+    /// Node's `net.Socket`s and `net.Server`s (chapter 11's stream layer), over the above.
+    sockets: Heap<socket::State>,
+    servers: Heap<server::State>,
 }
 // ANCHOR_END: net
 
+/// The TCP layer's state, kept in the loop's state slot for it (created on first use). A
+/// callback gets `&mut EventLoop`, so it reaches every socket through here, without
+/// `Rc<RefCell<…>>` (libuv's loop struct carries its streams' state, such as `emfile_fd`, the
+/// same way).
+#[inline]
 fn net(lp: &mut EventLoop) -> &mut Net {
-    lp.net_state()
+    lp.state_mut::<Net>()
+}
+
+/// The TCP layer's state, if the loop ever used TCP.
+fn net_ref(lp: &EventLoop) -> Option<&Net> {
+    lp.state::<Net>()
 }
 
 /// What the loop's TCP layer has done (see [`NetStats`]).
 pub fn stats(lp: &EventLoop) -> NetStats {
-    lp.net_state_ref()
-        .map_or_else(NetStats::default, |n| n.stats)
+    net_ref(lp).map_or_else(NetStats::default, |n| n.stats)
 }
 
 fn closed(what: &str) -> io::Error {

@@ -4,8 +4,11 @@
 //! The check proves things about the *untouched* exercises ("the tests fail against them"),
 //! so it must never run against the files in `exercises/`: in a learner's tree those hold the
 //! learner's work, and a solved file passes every test. The scratch tree lives in
-//! `target/learn-check/tree` and builds into the real `target/`, so the dependencies are
-//! compiled once for both.
+//! `target/learn-check/tree` and builds into a target directory of its own,
+//! `target/learn-check/target`, kept between checks. It must not share the real `target/`:
+//! cargo names a path package's artifacts by its path *relative to its workspace*, so the copy
+//! and the real crate would write the same `libeventloop-<hash>.rlib`, and a later `cargo test`
+//! in the real tree could link the copy's stale library.
 
 use std::fs;
 use std::io;
@@ -29,7 +32,7 @@ const COPIED: [&str; 6] = [
 pub struct Scratch {
     /// The copy's root, where `cargo test` runs.
     pub root: PathBuf,
-    /// The real tree's `target/`, shared so nothing is compiled twice.
+    /// The copy's own target directory (see the module docs for why not the real one).
     pub target: PathBuf,
 }
 
@@ -40,8 +43,9 @@ impl Scratch {
     /// # Errors
     /// When a file cannot be copied or written, or an exercise cannot be generated.
     pub fn create(root: &Path, catalog: &Catalog) -> io::Result<Scratch> {
-        let target = root.join("target");
-        let scratch = target.join("learn-check").join("tree");
+        let check = root.join("target").join("learn-check");
+        let target = check.join("target");
+        let scratch = check.join("tree");
         if scratch.exists() {
             fs::remove_dir_all(&scratch).map_err(|e| context(e, "clear", &scratch))?;
         }
@@ -162,6 +166,10 @@ mod tests {
                 .ends_with("[workspace]\n"),
             "the scratch tree is a workspace of its own"
         );
+        // Its own target directory: sharing the real one lets the copy's library stand in
+        // for the real crate's (same artifact names).
+        assert!(scratch.target.starts_with(root.join("target/learn-check")));
+        assert_ne!(scratch.target, root.join("target"));
         // The learner's file is left exactly as it was.
         assert_eq!(
             fs::read_to_string(root.join("exercises/adder.rs")).unwrap(),
