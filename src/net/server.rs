@@ -13,7 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use super::socket::{self, SocketOptions};
-use super::{NetError, Socket, TcpListener, TcpStream, net};
+use super::{NetError, Socket, TcpListener, TcpStream, net, net_ref};
 use crate::event_loop::EventLoop;
 use crate::heap::Key;
 
@@ -91,7 +91,7 @@ fn state(lp: &mut EventLoop, key: Key) -> Option<&mut State> {
 }
 
 fn state_ref(lp: &EventLoop, key: Key) -> Option<&State> {
-    super::net_ref(lp).and_then(|n| n.servers.get(key))
+    net_ref(lp).and_then(|n| n.servers.get(key))
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@
 //!
 //! - spawning runs the future at once, up to its first `.await` that is not ready, as calling
 //!   an `async function` runs its body up to the first `await`;
-//! - `.await` on a [`Promise`](crate::promise::Promise) resumes one microtask after the
+//! - `.await` on a [`Promise`] resumes one microtask after the
 //!   promise settles (V8's rule for `await` of a native promise), and `.await` on a
 //!   [`JoinHandle`] one microtask after its task finished;
 //! - a task woken on the loop's thread is queued as a microtask; one woken from another thread

@@ -37,7 +37,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 
-use super::{TcpStream, net};
+use super::{TcpStream, net, net_ref};
 use crate::event_loop::EventLoop;
 use crate::heap::Key;
 use events::{Args, Event, Handler, OnConnect};
@@ -229,7 +229,7 @@ pub(super) fn state(lp: &mut EventLoop, key: Key) -> Option<&mut State> {
 }
 
 fn state_ref(lp: &EventLoop, key: Key) -> Option<&State> {
-    crate::net::net_ref(lp).and_then(|n| n.sockets.get(key))
+    net_ref(lp).and_then(|n| n.sockets.get(key))
 }
 
 fn gone() -> io::Error {
