@@ -37,7 +37,7 @@
         return {
             applied: 0, t: 0, phase: null, lastPhase: null, iteration: 0, stack: [],
             queues: queues, jobs: [], workers: {}, poll: null, refs: null, drain: null,
-            output: [], beforeExit: false, exit: null, returned: null, stalled: false
+            output: [], beforeExit: false, exit: null, returned: null, stalled: false, drainDepth: 0
         };
     }
 
@@ -67,9 +67,16 @@
                 if (at >= 0) list.splice(at, 1);
             }
             break;
-        case "start": s.stack.push(e.name); break;
+        case "start":
+            // A job of a checkpoint left its queue as it started (see src/trace/format.rs).
+            if (s.drain && s.stack.length === s.drainDepth) {
+                var q = s.queues[e.name === "nextTick" ? "ticks" : "microtasks"];
+                if (q.length) q.shift();
+            }
+            s.stack.push(e.name);
+            break;
         case "end": s.stack.pop(); break;
-        case "drain": s.drain = [e.ticks, e.microtasks]; break;
+        case "drain": s.drain = [e.ticks, e.microtasks]; s.drainDepth = s.stack.length; break;
         case "drain_end": s.drain = null; break;
         case "poll_wait": s.poll = { timeout: e.timeout, waiting: true }; break;
         case "poll_woke":

@@ -22,6 +22,12 @@
 //! `code`, `line`, and the seven queue lengths of `queues`. Strings escape `<`, `>` and `&`,
 //! so a trace can be pasted into an HTML `<script>` element as it is.
 //!
+//! **Queues.** A `queued` event puts an entry on a queue; an `unqueued` event takes it off
+//! (to run it, or because it was cleared), by `id` or, without one, the oldest. The jobs of a
+//! checkpoint are the exception: between `drain` and `drain_end`, each `start` at the depth of
+//! the call stack where the drain began takes the oldest tick if its frame is `nextTick`, and
+//! the oldest microtask otherwise.
+//!
 //! **Versions.** Adding a field to an event keeps the version: readers ignore fields they do
 //! not know. A new kind of event, a field removed or a meaning changed makes a new version; a
 //! reader refuses a version newer than its own with an error that names both.
@@ -63,16 +69,18 @@ impl Header {
 
     /// The header as a line of the format (without the newline).
     pub fn to_line(&self) -> String {
-        let mut line = Line::new();
+        let mut out = Vec::new();
+        let mut line = Line::new(&mut out);
         line.str("format", FORMAT_NAME)
-            .int("version", self.version)
+            .uint("version", self.version.into())
             .str("crate", &self.crate_version)
             .str("clock", &self.clock)
             .str("unit", "ms");
         if let Some(program) = &self.program {
             line.str("program", program);
         }
-        line.finish()
+        line.finish();
+        String::from_utf8(out).expect("the line is made of strings")
     }
 }
 
@@ -154,18 +162,26 @@ impl From<FormatError> for io::Error {
     }
 }
 
-// ANCHOR: write_event
 /// `event`, recorded at loop time `at`, as a line of the format (without the newline).
 pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
-    let mut line = Line::new();
-    line.int("t", at).str("ev", event.kind());
+    let mut out = Vec::new();
+    write_event(&mut out, at, event);
+    String::from_utf8(out).expect("the line is made of strings")
+}
+
+// ANCHOR: write_event
+/// Appends `event`, recorded at loop time `at`, to `out` as a line of the format (without the
+/// newline).
+pub fn write_event<N: AsRef<str>>(out: &mut Vec<u8>, at: u64, event: &TraceEvent<N>) {
+    let mut line = Line::new(out);
+    line.uint("t", at).str("ev", event.kind());
     match event {
         TraceEvent::Phase(phase) | TraceEvent::PhaseEnd(phase) => {
             line.str("phase", phase.name());
         }
         TraceEvent::Queues(q) => {
             for queue in Queue::ALL {
-                line.int(queue.name(), q.get(queue) as u64);
+                line.uint(queue.name(), q.get(queue) as u64);
             }
         }
         TraceEvent::Queued {
@@ -176,7 +192,7 @@ pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
         } => {
             line.str("queue", queue.name()).str("name", name.as_ref());
             if let Some(id) = id {
-                line.int("id", *id);
+                line.uint("id", *id);
             }
             if let Some(by) = by {
                 line.str("by", by.as_ref());
@@ -185,57 +201,57 @@ pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
         TraceEvent::Unqueued { queue, id } => {
             line.str("queue", queue.name());
             if let Some(id) = id {
-                line.int("id", *id);
+                line.uint("id", *id);
             }
         }
         TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) => {
             line.str("name", name.as_ref());
         }
         TraceEvent::Drain { ticks, microtasks } => {
-            line.int("ticks", *ticks as u64)
-                .int("microtasks", *microtasks as u64);
+            line.uint("ticks", *ticks as u64)
+                .uint("microtasks", *microtasks as u64);
         }
         TraceEvent::PollWait(Some(ms)) => {
-            line.int("timeout", *ms);
+            line.uint("timeout", *ms);
         }
         TraceEvent::PollWait(None) => {
             line.null("timeout");
         }
         TraceEvent::PollWoke { waited, events } => {
-            line.int("waited", *waited).int("events", *events as u64);
+            line.uint("waited", *waited).uint("events", *events as u64);
         }
         TraceEvent::PollReady(events) => {
-            line.int("events", *events as u64);
+            line.uint("events", *events as u64);
         }
         TraceEvent::WorkQueued { name, job } => {
-            line.str("name", name.as_ref()).int("job", *job);
+            line.str("name", name.as_ref()).uint("job", *job);
         }
         TraceEvent::WorkStarted { job, worker } => {
-            line.int("job", *job).int("worker", *worker as u64);
+            line.uint("job", *job).uint("worker", *worker as u64);
         }
         TraceEvent::WorkFinished {
             job,
             worker,
             ran_us,
         } => {
-            line.int("job", *job)
-                .int("worker", *worker as u64)
-                .int("ran_us", *ran_us);
+            line.uint("job", *job)
+                .uint("worker", *worker as u64)
+                .uint("ran_us", *ran_us);
         }
         TraceEvent::WorkDone(jobs) => {
-            line.int("jobs", *jobs as u64);
+            line.uint("jobs", *jobs as u64);
         }
         TraceEvent::Alive {
             handles,
             requests,
             alive,
         } => {
-            line.int("handles", *handles as u64)
-                .int("requests", *requests as u64)
+            line.uint("handles", *handles as u64)
+                .uint("requests", *requests as u64)
                 .bool("alive", *alive);
         }
         TraceEvent::Exit(code) => {
-            line.int("code", *code);
+            line.int("code", (*code).into());
         }
         TraceEvent::RunReturned(alive) => {
             line.bool("alive", *alive);
@@ -245,7 +261,7 @@ pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
         }
         TraceEvent::Stalled | TraceEvent::DrainEnd | TraceEvent::BeforeExit => {}
     }
-    line.finish()
+    line.finish();
 }
 // ANCHOR_END: write_event
 
@@ -465,6 +481,8 @@ pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
 pub struct JsonLines<W: Write> {
     out: W,
     program: Option<String>,
+    /// The line being written, reused for every event.
+    line: Vec<u8>,
     error: Option<io::Error>,
 }
 
@@ -474,6 +492,7 @@ impl<W: Write> JsonLines<W> {
         JsonLines {
             out,
             program: None,
+            line: Vec::with_capacity(128),
             error: None,
         }
     }
@@ -489,12 +508,15 @@ impl<W: Write> JsonLines<W> {
         self.out
     }
 
-    fn write_line(&mut self, line: &str) {
+    /// Writes the line in `self.line`, and a newline.
+    fn write_line(&mut self) {
+        self.line.push(b'\n');
         if self.error.is_none()
-            && let Err(e) = writeln!(self.out, "{line}")
+            && let Err(e) = self.out.write_all(&self.line)
         {
             self.error = Some(e);
         }
+        self.line.clear();
     }
 }
 
@@ -502,11 +524,13 @@ impl<W: Write> TraceSink for JsonLines<W> {
     fn begin(&mut self, clock: &str) {
         let mut header = Header::new(clock);
         header.program = self.program.clone();
-        self.write_line(&header.to_line());
+        self.line.extend_from_slice(header.to_line().as_bytes());
+        self.write_line();
     }
 
     fn record(&mut self, at: u64, event: &TraceEvent) {
-        self.write_line(&event_line(at, event));
+        write_event(&mut self.line, at, event);
+        self.write_line();
     }
 
     fn finish(&mut self) -> io::Result<()> {

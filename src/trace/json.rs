@@ -2,8 +2,6 @@
 //! integers, booleans or `null`. Written and read by hand, so the crate needs no JSON library
 //! for a closed set of events.
 
-use std::fmt::Write as _;
-
 /// A value of a trace line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Value {
@@ -13,75 +11,119 @@ pub(crate) enum Value {
     Null,
 }
 
-/// Builds one line: `{"key":value,...}`.
-pub(crate) struct Line {
-    text: String,
+/// Writes one line, `{"key":value,...}`, into a byte buffer the caller reuses: no allocation
+/// once the buffer has grown to a line's size, no formatting machinery. A traced loop writes
+/// one line per event, so this is the cost of tracing when it is on.
+pub(crate) struct Line<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
 }
 
-impl Line {
-    pub(crate) fn new() -> Line {
-        Line {
-            text: String::from("{"),
-        }
+impl<'a> Line<'a> {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Line<'a> {
+        out.push(b'{');
+        Line { out, first: true }
     }
 
     fn key(&mut self, key: &str) {
-        if self.text.len() > 1 {
-            self.text.push(',');
+        if !self.first {
+            self.out.push(b',');
         }
-        self.text.push('"');
-        self.text.push_str(key); // keys are ours: plain ASCII words
-        self.text.push_str("\":");
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes()); // keys are ours: plain ASCII words
+        self.out.extend_from_slice(b"\":");
     }
 
-    pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Line {
+    pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         self.key(key);
-        escape_into(&mut self.text, value);
+        escape_into(self.out, value);
         self
     }
 
-    pub(crate) fn int(&mut self, key: &str, value: impl Into<i128>) -> &mut Line {
+    pub(crate) fn uint(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key);
-        let _ = write!(self.text, "{}", value.into());
+        digits_into(self.out, value);
         self
     }
 
-    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Line {
+    pub(crate) fn int(&mut self, key: &str, value: i64) -> &mut Self {
         self.key(key);
-        self.text.push_str(if value { "true" } else { "false" });
+        if value < 0 {
+            self.out.push(b'-');
+        }
+        digits_into(self.out, value.unsigned_abs());
         self
     }
 
-    pub(crate) fn null(&mut self, key: &str) -> &mut Line {
+    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.key(key);
-        self.text.push_str("null");
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
         self
     }
 
-    pub(crate) fn finish(&mut self) -> String {
-        self.text.push('}');
-        std::mem::take(&mut self.text)
+    pub(crate) fn null(&mut self, key: &str) -> &mut Self {
+        self.key(key);
+        self.out.extend_from_slice(b"null");
+        self
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.out.push(b'}');
     }
 }
 
-/// Writes `s` as a JSON string. Besides what JSON requires, `<`, `>` and `&` are escaped too,
-/// so a trace can sit inside an HTML `<script>` element as it is (the book's player).
-fn escape_into(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' || c == '<' || c == '>' || c == '&' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+/// The decimal digits of `n`.
+fn digits_into(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    out.push('"');
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// True for a byte that goes into a JSON string as it is: besides what JSON requires, `<`,
+/// `>` and `&` are escaped too, so a trace can sit inside an HTML `<script>` element as it is
+/// (the book's player).
+fn plain(b: u8) -> bool {
+    b >= b' ' && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&')
+}
+
+/// Writes `s` as a JSON string.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    if s.bytes().all(plain) {
+        out.extend_from_slice(s.as_bytes()); // frame names: the common case
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                c if c < ' ' || c == '<' || c == '>' || c == '&' => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let n = c as usize;
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[n >> 4]);
+                    out.push(HEX[n & 15]);
+                }
+                c => {
+                    let mut utf8 = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                }
+            }
+        }
+    }
+    out.push(b'"');
 }
 
 /// Reads one line written by [`Line`] (or by any JSON writer, as long as it is one flat
@@ -270,13 +312,17 @@ mod tests {
 
     #[test]
     fn a_line_reads_back_as_written() {
-        let text = Line::new()
+        let mut buffer = Vec::new();
+        Line::new(&mut buffer)
             .str("s", "a \"quoted\" <b>&\n\u{1}é😀")
             .int("n", -42)
-            .int("big", u64::MAX >> 12)
+            .uint("big", u64::MAX >> 12)
+            .int("min", i64::MIN)
+            .uint("zero", 0)
             .bool("yes", true)
             .null("none")
             .finish();
+        let text = String::from_utf8(buffer).unwrap();
         assert!(!text.contains('<') && !text.contains('&'), "{text}");
         let fields = parse_object(&text).unwrap();
         assert_eq!(
@@ -285,6 +331,8 @@ mod tests {
                 ("s".into(), Value::Str("a \"quoted\" <b>&\n\u{1}é😀".into())),
                 ("n".into(), Value::Int(-42)),
                 ("big".into(), Value::Int((u64::MAX >> 12) as i64)),
+                ("min".into(), Value::Int(i64::MIN)),
+                ("zero".into(), Value::Int(0)),
                 ("yes".into(), Value::Bool(true)),
                 ("none".into(), Value::Null),
             ]

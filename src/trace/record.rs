@@ -11,8 +11,8 @@ use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::TraceEvent;
 use super::format::JsonLines;
+use super::{QueueLengths, TraceEvent};
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
 /// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
@@ -50,6 +50,8 @@ struct Recorder {
     /// Keys and job ids as the loop knows them → the small numbers the trace shows.
     ids: HashMap<u64, u64>,
     next_id: u64,
+    /// The queue lengths last recorded: a `Queues` event is written only when they change.
+    queues: Option<QueueLengths>,
 }
 
 impl Recorder {
@@ -61,6 +63,7 @@ impl Recorder {
             last_at: 0,
             ids: HashMap::new(),
             next_id: 1,
+            queues: None,
         }))
     }
 
@@ -95,6 +98,13 @@ impl Recorder {
 
     fn record(&mut self, at: u64, mut event: TraceEvent) {
         self.begin("none");
+        if let TraceEvent::Queues(lengths) = event {
+            // A phase that changed no queue says nothing new: most phases of most iterations.
+            if self.queues == Some(lengths) {
+                return;
+            }
+            self.queues = Some(lengths);
+        }
         match &mut event {
             TraceEvent::Queued { id: Some(id), .. } => *id = self.id(*id, false),
             TraceEvent::Unqueued { id: Some(id), .. } => *id = self.id(*id, true),
@@ -183,11 +193,12 @@ impl Trace {
     #[inline]
     pub fn record(&self, at: u64, event: impl FnOnce() -> TraceEvent) {
         if let Some(recorder) = &self.recorder {
-            recorder.borrow_mut().record(at, event());
+            push(recorder, at, event());
         }
     }
 
     /// True while recording.
+    #[inline]
     pub fn is_enabled(&self) -> bool {
         self.recorder.is_some()
     }
@@ -219,6 +230,14 @@ impl Trace {
     }
 }
 // ANCHOR_END: trace
+
+/// The recording itself, out of line: a hot path keeps the branch and the making of the
+/// event, which the compiler lays out of the way, as this function is cold.
+#[cold]
+#[inline(never)]
+fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+    recorder.borrow_mut().record(at, event);
+}
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -344,6 +363,28 @@ fn numbered(path: &Path, n: usize) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn off_nothing_is_built() {
+        let trace = Trace::default();
+        trace.record(0, || panic!("an event was built while tracing was off"));
+        assert!(!trace.is_enabled());
+    }
+
+    #[test]
+    fn queue_lengths_are_written_when_they_change() {
+        let recorder = Recorder::new(true, None);
+        let mut r = recorder.borrow_mut();
+        let one = QueueLengths {
+            timers: 1,
+            ..QueueLengths::default()
+        };
+        for lengths in [one, one, QueueLengths::default(), one] {
+            r.record(0, TraceEvent::Queues(lengths));
+        }
+        let events = r.memory.take().unwrap();
+        assert_eq!(events.len(), 3, "the repeated one is left out: {events:?}");
+    }
 
     #[test]
     fn later_loops_get_numbered_files_beside_the_first() {

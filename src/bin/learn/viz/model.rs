@@ -84,6 +84,8 @@ pub struct State {
     pub refs: Option<(usize, usize, bool)>,
     /// Inside a checkpoint: (ticks, microtasks) it found.
     pub drain: Option<(usize, usize)>,
+    /// The depth of the call stack where the checkpoint runs its jobs.
+    drain_depth: usize,
     /// What the program printed so far.
     pub output: Vec<String>,
     /// `beforeExit` was emitted.
@@ -146,11 +148,25 @@ impl State {
                 }
             }
             TraceEvent::Unqueued { queue, id } => self.unqueue(*queue, *id),
-            TraceEvent::CallbackStarted(name) => self.stack.push(name.clone()),
+            TraceEvent::CallbackStarted(name) => {
+                if self.drain.is_some() && self.stack.len() == self.drain_depth {
+                    // A job of the drain: it left its queue as it started.
+                    let queue = if name == "nextTick" {
+                        Queue::Ticks
+                    } else {
+                        Queue::Microtasks
+                    };
+                    self.unqueue(queue, None);
+                }
+                self.stack.push(name.clone());
+            }
             TraceEvent::CallbackFinished(_) => {
                 self.stack.pop();
             }
-            TraceEvent::Drain { ticks, microtasks } => self.drain = Some((*ticks, *microtasks)),
+            TraceEvent::Drain { ticks, microtasks } => {
+                self.drain = Some((*ticks, *microtasks));
+                self.drain_depth = self.stack.len();
+            }
             TraceEvent::DrainEnd => self.drain = None,
             TraceEvent::PollWait(timeout) => {
                 self.poll.timeout = Some(*timeout);

@@ -349,3 +349,46 @@ fn long_queues_are_cut_with_a_count() {
     assert!(row.contains('+'), "the rest is counted: {row}");
     assert!(row.chars().count() <= 80);
 }
+
+#[test]
+fn a_drains_jobs_leave_their_queues_as_they_start() {
+    let queued = |queue, name| TraceEvent::Queued {
+        queue,
+        name,
+        id: None,
+        by: Some("setTimeout"),
+    };
+    let mut s = State::default();
+    for e in [
+        at(0, TraceEvent::CallbackStarted("setTimeout")),
+        at(0, queued(Queue::Microtasks, "promiseReaction")),
+        at(0, queued(Queue::Ticks, "nextTick")),
+        at(0, queued(Queue::Ticks, "nextTick")),
+        at(0, TraceEvent::CallbackFinished("setTimeout")),
+        at(
+            0,
+            TraceEvent::Drain {
+                ticks: 2,
+                microtasks: 1,
+            },
+        ),
+        at(0, TraceEvent::CallbackStarted("nextTick")),
+        // A frame nested inside a job is not a job: it takes nothing.
+        at(0, TraceEvent::CallbackStarted("emitWarning")),
+        at(0, TraceEvent::CallbackFinished("emitWarning")),
+    ] {
+        s.apply(&e);
+    }
+    assert_eq!(s.queue(Queue::Ticks).len(), 1, "one tick left");
+    assert_eq!(s.queue(Queue::Microtasks).len(), 1, "the microtask waits");
+    for e in [
+        at(0, TraceEvent::CallbackFinished("nextTick")),
+        at(0, TraceEvent::CallbackStarted("nextTick")),
+        at(0, TraceEvent::CallbackFinished("nextTick")),
+        at(0, TraceEvent::CallbackStarted("promiseReaction")),
+    ] {
+        s.apply(&e);
+    }
+    assert!(s.queue(Queue::Ticks).is_empty());
+    assert!(s.queue(Queue::Microtasks).is_empty());
+}
