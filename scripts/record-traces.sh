@@ -15,7 +15,7 @@ puzzles=(
     p18-immediate-next-iteration         # 4  phases
     p04-microtasks-between-timers        # 5  nextTick and microtasks
     p15-beforeexit                       # 6  refs
-    c07-completions-one-poll             # 7  the thread pool
+    p23-microtasks-between-io-callbacks  # 7  the thread pool
     c08-one-wait-two-sockets             # 8  kernel I/O
     p22-close-phase                      # 9  networking
     c04-immediate-vs-timeout-in-timer    # 12 watching the loop
@@ -27,3 +27,6 @@ for puzzle in "${puzzles[@]}"; do
     target/debug/learn viz "$puzzle" --json > "chapters/traces/$puzzle.jsonl"
     echo "chapters/traces/$puzzle.jsonl: $(($(wc -l < "chapters/traces/$puzzle.jsonl") - 1)) events"
 done
+# Chapter 12 reads this one as text too, by line numbers: check its excerpts after a change.
+target/debug/learn viz c04-immediate-vs-timeout-in-timer --plain \
+    > chapters/traces/c04-immediate-vs-timeout-in-timer.txt

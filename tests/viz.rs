@@ -91,6 +91,20 @@ fn plain_text_replays_a_puzzle_one_event_a_line() {
 }
 
 #[test]
+fn chapter_12s_plain_replay_is_what_the_visualizer_prints_today() {
+    let out = viz(&["c04-immediate-vs-timeout-in-timer", "--plain"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let book = Path::new(REPO).join("chapters/traces/c04-immediate-vs-timeout-in-timer.txt");
+    let committed = std::fs::read_to_string(&book).expect("the chapter's replay is committed");
+    assert!(
+        text(&out.stdout) == committed,
+        "{} is not what `cargo learn viz c04-immediate-vs-timeout-in-timer --plain` prints now: \
+         run scripts/record-traces.sh, and check the line numbers chapter 12 includes",
+        book.display()
+    );
+}
+
+#[test]
 fn json_prints_the_trace_itself_and_a_file_replays_like_the_puzzle() {
     let out = viz(&["p04", "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -301,25 +315,26 @@ fn interactive_keys_step_jump_and_quit_leaving_the_terminal_as_found() {
     ) else {
         return;
     };
-    let first = tmux.wait_for("the first screen", |s| s.contains("event 0/"));
-    for panel in [
+    let panels = [
         "call stack",
         "queues",
         "output",
         "thread pool",
         "poll",
         "refs",
-    ] {
-        assert!(first.contains(panel), "no {panel} panel:\n{first}");
-    }
+    ];
+    tmux.wait_for("the first screen, every panel drawn", |s| {
+        s.contains("event 0/") && panels.iter().all(|p| s.contains(p))
+    });
     assert_eq!(
         tmux.pane("#{alternate_on}"),
         "1",
         "the replay draws on the alternate screen"
     );
     tmux.keys(&["Right", "Right"]);
-    let two = tmux.wait_for("two steps", |s| s.contains("event 2/"));
-    assert!(two.contains("▸ "), "{two}");
+    tmux.wait_for("two steps, and the event line", |s| {
+        s.contains("event 2/") && s.contains("▸ ")
+    });
     tmux.keys(&["Left"]);
     tmux.wait_for("one step back", |s| s.contains("event 1/"));
     // `p` lands on a phase: its name is in the event line.
@@ -328,10 +343,13 @@ fn interactive_keys_step_jump_and_quit_leaving_the_terminal_as_found() {
     assert!(phase.contains("timers"), "{phase}");
     // `G`: the end, with everything printed in Node's order.
     tmux.keys(&["G"]);
-    let end = tmux.wait_for("the end", at_end);
-    let immediate = end.find("immediate").expect("printed immediate");
-    let timeout = end[immediate..].find("timeout");
-    assert!(timeout.is_some(), "immediate, then timeout:\n{end}");
+    // At the end, with everything printed in Node's order (the keys line is drawn last).
+    tmux.wait_for("the end, immediate printed before timeout", |s| {
+        at_end(s)
+            && s.contains("q quit")
+            && s.find("immediate")
+                .is_some_and(|at| s[at..].contains("timeout"))
+    });
     // Space at the end plays again from the start.
     tmux.keys(&["Space"]);
     tmux.wait_for("playback", |s| s.contains("playing"));

@@ -170,25 +170,21 @@ impl EventLoop {
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
             }
         }
-        self.leave_phase(Phase::Pending);
     }
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
         self.run_handles(|lp| &lp.queues.idle);
-        self.leave_phase(Phase::Idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
         self.run_handles(|lp| &lp.queues.prepare);
-        self.leave_phase(Phase::Prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
         self.run_handles(|lp| &lp.queues.check);
-        self.leave_phase(Phase::Check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
@@ -247,7 +243,6 @@ impl EventLoop {
         self.run_ready_watchers();
         self.run_completions();
         self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
-        self.leave_phase(Phase::Poll);
     }
 
     /// Whether anything registered could end a wait in the poll phase: an active descriptor
@@ -300,7 +295,6 @@ impl EventLoop {
         while let Some(handle) = self.queues.closing.next() {
             self.finish_close(handle);
         }
-        self.leave_phase(Phase::Closing);
     }
 
     // ANCHOR: run_timers
@@ -319,7 +313,6 @@ impl EventLoop {
             self.set_active_at(handle, active);
             self.run_handle(handle);
         }
-        self.leave_phase(Phase::Timers);
     }
     // ANCHOR_END: run_timers
 }

@@ -221,7 +221,9 @@ impl QueueLengths {
 pub enum TraceEvent<N = &'static str> {
     /// The loop entered a phase.
     Phase(Phase),
-    /// The loop left the phase it was in.
+    /// The loop left the phase it was in. (The loop notes only phase entries; the recorder
+    /// writes this when the next phase begins or the loop decides whether it is alive, with
+    /// that event's time.)
     PhaseEnd(Phase),
     /// The length of every queue, as a phase begins (written only when one changed since the
     /// last time).

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::format::JsonLines;
-use super::{QueueLengths, TraceEvent};
+use super::{Phase, QueueLengths, TraceEvent};
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
 /// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
@@ -52,6 +52,9 @@ struct Recorder {
     next_id: u64,
     /// The queue lengths last recorded: a `Queues` event is written only when they change.
     queues: Option<QueueLengths>,
+    /// The phase the loop is in: the next phase, or the loop's decision whether it is alive,
+    /// ends it (the loop notes only the entries, one branch a phase).
+    phase: Option<Phase>,
 }
 
 impl Recorder {
@@ -64,6 +67,7 @@ impl Recorder {
             ids: HashMap::new(),
             next_id: 1,
             queues: None,
+            phase: None,
         }))
     }
 
@@ -98,6 +102,22 @@ impl Recorder {
 
     fn record(&mut self, at: u64, mut event: TraceEvent) {
         self.begin("none");
+        match event {
+            TraceEvent::Phase(_)
+            | TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::BeforeExit
+            | TraceEvent::Exit(_) => {
+                if let Some(open) = self.phase.take() {
+                    self.store(at, TraceEvent::PhaseEnd(open));
+                }
+                if let TraceEvent::Phase(phase) = event {
+                    self.phase = Some(phase);
+                }
+            }
+            TraceEvent::PhaseEnd(_) => self.phase = None,
+            _ => {}
+        }
         if let TraceEvent::Queues(lengths) = event {
             // A phase that changed no queue says nothing new: most phases of most iterations.
             if self.queues == Some(lengths) {
@@ -114,6 +134,11 @@ impl Recorder {
             TraceEvent::WorkFinished { job, .. } => *job = self.id(*job, false),
             _ => {}
         }
+        self.store(at, event);
+    }
+
+    /// Hands `event` to the sink and to memory.
+    fn store(&mut self, at: u64, event: TraceEvent) {
         self.last_at = at;
         if let Some(sink) = &mut self.sink {
             sink.record(at, &event);

@@ -159,12 +159,18 @@ fn paint(out: &mut impl Write, canvas: &Canvas) -> io::Result<()> {
 /// Replays `replay` on the terminal until the learner quits.
 pub fn interactive(replay: &Replay) -> io::Result<()> {
     let _terminal = Terminal::enter()?;
-    let mut out = io::stdout();
+    let mut stdout = io::stdout();
+    // A whole frame goes out in one write: stdout's own buffer would flush a frame in pieces,
+    // and a terminal could show (or a test capture) half of one.
+    let mut frame = Vec::new();
     let mut ui = Ui::default();
     let mut next_tick = Instant::now();
     loop {
         let (width, height) = terminal::size()?;
-        paint(&mut out, &view(replay, ui, width.into(), height.into()))?;
+        frame.clear();
+        paint(&mut frame, &view(replay, ui, width.into(), height.into()))?;
+        stdout.write_all(&frame)?;
+        stdout.flush()?;
         let wait = if ui.playing {
             next_tick.saturating_duration_since(Instant::now())
         } else {
