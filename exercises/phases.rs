@@ -19,7 +19,7 @@
 
 use super::{EventLoop, Input, Pending, RunMode};
 use crate::heap::Key;
-use crate::trace::{Phase, TraceEvent};
+use crate::trace::{Phase, Queue, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
 const PENDING_DRAINS_AFTER_POLL: usize = 8;
@@ -61,6 +61,7 @@ impl EventLoop {
             self.checkpoint();
         }
         let mut alive = self.is_alive();
+        self.note_alive(alive);
         if !alive {
             self.update_time();
         }
@@ -71,12 +72,13 @@ impl EventLoop {
         while alive && !self.status.stop {
             self.run_once(mode);
             alive = self.is_alive();
+            self.note_alive(alive);
             if mode != RunMode::Default {
                 break;
             }
         }
         self.status.stop = false;
-        self.trace.record(|| TraceEvent::RunReturned(alive));
+        self.note(|| TraceEvent::RunReturned(alive));
         alive
     }
 
@@ -91,6 +93,16 @@ impl EventLoop {
         // poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
         // it is not empty; run_check, run_closing; update_time, then run_timers.
         todo!("visit the phases of one iteration in libuv's order")
+    }
+
+    /// Notes what keeps the loop alive, and the decision `alive` taken from it.
+    #[inline]
+    fn note_alive(&self, alive: bool) {
+        self.note(|| TraceEvent::Alive {
+            handles: self.liveness.active_handles(),
+            requests: self.liveness.active_requests(),
+            alive,
+        });
     }
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
@@ -121,27 +133,32 @@ impl EventLoop {
         while let Some(entry) = self.queues.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
+                    self.note_unqueued(Queue::Pending, Some(callback));
                     self.invoke(callback, name, Input::None);
                     self.checkpoint();
                 }
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
             }
         }
+        self.leave_phase(Phase::Pending);
     }
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
         self.run_handles(|lp| &lp.queues.idle);
+        self.leave_phase(Phase::Idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
         self.run_handles(|lp| &lp.queues.prepare);
+        self.leave_phase(Phase::Prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
         self.run_handles(|lp| &lp.queues.check);
+        self.leave_phase(Phase::Check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
@@ -179,7 +196,8 @@ impl EventLoop {
         } else {
             timeout
         };
-        self.trace.record(|| TraceEvent::PollWait(timeout));
+        self.note(|| TraceEvent::PollWait(timeout));
+        let before = self.now;
         if self.can_be_woken() {
             if self.io.poller.is_some() {
                 self.poll_kernel(timeout); // chapter 8: wait in the kernel
@@ -190,9 +208,15 @@ impl EventLoop {
             self.let_time_pass(timeout);
         }
         self.update_time(); // libuv refreshes the time after every wait
+        self.note(|| TraceEvent::PollWoke {
+            waited: self.now.saturating_sub(before),
+            events: self.io.poller.as_ref().map_or(0, |io| io.undispatched())
+                + usize::from(self.work.completions.wakeup().is_pending()),
+        });
         self.run_ready_watchers();
         self.run_completions();
         self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
+        self.leave_phase(Phase::Poll);
     }
 
     /// Whether anything registered could end a wait in the poll phase: an active descriptor
@@ -229,7 +253,7 @@ impl EventLoop {
                 }
             }
             None => {
-                self.trace.record(|| TraceEvent::Stalled);
+                self.note(|| TraceEvent::Stalled);
                 self.status.stalled = true;
                 self.status.stop = true;
             }
@@ -244,6 +268,7 @@ impl EventLoop {
         while let Some(handle) = self.queues.closing.next() {
             self.finish_close(handle);
         }
+        self.leave_phase(Phase::Closing);
     }
 
     /// Timers phase (`uv__run_timers`, libuv ≥ 1.48): collect the timers due now, then run them;
@@ -261,5 +286,6 @@ impl EventLoop {
             self.set_active_at(handle, active);
             self.run_handle(handle);
         }
+        self.leave_phase(Phase::Timers);
     }
 }

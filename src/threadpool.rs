@@ -42,7 +42,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Threads in a pool when `UV_THREADPOOL_SIZE` is not set (libuv's `default_threads`).
 pub const DEFAULT_SIZE: usize = 4;
@@ -117,7 +117,24 @@ pub struct Completion {
     pub job: JobId,
     /// Its value, or why there is none.
     pub outcome: Result<Box<dyn Any + Send>, WorkError>,
+    /// Where and when it ran, when its loop traces ([`Completions::trace_runs`]); `None` for
+    /// a job that never ran (cancelled, or failed before a worker took it).
+    pub ran: Option<Ran>,
 }
+
+// ANCHOR: ran
+/// Where and when a job ran: what the loop's trace shows of the pool, which runs on other
+/// threads. It travels in the job's [`Completion`], so tracing adds no lock and no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ran {
+    /// The worker that ran it: workers are numbered from 0 in the order they started.
+    pub worker: usize,
+    /// When the worker took it.
+    pub started: Instant,
+    /// When the job returned.
+    pub finished: Instant,
+}
+// ANCHOR_END: ran
 
 impl fmt::Debug for Completion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,6 +145,7 @@ impl fmt::Debug for Completion {
         f.debug_struct("Completion")
             .field("job", &self.job)
             .field("outcome", &outcome)
+            .field("ran", &self.ran)
             .finish()
     }
 }
@@ -236,6 +254,8 @@ impl Wakeup {
 pub struct Completions {
     done: Mutex<Vec<Completion>>,
     wakeup: Wakeup,
+    /// Workers note where and when each job ran ([`Completion::ran`]).
+    traced: AtomicBool,
 }
 
 impl Completions {
@@ -259,6 +279,16 @@ impl Completions {
     /// The wake-up workers send after each push.
     pub fn wakeup(&self) -> &Wakeup {
         &self.wakeup
+    }
+
+    /// Asks workers to note where and when each job of this queue ran, from its next job on
+    /// (a traced loop does). Until then a worker only reads a flag: no clock, no cost.
+    pub fn trace_runs(&self) {
+        self.traced.store(true, Ordering::Relaxed);
+    }
+
+    fn is_traced(&self) -> bool {
+        self.traced.load(Ordering::Relaxed)
     }
 }
 
@@ -342,10 +372,11 @@ struct Holding {
 impl Holding {
     /// Hands the outcome to the job's loop: queue it, then wake the loop. `reported` turns
     /// true in between, so that a death in the wake-up does not deliver the job twice.
-    fn report(&mut self, outcome: Result<Box<dyn Any + Send>, WorkError>) {
+    fn report(&mut self, outcome: Result<Box<dyn Any + Send>, WorkError>, ran: Option<Ran>) {
         lock(&self.completions.done).push(Completion {
             job: self.id,
             outcome,
+            ran,
         });
         self.reported = true;
         self.completions.wakeup.send();
@@ -541,6 +572,7 @@ impl ThreadPool {
             completions.push(Completion {
                 job: id,
                 outcome: Err(WorkError::WorkerDied(reason)),
+                ran: None,
             });
             return id;
         }
@@ -585,6 +617,7 @@ impl ThreadPool {
         cancelled.completions.push(Completion {
             job,
             outcome: Err(WorkError::Canceled),
+            ran: None,
         });
         Ok(())
     }
@@ -611,12 +644,13 @@ fn start_threads(shared: &Arc<Shared>, queue: &mut Queue) {
 fn spawn_worker(shared: &Arc<Shared>, queue: &mut Queue) -> std::io::Result<()> {
     let mut threads = lock(&shared.threads);
     threads.retain(|thread| !thread.is_finished()); // replaced threads: nothing to join
-    let name = format!("eventloop-worker-{}", queue.spawned);
+    let number = queue.spawned;
+    let name = format!("eventloop-worker-{number}");
     let worker_shared = shared.clone();
     shared.alive.fetch_add(1, Ordering::AcqRel);
     let spawned = std::thread::Builder::new()
         .name(name)
-        .spawn(move || worker(&worker_shared));
+        .spawn(move || worker(&worker_shared, number));
     match spawned {
         Ok(thread) => {
             threads.push(thread);
@@ -635,18 +669,19 @@ fn spawn_worker(shared: &Arc<Shared>, queue: &mut Queue) -> std::io::Result<()> 
 /// A worker thread (libuv's `worker`): it serves until the pool shuts down. A job's panic is
 /// caught where the job runs ([`run_job`]); whatever unwinds past that ends this thread, and
 /// [`worker_died`] settles what it leaves behind.
-fn worker(shared: &Arc<Shared>) {
+fn worker(shared: &Arc<Shared>, number: usize) {
     let _alive = AliveGuard(&shared.alive);
     let mut holding = None;
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| serve(shared, &mut holding))) {
+    let served = panic::catch_unwind(AssertUnwindSafe(|| serve(shared, number, &mut holding)));
+    if let Err(payload) = served {
         worker_died(shared, holding, payload);
     }
 }
 
 /// A worker's life: take the oldest job it may run, run it outside the lock, report the
 /// outcome to the job's loop, repeat; sleep while there is nothing to take. `holding` names
-/// the job in hand.
-fn serve(shared: &Shared, holding: &mut Option<Holding>) {
+/// the job in hand; `number` is this worker's, for a traced loop.
+fn serve(shared: &Shared, number: usize, holding: &mut Option<Holding>) {
     let mut queue = lock(&shared.queue);
     loop {
         if queue.shutting_down {
@@ -676,8 +711,15 @@ fn serve(shared: &Shared, holding: &mut Option<Holding>) {
             completions,
             reported: false,
         });
+        let started = held.completions.is_traced().then(Instant::now);
+        let outcome = run_job(work);
+        let ran = started.map(|started| Ran {
+            worker: number,
+            started,
+            finished: Instant::now(),
+        });
         // Report before taking the pool's lock again: the loop may be waiting for this.
-        held.report(run_job(work));
+        held.report(outcome, ran);
         let held = holding.take().expect("the job is in hand until here");
         // The last reference to a loop's queue, if the loop is gone: what it drops is not
         // the pool's business.
@@ -813,6 +855,7 @@ fn deliver(completions: &Completions, job: JobId, error: WorkError) {
         completions.push(Completion {
             job,
             outcome: Err(error),
+            ran: None,
         });
     }));
     if let Err(payload) = pushed {
@@ -924,7 +967,7 @@ mod tests {
             completions: done.clone(),
             reported: false,
         };
-        holding.report(Ok(Box::new(())));
+        holding.report(Ok(Box::new(())), None);
         worker_died(
             &pool.shared,
             Some(holding),

@@ -17,7 +17,11 @@
 //   left in the text;
 // - a Rust block shows a Run button (the book's blocks are pieces of the crate: none compiles in
 //   the Rust playground);
-// - a link to a page or #anchor inside the book points at nothing.
+// - a link to a page or #anchor inside the book points at nothing;
+// - a trace player (theme/trace-player.js) did not appear for an embedded trace, does not step
+//   forward and back, ends with output lines other than the puzzle's recorded Node output
+//   (tests/puzzles/<name>.out or an .alt.out), or draws its lit phase unreadably in a light or a
+//   dark theme.
 //
 // One line per page, then the failures in full. Exit status 1 when any page failed.
 
@@ -222,6 +226,71 @@ async function mermaidSettled(page) {
     }
 }
 
+// ---- the trace players ------------------------------------------------------------------------
+
+// What Node printed for a puzzle: its .out, and any .alt.out (a nondeterministic puzzle).
+function nodeOutputs(program) {
+    if (!srcDir) return null;
+    const dir = join(srcDir, "..", "tests", "puzzles");
+    const files = [`${program}.out`, `${program}.alt.out`].map((f) => join(dir, f)).filter(existsSync);
+    return files.length ? files.map((f) => readFileSync(f, "utf8").split("\n").filter((l) => l !== "")) : null;
+}
+
+// Every player of the page: it appeared, steps with its buttons and keys, and ends showing what
+// Node printed, in Node's order; its lit phase stays readable in a light and a dark theme.
+async function checkPlayers(page) {
+    const problems = [];
+    const scripts = await page.locator('script.trace-player[type="application/x-ndjson"]').count();
+    const players = page.locator(".trace-player-widget");
+    const count = await players.count();
+    if (count !== scripts) problems.push(`${scripts} embedded trace(s) but ${count} player(s)`);
+    for (let i = 0; i < count; i++) {
+        const player = players.nth(i);
+        const program = await player.getAttribute("data-program");
+        const where = `player ${i + 1} (${program})`;
+        const position = async () => Number(await player.getAttribute("data-position"));
+        const lines = () => player.locator(".tp-output li").allTextContents();
+        const total = await player.evaluate((el) => el.previousElementSibling.textContent.trim().split("\n").length - 1);
+        await player.locator('[data-action="step"]').click();
+        if ((await position()) !== 1) problems.push(`${where}: the step button did not step (at ${await position()})`);
+        await player.locator('[data-action="back"]').click();
+        if ((await position()) !== 0) problems.push(`${where}: the back button did not step back`);
+        // Every event by key, checking that printed lines only ever grow.
+        await player.focus();
+        let printed = 0;
+        for (let n = 1; n <= total; n++) {
+            await player.press("ArrowRight");
+            const now = (await lines()).length;
+            if (now < printed) problems.push(`${where}: output lines vanished at event ${n}`);
+            printed = now;
+        }
+        if ((await position()) !== total) problems.push(`${where}: ${total} events, but stepping ended at ${await position()}`);
+        const shown = await lines();
+        const allowed = nodeOutputs(program);
+        if (!allowed) problems.push(`${where}: no tests/puzzles/${program}.out to compare its output with`);
+        else if (!allowed.some((out) => JSON.stringify(out) === JSON.stringify(shown))) {
+            problems.push(`${where}: shows ${JSON.stringify(shown)}, Node printed ${JSON.stringify(allowed[0])}`);
+        }
+        // The lit phase in each theme: its text and background must differ.
+        await player.locator('[data-action="start"]').click();
+        await player.locator('[data-action="phase"]').click();
+        for (const theme of ["light", "coal", "navy", "ayu", "rust"]) {
+            const colours = await page.evaluate((theme) => {
+                const html = document.documentElement;
+                for (const t of ["light", "rust", "coal", "navy", "ayu"]) html.classList.remove(t);
+                html.classList.add(theme);
+                const lit = document.querySelector(".trace-player-widget .tp-phase.tp-lit");
+                if (!lit) return null;
+                const style = getComputedStyle(lit);
+                return [style.color, style.backgroundColor];
+            }, theme);
+            if (!colours) problems.push(`${where}: no phase lit after "next phase" (${theme} theme)`);
+            else if (colours[0] === colours[1]) problems.push(`${where}: the lit phase is ${colours[0]} on ${colours[1]} in the ${theme} theme`);
+        }
+    }
+    return problems;
+}
+
 async function check(name) {
     const page = await context.newPage();
     const problems = [];
@@ -242,6 +311,7 @@ async function check(name) {
         }
         await mermaidSettled(page);
         seen = await page.evaluate(inspect);
+        problems.push(...(await checkPlayers(page)));
     } catch (error) {
         problems.push(`could not load: ${error.message.split("\n")[0]}`);
     }

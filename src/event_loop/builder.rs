@@ -18,7 +18,7 @@ use crate::refs::Liveness;
 use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
 use crate::threadpool::{Completions, ThreadPool};
 use crate::timers::{TimerHeap, TimerLists};
-use crate::trace::Trace;
+use crate::trace::{JsonLines, Setting, Trace, TraceSink};
 
 /// The fewest frames a loop's stack may hold: the loop nests its own frames a few deep
 /// (`main`, `processTimers` → `setTimeout`, `nextTick`, `uncaughtException`, …).
@@ -50,7 +50,7 @@ pub struct Builder {
     clock: Box<dyn Clock>,
     stack_limit: usize,
     pool: Option<ThreadPool>,
-    trace: bool,
+    trace: Setting,
     quiet_panics: bool,
 }
 
@@ -58,9 +58,8 @@ impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("stack_limit", &self.stack_limit)
-            .field("trace", &self.trace)
             .field("quiet_panics", &self.quiet_panics)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,9 +84,24 @@ impl Builder {
         self
     }
 
-    /// Record a [`TraceEvent`](crate::trace::TraceEvent) for every phase and callback from the start.
-    pub fn trace(mut self, on: bool) -> Self {
-        self.trace = on;
+    /// Traces the loop from the start into `writer`, in the JSON lines format of
+    /// [`trace::format`](crate::trace::format) (give it a `BufWriter`). The writer is flushed
+    /// when the loop is dropped, or by [`EventLoop::finish_trace`], which reports a write error.
+    pub fn trace(mut self, writer: impl std::io::Write + 'static) -> Self {
+        self.trace = Setting::Sink(Box::new(JsonLines::new(writer)));
+        self
+    }
+
+    /// Traces the loop from the start into a [`TraceSink`] of your own.
+    pub fn trace_sink(mut self, sink: impl TraceSink + 'static) -> Self {
+        self.trace = Setting::Sink(Box::new(sink));
+        self
+    }
+
+    /// Keeps every [`TraceEvent`](crate::trace::TraceEvent) in memory from the start, for
+    /// [`EventLoop::take_trace`].
+    pub fn trace_in_memory(mut self) -> Self {
+        self.trace = Setting::Memory;
         self
     }
 
@@ -153,7 +167,7 @@ impl EventLoop {
             clock: Box::new(SystemClock::new()),
             stack_limit: DEFAULT_STACK_LIMIT,
             pool: None,
-            trace: false,
+            trace: Setting::Default,
             quiet_panics: false,
         }
     }
@@ -163,9 +177,17 @@ impl EventLoop {
             process::install_quiet_hook();
         }
         let now = builder.clock.now_ms();
-        let mut trace = Trace::default();
-        if builder.trace {
-            trace.enable();
+        let clock = if builder.clock.is_manual() {
+            "manual"
+        } else {
+            "system"
+        };
+        // Without a setting of its own the loop may still be traced: by a capture, or by
+        // EVENTLOOP_TRACE.
+        let trace = Trace::for_loop(builder.trace, clock);
+        let completions = Completions::new();
+        if trace.is_enabled() {
+            completions.trace_runs();
         }
         let mut lp = EventLoop {
             id: LoopId::next(),
@@ -192,7 +214,7 @@ impl EventLoop {
             process: process::Process::default(),
             work: WorkQueues {
                 pool: builder.pool.unwrap_or_else(ThreadPool::global),
-                completions: Arc::new(Completions::new()),
+                completions: Arc::new(completions),
                 in_flight: work::InFlight::new(),
                 done: VecDeque::new(),
             },

@@ -10,6 +10,7 @@ use std::fmt;
 use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::refs::RefFlags;
+use crate::trace::Queue;
 
 /// The name of a handle. Stale once the handle is closed: every operation on it then returns
 /// [`HandleError::Closed`] (or, one that returns no `Result`, does nothing). Used on another
@@ -410,6 +411,7 @@ impl EventLoop {
         handle.closing = true;
         handle.close_callback = Some(key);
         self.queues.closing.push(own);
+        self.note_queued(Queue::Closing, "close", Some(key));
         Ok(())
     }
     // ANCHOR_END: close
@@ -430,6 +432,7 @@ impl EventLoop {
         handle.closing = true;
         handle.close_callback = Some(key);
         self.queues.closing.push(own);
+        self.note_queued(Queue::Closing, "close", Some(key));
     }
 
     /// Frees a handle whose close callback is due, and runs that callback
@@ -445,6 +448,7 @@ impl EventLoop {
             self.timers.uv.remove(timer);
         }
         if let Some(key) = handle.close_callback {
+            self.note_unqueued(Queue::Closing, Some(key));
             self.invoke(key, "close", Input::None);
             self.checkpoint();
         }

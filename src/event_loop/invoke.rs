@@ -62,12 +62,12 @@ impl EventLoop {
         self.stack
             .push(name)
             .expect("the builder keeps the limit above the loop's own nesting");
-        self.trace.record(|| TraceEvent::CallbackStarted(name));
+        self.note(|| TraceEvent::CallbackStarted(name));
     }
 
     /// Records that a callback finished and pops its frame.
     pub(super) fn leave_frame(&mut self, name: &'static str) {
-        self.trace.record(|| TraceEvent::CallbackFinished(name));
+        self.note(|| TraceEvent::CallbackFinished(name));
         self.stack.pop();
     }
 

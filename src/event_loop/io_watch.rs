@@ -226,7 +226,7 @@ impl EventLoop {
             Ok(polled) => polled,
             Err(e) => panic!("epoll_wait failed: {e}"), // EBADF/EINVAL: a bug of ours
         };
-        self.trace.record(|| TraceEvent::PollReady(polled.events));
+        self.note(|| TraceEvent::PollReady(polled.events));
     }
 
     /// Runs the watchers the last wait found ready, one event at a time: the events stay in

@@ -20,7 +20,8 @@
 //! - `process.rs`, `listeners.rs`: `run_main`, exit codes, uncaught errors, process events;
 //! - `state.rs`: the typed state slots services and embedders keep on the loop;
 //! - `loop_id.rs`: the loop's identity, which every id it hands out carries;
-//! - `builder.rs`: building a loop, and whether it reports callbacks' panics itself.
+//! - `builder.rs`: building a loop, and whether it reports callbacks' panics itself;
+//! - `traced.rs`: switching tracing on, the helpers every trace point goes through (chapter 12).
 //!
 //! ```
 //! use eventloop::clock::ManualClock;
@@ -52,6 +53,7 @@ mod phase_queue;
 mod phases;
 mod process;
 mod state;
+mod traced;
 mod wake_source;
 mod work;
 
@@ -67,7 +69,7 @@ use crate::refs::Liveness;
 use crate::stack::CallStack;
 use crate::threadpool::{Completion, Completions, ThreadPool};
 use crate::timers::{TimerHeap, TimerLists};
-use crate::trace::{Phase, Trace, TraceEvent};
+use crate::trace::{Queue, Trace};
 
 pub use builder::{BuildError, Builder, MIN_STACK_LIMIT};
 pub use handles::{HandleError, HandleId, HandleKind};
@@ -243,7 +245,7 @@ impl EventLoop {
     }
 
     /// True when the last run ended because the poll phase would have waited forever, with
-    /// nothing able to wake it (see [`TraceEvent::Stalled`]).
+    /// nothing able to wake it (see [`TraceEvent::Stalled`](crate::trace::TraceEvent::Stalled)).
     pub fn stalled(&self) -> bool {
         self.status.stalled
     }
@@ -251,16 +253,6 @@ impl EventLoop {
     /// Asks [`run`](Self::run) to return after the current iteration (`uv_stop`).
     pub fn stop(&mut self) {
         self.status.stop = true;
-    }
-
-    /// Starts recording [`TraceEvent`]s.
-    pub fn enable_trace(&mut self) {
-        self.trace.enable();
-    }
-
-    /// Takes the events recorded so far.
-    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
-        self.trace.take()
     }
 
     /// Handles that are active and ref'd: what keeps the loop alive, with requests.
@@ -282,6 +274,7 @@ impl EventLoop {
     ) {
         let key = self.store(Callback::Once(Box::new(callback)));
         self.queues.pending.push(Pending::Callback(name, key));
+        self.note_queued(Queue::Pending, name, Some(key));
     }
 
     /// Runs `watch`'s callback in the pending phase as if its descriptor had become writable
@@ -303,9 +296,5 @@ impl EventLoop {
     /// before its callback runs (`uv__req_unregister`).
     pub(crate) fn request_finished(&mut self) {
         self.liveness.request_finished();
-    }
-
-    fn enter_phase(&mut self, phase: Phase) {
-        self.trace.record(|| TraceEvent::Phase(phase));
     }
 }

@@ -6,6 +6,12 @@ use std::time::Duration;
 use super::{Callback, EventLoop, Input, LoopKey, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
+use crate::trace::Queue;
+
+/// The frame a timeout's callback runs in.
+fn timer_name(repeat: bool) -> &'static str {
+    if repeat { "setInterval" } else { "setTimeout" }
+}
 
 /// A delay as JavaScript would pass it: any number of milliseconds, including the absurd ones
 /// (negative, NaN, larger than 2^31 − 1), which Node turns into 1 ms.
@@ -163,6 +169,7 @@ impl EventLoop {
             .timers
             .node
             .create(callback, delay_ms, repeat, self.now);
+        self.note_queued(Queue::Timers, timer_name(repeat), Some(callback));
         if let Some(ms) = schedule {
             self.schedule_node_timer(ms);
         }
@@ -178,6 +185,7 @@ impl EventLoop {
             return;
         };
         if let Some(callback) = self.timers.node.clear(key) {
+            self.note_unqueued(Queue::Timers, Some(callback));
             self.discard(callback);
             self.sync_node_timer_ref();
         }
@@ -251,11 +259,8 @@ impl EventLoop {
         } else {
             0
         };
-        let name = if repeating {
-            "setInterval"
-        } else {
-            "setTimeout"
-        };
+        let name = timer_name(repeating);
+        self.note_unqueued(Queue::Timers, Some(callback));
         // A panic on its way to the embedder still finishes this timeout (an interval is
         // re-armed, as by `listOnTimeout`'s `finally`) and arms the libuv timer for the rest.
         process::repair_on_unwind(
@@ -277,8 +282,15 @@ impl EventLoop {
     /// frees its callback.
     fn finish_timeout(&mut self, timeout: Key, start: u64) {
         match self.timers.node.after_callback(timeout, start) {
-            AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
-            AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
+            AfterCallback::Rescheduled(ms) => {
+                if let Some(&callback) = self.timers.node.payload(timeout) {
+                    self.note_queued(Queue::Timers, "setInterval", Some(callback));
+                }
+                if let Some(ms) = ms {
+                    self.schedule_node_timer(ms);
+                }
+            }
+            AfterCallback::Unchanged => {}
             AfterCallback::Released(callback) => self.discard(callback),
         }
     }

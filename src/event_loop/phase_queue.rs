@@ -55,6 +55,11 @@ impl<T> PhaseQueue<T> {
         self.pass.is_empty() && self.queued.is_empty()
     }
 
+    /// How many entries wait, in the pass and for the next one.
+    pub(super) fn len(&self) -> usize {
+        self.pass.len() + self.queued.len()
+    }
+
     /// Drops every entry.
     pub(super) fn clear(&mut self) {
         self.pass.clear();

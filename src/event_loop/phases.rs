@@ -13,7 +13,7 @@
 
 use super::{EventLoop, Input, Pending, RunMode};
 use crate::heap::Key;
-use crate::trace::{Phase, TraceEvent};
+use crate::trace::{Phase, Queue, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
 const PENDING_DRAINS_AFTER_POLL: usize = 8;
@@ -56,6 +56,7 @@ impl EventLoop {
             self.checkpoint();
         }
         let mut alive = self.is_alive();
+        self.note_alive(alive);
         if !alive {
             self.update_time();
         }
@@ -66,12 +67,13 @@ impl EventLoop {
         while alive && !self.status.stop {
             self.run_once(mode);
             alive = self.is_alive();
+            self.note_alive(alive);
             if mode != RunMode::Default {
                 break;
             }
         }
         self.status.stop = false;
-        self.trace.record(|| TraceEvent::RunReturned(alive));
+        self.note(|| TraceEvent::RunReturned(alive));
         alive
     }
     // ANCHOR_END: run
@@ -110,6 +112,16 @@ impl EventLoop {
         // end exercise
     }
     // ANCHOR_END: run_once_solution
+
+    /// Notes what keeps the loop alive, and the decision `alive` taken from it.
+    #[inline]
+    fn note_alive(&self, alive: bool) {
+        self.note(|| TraceEvent::Alive {
+            handles: self.liveness.active_handles(),
+            requests: self.liveness.active_requests(),
+            alive,
+        });
+    }
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
@@ -151,6 +163,7 @@ impl EventLoop {
         while let Some(entry) = self.queues.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
+                    self.note_unqueued(Queue::Pending, Some(callback));
                     self.invoke(callback, name, Input::None);
                     self.checkpoint();
                 }
@@ -210,7 +223,8 @@ impl EventLoop {
         } else {
             timeout
         };
-        self.trace.record(|| TraceEvent::PollWait(timeout));
+        self.note(|| TraceEvent::PollWait(timeout));
+        let before = self.now;
         if self.can_be_woken() {
             if self.io.poller.is_some() {
                 self.poll_kernel(timeout); // chapter 8: wait in the kernel
@@ -221,6 +235,11 @@ impl EventLoop {
             self.let_time_pass(timeout);
         }
         self.update_time(); // libuv refreshes the time after every wait
+        self.note(|| TraceEvent::PollWoke {
+            waited: self.now.saturating_sub(before),
+            events: self.io.poller.as_ref().map_or(0, |io| io.undispatched())
+                + usize::from(self.work.completions.wakeup().is_pending()),
+        });
         self.run_ready_watchers();
         self.run_completions();
         self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
@@ -260,7 +279,7 @@ impl EventLoop {
                 }
             }
             None => {
-                self.trace.record(|| TraceEvent::Stalled);
+                self.note(|| TraceEvent::Stalled);
                 self.status.stalled = true;
                 self.status.stop = true;
             }

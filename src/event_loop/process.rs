@@ -20,6 +20,7 @@ use std::sync::Once;
 use super::listeners::ProcessListeners;
 use super::{EventLoop, RunMode};
 use crate::microtasks::Rejection;
+use crate::trace::TraceEvent;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
 pub type ExitCode = i32;
@@ -343,6 +344,7 @@ impl EventLoop {
 
     fn emit_before_exit(&mut self) {
         let code = self.process.exit_code;
+        self.note(|| TraceEvent::BeforeExit);
         self.emit("beforeExit", |l| &mut l.before_exit, &code);
         self.checkpoint();
     }
@@ -354,6 +356,7 @@ impl EventLoop {
         self.jobs.microtasks.set_exiting();
         // What was still queued will never run; dropping the jobs frees them.
         drop(self.jobs.microtasks.clear());
+        self.note(|| TraceEvent::Exit(code));
         self.emit("exit", |l| &mut l.exit, &code);
         self.checkpoint();
     }

@@ -18,6 +18,7 @@ use super::EventLoop;
 use super::checkpoint::Task;
 use crate::microtasks::SharedJob;
 use crate::threadpool::Completions;
+use crate::trace::Queue;
 
 /// A service that wakes the loop from outside its callbacks.
 pub(crate) trait WakeSource {
@@ -61,6 +62,7 @@ impl EventLoop {
         self.jobs
             .microtasks
             .queue_microtask(("task", Task::Reaction(entry)));
+        self.note_queued(Queue::Microtasks, "task", None);
     }
 
     /// Queues the tasks woken since the last microtask was queued, ahead of the next one.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::threadpool::{CancelError, JobId, Work, WorkError, WorkKind};
-use crate::trace::TraceEvent;
+use crate::trace::{Queue, TraceEvent};
 
 /// A job's value, type-erased, or why there is none.
 pub(super) type Outcome = Result<Box<dyn Any + Send>, WorkError>;
@@ -73,7 +73,10 @@ impl EventLoop {
         let after = self.store(Callback::Done(after));
         self.work.in_flight.insert(job, (name, after));
         self.liveness.request_started();
-        self.trace.record(|| TraceEvent::WorkQueued(name));
+        self.note(|| TraceEvent::WorkQueued {
+            name,
+            job: after.to_bits(),
+        });
         WorkRequest(self.tag(job))
     }
     // ANCHOR_END: submit_work
@@ -170,16 +173,45 @@ impl EventLoop {
             if batch == 0 {
                 return;
             }
-            self.trace.record(|| TraceEvent::WorkDone(batch));
+            if self.trace.is_enabled() {
+                self.note_runs();
+            }
+            self.note(|| TraceEvent::WorkDone(batch));
         }
         while let Some(completion) = self.work.done.pop_front() {
             let Some((name, after)) = self.work.in_flight.remove(&completion.job) else {
                 continue; // not ours: cannot happen, each loop has its own queue
             };
             self.liveness.request_finished();
+            self.note_unqueued(Queue::Pool, Some(after));
             self.invoke(after, name, Input::Done(completion.outcome));
             self.checkpoint();
         }
     }
     // ANCHOR_END: run_completions
+
+    /// Notes where and when the jobs just collected ran, in the order they started on the
+    /// workers: the loop learns of both only now, from the completions themselves.
+    fn note_runs(&self) {
+        let mut runs: Vec<_> = self
+            .work
+            .done
+            .iter()
+            .filter_map(|c| Some((c.ran?, self.work.in_flight.get(&c.job)?.1)))
+            .collect();
+        runs.sort_by_key(|(ran, _)| ran.started);
+        for (ran, after) in runs {
+            let job = after.to_bits();
+            self.note(|| TraceEvent::WorkStarted {
+                job,
+                worker: ran.worker,
+            });
+            self.note(|| TraceEvent::WorkFinished {
+                job,
+                worker: ran.worker,
+                ran_us: u64::try_from(ran.finished.duration_since(ran.started).as_micros())
+                    .unwrap_or(u64::MAX),
+            });
+        }
+    }
 }

@@ -20,6 +20,7 @@ mod report;
 mod scratch;
 mod todos;
 mod views;
+mod viz;
 mod watch;
 
 use std::io;
@@ -51,6 +52,21 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    // The visualizer has its own arguments (a puzzle, not an exercise).
+    if args.first().is_some_and(|a| a == "viz") && !wants_help {
+        return match viz::main(&root, &args[1..]) {
+            Ok(code) => code,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                complain("error", &e.to_string());
+                ExitCode::from(USAGE)
+            }
+            Err(e) => {
+                complain("error", &e.to_string());
+                ExitCode::FAILURE
+            }
+        };
+    }
     let catalog = match Catalog::load(&root) {
         Ok(c) => c,
         Err(e) => {

@@ -263,6 +263,10 @@ pub fn help(names: &[&str]) -> Doc {
         ),
         ("next", "which exercise is next and how to start it"),
         (
+            "viz <puzzle>",
+            "trace a puzzle (or an example, or a .jsonl trace) and replay it step by step",
+        ),
+        (
             "reset <exercise>",
             "restore the untouched exercise file (asks first)",
         ),

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use eventloop::event_loop::EventLoop;
 use eventloop::net::{NetError, Server, ServerOptions, Socket, SocketOptions};
 
-use super::ports::{Console, localhost, node_net};
+use super::{Console, localhost, node_net};
 
 fn text(d: &[u8]) -> String {
     String::from_utf8_lossy(d).into_owned()

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# What tracing costs (chapter 12), measured on this machine:
+#
+#   off: W2 and W3 (examples/workloads.rs) built from BASE (default: main) and from the working
+#        tree, run alternately ROUNDS times (default 10), each run reporting the median of 3;
+#        prints the median of those medians for each build and their ratio.
+#   on:  workloads run untraced and with EVENTLOOP_TRACE (a file under target/), alternately,
+#        3 rounds; prints the ratio traced / untraced.
+#
+#   bash scripts/trace-cost.sh [BASE] [ROUNDS] [off]
+#
+# With `off`, only the first measurement. The instruction counts of the same runs, which a loaded
+# machine does not disturb, come from valgrind when it is installed:
+#   valgrind --tool=cachegrind --cache-sim=no <binary> w2 --runs 1
+# A shared, loaded machine makes single runs noisy: only the interleaved medians mean anything.
+# It reports; it asserts nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+base="${1:-main}"
+rounds="${2:-10}"
+only="${3:-}"
+work="${CARGO_TARGET_DIR:-target}/trace-cost"
+mkdir -p "$work"
+
+echo "building $base's workloads (release; a cold build takes minutes)..." >&2
+rm -rf "$work/base-src"
+mkdir -p "$work/base-src"
+git archive "$base" | tar -x -C "$work/base-src"
+(cd "$work/base-src" && CARGO_TARGET_DIR="$PWD/../base-target" cargo build --release --quiet --example workloads)
+old="$work/base-target/release/examples/workloads"
+echo "building the working tree's workloads (release)..." >&2
+cargo build --release --quiet --example workloads
+new="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
+
+ms() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<< "$1"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo
+echo "tracing off: $base against the working tree, $rounds alternating rounds"
+for w in w2 w3; do
+    : > "$work/$w.old"
+    : > "$work/$w.new"
+    for ((r = 0; r < rounds; r++)); do
+        if ((r % 2 == 0)); then order=(old new); else order=(new old); fi
+        for which in "${order[@]}"; do
+            bin="$old"
+            [[ "$which" == new ]] && bin="$new"
+            ms "$("$bin" "$w" --runs 3)" >> "$work/$w.$which"
+        done
+    done
+    o="$(median < "$work/$w.old")"
+    n="$(median < "$work/$w.new")"
+    awk -v w="$w" -v o="$o" -v n="$n" -v b="$base" \
+        'BEGIN { printf "  %s: %s %.1f ms, working tree %.1f ms: %+.1f%%\n", w, b, o, n, (n / o - 1) * 100 }'
+done
+
+if command -v valgrind > /dev/null 2>&1; then
+    echo
+    echo "instructions (valgrind's cachegrind; a warm-up run and one timed run each)"
+    for w in w2 w3; do
+        for which in old new; do
+            bin="$old"
+            [[ "$which" == new ]] && bin="$new"
+            valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+                "$bin" "$w" --runs 1 2>&1 | sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d , \
+                > "$work/$w.$which.ir"
+        done
+        awk -v w="$w" -v o="$(cat "$work/$w.old.ir")" -v n="$(cat "$work/$w.new.ir")" -v b="$base" \
+            'BEGIN { printf "  %s: %s %.0f, working tree %.0f: %+.2f%%\n", w, b, o, n, (n / o - 1) * 100 }'
+    done
+fi
+[[ "$only" == off ]] && exit 0
+
+echo
+echo "tracing on (EVENTLOOP_TRACE to a file), 3 alternating rounds"
+trace="$work/trace.jsonl"
+for spec in "w7a" "w5 --round-trips 1000" "w1" "w2" "w3"; do
+    read -r -a args <<< "$spec"
+    : > "$work/on.plain"
+    : > "$work/on.traced"
+    bytes=0
+    for ((r = 0; r < 3; r++)); do
+        ms "$("$new" "${args[@]}" --runs 1)" >> "$work/on.plain"
+        rm -f "$work"/trace*.jsonl
+        ms "$(EVENTLOOP_TRACE="$trace" "$new" "${args[@]}" --runs 1)" >> "$work/on.traced"
+        bytes="$(cat "$work"/trace*.jsonl | wc -c)"
+        rm -f "$work"/trace*.jsonl
+    done
+    p="$(median < "$work/on.plain")"
+    t="$(median < "$work/on.traced")"
+    awk -v s="$spec" -v p="$p" -v t="$t" -v b="$bytes" \
+        'BEGIN { printf "  %-22s untraced %8.1f ms, traced %8.1f ms: %5.2fx (%.0f MB of trace for two runs)\n", s, p, t, t / p, b / 1e6 }'
+done

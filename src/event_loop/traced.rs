@@ -1,0 +1,125 @@
+//! The loop's side of tracing (chapter 12): switching it on, the helpers every trace point
+//! goes through, and noting what the program printed.
+//!
+//! Every trace point in the loop is a call to [`note`](EventLoop::note) (or one of the helpers
+//! below, which call it): one branch when tracing is off, and the event is never built.
+
+use super::EventLoop;
+use crate::heap::Key;
+use crate::trace::{Phase, Queue, QueueLengths, TraceEvent};
+
+impl EventLoop {
+    // ANCHOR: note
+    /// Records the event `event()` makes, at the loop's cached time, when tracing is on.
+    /// Off, this is one branch and `event` is never called: nothing is built or copied.
+    #[inline]
+    pub(super) fn note(&self, event: impl FnOnce() -> TraceEvent) {
+        self.trace.record(self.now, event);
+    }
+    // ANCHOR_END: note
+
+    /// Notes that a callback joined `queue`, queued by the frame running now. Queueing is
+    /// a hot path (a `nextTick` chain queues millions): the branch stays here, the rest is out
+    /// of line.
+    #[inline]
+    pub(super) fn note_queued(&self, queue: Queue, name: &'static str, key: Option<Key>) {
+        if self.trace.is_enabled() {
+            self.record_queued(queue, name, key);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_queued(&self, queue: Queue, name: &'static str, key: Option<Key>) {
+        self.note(|| TraceEvent::Queued {
+            queue,
+            name,
+            id: key.map(Key::to_bits),
+            by: self.stack.top(),
+        });
+    }
+
+    /// Notes that the entry `key` (or, with none, the oldest) left `queue`.
+    #[inline]
+    pub(super) fn note_unqueued(&self, queue: Queue, key: Option<Key>) {
+        if self.trace.is_enabled() {
+            self.record_unqueued(queue, key);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn record_unqueued(&self, queue: Queue, key: Option<Key>) {
+        self.note(|| TraceEvent::Unqueued {
+            queue,
+            id: key.map(Key::to_bits),
+        });
+    }
+
+    /// A phase begins: noted with the length of every queue. The phase before it ends here
+    /// too: the recorder writes its `PhaseEnd` first, so a phase costs one branch, not two.
+    #[inline]
+    pub(super) fn enter_phase(&self, phase: Phase) {
+        if self.trace.is_enabled() {
+            self.note_phase(phase);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_phase(&self, phase: Phase) {
+        self.note(|| TraceEvent::Phase(phase));
+        self.note(|| TraceEvent::Queues(self.queue_lengths()));
+    }
+
+    /// How many entries each queue holds now.
+    fn queue_lengths(&self) -> QueueLengths {
+        QueueLengths {
+            timers: self.timers.node.len() + self.user_timers(),
+            immediates: self.immediates.len(),
+            ticks: self.jobs.microtasks.ticks(),
+            microtasks: self.jobs.microtasks.microtasks(),
+            pending: self.queues.pending.len(),
+            closing: self.queues.closing.len(),
+            pool: self.work.in_flight.len(),
+        }
+    }
+
+    /// Started libuv timer handles other than the one Node's timeouts share.
+    fn user_timers(&self) -> usize {
+        let node = self
+            .handle_key(self.timers.node_handle)
+            .and_then(|key| self.handles.get(key))
+            .and_then(|h| h.timer)
+            .is_some_and(|t| self.timers.uv.is_active(t));
+        self.timers.uv.len().saturating_sub(usize::from(node))
+    }
+
+    /// Starts recording [`TraceEvent`]s in memory, for [`take_trace`](Self::take_trace).
+    pub fn enable_trace(&mut self) {
+        self.trace.enable();
+        self.work.completions.trace_runs();
+    }
+
+    /// Takes the events kept in memory so far (see [`enable_trace`](Self::enable_trace)).
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.trace.take()
+    }
+
+    /// Flushes the trace's writer, if the loop has one; reports the first error met while
+    /// writing it. (Dropping the loop flushes too, but can only print such an error.)
+    ///
+    /// # Errors
+    /// The writer's first error.
+    pub fn finish_trace(&self) -> std::io::Result<()> {
+        self.trace.finish()
+    }
+
+    /// `console.log` for a program on this loop: prints `line` to stdout and, when the loop
+    /// is traced, records it at the loop's time, so a replay shows what was printed when.
+    pub fn log(&self, line: impl Into<String>) {
+        let line = line.into();
+        println!("{line}");
+        self.note(move || TraceEvent::Output(line));
+    }
+}

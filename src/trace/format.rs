@@ -1,0 +1,542 @@
+//! The trace format: JSON lines, one event a line, after a header line.
+//!
+//! ```text
+//! {"format":"eventloop-trace","version":1,"crate":"0.1.0","clock":"manual","unit":"ms"}
+//! {"t":0,"ev":"start","name":"main"}
+//! {"t":0,"ev":"queued","queue":"timers","name":"setTimeout","id":1,"by":"main"}
+//! {"t":0,"ev":"output","line":"main"}
+//! {"t":0,"ev":"end","name":"main"}
+//! {"t":0,"ev":"phase","phase":"timers"}
+//! ```
+//!
+//! **The header** names the format (`"eventloop-trace"`), its version ([`FORMAT_VERSION`]),
+//! the version of the crate that wrote it, and the clock the loop ran on: `"manual"` (a
+//! [`ManualClock`](crate::clock::ManualClock): times are exact and the same on every run),
+//! `"system"` (real milliseconds) or `"none"` (nothing but output was recorded). `unit` is the
+//! unit of every time, milliseconds. An optional `program` names what was traced.
+//!
+//! **An event** has `t`, the loop's cached time when it was recorded (`uv_now`), `ev`, its
+//! kind (one of [`EVENT_KINDS`](super::EVENT_KINDS)), and the fields of that kind, named as in
+//! [`TraceEvent`]: `phase`, `name`, `queue`, `id`, `by`, `timeout` (`null`: no limit),
+//! `waited`, `events`, `job`, `worker`, `ran_us`, `jobs`, `handles`, `requests`, `alive`,
+//! `code`, `line`, and the seven queue lengths of `queues`. Strings escape `<`, `>` and `&`,
+//! so a trace can be pasted into an HTML `<script>` element as it is.
+//!
+//! **Queues.** A `queued` event puts an entry on a queue; an `unqueued` event takes it off
+//! (to run it, or because it was cleared), by `id` or, without one, the oldest. The jobs of a
+//! checkpoint are the exception: between `drain` and `drain_end`, each `start` at the depth of
+//! the call stack where the drain began takes the oldest tick if its frame is `nextTick`, and
+//! the oldest microtask otherwise.
+//!
+//! **Versions.** Adding a field to an event keeps the version: readers ignore fields they do
+//! not know. A new kind of event, a field removed or a meaning changed makes a new version; a
+//! reader refuses a version newer than its own with an error that names both.
+
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+use super::json::{Line, Value, parse_object};
+use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
+
+/// The `format` of every header.
+pub const FORMAT_NAME: &str = "eventloop-trace";
+/// The version this crate writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The first line of a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The format version the trace was written in.
+    pub version: u32,
+    /// The version of the `eventloop` crate that wrote it.
+    pub crate_version: String,
+    /// `"manual"`, `"system"` or `"none"`.
+    pub clock: String,
+    /// What was traced, when the writer said.
+    pub program: Option<String>,
+}
+
+impl Header {
+    /// The header this crate writes for a loop on a clock of kind `clock`.
+    pub fn new(clock: &str) -> Header {
+        Header {
+            version: FORMAT_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            clock: clock.to_string(),
+            program: None,
+        }
+    }
+
+    /// The header as a line of the format (without the newline).
+    pub fn to_line(&self) -> String {
+        let mut out = Vec::new();
+        let mut line = Line::new(&mut out);
+        line.str("format", FORMAT_NAME)
+            .uint("version", self.version.into())
+            .str("crate", &self.crate_version)
+            .str("clock", &self.clock)
+            .str("unit", "ms");
+        if let Some(program) = &self.program {
+            line.str("program", program);
+        }
+        line.finish();
+        String::from_utf8(out).expect("the line is made of strings")
+    }
+}
+
+/// An event with the loop time it was recorded at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamped<N = &'static str> {
+    /// The loop's cached time, in ms.
+    pub at: u64,
+    /// What happened.
+    pub event: TraceEvent<N>,
+}
+
+/// A trace read back: its header and its events, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The header.
+    pub header: Header,
+    /// The events.
+    pub events: Vec<Stamped<String>>,
+}
+
+/// Why a trace could not be read.
+#[derive(Debug)]
+pub enum FormatError {
+    /// Reading failed.
+    Io(io::Error),
+    /// The first line is not a header of this format.
+    NotATrace(String),
+    /// The trace is in a newer version than this reader knows.
+    Version {
+        /// The trace's version.
+        found: i64,
+        /// The newest version this reader knows.
+        supported: u32,
+    },
+    /// A line after the header is not a valid event.
+    Line {
+        /// The line number, from 1 (the header).
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::Io(e) => write!(f, "cannot read the trace: {e}"),
+            FormatError::NotATrace(why) => write!(
+                f,
+                "not an eventloop trace: {why} (the first line must be a header with \
+                 \"format\":\"{FORMAT_NAME}\")"
+            ),
+            FormatError::Version { found, supported } => write!(
+                f,
+                "the trace is in format version {found}, newer than version {supported}, \
+                 the newest this reader knows: read it with a newer eventloop"
+            ),
+            FormatError::Line { line, message } => write!(f, "trace line {line}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FormatError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FormatError> for io::Error {
+    fn from(e: FormatError) -> io::Error {
+        match e {
+            FormatError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
+/// `event`, recorded at loop time `at`, as a line of the format (without the newline).
+pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
+    let mut out = Vec::new();
+    write_event(&mut out, at, event);
+    String::from_utf8(out).expect("the line is made of strings")
+}
+
+// ANCHOR: write_event
+/// Appends `event`, recorded at loop time `at`, to `out` as a line of the format (without the
+/// newline).
+pub fn write_event<N: AsRef<str>>(out: &mut Vec<u8>, at: u64, event: &TraceEvent<N>) {
+    let mut line = Line::new(out);
+    line.uint("t", at).str("ev", event.kind());
+    match event {
+        TraceEvent::Phase(phase) | TraceEvent::PhaseEnd(phase) => {
+            line.str("phase", phase.name());
+        }
+        TraceEvent::Queues(q) => {
+            for queue in Queue::ALL {
+                line.uint(queue.name(), q.get(queue) as u64);
+            }
+        }
+        TraceEvent::Queued {
+            queue,
+            name,
+            id,
+            by,
+        } => {
+            line.str("queue", queue.name()).str("name", name.as_ref());
+            if let Some(id) = id {
+                line.uint("id", *id);
+            }
+            if let Some(by) = by {
+                line.str("by", by.as_ref());
+            }
+        }
+        TraceEvent::Unqueued { queue, id } => {
+            line.str("queue", queue.name());
+            if let Some(id) = id {
+                line.uint("id", *id);
+            }
+        }
+        TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) => {
+            line.str("name", name.as_ref());
+        }
+        TraceEvent::Drain { ticks, microtasks } => {
+            line.uint("ticks", *ticks as u64)
+                .uint("microtasks", *microtasks as u64);
+        }
+        TraceEvent::PollWait(Some(ms)) => {
+            line.uint("timeout", *ms);
+        }
+        TraceEvent::PollWait(None) => {
+            line.null("timeout");
+        }
+        TraceEvent::PollWoke { waited, events } => {
+            line.uint("waited", *waited).uint("events", *events as u64);
+        }
+        TraceEvent::PollReady(events) => {
+            line.uint("events", *events as u64);
+        }
+        TraceEvent::WorkQueued { name, job } => {
+            line.str("name", name.as_ref()).uint("job", *job);
+        }
+        TraceEvent::WorkStarted { job, worker } => {
+            line.uint("job", *job).uint("worker", *worker as u64);
+        }
+        TraceEvent::WorkFinished {
+            job,
+            worker,
+            ran_us,
+        } => {
+            line.uint("job", *job)
+                .uint("worker", *worker as u64)
+                .uint("ran_us", *ran_us);
+        }
+        TraceEvent::WorkDone(jobs) => {
+            line.uint("jobs", *jobs as u64);
+        }
+        TraceEvent::Alive {
+            handles,
+            requests,
+            alive,
+        } => {
+            line.uint("handles", *handles as u64)
+                .uint("requests", *requests as u64)
+                .bool("alive", *alive);
+        }
+        TraceEvent::Exit(code) => {
+            line.int("code", (*code).into());
+        }
+        TraceEvent::RunReturned(alive) => {
+            line.bool("alive", *alive);
+        }
+        TraceEvent::Output(text) => {
+            line.str("line", text);
+        }
+        TraceEvent::Stalled | TraceEvent::DrainEnd | TraceEvent::BeforeExit => {}
+    }
+    line.finish();
+}
+// ANCHOR_END: write_event
+
+/// The fields of one line, with typed getters whose errors name the field.
+struct Fields(Vec<(String, Value)>);
+
+impl Fields {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn str(&self, key: &str) -> Result<String, String> {
+        match self.get(key) {
+            Some(Value::Str(s)) => Ok(s.clone()),
+            Some(other) => Err(format!("`{key}` should be a string, not {other:?}")),
+            None => Err(format!("the field `{key}` is missing")),
+        }
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<String>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.str(key).map(Some),
+        }
+    }
+
+    fn int(&self, key: &str) -> Result<i64, String> {
+        match self.get(key) {
+            Some(Value::Int(n)) => Ok(*n),
+            Some(other) => Err(format!("`{key}` should be an integer, not {other:?}")),
+            None => Err(format!("the field `{key}` is missing")),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<u64, String> {
+        let n = self.int(key)?;
+        u64::try_from(n).map_err(|_| format!("`{key}` should not be negative, is {n}"))
+    }
+
+    fn count(&self, key: &str) -> Result<usize, String> {
+        let n = self.uint(key)?;
+        usize::try_from(n).map_err(|_| format!("`{key}` is too large: {n}"))
+    }
+
+    fn opt_uint(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.uint(key).map(Some),
+        }
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, String> {
+        match self.get(key) {
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(format!("`{key}` should be true or false, not {other:?}")),
+            None => Err(format!("the field `{key}` is missing")),
+        }
+    }
+
+    fn phase(&self) -> Result<Phase, String> {
+        let name = self.str("phase")?;
+        Phase::from_name(&name).ok_or_else(|| format!("`{name}` is not a phase"))
+    }
+
+    fn queue(&self) -> Result<Queue, String> {
+        let name = self.str("queue")?;
+        Queue::from_name(&name).ok_or_else(|| format!("`{name}` is not a queue"))
+    }
+}
+
+/// Reads a header line.
+pub fn parse_header(text: &str) -> Result<Header, FormatError> {
+    let fields = Fields(parse_object(text).map_err(FormatError::NotATrace)?);
+    match fields.str("format") {
+        Ok(name) if name == FORMAT_NAME => {}
+        Ok(name) => return Err(FormatError::NotATrace(format!("its format is `{name}`"))),
+        Err(e) => return Err(FormatError::NotATrace(e)),
+    }
+    let version = fields.int("version").map_err(FormatError::NotATrace)?;
+    if version < 1 || version > i64::from(FORMAT_VERSION) {
+        return Err(FormatError::Version {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let bad = |message: String| FormatError::Line { line: 1, message };
+    let unit = fields.str("unit").map_err(bad)?;
+    if unit != "ms" {
+        return Err(bad(format!(
+            "the unit is `{unit}`; version 1 times are in ms"
+        )));
+    }
+    Ok(Header {
+        version: version as u32,
+        crate_version: fields.str("crate").map_err(bad)?,
+        clock: fields.str("clock").map_err(bad)?,
+        program: fields.opt_str("program").map_err(bad)?,
+    })
+}
+
+/// Reads an event line.
+pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
+    let f = Fields(parse_object(text)?);
+    let at = f.uint("t")?;
+    let kind = f.str("ev")?;
+    let event = match kind.as_str() {
+        "phase" => TraceEvent::Phase(f.phase()?),
+        "phase_end" => TraceEvent::PhaseEnd(f.phase()?),
+        "queues" => {
+            let mut lengths = QueueLengths::default();
+            for queue in Queue::ALL {
+                lengths.set(queue, f.count(queue.name())?);
+            }
+            TraceEvent::Queues(lengths)
+        }
+        "queued" => TraceEvent::Queued {
+            queue: f.queue()?,
+            name: f.str("name")?,
+            id: f.opt_uint("id")?,
+            by: f.opt_str("by")?,
+        },
+        "unqueued" => TraceEvent::Unqueued {
+            queue: f.queue()?,
+            id: f.opt_uint("id")?,
+        },
+        "start" => TraceEvent::CallbackStarted(f.str("name")?),
+        "end" => TraceEvent::CallbackFinished(f.str("name")?),
+        "drain" => TraceEvent::Drain {
+            ticks: f.count("ticks")?,
+            microtasks: f.count("microtasks")?,
+        },
+        "drain_end" => TraceEvent::DrainEnd,
+        "poll_wait" => TraceEvent::PollWait(match f.get("timeout") {
+            Some(Value::Null) => None,
+            _ => Some(f.uint("timeout")?),
+        }),
+        "poll_woke" => TraceEvent::PollWoke {
+            waited: f.uint("waited")?,
+            events: f.count("events")?,
+        },
+        "poll_ready" => TraceEvent::PollReady(f.count("events")?),
+        "stalled" => TraceEvent::Stalled,
+        "work_queued" => TraceEvent::WorkQueued {
+            name: f.str("name")?,
+            job: f.uint("job")?,
+        },
+        "work_started" => TraceEvent::WorkStarted {
+            job: f.uint("job")?,
+            worker: f.count("worker")?,
+        },
+        "work_finished" => TraceEvent::WorkFinished {
+            job: f.uint("job")?,
+            worker: f.count("worker")?,
+            ran_us: f.uint("ran_us")?,
+        },
+        "work_done" => TraceEvent::WorkDone(f.count("jobs")?),
+        "alive" => TraceEvent::Alive {
+            handles: f.count("handles")?,
+            requests: f.count("requests")?,
+            alive: f.bool("alive")?,
+        },
+        "before_exit" => TraceEvent::BeforeExit,
+        "exit" => TraceEvent::Exit(
+            i32::try_from(f.int("code")?).map_err(|_| "`code` is not a 32-bit integer")?,
+        ),
+        "run_returned" => TraceEvent::RunReturned(f.bool("alive")?),
+        "output" => TraceEvent::Output(f.str("line")?),
+        other => {
+            return Err(format!(
+                "`{other}` is not an event of format version {FORMAT_VERSION}"
+            ));
+        }
+    };
+    Ok(Stamped { at, event })
+}
+
+// ANCHOR: read
+/// Reads a whole trace: the header, then one event a line (blank lines are skipped).
+///
+/// # Errors
+/// [`FormatError`]: a read failed, the first line is not a header of this format or is of a
+/// newer version, or a line is not an event (the error gives its number).
+pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
+    let mut lines = input.lines().enumerate();
+    let header = loop {
+        match lines.next() {
+            None => return Err(FormatError::NotATrace("it is empty".into())),
+            Some((_, line)) => {
+                let line = line.map_err(FormatError::Io)?;
+                if !line.trim().is_empty() {
+                    break parse_header(&line)?;
+                }
+            }
+        }
+    };
+    let mut events = Vec::new();
+    for (n, line) in lines {
+        let line = line.map_err(FormatError::Io)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = parse_event(&line).map_err(|message| FormatError::Line {
+            line: n + 1,
+            message,
+        })?;
+        events.push(event);
+    }
+    Ok(Recorded { header, events })
+}
+// ANCHOR_END: read
+
+/// A [`TraceSink`] writing the format to `W`: the header, then a line an event.
+///
+/// Give it a buffered writer (a `BufWriter<File>`): the loop writes one short line per
+/// event. The first write error stops the trace; [`finish`](TraceSink::finish) reports it.
+#[derive(Debug)]
+pub struct JsonLines<W: Write> {
+    out: W,
+    program: Option<String>,
+    /// The line being written, reused for every event.
+    line: Vec<u8>,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonLines<W> {
+    /// A sink writing to `out`.
+    pub fn new(out: W) -> Self {
+        JsonLines {
+            out,
+            program: None,
+            line: Vec::with_capacity(128),
+            error: None,
+        }
+    }
+
+    /// Names the traced program in the header.
+    pub fn program(mut self, name: impl Into<String>) -> Self {
+        self.program = Some(name.into());
+        self
+    }
+
+    /// The writer, with everything written so far.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// Writes the line in `self.line`, and a newline.
+    fn write_line(&mut self) {
+        self.line.push(b'\n');
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(&self.line)
+        {
+            self.error = Some(e);
+        }
+        self.line.clear();
+    }
+}
+
+impl<W: Write> TraceSink for JsonLines<W> {
+    fn begin(&mut self, clock: &str) {
+        let mut header = Header::new(clock);
+        header.program = self.program.clone();
+        self.line.extend_from_slice(header.to_line().as_bytes());
+        self.write_line();
+    }
+
+    fn record(&mut self, at: u64, event: &TraceEvent) {
+        write_event(&mut self.line, at, event);
+        self.write_line();
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,455 @@
+//! Recording: the loop's [`Trace`], where events go ([`TraceSink`]), and the ways to switch
+//! tracing on from outside a loop ([`capture`], [`ENV_VAR`]) or to note what a program
+//! printed ([`output`]).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::format::JsonLines;
+use super::{Phase, QueueLengths, TraceEvent};
+
+/// The environment variable that traces every loop of a run to a file, without recompiling:
+/// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
+/// builds writes to that path, the `n`-th to `trace-n.jsonl` beside it (tests build many).
+/// A loop given a trace of its own by its builder, or built inside a [`capture`], ignores it.
+pub const ENV_VAR: &str = "EVENTLOOP_TRACE";
+
+// ANCHOR: trace_sink
+/// Where a trace's events go.
+pub trait TraceSink {
+    /// Called once before the first event, with the kind of the loop's clock: `"manual"`,
+    /// `"system"`, or `"none"` when something was recorded before any loop existed.
+    fn begin(&mut self, clock: &str) {
+        let _ = clock;
+    }
+
+    /// One event, at loop time `at` (ms).
+    fn record(&mut self, at: u64, event: &TraceEvent);
+
+    /// Flushes what was written; reports the first error met while writing.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+// ANCHOR_END: trace_sink
+
+/// What a loop's trace records into: memory, a sink, or both. Loops built inside one
+/// [`capture`] share one.
+struct Recorder {
+    memory: Option<Vec<TraceEvent>>,
+    sink: Option<Box<dyn TraceSink>>,
+    begun: bool,
+    /// The time of the last event: output lines noted from outside the loop get it.
+    last_at: u64,
+    /// Keys and job ids as the loop knows them → the small numbers the trace shows.
+    ids: HashMap<u64, u64>,
+    next_id: u64,
+    /// The queue lengths last recorded: a `Queues` event is written only when they change.
+    queues: Option<QueueLengths>,
+    /// The phase the loop is in: the next phase, or the loop's decision whether it is alive,
+    /// ends it (the loop notes only the entries, one branch a phase).
+    phase: Option<Phase>,
+}
+
+impl Recorder {
+    fn new(memory: bool, sink: Option<Box<dyn TraceSink>>) -> Rc<RefCell<Recorder>> {
+        Rc::new(RefCell::new(Recorder {
+            memory: memory.then(Vec::new),
+            sink,
+            begun: false,
+            last_at: 0,
+            ids: HashMap::new(),
+            next_id: 1,
+            queues: None,
+            phase: None,
+        }))
+    }
+
+    fn begin(&mut self, clock: &str) {
+        if !self.begun {
+            self.begun = true;
+            if let Some(sink) = &mut self.sink {
+                sink.begin(clock);
+            }
+        }
+    }
+
+    /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
+    /// table holds only what is still queued.
+    fn id(&mut self, raw: u64, last: bool) -> u64 {
+        let id = match self.ids.get(&raw) {
+            Some(&id) => id,
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                if !last {
+                    self.ids.insert(raw, id);
+                }
+                return id;
+            }
+        };
+        if last {
+            self.ids.remove(&raw);
+        }
+        id
+    }
+
+    fn record(&mut self, at: u64, mut event: TraceEvent) {
+        self.begin("none");
+        match event {
+            TraceEvent::Phase(_)
+            | TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::BeforeExit
+            | TraceEvent::Exit(_) => {
+                if let Some(open) = self.phase.take() {
+                    self.store(at, TraceEvent::PhaseEnd(open));
+                }
+                if let TraceEvent::Phase(phase) = event {
+                    self.phase = Some(phase);
+                }
+            }
+            TraceEvent::PhaseEnd(_) => self.phase = None,
+            _ => {}
+        }
+        if let TraceEvent::Queues(lengths) = event {
+            // A phase that changed no queue says nothing new: most phases of most iterations.
+            if self.queues == Some(lengths) {
+                return;
+            }
+            self.queues = Some(lengths);
+        }
+        match &mut event {
+            TraceEvent::Queued { id: Some(id), .. } => *id = self.id(*id, false),
+            TraceEvent::Unqueued { id: Some(id), .. } => *id = self.id(*id, true),
+            TraceEvent::WorkQueued { job, .. } | TraceEvent::WorkStarted { job, .. } => {
+                *job = self.id(*job, false);
+            }
+            TraceEvent::WorkFinished { job, .. } => *job = self.id(*job, false),
+            _ => {}
+        }
+        self.store(at, event);
+    }
+
+    /// Hands `event` to the sink and to memory.
+    fn store(&mut self, at: u64, event: TraceEvent) {
+        self.last_at = at;
+        if let Some(sink) = &mut self.sink {
+            sink.record(at, &event);
+        }
+        if let Some(memory) = &mut self.memory {
+            memory.push(event);
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Some(sink) => sink.finish(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Err(e) = self.finish() {
+            eprintln!("(eventloop) the trace could not be written: {e}");
+        }
+    }
+}
+
+thread_local! {
+    /// Recorders alive on this thread, newest last: where [`output`] notes a line.
+    static ACTIVE: RefCell<Vec<Weak<RefCell<Recorder>>>> = const { RefCell::new(Vec::new()) };
+    /// The innermost [`capture`] in force on this thread.
+    static CAPTURE: RefCell<Option<Rc<RefCell<Recorder>>>> = const { RefCell::new(None) };
+}
+
+fn activate(recorder: &Rc<RefCell<Recorder>>) {
+    ACTIVE.with(|active| {
+        let mut active = active.borrow_mut();
+        active.retain(|r| r.strong_count() > 0);
+        active.push(Rc::downgrade(recorder));
+    });
+}
+
+/// What a builder asked for.
+pub(crate) enum Setting {
+    /// Nothing: a capture, the environment variable, or off.
+    Default,
+    /// Events kept in memory, for [`Trace::take`].
+    Memory,
+    /// Events written to a sink.
+    Sink(Box<dyn TraceSink>),
+}
+
+// ANCHOR: trace
+/// The loop's recorder: nothing at all when tracing is off.
+#[derive(Default)]
+pub struct Trace {
+    recorder: Option<Rc<RefCell<Recorder>>>,
+}
+
+impl Trace {
+    /// The trace of a new loop on a clock of kind `clock` (`"manual"` or `"system"`).
+    pub(crate) fn for_loop(setting: Setting, clock: &str) -> Trace {
+        let recorder = match setting {
+            Setting::Memory => Some(Recorder::new(true, None)),
+            Setting::Sink(sink) => Some(Recorder::new(false, Some(sink))),
+            Setting::Default => CAPTURE
+                .with(|c| c.borrow().clone())
+                .or_else(|| from_env().map(|sink| Recorder::new(false, Some(sink)))),
+        };
+        if let Some(recorder) = &recorder {
+            recorder.borrow_mut().begin(clock);
+            activate(recorder);
+        }
+        Trace { recorder }
+    }
+
+    /// Records the event `event()` makes, at loop time `at` — when tracing is on. When it is
+    /// off this is one branch, and `event` is never called.
+    #[inline]
+    pub fn record(&self, at: u64, event: impl FnOnce() -> TraceEvent) {
+        if let Some(recorder) = &self.recorder {
+            push(recorder, at, event());
+        }
+    }
+
+    /// True while recording.
+    #[inline]
+    pub fn is_enabled(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Starts keeping events in memory (tracing goes on into any sink too).
+    pub fn enable(&mut self) {
+        let recorder = self.recorder.get_or_insert_with(|| {
+            let recorder = Recorder::new(true, None);
+            activate(&recorder);
+            recorder
+        });
+        recorder.borrow_mut().memory.get_or_insert_with(Vec::new);
+    }
+
+    /// Takes the events kept in memory so far; recording goes on.
+    pub fn take(&mut self) -> Vec<TraceEvent> {
+        self.recorder
+            .as_ref()
+            .and_then(|r| r.borrow_mut().memory.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+
+    /// Flushes the sink; reports the first error it met.
+    pub fn finish(&self) -> io::Result<()> {
+        match &self.recorder {
+            Some(recorder) => recorder.borrow_mut().finish(),
+            None => Ok(()),
+        }
+    }
+}
+// ANCHOR_END: trace
+
+/// The recording itself, out of line: a hot path keeps the branch and the making of the
+/// event, which the compiler lays out of the way, as this function is cold.
+#[cold]
+#[inline(never)]
+fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+    recorder.borrow_mut().record(at, event);
+}
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace")
+            .field("enabled", &self.is_enabled())
+            .finish()
+    }
+}
+
+/// Notes that the program printed `line`, in the trace of the newest traced loop (or
+/// [`capture`]) on this thread; does nothing when none is. Call it where the program would
+/// `console.log`, so the visualizer can show what was printed when.
+pub fn output(line: impl Into<String>) {
+    let recorder = ACTIVE.with(|active| {
+        let mut active = active.borrow_mut();
+        active.retain(|r| r.strong_count() > 0);
+        active.last().and_then(Weak::upgrade)
+    });
+    if let Some(recorder) = recorder
+        && let Ok(mut recorder) = recorder.try_borrow_mut()
+    {
+        let at = recorder.last_at;
+        recorder.record(at, TraceEvent::Output(line.into()));
+    }
+}
+
+/// Runs `f`, tracing into `sink` every loop that `f` builds on this thread without a trace
+/// of its own (one trace for all of them), and every line noted with [`output`]. The sink is
+/// finished when `f` returns.
+///
+/// # Errors
+/// The sink's first write error, beside `f`'s result.
+pub fn capture<R>(sink: impl TraceSink + 'static, f: impl FnOnce() -> R) -> (R, io::Result<()>) {
+    let recorder = Recorder::new(false, Some(Box::new(sink)));
+    activate(&recorder);
+    /// Restores the capture in force before, even when `f` panics.
+    struct Restore(Option<Rc<RefCell<Recorder>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CAPTURE.with(|c| *c.borrow_mut() = previous);
+        }
+    }
+    let previous = CAPTURE.with(|c| c.borrow_mut().replace(recorder.clone()));
+    let restore = Restore(previous);
+    let result = f();
+    drop(restore);
+    let finished = recorder.borrow_mut().finish();
+    (result, finished)
+}
+
+/// A writer into a buffer shared with the caller.
+#[derive(Clone, Default)]
+struct SharedBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`capture`] into the JSON lines format, in memory: `f`'s result and the trace's bytes.
+pub fn capture_json<R>(f: impl FnOnce() -> R) -> (R, Vec<u8>) {
+    capture_json_named(None, f)
+}
+
+/// [`capture_json`] with the program's name in the header.
+pub fn capture_json_named<R>(program: Option<&str>, f: impl FnOnce() -> R) -> (R, Vec<u8>) {
+    let buffer = SharedBuffer::default();
+    let mut sink = JsonLines::new(buffer.clone());
+    if let Some(program) = program {
+        sink = sink.program(program);
+    }
+    let (result, finished) = capture(sink, f);
+    finished.expect("writing to memory cannot fail");
+    let bytes = buffer.0.take();
+    (result, bytes)
+}
+
+/// The sink [`ENV_VAR`] asks for, if it is set: a file per loop.
+fn from_env() -> Option<Box<dyn TraceSink>> {
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    static LOOPS: AtomicUsize = AtomicUsize::new(0);
+    let path = PATH
+        .get_or_init(|| {
+            std::env::var_os(ENV_VAR)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        })
+        .as_ref()?;
+    let n = LOOPS.fetch_add(1, Ordering::Relaxed) + 1;
+    let path = numbered(path, n);
+    match File::create(&path) {
+        Ok(file) => Some(Box::new(JsonLines::new(BufWriter::new(file)))),
+        Err(e) => {
+            eprintln!(
+                "(eventloop) {ENV_VAR}: cannot create {}: {e}; this loop is not traced",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// `path` for the first loop, `stem-n.ext` beside it for the `n`-th.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    if n == 1 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_nothing_is_built() {
+        let trace = Trace::default();
+        trace.record(0, || panic!("an event was built while tracing was off"));
+        assert!(!trace.is_enabled());
+    }
+
+    #[test]
+    fn queue_lengths_are_written_when_they_change() {
+        let recorder = Recorder::new(true, None);
+        let mut r = recorder.borrow_mut();
+        let one = QueueLengths {
+            timers: 1,
+            ..QueueLengths::default()
+        };
+        for lengths in [one, one, QueueLengths::default(), one] {
+            r.record(0, TraceEvent::Queues(lengths));
+        }
+        let events = r.memory.take().unwrap();
+        assert_eq!(events.len(), 3, "the repeated one is left out: {events:?}");
+    }
+
+    #[test]
+    fn later_loops_get_numbered_files_beside_the_first() {
+        assert_eq!(
+            numbered(Path::new("/t/run.jsonl"), 1),
+            Path::new("/t/run.jsonl")
+        );
+        assert_eq!(
+            numbered(Path::new("/t/run.jsonl"), 3),
+            Path::new("/t/run-3.jsonl")
+        );
+        assert_eq!(numbered(Path::new("run"), 2), Path::new("run-2"));
+    }
+
+    #[test]
+    fn ids_are_small_and_forgotten_when_the_entry_leaves() {
+        let recorder = Recorder::new(true, None);
+        let mut r = recorder.borrow_mut();
+        let queued = |id| TraceEvent::Queued {
+            queue: super::super::Queue::Timers,
+            name: "setTimeout",
+            id: Some(id),
+            by: None,
+        };
+        r.record(0, queued(1 << 40));
+        r.record(0, queued(7));
+        r.record(
+            0,
+            TraceEvent::Unqueued {
+                queue: super::super::Queue::Timers,
+                id: Some(1 << 40),
+            },
+        );
+        assert!(r.ids.len() == 1, "the unqueued entry is forgotten");
+        let events = r.memory.take().unwrap();
+        assert_eq!(events[0], queued(1));
+        assert_eq!(events[1], queued(2));
+        assert!(matches!(
+            events[2],
+            TraceEvent::Unqueued { id: Some(1), .. }
+        ));
+    }
+}
