@@ -8,7 +8,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cargo_test::{self, Against, Group};
+use crate::cargo_test::{self, Against, Group, Place};
 use crate::catalog::Exercise;
 use crate::console::{Console, Doc, Line, Tone, complain};
 use crate::course::Course;
@@ -46,22 +46,16 @@ pub fn run(
     let first = course.progress.get(&exercise.name).is_none();
     console.print(&explain::running(exercise, first))?;
     let hash = progress::hash_file(&file);
-    let on_line = |line: &str| {
-        if line.ends_with("has been running for over 60 seconds") {
-            complain(
-                "warning",
-                &format!("{line}: is there a loop that never ends? Ctrl-C stops it."),
-            );
-        }
-    };
-    let run = cargo_test::spawn(
-        &course.root,
+    // Our process group, so Ctrl-C stops cargo and the tests with us; the time limit stops
+    // a test that never ends and shows how it failed before it hung.
+    let run = cargo_test::run_limited(
+        Place::tree(&course.root),
         exercise,
         Against::Exercise,
+        cargo_test::RUN_LIMIT,
         Group::Shared,
-        on_line,
-    )?
-    .wait()?;
+        |_| {},
+    )?;
     if verbose {
         let mut doc = Doc::new();
         doc.text(Tone::Dim, "cargo test said:");

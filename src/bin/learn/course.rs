@@ -101,7 +101,7 @@ impl Course {
 
     /// Turns a finished `cargo test` into a report.
     pub fn report(&self, exercise: &Exercise, run: &TestRun) -> Report {
-        report::parse(&run.output, &self.test_source(exercise))
+        report::of_run(run, &self.test_source(exercise))
     }
 
     /// Remembers `report` for the file whose hash was `hash` when the run started, and saves

@@ -27,6 +27,10 @@ const END: &str = "// end exercise";
 pub struct Region {
     /// What the learner writes, in a few words.
     pub title: String,
+    /// The function the region is the body (tail) of: its name in the source. A wrong
+    /// solution (`exercises/wrong/`) names the region it replaces by it, which stays true
+    /// when the region's title or place in the file changes.
+    pub function: String,
     /// 1-based line numbers of the start and end markers in the reference file.
     pub start_line: usize,
     /// See `start_line`.
@@ -85,8 +89,15 @@ pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
                     message: "an exercise region must end its block (the next line is `}`)".into(),
                 });
             }
+            let Some(function) = enclosing_function(&lines[..start_line - 1]) else {
+                return Err(MarkerError {
+                    line: start_line,
+                    message: "an exercise region must sit inside a function".into(),
+                });
+            };
             regions.push(Region {
                 title,
+                function,
                 start_line,
                 end_line: number,
             });
@@ -110,8 +121,67 @@ pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
     Ok(regions)
 }
 
-/// The exercise file for `exercise`, generated from the reference `source`.
+/// The name of the last `fn` declared in `before` (the lines above a region).
+fn enclosing_function(before: &[&str]) -> Option<String> {
+    before.iter().rev().find_map(|line| {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            return None;
+        }
+        let (_, after) = code.split_once("fn ")?;
+        let preceded_by_word = code.len() > after.len() + 3
+            && code[..code.len() - after.len() - 3]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if preceded_by_word {
+            return None;
+        }
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    })
+}
+
+/// The exercise file for `exercise`, generated from the reference `source`: each region
+/// becomes a `// TODO` and a `todo!()`.
 pub fn generate(exercise: &Exercise, source: &str) -> Result<String, MarkerError> {
+    render(exercise, source, &|_| None)
+}
+
+/// The exercise file as a learner who solved it would have it: each region's `todo!()` is
+/// replaced by `bodies(region)` when that gives a body (lines without the region's
+/// indentation), else by the reference code. `cargo learn check` builds its wrong solutions
+/// this way.
+pub fn solve(
+    exercise: &Exercise,
+    source: &str,
+    bodies: &dyn Fn(&Region) -> Option<String>,
+) -> Result<String, MarkerError> {
+    let reference = |region: &Region| {
+        let lines: Vec<&str> = source.lines().collect();
+        let code = lines[region.start_line..region.end_line - 1]
+            .iter()
+            .skip_while(|l| l.trim_start().starts_with(HINT));
+        Some(code.map(|l| format!("{l}\n")).collect::<String>())
+    };
+    render(exercise, source, &|region: &Region| {
+        let body = bodies(region);
+        let indented = body.is_some();
+        let text = body.or_else(|| reference(region))?;
+        Some((text, indented))
+    })
+}
+
+/// Writes the exercise file; `fill(region)` gives the code that stands in the region's
+/// `todo!()` (and whether it still needs the region's indentation), `None` for `todo!()`.
+fn render(
+    exercise: &Exercise,
+    source: &str,
+    fill: &dyn Fn(&Region) -> Option<(String, bool)>,
+) -> Result<String, MarkerError> {
     let found = regions(source)?;
     if found.is_empty() {
         return Err(MarkerError {
@@ -146,6 +216,7 @@ pub fn generate(exercise: &Exercise, source: &str) -> Result<String, MarkerError
     ));
     out.push("#![allow(unused)] // the learner's unfinished code leaves variables unused".into());
 
+    let mut regions = found.iter();
     let mut i = header_end;
     while i < lines.len() {
         let line = lines[i];
@@ -170,7 +241,17 @@ pub fn generate(exercise: &Exercise, source: &str) -> Result<String, MarkerError
             for hint in hints {
                 out.push(format!("{indent}// {hint}"));
             }
-            out.push(format!("{indent}todo!(\"{title}\")"));
+            let region = regions.next().expect("regions() found every region");
+            match fill(region) {
+                None => out.push(format!("{indent}todo!(\"{title}\")")),
+                Some((code, needs_indent)) => out.extend(code.lines().map(|l| {
+                    if needs_indent && !l.trim().is_empty() {
+                        format!("{indent}{l}")
+                    } else {
+                        l.to_string()
+                    }
+                })),
+            }
             i += 1;
             continue;
         }

@@ -21,6 +21,7 @@ mod scratch;
 mod todos;
 mod views;
 mod watch;
+mod wrong;
 
 use std::io;
 use std::path::Path;
@@ -121,13 +122,14 @@ fn dispatch(
             watch::watch(&mut course, *console, exercise)
         }
         Command::Generate => generate(root, &course.catalog),
-        Command::Check => check::run(root, &course.catalog).map(|ok| {
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }),
+        Command::Check(exercise) => check::run(root, &course.catalog, &check::Scope { exercise })
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }),
     }
 }
 

@@ -52,11 +52,10 @@ impl Scratch {
                 copy(&from, &scratch.join(name))?;
             }
         }
-        // Its own workspace, so cargo never takes the real tree for its parent.
         let manifest = fs::read_to_string(root.join("Cargo.toml"))
             .map_err(|e| context(e, "read", &root.join("Cargo.toml")))?;
         let manifest_copy = scratch.join("Cargo.toml");
-        fs::write(&manifest_copy, format!("{manifest}\n[workspace]\n"))
+        fs::write(&manifest_copy, scratch_manifest(&manifest))
             .map_err(|e| context(e, "write", &manifest_copy))?;
         let scratch = Scratch {
             root: scratch,
@@ -85,10 +84,40 @@ impl Scratch {
         fs::write(&path, text).map_err(|e| context(e, "write", &path))
     }
 
+    /// The text of `exercise`'s test file in the scratch tree, or empty.
+    pub fn test_source(&self, exercise: &Exercise) -> String {
+        fs::read_to_string(self.root.join(exercise.test_file())).unwrap_or_default()
+    }
+
     /// The path of `exercise`'s file in the scratch tree.
     pub fn exercise_file(&self, exercise: &Exercise) -> PathBuf {
         self.root.join(exercise.exercise_file())
     }
+}
+
+/// The scratch tree's `Cargo.toml`: the real one without binaries, in a workspace of its own
+/// (so cargo never takes the real tree for its parent). `cargo test --test <name>` builds
+/// every binary of the package, and the console binary would be rebuilt after every change
+/// to the library: for nothing, since no exercise's test runs it.
+fn scratch_manifest(manifest: &str) -> String {
+    let mut out = String::with_capacity(manifest.len());
+    let mut in_bin = false;
+    for line in manifest.lines() {
+        let header = line.trim_start().starts_with('[');
+        if header {
+            in_bin = line.trim() == "[[bin]]";
+        }
+        if in_bin || line.trim_start().starts_with("default-run") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line.trim() == "[package]" {
+            out.push_str("autobins = false\n");
+        }
+    }
+    out.push_str("\n[workspace]\n");
+    out
 }
 
 /// Copies a file, or a directory recursively (skipping `target/` directories).
@@ -161,6 +190,15 @@ mod tests {
                 .unwrap()
                 .ends_with("[workspace]\n"),
             "the scratch tree is a workspace of its own"
+        );
+        let manifest = scratch_manifest(
+            "[package]\nname = \"x\"\ndefault-run = \"learn\"\n\n[[bin]]\nname = \"learn\"\n\
+             path = \"src/bin/learn/main.rs\"\n\n[[bench]]\nname = \"heap\"\n",
+        );
+        assert_eq!(
+            manifest,
+            "[package]\nautobins = false\nname = \"x\"\n\n[[bench]]\nname = \"heap\"\n\n[workspace]\n",
+            "no binaries: the tests never run them"
         );
         // The learner's file is left exactly as it was.
         assert_eq!(

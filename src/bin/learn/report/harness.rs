@@ -66,6 +66,29 @@ pub fn read_section(name: &str, body: &[&str]) -> FailedTest {
     test
 }
 
+/// Every panic printed as it happened (a run with `--nocapture`), named by its thread (the
+/// test), first panic of each test only.
+pub fn panics(output: &str) -> Vec<FailedTest> {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut found: Vec<FailedTest> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if panic_location(line).is_none() {
+            continue;
+        }
+        let Some(name) = line
+            .strip_prefix("thread '")
+            .and_then(|rest| rest.split_once('\''))
+            .map(|(name, _)| name)
+        else {
+            continue;
+        };
+        if found.iter().all(|t| t.name != name) {
+            found.push(read_section(name, &lines[i..]));
+        }
+    }
+    found
+}
+
 /// The location of a `thread '…' panicked at <file>:<line>:<col>:` line.
 fn panic_location(line: &str) -> Option<Location> {
     if !line.starts_with("thread '") {

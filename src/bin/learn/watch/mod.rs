@@ -154,14 +154,6 @@ impl<'a> Watch<'a> {
                 self.say(Tone::Bad, &format!("The file watcher failed: {why}"))
             }
             Event::Resized => self.redraw(),
-            Event::Slow(id) => {
-                if id == self.run_id
-                    && let Some(stopper) = &self.running
-                {
-                    stopper.stop();
-                }
-                Ok(())
-            }
             Event::Finished { id, hash, result } if id == self.run_id => {
                 self.running = None;
                 match result {
@@ -202,19 +194,28 @@ impl<'a> Watch<'a> {
         }
         let id = self.run_id;
         let hash = progress::hash_file(&file);
-        let slow = self.tx.clone();
-        let on_line = move |line: &str| {
-            if line.ends_with("has been running for over 60 seconds") {
-                let _ = slow.send(Event::Slow(id));
-            }
-        };
         let root = &self.course.root;
-        match cargo_test::spawn(root, &self.exercise, Against::Exercise, Group::Own, on_line) {
+        match cargo_test::spawn(root, &self.exercise, Against::Exercise, Group::Own, |_| {}) {
             Ok(running) => {
                 self.running = Some(running.stopper());
                 let tx = self.tx.clone();
+                let (root, exercise) = (root.clone(), self.exercise.clone());
                 thread::spawn(move || {
-                    let result = running.wait();
+                    // A test that never ends is stopped after the limit, and the report says
+                    // how it failed before it hung.
+                    let result =
+                        running
+                            .wait_limited(Some(cargo_test::RUN_LIMIT))
+                            .map(|mut run| {
+                                let place = cargo_test::Place::tree(&root);
+                                cargo_test::find_hung(
+                                    place,
+                                    &exercise,
+                                    Against::Exercise,
+                                    &mut run,
+                                );
+                                run
+                            });
                     let _ = tx.send(Event::Finished { id, hash, result });
                 });
             }
