@@ -124,6 +124,20 @@ impl<T> Heap<T> {
         self.slots.len()
     }
 
+    /// A heap of one free slot whose generation is already `generation`: the tests' way to
+    /// reach a slot's last generations without 2^32 removes. Not part of the API.
+    #[doc(hidden)]
+    pub fn with_free_slot_at_generation(generation: u32) -> Self {
+        Self {
+            slots: vec![Slot {
+                generation,
+                value: None,
+            }],
+            free: vec![0],
+            len: 0,
+        }
+    }
+
     // ANCHOR: insert_solution
     /// Stores `value` and returns the key that names it, reusing a freed slot when there is one.
     ///
