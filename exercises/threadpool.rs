@@ -13,7 +13,9 @@
 //! - there is one FIFO queue; with one thread, jobs complete strictly in submission order;
 //! - jobs come in three kinds, and at most `(size + 1) / 2` threads run
 //!   [slow I/O](WorkKind::SlowIo) (DNS) at once, so slow lookups cannot take every thread;
-//! - a job can be cancelled only while it is still queued;
+//! - a job can be cancelled only while it is still queued, and cancelling costs O(log n);
+//! - a job's panic reaches its callback as an error, and a worker that dies anyway is
+//!   settled: its job fails with [`WorkError::WorkerDied`] and a new thread takes its place;
 //! - the size comes from `UV_THREADPOOL_SIZE`, parsed as libuv parses it ([`size_from_env`]).
 //!
 //! Unlike libuv's one pool per process, a loop can be given a pool of its own
@@ -40,7 +42,7 @@
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
 use std::any::Any;
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -71,6 +73,10 @@ pub enum WorkError {
     Canceled,
     /// The job panicked on its worker; the message says why. The worker went on serving.
     Panicked(String),
+    /// A worker thread died where no job's panic is caught: while handing this job's outcome
+    /// over, or, once the pool has no worker left, in the pool's own code (an unfinished
+    /// `take_next`), so this job never ran. The message is the dying worker's panic message.
+    WorkerDied(String),
 }
 
 impl fmt::Display for WorkError {
@@ -78,6 +84,7 @@ impl fmt::Display for WorkError {
         match self {
             WorkError::Canceled => f.write_str("the job was cancelled before it started"),
             WorkError::Panicked(message) => write!(f, "the job panicked: {message}"),
+            WorkError::WorkerDied(message) => write!(f, "the thread pool's worker died: {message}"),
         }
     }
 }
@@ -268,7 +275,13 @@ struct Queued {
 /// What the workers share, under one mutex.
 #[derive(Default)]
 struct Queue {
-    jobs: VecDeque<Queued>,
+    /// Jobs waiting, except slow I/O, by id. Ids grow with each submission, so the first
+    /// entry is the oldest; a map rather than a list, so that [`ThreadPool::cancel`] finds and
+    /// removes a job in O(log n) instead of scanning and shifting the queue.
+    jobs: BTreeMap<JobId, Queued>,
+    /// Slow-I/O jobs waiting, by id (libuv's `slow_io_pending_wq`), apart so that a worker
+    /// finds the oldest job it may run by looking at two heads.
+    slow_jobs: BTreeMap<JobId, Queued>,
     next_id: u64,
     /// Ids of the jobs running now.
     running: Vec<JobId>,
@@ -280,8 +293,65 @@ struct Queue {
     finished: u64,
     /// Workers asleep on `work_available`: only then is a signal worth a system call.
     idle: usize,
+    /// Workers serving: started, and not lost for good (see [`lose_worker`]).
+    workers: usize,
+    /// Threads ever started, replacements included: names them.
+    spawned: usize,
+    /// Why the pool has no worker left: the last one's panic message. Set once, with
+    /// `workers` at 0; every job submitted afterwards fails at once with it.
+    broken: Option<String>,
     started: bool,
     shutting_down: bool,
+}
+
+impl Queue {
+    /// Jobs waiting for a worker.
+    fn waiting(&self) -> usize {
+        self.jobs.len() + self.slow_jobs.len()
+    }
+
+    /// A worker took `job`: it runs now.
+    fn start(&mut self, id: JobId, kind: WorkKind) {
+        self.running.push(id);
+        self.max_running = self.max_running.max(self.running.len());
+        if kind == WorkKind::SlowIo {
+            self.running_slow += 1;
+        }
+    }
+
+    /// A worker is done with the job: returns whether a slow-I/O place came free, so that
+    /// a slow job passed over for want of one may run now.
+    fn finish(&mut self, id: JobId, kind: WorkKind) -> bool {
+        self.running.retain(|&running| running != id);
+        self.finished += 1;
+        if kind == WorkKind::SlowIo {
+            self.running_slow -= 1;
+        }
+        kind == WorkKind::SlowIo
+    }
+}
+
+/// The job a worker holds, from taking it until its outcome is handed over: what
+/// [`worker_died`] needs to settle it if the worker dies meanwhile.
+struct Holding {
+    id: JobId,
+    kind: WorkKind,
+    completions: Arc<Completions>,
+    /// Whether the outcome is on the completion queue (the wake-up may still be under way).
+    reported: bool,
+}
+
+impl Holding {
+    /// Hands the outcome to the job's loop: queue it, then wake the loop. `reported` turns
+    /// true in between, so that a death in the wake-up does not deliver the job twice.
+    fn report(&mut self, outcome: Result<Box<dyn Any + Send>, WorkError>) {
+        lock(&self.completions.done).push(Completion {
+            job: self.id,
+            outcome,
+        });
+        self.reported = true;
+        self.completions.wakeup.send();
+    }
 }
 
 struct Shared {
@@ -316,7 +386,7 @@ impl Drop for Owner {
         for thread in threads {
             // A job that dropped the last handle to its own pool cannot wait for itself.
             if thread.thread().id() != me {
-                let _ = thread.join(); // a worker never panics: jobs are caught
+                let _ = thread.join(); // a worker catches its panics (`worker`)
             }
         }
     }
@@ -337,7 +407,7 @@ impl fmt::Debug for ThreadPool {
         f.debug_struct("ThreadPool")
             .field("size", &self.shared.size)
             .field("started", &queue.started)
-            .field("queued", &queue.jobs.len())
+            .field("queued", &queue.waiting())
             .field("running", &queue.running.len())
             .finish()
     }
@@ -420,7 +490,7 @@ impl ThreadPool {
 
     /// Jobs waiting for a worker.
     pub fn queued(&self) -> usize {
-        lock(&self.shared.queue).jobs.len()
+        lock(&self.shared.queue).waiting()
     }
 
     /// Jobs running now.
@@ -434,10 +504,18 @@ impl ThreadPool {
     }
 
     /// Worker threads alive. Once started, this stays at [`size`](Self::size): a job's panic
-    /// is caught. Only a bug in the pool itself can lower it, and the loop checks it so that
-    /// such a bug ends in an error rather than a loop waiting forever for lost jobs.
+    /// is caught, and a worker that dies anyway is replaced. Only a panic in the pool's own
+    /// code (an unfinished `take_next`) lowers it for good; see [`broken`](Self::broken).
     pub fn workers_alive(&self) -> usize {
         self.shared.alive.load(Ordering::Acquire)
+    }
+
+    /// Why the pool serves no more: the panic message of its last worker, which died in the
+    /// pool's own code, where a new thread would die the same way. `None` while it serves.
+    /// The jobs queued then, and every job submitted since, fail with
+    /// [`WorkError::WorkerDied`] and this message, so no loop waits for them.
+    pub fn broken(&self) -> Option<String> {
+        lock(&self.shared.queue).broken.clone()
     }
 
     /// Jobs that ran to the end (or panicked) so far.
@@ -446,21 +524,36 @@ impl ThreadPool {
     }
 
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
-    /// `completions`. Starts every thread if none runs yet.
+    /// `completions`. Starts every thread if none runs yet. On a [broken](Self::broken) pool
+    /// the job fails at once.
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
         let mut queue = lock(&self.shared.queue);
         if !queue.started {
             queue.started = true;
-            self.start_threads();
+            start_threads(&self.shared, &mut queue);
         }
         let id = JobId(queue.next_id);
         queue.next_id += 1;
-        queue.jobs.push_back(Queued {
+        if let Some(reason) = queue.broken.clone() {
+            drop(queue);
+            drop(work);
+            completions.push(Completion {
+                job: id,
+                outcome: Err(WorkError::WorkerDied(reason)),
+            });
+            return id;
+        }
+        let job = Queued {
             id,
             kind,
             work,
             completions: completions.clone(),
-        });
+        };
+        // Ids only grow, so each insert lands at the end of its map: the tail of the queue.
+        match kind {
+            WorkKind::SlowIo => queue.slow_jobs.insert(id, job),
+            WorkKind::Cpu | WorkKind::FastIo => queue.jobs.insert(id, job),
+        };
         let someone_sleeps = queue.idle > 0;
         drop(queue);
         if someone_sleeps {
@@ -473,18 +566,17 @@ impl ThreadPool {
 
     /// Cancels a job that no worker has taken yet (`uv_cancel`): it leaves the queue and its
     /// completion arrives with [`WorkError::Canceled`], through the usual queue, so its
-    /// callback still runs on the loop.
+    /// callback still runs on the loop. One lookup by id in each map, O(log n): libuv
+    /// unlinks the job from its list in O(1); neither scans the queue.
     ///
     /// # Errors
     /// [`CancelError::Busy`] when the job is running or has finished.
     pub fn cancel(&self, job: JobId) -> Result<(), CancelError> {
         let mut queue = lock(&self.shared.queue);
-        let at = queue
-            .jobs
-            .iter()
-            .position(|q| q.id == job)
-            .ok_or(CancelError::Busy)?;
-        let cancelled = queue.jobs.remove(at).expect("position is in range");
+        let cancelled = match queue.jobs.remove(&job) {
+            Some(cancelled) => cancelled,
+            None => queue.slow_jobs.remove(&job).ok_or(CancelError::Busy)?,
+        };
         drop(queue);
         drop(cancelled.work);
         cancelled.completions.push(Completion {
@@ -493,33 +585,63 @@ impl ThreadPool {
         });
         Ok(())
     }
+}
 
-    fn start_threads(&self) {
-        let mut threads = lock(&self.shared.threads);
-        for n in 0..self.shared.size {
-            let shared = self.shared.clone();
-            self.shared.alive.fetch_add(1, Ordering::AcqRel);
-            let thread = std::thread::Builder::new()
-                .name(format!("eventloop-worker-{n}"))
-                .spawn(move || worker(&shared));
-            match thread {
-                Ok(thread) => threads.push(thread),
-                // libuv aborts here; with at least one thread the pool still works.
-                Err(e) if n > 0 => {
-                    self.shared.alive.fetch_sub(1, Ordering::AcqRel);
-                    eprintln!("eventloop: thread pool started {n} threads, not more: {e}");
-                    break;
-                }
-                Err(e) => panic!("eventloop: cannot start a single pool thread: {e}"),
+/// Starts every thread of the pool, on the first job. Called with the queue locked.
+fn start_threads(shared: &Arc<Shared>, queue: &mut Queue) {
+    for n in 0..shared.size {
+        match spawn_worker(shared, queue) {
+            Ok(()) => {}
+            // libuv aborts here; with at least one thread the pool still works.
+            Err(e) if n > 0 => {
+                eprintln!("eventloop: thread pool started {n} threads, not more: {e}");
+                break;
             }
+            Err(e) => panic!("eventloop: cannot start a single pool thread: {e}"),
         }
     }
 }
 
-/// A worker's life (libuv's `worker`): take the oldest job it may run, run it outside the
-/// lock, report the outcome to the job's loop, repeat; sleep while there is nothing to take.
-fn worker(shared: &Shared) {
+/// Starts one worker thread and counts it. Called with the queue locked, which orders it
+/// before a shutdown that would otherwise miss the new thread (lock order: queue, threads).
+fn spawn_worker(shared: &Arc<Shared>, queue: &mut Queue) -> std::io::Result<()> {
+    let mut threads = lock(&shared.threads);
+    threads.retain(|thread| !thread.is_finished()); // replaced threads: nothing to join
+    let name = format!("eventloop-worker-{}", queue.spawned);
+    let worker_shared = shared.clone();
+    shared.alive.fetch_add(1, Ordering::AcqRel);
+    let spawned = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || worker(&worker_shared));
+    match spawned {
+        Ok(thread) => {
+            threads.push(thread);
+            queue.spawned += 1;
+            queue.workers += 1;
+            Ok(())
+        }
+        Err(e) => {
+            shared.alive.fetch_sub(1, Ordering::AcqRel);
+            Err(e)
+        }
+    }
+}
+
+/// A worker thread (libuv's `worker`): it serves until the pool shuts down. A job's panic is
+/// caught where the job runs ([`run_job`]); whatever unwinds past that ends this thread, and
+/// [`worker_died`] settles what it leaves behind.
+fn worker(shared: &Arc<Shared>) {
     let _alive = AliveGuard(&shared.alive);
+    let mut holding = None;
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| serve(shared, &mut holding))) {
+        worker_died(shared, holding, payload);
+    }
+}
+
+/// A worker's life: take the oldest job it may run, run it outside the lock, report the
+/// outcome to the job's loop, repeat; sleep while there is nothing to take. `holding` names
+/// the job in hand.
+fn serve(shared: &Shared, holding: &mut Option<Holding>) {
     let mut queue = lock(&shared.queue);
     loop {
         if queue.shutting_down {
@@ -534,53 +656,273 @@ fn worker(shared: &Shared) {
             queue.idle -= 1;
             continue;
         };
-        queue.running.push(job.id);
-        queue.max_running = queue.max_running.max(queue.running.len());
-        if job.kind == WorkKind::SlowIo {
-            queue.running_slow += 1;
-        }
+        queue.start(job.id, job.kind);
         drop(queue);
 
-        let outcome = run_job(job.work);
-        // Report before taking the pool's lock again: the loop may be waiting for this.
-        job.completions.push(Completion {
-            job: job.id,
-            outcome,
+        let Queued {
+            id,
+            kind,
+            work,
+            completions,
+        } = job;
+        let held = holding.insert(Holding {
+            id,
+            kind,
+            completions,
+            reported: false,
         });
+        // Report before taking the pool's lock again: the loop may be waiting for this.
+        held.report(run_job(work));
+        let held = holding.take().expect("the job is in hand until here");
+        // The last reference to a loop's queue, if the loop is gone: what it drops is not
+        // the pool's business.
+        drop_quietly(held.completions);
 
         queue = lock(&shared.queue);
-        queue.running.retain(|&id| id != job.id);
-        queue.finished += 1;
-        if job.kind == WorkKind::SlowIo {
-            queue.running_slow -= 1;
-            if queue.idle > 0 {
-                // A slow job that had to wait for this one may run now.
-                shared.work_available.notify_one();
-            }
+        if queue.finish(id, kind) && queue.idle > 0 {
+            shared.work_available.notify_one(); // a slow job that had to wait may run now
         }
     }
 }
 
-/// Removes and returns the oldest job a worker may run now: the head of the queue, except
-/// that slow-I/O jobs are passed over while `slow_limit` of them are running (others behind
-/// them go first). `None` when nothing may run.
+/// Removes and returns the oldest job a worker may run now: the older of the first jobs of
+/// `queue.jobs` and `queue.slow_jobs`, except that slow-I/O jobs are passed over while
+/// `slow_limit` of them are running (the others go first). `None` when nothing may run.
 fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     // TODO: take the next job a worker may run.
-    // Scan queue.jobs from the front for the first job that is not SlowIo, or is
-    // SlowIo while queue.running_slow < slow_limit, and remove it (VecDeque::remove).
+    // Each map's first entry is its oldest job (BTreeMap::first_key_value looks,
+    // pop_first takes). Take the slow head only while queue.running_slow < slow_limit,
+    // and when both heads may run, the one with the smaller JobId.
     todo!("take the next job a worker may run")
 }
 
 /// Runs a job, turning a panic into [`WorkError::Panicked`] so its worker keeps serving.
 fn run_job(work: Work) -> Result<Box<dyn Any + Send>, WorkError> {
-    panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
-        let message = crate::panics::message(payload.as_ref());
-        WorkError::Panicked(message.unwrap_or_else(|| "a pool job panicked".to_string()))
-    })
+    panic::catch_unwind(AssertUnwindSafe(work))
+        .map_err(|payload| WorkError::Panicked(panic_message(payload, "a pool job panicked")))
+}
+
+/// What a caught panic said, or `otherwise` for a payload that is not text. The payload is
+/// dropped here, inside [`drop_quietly`]: its type is the job's, and a `Drop` of its own that
+/// panics would otherwise unwind out of the worker, past every `catch_unwind`.
+fn panic_message(payload: Box<dyn Any + Send>, otherwise: &str) -> String {
+    let message = crate::panics::message(payload.as_ref());
+    drop_quietly(payload);
+    message.unwrap_or_else(|| otherwise.to_string())
+}
+
+/// Drops `value`, catching a panic from its `Drop`. That panic's own payload is forgotten,
+/// not dropped: it could panic in turn, and a small leak is better than a dead thread.
+fn drop_quietly<T>(value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        std::mem::forget(payload);
+    }
+}
+
+/// Settles what a dying worker leaves behind, on its own thread, before it ends.
+///
+/// Holding a job, it died handing the job's outcome over (the loop's notifier panicked, or
+/// a bug between [`run_job`] and the report): the job fails with [`WorkError::WorkerDied`],
+/// unless its outcome is already queued, and a new thread takes the dead one's place.
+///
+/// Holding none, it died in the pool's own code, where a new thread would die the same way:
+/// it is [lost](lose_worker) for good.
+fn worker_died(shared: &Arc<Shared>, holding: Option<Holding>, payload: Box<dyn Any + Send>) {
+    let reason = panic_message(payload, "a pool worker panicked");
+    let Some(held) = holding else {
+        return lose_worker(shared, reason);
+    };
+    if !held.reported {
+        deliver(
+            &held.completions,
+            held.id,
+            WorkError::WorkerDied(reason.clone()),
+        );
+    }
+    let mut queue = lock(&shared.queue);
+    if queue.finish(held.id, held.kind) && queue.idle > 0 {
+        shared.work_available.notify_one();
+    }
+    let replaced = queue.shutting_down || spawn_worker(shared, &mut queue).is_ok();
+    drop(queue);
+    drop_quietly(held.completions);
+    if !replaced {
+        lose_worker(shared, format!("{reason}; no thread could take its place"));
+    }
+}
+
+/// Counts one worker fewer, for good. The last one to go fails every queued job with its
+/// `reason`, and marks the pool [broken](ThreadPool::broken) so that later jobs fail at once:
+/// no loop then waits for a job that no thread will ever run.
+fn lose_worker(shared: &Shared, reason: String) {
+    let mut queue = lock(&shared.queue);
+    queue.workers -= 1;
+    if queue.shutting_down {
+        return;
+    }
+    if queue.workers > 0 {
+        if queue.waiting() > 0 && queue.idle > 0 {
+            // It may have been the one woken for a job that still waits: wake another.
+            shared.work_available.notify_one();
+        }
+        return;
+    }
+    queue.broken = Some(reason.clone());
+    let mut stranded: Vec<Queued> = std::mem::take(&mut queue.jobs).into_values().collect();
+    stranded.extend(std::mem::take(&mut queue.slow_jobs).into_values());
+    drop(queue);
+    stranded.sort_by_key(|job| job.id); // their loops hear of them oldest first
+    for job in stranded {
+        drop_quietly(job.work);
+        deliver(
+            &job.completions,
+            job.id,
+            WorkError::WorkerDied(reason.clone()),
+        );
+        drop_quietly(job.completions);
+    }
+}
+
+/// Fails a job, from a dying worker: a panic from the wake-up's notifier (which ran once
+/// already, perhaps the one that killed the worker) must not stop the settling.
+fn deliver(completions: &Completions, job: JobId, error: WorkError) {
+    let pushed = panic::catch_unwind(AssertUnwindSafe(|| {
+        completions.push(Completion {
+            job,
+            outcome: Err(error),
+        });
+    }));
+    if let Err(payload) = pushed {
+        drop_quietly(payload);
+    }
 }
 
 /// Locks a mutex, ignoring poisoning: no code panics while holding these locks (jobs run
 /// outside them), so a poisoned lock still holds consistent data.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The two ways a worker dies for good or is replaced, driven by hand: no public call
+    //! makes the pool's own code panic (only an unfinished exercise does), so these tests
+    //! call the death handler as a dying worker would. `tests/threadpool.rs` covers the
+    //! deaths a program can cause.
+
+    use super::*;
+
+    /// A pool that counts as started, with no thread yet: what a test submits stays queued.
+    fn started_without_threads(size: usize) -> ThreadPool {
+        let pool = ThreadPool::with_size(size);
+        let mut queue = lock(&pool.shared.queue);
+        queue.started = true;
+        queue.workers = size;
+        drop(queue);
+        pool
+    }
+
+    fn nothing() -> Work {
+        Box::new(|| Box::new(()))
+    }
+
+    fn outcomes(done: &Completions) -> Vec<(JobId, Result<(), WorkError>)> {
+        done.take()
+            .into_iter()
+            .map(|c| (c.job, c.outcome.map(|_| ())))
+            .collect()
+    }
+
+    #[test]
+    fn the_last_worker_lost_fails_every_queued_job_and_every_later_one() {
+        let pool = started_without_threads(2);
+        let done = Arc::new(Completions::new());
+        let slow = pool.submit(WorkKind::SlowIo, &done, nothing());
+        let cpu = pool.submit(WorkKind::Cpu, &done, nothing());
+        let died = || WorkError::WorkerDied("not yet implemented".to_string());
+
+        lose_worker(&pool.shared, "not yet implemented".to_string());
+        assert_eq!(pool.broken(), None, "one worker is left");
+        assert!(outcomes(&done).is_empty(), "it may still run them");
+
+        lose_worker(&pool.shared, "not yet implemented".to_string());
+        assert_eq!(pool.broken().as_deref(), Some("not yet implemented"));
+        assert_eq!(pool.queued(), 0);
+        assert!(done.wakeup().is_pending(), "their loop is woken");
+        assert_eq!(
+            outcomes(&done),
+            [(slow, Err(died())), (cpu, Err(died()))],
+            "oldest first, with the last worker's panic message"
+        );
+
+        let later = pool.submit(WorkKind::FastIo, &done, nothing());
+        assert_eq!(outcomes(&done), [(later, Err(died()))], "failed at once");
+    }
+
+    #[test]
+    fn a_worker_that_dies_holding_a_job_fails_it_and_is_replaced() {
+        let pool = started_without_threads(1);
+        let done = Arc::new(Completions::new());
+        let held = JobId(99);
+        lock(&pool.shared.queue).start(held, WorkKind::SlowIo);
+        let holding = Holding {
+            id: held,
+            kind: WorkKind::SlowIo,
+            completions: done.clone(),
+            reported: false,
+        };
+        worker_died(
+            &pool.shared,
+            Some(holding),
+            Box::new("the notifier panicked"),
+        );
+        let died = WorkError::WorkerDied("the notifier panicked".to_string());
+        assert_eq!(outcomes(&done), [(held, Err(died))]);
+        assert_eq!((pool.running(), pool.finished()), (0, 1));
+        assert_eq!(lock(&pool.shared.queue).running_slow, 0);
+        assert_eq!(pool.workers_alive(), 1, "a new thread took its place");
+
+        // The new thread serves.
+        let job = pool.submit(WorkKind::Cpu, &done, nothing());
+        assert!(done.wakeup().wait(Some(Duration::from_secs(60))), "it ran");
+        assert_eq!(outcomes(&done), [(job, Ok(()))]);
+    }
+
+    #[test]
+    fn an_outcome_already_queued_is_not_delivered_twice() {
+        let pool = started_without_threads(1);
+        let done = Arc::new(Completions::new());
+        let held = JobId(7);
+        lock(&pool.shared.queue).start(held, WorkKind::Cpu);
+        let mut holding = Holding {
+            id: held,
+            kind: WorkKind::Cpu,
+            completions: done.clone(),
+            reported: false,
+        };
+        holding.report(Ok(Box::new(())));
+        worker_died(
+            &pool.shared,
+            Some(holding),
+            Box::new("the notifier panicked"),
+        );
+        assert_eq!(outcomes(&done), [(held, Ok(()))]);
+    }
+
+    #[test]
+    fn a_payload_whose_drop_panics_is_contained() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("a payload's own drop panicked");
+            }
+        }
+        let message = panic_message(Box::new(Bomb), "not text");
+        assert_eq!(message, "not text");
+        let outcome = run_job(Box::new(|| std::panic::panic_any(Bomb)));
+        assert_eq!(
+            outcome.map(|_| ()),
+            Err(WorkError::Panicked("a pool job panicked".to_string()))
+        );
+    }
 }

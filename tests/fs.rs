@@ -58,6 +58,25 @@ fn new_loop(threads: usize) -> EventLoop {
 
 type Cb<T> = Box<dyn FnOnce(&mut EventLoop, io::Result<T>)>;
 
+/// Waits until the pool has finished `jobs` jobs. Fails, with what killed them, if its
+/// workers are gone (an unfinished thread-pool exercise), and after a minute at most.
+fn wait_for_finished(pool: &ThreadPool, jobs: u64) {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while pool.finished() < jobs {
+        assert!(
+            pool.workers_alive() > 0,
+            "the pool's workers died before finishing {jobs} jobs: {}",
+            pool.broken().unwrap_or_default()
+        );
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the pool finished {} of {jobs} jobs in a minute",
+            pool.finished()
+        );
+        std::thread::yield_now();
+    }
+}
+
 /// Makes one fs call on a fresh loop, runs the loop to its end, and returns what the
 /// callback got — checking that it ran exactly once and that no request is left.
 fn call<T: 'static>(start: impl FnOnce(&mut EventLoop, Cb<T>)) -> io::Result<T> {
@@ -383,7 +402,7 @@ fn a_bad_flag_string_is_an_error_through_the_callback() {
     let path = dir.file("a.txt", "");
     for flags in ["rw", "R", "", "x", "ws", "r++"] {
         let err = open_(&path, flags).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         assert_eq!(
             err.to_string(),
             format!("The argument 'flags' is invalid. Received '{flags}'")
@@ -445,12 +464,82 @@ fn a_read_submitted_before_close_still_reads() {
     assert_eq!(*log.borrow(), ["Ok(Ok(\"abc\"))", "close Ok(())"]);
 }
 
+/// `fs::read` allocates what can be read, not `len`: a 10-byte file read with
+/// `len = MAX_READ` used to zero-fill 2 GiB first (seconds, and the memory).
+#[test]
+fn a_read_allocates_what_can_be_read_not_what_was_asked_for() {
+    let dir = TempDir::new();
+    let small = open_(&dir.file("ten.txt", "0123456789"), "r").unwrap();
+    let all = read_(&small, fs::MAX_READ, None).unwrap();
+    assert_eq!(all, b"0123456789");
+    assert!(all.capacity() < 1024, "a {} byte buffer", all.capacity());
+    assert_eq!(
+        read_(&small, fs::MAX_READ, None).unwrap(),
+        b"",
+        "at the end"
+    );
+    let tail = read_(&small, fs::MAX_READ, Some(6)).unwrap();
+    assert_eq!((&tail[..], tail.capacity() < 1024), (&b"6789"[..], true));
+    assert_eq!(read_(&small, fs::MAX_READ, Some(50)).unwrap(), b"");
+    close_(&small).unwrap();
+
+    // Larger than one chunk, from a position and from the current one.
+    let text: String = (0..200_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let big = open_(&dir.file("big.txt", &text), "r").unwrap();
+    assert_eq!(read_(&big, 1000, None).unwrap(), &text.as_bytes()[..1000]);
+    let rest = read_(&big, fs::MAX_READ, None).unwrap();
+    assert_eq!(rest, &text.as_bytes()[1000..]);
+    assert!(rest.capacity() < 2 * text.len(), "{}", rest.capacity());
+    let middle = read_(&big, 150_000, Some(20_000)).unwrap();
+    assert_eq!(
+        middle,
+        &text.as_bytes()[20_000..170_000],
+        "len still bounds it"
+    );
+    close_(&big).unwrap();
+
+    // A write-only handle is still EBADF, past the size checks.
+    let w = open_(&dir.join("ten.txt"), "a").unwrap();
+    let err = read_(&w, fs::MAX_READ, None).unwrap_err();
+    assert_eq!(err.to_string(), "EBADF: bad file descriptor, read");
+    close_(&w).unwrap();
+}
+
+/// Files whose size says nothing: `/proc` reports 0 for files full of text, and a device
+/// has no size at all.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_large_read_of_a_file_without_a_size_still_reads() {
+    let status = open_(Path::new("/proc/self/status"), "r").unwrap();
+    let text = String::from_utf8(read_(&status, fs::MAX_READ, None).unwrap()).unwrap();
+    assert!(text.starts_with("Name:") && text.ends_with('\n'), "{text}");
+    assert_eq!(
+        read_(&status, fs::MAX_READ, None).unwrap(),
+        b"",
+        "read to its end"
+    );
+    close_(&status).unwrap();
+
+    let zero = open_(Path::new("/dev/zero"), "r").unwrap();
+    assert_eq!(read_(&zero, 1000, None).unwrap(), [0; 1000]);
+    let some = read_(&zero, fs::MAX_READ, None).unwrap();
+    assert!(
+        !some.is_empty() && some.len() <= 64 * 1024,
+        "{}",
+        some.len()
+    );
+    assert!(some.iter().all(|&b| b == 0));
+    close_(&zero).unwrap();
+}
+
 #[test]
 fn a_huge_read_length_is_an_error_not_a_panic() {
     let dir = TempDir::new();
     let handle = open_(&dir.file("a.txt", "x"), "r").unwrap();
     let err = read_(&handle, fs::MAX_READ + 1, None).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     assert!(err.to_string().contains("out of range"), "{err}");
     close_(&handle).unwrap();
 }
@@ -468,7 +557,7 @@ fn every_callback_runs_once_and_the_loop_ends() {
         for _ in 0..50 {
             let c = calls.clone();
             fs::read_file(lp, &path, move |_, r| {
-                assert!(r.is_ok());
+                assert!(r.is_ok(), "{r:?}");
                 c.set(c.get() + 1);
             });
             let c = calls.clone();
@@ -520,9 +609,8 @@ fn completions_in_one_poll_phase_run_in_order_with_a_checkpoint_after_each() {
                 lp.next_tick(move |_| l.borrow_mut().push(format!("tick {name}")));
             });
         }
-        while lp.thread_pool().finished() < 3 {
-            std::thread::yield_now(); // the pool works; the loop has not looked yet
-        }
+        // The pool works; the loop has not looked yet.
+        wait_for_finished(lp.thread_pool(), 3);
     })
     .unwrap();
     assert_eq!(
@@ -585,7 +673,7 @@ fn error_names_match_nodes() {
 #[test]
 fn a_path_with_a_nul_byte_is_an_error() {
     let err = call(|lp, cb| fs::read_file(lp, "bad\0name", cb)).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     assert!(
         err.to_string()
             .starts_with("EINVAL: invalid argument, open 'bad"),

@@ -245,19 +245,6 @@ mod promise {
         (log.entries(), lp)
     }
 
-    /// 200,000 `then`s on a promise that never settles, then every handle dropped: freed
-    /// one node at a time. Dropped node by node recursively, this overflows the stack.
-    #[test]
-    fn a_long_pending_chain_is_freed_without_recursion() {
-        let (mut lp, _clock) = manual_loop();
-        let (head, resolver) = Promise::<u64>::pending();
-        let mut last = head.clone();
-        for _ in 0..200_000 {
-            last = last.then(&mut lp, |_, v| v + 1);
-        }
-        drop((head, last, resolver));
-    }
-
     /// A panicking handler is an uncaught error, not a rejection: the listener hears of it,
     /// the loop goes on, and the promise the handler would have settled stays pending (the
     /// crate's one deliberate difference from a JavaScript `throw`; errors go by `try_then`).
@@ -613,5 +600,254 @@ mod promise {
             kept.then(lp, move |_, n| l3.push(format!("kept {n}")));
         });
         assert_eq!(log, ["n1", "w", "n2", "ww", "kept 11", "n3", "www"]);
+    }
+}
+
+/// Dropping a deep structure of pending promises frees it one node at a time, whatever links
+/// the nodes: a `then`, an adoption, a combinator's reaction. Each shape is built 50,000 deep
+/// on a thread with a 2 MiB stack, in a child process, so a regression (Rust drops each node
+/// inside the drop of the one before, and overflows the stack) fails the test with the
+/// child's message instead of aborting the whole test binary: a stack overflow is an abort,
+/// not a panic, and no thread can catch it.
+mod freeing {
+    use eventloop::event_loop::EventLoop;
+    use eventloop::promise::{Promise, Resolver};
+    use std::any::Any;
+
+    const DEPTH: u64 = 50_000;
+    const STACK: usize = 2 << 20;
+    const CHILD: &str = "EVENTLOOP_TEST_DEEP_DROP";
+
+    /// Runs `build` (inside `run_main`, so its microtasks drain) on a small stack in a child
+    /// process, then drops what it returned and the loop. `test` is this test's name.
+    fn frees_on_a_small_stack(test: &str, build: fn(&mut EventLoop) -> Box<dyn Any>) {
+        if std::env::var(CHILD).as_deref() == Ok(test) {
+            let case = std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn(move || {
+                    let mut lp = EventLoop::new();
+                    let kept = std::rc::Rc::new(std::cell::RefCell::new(None));
+                    let k = kept.clone();
+                    lp.run_main(move |lp| *k.borrow_mut() = Some(build(lp)))
+                        .unwrap();
+                    drop(kept);
+                    drop(lp);
+                });
+            case.unwrap().join().unwrap();
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", test, "--nocapture"])
+            .env(CHILD, test)
+            .output()
+            .expect("the test binary runs again");
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+            "dropping a {DEPTH}-deep {test} on a 2 MiB stack must not recurse per node; \
+             the child ended with {}:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A pending head, and its resolver: dropping the resolver drops the head.
+    fn head() -> (Promise<u64>, Resolver<u64>) {
+        Promise::pending()
+    }
+
+    #[test]
+    fn a_chain_of_thens() {
+        frees_on_a_small_stack("freeing::a_chain_of_thens", |lp| {
+            let (mut last, resolver) = head();
+            for _ in 0..DEPTH {
+                last = last.then(lp, |_, v| v + 1);
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    /// `async function step(n) { await null; return n ? step(n - 1) : never }`: each step's
+    /// promise adopts the next one's, which is pending until the last one's never settles.
+    #[test]
+    fn an_adopting_chain() {
+        fn step(lp: &mut EventLoop, n: u64, last: Promise<u64>) -> Promise<u64> {
+            Promise::resolved(()).and_then(lp, move |lp, _| match n {
+                0 => last,
+                _ => step(lp, n - 1, last),
+            })
+        }
+        frees_on_a_small_stack("freeing::an_adopting_chain", |lp| {
+            let (head, resolver) = head();
+            let top = step(lp, DEPTH, head);
+            Box::new((top, resolver))
+        });
+    }
+
+    /// Each promise resolved with the one before (`resolve(previous)`).
+    #[test]
+    fn a_chain_of_resolve_with() {
+        frees_on_a_small_stack("freeing::a_chain_of_resolve_with", |lp| {
+            let (head, resolver) = head();
+            let mut last = head;
+            for _ in 0..DEPTH {
+                let (next, resolve_next) = Promise::pending();
+                resolve_next.resolve_with(lp, last);
+                last = next;
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    #[test]
+    fn a_chain_of_races() {
+        frees_on_a_small_stack("freeing::a_chain_of_races", |lp| {
+            let (mut last, resolver) = head();
+            for _ in 0..DEPTH {
+                last = Promise::race(lp, vec![last]);
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    #[test]
+    fn a_chain_of_anys() {
+        frees_on_a_small_stack("freeing::a_chain_of_anys", |lp| {
+            let (mut last, resolver) = head();
+            for _ in 0..DEPTH {
+                last = Promise::any(lp, vec![last]);
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    #[test]
+    fn a_chain_of_alls_and_all_settleds() {
+        frees_on_a_small_stack("freeing::a_chain_of_alls_and_all_settleds", |lp| {
+            let (mut last, resolver) = head();
+            for i in 0..DEPTH {
+                last = match i % 2 {
+                    0 => Promise::all(lp, vec![last]).then(lp, |_, v| v[0]),
+                    _ => Promise::all_settled(lp, vec![last]).try_then(lp, |_, v| v[0].clone()),
+                };
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    #[test]
+    fn a_chain_of_finallys() {
+        frees_on_a_small_stack("freeing::a_chain_of_finallys", |lp| {
+            let (mut last, resolver) = head();
+            for _ in 0..DEPTH {
+                last = last.finally(lp, |_| ());
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    /// Each handler holds the promise before it (a closure that keeps a promise to use it
+    /// later), each on a pending head of its own: the handlers are freed without ever running.
+    #[test]
+    fn a_chain_of_handlers_that_hold_promises() {
+        frees_on_a_small_stack("freeing::a_chain_of_handlers_that_hold_promises", |lp| {
+            let (mut last, first) = head();
+            let mut resolvers = vec![first];
+            for _ in 0..DEPTH {
+                let (head, resolver) = head();
+                let held = last;
+                last = head.then(lp, move |_, v| {
+                    drop(held);
+                    v
+                });
+                resolvers.push(resolver);
+            }
+            Box::new((last, resolvers))
+        });
+    }
+
+    /// Every link in turn: then, adoption, race, all, catch, finally, resolve_with.
+    #[test]
+    fn a_chain_of_every_link() {
+        frees_on_a_small_stack("freeing::a_chain_of_every_link", |lp| {
+            let (mut last, resolver) = head();
+            for i in 0..DEPTH {
+                last = match i % 7 {
+                    0 => last.then(lp, |_, v| v + 1),
+                    1 => Promise::resolved(()).and_then(lp, move |_, _| last),
+                    2 => Promise::race(lp, vec![last, Promise::pending().0]),
+                    3 => Promise::all(lp, vec![last, Promise::resolved(1)]).then(lp, |_, v| v[0]),
+                    4 => last.catch(lp, |_, _| 0),
+                    5 => last.finally(lp, |_| ()),
+                    _ => {
+                        let (next, resolve_next) = Promise::pending();
+                        resolve_next.resolve_with(lp, last);
+                        next
+                    }
+                };
+            }
+            Box::new((last, resolver))
+        });
+    }
+
+    /// A combinator over many pending promises, each with a `then` chain of its own.
+    #[test]
+    fn an_all_over_many_chains() {
+        frees_on_a_small_stack("freeing::an_all_over_many_chains", |lp| {
+            let mut heads = Vec::new();
+            let mut tails = Vec::new();
+            for _ in 0..DEPTH / 100 {
+                let (mut last, resolver) = head();
+                for _ in 0..100 {
+                    last = Promise::resolved(()).and_then(lp, move |_, _| last);
+                }
+                heads.push(resolver);
+                tails.push(last);
+            }
+            let all = Promise::all(lp, tails);
+            Box::new((all, heads))
+        });
+    }
+
+    /// A drop that panics while a chain is freed leaves the rest to the next free, and that
+    /// next free still runs as a loop (the thread's "freeing" mark was reset by the unwind).
+    #[test]
+    fn a_drop_that_panics_leaves_the_rest_to_the_next_free() {
+        frees_on_a_small_stack(
+            "freeing::a_drop_that_panics_leaves_the_rest_to_the_next_free",
+            |lp| {
+                use std::{cell::Cell, panic, rc::Rc};
+                struct Boom;
+                impl Drop for Boom {
+                    fn drop(&mut self) {
+                        panic!("a capture's drop panics");
+                    }
+                }
+                struct Counted(Rc<Cell<u32>>);
+                impl Drop for Counted {
+                    fn drop(&mut self) {
+                        self.0.set(self.0.get() + 1);
+                    }
+                }
+                let freed = Rc::new(Cell::new(0));
+                let (first, resolver) = head();
+                let counted = Counted(freed.clone());
+                drop(first.then(lp, move |_, v| (counted.0.get(), v).1));
+                let boom = Boom;
+                drop(first.then(lp, move |_, v| (&boom, v).1));
+                drop(first);
+                let unwound = panic::catch_unwind(panic::AssertUnwindSafe(|| drop(resolver)));
+                assert!(unwound.is_err(), "the drop's panic reaches the dropper");
+                let (next, resolve_next) = head();
+                let counted = Counted(freed.clone());
+                drop(next.then(lp, move |_, v| (counted.0.get(), v).1));
+                drop((next, resolve_next));
+                assert_eq!(freed.get(), 2, "the next free frees what the panic left");
+                let (mut last, resolver) = head();
+                for _ in 0..DEPTH {
+                    last = last.then(lp, |_, v| v + 1);
+                }
+                Box::new((last, resolver))
+            },
+        );
     }
 }

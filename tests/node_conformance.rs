@@ -22,6 +22,8 @@ mod ports {
     use std::cell::{Cell, RefCell};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     use std::rc::Rc;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     use eventloop::clock::{Clock, ManualClock};
     use eventloop::event_loop::EventLoop;
@@ -117,6 +119,15 @@ mod ports {
             ("c09-net-not-on-the-pool", c09_net_not_on_the_pool),
             ("p19-threadpool-fifo", p19_threadpool_fifo),
             ("c07-dns-lookup-localhost", c07_dns_lookup_localhost),
+            (
+                "c03-timeout-early-by-a-fraction",
+                c03_timeout_early_by_a_fraction,
+            ),
+            ("c09-connect-by-name-waits", c09_connect_by_name_waits),
+            ("c09-unhandled-error-crash", c09_unhandled_error_crash),
+            ("c05-emit-after-the-caller", c05_emit_after_the_caller),
+            ("c07-split-the-work", c07_split_the_work),
+            ("c06-microtask-in-exit", c06_microtask_in_exit),
         ]
     }
 
@@ -1308,6 +1319,344 @@ mod ports {
         })
     }
 
+    fn c06_microtask_in_exit() -> Vec<String> {
+        node(|lp, console, _| {
+            let c = console.clone();
+            lp.on_exit(move |lp, code| {
+                c.log(format!("exit {code}"));
+                lp.next_tick(log(&c, "never printed: a tick queued in exit"));
+                then_log(lp, &c, "microtask in exit");
+                lp.queue_microtask(log(&c, "queueMicrotask in exit"));
+            });
+            console.log("main done");
+        })
+    }
+
+    type Listener = Box<dyn FnMut(&mut EventLoop)>;
+
+    /// Node's `EventEmitter`, for one event: `on` adds a listener, `emit` calls them all,
+    /// in order, at once.
+    #[derive(Clone, Default)]
+    struct Emitter(Rc<RefCell<Vec<Listener>>>);
+
+    impl Emitter {
+        fn on(&self, listener: impl FnMut(&mut EventLoop) + 'static) -> &Self {
+            self.0.borrow_mut().push(Box::new(listener));
+            self
+        }
+        fn emit(&self, lp: &mut EventLoop) {
+            let mut listeners = self.0.take(); // a listener may add listeners meanwhile
+            for listener in &mut listeners {
+                listener(lp);
+            }
+            let added = std::mem::replace(&mut *self.0.borrow_mut(), listeners);
+            self.0.borrow_mut().extend(added);
+        }
+    }
+
+    fn c05_emit_after_the_caller() -> Vec<String> {
+        // The three classes: each constructor announces 'ready' its own way.
+        fn at_once(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            emitter.emit(lp);
+            emitter
+        }
+        fn on_tick(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            let e = emitter.clone();
+            lp.next_tick(move |lp| e.emit(lp));
+            emitter
+        }
+        fn on_immediate(lp: &mut EventLoop) -> Emitter {
+            let emitter = Emitter::default();
+            let e = emitter.clone();
+            lp.set_immediate(move |lp| e.emit(lp));
+            emitter
+        }
+        node(|lp, console, _| {
+            let c = console.clone();
+            at_once(lp).on(move |_| c.log("never printed: emitted before anyone listened"));
+            let c = console.clone();
+            on_immediate(lp).on(move |_| c.log("setImmediate: after the loop polled for I/O"));
+            let c = console.clone();
+            on_tick(lp).on(move |_| c.log("nextTick: as soon as the caller is done"));
+            then_log(lp, console, "promise");
+            console.log("the caller attached its listeners");
+        })
+    }
+
+    fn c07_split_the_work() -> Vec<String> {
+        const CHUNKS: u32 = 10;
+        fn in_one_piece(
+            lp: &mut EventLoop,
+            console: &Console,
+            clock: &ManualClock,
+            then: impl FnOnce(&mut EventLoop) + 'static,
+        ) {
+            let done = Rc::new(Cell::new(0));
+            let (c, d) = (console.clone(), done.clone());
+            lp.set_timeout(
+                move |lp| {
+                    c.log(format!(
+                        "in one piece: the 5 ms timer ran after {} of {CHUNKS} chunks",
+                        d.get()
+                    ));
+                    then(lp);
+                },
+                5,
+            );
+            while done.get() < CHUNKS {
+                clock.advance(2); // busy(2)
+                done.set(done.get() + 1);
+            }
+        }
+        fn in_chunks(lp: &mut EventLoop, console: &Console, clock: &ManualClock) {
+            let done = Rc::new(Cell::new(0));
+            let (c, d) = (console.clone(), done.clone());
+            lp.set_timeout(
+                move |_| {
+                    c.log(format!(
+                        "in chunks: the 5 ms timer ran before the work was done: {}",
+                        d.get() < CHUNKS
+                    ))
+                },
+                5,
+            );
+            chunk(lp, done, console.clone(), clock.clone());
+        }
+        fn chunk(lp: &mut EventLoop, done: Rc<Cell<u32>>, console: Console, clock: ManualClock) {
+            clock.advance(2); // busy(2)
+            done.set(done.get() + 1);
+            if done.get() < CHUNKS {
+                lp.set_immediate(move |lp| chunk(lp, done, console, clock));
+            } else {
+                console.log("in chunks: the work is done");
+            }
+        }
+        node(|lp, console, clock| {
+            let (c, k) = (console.clone(), clock.clone());
+            in_one_piece(lp, console, clock, move |lp| in_chunks(lp, &c, &k));
+        })
+    }
+
+    /// `performance.now()` and the loop's clock in one, moved by hand: it counts microseconds
+    /// and gives the loop whole milliseconds, truncated, as libuv's `uv__update_time` does
+    /// with the monotonic clock `performance.now()` reads.
+    #[derive(Clone, Default)]
+    struct FineClock(Arc<AtomicU64>);
+
+    impl FineClock {
+        fn micros(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+        /// `performance.now()`, in milliseconds with a fraction.
+        fn performance_now(&self) -> f64 {
+            self.micros() as f64 / 1000.0
+        }
+        /// Microseconds into the current millisecond (`process.hrtime.bigint() % 1000000n`).
+        fn phase_us(&self) -> u64 {
+            self.micros() % 1000
+        }
+        /// One turn of a busy loop.
+        fn spin(&self) {
+            self.0.fetch_add(10, Ordering::SeqCst);
+        }
+    }
+
+    impl Clock for FineClock {
+        fn now_ms(&self) -> u64 {
+            self.micros() / 1000
+        }
+        fn jump_to(&self, deadline_ms: u64) -> bool {
+            self.0.fetch_max(deadline_ms * 1000, Ordering::SeqCst);
+            true
+        }
+        fn is_manual(&self) -> bool {
+            true
+        }
+    }
+
+    fn c03_timeout_early_by_a_fraction() -> Vec<String> {
+        let console = Console::default();
+        let clock = FineClock::default();
+        let mut lp = EventLoop::with_clock(clock.clone());
+        let c = console.clone();
+        lp.run_main(move |lp| {
+            let attempt = |lp: &mut EventLoop| {
+                while clock.phase_us() < 900 {
+                    clock.spin(); // 0.9 ms into a millisecond
+                }
+                let start = clock.performance_now();
+                let timeout = lp.set_timeout(|_| {}, 5);
+                let timeout_start = lp.now(); // its _idleStart: set_timeout read the clock
+                let mut counted = 0;
+                while counted < 5 {
+                    clock.spin(); // busy until the loop's clock says 5 ms have passed
+                    let probe = lp.set_timeout(|_| {}, 1);
+                    counted = lp.now() - timeout_start;
+                    lp.clear_timeout(probe);
+                }
+                let measured = clock.performance_now() - start;
+                lp.clear_timeout(timeout);
+                measured
+            };
+            let mut measured = attempt(lp);
+            let mut tries = 1;
+            while tries < 200 && measured >= 5.0 {
+                measured = attempt(lp);
+                tries += 1;
+            }
+            c.log(format!(
+                "the loop counted 5 ms when performance.now() measured less than 5: {}",
+                measured < 5.0
+            ));
+            c.log(format!("and at least 4: {}", measured >= 4.0));
+        })
+        .expect("the puzzle ends without an uncaught error");
+        console.lines()
+    }
+
+    /// `net.connect({ host, port, family: 4 }, cb)`. The crate connects to addresses only; Node
+    /// does the same after resolving a host name with `dns.lookup` (its `lookupAndConnect`),
+    /// and an IP address needs no lookup (it connects on the next tick, as `lookup_all` answers).
+    fn connect_to_host(
+        lp: &mut EventLoop,
+        host: &'static str,
+        port: u16,
+        on_connect: impl FnOnce(&mut EventLoop, TcpStream) + 'static,
+    ) {
+        dns::lookup_all(lp, host, move |lp, addresses| {
+            let address = addresses
+                .expect("localhost resolves")
+                .into_iter()
+                .find(IpAddr::is_ipv4)
+                .expect("family: 4 asks for an IPv4 address");
+            TcpStream::connect(lp, (address, port).into(), move |lp, s| {
+                on_connect(lp, s.expect("the server is listening"))
+            })
+            .expect("connect");
+        });
+    }
+
+    fn c09_connect_by_name_waits() -> Vec<String> {
+        node_io(1, |lp, console| {
+            let server_slot: Rc<Cell<Option<TcpListener>>> = Rc::default();
+            let on_connection = |lp: &mut EventLoop, s: TcpStream| {
+                // s.end(): shut down our side; Node destroys the socket at the peer's end.
+                s.shutdown(lp, |_, _| {}).unwrap();
+                s.read_start(lp, move |lp, data| {
+                    if !matches!(data, Ok(d) if !d.is_empty()) {
+                        end_then_close(lp, s, |_| {});
+                    }
+                })
+                .unwrap();
+            };
+            let c = console.clone();
+            listen(lp, on_connection, move |lp, server| {
+                server_slot.set(Some(server));
+                let port = server.local_addr(lp).unwrap().port();
+                // The "hash": holds the one pool thread until the connection by address is
+                // made, so if that connection needed the pool, it would wait for itself.
+                let (connected_by_address, wait) = std::sync::mpsc::channel::<()>();
+                let c2 = c.clone();
+                lp.queue_work(
+                    move || wait.recv_timeout(std::time::Duration::from_secs(30)),
+                    move |_, done| {
+                        assert!(
+                            matches!(done, Ok(Ok(()))),
+                            "the connection by address was made while the pool was busy: {done:?}"
+                        );
+                        c2.log("hash done");
+                    },
+                );
+                let left = Rc::new(Cell::new(2));
+                let connected = move |label: &'static str| {
+                    let (c, left, slot) = (c.clone(), left.clone(), server_slot.clone());
+                    move |lp: &mut EventLoop, socket: TcpStream| {
+                        c.log(format!("connected to {label}"));
+                        // A Node client ends and is destroyed at the server's end.
+                        socket
+                            .read_start(lp, move |lp, data| {
+                                if !matches!(data, Ok(d) if !d.is_empty()) {
+                                    end_then_close(lp, socket, |_| {});
+                                }
+                            })
+                            .unwrap();
+                        left.set(left.get() - 1);
+                        if left.get() == 0 {
+                            slot_close(lp, &slot);
+                        }
+                    }
+                };
+                connect_to_host(
+                    lp,
+                    "localhost",
+                    port,
+                    connected("localhost, after the lookup"),
+                );
+                let by_address = connected("127.0.0.1 while the pool is busy");
+                connect_to_host(lp, "127.0.0.1", port, move |lp, socket| {
+                    by_address(lp, socket);
+                    connected_by_address.send(()).unwrap();
+                });
+            });
+        })
+    }
+
+    /// Node's `EventEmitter` throws an `'error'` event that has no listener. A socket
+    /// callback that panics on the error is the port of that throw: an uncaught error, which
+    /// ends the process with code 1 after the `exit` listeners.
+    fn unhandled_error(err: std::io::Error) -> ! {
+        panic!("Unhandled 'error' event: {err}")
+    }
+
+    fn c09_unhandled_error_crash() -> Vec<String> {
+        let console = Console::default();
+        let mut lp = EventLoop::new();
+        let c = console.clone();
+        let crashed = lp.run_main(move |lp| {
+            let c2 = c.clone();
+            lp.on_exit(move |_, code| c2.log(format!("exit {code}")));
+            let big = vec![b'x'; 16 * 1024 * 1024];
+            let on_connection = move |lp: &mut EventLoop, s: TcpStream| {
+                // Node reads every socket it accepts; a failed write or read is an 'error'.
+                s.write(lp, &big, |_, written| {
+                    if let Err(e) = written {
+                        unhandled_error(e)
+                    }
+                })
+                .unwrap();
+                c.log("server: writing 16 MiB, no error listener");
+                s.read_start(lp, |_, data| {
+                    if let Err(e) = data {
+                        unhandled_error(e)
+                    }
+                })
+                .unwrap();
+            };
+            listen(lp, on_connection, |lp, server| {
+                let addr = server.local_addr(lp).unwrap();
+                TcpStream::connect(lp, addr, |lp, client| {
+                    let client = client.unwrap();
+                    // One chunk is enough: leave with the rest unread (destroying twice is harmless).
+                    client
+                        .read_start(lp, move |lp, _| drop(client.close(lp, |_| {})))
+                        .unwrap();
+                })
+                .unwrap();
+            });
+        });
+        let uncaught = crashed.expect_err("an 'error' event nobody listens for ends the process");
+        assert!(
+            uncaught.message.contains("Unhandled 'error' event")
+                && ["Connection reset", "Broken pipe"]
+                    .iter()
+                    .any(|e| uncaught.message.contains(e)),
+            "the reset ended the process: {uncaught}"
+        );
+        console.lines()
+    }
+
     fn p21_overflow() -> Vec<String> {
         node(|lp, console, _| {
             let c = console.clone();
@@ -1336,7 +1685,11 @@ struct Puzzle {
     /// Every stdout Node may print: the recorded `.out` first, then the `.alt.out`s.
     allowed: Vec<String>,
     stderr: Option<String>,
+    /// For a crash: lines stderr must hold, in order (the stack trace around them varies).
+    stderr_has: Vec<String>,
     env: BTreeMap<String, String>,
+    /// The exit status Node ended with.
+    exit: i32,
 }
 
 fn puzzle_dir() -> PathBuf {
@@ -1376,6 +1729,20 @@ fn manifest() -> Vec<Puzzle> {
                 .get("err")
                 .and_then(|v| v.as_str())
                 .map(|f| read(&dir.join(f)));
+            let stderr_has = entry
+                .get("err_has")
+                .and_then(|v| v.as_array())
+                .map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| l.as_str().expect("err_has holds lines").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let exit = entry.get("exit").map_or(0, |v| {
+                let code = v.as_integer().expect("exit is an integer");
+                i32::try_from(code).expect("exit fits an i32")
+            });
             let env = entry
                 .get("env")
                 .and_then(|v| v.as_table())
@@ -1390,7 +1757,9 @@ fn manifest() -> Vec<Puzzle> {
                 script,
                 allowed,
                 stderr,
+                stderr_has,
                 env,
+                exit,
             }
         })
         .collect()
@@ -1451,13 +1820,39 @@ fn run_node(puzzle: &Puzzle) -> Result<(), String> {
             puzzle.allowed.join("or\n")
         ));
     }
+    if output.status.code() != Some(puzzle.exit) {
+        return Err(format!(
+            "{}: node ended with {} but the manifest says exit status {}",
+            puzzle.name, output.status, puzzle.exit
+        ));
+    }
     let stderr = mask_pid(&String::from_utf8_lossy(&output.stderr));
+    if !puzzle.stderr_has.is_empty() {
+        return holds_in_order(&stderr, &puzzle.stderr_has).map_err(|missing| {
+            format!(
+                "{}: node's stderr lacks `{missing}`:\n{stderr}",
+                puzzle.name
+            )
+        });
+    }
     let expected = puzzle.stderr.clone().unwrap_or_default();
     if stderr != expected {
         return Err(format!(
             "{}: node wrote to stderr\n{stderr}expected\n{expected}",
             puzzle.name
         ));
+    }
+    Ok(())
+}
+
+/// `Ok` when `text` has each of `lines` (compared without surrounding blanks) in this order;
+/// otherwise the first one missing.
+fn holds_in_order<'a>(text: &str, lines: &'a [String]) -> Result<(), &'a str> {
+    let mut rest = text.lines().map(str::trim);
+    for wanted in lines {
+        if !rest.any(|line| line == wanted.trim()) {
+            return Err(wanted);
+        }
     }
     Ok(())
 }
@@ -1509,4 +1904,26 @@ fn node_still_prints_what_the_manifest_allows() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn stderr_lines_must_appear_in_their_order() {
+    let stderr =
+        "node:events:502\n      throw er; // Unhandled 'error' event\n\nError: read ECONNRESET\n";
+    let wanted = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let crash = wanted(&[
+        "throw er; // Unhandled 'error' event",
+        "Error: read ECONNRESET",
+    ]);
+    assert_eq!(holds_in_order(stderr, &crash), Ok(()));
+    let reversed: Vec<String> = crash.iter().rev().cloned().collect();
+    assert_eq!(
+        holds_in_order(stderr, &reversed),
+        Err("throw er; // Unhandled 'error' event"),
+        "order matters"
+    );
+    assert_eq!(
+        holds_in_order(stderr, &wanted(&["Error: write EPIPE"])),
+        Err("Error: write EPIPE")
+    );
 }

@@ -35,13 +35,15 @@ impl Gate {
 }
 
 /// Waits (without assuming anything about speed) until `condition` holds; fails if the
-/// pool lost its workers or nothing happens for a very long time.
+/// pool lost its workers, with what killed the last one, or if nothing happens for a very
+/// long time.
 fn wait_until(pool: &ThreadPool, what: &str, condition: impl Fn() -> bool) {
     let give_up = Instant::now() + Duration::from_secs(60);
     while !condition() {
         assert!(
             !pool.is_started() || pool.workers_alive() > 0,
-            "the pool's workers died while waiting until {what}"
+            "the pool's workers died while waiting until {what}: {}",
+            pool.broken().unwrap_or_default()
         );
         assert!(Instant::now() < give_up, "gave up waiting until {what}");
         std::thread::yield_now();
@@ -173,6 +175,57 @@ mod pool {
         );
     }
 
+    /// A worker can still die after its job ran, while it hands the outcome over: here the
+    /// completion queue's notifier (chapter 8's eventfd write) panics once. The outcome was
+    /// queued already and arrives once; a new thread takes the dead worker's place.
+    #[test]
+    fn a_worker_that_dies_is_replaced_and_loses_no_job() {
+        let pool = ThreadPool::with_size(1);
+        let done = Arc::new(Completions::new());
+        let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        done.wakeup().set_notifier(Box::new(move || {
+            if first.swap(false, Ordering::SeqCst) {
+                panic!("the notifier panicked");
+            }
+        }));
+        let thread = || -> eventloop::threadpool::Work {
+            Box::new(|| Box::new(std::thread::current().id()))
+        };
+        let a = pool.submit(WorkKind::Cpu, &done, thread());
+        let b = pool.submit(WorkKind::Cpu, &done, thread());
+        let mut finished = Vec::new();
+        let give_up = Instant::now() + Duration::from_secs(20);
+        while finished.len() < 2 {
+            assert!(
+                Instant::now() < give_up,
+                "a job was lost with its worker: finished only {finished:?}"
+            );
+            done.wakeup().wait(Some(Duration::from_millis(100)));
+            finished.extend(done.take());
+        }
+        let ids: Vec<_> = finished.iter().map(|c| c.job).collect();
+        assert_eq!(ids, [a, b], "each job once, in order");
+        let ran_on: Vec<_> = finished
+            .into_iter()
+            .map(|c| {
+                *c.outcome
+                    .unwrap()
+                    .downcast::<std::thread::ThreadId>()
+                    .unwrap()
+            })
+            .collect();
+        assert_ne!(ran_on[0], ran_on[1], "the second job ran on a new thread");
+        // A worker reports before it records the job as finished, and the dead one's thread
+        // ends after its replacement started.
+        wait_until(
+            &pool,
+            "the jobs are recorded and the dead thread ended",
+            || pool.finished() == 2 && pool.workers_alive() == 1,
+        );
+        assert_eq!(pool.running(), 0);
+        assert_eq!(pool.broken(), None);
+    }
+
     #[test]
     fn dropping_the_last_handle_stops_the_workers_after_their_jobs() {
         let pool = ThreadPool::with_size(2);
@@ -263,6 +316,44 @@ mod on_the_loop {
         lp.run(eventloop::event_loop::RunMode::Default);
         assert_eq!(*order.lock().unwrap(), ["heavy", "medium", "light"]);
         assert_eq!(log.entries(), ["heavy done", "medium done", "light done"]);
+        assert_eq!(pool.max_running(), 1);
+    }
+
+    /// Slow jobs wait in a queue of their own, yet with room under the cap the oldest job
+    /// still goes first, whatever its kind.
+    #[test]
+    fn with_one_thread_jobs_of_every_kind_complete_in_submission_order() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        let log = Log::default();
+        let kinds = [
+            WorkKind::SlowIo,
+            WorkKind::Cpu,
+            WorkKind::SlowIo,
+            WorkKind::FastIo,
+            WorkKind::SlowIo,
+            WorkKind::Cpu,
+        ];
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let (gate, l) = (gate.clone(), log.clone());
+            lp.submit_work(
+                kind,
+                "job",
+                move || gate.wait(),
+                move |_, r| {
+                    r.unwrap();
+                    l.push(format!("{i} {kind:?}"));
+                },
+            );
+        }
+        gate.open();
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            [
+                "0 SlowIo", "1 Cpu", "2 SlowIo", "3 FastIo", "4 SlowIo", "5 Cpu"
+            ]
+        );
         assert_eq!(pool.max_running(), 1);
     }
 
@@ -360,6 +451,10 @@ mod on_the_loop {
             log.entries(),
             ["queued job: Err(Canceled)", "running job: Ok(())"]
         );
+        // A worker records a job as finished just after reporting it.
+        wait_until(&pool, "the running job is recorded", || {
+            pool.finished() >= 1
+        });
         assert_eq!(pool.finished(), 1, "the cancelled job never ran");
         assert_eq!(lp.active_requests(), 0);
         assert_eq!(
@@ -393,6 +488,52 @@ mod on_the_loop {
             ]
         );
         assert_eq!(pool.workers_alive(), 1, "the worker survived");
+    }
+
+    /// A panic payload is the job's own value, and its `Drop` may panic too. Dropped outside
+    /// any `catch_unwind`, it used to end the worker: the job's callback never ran, and with
+    /// a second worker alive the loop waited for it forever.
+    #[test]
+    fn a_panic_whose_payload_panics_when_dropped_still_reaches_its_callback() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("the payload's own drop panicked");
+            }
+        }
+        let (mut lp, pool) = loop_with_pool(2);
+        let log = Log::default();
+        let l = log.clone();
+        lp.queue_work(
+            || -> u32 { std::panic::panic_any(Bomb) },
+            move |_, r| l.push(format!("{r:?}")),
+        );
+        let l = log.clone();
+        lp.queue_work(|| 7u32, move |_, r| l.push(format!("{r:?}")));
+        // One non-blocking iteration at a time, so that a lost callback fails the test
+        // instead of hanging it.
+        let give_up = Instant::now() + Duration::from_secs(20);
+        while lp.run(eventloop::event_loop::RunMode::NoWait) {
+            assert!(
+                Instant::now() < give_up,
+                "a job's callback never ran: its worker died, got only {:?}",
+                log.entries()
+            );
+            std::thread::yield_now();
+        }
+        let mut entries = log.entries();
+        entries.sort();
+        assert_eq!(
+            entries,
+            [
+                format!(
+                    "{:?}",
+                    Err::<u32, _>(WorkError::Panicked("a pool job panicked".into()))
+                ),
+                "Ok(7)".to_string()
+            ]
+        );
+        assert_eq!(pool.workers_alive(), 2, "no worker died");
     }
 
     #[test]
@@ -494,5 +635,58 @@ mod on_the_loop {
         );
         assert!(!lp.run(eventloop::event_loop::RunMode::NoWait));
         assert_eq!(log.entries(), ["callback"]);
+    }
+}
+
+mod cost {
+    use super::*;
+
+    /// Cancelling is libuv's O(1) `uv__work_cancel`; ours must not scan and shift the queue
+    /// under the pool's lock for each job. The worst case for a scan is newest first. Prints
+    /// what queueing and cancelling cost; asserts no time.
+    #[test]
+    fn cancelling_a_hundred_thousand_queued_jobs_newest_first() {
+        const JOBS: usize = 100_000;
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        let g = gate.clone();
+        lp.queue_work(move || g.wait(), |_, r| r.unwrap());
+        let cancelled = std::rc::Rc::new(std::cell::Cell::new(0));
+        let start = Instant::now();
+        let requests: Vec<_> = (0..JOBS)
+            .map(|_| {
+                let c = cancelled.clone();
+                lp.queue_work(
+                    || (),
+                    move |_, r| {
+                        assert_eq!(r, Err(WorkError::Canceled));
+                        c.set(c.get() + 1);
+                    },
+                )
+            })
+            .collect();
+        let took = start.elapsed();
+        println!(
+            "queued {JOBS} jobs in {:.1} ms ({} ns each)",
+            took.as_secs_f64() * 1e3,
+            took.as_nanos() / JOBS as u128
+        );
+        wait_until(&pool, "the gate job runs", || pool.running() == 1);
+        let start = Instant::now();
+        for request in requests.into_iter().rev() {
+            assert_eq!(lp.cancel_work(request), Ok(()));
+        }
+        let took = start.elapsed();
+        println!(
+            "cancelled {JOBS} queued jobs, newest first, in {:.1} ms ({} ns each)",
+            took.as_secs_f64() * 1e3,
+            took.as_nanos() / JOBS as u128
+        );
+        assert_eq!(pool.queued(), 0);
+        gate.open();
+        lp.run(eventloop::event_loop::RunMode::Default);
+        assert_eq!(cancelled.get(), JOBS, "every cancelled callback ran");
+        wait_until(&pool, "the gate job is recorded", || pool.finished() >= 1);
+        assert_eq!(pool.finished(), 1, "only the gate job ran");
     }
 }

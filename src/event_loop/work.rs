@@ -72,7 +72,9 @@ impl EventLoop {
     // ANCHOR_END: submit_work
 
     /// Cancels a job no worker has started (`uv_cancel`). Its callback still runs, in a later
-    /// poll phase, with [`WorkError::Canceled`].
+    /// poll phase, with [`WorkError::Canceled`]. It costs a lookup by id here and one in the
+    /// pool's queue ([`ThreadPool::cancel`](crate::threadpool::ThreadPool::cancel)): the
+    /// queue's length does not matter.
     ///
     /// # Errors
     /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
@@ -97,7 +99,9 @@ impl EventLoop {
     // ANCHOR: wait_for_pool
     /// The poll phase with jobs in flight: waits up to `timeout` ms (`None`: until woken) for
     /// a worker's wake-up. On a manual clock it waits for the wake-up alone, however long the
-    /// timeout: real waiting would not move its time.
+    /// timeout: real waiting would not move its time. Between slices it checks that the pool
+    /// still has a worker: the pool fails its jobs when it loses the last one, so this only
+    /// catches a pool that could not even do that, and says why it died.
     pub(super) fn wait_for_pool(&mut self, timeout: Option<u64>) {
         let wakeup = self.completions.wakeup();
         let limit = match timeout {
@@ -119,9 +123,16 @@ impl EventLoop {
             if wakeup.wait(Some(slice)) {
                 return;
             }
-            if self.pool.is_started() && self.pool.workers_alive() == 0 {
+            // A pool whose last worker died fails the jobs it held before that worker
+            // ends, which wakes us: a pending wake-up seen after the count fell to 0 is them.
+            if self.pool.is_started() && self.pool.workers_alive() == 0 && !wakeup.is_pending() {
+                let why = self
+                    .pool
+                    .broken()
+                    .unwrap_or_else(|| "no reason known".into());
                 panic!(
-                    "the thread pool has no live worker left: {} job(s) can never finish",
+                    "the thread pool has no live worker left: {} job(s) can never finish \
+                     (the last worker died of: {why})",
                     self.in_flight.len()
                 );
             }

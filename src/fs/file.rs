@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -22,6 +22,10 @@ use crate::event_loop::EventLoop;
 
 /// The most bytes one `read` may ask for: Node's `kIoMaxLength`, 2 GiB − 1.
 pub const MAX_READ: usize = i32::MAX as usize;
+
+/// A read of up to this many bytes allocates them and makes one `read(2)`; a larger one first
+/// asks how much can be read (see [`first_buffer`]). 64 KiB is also a pipe's default capacity.
+const CHUNK: usize = 64 * 1024;
 
 /// A file opened by [`open`]. Clones share the file; [`close`] closes it for all of them.
 /// Dropping the last clone without `close` closes the descriptor too.
@@ -144,10 +148,15 @@ pub fn open(
 /// then moves) and calls back with them (`fs.read`, one `read(2)`/`pread(2)`). Fewer bytes
 /// than asked is not an error; none means end of file.
 ///
+/// Node reads into a buffer the caller made; here the buffer is made on the worker, as large
+/// as what can be read rather than as `len`: a 10-byte file read with `len` = [`MAX_READ`]
+/// allocates 10 bytes, not 2 GiB. From a pipe or a device, whose contents have no size, one
+/// call returns at most 64 KiB.
+///
 /// # Errors
 /// Through the callback: `EBADF: bad file descriptor, read` on a closed handle, or one not
-/// opened for reading; `InvalidInput` for `len` above [`MAX_READ`]; `OutOfMemory` if a
-/// buffer of `len` bytes cannot be had.
+/// opened for reading; `InvalidInput` for `len` above [`MAX_READ`]; `OutOfMemory` if the
+/// buffer cannot be had.
 pub fn read(
     lp: &mut EventLoop,
     handle: &FileHandle,
@@ -166,17 +175,68 @@ pub fn read(
                 ),
             ));
         }
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(len)
-            .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
-        buf.resize(len, 0);
-        let n = retry(|| read_at(&file, &mut buf, position))
-            .map_err(|e| FsError::new(e, "read", None, None).into_io())?;
-        buf.truncate(n);
-        Ok(buf)
+        read_up_to(&file, len, position).map_err(|e| match e.kind() {
+            io::ErrorKind::OutOfMemory => e,
+            _ => FsError::new(e, "read", None, None).into_io(),
+        })
     };
     submit(lp, "fs.read", job, cb);
 }
+
+// ANCHOR: read_up_to
+/// The work of [`read`]: up to `len` bytes, in a buffer no larger than what can be read.
+/// Allocating `len` bytes and filling them with zeros before the `read(2)` would cost a
+/// second per gigabyte asked for, whatever the file holds. A read that keeps filling its
+/// buffer (a file of unknown size) gets a buffer twice as large for the next one.
+fn read_up_to(file: &File, len: usize, position: Option<u64>) -> io::Result<Vec<u8>> {
+    let (mut size, read_on) = first_buffer(file, len, position)?;
+    let mut buf = Vec::new();
+    let mut filled = 0;
+    loop {
+        buf.try_reserve_exact(size - buf.len())
+            .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+        buf.resize(size, 0);
+        let at = position.map(|p| p + filled as u64);
+        let n = retry(|| read_at(file, &mut buf[filled..], at))?;
+        filled += n;
+        if !read_on || n == 0 || filled < size || filled == len {
+            break;
+        }
+        size = len.min(size.saturating_mul(2));
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// How many bytes [`read_up_to`] allocates before its first `read(2)`, and whether it reads
+/// on while reads fill the buffer. Up to [`CHUNK`] bytes: `len`, and one read. For more, a
+/// regular file's size (`fstat`) less the position (`lseek` for the current one) bounds the
+/// buffer, and one read does, as one `read(2)` of a regular file stops only at its end. A
+/// regular file of size 0 may hold bytes all the same (those of `/proc`): it is read a chunk
+/// at a time, until end of file. A pipe or a device gets one read of [`CHUNK`] bytes: another
+/// read could block.
+fn first_buffer(file: &File, len: usize, position: Option<u64>) -> io::Result<(usize, bool)> {
+    if len <= CHUNK {
+        return Ok((len, false));
+    }
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok((CHUNK, false));
+    }
+    if meta.len() == 0 {
+        return Ok((CHUNK, true));
+    }
+    let offset = match position {
+        Some(at) => at,
+        None => { file }.stream_position()?,
+    };
+    let left = meta.len().saturating_sub(offset);
+    Ok((
+        usize::try_from(left).map_or(len, |left| left.min(len)),
+        false,
+    ))
+}
+// ANCHOR_END: read_up_to
 
 /// Writes `data` at `position` (`None`: at the current position, or at the end for a file
 /// opened with an `a` flag) and calls back with how many bytes were written (`fs.write`, one

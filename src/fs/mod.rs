@@ -80,11 +80,12 @@ fn submit<T: Send + 'static>(
 // ANCHOR_END: submit
 
 /// A job that produced no outcome. Our fs jobs do not panic and are never cancelled, so
-/// this is a bug report rather than an expected error.
+/// this is a bug report rather than an expected error: a pool whose workers died (an
+/// unfinished thread-pool exercise) says so here, with the worker's panic message.
 fn work_error(e: WorkError) -> io::Error {
     match e {
         WorkError::Canceled => io::Error::new(io::ErrorKind::Interrupted, e),
-        WorkError::Panicked(_) => io::Error::other(e),
+        WorkError::Panicked(_) | WorkError::WorkerDied(_) => io::Error::other(e),
     }
 }
 

@@ -1,0 +1,193 @@
+//! `then` and its relatives, and adoption. Every method here goes through `chain`: a new
+//! promise whose node carries the handler and is itself the microtask that runs it. A handler
+//! decides a [`Step`] for that promise — a value, a rejection, or another promise to follow
+//! (`adopt`, two microtasks more).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::node::{Deliver, Inner, Node, Promise, Reaction, Shared, State, settle};
+use super::{Rejection, Settled};
+use crate::event_loop::EventLoop;
+
+/// The job of a node made by `then`: the handler, and the outcome it will be called with.
+pub(super) struct Slot<S, F: 'static> {
+    pub(super) outcome: Cell<Option<Settled<S>>>,
+    pub(super) handler: Cell<Option<F>>,
+}
+
+/// What a reaction's handler decided for the derived promise.
+pub(super) enum Step<U> {
+    Value(U),
+    Adopt(Promise<U>),
+    Reject(Rejection),
+}
+
+impl<S, U, F> super::Job for Node<U, Slot<S, F>>
+where
+    S: 'static,
+    U: Clone + 'static,
+    F: FnOnce(&mut EventLoop, Settled<S>) -> Step<U> + 'static,
+{
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        let (Some(outcome), Some(handler)) = (self.job.outcome.take(), self.job.handler.take())
+        else {
+            return;
+        };
+        let step = handler(lp, outcome);
+        // Fulfilling a promise that no handle and no reaction can reach changes nothing anyone
+        // could see (a fire-and-forget `then`): skip it. A rejection still settles, because
+        // an unhandled one is reported.
+        if let Step::Value(_) = step
+            && Rc::strong_count(&self) == 1
+            && matches!(&self.inner.borrow().state, State::Pending(r) if r.is_empty())
+        {
+            // The node is as `chain` made it, handler gone: the next `then` of the same
+            // type takes it instead of allocating (a loop or a chain makes many).
+            lp.keep_spare_reaction(self);
+            return;
+        }
+        let derived: Shared<U> = self;
+        resolve_step(lp, &derived, step);
+    }
+}
+
+impl<S, U, F> Deliver<S> for Node<U, Slot<S, F>>
+where
+    S: 'static,
+    U: Clone + 'static,
+    F: FnOnce(&mut EventLoop, Settled<S>) -> Step<U> + 'static,
+{
+    fn deliver(self: Rc<Self>, lp: &mut EventLoop, outcome: Settled<S>) {
+        self.job.outcome.set(Some(outcome));
+        lp.queue_reaction(self);
+    }
+}
+
+/// Settles a promise made by `then` with what its handler decided.
+fn resolve_step<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, step: Step<T>) {
+    if std::mem::replace(&mut node.inner.borrow_mut().resolved, true) {
+        return; // only its own reaction resolves a derived promise; defensive
+    }
+    match step {
+        Step::Value(v) => settle(lp, node, Ok(v)),
+        Step::Adopt(p) => Promise::from_shared(node.clone()).adopt(lp, p),
+        Step::Reject(r) => settle(lp, node, Err(r)),
+    }
+}
+
+impl<T: Clone + 'static> Promise<T> {
+    // ANCHOR: chain
+    /// Attaches a reaction that settles a new promise with what `handler` makes of the
+    /// outcome; the common shape of every method below. The new promise's node carries the
+    /// handler, and is itself what the microtask queue runs: one allocation for both.
+    pub(super) fn chain<U: Clone + 'static>(
+        &self,
+        lp: &mut EventLoop,
+        handler: impl FnOnce(&mut EventLoop, Settled<T>) -> Step<U> + 'static,
+    ) -> Promise<U> {
+        let node = match lp.take_spare_reaction::<Node<U, Slot<T, _>>>() {
+            Some(spare) => {
+                spare.job.handler.set(Some(handler));
+                spare
+            }
+            None => Rc::new(Node {
+                inner: Inner::pending(),
+                job: Slot {
+                    outcome: Cell::new(None),
+                    handler: Cell::new(Some(handler)),
+                },
+            }),
+        };
+        if let Some((node, outcome)) = self.subscribe(node.clone(), |n| Reaction::Derived(n)) {
+            node.job.outcome.set(Some(outcome));
+            lp.queue_reaction(node);
+        }
+        Promise::from_shared(node)
+    }
+    // ANCHOR_END: chain
+
+    /// `promise.then(onFulfilled)`: a new promise of what `on_fulfilled` returns. A rejection
+    /// passes through to the new promise.
+    pub fn then<U: Clone + 'static>(
+        &self,
+        lp: &mut EventLoop,
+        on_fulfilled: impl FnOnce(&mut EventLoop, T) -> U + 'static,
+    ) -> Promise<U> {
+        self.chain(lp, move |lp, outcome| match outcome {
+            Ok(v) => Step::Value(on_fulfilled(lp, v)),
+            Err(r) => Step::Reject(r),
+        })
+    }
+
+    /// `then` with a handler that may fail (`throw`): an `Err` rejects the new promise.
+    pub fn try_then<U: Clone + 'static>(
+        &self,
+        lp: &mut EventLoop,
+        on_fulfilled: impl FnOnce(&mut EventLoop, T) -> Result<U, Rejection> + 'static,
+    ) -> Promise<U> {
+        self.chain(lp, move |lp, outcome| {
+            match outcome.and_then(|v| on_fulfilled(lp, v)) {
+                Ok(v) => Step::Value(v),
+                Err(r) => Step::Reject(r),
+            }
+        })
+    }
+
+    /// `then` with a handler that returns a promise: the new promise follows it, which costs
+    /// two extra microtasks (JavaScript's thenable adoption).
+    pub fn and_then<U: Clone + 'static>(
+        &self,
+        lp: &mut EventLoop,
+        on_fulfilled: impl FnOnce(&mut EventLoop, T) -> Promise<U> + 'static,
+    ) -> Promise<U> {
+        self.chain(lp, move |lp, outcome| match outcome {
+            Ok(v) => Step::Adopt(on_fulfilled(lp, v)),
+            Err(r) => Step::Reject(r),
+        })
+    }
+
+    /// `promise.then(onFulfilled, onRejected)`: both outcomes handled by one reaction.
+    pub fn then_or_else<U: Clone + 'static>(
+        &self,
+        lp: &mut EventLoop,
+        on_fulfilled: impl FnOnce(&mut EventLoop, T) -> U + 'static,
+        on_rejected: impl FnOnce(&mut EventLoop, Rejection) -> U + 'static,
+    ) -> Promise<U> {
+        self.chain(lp, move |lp, outcome| {
+            Step::Value(match outcome {
+                Ok(v) => on_fulfilled(lp, v),
+                Err(r) => on_rejected(lp, r),
+            })
+        })
+    }
+
+    /// `promise.catch(onRejected)`: a new promise fulfilled with the value, or with what
+    /// `on_rejected` makes of the reason.
+    pub fn catch(
+        &self,
+        lp: &mut EventLoop,
+        on_rejected: impl FnOnce(&mut EventLoop, Rejection) -> T + 'static,
+    ) -> Promise<T> {
+        self.chain(lp, move |lp, outcome| match outcome {
+            Ok(v) => Step::Value(v),
+            Err(r) => Step::Value(on_rejected(lp, r)),
+        })
+    }
+
+    // ANCHOR: adopt
+    /// Resolves this promise with `other` (`NewPromiseResolveThenableJob`): one microtask to
+    /// subscribe to `other`, then `other`'s reaction settles this one.
+    pub(super) fn adopt(&self, lp: &mut EventLoop, other: Promise<T>) {
+        if self.ptr_eq(&other) {
+            let cycle = Rejection::new("TypeError: Chaining cycle detected for promise #<Promise>");
+            self.settle(lp, Err(cycle));
+            return;
+        }
+        let this = self.clone();
+        lp.queue_job("PromiseResolveThenableJob", move |lp| {
+            other.react(lp, move |lp, outcome| this.settle(lp, outcome));
+        });
+    }
+    // ANCHOR_END: adopt
+}
