@@ -16,6 +16,7 @@ use crate::explain;
 use crate::progress;
 use crate::todos;
 use crate::views;
+use crate::wrong;
 
 /// The chapter list (`cargo learn`, `cargo learn list`).
 pub fn list(course: &Course, console: &Console) -> io::Result<ExitCode> {
@@ -158,6 +159,44 @@ pub fn reset(
         complain("warning", &e.to_string());
     }
     console.print(&doc)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo learn mistake <exercise> <mistake>` (maintainers): writes the kept wrong solution
+/// `exercises/wrong/<exercise>/<mistake>.rs` into the exercise file, keeping a backup of what
+/// was there, so that `cargo learn <exercise>` shows what a learner who made that mistake sees.
+pub fn mistake(course: &mut Course, exercise: &Exercise, name: &str) -> io::Result<ExitCode> {
+    let kept = wrong::load(&course.root, exercise)?;
+    let Some(solution) = kept.iter().find(|w| w.name() == name) else {
+        let names: Vec<String> = kept.iter().map(|w| w.name()).collect();
+        complain(
+            "error",
+            &format!(
+                "no wrong solution `{name}` for `{}`; the kept ones are: {}",
+                exercise.name,
+                names.join(", ")
+            ),
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let source = fs::read_to_string(course.root.join(exercise.source()))?;
+    let text = solution
+        .apply(exercise, &source)
+        .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+    let file = course.file(exercise);
+    if let Ok(current) = fs::read_to_string(&file)
+        && current != course.pristine(exercise)?
+        && let Some(backup) = backup(course, exercise, &current)
+    {
+        println!("your previous version is in {}", backup.display());
+    }
+    let shown = exercise.exercise_file().display().to_string();
+    write(&file, &text, &shown)?;
+    println!(
+        "wrote the mistake \"{}\" into {shown}; `cargo learn {}` shows what a learner sees, \
+         `cargo learn reset {}` undoes it",
+        solution.mistake, exercise.name, exercise.name
+    );
     Ok(ExitCode::SUCCESS)
 }
 

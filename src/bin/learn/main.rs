@@ -122,6 +122,10 @@ fn dispatch(
             watch::watch(&mut course, *console, exercise)
         }
         Command::Generate => generate(root, &course.catalog),
+        Command::Mistake(name, mistake) => {
+            let exercise = exercise(&name);
+            commands::mistake(&mut course, &exercise, &mistake)
+        }
         Command::Check(exercise) => check::run(root, &course.catalog, &check::Scope { exercise })
             .map(|ok| {
                 if ok {

@@ -95,26 +95,52 @@ impl Scratch {
     }
 }
 
-/// The scratch tree's `Cargo.toml`: the real one without binaries, in a workspace of its own
-/// (so cargo never takes the real tree for its parent). `cargo test --test <name>` builds
-/// every binary of the package, and the console binary would be rebuilt after every change
-/// to the library: for nothing, since no exercise's test runs it.
+/// The scratch tree's `Cargo.toml`: the real one in a workspace of its own (so cargo never
+/// takes the real tree for its parent), with two changes.
+///
+/// - The package is renamed (`eventloop-learn-check`; its library keeps its name). Cargo
+///   names a workspace member's artifacts and fingerprints by package name and version, not
+///   by path: under its real name, the copy's library (a wrong solution compiled in, say)
+///   would land on the real tree's files in the shared `target/`, and the real tree's next
+///   build would take it for up to date.
+/// - No binaries: `cargo test --test <name>` builds every binary of the package, and the
+///   console binary would be rebuilt after every change to the library, for nothing.
 fn scratch_manifest(manifest: &str) -> String {
     let mut out = String::with_capacity(manifest.len());
-    let mut in_bin = false;
+    let mut table = String::new();
+    let mut lib_name = None;
+    let mut has_lib = false;
     for line in manifest.lines() {
-        let header = line.trim_start().starts_with('[');
-        if header {
-            in_bin = line.trim() == "[[bin]]";
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.to_string();
+            has_lib |= table == "[lib]";
         }
-        if in_bin || line.trim_start().starts_with("default-run") {
+        if table == "[[bin]]" || (table == "[package]" && trimmed.starts_with("default-run")) {
+            continue;
+        }
+        if table == "[package]"
+            && let Some(name) = trimmed
+                .strip_prefix("name")
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+                .map(|value| value.trim().trim_matches('"'))
+        {
+            out.push_str(&format!("name = \"{name}-learn-check\"\n"));
+            lib_name = Some(name.replace('-', "_"));
             continue;
         }
         out.push_str(line);
         out.push('\n');
-        if line.trim() == "[package]" {
+        if trimmed == "[package]" {
             out.push_str("autobins = false\n");
+        } else if trimmed == "[lib]"
+            && let Some(name) = &lib_name
+        {
+            out.push_str(&format!("name = \"{name}\"\n"));
         }
+    }
+    if !has_lib && let Some(name) = lib_name {
+        out.push_str(&format!("\n[lib]\nname = \"{name}\"\n"));
     }
     out.push_str("\n[workspace]\n");
     out
@@ -197,8 +223,11 @@ mod tests {
         );
         assert_eq!(
             manifest,
-            "[package]\nautobins = false\nname = \"x\"\n\n[[bench]]\nname = \"heap\"\n\n[workspace]\n",
-            "no binaries: the tests never run them"
+            "[package]\nautobins = false\nname = \"x-learn-check\"\n\n[[bench]]\nname = \"heap\"\n\
+             \n[lib]\nname = \"x\"\n\n[workspace]\n",
+            "no binaries (the tests never run them); a package name of its own, so its \
+             artifacts never land on the real tree's in the shared target/; the library's name \
+             unchanged"
         );
         // The learner's file is left exactly as it was.
         assert_eq!(

@@ -292,7 +292,9 @@ pub fn help(names: &[&str]) -> Doc {
     doc.text(
         Tone::Dim,
         "For maintainers: `cargo learn generate` rewrites exercises/ from src/; \
-         `cargo learn check` proves them sound.",
+         `cargo learn check [exercise]` proves them sound, wrong solutions included; \
+         `cargo learn mistake <exercise> <mistake>` writes a kept wrong solution into the \
+         exercise file.",
     );
     doc
 }

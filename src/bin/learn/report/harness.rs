@@ -30,7 +30,13 @@ pub fn read_section(name: &str, body: &[&str]) -> FailedTest {
         failure: Failure::DidNotPanic,
         location: None,
     };
-    if let Some(start) = body.iter().position(|l| panic_location(l).is_some()) {
+    // The test's own panic, when other threads (a worker, say) panicked in it too.
+    let own = format!("thread '{name}'");
+    let start = body
+        .iter()
+        .position(|l| l.starts_with(&own) && panic_location(l).is_some())
+        .or_else(|| body.iter().position(|l| panic_location(l).is_some()));
+    if let Some(start) = start {
         test.location = panic_location(body[start]);
         let message: Vec<String> = body[start + 1..]
             .iter()

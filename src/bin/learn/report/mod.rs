@@ -365,6 +365,25 @@ mod tests {
     }
 
     #[test]
+    fn the_tests_own_panic_is_shown_not_a_worker_threads() {
+        let body = [
+            "",
+            "thread '<unnamed>' (8) panicked at tests/threadpool.rs:190:17:",
+            "the notifier panicked",
+            "thread 'pool::t' (7) panicked at tests/threadpool.rs:210:9:",
+            "each job once, in order",
+        ];
+        let test = read_section("pool::t", &body);
+        assert_eq!(
+            test.failure,
+            Failure::Panic {
+                message: vec!["each job once, in order".into()]
+            }
+        );
+        assert_eq!(test.location.unwrap().line, 210);
+    }
+
+    #[test]
     fn a_should_panic_test_with_another_message() {
         let body = [
             "",
