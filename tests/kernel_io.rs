@@ -15,7 +15,7 @@ use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::sys::{Event, Interest, Waker, timeout_ms};
 use eventloop::threadpool::ThreadPool;
 
-use common::Log;
+use common::{Log, run_bounded};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -225,7 +225,10 @@ mod on_the_loop {
         watch.set(Some(id));
         assert!(lp.is_alive(), "an active watcher keeps the loop alive");
         b.write_all(b"hello").unwrap();
-        assert!(!lp.run(RunMode::Default), "unwatched: nothing left");
+        assert!(
+            !run_bounded(&mut lp, RunMode::Default),
+            "unwatched: nothing left"
+        );
         assert_eq!(log.entries(), ["read \"hello\"", "tick after read"]);
         assert!(
             lp.unwatch_fd(id).is_err(),
@@ -265,7 +268,7 @@ mod on_the_loop {
         }
         b1.write_all(b"x").unwrap();
         b2.write_all(b"y").unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(
             log.entries().len(),
             1,
@@ -463,7 +466,7 @@ mod on_the_loop {
         assert!(lp.is_alive());
         lp.set_fd_interest(id, Interest::NONE).unwrap();
         assert!(!lp.is_alive(), "waiting for nothing: inactive");
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_bounded(&mut lp, RunMode::Default));
         lp.unwatch_fd(id).unwrap();
     }
 
@@ -483,7 +486,7 @@ mod on_the_loop {
         let log = Log::default();
         let l = log.clone();
         lp.queue_work(|| 21 * 2, move |_, r| l.push(format!("job {}", r.unwrap())));
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_bounded(&mut lp, RunMode::Default));
         assert_eq!(log.entries(), ["job 42"]);
         lp.unwatch_fd(idle).unwrap();
     }
@@ -524,7 +527,7 @@ mod on_the_loop {
         let before = open_fds();
         let mut lp = EventLoop::new();
         lp.set_timeout(|_| {}, 1);
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(open_fds(), before);
     }
 }

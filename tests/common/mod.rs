@@ -138,3 +138,34 @@ impl XorShift {
         &items[self.index(items.len())]
     }
 }
+
+/// How long [`run_bounded`] lets a loop run. Every test loop here is done in well under a
+/// second; the bound only turns a loop that never ends into a failure.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `lp.run(mode)`, bounded: an unref'd timer (it keeps nothing alive) stops the loop if it
+/// still runs after [`PATIENCE`], and the test fails saying what the loop was waiting for,
+/// instead of hanging. Returns what `run` returned. Needs a loop on the real clock.
+pub fn run_bounded(lp: &mut EventLoop, mode: eventloop::event_loop::RunMode) -> bool {
+    let stuck = Rc::new(std::cell::Cell::new(false));
+    let s = stuck.clone();
+    let watchdog = lp
+        .set_timeout(
+            move |lp| {
+                s.set(true);
+                lp.stop();
+            },
+            PATIENCE.as_millis() as u64,
+        )
+        .unref(lp);
+    let alive = lp.run(mode);
+    lp.clear_timeout(watchdog);
+    assert!(
+        !stuck.get(),
+        "the loop still ran after {PATIENCE:?}, with {} active handles and {} requests in \
+         flight: something it waits for never happens",
+        lp.active_handles(),
+        lp.active_requests()
+    );
+    alive
+}
