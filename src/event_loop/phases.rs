@@ -78,11 +78,21 @@ impl EventLoop {
     /// One iteration: one call per phase, in libuv's order.
     fn iterate(&mut self, mode: RunMode) {
         // exercise: visit the phases of one iteration in libuv's order
+        // contract: One iteration has visited every phase once, in libuv's order: pending, idle,
+        // contract: prepare, poll, then up to PENDING_DRAINS_AFTER_POLL more pending drains while
+        // contract: callbacks were deferred, check, closing, and the timers after updating the
+        // contract: time. The poll waits as backend_timeout says in Default mode, and in Once mode
+        // contract: only if nothing was pending or idle when the iteration began; otherwise it only
+        // contract: looks (Some(0)).
+        // contract: Example: with an immediate queued and a timer due, the immediate's check phase
+        // contract: runs before the timers phase of the same iteration.
+        // nudge: What must you decide before the first phase runs, because the phases change it?
+        // nudge: And what does the poll phase wait for in each RunMode?
         // hint: Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
         // hint: phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
         // hint: backend_timeout() in Default mode, or in Once mode when can_sleep, else Some(0);
-        // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
-        // hint: it is not empty; run_check, run_closing; update_time, then run_timers.
+        // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while it
+        // hint: is not empty; run_check, run_closing; update_time, then run_timers.
         let can_sleep = self.pending.is_empty() && self.idle.is_empty();
         self.run_pending();
         self.run_idle();
@@ -119,10 +129,18 @@ impl EventLoop {
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
     pub fn backend_timeout(&self) -> Option<u64> {
         // exercise: when may the poll phase sleep, and for how long?
+        // contract: Some(0) when the loop must not sleep: it was stopped, nothing keeps it alive,
+        // contract: or callbacks are pending, idle handles are active, or handles are closing.
+        // contract: Otherwise the wait until the next timer: None when there is no timer (wait
+        // contract: until woken), Some(0) for one already due.
+        // contract: Example: a timer due in 30 ms and nothing else to do: Some(30); the same with
+        // contract: an immediate queued (an active idle handle): Some(0).
+        // nudge: Which things make the poll phase return at once? Once none of them holds, what
+        // nudge: decides how long it may wait?
         // hint: Zero unless all of: not stopped, something alive (self.liveness counts active
-        // hint: handles and requests),
-        // hint: no pending callbacks, no active idle handles, nothing closing. Otherwise it is
-        // hint: self.uv_timers.next_timeout(self.now): None means "no timer: wait until woken".
+        // hint: handles and requests), no pending callbacks, no active idle handles, nothing
+        // hint: closing. Otherwise it is self.uv_timers.next_timeout(self.now): None means no
+        // hint: timer: wait until woken.
         let may_sleep = !self.stop_flag
             && (self.liveness.active_handles() > 0 || self.liveness.active_requests() > 0)
             && self.pending.is_empty()

@@ -99,20 +99,30 @@ pub fn stuck(name: &str) -> Line {
         .and(Tone::Normal, ".")
 }
 
-/// `cargo learn hint [exercise]`.
+/// `cargo learn hint [exercise]`: the first call gives a nudge, the next ones the method as
+/// well (the level is remembered in the progress file).
 pub fn hint(
-    course: &Course,
+    course: &mut Course,
     console: &Console,
     exercise: Option<&Exercise>,
 ) -> io::Result<ExitCode> {
-    let Some(exercise) = exercise.or_else(|| course.next()) else {
+    let Some(exercise) = exercise.cloned().or_else(|| course.next().cloned()) else {
         console.print(&views::next_steps(None))?;
         return Ok(ExitCode::SUCCESS);
     };
-    let Ok(text) = fs::read_to_string(course.file(exercise)) else {
-        return missing(exercise);
+    let Ok(text) = fs::read_to_string(course.file(&exercise)) else {
+        return missing(&exercise);
     };
-    console.print(&views::hint(exercise, &todos::todos(&text), false))?;
+    let level = course.deeper_hint(&exercise);
+    let regions = course.regions(&exercise);
+    let doc = views::hint(
+        &exercise,
+        &todos::todos(&text),
+        views::HintPlace::Command,
+        level,
+        &regions,
+    );
+    console.print(&doc)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,24 +3,34 @@
 //! In `src/`, the code a chapter asks for sits between markers:
 //!
 //! ```text
-//! // exercise: enter a frame, or refuse when the stack is full
-//! // hint: Compare self.frames.len() with self.limit first.
+//! // exercise: leave the innermost frame
+//! // contract: Returns the innermost frame's name and removes it; `None` on an empty stack.
+//! // contract: Example: after push("main"), push("f"): pop() is Some("f"), then Some("main").
+//! // nudge: Which end of the Vec holds the innermost frame?
+//! // hint: The innermost frame is the last element of self.frames: Vec::pop.
 //! ...the reference code...
 //! // end exercise
 //! ```
 //!
 //! The exercise file keeps every item and doc comment, replaces each marked region with a
-//! `// TODO` carrying the hint and a `todo!()` carrying the title, and drops the book's
-//! `ANCHOR` lines. A region is always the whole tail of a block (the next line closes it), so
-//! `todo!()` type-checks in its place.
+//! `// TODO` carrying the title and the **contract** (what must hold when the function
+//! returns, with a small example) and a `todo!()` carrying the title, and drops the book's
+//! `ANCHOR` lines. The **nudge** and the **hint** (the method) stay out of the file: `cargo
+//! learn hint` shows the nudge first, the method when asked again. A region is always the
+//! whole tail of a block (the next line closes it), so `todo!()` type-checks in its place.
 
 use std::fmt;
 
 use crate::catalog::Exercise;
 
 const START: &str = "// exercise:";
+const CONTRACT: &str = "// contract:";
+const NUDGE: &str = "// nudge:";
 const HINT: &str = "// hint:";
 const END: &str = "// end exercise";
+
+/// The marker lines that may follow `// exercise:`, in any order.
+const MARKERS: [&str; 3] = [CONTRACT, NUDGE, HINT];
 
 /// One marked region of a reference module.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +41,12 @@ pub struct Region {
     /// solution (`exercises/wrong/`) names the region it replaces by it, which stays true
     /// when the region's title or place in the file changes.
     pub function: String,
+    /// What must hold when the function returns, with a small example: the `// TODO`.
+    pub contract: Vec<String>,
+    /// The first hint: where to look, not what to write.
+    pub nudge: Vec<String>,
+    /// The second hint: the method.
+    pub method: Vec<String>,
     /// 1-based line numbers of the start and end markers in the reference file.
     pub start_line: usize,
     /// See `start_line`.
@@ -95,12 +111,35 @@ pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
                     message: "an exercise region must sit inside a function".into(),
                 });
             };
-            regions.push(Region {
+            let mut region = Region {
                 title,
                 function,
+                contract: Vec::new(),
+                nudge: Vec::new(),
+                method: Vec::new(),
                 start_line,
                 end_line: number,
-            });
+            };
+            for line in &lines[start_line..number - 1] {
+                let Some((marker, text)) = marker(line) else {
+                    break;
+                };
+                let list = match marker {
+                    CONTRACT => &mut region.contract,
+                    NUDGE => &mut region.nudge,
+                    _ => &mut region.method,
+                };
+                list.push(text.to_string());
+            }
+            if region.contract.is_empty() {
+                return Err(MarkerError {
+                    line: start_line,
+                    message: "an exercise needs `// contract:` lines: what must hold when the \
+                              function returns, with a small example"
+                        .into(),
+                });
+            }
+            regions.push(region);
         } else if (trimmed.starts_with("mod ") || trimmed.starts_with("pub mod "))
             && trimmed.ends_with(';')
         {
@@ -119,6 +158,14 @@ pub fn regions(source: &str) -> Result<Vec<Region>, MarkerError> {
         });
     }
     Ok(regions)
+}
+
+/// The marker and its text, when `line` is one of the [`MARKERS`].
+fn marker(line: &str) -> Option<(&'static str, &str)> {
+    let trimmed = line.trim_start();
+    MARKERS
+        .iter()
+        .find_map(|m| trimmed.strip_prefix(m).map(|text| (*m, text.trim())))
 }
 
 /// The name of the last `fn` declared in `before` (the lines above a region).
@@ -164,7 +211,7 @@ pub fn solve(
         let lines: Vec<&str> = source.lines().collect();
         let code = lines[region.start_line..region.end_line - 1]
             .iter()
-            .skip_while(|l| l.trim_start().starts_with(HINT));
+            .skip_while(|l| marker(l).is_some());
         Some(code.map(|l| format!("{l}\n")).collect::<String>())
     };
     render(exercise, source, &|region: &Region| {
@@ -227,21 +274,15 @@ fn render(
         }
         if let Some(title) = trimmed.strip_prefix(START) {
             let indent = &line[..line.len() - trimmed.len()];
-            let mut hints = Vec::new();
-            i += 1;
-            while let Some(hint) = lines[i].trim_start().strip_prefix(HINT) {
-                hints.push(hint.trim().to_string());
-                i += 1;
-            }
+            let region = regions.next().expect("regions() found every region");
             while !lines[i].trim_start().starts_with(END) {
                 i += 1;
             }
             let title = title.trim();
             out.push(format!("{indent}// TODO: {title}."));
-            for hint in hints {
-                out.push(format!("{indent}// {hint}"));
+            for line in &region.contract {
+                out.push(format!("{indent}// {line}"));
             }
-            let region = regions.next().expect("regions() found every region");
             match fill(region) {
                 None => out.push(format!("{indent}todo!(\"{title}\")")),
                 Some((code, needs_indent)) => out.extend(code.lines().map(|l| {
@@ -275,4 +316,64 @@ fn render(
         text.push('\n');
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    const SOURCE: &str = "\
+//! Frames.
+pub struct S(Vec<u8>);
+impl S {
+    pub fn pop(&mut self) -> Option<u8> {
+        // exercise: leave the innermost frame
+        // contract: Returns the innermost frame and removes it; None when empty.
+        // contract: Example: [1, 2]: pop() is Some(2).
+        // nudge: Which end is innermost?
+        // hint: Vec::pop.
+        self.0.pop()
+        // end exercise
+    }
+}
+";
+
+    fn exercise() -> Exercise {
+        let catalog = Catalog::parse(
+            "[[exercise]]\nname = \"s\"\nchapter = 1\nchapter_file = \"a.md\"\n\
+             title = \"t\"\ntest = \"s\"\nhint = \"h\"\n",
+        )
+        .unwrap();
+        catalog.exercises[0].clone()
+    }
+
+    #[test]
+    fn the_todo_states_the_contract_and_the_hints_stay_out_of_the_file() {
+        let region = &regions(SOURCE).unwrap()[0];
+        assert_eq!(region.function, "pop");
+        assert_eq!(region.nudge, ["Which end is innermost?"]);
+        assert_eq!(region.method, ["Vec::pop."]);
+        let file = generate(&exercise(), SOURCE).unwrap();
+        assert!(
+            file.contains(
+                "        // TODO: leave the innermost frame.\n        // Returns the innermost \
+                 frame and removes it; None when empty.\n        // Example: [1, 2]: pop() is \
+                 Some(2).\n        todo!(\"leave the innermost frame\")\n"
+            ),
+            "{file}"
+        );
+        assert!(!file.contains("innermost?"), "the nudge is a hint: {file}");
+        assert!(!file.contains("Vec::pop"), "the method is a hint: {file}");
+        let solved = solve(&exercise(), SOURCE, &|_| None).unwrap();
+        assert!(solved.contains("        self.0.pop()\n    }"), "{solved}");
+        assert!(!solved.contains("nudge:"), "{solved}");
+    }
+
+    #[test]
+    fn a_region_without_a_contract_is_refused() {
+        let source = SOURCE.replace("        // contract:", "        // nudge:");
+        let error = regions(&source).unwrap_err();
+        assert!(error.message.contains("contract"), "{error}");
+    }
 }

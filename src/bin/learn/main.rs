@@ -105,7 +105,7 @@ fn dispatch(
         }
         Command::Hint(name) => {
             let exercise = name.map(|n| exercise(&n));
-            commands::hint(&course, console, exercise.as_ref())
+            commands::hint(&mut course, console, exercise.as_ref())
         }
         Command::Reset(name) => {
             let exercise = exercise(&name);

@@ -193,7 +193,7 @@ mod tests {
         fs::write(
             root.join("src/adder.rs"),
             "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: add them\n    \
-             // hint: plus\n    a + b\n    // end exercise\n}\n",
+             // contract: the sum\n    // hint: plus\n    a + b\n    // end exercise\n}\n",
         )
         .unwrap();
         root

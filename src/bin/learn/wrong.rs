@@ -193,6 +193,7 @@ pub struct Q(Vec<u32>);
 impl Q {
     pub fn push(&mut self, x: u32) {
         // exercise: add at the back
+        // contract: x is last.
         // hint: push
         self.0.push(x);
         // end exercise
@@ -202,6 +203,7 @@ impl Q {
         &mut self,
     ) -> Option<u32> {
         // exercise: take the oldest
+        // contract: The oldest leaves.
         if self.0.is_empty() {
             return None;
         }
