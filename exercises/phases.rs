@@ -1,4 +1,8 @@
-//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`, libuv ≥ 1.46).
+//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`) as of
+//! libuv 1.48 — the phase order of 1.45, without prelude timers for a stopped or dead loop
+//! (1.46), the pending drains after poll of 1.44.2, and the timers pass of 1.48 (collect the
+//! due timers, then run them). Node 20 ships libuv 1.46, without that pass; its own timer code
+//! gives the same guarantee for `setTimeout` and `setInterval`.
 //!
 //! ```text
 //! pending → idle → prepare → poll (+ up to 8 pending drains) → check → closing → timers
@@ -14,7 +18,7 @@
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
 use super::handles::HandleId;
-use super::{EventLoop, Pending, RunMode};
+use super::{EventLoop, Input, Pending, RunMode};
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -30,23 +34,27 @@ impl EventLoop {
     /// program's uncaught error.
     pub fn run(&mut self, mode: RunMode) -> bool {
         assert!(
-            !self.running,
+            !self.status.running,
             "EventLoop::run was called from inside one of the loop's own callbacks; \
              the loop is not reentrant (nor is libuv's uv_run)"
         );
-        self.running = true;
+        self.status.running = true;
         let alive = super::process::repair_on_unwind(
             self,
             &mut (),
             |lp, ()| lp.run_loop(mode),
-            |lp, ()| lp.running = false,
+            |lp, ()| {
+                // As if `run` had returned: the next one starts afresh.
+                lp.status.running = false;
+                lp.status.stop = false;
+            },
         );
-        self.running = false;
+        self.status.running = false;
         alive
     }
 
     fn run_loop(&mut self, mode: RunMode) -> bool {
-        self.stalled = false;
+        self.status.stalled = false;
         if self.stack.is_empty() {
             // Code that ran before `run`, outside any callback, is this program's main script:
             // the ticks and microtasks it queued run now, as Node runs them after the script.
@@ -56,30 +64,25 @@ impl EventLoop {
         if !alive {
             self.update_time();
         }
-        if mode == RunMode::Default && alive && !self.stop_flag {
+        if mode == RunMode::Default && alive && !self.status.stop {
             self.update_time();
             self.run_timers();
         }
-        while alive && !self.stop_flag {
-            self.iterate(mode);
+        while alive && !self.status.stop {
+            self.run_once(mode);
             alive = self.is_alive();
             if mode != RunMode::Default {
                 break;
             }
         }
-        self.stop_flag = false;
+        self.status.stop = false;
         self.trace.record(|| TraceEvent::RunReturned(alive));
         alive
     }
 
-    /// One iteration in [`RunMode::Once`]: waits in poll only when there was nothing to do at
-    /// once. Returns whether the loop is still alive.
-    pub fn run_once(&mut self) -> bool {
-        self.run(RunMode::Once)
-    }
-
-    /// One iteration: one call per phase, in libuv's order.
-    fn iterate(&mut self, mode: RunMode) {
+    /// One iteration, the body of `uv_run`'s loop: one call per phase, in libuv's order. `mode`
+    /// decides whether the poll phase may wait.
+    fn run_once(&mut self, mode: RunMode) {
         // TODO: visit the phases of one iteration in libuv's order.
         // One iteration has visited every phase once, in libuv's order: pending, idle,
         // prepare, poll, then up to PENDING_DRAINS_AFTER_POLL more pending drains while
@@ -95,8 +98,10 @@ impl EventLoop {
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
     pub fn is_alive(&self) -> bool {
-        self.liveness
-            .is_alive(!self.pending.is_empty(), !self.closing.is_empty())
+        self.liveness.is_alive(
+            !self.queues.pending.is_empty(),
+            !self.queues.closing.is_empty(),
+        )
     }
 
     /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
@@ -112,14 +117,15 @@ impl EventLoop {
         todo!("when may the poll phase sleep, and for how long?")
     }
 
-    /// Pending phase: callbacks deferred from the last poll, as a snapshot — ones deferred
-    /// while it runs wait for the next drain (`uv__run_pending`).
+    /// Pending phase: callbacks deferred from the last poll, in one pass — ones deferred
+    /// while it runs wait for the next (`uv__run_pending`).
     fn run_pending(&mut self) {
         self.enter_phase(Phase::Pending);
-        for entry in std::mem::take(&mut self.pending) {
+        self.queues.pending.begin_pass(false);
+        while let Some(entry) = self.queues.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
-                    self.invoke(callback, name);
+                    self.invoke(callback, name, Input::None);
                     self.checkpoint();
                 }
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
@@ -129,57 +135,94 @@ impl EventLoop {
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
-        let snapshot = self.idle.clone();
-        self.run_watchers(&snapshot, |lp| &lp.idle);
+        self.run_handles(|lp| &lp.queues.idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
-        let snapshot = self.prepare.clone();
-        self.run_watchers(&snapshot, |lp| &lp.prepare);
+        self.run_handles(|lp| &lp.queues.prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
-        let snapshot = self.check.clone();
-        self.run_watchers(&snapshot, |lp| &lp.check);
+        self.run_handles(|lp| &lp.queues.check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
     /// first (libuv inserts at the head of the list). One stopped by an earlier callback is
-    /// skipped; one started during the phase waits for the next iteration.
-    fn run_watchers(
-        &mut self,
-        snapshot: &[(HandleId, u64)],
-        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
-    ) {
-        for entry in snapshot.iter().rev() {
-            if list(self).contains(entry) {
-                self.run_handle(entry.0);
-            }
+    /// skipped; one started during the phase waits for the next iteration. The list is in
+    /// start order, so the walk goes down from the newest start the phase may run: it reads
+    /// the loop's list afresh at each step and copies nothing.
+    fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>) {
+        let mut below = self.queues.start_seq + 1; // started later than this: next iteration
+        loop {
+            let handles = list(self);
+            let older = handles.partition_point(|&(_, seq)| seq < below);
+            let Some(&(id, seq)) = older.checked_sub(1).map(|i| &handles[i]) else {
+                return;
+            };
+            below = seq;
+            self.run_handle(id);
         }
     }
 
-    /// Poll phase. Once the loop watches a file descriptor it has a poller, and the wait
-    /// happens in the kernel ([`poll_kernel`](Self::poll_kernel), chapter 8). A loop that
-    /// never watched one has no I/O but the thread pool's: with jobs in flight, it waits for a
-    /// worker's wake-up (at most `timeout`), then runs the finished jobs' callbacks. With
-    /// nothing in flight it only waits for time to pass: with a manual clock by jumping to the
-    /// deadline, with the system clock by sleeping. A wait with no deadline and nothing in
-    /// flight could never end, so the run stops instead of hanging.
+    /// Poll phase: waits up to `timeout` ms (`None`: until something happens), then runs what
+    /// became ready — the watchers of ready descriptors, then the thread pool's finished jobs —
+    /// each callback followed by a checkpoint (`uv__io_poll`, `uv__work_done`).
+    ///
+    /// Whether anything could end the wait is decided here, once: an active descriptor
+    /// watcher (chapter 8) or a job in flight (chapter 7). Then the loop waits for it — in the
+    /// kernel once it has a poller, else for a worker's wake-up. If nothing could, only time
+    /// can pass: a manual clock jumps to the deadline, the system clock is slept on, and a
+    /// wait with no deadline, which could never end, stops the run instead of hanging. Work a
+    /// panic cut short in an earlier poll phase is ready already: the phase does not wait.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
+        let timeout = if self.left_over_from_poll() {
+            Some(0)
+        } else {
+            timeout
+        };
         self.trace.record(|| TraceEvent::PollWait(timeout));
-        if self.io.is_some() {
-            self.poll_kernel(timeout); // chapter 8: wait in the kernel
-            return;
+        if self.can_be_woken() {
+            if self.io.poller.is_some() {
+                self.poll_kernel(timeout); // chapter 8: wait in the kernel
+            } else {
+                self.wait_for_pool(timeout); // chapter 7: wait for a worker
+            }
+        } else {
+            self.let_time_pass(timeout);
         }
-        if self.work_in_flight() > 0 {
-            self.wait_for_pool(timeout);
-            self.update_time();
-            self.run_completions();
-            return;
-        }
+        self.update_time(); // libuv refreshes the time after every wait
+        self.run_ready_watchers();
+        self.run_completions();
+    }
+
+    /// Whether anything registered could end a wait in the poll phase: an active descriptor
+    /// watcher, ref'd or not, or a thread-pool job whose callback has not run.
+    fn can_be_woken(&self) -> bool {
+        self.io
+            .poller
+            .as_ref()
+            .is_some_and(|io| io.active_watchers() > 0)
+            || !self.work.in_flight.is_empty()
+    }
+
+    /// True when an earlier poll phase left ready events or finished jobs undelivered (a
+    /// callback's panic went on to the embedder before their turn).
+    fn left_over_from_poll(&self) -> bool {
+        !self.work.done.is_empty()
+            || self
+                .io
+                .poller
+                .as_ref()
+                .is_some_and(|io| io.undispatched() > 0)
+    }
+
+    /// The poll phase with nothing that could wake it: time passes, and nothing else can
+    /// happen. A manual clock jumps to the deadline; the system clock is slept on; with no
+    /// deadline the run stops ([`TraceEvent::Stalled`]) rather than wait forever.
+    fn let_time_pass(&mut self, timeout: Option<u64>) {
         match timeout {
             Some(0) => {}
             Some(ms) => {
@@ -190,19 +233,18 @@ impl EventLoop {
             }
             None => {
                 self.trace.record(|| TraceEvent::Stalled);
-                self.stalled = true;
-                self.stop_flag = true;
+                self.status.stalled = true;
+                self.status.stop = true;
             }
         }
-        self.update_time();
     }
 
     /// Closing phase: close callbacks, newest `close` first (`uv__run_closing_handles`).
     /// Handles closed by these callbacks wait for the next iteration.
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
-        let closing = std::mem::take(&mut self.closing);
-        for id in closing.into_iter().rev() {
+        self.queues.closing.begin_pass(true);
+        while let Some(id) = self.queues.closing.next() {
             self.finish_close(id);
         }
     }
@@ -211,13 +253,14 @@ impl EventLoop {
     /// a repeating one is re-armed before its callback.
     fn run_timers(&mut self) {
         self.enter_phase(Phase::Timers);
-        self.uv_timers.collect_due(self.now);
-        while let Some(timer) = self.uv_timers.pop_ready(self.now) {
+        self.timers.uv.collect_due(self.now);
+        while let Some(timer) = self.timers.uv.pop_ready(self.now) {
             let handle = *self
-                .uv_timers
+                .timers
+                .uv
                 .payload(timer)
                 .expect("a ready timer is live");
-            let active = self.uv_timers.is_active(timer);
+            let active = self.timers.uv.is_active(timer);
             self.set_active(handle, active);
             self.run_handle(handle);
         }

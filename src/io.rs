@@ -85,6 +85,12 @@ impl<P> Io<P> {
         self.watchers.len()
     }
 
+    /// Events of the last wait that [`dispatch`](Self::dispatch) has not handed out yet: the
+    /// loop's callbacks take them one at a time, and a panic may leave some for later.
+    pub fn undispatched(&self) -> usize {
+        self.events.len()
+    }
+
     /// Watchers currently waiting for something.
     pub fn active_watchers(&self) -> usize {
         self.active

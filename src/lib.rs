@@ -8,12 +8,30 @@
 //! | 1. Stack and heap | [`stack`], [`heap`] |
 //! | 2. The task queue | [`queue`] |
 //! | 3. Timers | [`clock`], [`timers`] |
-//! | 4. Phases | [`event_loop`], [`trace`] |
+//! | 4. Phases | [`event_loop`] |
 //! | 5. nextTick and microtasks | [`microtasks`], [`promise`] |
 //! | 6. Refs: when the loop ends | [`refs`] |
 //! | 7. The thread pool | [`threadpool`], [`fs`], [`dns`], [`crypto`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
 //! | 9. TCP | [`net`] |
+//! | 12. Watching the loop (to come) | [`trace`], which the tests use from chapter 4 on |
+//!
+//! The modules are layered, and no module imports one above it, so the module graph has no
+//! cycle and each chapter's module can be read, tested and swapped for its exercise alone:
+//!
+//! ```text
+//! promise  net  fs  dns  crypto         services: build on the EventLoop; net keeps its state
+//!                                       in the loop's typed state slots (state_mut::<T>)
+//! event_loop                            composes the mechanisms: run, run_once, the phases
+//! timers  queue  threadpool  io         mechanisms: hold keys and data, answer questions
+//! heap  stack  clock  microtasks  refs  trace  sys      leaves: import nothing of this crate
+//! ```
+//!
+//! The loop holds no field of a service: `net` keeps its sockets in
+//! [`EventLoop::state_mut`](event_loop::EventLoop::state_mut), where an embedder keeps its own
+//! state too. What the loop must call on a promise (run a reaction, ask whether a rejection was
+//! handled) is a trait of the leaf [`microtasks`]. `tests/layering.rs` holds the crate to this
+//! picture.
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!

@@ -197,3 +197,20 @@ impl std::fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+// ANCHOR: shared_job
+/// A microtask that lives in an object of its own rather than in a box made to queue it: a
+/// promise reaction lives in the node of the promise it will settle, so queueing it allocates
+/// nothing. `L` is what runs it (the event loop, which this module knows nothing of).
+pub(crate) trait SharedJob<L: ?Sized> {
+    /// Runs the job; the queue held the only `Rc` it needed.
+    fn run(self: std::rc::Rc<Self>, lp: &mut L);
+}
+
+/// A rejected promise as the unhandled-rejection report at the end of a checkpoint sees it,
+/// whatever its value type: has a reaction been attached since it was rejected?
+pub(crate) trait Handled {
+    /// True once a reaction was attached.
+    fn handled(&self) -> bool;
+}
+// ANCHOR_END: shared_job

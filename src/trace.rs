@@ -4,12 +4,11 @@
 
 use std::fmt;
 
-/// The steps of one loop iteration, in the order `uv_run` takes them (libuv ≥ 1.45).
+/// The phases of the loop. An iteration (`uv_run`, libuv ≥ 1.45) takes them in the order
+/// listed: pending first, timers last — plus, in `RunMode::Default`, one timers phase before
+/// the first iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
-    /// Expired timers (`uv__run_timers`), at the end of each iteration and once before the
-    /// first in `RunMode::Default`.
-    Timers,
     /// Callbacks deferred from the previous poll (`uv__run_pending`).
     Pending,
     /// Idle handles (`uv__run_idle`).
@@ -22,18 +21,21 @@ pub enum Phase {
     Check,
     /// Close callbacks (`uv__run_closing_handles`).
     Closing,
+    /// Expired timers (`uv__run_timers`): at the end of each iteration, and once before the
+    /// first in `RunMode::Default`.
+    Timers,
 }
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Phase::Timers => "timers",
             Phase::Pending => "pending",
             Phase::Idle => "idle",
             Phase::Prepare => "prepare",
             Phase::Poll => "poll",
             Phase::Check => "check",
             Phase::Closing => "closing",
+            Phase::Timers => "timers",
         })
     }
 }

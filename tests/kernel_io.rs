@@ -470,6 +470,40 @@ mod on_the_loop {
         lp.unwatch_fd(id).unwrap();
     }
 
+    /// The manual clock's rule (chapter 8): when nothing could end a wait in the poll phase —
+    /// no active watcher, no job in flight — the clock jumps to the next deadline, also on a
+    /// loop that has a poller because it watched a descriptor once. (It used to wait in
+    /// `epoll_wait` with no timeout, for ever, once any descriptor had been watched.)
+    #[test]
+    fn a_manual_clock_jumps_when_no_watcher_can_wake_the_loop() {
+        let _serial = serial();
+        let log = common::within(
+            Duration::from_secs(10),
+            "the poll phase waits in the kernel with nothing that could wake it",
+            || {
+                let (a, _b) = pair();
+                let (mut lp, _clock) = common::manual_loop();
+                let log = Log::default();
+                let id = lp
+                    .watch_fd(a.as_raw_fd(), Interest::READABLE, "once", |_, _| {})
+                    .unwrap();
+                lp.unwatch_fd(id).unwrap();
+                lp.set_timeout(log.at("after unwatch"), 100);
+                assert!(!lp.run(RunMode::Default));
+                // A watcher that waits for nothing cannot end a wait either.
+                let quiet = lp
+                    .watch_fd(a.as_raw_fd(), Interest::NONE, "quiet", |_, _| {})
+                    .unwrap();
+                lp.set_timeout(log.at("beside a quiet watcher"), 50);
+                assert!(!lp.run(RunMode::Default));
+                assert!(!lp.stalled());
+                lp.unwatch_fd(quiet).unwrap();
+                log.entries()
+            },
+        );
+        assert_eq!(log, ["after unwatch@100", "beside a quiet watcher@150"]);
+    }
+
     #[test]
     fn pool_completions_arrive_through_the_kernel_wait() {
         let _serial = serial();

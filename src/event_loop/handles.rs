@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{Callback, EventLoop};
+use super::{Callback, EventLoop, Input};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 
@@ -135,7 +135,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(id.0).expect("just inserted");
         handle.callback = HandleCallback::User(key);
         if kind == HandleKind::Timer {
-            handle.timer = Some(self.uv_timers.insert(id));
+            handle.timer = Some(self.timers.uv.insert(id));
         }
         id
     }
@@ -251,12 +251,12 @@ impl EventLoop {
             return Ok(());
         }
         let kind = handle.kind;
-        self.start_seq += 1;
-        let entry = (id, self.start_seq);
+        self.queues.start_seq += 1;
+        let entry = (id, self.queues.start_seq);
         match kind {
-            HandleKind::Idle => self.idle.push(entry),
-            HandleKind::Prepare => self.prepare.push(entry),
-            HandleKind::Check => self.check.push(entry),
+            HandleKind::Idle => self.queues.idle.push(entry),
+            HandleKind::Prepare => self.queues.prepare.push(entry),
+            HandleKind::Check => self.queues.check.push(entry),
             HandleKind::Timer | HandleKind::Io => {
                 return Err(HandleError::WrongKind {
                     expected: "an idle, prepare or check handle",
@@ -277,12 +277,12 @@ impl EventLoop {
         let handle = self.handles.get(id.0).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
         match kind {
-            HandleKind::Idle => self.idle.retain(|(h, _)| *h != id),
-            HandleKind::Prepare => self.prepare.retain(|(h, _)| *h != id),
-            HandleKind::Check => self.check.retain(|(h, _)| *h != id),
+            HandleKind::Idle => self.queues.idle.retain(|(h, _)| *h != id),
+            HandleKind::Prepare => self.queues.prepare.retain(|(h, _)| *h != id),
+            HandleKind::Check => self.queues.check.retain(|(h, _)| *h != id),
             HandleKind::Timer => {
                 if let Some(timer) = timer {
-                    self.uv_timers.stop(timer);
+                    self.timers.uv.stop(timer);
                 }
             }
             HandleKind::Io => {}
@@ -304,7 +304,7 @@ impl EventLoop {
         repeat_ms: u64,
     ) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers.start(timer, self.now, timeout_ms, repeat_ms);
+        self.timers.uv.start(timer, self.now, timeout_ms, repeat_ms);
         self.set_active(id, true);
         Ok(())
     }
@@ -317,10 +317,11 @@ impl EventLoop {
     /// [`timer_start`](Self::timer_start).
     pub fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers
+        self.timers
+            .uv
             .again(timer, self.now)
             .map_err(|_| HandleError::NeverStarted)?;
-        let active = self.uv_timers.is_active(timer);
+        let active = self.timers.uv.is_active(timer);
         self.set_active(id, active);
         Ok(())
     }
@@ -332,7 +333,7 @@ impl EventLoop {
     /// As [`timer_start`](Self::timer_start).
     pub fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
-        self.uv_timers.set_repeat(timer, repeat_ms);
+        self.timers.uv.set_repeat(timer, repeat_ms);
         Ok(())
     }
 
@@ -342,7 +343,7 @@ impl EventLoop {
         self.handles
             .get(id.0)
             .and_then(|h| h.timer)
-            .map_or(0, |t| self.uv_timers.due_in(t, self.now))
+            .map_or(0, |t| self.timers.uv.due_in(t, self.now))
     }
 
     fn timer_key(&self, id: HandleId) -> Result<Key, HandleError> {
@@ -372,7 +373,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(id.0).expect("checked above");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(id);
+        self.queues.closing.push(id);
         Ok(())
     }
     // ANCHOR_END: close
@@ -391,7 +392,7 @@ impl EventLoop {
         let handle = self.handles.get_mut(id.0).expect("just inserted");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.closing.push(id);
+        self.queues.closing.push(id);
     }
 
     /// Frees a handle whose close callback is due, and runs that callback
@@ -404,10 +405,10 @@ impl EventLoop {
             self.discard(key);
         }
         if let Some(timer) = handle.timer {
-            self.uv_timers.remove(timer);
+            self.timers.uv.remove(timer);
         }
         if let Some(key) = handle.close_callback {
-            self.invoke(key, "close");
+            self.invoke(key, "close", Input::None);
             self.checkpoint();
         }
     }
@@ -420,7 +421,7 @@ impl EventLoop {
         let name = handle.name;
         match handle.callback {
             HandleCallback::User(key) => {
-                self.invoke(key, name);
+                self.invoke(key, name, Input::None);
                 self.checkpoint();
             }
             HandleCallback::Immediates => self.process_immediates(),

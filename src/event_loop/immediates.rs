@@ -6,10 +6,9 @@
 //! once, so a pending immediate never waits for I/O, and keeps the loop alive. The check phase
 //! runs a *snapshot* of the queue: immediates queued while it runs wait for the next iteration.
 
-use std::collections::VecDeque;
-
 use super::handles::{HandleCallback, HandleKind};
-use super::{Callback, EventLoop, HandleId, process};
+use super::phase_queue::PhaseQueue;
+use super::{Callback, EventLoop, HandleId, Input};
 use crate::heap::{Heap, Key};
 
 /// The id of an immediate, for [`EventLoop::clear_immediate`].
@@ -26,7 +25,7 @@ struct Entry {
 pub(super) struct ImmediateQueue {
     entries: Heap<Entry>,
     /// In `set_immediate` order; cleared entries stay until the check phase skips them.
-    queue: VecDeque<Immediate>,
+    queue: PhaseQueue<Immediate>,
     /// Ref'd immediates waiting (`immediateInfo[kRefCount]`).
     ref_count: usize,
     check_handle: Option<HandleId>,
@@ -79,10 +78,10 @@ impl EventLoop {
             "processTimers",
             HandleCallback::NodeTimers,
         );
-        let key = self.uv_timers.insert(timer);
+        let key = self.timers.uv.insert(timer);
         self.handles.get_mut(timer.0).expect("just inserted").timer = Some(key);
         self.unref(timer);
-        self.node_timer_handle = timer;
+        self.timers.node_handle = timer;
     }
 
     // ANCHOR: set_immediate
@@ -94,7 +93,7 @@ impl EventLoop {
             refed: true,
             callback,
         }));
-        self.immediates.queue.push_back(id);
+        self.immediates.queue.push(id);
         self.add_immediate_ref(1);
         id
     }
@@ -141,44 +140,44 @@ impl EventLoop {
 
     // ANCHOR: process_immediates
     /// The check handle's callback: runs the immediates queued before the phase began, with a
-    /// checkpoint between two of them (`processImmediate`).
+    /// checkpoint between two of them (`processImmediate`). The pass stays in the queue, so a
+    /// panic on its way to the embedder leaves the rest there; the next pass runs that rest
+    /// alone, as Node runs its `outstandingQueue`.
     pub(super) fn process_immediates(&mut self) {
         if self.immediates.entries.is_empty() {
-            // Normally nothing to do; but a panic that escaped an earlier pass (outside
-            // `run_main`) may have left the idle handle running with nothing ref'd.
+            // Nothing to run, but maybe ids of cleared immediates to forget; and a panic that
+            // escaped an earlier pass may have left the idle handle running with nothing ref'd.
+            self.immediates.queue.clear();
             self.stop_immediate_idle_if_unrefd();
             return;
         }
-        let mut snapshot = std::mem::take(&mut self.immediates.queue);
-        // A panic on its way to the embedder leaves what this pass did not reach at the
-        // front of the queue, for the next pass (Node's `outstandingQueue`).
-        process::repair_on_unwind(self, &mut snapshot, Self::run_immediates, |lp, rest| {
-            rest.append(&mut lp.immediates.queue);
-            lp.immediates.queue = std::mem::take(rest);
-        });
-        self.checkpoint();
-        self.stop_immediate_idle_if_unrefd();
-    }
-
-    fn run_immediates(&mut self, snapshot: &mut VecDeque<Immediate>) {
+        self.immediates.queue.begin_pass(false);
         self.call_in_frame("processImmediate", |lp| {
             let mut first = true;
-            while let Some(id) = snapshot.pop_front() {
+            while lp.immediates.queue.in_pass() {
                 // Between two immediates (`runNextTicks`), before the next one is taken: a
-                // tick that clears it keeps it from running.
+                // tick that clears it keeps it from running, and a tick that panics leaves
+                // it queued.
                 if !first {
                     lp.checkpoint();
                 }
                 first = false;
+                let id = lp
+                    .immediates
+                    .queue
+                    .next()
+                    .expect("a tick cannot shorten the pass");
                 let Some(entry) = lp.immediates.entries.remove(id.0) else {
                     continue; // cleared
                 };
                 if entry.refed {
                     lp.immediates.ref_count -= 1;
                 }
-                lp.invoke(entry.callback, "setImmediate");
+                lp.invoke(entry.callback, "setImmediate", Input::None);
             }
         });
+        self.checkpoint();
+        self.stop_immediate_idle_if_unrefd();
     }
     // ANCHOR_END: process_immediates
 

@@ -10,21 +10,18 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use super::EventLoop;
+use super::{Callback, EventLoop, Input};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
 use crate::sys::{Event, Interest};
 use crate::trace::TraceEvent;
 
-/// A watcher's callback: called with what its descriptor is ready for.
-type IoCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
-
 /// What the loop keeps for each watcher; `Io` holds its key.
 pub(super) struct IoEntry {
     name: &'static str,
-    /// `None` while the callback runs (take/call/put-back, as [`EventLoop::invoke`] does).
-    callback: Option<IoCallback>,
+    /// The callback's key in the loop's heap.
+    callback: Key,
     flags: RefFlags,
 }
 
@@ -44,15 +41,16 @@ impl EventLoop {
     /// The loop's poller, created on first use (a loop that never does I/O opens no
     /// descriptor). From then on the pool's wake-ups write to its wake-up descriptor.
     pub(super) fn io(&mut self) -> io::Result<&mut Io<Key>> {
-        if self.io.is_none() {
+        if self.io.poller.is_none() {
             let io = Io::new()?;
             let waker = io.waker().clone();
-            self.completions
+            self.work
+                .completions
                 .wakeup()
                 .set_notifier(Box::new(move || drop(waker.wake())));
-            self.io = Some(io);
+            self.io.poller = Some(io);
         }
-        Ok(self.io.as_mut().expect("just created"))
+        Ok(self.io.poller.as_mut().expect("just created"))
     }
     // ANCHOR_END: io
 
@@ -71,22 +69,24 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnMut(&mut EventLoop, Event) + 'static,
     ) -> io::Result<FdWatch> {
-        let key = self.io_entries.insert(IoEntry {
+        let callback = self.store(Callback::Ready(Box::new(callback)));
+        let key = self.io.watchers.insert(IoEntry {
             name,
-            callback: Some(Box::new(callback)),
+            callback,
             flags: RefFlags::new(),
         });
         let watched = self.io().and_then(|io| io.watch(fd, interest, key));
         match watched {
             Ok(id) => {
                 if interest != Interest::NONE {
-                    let entry = self.io_entries.get_mut(key).expect("just inserted");
+                    let entry = self.io.watchers.get_mut(key).expect("just inserted");
                     self.liveness.start(&mut entry.flags);
                 }
                 Ok(FdWatch(id))
             }
             Err(e) => {
-                self.io_entries.remove(key);
+                self.io.watchers.remove(key);
+                self.discard(callback);
                 Err(e)
             }
         }
@@ -100,11 +100,12 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a watcher already removed; what `epoll_ctl` says otherwise.
     pub fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
-        let io = self.io.as_mut().ok_or_else(no_watcher)?;
+        let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
         let key = *io.payload(watch.0).ok_or_else(no_watcher)?;
         io.set_interest(watch.0, interest)?;
         let entry = self
-            .io_entries
+            .io
+            .watchers
             .get_mut(key)
             .expect("a live watcher has an entry");
         if interest == Interest::NONE {
@@ -117,17 +118,23 @@ impl EventLoop {
 
     /// What a watcher waits for now, or `None` once it was removed.
     pub fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
-        self.io.as_ref()?.interest(watch.0)
+        self.io.poller.as_ref()?.interest(watch.0)
     }
 
     /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
     /// makes it keep the loop alive again. Idempotent.
     pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
-        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+        let Some(key) = self
+            .io
+            .poller
+            .as_ref()
+            .and_then(|io| io.payload(watch.0).copied())
+        else {
             return;
         };
         let entry = self
-            .io_entries
+            .io
+            .watchers
             .get_mut(key)
             .expect("a live watcher has an entry");
         if refed {
@@ -143,65 +150,72 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a watcher already removed.
     pub fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
-        let io = self.io.as_mut().ok_or_else(no_watcher)?;
+        let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
         let key = io.unwatch(watch.0)?;
         let mut entry = self
-            .io_entries
+            .io
+            .watchers
             .remove(key)
             .expect("a live watcher has an entry");
         self.liveness.stop(&mut entry.flags);
+        self.discard(entry.callback);
         Ok(())
     }
 
     /// Watchers registered, active or not.
     pub fn fd_watchers(&self) -> usize {
-        self.io.as_ref().map_or(0, Io::watchers)
+        self.io.poller.as_ref().map_or(0, Io::watchers)
     }
 
     // ANCHOR: poll_kernel
-    /// The poll phase once the loop has a poller: waits in the kernel up to `timeout` ms
-    /// (`None`: until something is ready), then runs the ready watchers and the pool's
-    /// completions, each callback followed by a checkpoint (`uv__io_poll`).
+    /// The poll phase's wait once the loop has a poller: waits in the kernel up to `timeout` ms
+    /// (`None`: until something is ready) and keeps what it reports for
+    /// [`run_ready_watchers`](Self::run_ready_watchers). The poll phase calls it only when
+    /// something can end the wait: an active watcher, or a job whose worker will write to the
+    /// wake-up descriptor.
     pub(super) fn poll_kernel(&mut self, timeout: Option<u64>) {
-        let io = self.io.as_mut().expect("called only with a poller");
-        if timeout.is_none() && io.active_watchers() == 0 && self.in_flight.is_empty() {
-            // Nothing registered could ever wake us: stop instead of blocking forever.
-            self.trace.record(|| TraceEvent::Stalled);
-            self.stalled = true;
-            self.stop_flag = true;
-            return;
+        let io = self.io.poller.as_mut().expect("called only with a poller");
+        if io.undispatched() > 0 {
+            return; // the rest of a batch a panic cut short: it runs before anything new
         }
-        let completions_waiting = self.completions.wakeup().is_pending();
+        let completions_waiting = self.work.completions.wakeup().is_pending();
         // Nothing could be ready and nothing asked to wait: skip the system call. A loop whose
         // only descriptor is the pool's wake-up looks at the completion queue directly.
         if (timeout == Some(0) || completions_waiting) && io.active_watchers() == 0 {
-            self.run_completions();
             return;
         }
         let wait = match timeout {
             _ if completions_waiting => Some(Duration::ZERO),
             Some(0) => Some(Duration::ZERO),
-            // A manual clock does not move while we wait: wait for the kernel alone.
+            // A manual clock does not move while we wait, and something is sure to end the
+            // wait: wait for the kernel alone.
             _ if self.clock.is_manual() => None,
             ms => ms.map(Duration::from_millis),
         };
-        let polled = io.poll(wait);
-        self.update_time(); // libuv refreshes the time after every wait
-        let polled = match polled {
+        let polled = match io.poll(wait) {
             Ok(polled) => polled,
             Err(e) => panic!("epoll_wait failed: {e}"), // EBADF/EINVAL: a bug of ours
         };
         self.trace.record(|| TraceEvent::PollReady(polled.events));
-        while let Some((_, key, event)) = self.io.as_mut().and_then(Io::dispatch) {
+    }
+
+    /// Runs the watchers the last wait found ready, one event at a time: the events stay in
+    /// the poller until their turn, so a panic leaves the rest for the next poll phase.
+    pub(super) fn run_ready_watchers(&mut self) {
+        while let Some((_, key, event)) = self.io.poller.as_mut().and_then(Io::dispatch) {
             self.run_watcher(key, event);
         }
-        self.run_completions();
     }
     // ANCHOR_END: poll_kernel
 
     /// Runs a fed watcher's callback with a writable event, if the watcher still exists.
     pub(super) fn run_fed(&mut self, watch: FdWatch) {
-        let Some(key) = self.io.as_ref().and_then(|io| io.payload(watch.0).copied()) else {
+        let Some(key) = self
+            .io
+            .poller
+            .as_ref()
+            .and_then(|io| io.payload(watch.0).copied())
+        else {
             return; // unwatched since it was fed
         };
         let fed = Event {
@@ -214,19 +228,14 @@ impl EventLoop {
         self.run_watcher(key, fed);
     }
 
-    /// Takes a watcher's callback out, runs it, and puts it back if the watcher still exists.
+    /// Runs a watcher's callback (through [`invoke`](Self::invoke), which puts it back), then
+    /// a checkpoint.
     fn run_watcher(&mut self, key: Key, event: Event) {
-        let Some(entry) = self.io_entries.get_mut(key) else {
+        let Some(entry) = self.io.watchers.get(key) else {
             return;
         };
-        let Some(mut callback) = entry.callback.take() else {
-            return; // already running further up the stack
-        };
-        let name = entry.name;
-        self.call_in_frame(name, |lp| callback(lp, event));
-        if let Some(entry) = self.io_entries.get_mut(key) {
-            entry.callback = Some(callback);
-        }
+        let (callback, name) = (entry.callback, entry.name);
+        self.invoke(callback, name, Input::Ready(event));
         self.checkpoint();
     }
 }

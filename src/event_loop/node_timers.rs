@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop, process};
+use super::{Callback, EventLoop, Input, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
 
@@ -62,21 +62,21 @@ pub struct Timeout(Key);
 impl Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
     pub fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.node_timers.set_ref(self.0, false);
+        lp.timers.node.set_ref(self.0, false);
         lp.sync_node_timer_ref();
         self
     }
 
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
     pub fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.node_timers.set_ref(self.0, true);
+        lp.timers.node.set_ref(self.0, true);
         lp.sync_node_timer_ref();
         self
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
-        lp.node_timers.has_ref(self.0)
+        lp.timers.node.has_ref(self.0)
     }
 
     /// Schedules the timeout again, its full delay from now, behind the others of the same
@@ -88,14 +88,14 @@ impl Timeout {
     /// when it is done. (Inside an interval's own callback `refresh` changes nothing, in Node
     /// too: the interval is re-armed from the start of the call once it returns.)
     pub fn refresh(self, lp: &mut EventLoop) -> Self {
-        let Some(&callback) = lp.node_timers.payload(self.0) else {
+        let Some(&callback) = lp.timers.node.payload(self.0) else {
             return self; // cleared, or fired for good
         };
         if lp.callbacks.get(callback).is_none() {
             return self; // its `FnOnce` is running (or ran): a refresh could only fire nothing
         }
         lp.update_time(); // `getLibuvNow()` re-reads the clock
-        if let Some(ms) = lp.node_timers.refresh(self.0, lp.now) {
+        if let Some(ms) = lp.timers.node.refresh(self.0, lp.now) {
             lp.schedule_node_timer(ms);
         }
         self
@@ -103,12 +103,12 @@ impl Timeout {
 
     /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
     pub fn delay(self, lp: &EventLoop) -> Option<f64> {
-        lp.node_timers.idle_timeout(self.0)
+        lp.timers.node.idle_timeout(self.0)
     }
 
     /// True while the timeout waits to fire.
     pub fn is_scheduled(self, lp: &EventLoop) -> bool {
-        lp.node_timers.is_scheduled(self.0)
+        lp.timers.node.is_scheduled(self.0)
     }
 }
 
@@ -150,7 +150,8 @@ impl EventLoop {
         }
         self.update_time(); // `insert` reads `getLibuvNow()`, which refreshes loop time
         let (key, schedule) = self
-            .node_timers
+            .timers
+            .node
             .create(callback, delay_ms, repeat, self.now);
         if let Some(ms) = schedule {
             self.schedule_node_timer(ms);
@@ -163,7 +164,7 @@ impl EventLoop {
     /// or is stale does nothing; clearing one that is due later in the current timers pass
     /// keeps it from running.
     pub fn clear_timeout(&mut self, timeout: Timeout) {
-        if let Some(callback) = self.node_timers.clear(timeout.0) {
+        if let Some(callback) = self.timers.node.clear(timeout.0) {
             self.discard(callback);
             self.sync_node_timer_ref();
         }
@@ -176,15 +177,15 @@ impl EventLoop {
 
     /// Starts Node's libuv timer to fire `ms` from now (`scheduleTimer`).
     fn schedule_node_timer(&mut self, ms: u64) {
-        let handle = self.node_timer_handle;
+        let handle = self.timers.node_handle;
         self.timer_start(handle, ms, 0)
             .expect("Node's timer handle is never closed");
     }
 
     /// Node's libuv timer is ref'd exactly while a ref'd timeout exists (`toggleTimerRef`).
     fn sync_node_timer_ref(&mut self) {
-        let refed = self.node_timers.ref_count() > 0;
-        self.set_ref(self.node_timer_handle, refed);
+        let refed = self.timers.node.ref_count() > 0;
+        self.set_ref(self.timers.node_handle, refed);
     }
 
     // ANCHOR: process_node_timers
@@ -194,7 +195,7 @@ impl EventLoop {
     pub(super) fn process_node_timers(&mut self) {
         self.update_time();
         let now = self.now;
-        self.node_timers.begin_pass();
+        self.timers.node.begin_pass();
         let mut first = true;
         self.call_in_frame("processTimers", |lp| {
             loop {
@@ -204,7 +205,7 @@ impl EventLoop {
                     lp.checkpoint();
                 }
                 first = false;
-                match lp.node_timers.next_due(now) {
+                match lp.timers.node.next_due(now) {
                     Due::Timer(timeout) => lp.fire_timeout(timeout),
                     Due::Done(next) => {
                         if let Some(expiry) = next {
@@ -223,7 +224,8 @@ impl EventLoop {
 
     fn fire_timeout(&mut self, timeout: Key) {
         let callback = *self
-            .node_timers
+            .timers
+            .node
             .payload(timeout)
             .expect("a due timeout is live");
         let repeating = matches!(
@@ -246,10 +248,10 @@ impl EventLoop {
         process::repair_on_unwind(
             self,
             &mut (),
-            |lp, ()| lp.invoke(callback, name),
+            |lp, ()| lp.invoke(callback, name, Input::None),
             |lp, ()| {
                 lp.finish_timeout(timeout, start);
-                if !lp.node_timers.is_empty() {
+                if !lp.timers.node.is_empty() {
                     lp.schedule_node_timer(1);
                 }
                 lp.sync_node_timer_ref();
@@ -261,7 +263,7 @@ impl EventLoop {
     /// After a timeout's callback: an interval goes back into its list, a finished timeout
     /// frees its callback.
     fn finish_timeout(&mut self, timeout: Key, start: u64) {
-        match self.node_timers.after_callback(timeout, start) {
+        match self.timers.node.after_callback(timeout, start) {
             AfterCallback::Rescheduled(Some(ms)) => self.schedule_node_timer(ms),
             AfterCallback::Rescheduled(None) | AfterCallback::Unchanged => {}
             AfterCallback::Released(callback) => self.discard(callback),

@@ -1,4 +1,8 @@
-//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`, libuv ≥ 1.46).
+//! One iteration of the loop, phase by phase: libuv's `uv_run` (`src/unix/core.c`) as of
+//! libuv 1.48 — the phase order of 1.45, without prelude timers for a stopped or dead loop
+//! (1.46), the pending drains after poll of 1.44.2, and the timers pass of 1.48 (collect the
+//! due timers, then run them). Node 20 ships libuv 1.46, without that pass; its own timer code
+//! gives the same guarantee for `setTimeout` and `setInterval`.
 //!
 //! ```text
 //! pending → idle → prepare → poll (+ up to 8 pending drains) → check → closing → timers
@@ -8,7 +12,7 @@
 //! iteration in [`RunMode::Default`], which makes the familiar picture that starts with timers.
 
 use super::handles::HandleId;
-use super::{EventLoop, Pending, RunMode};
+use super::{EventLoop, Input, Pending, RunMode};
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -25,23 +29,27 @@ impl EventLoop {
     /// program's uncaught error.
     pub fn run(&mut self, mode: RunMode) -> bool {
         assert!(
-            !self.running,
+            !self.status.running,
             "EventLoop::run was called from inside one of the loop's own callbacks; \
              the loop is not reentrant (nor is libuv's uv_run)"
         );
-        self.running = true;
+        self.status.running = true;
         let alive = super::process::repair_on_unwind(
             self,
             &mut (),
             |lp, ()| lp.run_loop(mode),
-            |lp, ()| lp.running = false,
+            |lp, ()| {
+                // As if `run` had returned: the next one starts afresh.
+                lp.status.running = false;
+                lp.status.stop = false;
+            },
         );
-        self.running = false;
+        self.status.running = false;
         alive
     }
 
     fn run_loop(&mut self, mode: RunMode) -> bool {
-        self.stalled = false;
+        self.status.stalled = false;
         if self.stack.is_empty() {
             // Code that ran before `run`, outside any callback, is this program's main script:
             // the ticks and microtasks it queued run now, as Node runs them after the script.
@@ -51,32 +59,27 @@ impl EventLoop {
         if !alive {
             self.update_time();
         }
-        if mode == RunMode::Default && alive && !self.stop_flag {
+        if mode == RunMode::Default && alive && !self.status.stop {
             self.update_time();
             self.run_timers();
         }
-        while alive && !self.stop_flag {
-            self.iterate(mode);
+        while alive && !self.status.stop {
+            self.run_once(mode);
             alive = self.is_alive();
             if mode != RunMode::Default {
                 break;
             }
         }
-        self.stop_flag = false;
+        self.status.stop = false;
         self.trace.record(|| TraceEvent::RunReturned(alive));
         alive
     }
     // ANCHOR_END: run
 
-    /// One iteration in [`RunMode::Once`]: waits in poll only when there was nothing to do at
-    /// once. Returns whether the loop is still alive.
-    pub fn run_once(&mut self) -> bool {
-        self.run(RunMode::Once)
-    }
-
-    // ANCHOR: iterate_solution
-    /// One iteration: one call per phase, in libuv's order.
-    fn iterate(&mut self, mode: RunMode) {
+    // ANCHOR: run_once_solution
+    /// One iteration, the body of `uv_run`'s loop: one call per phase, in libuv's order. `mode`
+    /// decides whether the poll phase may wait.
+    fn run_once(&mut self, mode: RunMode) {
         // exercise: visit the phases of one iteration in libuv's order
         // contract: One iteration has visited every phase once, in libuv's order: pending, idle,
         // contract: prepare, poll, then up to PENDING_DRAINS_AFTER_POLL more pending drains while
@@ -88,12 +91,12 @@ impl EventLoop {
         // contract: runs before the timers phase of the same iteration.
         // nudge: What must you decide before the first phase runs, because the phases change it?
         // nudge: And what does the poll phase wait for in each RunMode?
-        // hint: Sample can_sleep (pending queue and idle handles both empty) BEFORE running any
-        // hint: phase. Then: run_pending, run_idle, run_prepare; the poll timeout is
-        // hint: backend_timeout() in Default mode, or in Once mode when can_sleep, else Some(0);
-        // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while it
-        // hint: is not empty; run_check, run_closing; update_time, then run_timers.
-        let can_sleep = self.pending.is_empty() && self.idle.is_empty();
+        // hint: Sample can_sleep (in self.queues, the pending queue and the idle handles both
+        // hint: empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the poll
+        // hint: timeout is backend_timeout() in Default mode, or in Once mode when can_sleep, else
+        // hint: Some(0); poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times
+        // hint: while it is not empty; run_check, run_closing; update_time, then run_timers.
+        let can_sleep = self.queues.pending.is_empty() && self.queues.idle.is_empty();
         self.run_pending();
         self.run_idle();
         self.run_prepare();
@@ -104,7 +107,7 @@ impl EventLoop {
         };
         self.poll_io(timeout);
         for _ in 0..PENDING_DRAINS_AFTER_POLL {
-            if self.pending.is_empty() {
+            if self.queues.pending.is_empty() {
                 break;
             }
             self.run_pending();
@@ -115,13 +118,15 @@ impl EventLoop {
         self.run_timers();
         // end exercise
     }
-    // ANCHOR_END: iterate_solution
+    // ANCHOR_END: run_once_solution
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
     pub fn is_alive(&self) -> bool {
-        self.liveness
-            .is_alive(!self.pending.is_empty(), !self.closing.is_empty())
+        self.liveness.is_alive(
+            !self.queues.pending.is_empty(),
+            !self.queues.closing.is_empty(),
+        )
     }
 
     // ANCHOR: backend_timeout_solution
@@ -137,17 +142,17 @@ impl EventLoop {
         // contract: an immediate queued (an active idle handle): Some(0).
         // nudge: Which things make the poll phase return at once? Once none of them holds, what
         // nudge: decides how long it may wait?
-        // hint: Zero unless all of: not stopped, something alive (self.liveness counts active
-        // hint: handles and requests), no pending callbacks, no active idle handles, nothing
-        // hint: closing. Otherwise it is self.uv_timers.next_timeout(self.now): None means no
-        // hint: timer: wait until woken.
-        let may_sleep = !self.stop_flag
+        // hint: Zero unless all of: not stopped (self.status.stop), something alive (self.liveness
+        // hint: counts active handles and requests), and in self.queues no pending callback, no
+        // hint: active idle handle, nothing closing. Otherwise it is
+        // hint: self.timers.uv.next_timeout(self.now): None means no timer: wait until woken.
+        let may_sleep = !self.status.stop
             && (self.liveness.active_handles() > 0 || self.liveness.active_requests() > 0)
-            && self.pending.is_empty()
-            && self.idle.is_empty()
-            && self.closing.is_empty();
+            && self.queues.pending.is_empty()
+            && self.queues.idle.is_empty()
+            && self.queues.closing.is_empty();
         if may_sleep {
-            self.uv_timers.next_timeout(self.now)
+            self.timers.uv.next_timeout(self.now)
         } else {
             Some(0)
         }
@@ -155,14 +160,15 @@ impl EventLoop {
     }
     // ANCHOR_END: backend_timeout_solution
 
-    /// Pending phase: callbacks deferred from the last poll, as a snapshot — ones deferred
-    /// while it runs wait for the next drain (`uv__run_pending`).
+    /// Pending phase: callbacks deferred from the last poll, in one pass — ones deferred
+    /// while it runs wait for the next (`uv__run_pending`).
     fn run_pending(&mut self) {
         self.enter_phase(Phase::Pending);
-        for entry in std::mem::take(&mut self.pending) {
+        self.queues.pending.begin_pass(false);
+        while let Some(entry) = self.queues.pending.next() {
             match entry {
                 Pending::Callback(name, callback) => {
-                    self.invoke(callback, name);
+                    self.invoke(callback, name, Input::None);
                     self.checkpoint();
                 }
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
@@ -172,58 +178,95 @@ impl EventLoop {
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
-        let snapshot = self.idle.clone();
-        self.run_watchers(&snapshot, |lp| &lp.idle);
+        self.run_handles(|lp| &lp.queues.idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
-        let snapshot = self.prepare.clone();
-        self.run_watchers(&snapshot, |lp| &lp.prepare);
+        self.run_handles(|lp| &lp.queues.prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
-        let snapshot = self.check.clone();
-        self.run_watchers(&snapshot, |lp| &lp.check);
+        self.run_handles(|lp| &lp.queues.check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
     /// first (libuv inserts at the head of the list). One stopped by an earlier callback is
-    /// skipped; one started during the phase waits for the next iteration.
-    fn run_watchers(
-        &mut self,
-        snapshot: &[(HandleId, u64)],
-        list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>,
-    ) {
-        for entry in snapshot.iter().rev() {
-            if list(self).contains(entry) {
-                self.run_handle(entry.0);
-            }
+    /// skipped; one started during the phase waits for the next iteration. The list is in
+    /// start order, so the walk goes down from the newest start the phase may run: it reads
+    /// the loop's list afresh at each step and copies nothing.
+    fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>) {
+        let mut below = self.queues.start_seq + 1; // started later than this: next iteration
+        loop {
+            let handles = list(self);
+            let older = handles.partition_point(|&(_, seq)| seq < below);
+            let Some(&(id, seq)) = older.checked_sub(1).map(|i| &handles[i]) else {
+                return;
+            };
+            below = seq;
+            self.run_handle(id);
         }
     }
 
     // ANCHOR: poll_io
-    /// Poll phase. Once the loop watches a file descriptor it has a poller, and the wait
-    /// happens in the kernel ([`poll_kernel`](Self::poll_kernel), chapter 8). A loop that
-    /// never watched one has no I/O but the thread pool's: with jobs in flight, it waits for a
-    /// worker's wake-up (at most `timeout`), then runs the finished jobs' callbacks. With
-    /// nothing in flight it only waits for time to pass: with a manual clock by jumping to the
-    /// deadline, with the system clock by sleeping. A wait with no deadline and nothing in
-    /// flight could never end, so the run stops instead of hanging.
+    /// Poll phase: waits up to `timeout` ms (`None`: until something happens), then runs what
+    /// became ready — the watchers of ready descriptors, then the thread pool's finished jobs —
+    /// each callback followed by a checkpoint (`uv__io_poll`, `uv__work_done`).
+    ///
+    /// Whether anything could end the wait is decided here, once: an active descriptor
+    /// watcher (chapter 8) or a job in flight (chapter 7). Then the loop waits for it — in the
+    /// kernel once it has a poller, else for a worker's wake-up. If nothing could, only time
+    /// can pass: a manual clock jumps to the deadline, the system clock is slept on, and a
+    /// wait with no deadline, which could never end, stops the run instead of hanging. Work a
+    /// panic cut short in an earlier poll phase is ready already: the phase does not wait.
     fn poll_io(&mut self, timeout: Option<u64>) {
         self.enter_phase(Phase::Poll);
+        let timeout = if self.left_over_from_poll() {
+            Some(0)
+        } else {
+            timeout
+        };
         self.trace.record(|| TraceEvent::PollWait(timeout));
-        if self.io.is_some() {
-            self.poll_kernel(timeout); // chapter 8: wait in the kernel
-            return;
+        if self.can_be_woken() {
+            if self.io.poller.is_some() {
+                self.poll_kernel(timeout); // chapter 8: wait in the kernel
+            } else {
+                self.wait_for_pool(timeout); // chapter 7: wait for a worker
+            }
+        } else {
+            self.let_time_pass(timeout);
         }
-        if self.work_in_flight() > 0 {
-            self.wait_for_pool(timeout);
-            self.update_time();
-            self.run_completions();
-            return;
-        }
+        self.update_time(); // libuv refreshes the time after every wait
+        self.run_ready_watchers();
+        self.run_completions();
+    }
+
+    /// Whether anything registered could end a wait in the poll phase: an active descriptor
+    /// watcher, ref'd or not, or a thread-pool job whose callback has not run.
+    fn can_be_woken(&self) -> bool {
+        self.io
+            .poller
+            .as_ref()
+            .is_some_and(|io| io.active_watchers() > 0)
+            || !self.work.in_flight.is_empty()
+    }
+
+    /// True when an earlier poll phase left ready events or finished jobs undelivered (a
+    /// callback's panic went on to the embedder before their turn).
+    fn left_over_from_poll(&self) -> bool {
+        !self.work.done.is_empty()
+            || self
+                .io
+                .poller
+                .as_ref()
+                .is_some_and(|io| io.undispatched() > 0)
+    }
+
+    /// The poll phase with nothing that could wake it: time passes, and nothing else can
+    /// happen. A manual clock jumps to the deadline; the system clock is slept on; with no
+    /// deadline the run stops ([`TraceEvent::Stalled`]) rather than wait forever.
+    fn let_time_pass(&mut self, timeout: Option<u64>) {
         match timeout {
             Some(0) => {}
             Some(ms) => {
@@ -234,11 +277,10 @@ impl EventLoop {
             }
             None => {
                 self.trace.record(|| TraceEvent::Stalled);
-                self.stalled = true;
-                self.stop_flag = true;
+                self.status.stalled = true;
+                self.status.stop = true;
             }
         }
-        self.update_time();
     }
     // ANCHOR_END: poll_io
 
@@ -246,8 +288,8 @@ impl EventLoop {
     /// Handles closed by these callbacks wait for the next iteration.
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
-        let closing = std::mem::take(&mut self.closing);
-        for id in closing.into_iter().rev() {
+        self.queues.closing.begin_pass(true);
+        while let Some(id) = self.queues.closing.next() {
             self.finish_close(id);
         }
     }
@@ -257,13 +299,14 @@ impl EventLoop {
     /// a repeating one is re-armed before its callback.
     fn run_timers(&mut self) {
         self.enter_phase(Phase::Timers);
-        self.uv_timers.collect_due(self.now);
-        while let Some(timer) = self.uv_timers.pop_ready(self.now) {
+        self.timers.uv.collect_due(self.now);
+        while let Some(timer) = self.timers.uv.pop_ready(self.now) {
             let handle = *self
-                .uv_timers
+                .timers
+                .uv
                 .payload(timer)
                 .expect("a ready timer is live");
-            let active = self.uv_timers.is_active(timer);
+            let active = self.timers.uv.is_active(timer);
             self.set_active(handle, active);
             self.run_handle(handle);
         }

@@ -17,7 +17,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use super::{EventLoop, Listener, RunMode};
+use super::listeners::ProcessListeners;
+use super::{EventLoop, RunMode};
 use crate::microtasks::Rejection;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
@@ -128,13 +129,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     crate::panics::message(payload).unwrap_or_else(|| "a callback panicked".to_string())
 }
 
-type ExitListener = Box<dyn FnMut(&mut EventLoop, ExitCode)>;
-
 #[derive(Default)]
 pub(super) struct Process {
-    before_exit: Vec<ExitListener>,
-    exit: Vec<ExitListener>,
-    uncaught: Vec<Listener<Uncaught>>,
+    /// Who listens for which process event.
+    pub(super) listeners: ProcessListeners,
     /// An `uncaughtException` listener is running: a panic now is fatal.
     in_uncaught_listener: bool,
     exit_code: ExitCode,
@@ -170,7 +168,7 @@ impl EventLoop {
     /// loop runs one program at a time.
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
         assert!(
-            !self.process.running_main && !self.running,
+            !self.process.running_main && !self.status.running,
             "EventLoop::run_main was called while the loop was already running; \
              a loop runs one program at a time"
         );
@@ -184,7 +182,7 @@ impl EventLoop {
             self.checkpoint();
             loop {
                 self.run(RunMode::Default);
-                if self.stalled {
+                if self.status.stalled {
                     break; // Node would hang here forever; we end the process instead
                 }
                 if self.is_alive() {
@@ -208,7 +206,7 @@ impl EventLoop {
         self.process.exit_code_is_old = true;
         // The program has ended; the loop has not: later ticks (a plain `run`, another
         // `run_main`) are accepted again.
-        self.microtasks.clear_exiting();
+        self.jobs.microtasks.clear_exiting();
         match (exit, result) {
             // An `exit` listener may still change `process.exitCode`.
             (Ok(()), Ok(_)) => Ok(self.process.exit_code),
@@ -253,7 +251,7 @@ impl EventLoop {
             location: panic.location,
             rejection: None,
         };
-        if !self.process.uncaught.is_empty() && !self.process.in_uncaught_listener {
+        if !self.process.listeners.uncaught.is_empty() && !self.process.in_uncaught_listener {
             self.emit_uncaught(&error);
             return;
         }
@@ -282,38 +280,16 @@ impl EventLoop {
     // ANCHOR_END: uncaught_panic
 
     fn emit_uncaught(&mut self, error: &Uncaught) {
-        let mut listeners = std::mem::take(&mut self.process.uncaught);
+        // A panic in a listener is fatal: it unwinds through here, and the next program on
+        // this loop must not find the flag still set.
         self.process.in_uncaught_listener = true;
-        self.call_in_frame("uncaughtException", |lp| {
-            for listener in &mut listeners {
-                listener(lp, error);
-            }
-        });
+        repair_on_unwind(
+            self,
+            &mut (),
+            |lp, ()| lp.emit("uncaughtException", |l| &mut l.uncaught, error),
+            |lp, ()| lp.process.in_uncaught_listener = false,
+        );
         self.process.in_uncaught_listener = false;
-        listeners.append(&mut self.process.uncaught);
-        self.process.uncaught = listeners;
-    }
-
-    /// Listens for callbacks that panic (`process.on('uncaughtException')`). With a listener,
-    /// a panic no longer ends the process: the listener hears the message and the frames, and
-    /// the loop goes on with the next callback. A panic inside the listener is fatal.
-    pub fn on_uncaught_exception(
-        &mut self,
-        listener: impl FnMut(&mut EventLoop, &Uncaught) + 'static,
-    ) {
-        self.process.uncaught.push(Box::new(listener));
-    }
-
-    /// Listens for the loop running dry (`process.on('beforeExit')`). A listener that
-    /// schedules ref'd work restarts the loop, and the event fires again when it runs dry.
-    pub fn on_before_exit(&mut self, listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
-        self.process.before_exit.push(Box::new(listener));
-    }
-
-    /// Listens for the end of the process (`process.on('exit')`). No more iterations run:
-    /// timers set here never fire, and `next_tick` drops its callback.
-    pub fn on_exit(&mut self, listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
-        self.process.exit.push(Box::new(listener));
     }
 
     /// The code the process will exit with (`process.exitCode`).
@@ -350,19 +326,12 @@ impl EventLoop {
             });
             panic::resume_unwind(Box::new(FatalNow));
         }
-        self.unhandled.push(reason);
+        self.jobs.unhandled.push(reason);
     }
 
     fn emit_before_exit(&mut self) {
         let code = self.process.exit_code;
-        let mut listeners = std::mem::take(&mut self.process.before_exit);
-        self.call_in_frame("beforeExit", |lp| {
-            for listener in &mut listeners {
-                listener(lp, code);
-            }
-        });
-        listeners.append(&mut self.process.before_exit);
-        self.process.before_exit = listeners;
+        self.emit("beforeExit", |l| &mut l.before_exit, &code);
         self.checkpoint();
     }
 
@@ -370,15 +339,10 @@ impl EventLoop {
     /// `queue_microtask` callbacks still run in the checkpoint after them, as in Node.
     fn emit_exit(&mut self) {
         let code = self.process.exit_code;
-        self.microtasks.set_exiting();
+        self.jobs.microtasks.set_exiting();
         // What was still queued will never run; dropping the jobs frees them.
-        drop(self.microtasks.clear());
-        let mut listeners = std::mem::take(&mut self.process.exit);
-        self.call_in_frame("exit", |lp| {
-            for listener in &mut listeners {
-                listener(lp, code);
-            }
-        });
+        drop(self.jobs.microtasks.clear());
+        self.emit("exit", |l| &mut l.exit, &code);
         self.checkpoint();
     }
 }

@@ -10,15 +10,20 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::EventLoop;
+use super::{Callback, EventLoop, Input};
+use crate::heap::Key;
 use crate::threadpool::{CancelError, JobId, Work, WorkError, WorkKind};
 use crate::trace::TraceEvent;
 
-/// A job's callback, waiting on the loop thread for the job's type-erased outcome.
-pub(super) type AfterWork = Box<dyn FnOnce(&mut EventLoop, Result<Box<dyn Any + Send>, WorkError>)>;
+/// A job's value, type-erased, or why there is none.
+pub(super) type Outcome = Result<Box<dyn Any + Send>, WorkError>;
 
-/// Jobs in flight, by id: the frame name and callback each one will run on the loop.
-pub(super) type InFlight = HashMap<JobId, (&'static str, AfterWork)>;
+/// A job's callback, waiting on the loop thread for the job's outcome.
+pub(super) type AfterWork = Box<dyn FnOnce(&mut EventLoop, Outcome)>;
+
+/// Jobs in flight, by id: the frame name each one's callback runs in, and the callback's key
+/// in the loop's heap.
+pub(super) type InFlight = HashMap<JobId, (&'static str, Key)>;
 
 /// How long the poll phase waits for the pool between two checks that its workers still
 /// live. A check costs nothing measurable; it turns a broken pool into an error, not a hang.
@@ -63,8 +68,9 @@ impl EventLoop {
             });
             after_work(lp, outcome);
         });
-        let job = self.pool.submit(kind, &self.completions, work);
-        self.in_flight.insert(job, (name, after));
+        let job = self.work.pool.submit(kind, &self.work.completions, work);
+        let after = self.store(Callback::Done(after));
+        self.work.in_flight.insert(job, (name, after));
         self.liveness.request_started();
         self.trace.record(|| TraceEvent::WorkQueued(name));
         WorkRequest(job)
@@ -80,20 +86,20 @@ impl EventLoop {
     /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
     /// run already).
     pub fn cancel_work(&mut self, request: WorkRequest) -> Result<(), CancelError> {
-        if !self.in_flight.contains_key(&request.0) {
+        if !self.work.in_flight.contains_key(&request.0) {
             return Err(CancelError::Busy);
         }
-        self.pool.cancel(request.0)
+        self.work.pool.cancel(request.0)
     }
 
     /// The pool this loop's jobs run on.
     pub fn thread_pool(&self) -> &crate::threadpool::ThreadPool {
-        &self.pool
+        &self.work.pool
     }
 
     /// Jobs submitted whose callbacks have not run yet.
     pub fn work_in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.work.in_flight.len()
     }
 
     // ANCHOR: wait_for_pool
@@ -103,7 +109,7 @@ impl EventLoop {
     /// still has a worker: the pool fails its jobs when it loses the last one, so this only
     /// catches a pool that could not even do that, and says why it died.
     pub(super) fn wait_for_pool(&mut self, timeout: Option<u64>) {
-        let wakeup = self.completions.wakeup();
+        let wakeup = self.work.completions.wakeup();
         let limit = match timeout {
             Some(0) => return,
             _ if self.clock.is_manual() => None,
@@ -125,15 +131,19 @@ impl EventLoop {
             }
             // A pool whose last worker died fails the jobs it held before that worker
             // ends, which wakes us: a pending wake-up seen after the count fell to 0 is them.
-            if self.pool.is_started() && self.pool.workers_alive() == 0 && !wakeup.is_pending() {
+            if self.work.pool.is_started()
+                && self.work.pool.workers_alive() == 0
+                && !wakeup.is_pending()
+            {
                 let why = self
+                    .work
                     .pool
                     .broken()
                     .unwrap_or_else(|| "no reason known".into());
                 panic!(
                     "the thread pool has no live worker left: {} job(s) can never finish \
                      (the last worker died of: {why})",
-                    self.in_flight.len()
+                    self.work.in_flight.len()
                 );
             }
         }
@@ -141,23 +151,30 @@ impl EventLoop {
     // ANCHOR_END: wait_for_pool
 
     // ANCHOR: run_completions
-    /// Takes every finished job and runs its callback, oldest completion first, with a
-    /// checkpoint after each (`uv__work_done`, then Node's `MakeCallback` per request).
+    /// Runs the callbacks of finished jobs, oldest completion first, with a checkpoint after
+    /// each (`uv__work_done`, then Node's `MakeCallback` per request). A pass takes the batch
+    /// that finished so far into the loop's own queue, and the callbacks run from there one at
+    /// a time: a panic on its way to the embedder leaves the rest of the batch for the next
+    /// poll phase, which runs them before it takes anything new.
     pub(super) fn run_completions(&mut self) {
-        if self.in_flight.is_empty() {
-            return; // nothing can complete: skip the queue's lock on every poll phase
+        if self.work.done.is_empty() {
+            if self.work.in_flight.is_empty() {
+                return; // nothing can complete: skip the queue's lock on every poll phase
+            }
+            // A `Vec` becomes a `VecDeque` in place: no copy.
+            self.work.done = self.work.completions.take().into();
+            let batch = self.work.done.len();
+            if batch == 0 {
+                return;
+            }
+            self.trace.record(|| TraceEvent::WorkDone(batch));
         }
-        let done = self.completions.take();
-        if done.is_empty() {
-            return;
-        }
-        self.trace.record(|| TraceEvent::WorkDone(done.len()));
-        for completion in done {
-            let Some((name, after)) = self.in_flight.remove(&completion.job) else {
+        while let Some(completion) = self.work.done.pop_front() {
+            let Some((name, after)) = self.work.in_flight.remove(&completion.job) else {
                 continue; // not ours: cannot happen, each loop has its own queue
             };
             self.liveness.request_finished();
-            self.call_in_frame(name, |lp| after(lp, completion.outcome));
+            self.invoke(after, name, Input::Done(completion.outcome));
             self.checkpoint();
         }
     }

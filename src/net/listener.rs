@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use super::stream::{TcpStream, register};
-use super::{closed, net};
+use super::{closed, net, net_ref};
 use crate::event_loop::{EventLoop, FdWatch};
 use crate::heap::Key;
 use crate::sys::Interest;
@@ -140,7 +140,7 @@ impl TcpListener {
     }
 
     fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
-        lp.net_state_ref()
+        net_ref(lp)
             .and_then(|n| n.listeners.get(self.0))
             .map(f)
             .ok_or_else(|| closed("TCP listener"))

@@ -83,7 +83,7 @@ pub struct NetStats {
 }
 
 // ANCHOR: net
-/// Everything the TCP layer keeps on a loop (one value the loop holds for it).
+/// Everything the TCP layer keeps on a loop, in the loop's state slot for it.
 #[derive(Default)]
 pub(crate) struct Net {
     streams: Heap<stream::Stream>,
@@ -97,14 +97,23 @@ pub(crate) struct Net {
 }
 // ANCHOR_END: net
 
+/// The TCP layer's state, kept in the loop's state slot for it (created on first use). A
+/// callback gets `&mut EventLoop`, so it reaches every socket through here, without
+/// `Rc<RefCell<…>>` (libuv's loop struct carries its streams' state, such as `emfile_fd`, the
+/// same way).
+#[inline]
 fn net(lp: &mut EventLoop) -> &mut Net {
-    lp.net_state()
+    lp.state_mut::<Net>()
+}
+
+/// The TCP layer's state, if the loop ever used TCP.
+fn net_ref(lp: &EventLoop) -> Option<&Net> {
+    lp.state::<Net>()
 }
 
 /// What the loop's TCP layer has done (see [`NetStats`]).
 pub fn stats(lp: &EventLoop) -> NetStats {
-    lp.net_state_ref()
-        .map_or_else(NetStats::default, |n| n.stats)
+    net_ref(lp).map_or_else(NetStats::default, |n| n.stats)
 }
 
 fn closed(what: &str) -> io::Error {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use super::write::{self, Requests};
-use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net};
+use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
 use crate::event_loop::{EventLoop, FdWatch};
 use crate::heap::Key;
 use crate::sys::socket::{self, Connecting};
@@ -456,7 +456,7 @@ impl TcpStream {
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
-        lp.net_state_ref()
+        net_ref(lp)
             .and_then(|n| n.streams.get(self.0))
             .map(f)
             .ok_or_else(|| closed("TCP stream"))

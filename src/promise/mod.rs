@@ -53,7 +53,6 @@
 mod combinators;
 mod finally;
 mod free;
-mod job;
 mod node;
 mod resolver;
 mod then;
@@ -61,7 +60,6 @@ mod then;
 #[cfg(doc)]
 use crate::event_loop::EventLoop;
 pub use crate::microtasks::Rejection;
-pub(crate) use job::{Handled, Job};
 pub use node::Promise;
 pub use resolver::Resolver;
 

@@ -7,9 +7,9 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use super::job::Handled;
 use super::{Rejection, Settled};
 use crate::event_loop::EventLoop;
+use crate::microtasks::Handled;
 
 // ANCHOR: promise_state
 pub(super) enum State<T> {

@@ -50,6 +50,26 @@ pub fn slot<T: Copy>() -> Rc<std::cell::Cell<Option<T>>> {
     Rc::new(std::cell::Cell::new(None))
 }
 
+/// Runs `test` on a thread of its own and fails with a message naming `what` if it has not
+/// finished within `limit`: for tests whose wrong answer is a loop that never returns. (A loop
+/// left hanging stays on its thread until the test binary exits.) A panic in `test` goes on.
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
+    });
+    match outcome.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => resume_unwind(panic),
+        Err(_) => panic!("still running after {limit:?}: {what}"),
+    }
+}
+
 /// What a test has reached so far, for the [`Watchdog`] to print if it hangs. Tests that
 /// share it run one at a time (each such test file has its own serial lock).
 static TRAIL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

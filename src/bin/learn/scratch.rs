@@ -4,8 +4,11 @@
 //! The check proves things about the *untouched* exercises ("the tests fail against them"),
 //! so it must never run against the files in `exercises/`: in a learner's tree those hold the
 //! learner's work, and a solved file passes every test. The scratch tree lives in
-//! `target/learn-check/tree` and builds into the real `target/`, so the dependencies are
-//! compiled once for both.
+//! `target/learn-check/tree` and builds into a target directory of its own,
+//! `target/learn-check/target`, kept between checks. It must not share the real `target/`:
+//! cargo names a path package's artifacts by its path *relative to its workspace*, so the copy
+//! and the real crate would write the same `libeventloop-<hash>.rlib`, and a later `cargo test`
+//! in the real tree could link the copy's stale library.
 
 use std::fs;
 use std::io;
@@ -29,7 +32,7 @@ const COPIED: [&str; 6] = [
 pub struct Scratch {
     /// The copy's root, where `cargo test` runs.
     pub root: PathBuf,
-    /// The real tree's `target/`, shared so nothing is compiled twice.
+    /// The copy's own target directory (see the module docs for why not the real one).
     pub target: PathBuf,
 }
 
@@ -40,8 +43,9 @@ impl Scratch {
     /// # Errors
     /// When a file cannot be copied or written, or an exercise cannot be generated.
     pub fn create(root: &Path, catalog: &Catalog) -> io::Result<Scratch> {
-        let target = root.join("target");
-        let scratch = target.join("learn-check").join("tree");
+        let check = root.join("target").join("learn-check");
+        let target = check.join("target");
+        let scratch = check.join("tree");
         if scratch.exists() {
             fs::remove_dir_all(&scratch).map_err(|e| context(e, "clear", &scratch))?;
         }
@@ -96,51 +100,25 @@ impl Scratch {
 }
 
 /// The scratch tree's `Cargo.toml`: the real one in a workspace of its own (so cargo never
-/// takes the real tree for its parent), with two changes.
-///
-/// - The package is renamed (`eventloop-learn-check`; its library keeps its name). Cargo
-///   names a workspace member's artifacts and fingerprints by package name and version, not
-///   by path: under its real name, the copy's library (a wrong solution compiled in, say)
-///   would land on the real tree's files in the shared `target/`, and the real tree's next
-///   build would take it for up to date.
-/// - No binaries: `cargo test --test <name>` builds every binary of the package, and the
-///   console binary would be rebuilt after every change to the library, for nothing.
+/// takes the real tree for its parent), without binaries: `cargo test --test <name>` builds
+/// every binary of the package, and the console binary would be rebuilt after every change
+/// to the library (every wrong solution), for nothing, since no exercise's test runs it.
 fn scratch_manifest(manifest: &str) -> String {
     let mut out = String::with_capacity(manifest.len());
     let mut table = String::new();
-    let mut lib_name = None;
-    let mut has_lib = false;
     for line in manifest.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             table = trimmed.to_string();
-            has_lib |= table == "[lib]";
         }
         if table == "[[bin]]" || (table == "[package]" && trimmed.starts_with("default-run")) {
-            continue;
-        }
-        if table == "[package]"
-            && let Some(name) = trimmed
-                .strip_prefix("name")
-                .and_then(|rest| rest.trim_start().strip_prefix('='))
-                .map(|value| value.trim().trim_matches('"'))
-        {
-            out.push_str(&format!("name = \"{name}-learn-check\"\n"));
-            lib_name = Some(name.replace('-', "_"));
             continue;
         }
         out.push_str(line);
         out.push('\n');
         if trimmed == "[package]" {
             out.push_str("autobins = false\n");
-        } else if trimmed == "[lib]"
-            && let Some(name) = &lib_name
-        {
-            out.push_str(&format!("name = \"{name}\"\n"));
         }
-    }
-    if !has_lib && let Some(name) = lib_name {
-        out.push_str(&format!("\n[lib]\nname = \"{name}\"\n"));
     }
     out.push_str("\n[workspace]\n");
     out
@@ -223,12 +201,13 @@ mod tests {
         );
         assert_eq!(
             manifest,
-            "[package]\nautobins = false\nname = \"x-learn-check\"\n\n[[bench]]\nname = \"heap\"\n\
-             \n[lib]\nname = \"x\"\n\n[workspace]\n",
-            "no binaries (the tests never run them); a package name of its own, so its \
-             artifacts never land on the real tree's in the shared target/; the library's name \
-             unchanged"
+            "[package]\nautobins = false\nname = \"x\"\n\n[[bench]]\nname = \"heap\"\n\n[workspace]\n",
+            "no binaries: the tests never run them"
         );
+        // Its own target directory: sharing the real one lets the copy's library stand in
+        // for the real crate's (same artifact names).
+        assert!(scratch.target.starts_with(root.join("target/learn-check")));
+        assert_ne!(scratch.target, root.join("target"));
         // The learner's file is left exactly as it was.
         assert_eq!(
             fs::read_to_string(root.join("exercises/adder.rs")).unwrap(),

@@ -1,0 +1,175 @@
+//! Building a loop: its clock, stack limit, thread pool and tracing ([`Builder`]).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use super::handles::HandleId;
+use super::immediates::ImmediateQueue;
+use super::{
+    EventLoop, IoWatchers, Jobs, PhaseQueues, RunStatus, Timers, WorkQueues, process, state, work,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::heap::Heap;
+use crate::microtasks::Microtasks;
+use crate::refs::Liveness;
+use crate::stack::{CallStack, DEFAULT_STACK_LIMIT};
+use crate::threadpool::{Completions, ThreadPool};
+use crate::timers::{TimerHeap, TimerLists};
+use crate::trace::Trace;
+
+/// The fewest frames a loop's stack may hold: the loop nests its own frames a few deep
+/// (`main`, `processTimers` → `setTimeout`, `nextTick`, `uncaughtException`, …).
+pub const MIN_STACK_LIMIT: usize = 8;
+
+/// Why an [`EventLoop`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// The stack limit is below [`MIN_STACK_LIMIT`].
+    StackLimitTooSmall(usize),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::StackLimitTooSmall(limit) => write!(
+                f,
+                "a stack limit of {limit} is too small: the loop itself nests up to \
+                 {MIN_STACK_LIMIT} frames"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool and tracing.
+pub struct Builder {
+    clock: Box<dyn Clock>,
+    stack_limit: usize,
+    pool: Option<ThreadPool>,
+    trace: bool,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("stack_limit", &self.stack_limit)
+            .field("trace", &self.trace)
+            .finish()
+    }
+}
+
+impl Builder {
+    /// The clock the loop reads (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// The deepest the call stack may grow (default: [`DEFAULT_STACK_LIMIT`]).
+    pub fn stack_limit(mut self, frames: usize) -> Self {
+        self.stack_limit = frames;
+        self
+    }
+
+    /// The thread pool for this loop's jobs (default: [`ThreadPool::global`], shared by every
+    /// loop built without one and sized by `UV_THREADPOOL_SIZE`). A pool of its own, such as
+    /// `ThreadPool::with_size(1)`, keeps the loop's jobs apart from every other loop's.
+    pub fn thread_pool(mut self, pool: ThreadPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Record a [`TraceEvent`](crate::trace::TraceEvent) for every phase and callback from the start.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+
+    /// Builds the loop.
+    ///
+    /// # Errors
+    /// [`BuildError::StackLimitTooSmall`] for a stack limit below [`MIN_STACK_LIMIT`].
+    pub fn build(self) -> Result<EventLoop, BuildError> {
+        if self.stack_limit < MIN_STACK_LIMIT {
+            return Err(BuildError::StackLimitTooSmall(self.stack_limit));
+        }
+        Ok(EventLoop::from_builder(self))
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLoop {
+    /// A loop on the system clock.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default stack limit is large enough")
+    }
+
+    /// A loop on `clock`, for example a [`ManualClock`](crate::clock::ManualClock) in tests.
+    pub fn with_clock(clock: impl Clock + 'static) -> Self {
+        Self::builder()
+            .clock(clock)
+            .build()
+            .expect("the default stack limit is large enough")
+    }
+
+    /// Starts configuring a loop.
+    pub fn builder() -> Builder {
+        Builder {
+            clock: Box::new(SystemClock::new()),
+            stack_limit: DEFAULT_STACK_LIMIT,
+            pool: None,
+            trace: false,
+        }
+    }
+
+    fn from_builder(builder: Builder) -> Self {
+        process::install_quiet_hook();
+        let now = builder.clock.now_ms();
+        let mut trace = Trace::default();
+        if builder.trace {
+            trace.enable();
+        }
+        let mut lp = EventLoop {
+            clock: builder.clock,
+            now,
+            stack: CallStack::with_limit(builder.stack_limit),
+            callbacks: Heap::new(),
+            handles: Heap::new(),
+            queues: PhaseQueues::default(),
+            timers: Timers {
+                uv: TimerHeap::new(),
+                node: TimerLists::new(),
+                node_handle: HandleId::PLACEHOLDER,
+            },
+            immediates: ImmediateQueue::default(),
+            jobs: Jobs {
+                microtasks: Microtasks::new(),
+                rejections: Vec::new(),
+                unhandled: Vec::new(),
+            },
+            liveness: Liveness::default(),
+            status: RunStatus::default(),
+            process: process::Process::default(),
+            work: WorkQueues {
+                pool: builder.pool.unwrap_or_else(ThreadPool::global),
+                completions: Arc::new(Completions::new()),
+                in_flight: work::InFlight::new(),
+                done: VecDeque::new(),
+            },
+            io: IoWatchers::default(),
+            states: state::States::default(),
+            trace,
+        };
+        lp.init_node_handles();
+        lp
+    }
+}

@@ -1,0 +1,144 @@
+//! `process.nextTick`, the microtask queue and the checkpoint that drains them after every
+//! callback (chapter 5), with the unhandled-rejection report Node makes at the end of a
+//! drain (`processTicksAndRejections`).
+
+use std::rc::Rc;
+
+use super::{EventLoop, process};
+use crate::microtasks::{Handled, Job, Microtasks, Rejection, SharedJob};
+
+/// A queued tick or microtask. It runs exactly once and can never be cancelled, so unlike a
+/// timer or an immediate it needs no key in the callback heap: the queue owns it.
+pub(super) enum Task {
+    /// A closure, boxed.
+    Once(Box<dyn FnOnce(&mut EventLoop)>),
+    /// A promise reaction made by `then`: it lives in the node of the promise it will
+    /// settle, so queueing it allocates nothing (see [`SharedJob`]).
+    Reaction(Rc<dyn SharedJob<EventLoop>>),
+}
+
+impl EventLoop {
+    // ANCHOR: next_tick
+    /// Runs `callback` at the next checkpoint, before any promise reaction
+    /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
+    pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
+        // While exiting, the queue hands the callback back; dropping it frees it.
+        let _refused = self
+            .jobs
+            .microtasks
+            .next_tick(("nextTick", Task::Once(Box::new(callback))));
+    }
+
+    /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
+    /// reactions (`queueMicrotask`).
+    pub fn queue_microtask(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
+        self.queue_job("queueMicrotask", callback);
+    }
+    // ANCHOR_END: next_tick
+
+    /// Queues a microtask running in a frame called `name` (promise reactions use this).
+    pub(crate) fn queue_job(
+        &mut self,
+        name: &'static str,
+        callback: impl FnOnce(&mut EventLoop) + 'static,
+    ) {
+        self.jobs
+            .microtasks
+            .queue_microtask((name, Task::Once(Box::new(callback))));
+    }
+
+    /// Queues a promise reaction that lives in its derived promise's node.
+    pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn SharedJob<EventLoop>>) {
+        self.jobs
+            .microtasks
+            .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
+    }
+
+    // ANCHOR: checkpoint
+    /// The checkpoint Node reaches after every callback it runs through `MakeCallback`
+    /// (`InternalCallbackScope::Close`), and between two timers or two immediates
+    /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
+    pub(crate) fn checkpoint(&mut self) {
+        if self.jobs.microtasks.is_empty() && self.jobs.rejections.is_empty() {
+            return; // the common case after an I/O callback: nothing was queued
+        }
+        loop {
+            if !self.jobs.microtasks.is_empty() {
+                self.drain_jobs();
+            }
+            // `processPromiseRejections`: its listeners may queue more ticks.
+            if !self.report_rejections() {
+                break;
+            }
+        }
+    }
+    // ANCHOR_END: checkpoint
+
+    // ANCHOR: drain_jobs
+    /// Drains both queues, each job in its own frame. A drain may run millions of tiny jobs
+    /// (a `next_tick` chain), so it has one panic boundary for all of them rather than one per
+    /// job: a job that panics unwinds to here with its frame still on the stack, is handled
+    /// exactly as [`call_in_frame`](Self::call_in_frame) handles a panic, and the drain
+    /// resumes with the next job.
+    fn drain_jobs(&mut self) {
+        loop {
+            let drained = process::catch_panic(|| {
+                Microtasks::drain(
+                    self,
+                    |lp| &mut lp.jobs.microtasks,
+                    |lp, job| match job {
+                        Job::Tick((name, task)) | Job::Microtask((name, task)) => {
+                            lp.enter_frame(name);
+                            match task {
+                                Task::Once(f) => f(lp),
+                                Task::Reaction(reaction) => reaction.run(lp),
+                            }
+                            lp.leave_frame(name);
+                        }
+                    },
+                )
+            });
+            let Err(panic) = drained else {
+                return;
+            };
+            let name = self.stack.top().unwrap_or("?");
+            self.uncaught_panic(panic); // may unwind further, after popping the frame
+            self.leave_frame(name);
+        }
+    }
+    // ANCHOR_END: drain_jobs
+
+    /// Remembers a promise rejected while nothing handled it (V8's
+    /// `kPromiseRejectWithNoHandler`). If `promise` is still unhandled after the next drain of
+    /// the microtask queue, the rejection is reported.
+    pub(crate) fn track_rejection(&mut self, promise: Rc<dyn Handled>, reason: Rejection) {
+        self.jobs.rejections.push((promise, reason));
+    }
+
+    /// Unhandled rejections that no listener heard, oldest first. Node would end the process
+    /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
+    /// `run_main`.
+    pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
+        std::mem::take(&mut self.jobs.unhandled)
+    }
+
+    /// Reports the tracked rejections that are still unhandled; true if any was reported.
+    fn report_rejections(&mut self) -> bool {
+        if self.jobs.rejections.is_empty() {
+            return false;
+        }
+        let mut reported = false;
+        for (promise, reason) in std::mem::take(&mut self.jobs.rejections) {
+            if promise.handled() {
+                continue;
+            }
+            reported = true;
+            if self.process.listeners.rejection.is_empty() {
+                self.unhandled_rejection(reason);
+                continue;
+            }
+            self.emit("unhandledRejection", |l| &mut l.rejection, &reason);
+        }
+        reported
+    }
+}

@@ -1,0 +1,94 @@
+//! The loop's typed state slots: one value per type, kept on the loop, where a callback — which
+//! gets `&mut EventLoop` and nothing else — can reach it.
+//!
+//! Services built on the loop keep their state here, not in fields of the loop: `net` keeps
+//! its sockets here. So the loop knows nothing of the services above it (the module graph has
+//! no cycle), and an embedder's state — an engine's context, a program's counters — sits beside
+//! theirs with no `Rc<RefCell<…>>`. A type the crate keeps private is a private slot: nothing
+//! outside can name it.
+//!
+//! A lookup scans a short list and checks the type (a few dozen instructions): right for a
+//! service's state reached once per operation, too dear for the innermost step of a hot path.
+//! That is why promises keep their one spare reaction node per thread instead (see chapter 5).
+//!
+//! libuv gives a loop one untyped `data` pointer for this; Node hangs its per-loop state off
+//! the `Environment`. Here the key is the Rust type.
+//!
+//! ```
+//! use eventloop::clock::ManualClock;
+//! use eventloop::event_loop::{EventLoop, RunMode};
+//!
+//! #[derive(Default)]
+//! struct Visits(u32);
+//!
+//! let mut lp = EventLoop::with_clock(ManualClock::new());
+//! for delay in [10, 20, 30] {
+//!     lp.set_timeout(|lp| lp.state_mut::<Visits>().0 += 1, delay);
+//! }
+//! lp.run(RunMode::Default);
+//! assert_eq!(lp.state::<Visits>().map(|v| v.0), Some(3));
+//! ```
+
+use std::any::{Any, TypeId};
+
+use super::EventLoop;
+
+/// The slots: few (one per service or embedder in use), so a short list beats a hash map.
+#[derive(Default)]
+pub(super) struct States {
+    slots: Vec<(TypeId, Box<dyn Any>)>,
+}
+
+impl States {
+    fn position<T: 'static>(&self) -> Option<usize> {
+        let id = TypeId::of::<T>();
+        self.slots.iter().position(|(slot, _)| *slot == id)
+    }
+}
+
+impl EventLoop {
+    /// The value of type `T` kept on this loop, if there is one.
+    pub fn state<T: 'static>(&self) -> Option<&T> {
+        let slot = &self.states.slots[self.states.position::<T>()?].1;
+        Some(
+            slot.downcast_ref()
+                .expect("a slot holds the type it is keyed by"),
+        )
+    }
+
+    /// The value of type `T` kept on this loop, made with `T::default()` on first use.
+    #[inline]
+    pub fn state_mut<T: Default + 'static>(&mut self) -> &mut T {
+        let at = match self.states.position::<T>() {
+            Some(at) => at,
+            None => {
+                self.states
+                    .slots
+                    .push((TypeId::of::<T>(), Box::new(T::default())));
+                self.states.slots.len() - 1
+            }
+        };
+        self.states.slots[at]
+            .1
+            .downcast_mut()
+            .expect("a slot holds the type it is keyed by")
+    }
+
+    /// Keeps `value` on this loop, in the slot of its type; returns the value it replaces.
+    pub fn insert_state<T: 'static>(&mut self, value: T) -> Option<T> {
+        let old = self.remove_state::<T>();
+        self.states.slots.push((TypeId::of::<T>(), Box::new(value)));
+        old
+    }
+
+    /// Takes the value of type `T` off this loop.
+    pub fn remove_state<T: 'static>(&mut self) -> Option<T> {
+        let at = self.states.position::<T>()?;
+        let (_, value) = self.states.slots.swap_remove(at);
+        Some(
+            *value
+                .downcast()
+                .expect("a slot holds the type it is keyed by"),
+        )
+    }
+}
