@@ -7,7 +7,7 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::{Log, manual_loop, slot};
+use common::{Log, manual_loop, run_counted, slot};
 use eventloop::event_loop::{EventLoop, HandleError, HandleId, RunMode};
 use eventloop::trace::{Phase, TraceEvent};
 
@@ -263,7 +263,7 @@ fn an_immediate_forces_a_zero_poll_timeout_and_runs_before_timers() {
         "Node's idle handle is active"
     );
     assert!(im.has_ref(&lp));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["immediate", "timeout@1000"]);
 }
 
@@ -278,7 +278,7 @@ fn immediates_queued_during_the_check_phase_wait_for_the_next_iteration() {
         lp.set_immediate(l.cb("immediate 3 (queued by 1)"));
     });
     lp.set_immediate(log.cb("immediate 2"));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(
         log.entries(),
         ["immediate 1", "immediate 2", "immediate 3 (queued by 1)"]
@@ -301,13 +301,13 @@ fn clear_immediate_cancels_and_unref_lets_the_loop_end() {
     let b = lp.set_immediate(log.cb("unref'd")).unref(&mut lp);
     assert!(!b.has_ref(&lp));
     assert!(
-        !lp.run(RunMode::Default),
+        !run_counted(&mut lp, RunMode::Default),
         "an unref'd immediate alone does not keep it alive"
     );
     assert!(log.entries().is_empty());
     // It still runs when something else makes the loop iterate.
     lp.set_timeout(log.cb("timeout"), 5);
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["unref'd", "timeout"]);
 }
 
@@ -323,8 +323,94 @@ fn an_immediate_cleared_by_an_earlier_immediate_does_not_run() {
     });
     second.set(Some(lp.set_immediate(log.cb("second"))));
     lp.set_immediate(log.cb("third"));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["first clears second", "third"]);
+}
+
+#[test]
+fn a_tick_queued_by_an_immediate_runs_before_the_next_immediate_and_can_clear_it() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let second = slot();
+    let (l, s) = (log.clone(), second.clone());
+    lp.set_immediate(move |lp| {
+        l.push("first");
+        let (l, s) = (l.clone(), s.clone());
+        lp.next_tick(move |lp| {
+            l.push("tick queued by first");
+            lp.clear_immediate(s.get().unwrap());
+        });
+    });
+    second.set(Some(lp.set_immediate(log.cb("second"))));
+    lp.set_immediate(log.cb("third"));
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        ["first", "tick queued by first", "third"],
+        "a checkpoint runs between two immediates, before the next one is taken from the \
+         pass: a tick queued by an immediate runs before the next immediate, and clearing that \
+         one keeps it from running"
+    );
+}
+
+#[test]
+fn the_idle_handle_runs_exactly_while_a_refd_immediate_waits() {
+    let (mut lp, _clock) = manual_loop();
+    lp.set_timeout(|_| {}, 1000);
+    let a = lp.set_immediate(|_| {});
+    let b = lp.set_immediate(|_| {});
+    assert_eq!(lp.backend_timeout(), Some(0), "two ref'd immediates wait");
+    a.unref(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "one ref'd immediate still waits"
+    );
+    b.unref(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(1000),
+        "no ref'd immediate waits: Node's idle handle is stopped and the poll may wait for the \
+         timer"
+    );
+    b.ref_(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "ref'd again: the idle handle runs"
+    );
+    lp.run(RunMode::NoWait); // the check phase runs both immediates
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(1000),
+        "once the immediates ran, none waits: the idle handle is stopped again"
+    );
+}
+
+#[test]
+fn a_panicking_immediate_leaves_the_rest_of_its_pass_for_the_next_check_phase() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.set_immediate(move |lp| {
+        lp.set_immediate(l.cb("queued by the one that panicked"));
+        panic!("immediate");
+    });
+    lp.set_immediate(log.cb("second"));
+    lp.set_immediate(log.cb("third"));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lp.run(RunMode::Default);
+    }));
+    assert!(caught.is_err(), "the panic escapes run()");
+    assert!(log.entries().is_empty());
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        ["second", "third", "queued by the one that panicked"],
+        "the rest of a pass cut short by a panic runs first, and alone, in the next check \
+         phase (Node's outstandingQueue)"
+    );
+    assert!(!lp.is_alive(), "no stale ref count keeps the loop alive");
 }
 
 #[test]
