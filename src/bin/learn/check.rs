@@ -180,6 +180,119 @@ pub fn run(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
     Ok(ok)
 }
 
+/// What became of one mutant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A test failed.
+    Caught,
+    /// The tests ran past the time limit: counted as caught (the learner's run would stop and
+    /// say so), but listed.
+    Timeout,
+    /// Every test passed.
+    Missed,
+    /// It does not compile: no learner could hand it in.
+    Unviable,
+}
+
+/// `cargo learn mutants [exercise]` (maintainers): builds and tests every mutant of the
+/// exercise regions (see [`crate::mutants`]) and prints, per exercise, the share the tests
+/// catch. Returns false when a missed mutant is not listed as equivalent.
+pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
+    let started = Instant::now();
+    let scratch = Scratch::create(root, catalog)?;
+    let mut all_explained = true;
+    let mut table = Vec::new();
+    let chosen = catalog
+        .exercises
+        .iter()
+        .filter(|e| scope.exercise.as_ref().is_none_or(|name| *name == e.name));
+    for exercise in chosen {
+        let source = fs::read_to_string(root.join(exercise.source()))?;
+        let found = crate::mutants::mutants(&source)
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+        let equivalent = crate::mutants::equivalents(root, exercise)?;
+        let (mut caught, mut timeouts, mut missed, mut unviable, mut listed) = (0, 0, 0, 0, 0);
+        for mutant in &found {
+            let id = mutant.id();
+            let text = mutant
+                .as_wrong_solution(exercise)
+                .apply(exercise, &source)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+            scratch.write_exercise(exercise, &text)?;
+            let run = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT)?;
+            let report = report::of_run(&run, &scratch.test_source(exercise));
+            let verdict = match &report.outcome {
+                Outcome::Solved => Verdict::Missed,
+                Outcome::DidNotCompile(_) => Verdict::Unviable,
+                Outcome::Failed(test) if matches!(test.failure, Failure::Hung { .. }) => {
+                    Verdict::Timeout
+                }
+                _ => Verdict::Caught,
+            };
+            let reason = equivalent.iter().find(|(e, _)| *e == id).map(|(_, r)| r);
+            match (verdict, reason) {
+                (Verdict::Caught, _) => caught += 1,
+                (Verdict::Timeout, _) => {
+                    timeouts += 1;
+                    println!(
+                        "time  `{}` {id}: the tests ran past the limit",
+                        exercise.name
+                    );
+                }
+                (Verdict::Unviable, _) => unviable += 1,
+                (Verdict::Missed, Some(reason)) => {
+                    listed += 1;
+                    println!("equiv `{}` {id}: {reason}", exercise.name);
+                }
+                (Verdict::Missed, None) => {
+                    missed += 1;
+                    all_explained = false;
+                    println!("MISSED `{}` {id}: every test passes", exercise.name);
+                }
+            }
+        }
+        let viable = caught + timeouts + missed + listed;
+        let judged = viable - listed;
+        let share = if judged == 0 {
+            100.0
+        } else {
+            100.0 * (caught + timeouts) as f64 / judged as f64
+        };
+        println!(
+            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught              ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
+            exercise.name,
+            found.len(),
+            caught + timeouts,
+        );
+        table.push((
+            exercise.name.clone(),
+            viable,
+            caught + timeouts,
+            listed,
+            missed,
+            share,
+        ));
+        let pristine = generate::generate(exercise, &source).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", exercise.name),
+            )
+        })?;
+        scratch.write_exercise(exercise, &pristine)?;
+    }
+    println!();
+    println!("| exercise | mutants (viable) | caught | equivalent | missed | caught of the rest |");
+    println!("|---|---|---|---|---|---|");
+    for (name, viable, caught, listed, missed, share) in table {
+        println!("| `{name}` | {viable} | {caught} | {listed} | {missed} | {share:.0}% |");
+    }
+    println!(
+        "\n(the mutation run took {:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(all_explained)
+}
+
 /// The fewest wrong solutions an exercise keeps.
 const MIN_WRONG: usize = 5;
 

@@ -15,6 +15,7 @@ mod course;
 mod explain;
 mod generate;
 mod includes;
+mod mutants;
 mod progress;
 mod report;
 mod scratch;
@@ -122,6 +123,15 @@ fn dispatch(
             watch::watch(&mut course, *console, exercise)
         }
         Command::Generate => generate(root, &course.catalog),
+        Command::Mutants(exercise) => {
+            check::mutants(root, &course.catalog, &check::Scope { exercise }).map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            })
+        }
         Command::Mistake(name, mistake) => {
             let exercise = exercise(&name);
             commands::mistake(&mut course, &exercise, &mistake)

@@ -350,7 +350,8 @@ pub fn help(names: &[&str]) -> Doc {
         "For maintainers: `cargo learn generate` rewrites exercises/ from src/; \
          `cargo learn check [exercise]` proves them sound, wrong solutions included; \
          `cargo learn mistake <exercise> <mistake>` writes a kept wrong solution into the \
-         exercise file.",
+         exercise file; `cargo learn mutants [exercise]` measures how many mutants of the \
+         regions the tests catch (slow).",
     );
     doc
 }
