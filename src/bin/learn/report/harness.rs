@@ -30,11 +30,12 @@ pub fn read_section(name: &str, body: &[&str]) -> FailedTest {
         failure: Failure::DidNotPanic,
         location: None,
     };
-    // The test's own panic, when other threads (a worker, say) panicked in it too.
+    // The test's own panic, when other threads (a worker, say) panicked in it too; its last,
+    // when it caught some on purpose first: the last one is what ended the test.
     let own = format!("thread '{name}'");
     let start = body
         .iter()
-        .position(|l| l.starts_with(&own) && panic_location(l).is_some())
+        .rposition(|l| l.starts_with(&own) && panic_location(l).is_some())
         .or_else(|| body.iter().position(|l| panic_location(l).is_some()));
     if let Some(start) = start {
         test.location = panic_location(body[start]);

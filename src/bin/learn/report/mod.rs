@@ -370,6 +370,8 @@ mod tests {
             "",
             "thread '<unnamed>' (8) panicked at tests/threadpool.rs:190:17:",
             "the notifier panicked",
+            "thread 'pool::t' (7) panicked at tests/threadpool.rs:200:9:",
+            "a panic the test caught on purpose",
             "thread 'pool::t' (7) panicked at tests/threadpool.rs:210:9:",
             "each job once, in order",
         ];
