@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -49,9 +49,9 @@ fn pairs(n: usize) -> Vec<(UnixStream, UnixStream)> {
 }
 
 /// Registers the first end of every pair with `add` (token = its index).
-fn register(pairs: &[(UnixStream, UnixStream)], mut add: impl FnMut(i32, usize)) {
+fn register(pairs: &[(UnixStream, UnixStream)], mut add: impl FnMut(BorrowedFd<'_>, usize)) {
     for (token, (a, _)) in pairs.iter().enumerate() {
-        add(a.as_raw_fd(), token);
+        add(a.as_fd(), token);
     }
 }
 

@@ -1,8 +1,8 @@
 //! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
 //!
 //! ```text
-//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w5|w7a> [--runs N]
-//!     [--round-trips N]   (w5 only: round trips per connection, default 10,000)
+//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w4-async|spawn|w5|w5-async|w7a>
+//!     [--runs N] [--round-trips N]   (w5, w5-async: round trips per connection, default 10,000)
 //! ```
 //!
 //! - `w1`: 1,000,000 `set_timeout` with delay `i % 100` ms on the system clock, run until all
@@ -13,6 +13,12 @@
 //! - `w3`: a chain of 5,000,000 `next_tick`, each queueing the next (one checkpoint).
 //! - `w4`: a chain of 5,000,000 `Promise::resolved(()).then(next)` steps: each handler makes
 //!   the next resolved promise and attaches the next handler (one microtask drain).
+//! - `w4-async`: one task awaiting 5,000,000 resolved promises in a row, `sum += await
+//!   Promise.resolve(i)` — each `.await` one microtask hop, as in Node's async function.
+//! - `spawn`: 1,000,000 tasks spawned and run to completion (each bumps a counter), against
+//!   tokio's `spawn_local` on a `LocalSet` (`bench/tokio`).
+//! - `w5-async`: `w5` written with `.await`: the server and the clients are tasks over
+//!   `task::net::AsyncStream` (`AsyncRead`/`AsyncWrite`).
 //! - `w7a`: 2,000 files of 4 KiB, written once to a fresh temp directory before any timing,
 //!   then all read at once with [`fs::read_file`] on the default pool (4 threads, as Node's);
 //!   the directory is removed at the end.
@@ -38,6 +44,11 @@ use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::fs;
 use eventloop::net::{TcpListener, TcpStream};
 use eventloop::promise::Promise;
+use eventloop::task;
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+use std::future::poll_fn;
+use std::pin::Pin;
 
 /// Timeouts scheduled by `w1` and `w1-sched`.
 const N_TIMERS: u64 = 1_000_000;
@@ -54,11 +65,13 @@ const FILE_SIZE: usize = 4096;
 const ECHO_CONNECTIONS: usize = 100;
 const ECHO_ROUND_TRIPS: usize = 10_000;
 const ECHO_MESSAGE: usize = 64;
+/// Tasks spawned by `spawn`.
+const N_TASKS: u64 = 1_000_000;
 /// Timed runs when `--runs` is not given.
 const DEFAULT_RUNS: usize = 5;
 
-const USAGE: &str =
-    "usage: workloads <w1|w1-sched|w2|w3|w4|w5|w7a> [--runs N] [--round-trips N (w5)]";
+const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4|w4-async|spawn|w5|w5-async|w7a> \
+     [--runs N] [--round-trips N (w5, w5-async)]";
 
 /// `w1`: schedule every timeout, run the loop until all fired.
 fn schedule_and_fire() -> Duration {
@@ -227,6 +240,127 @@ fn echo_round_trips(round_trips: usize) -> Duration {
     finished - start
 }
 
+/// `w4-async`: one task, 5,000,000 `.await`s of resolved promises.
+fn await_chain() -> Duration {
+    let mut lp = EventLoop::new();
+    let start = Instant::now();
+    let sum = lp
+        .block_on(async {
+            let mut sum = 0u64;
+            for i in 0..MICRO_CHAIN_LENGTH {
+                sum += Promise::resolved(i).await.expect("fulfilled");
+            }
+            sum
+        })
+        .expect("the task finishes");
+    let elapsed = start.elapsed();
+    assert_eq!(sum, MICRO_CHAIN_LENGTH * (MICRO_CHAIN_LENGTH - 1) / 2);
+    elapsed
+}
+
+/// `spawn`: 1,000,000 tasks spawned from the main script, each run to completion.
+fn spawn_many() -> Duration {
+    let mut lp = EventLoop::new();
+    let done = Rc::new(Cell::new(0u64));
+    let d = done.clone();
+    let start = Instant::now();
+    lp.run_main(move |lp| {
+        for _ in 0..N_TASKS {
+            let d = d.clone();
+            lp.spawn(async move { d.set(d.get() + 1) }).detach();
+        }
+    })
+    .expect("the tasks end normally");
+    let elapsed = start.elapsed();
+    assert_eq!(done.get(), N_TASKS, "every task ran");
+    elapsed
+}
+
+/// Reads into `buf` from an async stream.
+async fn read_some(r: &mut task::net::AsyncStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    poll_fn(|cx| Pin::new(&mut *r).poll_read(cx, buf)).await
+}
+
+/// Writes all of `data` to an async stream.
+async fn write_all(w: &mut task::net::AsyncStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| Pin::new(&mut *w).poll_write(cx, data)).await?;
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+/// `w5-async`'s server side: one task per connection, echoing until end of file.
+async fn echo_task(mut conn: task::net::AsyncStream) {
+    let mut buf = vec![0; 64 * 1024];
+    task::defer({
+        let stream = conn.stream();
+        move |lp| drop(stream.set_nodelay(lp, true))
+    });
+    loop {
+        match read_some(&mut conn, &mut buf).await {
+            Ok(0) | Err(_) => return, // dropping the stream closes it
+            Ok(n) => {
+                if write_all(&mut conn, &buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `w5-async`'s client side: sequential round trips, then close.
+async fn echo_client_task(addr: SocketAddr, id: usize, round_trips: usize) {
+    let mut conn = task::net::connect(addr)
+        .await
+        .expect("connect to 127.0.0.1");
+    task::defer({
+        let stream = conn.stream();
+        move |lp| drop(stream.set_nodelay(lp, true))
+    });
+    let message = [b'a' + (id % 26) as u8; ECHO_MESSAGE];
+    let mut buf = vec![0; 64 * 1024];
+    for _ in 0..round_trips {
+        write_all(&mut conn, &message).await.expect("write");
+        let mut received = 0;
+        while received < ECHO_MESSAGE {
+            match read_some(&mut conn, &mut buf).await.expect("the echo") {
+                0 => panic!("the server closed first"),
+                n => received += n,
+            }
+        }
+    }
+}
+
+/// `w5-async`: `w5` with tasks over `AsyncRead`/`AsyncWrite`.
+fn echo_round_trips_async(round_trips: usize) -> Duration {
+    let mut lp = EventLoop::new();
+    let any_port: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    let mut incoming = task::net::listen(&mut lp, any_port).expect("listen on 127.0.0.1");
+    let addr = incoming.local_addr();
+    let start = Instant::now();
+    let elapsed = lp
+        .block_on(async move {
+            let server = task::spawn(async move {
+                while let Some(conn) = poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await {
+                    task::spawn(echo_task(conn.expect("accept"))).detach();
+                }
+            });
+            let clients: Vec<_> = (0..ECHO_CONNECTIONS)
+                .map(|id| task::spawn(echo_client_task(addr, id, round_trips)))
+                .collect();
+            for client in clients {
+                client.await.expect("a client finished");
+            }
+            let elapsed = start.elapsed();
+            server.abort(); // drops the listener
+            elapsed
+        })
+        .expect("the run finishes");
+    lp.run(RunMode::Default); // let the servers' connections close
+    elapsed
+}
+
 /// `w7a`'s files, in a directory of their own that is removed on drop.
 struct Files {
     dir: PathBuf,
@@ -310,7 +444,10 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--runs" => runs = positive(&mut args, "--runs")?,
             "--round-trips" => round_trips = positive(&mut args, "--round-trips")?,
-            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w5" | "w7a" if workload.is_none() => {
+            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w4-async" | "spawn" | "w5" | "w5-async"
+            | "w7a"
+                if workload.is_none() =>
+            {
                 workload = Some(arg)
             }
             _ => return Err(format!("unexpected argument: {arg}")),
@@ -342,6 +479,12 @@ fn main() -> ExitCode {
         "w2" => (Box::new(immediate_chain), CHAIN_LENGTH),
         "w3" => (Box::new(tick_chain), MICRO_CHAIN_LENGTH),
         "w4" => (Box::new(promise_chain), MICRO_CHAIN_LENGTH),
+        "w4-async" => (Box::new(await_chain), MICRO_CHAIN_LENGTH),
+        "spawn" => (Box::new(spawn_many), N_TASKS),
+        "w5-async" => (
+            Box::new(move || echo_round_trips_async(round_trips)),
+            (ECHO_CONNECTIONS * round_trips) as u64,
+        ),
         "w5" => (
             Box::new(move || echo_round_trips(round_trips)),
             (ECHO_CONNECTIONS * round_trips) as u64,

@@ -2,8 +2,10 @@
 //! what, and which of them the kernel says are ready (libuv's `uv__io_t`, `uv__io_start`,
 //! `uv__io_stop` and `uv__io_poll` in `src/unix/core.c` and `src/unix/linux.c`).
 //!
-//! This is a mechanism: it holds watchers (a descriptor, the current interest, and a payload
-//! — the loop's key for the callback) and answers "which watchers are ready, and for what?".
+//! This is a mechanism: it holds watchers (the owner of a descriptor, the current interest,
+//! and a payload — the loop's key for the callback) and answers "which watchers are ready,
+//! and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
+//! and its number cannot pass to another file, until the watcher is removed.
 //! The loop runs the callbacks. Two rules from libuv live here:
 //! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
 //!   interest an earlier callback of the same batch narrowed or removed gets only what it
@@ -18,7 +20,7 @@
 #![allow(unused)] // the learner's unfinished code leaves variables unused
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,12 +34,23 @@ const WAKER_TOKEN: usize = usize::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WatcherId(Key);
 
-#[derive(Debug)]
 struct Watcher<P> {
-    fd: RawFd,
+    /// What owns the descriptor (or a share of it): kept until the watcher is removed, so the
+    /// descriptor is open, and the same file, for every `epoll_ctl` made for it.
+    source: Box<dyn AsFd>,
     /// What the kernel is asked to report now.
     interest: Interest,
     payload: P,
+}
+
+impl<P: std::fmt::Debug> std::fmt::Debug for Watcher<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field("fd", &self.source.as_fd())
+            .field("interest", &self.interest)
+            .field("payload", &self.payload)
+            .finish()
+    }
 }
 
 /// The loop's watchers and its poller.
@@ -100,18 +113,32 @@ impl<P> Io<P> {
         self.active
     }
 
-    /// Starts watching `fd` for `interest` (`uv__io_start`). The descriptor must stay open
-    /// until [`unwatch`](Self::unwatch).
+    /// Starts watching the descriptor of `source` for `interest` (`uv__io_start`), and keeps
+    /// `source` until [`unwatch`](Self::unwatch): an owner (`OwnedFd`, a socket) or a shared
+    /// one (`Rc<TcpStream>`). While it is kept the descriptor cannot be closed, so `unwatch`
+    /// always reaches this descriptor, never one that reused its number. On an error
+    /// `source` is dropped.
     ///
     /// # Errors
-    /// What `epoll_ctl` says: `EBADF` for a closed descriptor, `EEXIST` if already watched,
-    /// `EPERM` for a regular file (files are always "ready"; they go to the thread pool).
-    pub fn watch(&mut self, fd: RawFd, interest: Interest, payload: P) -> io::Result<WatcherId> {
+    /// What `epoll_ctl` says: `EEXIST` if already watched, `EPERM` for a regular file
+    /// (files are always "ready"; they go to the thread pool).
+    pub fn watch(
+        &mut self,
+        source: impl AsFd + 'static,
+        interest: Interest,
+        payload: P,
+    ) -> io::Result<WatcherId> {
         let key = self.watchers.insert(Watcher {
-            fd,
+            source: Box::new(source),
             interest,
             payload,
         });
+        let fd = self
+            .watchers
+            .get(key)
+            .expect("just inserted")
+            .source
+            .as_fd();
         if let Err(e) = self.poller.add(fd, key.to_bits() as usize, interest) {
             self.watchers.remove(key);
             return Err(e);
@@ -136,7 +163,7 @@ impl<P> Io<P> {
             return Ok(()); // nothing to tell the kernel: no system call
         }
         self.poller
-            .modify(watcher.fd, id.0.to_bits() as usize, interest)?;
+            .modify(watcher.source.as_fd(), id.0.to_bits() as usize, interest)?;
         match (
             watcher.interest == Interest::NONE,
             interest == Interest::NONE,
@@ -159,8 +186,9 @@ impl<P> Io<P> {
         self.watchers.get(id.0).map(|w| &w.payload)
     }
 
-    /// Stops watching and forgets the watcher, returning its payload. Events the last wait
-    /// reported for it are dropped. The descriptor is not closed (its owner does that, after).
+    /// Stops watching and forgets the watcher, returning its payload, then drops its
+    /// `source` (an owned descriptor closes now; a shared one when its last owner lets go).
+    /// Events the last wait reported for it are dropped.
     ///
     /// # Errors
     /// `NotFound` for a watcher already removed.
@@ -172,13 +200,13 @@ impl<P> Io<P> {
         if watcher.interest != Interest::NONE {
             self.active -= 1;
         }
-        // The descriptor may already be closed by its owner, which removed it from epoll.
-        match self.poller.delete(watcher.fd) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
+        // The source kept the descriptor open, the same file and registered: this reaches
+        // it and only it, and cannot fail (`EBADF`, `ENOENT` need a closed descriptor).
+        let deleted = self.poller.delete(watcher.source.as_fd());
+        debug_assert!(
+            deleted.is_ok(),
+            "epoll_ctl DEL of a watched descriptor: {deleted:?}"
+        );
         Ok(watcher.payload)
     }
 

@@ -13,9 +13,17 @@
 #   w2        a chain of 1,000,000 setImmediate                              target >= 5x Node
 #   w3        a chain of 5,000,000 process.nextTick                          target >= 3x Node
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
+#   w4-async  one async function awaiting 5,000,000 resolved promises       target >= 1.5x Node
+#             (`sum += await Promise.resolve(i)`; ours: a task, `.await`)
+#   spawn     1,000,000 tasks spawned and run to completion, against       target >= 1.0x tokio
+#             tokio's spawn_local on a LocalSet (bench/tokio)
 #   w5        TCP echo in one process: 100 connections x 10,000 sequential   target >= 1.5x Node
 #             64-byte round trips over 127.0.0.1; also against tokio's       and >= 1.0x tokio
 #             current-thread runtime (bench/tokio, a crate of its own)
+#   w5-async  w5 written with .await over AsyncRead/AsyncWrite (tasks):      target >= 0.9x
+#             against our callback w5 (within 10%) and tokio; then the      our w5, and
+#             system calls per round trip of both, counted with strace -c   >= 1.0x tokio
+#             (1,000 round trips per connection, one run; needs strace)
 #   w6        examples/http_hello (bench/node/w6.js for Node) under          target >= 2x Node
 #             `wrk -t1 -c100 -d10s`: requests/s (needs Debian's wrk; installed
 #             with apt-get when missing and running as root)
@@ -42,10 +50,10 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
-        w[0-9]*)
+        w[0-9]* | spawn)
             only+=("$1")
             shift
             ;;
@@ -79,8 +87,8 @@ examples="$target_dir/release/examples"
 # The tokio peer is a crate of its own (its own workspace): built apart, into a target
 # directory of its own, and only when w5 runs.
 tokio_bin="$target_dir/tokio-peer/release/tokio-peer"
-if wants w5; then
-    echo "building the tokio peer of w5 (bench/tokio, release)..." >&2
+if wants w5 || wants spawn || wants w5-async; then
+    echo "building the tokio peer (bench/tokio, release)..." >&2
     CARGO_TARGET_DIR="$target_dir/tokio-peer" cargo build --release --quiet \
         --manifest-path bench/tokio/Cargo.toml
 fi
@@ -97,6 +105,7 @@ workloads=(
     "w2|bench/node/w2.js|5"
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
+    "w4-async|bench/node/w4-async.js|1.5"
     "w5|bench/node/w5.js|1.5"
     "w7a|bench/node/w7a.js|4"
 )
@@ -139,6 +148,43 @@ for entry in "${workloads[@]}"; do
         add_row w5 tokio "$(ops_per_s "$tokio_line")" "$(ops_per_s "$ours_line")" 1
     fi
 done
+
+# spawn: ours against tokio's spawn_local; no Node side.
+if wants spawn; then
+    echo "running spawn: tokio (current-thread, LocalSet), then ours..." >&2
+    tokio_line="$("$tokio_bin" spawn --runs "$runs")"
+    ours_line="$("$ours_bin" spawn --runs "$runs")"
+    echo "  tokio: $tokio_line" >&2
+    echo "  ours:  $ours_line" >&2
+    add_row spawn tokio "$(ops_per_s "$tokio_line")" "$(ops_per_s "$ours_line")" 1
+fi
+
+# w5-async: the echo with .await, against our callback echo and tokio, then system calls.
+syscall_lines=()
+if wants w5-async; then
+    echo "running w5-async: ours with callbacks (w5), ours with .await, tokio..." >&2
+    callback_line="$("$ours_bin" w5 --runs "$runs")"
+    async_line="$("$ours_bin" w5-async --runs "$runs")"
+    tokio_line="$("$tokio_bin" w5 --runs "$runs")"
+    echo "  ours (callbacks): $callback_line" >&2
+    echo "  ours (.await):    $async_line" >&2
+    echo "  tokio:            $tokio_line" >&2
+    add_row w5-async "w5" "$(ops_per_s "$callback_line")" "$(ops_per_s "$async_line")" 0.9
+    add_row w5-async tokio "$(ops_per_s "$tokio_line")" "$(ops_per_s "$async_line")" 1
+    if command -v strace > /dev/null 2>&1; then
+        for name in w5 w5-async; do
+            trace="$(mktemp)"
+            # A warm-up run and one timed run of 100 connections x 1,000 round trips.
+            strace -f -c -o "$trace" "$ours_bin" "$name" --runs 1 --round-trips 1000 > /dev/null
+            calls="$(awk '$NF == "total" { print $4 }' "$trace")"
+            syscall_lines+=("$name: $calls system calls for 200,000 round trips:" \
+                "$(awk -v c="$calls" 'BEGIN { printf "%.2f", c / 200000 }') per round trip")
+            rm -f "$trace"
+        done
+    else
+        syscall_lines+=("w5-async: strace is not installed; system calls not counted")
+    fi
+fi
 
 # Prints the first line of file $1 that starts with $2, waiting up to $3 seconds for it
 # while process $4 lives; fails otherwise.
@@ -275,7 +321,7 @@ if wants w7b; then
     done
 fi
 
-if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 && ${#w8_lines[@]} -eq 0 ]]; then
+if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 && ${#w8_lines[@]} -eq 0 && ${#syscall_lines[@]} -eq 0 ]]; then
     echo "compare-node: no workload is called ${only[*]}" >&2
     exit 2
 fi
@@ -287,6 +333,11 @@ if [[ ${#rows[@]} -gt 0 ]]; then
         IFS='|' read -r name peer peer_ops ours_ops ratio verdict <<< "$row"
         printf '%-10s %-6s %14s %14s %11s  %s\n' "$name" "$peer" "$peer_ops" "$ours_ops" "$ratio" "$verdict"
     done
+fi
+
+if [[ ${#syscall_lines[@]} -gt 0 ]]; then
+    echo
+    printf '%s\n' "${syscall_lines[@]}"
 fi
 
 if [[ ${#w7b_lines[@]} -gt 0 ]]; then

@@ -142,7 +142,7 @@ pub fn lookup_all(
 // ANCHOR_END: lookup_all
 
 /// What Node checks before it calls `getaddrinfo`, and what C cannot pass to it.
-fn check_host(host: &str) -> io::Result<()> {
+pub(crate) fn check_host(host: &str) -> io::Result<()> {
     if host.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -161,7 +161,7 @@ fn check_host(host: &str) -> io::Result<()> {
 // ANCHOR: resolve
 /// The blocking part, on a worker: the system resolver through std (`getaddrinfo` on unix,
 /// `GetAddrInfoW` on Windows), one address per entry it returns (port 0 is a placeholder).
-fn resolve(host: &str) -> io::Result<Vec<IpAddr>> {
+pub(crate) fn resolve(host: &str) -> io::Result<Vec<IpAddr>> {
     let addresses: Vec<IpAddr> = (host, 0)
         .to_socket_addrs()
         .map_err(|e| resolver_error(host, &e))?

@@ -14,12 +14,15 @@
 //! | 7. The thread pool | [`threadpool`], [`fs`], [`dns`], [`crypto`] |
 //! | 8. Kernel I/O | [`sys`], [`io`] |
 //! | 9. TCP | [`net`] |
+//! | 10. Futures on the loop | [`task`] |
 //! | 12. Watching the loop (to come) | [`trace`], which the tests use from chapter 4 on |
 //!
 //! The modules are layered, and no module imports one above it, so the module graph has no
 //! cycle and each chapter's module can be read, tested and swapped for its exercise alone:
 //!
 //! ```text
+//! task                                  futures on the loop (chapter 10): tasks, wakers, and
+//!                                       the services below as futures; its state in a slot
 //! promise  net  fs  dns  crypto         services: build on the EventLoop; net keeps its state
 //!                                       in the loop's typed state slots (state_mut::<T>)
 //! event_loop                            composes the mechanisms: run, run_once, the phases
@@ -30,8 +33,10 @@
 //! The loop holds no field of a service: `net` keeps its sockets in
 //! [`EventLoop::state_mut`](event_loop::EventLoop::state_mut), where an embedder keeps its own
 //! state too. What the loop must call on a promise (run a reaction, ask whether a rejection was
-//! handled) is a trait of the leaf [`microtasks`]. `tests/layering.rs` holds the crate to this
-//! picture.
+//! handled) is a trait of the leaf [`microtasks`]. The tasks of chapter 10 keep their state in
+//! a slot too; what the loop asks them (has a task been woken from another thread?) goes
+//! through a trait the loop defines itself, its wake source. `tests/layering.rs` holds the
+//! crate to this picture.
 //!
 //! A program runs on an [`EventLoop`](event_loop::EventLoop) the way Node runs a script:
 //!
@@ -79,6 +84,7 @@ pub mod refs;
 pub mod stack;
 #[allow(unsafe_code)] // the one module allowed to make raw system calls
 pub mod sys;
+pub mod task;
 #[cfg_attr(feature = "learn-threadpool", path = "../exercises/threadpool.rs")]
 pub mod threadpool;
 pub mod timers;

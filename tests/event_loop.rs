@@ -510,6 +510,69 @@ fn handle_misuse_is_a_typed_error_not_a_panic() {
     assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
 }
 
+/// Two fresh loops give their first handles the same slots: only the loop tag tells the
+/// ids apart. A handle id of loop A, used on loop B, is `OtherLoop` where an operation
+/// reports errors, and reaches nothing where it does not — never B's handle in that slot.
+#[test]
+fn a_handle_id_of_another_loop_is_refused_and_reaches_nothing() {
+    let (mut a, _ca) = manual_loop();
+    let (mut b, _cb) = manual_loop();
+    let log = Log::default();
+    let from_a = a.timer_init(|_, _| {});
+    let of_b = b.timer_init(log.at("b's timer").pipe());
+    assert_ne!(from_a, of_b, "equal keys, different loops: different ids");
+    b.timer_start(of_b, 10, 0).unwrap();
+
+    assert_eq!(b.handle_kind(from_a), None);
+    assert!(!b.is_active(from_a) && !b.is_closing(from_a) && !b.has_ref(from_a));
+    assert_eq!(b.timer_due_in(from_a), 0);
+    b.unref(from_a);
+    assert!(b.has_ref(of_b), "unref through A's id unref'd B's timer");
+    let refused = Err(HandleError::OtherLoop);
+    assert_eq!(b.stop_handle(from_a), refused);
+    assert_eq!(b.start_handle(from_a), refused);
+    assert_eq!(b.timer_start(from_a, 500, 0), refused);
+    assert_eq!(b.timer_again(from_a), refused);
+    assert_eq!(b.timer_set_repeat(from_a, 1), refused);
+    assert_eq!(b.close(from_a, |_| {}), refused);
+    let io: std::io::Error = HandleError::OtherLoop.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(io.to_string().contains("another event loop"), "{io}");
+
+    assert!(b.is_active(of_b) && !b.is_closing(of_b));
+    assert!(!b.run(RunMode::Default));
+    assert_eq!(
+        log.entries(),
+        ["b's timer@10"],
+        "B's timer fired as it was set"
+    );
+    assert_eq!(
+        a.handle_kind(from_a),
+        Some(eventloop::event_loop::HandleKind::Timer)
+    );
+}
+
+/// The same for immediates: A's id cannot clear or unref B's immediate in the same slot.
+#[test]
+fn an_immediate_id_of_another_loop_reaches_nothing() {
+    let (mut a, _ca) = manual_loop();
+    let (mut b, _cb) = manual_loop();
+    let log = Log::default();
+    let from_a = a.set_immediate(log.cb("a"));
+    let of_b = b.set_immediate(log.cb("b"));
+    assert_ne!(from_a, of_b);
+    assert!(!from_a.has_ref(&b));
+    from_a.unref(&mut b);
+    assert!(
+        of_b.has_ref(&b),
+        "unref through A's id unref'd B's immediate"
+    );
+    b.clear_immediate(from_a);
+    assert!(!b.run(RunMode::Default));
+    assert_eq!(log.entries(), ["b"], "B's immediate ran");
+    assert!(from_a.has_ref(&a), "A's still waits");
+}
+
 #[test]
 fn a_handle_closed_in_a_close_callback_closes_in_the_next_iteration() {
     let (mut lp, _clock) = manual_loop();

@@ -6,8 +6,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -70,7 +71,7 @@ macro_rules! poller_tests {
                 let _serial = serial();
                 let (mut a, mut b) = pair();
                 let mut poller = <$poller>::new().unwrap();
-                poller.add(a.as_raw_fd(), 7, Interest::READABLE).unwrap();
+                poller.add(a.as_fd(), 7, Interest::READABLE).unwrap();
                 assert!(wait(&mut poller).is_empty(), "nothing to read yet");
                 b.write_all(b"ping").unwrap();
                 for _ in 0..2 {
@@ -89,7 +90,7 @@ macro_rules! poller_tests {
                 let _serial = serial();
                 let (a, _b) = pair();
                 let mut poller = <$poller>::new().unwrap();
-                let fd = a.as_raw_fd();
+                let fd = a.as_fd();
                 poller.add(fd, 1, Interest::NONE).unwrap();
                 assert!(wait(&mut poller).is_empty(), "no interest, no events");
                 poller.modify(fd, 2, Interest::WRITABLE).unwrap();
@@ -112,7 +113,7 @@ macro_rules! poller_tests {
                 let _serial = serial();
                 let (a, b) = pair();
                 let mut poller = <$poller>::new().unwrap();
-                poller.add(a.as_raw_fd(), 5, Interest::READABLE).unwrap();
+                poller.add(a.as_fd(), 5, Interest::READABLE).unwrap();
                 drop(b);
                 let events = wait(&mut poller);
                 assert_eq!(events.len(), 1);
@@ -128,7 +129,7 @@ macro_rules! poller_tests {
                 // Fill a's send buffer: a is not writable.
                 while (&a).write(&[0; 4096]).is_ok() {}
                 let mut poller = <$poller>::new().unwrap();
-                poller.add(a.as_raw_fd(), 7, Interest::BOTH).unwrap();
+                poller.add(a.as_fd(), 7, Interest::BOTH).unwrap();
                 b.shutdown(std::net::Shutdown::Write).unwrap();
                 let events = wait(&mut poller);
                 assert_eq!(events.len(), 1);
@@ -143,12 +144,12 @@ macro_rules! poller_tests {
                 let _serial = serial();
                 let (a, b) = pair();
                 let mut poller = <$poller>::new().unwrap();
-                poller.add(a.as_raw_fd(), 6, Interest::NONE).unwrap();
+                poller.add(a.as_fd(), 6, Interest::NONE).unwrap();
                 drop(b);
                 let _first = wait(&mut poller); // epoll may report the hang-up once
                 assert!(wait(&mut poller).is_empty(), "then it stays quiet");
                 assert!(wait(&mut poller).is_empty());
-                poller.modify(a.as_raw_fd(), 6, Interest::READABLE).unwrap();
+                poller.modify(a.as_fd(), 6, Interest::READABLE).unwrap();
                 let events = wait(&mut poller);
                 assert_eq!(events.len(), 1, "asked again, it is reported");
                 assert!(events[0].readable && events[0].hangup);
@@ -200,19 +201,21 @@ mod on_the_loop {
         lp.enable_trace();
         let log = Log::default();
         let l = log.clone();
-        let reader = Arc::new(Mutex::new(a));
+        // The loop keeps one share of the socket while it watches; the callback reads
+        // through the other.
+        let reader = Rc::new(a);
         let r = reader.clone();
         let watch = std::rc::Rc::new(std::cell::Cell::new(None));
         let w = watch.clone();
         let id = lp
             .watch_fd(
-                reader.lock().unwrap().as_raw_fd(),
+                reader,
                 Interest::READABLE,
                 "socket.read",
                 move |lp, event| {
                     assert!(event.readable);
                     let mut buf = [0u8; 16];
-                    let n = r.lock().unwrap().read(&mut buf).unwrap();
+                    let n = (&*r).read(&mut buf).unwrap();
                     l.push(format!(
                         "read {:?}",
                         std::str::from_utf8(&buf[..n]).unwrap()
@@ -248,21 +251,16 @@ mod on_the_loop {
         let mut lp = EventLoop::new();
         let log = Log::default();
         let watches = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        for (name, sock) in [("first", &a1), ("second", &a2)] {
+        for (name, sock) in [("first", a1), ("second", a2)] {
             let (l, ws) = (log.clone(), watches.clone());
             let id = lp
-                .watch_fd(
-                    sock.as_raw_fd(),
-                    Interest::READABLE,
-                    "socket.read",
-                    move |lp, _| {
-                        l.push(name);
-                        // Whoever runs first stops both.
-                        for w in ws.borrow().iter() {
-                            let _ = lp.unwatch_fd(*w);
-                        }
-                    },
-                )
+                .watch_fd(sock, Interest::READABLE, "socket.read", move |lp, _| {
+                    l.push(name);
+                    // Whoever runs first stops both.
+                    for w in ws.borrow().iter() {
+                        let _ = lp.unwatch_fd(*w);
+                    }
+                })
                 .unwrap();
             watches.borrow_mut().push(id);
         }
@@ -289,7 +287,7 @@ mod on_the_loop {
         let second = std::rc::Rc::new(std::cell::Cell::new(None));
         let (l, s) = (log.clone(), second.clone());
         let first = lp
-            .watch_fd(a1.as_raw_fd(), Interest::READABLE, "first", move |lp, _| {
+            .watch_fd(a1, Interest::READABLE, "first", move |lp, _| {
                 l.push("first");
                 lp.set_fd_interest(s.get().unwrap(), Interest::READABLE)
                     .unwrap();
@@ -297,7 +295,7 @@ mod on_the_loop {
             .unwrap();
         let l = log.clone();
         let id = lp
-            .watch_fd(a2.as_raw_fd(), Interest::WRITABLE, "second", move |_, e| {
+            .watch_fd(a2, Interest::WRITABLE, "second", move |_, e| {
                 l.push(format!(
                     "second readable={} writable={}",
                     e.readable, e.writable
@@ -319,8 +317,8 @@ mod on_the_loop {
         second_interest: Interest,
         act: impl Fn(&mut EventLoop, eventloop::event_loop::FdWatch) + 'static,
     ) -> Vec<String> {
-        let pairs: Vec<_> = (0..3).map(|_| pair()).collect();
-        for (i, (_, b)) in pairs.iter().enumerate() {
+        let (ours, peers): (Vec<_>, Vec<_>) = (0..3).map(|_| pair()).unzip();
+        for (i, b) in peers.iter().enumerate() {
             if i != 1 || second_interest.readable {
                 (&*b).write_all(b"x").unwrap();
             }
@@ -329,7 +327,11 @@ mod on_the_loop {
         let log = Log::default();
         let ids = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let act = std::rc::Rc::new(act);
-        for (i, name) in ["first", "second", "third"].into_iter().enumerate() {
+        for (i, (name, sock)) in ["first", "second", "third"]
+            .into_iter()
+            .zip(ours)
+            .enumerate()
+        {
             let (l, ws, act) = (log.clone(), ids.clone(), act.clone());
             let interest = if i == 1 {
                 second_interest
@@ -337,7 +339,7 @@ mod on_the_loop {
                 Interest::READABLE
             };
             let id = lp
-                .watch_fd(pairs[i].0.as_raw_fd(), interest, name, move |lp, _| {
+                .watch_fd(sock, interest, name, move |lp, _| {
                     l.push(name);
                     if name == "first" {
                         let second = ws.borrow()[1];
@@ -420,7 +422,7 @@ mod on_the_loop {
         };
         let a = lp
             .watch_fd(
-                hung_up.as_raw_fd(),
+                hung_up,
                 Interest::WRITABLE,
                 "waits to write, hung up",
                 report("hang-up", &log),
@@ -428,7 +430,7 @@ mod on_the_loop {
             .unwrap();
         let b = lp
             .watch_fd(
-                failed.as_raw_fd(),
+                failed,
                 Interest::READABLE,
                 "waits to read, failed",
                 report("error", &log),
@@ -457,7 +459,7 @@ mod on_the_loop {
         let (a, _b) = pair();
         let mut lp = EventLoop::new();
         let id = lp
-            .watch_fd(a.as_raw_fd(), Interest::READABLE, "idle", |_, _| {})
+            .watch_fd(a, Interest::READABLE, "idle", |_, _| {})
             .unwrap();
         assert_eq!(lp.active_handles(), 1);
         lp.set_fd_ref(id, false);
@@ -485,15 +487,18 @@ mod on_the_loop {
                 let (mut lp, _clock) = common::manual_loop();
                 let log = Log::default();
                 let id = lp
-                    .watch_fd(a.as_raw_fd(), Interest::READABLE, "once", |_, _| {})
+                    .watch_fd(
+                        a.try_clone().unwrap(),
+                        Interest::READABLE,
+                        "once",
+                        |_, _| {},
+                    )
                     .unwrap();
                 lp.unwatch_fd(id).unwrap();
                 lp.set_timeout(log.at("after unwatch"), 100);
                 assert!(!lp.run(RunMode::Default));
                 // A watcher that waits for nothing cannot end a wait either.
-                let quiet = lp
-                    .watch_fd(a.as_raw_fd(), Interest::NONE, "quiet", |_, _| {})
-                    .unwrap();
+                let quiet = lp.watch_fd(a, Interest::NONE, "quiet", |_, _| {}).unwrap();
                 lp.set_timeout(log.at("beside a quiet watcher"), 50);
                 assert!(!lp.run(RunMode::Default));
                 assert!(!lp.stalled());
@@ -514,7 +519,7 @@ mod on_the_loop {
             .unwrap();
         // A watcher that never fires makes the poll phase wait in epoll_wait.
         let idle = lp
-            .watch_fd(a.as_raw_fd(), Interest::READABLE, "never", |_, _| {})
+            .watch_fd(a, Interest::READABLE, "never", |_, _| {})
             .unwrap();
         lp.set_fd_ref(idle, false);
         let log = Log::default();
@@ -532,27 +537,126 @@ mod on_the_loop {
         {
             let mut lp = EventLoop::new();
             let file = std::fs::File::open("Cargo.toml").unwrap();
+            // Refused, the file is dropped (closed) with the error. A closed or made-up
+            // descriptor number cannot be watched at all: `watch_fd` takes its owner.
             let err = lp
-                .watch_fd(file.as_raw_fd(), Interest::READABLE, "file", |_, _| {})
+                .watch_fd(file, Interest::READABLE, "file", |_, _| {})
                 .unwrap_err();
             assert_eq!(
                 err.raw_os_error(),
                 Some(libc::EPERM),
                 "files go to the pool"
             );
-            let err = lp
-                .watch_fd(-1, Interest::READABLE, "closed", |_, _| {})
-                .unwrap_err();
-            assert_eq!(err.raw_os_error(), Some(libc::EBADF));
             assert_eq!(lp.fd_watchers(), 0);
             assert!(!lp.is_alive());
             let (a, _b) = pair();
             let id = lp
-                .watch_fd(a.as_raw_fd(), Interest::READABLE, "pair", |_, _| {})
+                .watch_fd(a, Interest::READABLE, "pair", |_, _| {})
                 .unwrap();
             lp.unwatch_fd(id).unwrap();
         }
         assert_eq!(open_fds(), before, "the poller and its waker were closed");
+    }
+
+    /// A descriptor number names whatever is open under it now. If a watched socket could
+    /// be closed without `unwatch_fd`, a new connection would get its number, and removing
+    /// the old watch would remove the new connection's registration (it would never be
+    /// reported again, and the loop would hang on it). `watch_fd` takes the descriptor's
+    /// owner, so the socket stays open, and its number taken, until the watch is removed.
+    #[test]
+    fn a_stale_watch_cannot_reach_a_descriptor_that_reuses_its_number() {
+        let _serial = serial();
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let (old, _old_peer) = pair();
+        let number = old.as_raw_fd();
+        let stale = lp
+            .watch_fd(old, Interest::READABLE, "old", |_, _| {})
+            .unwrap();
+        // Our handle is gone (moved, or dropped if it were a clone); the loop's is not.
+        let (new, mut new_peer) = pair();
+        assert_ne!(
+            new.as_raw_fd(),
+            number,
+            "a watched descriptor stays open: its number is not free"
+        );
+        let new = Rc::new(new);
+        let (watch, bound) = (common::slot(), common::slot());
+        let (l, w, b, reader) = (log.clone(), watch.clone(), bound.clone(), new.clone());
+        let id = lp
+            .watch_fd(new, Interest::READABLE, "new", move |lp, _| {
+                let mut buf = [0u8; 4];
+                let n = (&*reader).read(&mut buf).unwrap();
+                l.push(format!("new connection read {n}"));
+                lp.unwatch_fd(w.get().unwrap()).unwrap();
+                lp.clear_timeout(b.get().unwrap());
+            })
+            .unwrap();
+        watch.set(Some(id));
+        lp.unwatch_fd(stale).unwrap();
+        let (again, _again_peer) = pair();
+        assert_eq!(
+            again.as_raw_fd(),
+            number,
+            "unwatch_fd let go of the old socket: it is closed, its number free"
+        );
+        new_peer.write_all(b"x").unwrap();
+        // A bound instead of a hang: after 5 s the test stops the loop and fails.
+        let l = log.clone();
+        bound.set(Some(lp.set_timeout(
+            move |lp| {
+                l.push("gave up after 5 s");
+                let _ = lp.unwatch_fd(id);
+            },
+            5_000,
+        )));
+        lp.run(RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["new connection read 1"],
+            "removing the old watch reached the new connection's registration"
+        );
+    }
+
+    /// Two loops give their first watchers the same slot: A's watch used on B is refused
+    /// with `InvalidInput` and never reaches B's watcher.
+    #[test]
+    fn a_watch_of_another_loop_is_refused_and_reaches_nothing() {
+        let _serial = serial();
+        let (mut a, mut b) = (EventLoop::new(), EventLoop::new());
+        let ((sa, _pa), (sb, mut pb)) = (pair(), pair());
+        let log = Log::default();
+        let from_a = a.watch_fd(sa, Interest::READABLE, "a", |_, _| {}).unwrap();
+        let watch = common::slot();
+        let (l, w) = (log.clone(), watch.clone());
+        let of_b = b
+            .watch_fd(sb, Interest::READABLE, "b", move |lp, _| {
+                l.push("b readable");
+                lp.unwatch_fd(w.get().unwrap()).unwrap();
+            })
+            .unwrap();
+        watch.set(Some(of_b));
+        assert_ne!(from_a, of_b, "equal keys, different loops: different ids");
+
+        for err in [
+            b.set_fd_interest(from_a, Interest::NONE).unwrap_err(),
+            b.unwatch_fd(from_a).unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("another event loop"), "{err}");
+        }
+        assert_eq!(b.fd_interest(from_a), None);
+        b.set_fd_ref(from_a, false);
+        assert_eq!(b.fd_interest(of_b), Some(Interest::READABLE));
+        assert_eq!(
+            b.active_handles(),
+            1,
+            "B's watcher is still ref'd and active"
+        );
+        pb.write_all(b"x").unwrap();
+        assert!(!b.run(RunMode::Default));
+        assert_eq!(log.entries(), ["b readable"]);
+        a.unwatch_fd(from_a).unwrap();
     }
 
     #[test]

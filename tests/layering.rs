@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["timers", "queue", "threadpool", "io"],
     &["event_loop"],
     &["promise", "net", "fs", "dns", "crypto"],
+    &["task"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -914,6 +914,100 @@ fn options_addresses_and_refs() {
     });
 }
 
+/// Two loops with the same sockets made in the same order number them alike: only the loop
+/// tag tells A's ids from B's. A's stream and listener used on B are refused with
+/// `InvalidInput` wherever a method returns `io::Result` (a write's callback never runs),
+/// read as a closed socket everywhere else, and never reach B's socket in the same slot.
+#[test]
+fn socket_ids_of_another_loop_are_refused_and_reach_nothing() {
+    no_leaks(|| {
+        let peer = std::net::TcpListener::bind(any_port()).unwrap();
+        let addr = peer.local_addr().unwrap();
+        let (mut a, mut b) = (EventLoop::new(), EventLoop::new());
+        let mut ids = Vec::new();
+        let mut conns = Vec::new();
+        for lp in [&mut a, &mut b] {
+            let listener = TcpListener::listen(lp, any_port(), 16, |_, _| {}).unwrap();
+            listener.unref(lp);
+            let stream = TcpStream::connect(lp, addr, |_, r| {
+                r.unwrap();
+            })
+            .unwrap();
+            assert!(
+                !lp.run(RunMode::Default),
+                "connected; nothing else keeps it alive"
+            );
+            let (conn, _) = peer.accept().unwrap();
+            conn.set_read_timeout(Some(HANG)).unwrap();
+            conns.push(conn);
+            ids.push((listener, stream));
+        }
+        let [(listener_a, from_a), (listener_b, of_b)] = ids[..] else {
+            unreachable!()
+        };
+        assert_ne!(from_a, of_b, "equal keys, different loops: different ids");
+        assert_ne!(listener_a, listener_b);
+
+        let refusals: Vec<io::Result<()>> = vec![
+            from_a
+                .write(&mut b, b"through A's id", |_, _| {
+                    panic!("a refused write calls back")
+                })
+                .map(drop),
+            from_a.try_write(&mut b, b"x").map(drop),
+            from_a.send(&mut b, b"x"),
+            from_a.read_start(&mut b, |_, _| {}),
+            from_a.read_stop(&mut b),
+            from_a.on_drain(&mut b, |_| {}),
+            from_a.shutdown(&mut b, |_, _| {}),
+            from_a.local_addr(&b).map(drop),
+            from_a.peer_addr(&b).map(drop),
+            from_a.set_nodelay(&b, true),
+            from_a.set_keepalive(&b, true, 60),
+            from_a.keepalive(&b).map(drop),
+            from_a.buffer_size(&b, Buffer::Send).map(drop),
+            from_a.set_buffer_size(&b, Buffer::Send, 4096),
+            from_a.close(&mut b, |_| {}),
+            listener_a.local_addr(&b).map(drop),
+            listener_a.close(&mut b, |_| {}),
+        ];
+        for (i, result) in refusals.into_iter().enumerate() {
+            let err = result.expect_err("another loop's id is refused");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "call {i}: {err}");
+            assert!(
+                err.to_string().contains("another event loop"),
+                "call {i}: {err}"
+            );
+        }
+        assert!(!from_a.is_reading(&b) && !from_a.has_ref(&b));
+        assert_eq!(from_a.write_queue_size(&b), 0);
+        from_a.unref(&mut b);
+        assert!(of_b.has_ref(&b), "unref through A's id unref'd B's stream");
+        listener_a.ref_(&mut b);
+        assert!(
+            !listener_b.has_ref(&b),
+            "ref through A's id ref'd B's listener"
+        );
+
+        // B's socket in that slot got nothing: its peer reads only what B's id wrote.
+        of_b.write(&mut b, b"B's", |_, r| r.unwrap()).unwrap();
+        for (lp, stream, listener) in [(&mut a, from_a, listener_a), (&mut b, of_b, listener_b)] {
+            stream.close(lp, |_| {}).unwrap();
+            listener.close(lp, |_| {}).unwrap();
+            lp.run(RunMode::Default);
+        }
+        let received: Vec<Vec<u8>> = conns
+            .iter_mut()
+            .map(|c| {
+                let mut bytes = Vec::new();
+                c.read_to_end(&mut bytes).unwrap();
+                bytes
+            })
+            .collect();
+        assert_eq!(received, [b"".to_vec(), b"B's".to_vec()]);
+    });
+}
+
 /// libuv's connect and write requests keep the loop alive by themselves (`active_reqs`): an
 /// unref'd stream still gets its connect callback, and its queued writes are still sent
 /// and reported, before `run` returns.

@@ -15,6 +15,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "node_conformance/c11.rs"]
+mod c11;
+
 mod ports {
     //! The Rust ports, one function per puzzle, each printing (returning) the lines the `.js`
     //! prints, in the same structure and with the same labels.
@@ -30,10 +33,14 @@ mod ports {
     use eventloop::fs::{self, FsError};
     use eventloop::net::{TcpListener, TcpStream};
     use eventloop::promise::Promise;
+    use eventloop::promise::{Rejection, Resolver};
     use eventloop::queue::NaiveLoop;
     use eventloop::stack::CallStack;
+    use eventloop::task;
     use eventloop::threadpool::ThreadPool;
     use eventloop::{crypto, dns};
+
+    use super::c11::*;
 
     /// `console.log`: a shared list of printed lines.
     #[derive(Clone, Default)]
@@ -128,6 +135,20 @@ mod ports {
             ("c05-emit-after-the-caller", c05_emit_after_the_caller),
             ("c07-split-the-work", c07_split_the_work),
             ("c06-microtask-in-exit", c06_microtask_in_exit),
+            // Chapter 10: async/await on the loop.
+            ("c10-nested-async", c10_nested_async),
+            ("c10-await-three-promises", c10_await_three_promises),
+            ("c10-await-loop-vs-immediate", c10_await_loop_vs_immediate),
+            ("c10-rejected-await-caught", c10_rejected_await_caught),
+            ("c10-promise-all-async", c10_promise_all_async),
+            ("c10-async-timer-immediate", c10_async_timer_immediate),
+            // Chapter 11: the stream layer.
+            ("c11-listeners-before-connect", c11_listeners_before_connect),
+            ("c11-half-open", c11_half_open),
+            ("c11-backpressure", c11_backpressure),
+            ("c11-connect-error", c11_connect_error),
+            ("c11-server-close-callback", c11_server_close_callback),
+            ("c11-write-after-end", c11_write_after_end),
         ]
     }
 
@@ -540,23 +561,24 @@ mod ports {
         })
     }
 
+    // ANCHOR: p12_async_await
     fn p12_async_await() -> Vec<String> {
-        // async function async2() { console.log('async2'); } — its promise is already resolved.
-        fn async2(console: &Console) -> Promise<()> {
+        // async function async2() { console.log('async2'); }
+        async fn async2(console: Console) {
             console.log("async2");
-            Promise::resolved(())
         }
-        // async function async1() { log; await async2(); log } — `await p` is one reaction on p.
-        fn async1(lp: &mut EventLoop, console: &Console) -> Promise<()> {
+        // async function async1() { log; await async2(); log } — calling async2 runs it at
+        // once (task::spawn); awaiting its promise (the handle) is one hop.
+        async fn async1(console: Console) {
             console.log("async1 start");
-            let c = console.clone();
-            async2(console).then(lp, move |_, ()| c.log("async1 end"))
+            task::spawn(async2(console.clone())).await.unwrap();
+            console.log("async1 end");
         }
         node(|lp, console, _| {
             console.log("script start");
             lp.set_timeout(log(console, "setTimeout"), 0);
             lp.set_immediate(log(console, "setImmediate"));
-            async1(lp, console);
+            lp.spawn(async1(console.clone()));
             let c = console.clone();
             Promise::new(lp, move |lp, resolve| {
                 c.log("promise1");
@@ -569,6 +591,200 @@ mod ports {
             });
             lp.next_tick(log(console, "nextTick"));
             console.log("script end");
+        })
+    }
+    // ANCHOR_END: p12_async_await
+
+    // Chapter 10: async/await on the loop. An `async function` call is `task::spawn` (it runs
+    // at once, up to its first wait), `await f()` is `.await` on the handle, `await p` on a
+    // promise is `p.await`: each takes the hops V8 takes.
+
+    /// `await null` — of anything that is not a promise: one hop, as a resolved promise.
+    async fn await_null() {
+        Promise::resolved(()).await.unwrap();
+    }
+
+    /// `Promise.resolve().then(() => log(l1)).then(() => log(l2))…`
+    fn then_chain(lp: &mut EventLoop, console: &Console, labels: &[&'static str]) {
+        let mut chain = Promise::resolved(());
+        for &label in labels {
+            let c = console.clone();
+            chain = chain.then(lp, move |_, ()| c.log(label));
+        }
+    }
+
+    fn c10_nested_async() -> Vec<String> {
+        async fn inner(console: Console, n: u32) -> u32 {
+            console.log(format!("inner {n} start"));
+            await_null().await;
+            console.log(format!("inner {n} end"));
+            n
+        }
+        async fn outer(console: Console) {
+            console.log("outer start");
+            let a = task::spawn(inner(console.clone(), 1)).await.unwrap();
+            console.log(format!("outer got {a}"));
+            let b = task::spawn(inner(console.clone(), 2)).await.unwrap();
+            console.log(format!("outer got {b}"));
+        }
+        node(|lp, console, _| {
+            lp.spawn(outer(console.clone()));
+            let thens = ["then 1", "then 2", "then 3", "then 4", "then 5"];
+            then_chain(lp, console, &thens);
+            console.log("main end");
+        })
+    }
+
+    // ANCHOR: c10_await_three_promises
+    fn c10_await_three_promises() -> Vec<String> {
+        async fn wait_for(console: Console, name: &'static str, p: Promise<&'static str>) {
+            console.log(format!("{name} awaits"));
+            let v = p.await.unwrap();
+            console.log(format!("{name} got {v}"));
+        }
+        node(|lp, console, _| {
+            let resolved = Promise::resolved("resolved");
+            let (pending, resolve_pending) = Promise::pending();
+            // new Promise((r) => r(Promise.resolve('adopted')))
+            let (adopted, adopt) = Promise::pending();
+            adopt.resolve_with(lp, Promise::resolved("adopted"));
+            lp.spawn(wait_for(console.clone(), "A", resolved));
+            lp.spawn(wait_for(console.clone(), "B", pending));
+            lp.spawn(wait_for(console.clone(), "C", adopted));
+            let c = console.clone();
+            let hop1 = Promise::resolved(()).then(lp, move |lp, ()| {
+                c.log("hop 1");
+                resolve_pending.resolve(lp, "pending");
+            });
+            let mut chain = hop1;
+            for label in ["hop 2", "hop 3", "hop 4"] {
+                let c = console.clone();
+                chain = chain.then(lp, move |_, ()| c.log(label));
+            }
+            console.log("main end");
+        })
+    }
+    // ANCHOR_END: c10_await_three_promises
+
+    fn c10_await_loop_vs_immediate() -> Vec<String> {
+        async fn spin(console: Console) {
+            for i in 1..=3 {
+                await_null().await;
+                console.log(format!("spin {i}"));
+            }
+        }
+        // await new Promise((r) => setImmediate(r)) — that is task::yield_now.
+        async fn step(console: Console) {
+            for i in 1..=3 {
+                task::yield_now().await;
+                console.log(format!("step {i}"));
+            }
+        }
+        node(|lp, console, _| {
+            lp.set_immediate(log(console, "immediate A"));
+            lp.spawn(spin(console.clone()));
+            lp.spawn(step(console.clone()));
+            let c = console.clone();
+            lp.set_immediate(move |lp| {
+                c.log("immediate B");
+                lp.set_immediate(log(&c, "immediate C"));
+            });
+            console.log("main end");
+        })
+    }
+
+    fn c10_rejected_await_caught() -> Vec<String> {
+        // An async function that throws: its task returns the error.
+        async fn fails(console: Console) -> Result<(), Rejection> {
+            console.log("fails start");
+            await_null().await;
+            Err(Rejection::new("boom"))
+        }
+        async fn main(console: Console) {
+            // try { await fails(); … } catch (e) { … } finally { … }
+            match task::spawn(fails(console.clone())).await.unwrap() {
+                Ok(()) => console.log("not reached"),
+                Err(e) => console.log(format!("caught {e}")),
+            }
+            console.log("finally");
+            // try { await Promise.reject(new Error('direct')); } catch (e) { … }
+            let direct =
+                task::with_loop(|lp| Promise::<()>::rejected(lp, Rejection::new("direct"))).await;
+            if let Err(e) = direct.await {
+                console.log(format!("caught {e}"));
+            }
+            console.log("main done");
+        }
+        node(|lp, console, _| {
+            lp.spawn(main(console.clone()));
+            let thens = ["then 1", "then 2", "then 3", "then 4", "then 5"];
+            then_chain(lp, console, &thens);
+            console.log("script end");
+        })
+    }
+
+    fn c10_promise_all_async() -> Vec<String> {
+        async fn job(console: Console, name: &'static str, hops: u32) -> &'static str {
+            console.log(format!("{name} start"));
+            for _ in 0..hops {
+                await_null().await;
+            }
+            console.log(format!("{name} end"));
+            name
+        }
+        async fn main(console: Console) {
+            let a = task::spawn(job(console.clone(), "a", 2));
+            let b = task::spawn(job(console.clone(), "b", 0));
+            let c = task::spawn(job(console.clone(), "c", 1));
+            // Promise.all of the three async calls' promises.
+            let all = task::with_loop(move |lp| {
+                let promises = vec![a.into_promise(lp), b.into_promise(lp), c.into_promise(lp)];
+                Promise::all(lp, promises)
+            })
+            .await;
+            let all = all.await.unwrap();
+            console.log(format!("all: {}", all.join(",")));
+        }
+        node(|lp, console, _| {
+            lp.spawn(main(console.clone()));
+            let thens = ["then 1", "then 2", "then 3", "then 4", "then 5", "then 6"];
+            then_chain(lp, console, &thens);
+            console.log("script end");
+        })
+    }
+
+    fn c10_async_timer_immediate() -> Vec<String> {
+        type Wake = Rc<RefCell<Option<Resolver<()>>>>;
+        async fn worker(console: Console, wake: Wake) {
+            console.log("worker start");
+            // await new Promise((r) => { wake = r; })
+            let (woken, resolver) = Promise::pending();
+            *wake.borrow_mut() = Some(resolver);
+            woken.await.unwrap();
+            console.log("worker woken");
+            task::yield_now().await; // await nextImmediate()
+            console.log("worker after immediate");
+            task::sleep(0).await;
+            console.log("worker after sleep(0)");
+        }
+        node(|lp, console, _| {
+            let wake: Wake = Rc::default();
+            lp.spawn(worker(console.clone(), wake.clone()));
+            let c = console.clone();
+            lp.set_timeout(
+                move |lp| {
+                    c.log("timeout");
+                    then_chain(lp, &c, &["then before wake"]);
+                    let wake = wake.borrow_mut().take().expect("the worker is waiting");
+                    wake.resolve(lp, ());
+                    then_chain(lp, &c, &["then after wake"]);
+                    lp.next_tick(log(&c, "tick"));
+                    lp.set_immediate(log(&c, "immediate set in timeout"));
+                    lp.set_timeout(log(&c, "timeout set in timeout"), 0);
+                },
+                10,
+            );
+            console.log("main end");
         })
     }
 
@@ -949,7 +1165,7 @@ mod ports {
     }
 
     /// Like [`node`], on the system clock: for puzzles with real sockets.
-    fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
+    pub fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
         let console = Console::default();
         let mut lp = EventLoop::new();
         lp.run_main(|lp| script(lp, &console))
@@ -957,7 +1173,7 @@ mod ports {
         console.lines()
     }
 
-    fn localhost() -> std::net::SocketAddr {
+    pub fn localhost() -> std::net::SocketAddr {
         "127.0.0.1:0".parse().unwrap()
     }
 

@@ -15,7 +15,6 @@ mod common;
 
 use std::cell::Cell;
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -285,7 +284,7 @@ fn an_fd_watcher() {
             let (l, me2, panicked) = (log.clone(), me.clone(), panicked.clone());
             let watch = lp
                 .watch_fd(
-                    ours.as_raw_fd(),
+                    ours,
                     Interest::READABLE,
                     name,
                     move |lp, _event| match panicked.get() {
@@ -307,7 +306,7 @@ fn an_fd_watcher() {
                 )
                 .expect("watch");
             me.set(Some(watch));
-            peers.push((ours, theirs));
+            peers.push(theirs);
         }
         run_through_a_panic(&mut lp, "watcher");
         lp.run(RunMode::Default);

@@ -260,7 +260,12 @@ mod process {
 
     #[test]
     fn with_an_uncaught_exception_listener_a_panic_is_reported_and_the_loop_goes_on() {
-        let (mut lp, _clock) = manual_loop();
+        // With the quiet hook, a handled panic is not printed, and its location is known.
+        let mut lp = eventloop::event_loop::EventLoop::builder()
+            .clock(eventloop::clock::ManualClock::new())
+            .quiet_panics(true)
+            .build()
+            .unwrap();
         let log = Log::default();
         let l = log.clone();
         lp.on_uncaught_exception(move |lp, err| {
@@ -461,5 +466,104 @@ mod process {
         // Nothing queued was corrupted: the loop can run again.
         lp.run(RunMode::Default);
         assert_eq!(log.entries(), ["later timer"]);
+    }
+
+    /// The process's panic hook belongs to the program: a loop takes it over only when built
+    /// with `quiet_panics(true)`, and a panic is reported once either way — by the program's
+    /// hook, or by the loop. Run in a child process (this test binary again, with
+    /// `REFS_HOOK_CHILD=1`), because it sets the process-wide hook.
+    #[test]
+    fn the_panic_hook_is_the_programs_unless_a_loop_is_built_with_quiet_panics() {
+        if std::env::var_os("REFS_HOOK_CHILD").is_some() {
+            hook_child();
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "process::the_panic_hook_is_the_programs_unless_a_loop_is_built_with_quiet_panics",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("REFS_HOOK_CHILD", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("hook child: ok"),
+            "child failed:\n{stdout}\n{stderr}"
+        );
+        let reports: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("note: uncaught in the loop's callback"))
+            .collect();
+        assert_eq!(
+            reports,
+            ["note: uncaught in the loop's callback; frames: setImmediate <- processImmediate"],
+            "the loop reports an escaping panic once, and only when it was asked to:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("panicked at") && stderr.contains("deep in an immediate"),
+            "the loop's report has Rust's shape:\n{stderr}"
+        );
+    }
+
+    fn hook_child() {
+        use eventloop::clock::ManualClock;
+        use eventloop::event_loop::EventLoop;
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        use std::sync::Mutex;
+
+        static HEARD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let heard = || HEARD.lock().unwrap().clone();
+        std::panic::set_hook(Box::new(|info| {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map_or("?".to_string(), |s| s.to_string());
+            HEARD.lock().unwrap().push(message);
+        }));
+
+        // A default loop leaves the hook alone: the program's hook hears the panic, the loop
+        // returns it and prints nothing.
+        let mut lp = EventLoop::with_clock(ManualClock::new());
+        let err = lp
+            .run_main(|lp| {
+                lp.set_timeout(|_| panic!("in a timer"), 5);
+            })
+            .unwrap_err();
+        assert_eq!(err.message, "in a timer");
+        assert_eq!(err.location, None, "only the quiet hook knows where");
+        lp.set_immediate(|_| panic!("escapes run"));
+        assert!(catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default))).is_err());
+        assert_eq!(
+            heard(),
+            ["in a timer", "escapes run"],
+            "the program's hook, once each"
+        );
+
+        // Asked to, the loop wraps the hook: quiet inside callbacks, the program's outside.
+        let mut quiet = EventLoop::builder()
+            .clock(ManualClock::new())
+            .quiet_panics(true)
+            .build()
+            .unwrap();
+        let err = quiet
+            .run_main(|lp| {
+                lp.set_timeout(|_| panic!("quiet timer"), 5);
+            })
+            .unwrap_err();
+        assert!(err.location.is_some_and(|l| l.contains("tests/refs.rs")));
+        // Nested frames catch the same panic on its way out: one report, by the innermost.
+        quiet.set_immediate(|_| panic!("deep in an immediate"));
+        assert!(catch_unwind(AssertUnwindSafe(|| quiet.run(RunMode::Default))).is_err());
+        assert!(catch_unwind(|| panic!("outside any loop")).is_err());
+        assert_eq!(
+            heard(),
+            ["in a timer", "escapes run", "outside any loop"],
+            "inside a callback the loop reports; outside, the program's hook still does"
+        );
+        println!("hook child: ok");
     }
 }

@@ -639,6 +639,47 @@ mod on_the_loop {
         );
     }
 
+    /// Job ids are counted per pool, so two loops with pools of their own number their jobs
+    /// alike. A's request used on B must not cancel B's job with the same number: it is
+    /// refused as a stale request is (`Busy`).
+    #[test]
+    fn a_work_request_of_another_loop_cancels_nothing() {
+        let (mut a, pool_a) = loop_with_pool(1);
+        let (mut b, pool_b) = loop_with_pool(1);
+        // Dropped first (declared after the pools): a failing assertion opens the gate, so
+        // the workers can finish.
+        let gate = Gate::default();
+        let log = Log::default();
+        let mut queued = Vec::new();
+        for (name, lp, pool) in [("a", &mut a, &pool_a), ("b", &mut b, &pool_b)] {
+            let g = gate.door();
+            lp.queue_work(move || g.wait(), |_, _| {});
+            let l = log.clone();
+            queued.push(lp.queue_work(|| (), move |_, r| l.push(format!("{name}: {r:?}"))));
+            wait_until(pool, "the first job runs", || pool.running() == 1);
+        }
+        let (from_a, of_b) = (queued[0], queued[1]);
+        assert_ne!(
+            from_a, of_b,
+            "equal job numbers, different loops: different ids"
+        );
+        assert_eq!(b.cancel_work(from_a), Err(CancelError::Busy));
+        assert_eq!(
+            a.cancel_work(from_a),
+            Ok(()),
+            "on its own loop it is A's job"
+        );
+        gate.open();
+        run_to_end(&mut b, &pool_b);
+        assert_eq!(
+            log.entries(),
+            ["b: Ok(())"],
+            "B's queued job ran, not canceled"
+        );
+        run_to_end(&mut a, &pool_a);
+        assert_eq!(log.entries(), ["b: Ok(())", "a: Err(Canceled)"]);
+    }
+
     #[test]
     fn a_panicking_job_reaches_its_callback_and_its_worker_keeps_serving() {
         let (mut lp, pool) = loop_with_pool(1);

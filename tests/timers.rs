@@ -548,4 +548,36 @@ mod node_timers {
             "each at its deadline"
         );
     }
+
+    /// Two fresh loops put their first timeout in the same slot, with the same generation:
+    /// only the loop tag tells the ids apart. Loop A's id used on loop B must reach nothing
+    /// there — not clear, refresh or unref B's timeout — as a stale id reaches nothing.
+    #[test]
+    fn a_timeout_id_of_another_loop_reaches_nothing() {
+        let (mut a, _ca) = manual_loop();
+        let (mut b, _cb) = manual_loop();
+        let log = Log::default();
+        let from_a = a.set_timeout(log.at("a"), 10);
+        let of_b = b.set_timeout(log.at("b"), 10);
+        assert_ne!(a.id(), b.id(), "every loop has an identity of its own");
+        assert_ne!(from_a, of_b, "equal keys, different loops: different ids");
+
+        assert!(!from_a.has_ref(&b) && !from_a.is_scheduled(&b));
+        assert_eq!(from_a.delay(&b), None);
+        from_a.unref(&mut b);
+        assert!(
+            of_b.has_ref(&b),
+            "unref through A's id left B's timeout ref'd"
+        );
+        from_a.refresh(&mut b);
+        b.clear_timeout(from_a);
+        b.clear_interval(from_a);
+        assert!(
+            of_b.is_scheduled(&b),
+            "clearing A's id on B cleared B's timeout"
+        );
+        assert!(!b.run(RunMode::Default));
+        assert_eq!(log.entries(), ["b@10"], "B's timeout fired, once, on time");
+        assert!(from_a.is_scheduled(&a), "and A's is untouched");
+    }
 }

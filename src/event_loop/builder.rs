@@ -1,4 +1,5 @@
-//! Building a loop: its clock, stack limit, thread pool and tracing ([`Builder`]).
+//! Building a loop: its clock, stack limit, thread pool, tracing and panic reports
+//! ([`Builder`]).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -7,7 +8,8 @@ use std::sync::Arc;
 use super::handles::HandleId;
 use super::immediates::ImmediateQueue;
 use super::{
-    EventLoop, IoWatchers, Jobs, PhaseQueues, RunStatus, Timers, WorkQueues, process, state, work,
+    EventLoop, IoWatchers, Jobs, LoopId, PhaseQueues, RunStatus, Timers, WorkQueues, process,
+    state, work,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::heap::Heap;
@@ -43,12 +45,13 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool and tracing.
+/// Sets up an [`EventLoop`]: its clock, stack limit, thread pool, tracing and panic reports.
 pub struct Builder {
     clock: Box<dyn Clock>,
     stack_limit: usize,
     pool: Option<ThreadPool>,
     trace: bool,
+    quiet_panics: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -56,6 +59,7 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("stack_limit", &self.stack_limit)
             .field("trace", &self.trace)
+            .field("quiet_panics", &self.quiet_panics)
             .finish()
     }
 }
@@ -84,6 +88,28 @@ impl Builder {
     /// Record a [`TraceEvent`](crate::trace::TraceEvent) for every phase and callback from the start.
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
+        self
+    }
+
+    /// Lets the loop be the one that reports a panic inside a callback, as Node reports an
+    /// uncaught exception (default: off).
+    ///
+    /// Off, the loop leaves the process's panic hook alone: a panic in a callback is
+    /// reported by whatever hook the program has (Rust's default prints it where it
+    /// happened), then the loop handles it — an `uncaughtException` listener hears it, or
+    /// [`run_main`](EventLoop::run_main) returns it as [`Uncaught`](super::Uncaught) — and
+    /// prints nothing more. [`Uncaught::location`](super::Uncaught::location) is `None`.
+    ///
+    /// On, building the loop wraps the process's panic hook: inside a loop's callback the
+    /// hook only records where the panic happened
+    /// ([`Uncaught::location`](super::Uncaught::location)); outside one it calls the hook that
+    /// was in place before. A panic that an `uncaughtException` listener handles is then not
+    /// printed at all, and one that escapes [`run`](EventLoop::run) is printed once, by the
+    /// loop, with its frames. The hook is the process's, so this is done once and holds for
+    /// every loop of the process, on every thread, from then on; a hook the program sets
+    /// afterwards replaces the wrapper.
+    pub fn quiet_panics(mut self, on: bool) -> Self {
+        self.quiet_panics = on;
         self
     }
 
@@ -128,17 +154,21 @@ impl EventLoop {
             stack_limit: DEFAULT_STACK_LIMIT,
             pool: None,
             trace: false,
+            quiet_panics: false,
         }
     }
 
     fn from_builder(builder: Builder) -> Self {
-        process::install_quiet_hook();
+        if builder.quiet_panics {
+            process::install_quiet_hook();
+        }
         let now = builder.clock.now_ms();
         let mut trace = Trace::default();
         if builder.trace {
             trace.enable();
         }
         let mut lp = EventLoop {
+            id: LoopId::next(),
             clock: builder.clock,
             now,
             stack: CallStack::with_limit(builder.stack_limit),
@@ -155,6 +185,7 @@ impl EventLoop {
                 microtasks: Microtasks::new(),
                 rejections: Vec::new(),
                 unhandled: Vec::new(),
+                wake_source: None,
             },
             liveness: Liveness::default(),
             status: RunStatus::default(),

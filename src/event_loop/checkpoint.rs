@@ -42,6 +42,7 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) {
+        self.flush_woken_tasks();
         self.jobs
             .microtasks
             .queue_microtask((name, Task::Once(Box::new(callback))));
@@ -49,6 +50,7 @@ impl EventLoop {
 
     /// Queues a promise reaction that lives in its derived promise's node.
     pub(crate) fn queue_reaction(&mut self, reaction: Rc<dyn SharedJob<EventLoop>>) {
+        self.flush_woken_tasks();
         self.jobs
             .microtasks
             .queue_microtask(("promiseReaction", Task::Reaction(reaction)));
@@ -59,12 +61,19 @@ impl EventLoop {
     /// (`InternalCallbackScope::Close`), and between two timers or two immediates
     /// (`runNextTicks`): all ticks, then all microtasks, until both queues are empty.
     pub(crate) fn checkpoint(&mut self) {
-        if self.jobs.microtasks.is_empty() && self.jobs.rejections.is_empty() {
+        if self.jobs.microtasks.is_empty()
+            && self.jobs.rejections.is_empty()
+            && !self.local_wakes_waiting()
+        {
             return; // the common case after an I/O callback: nothing was queued
         }
         loop {
+            self.dispatch_wakes(); // tasks woken by code without the loop at hand (chapter 10)
             if !self.jobs.microtasks.is_empty() {
                 self.drain_jobs();
+            }
+            if self.local_wakes_waiting() {
+                continue;
             }
             // `processPromiseRejections`: its listeners may queue more ticks.
             if !self.report_rejections() {

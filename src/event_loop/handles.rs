@@ -7,18 +7,19 @@
 
 use std::fmt;
 
-use super::{Callback, EventLoop, Input};
+use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 
 /// The name of a handle. Stale once the handle is closed: every operation on it then returns
-/// [`HandleError::Closed`].
+/// [`HandleError::Closed`] (or, one that returns no `Result`, does nothing). Used on another
+/// loop than the one that made it, it is [`HandleError::OtherLoop`] — or, again, nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandleId(pub(super) Key);
+pub struct HandleId(LoopKey);
 
 impl HandleId {
     /// Only while the loop is being built, before Node's own handles exist.
-    pub(super) const PLACEHOLDER: HandleId = HandleId(Key::DANGLING);
+    pub(super) const PLACEHOLDER: HandleId = HandleId(LoopKey::PLACEHOLDER);
 }
 
 /// What kind of handle it is.
@@ -40,8 +41,10 @@ pub enum HandleKind {
 /// A handle used the wrong way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandleError {
-    /// The handle was closed (or the id never named a handle of this loop).
+    /// The handle was closed.
     Closed,
+    /// The id is another loop's: it names nothing in this one.
+    OtherLoop,
     /// `close` was already called; the handle is on its way out.
     Closing,
     /// The operation does not apply to this kind of handle.
@@ -59,6 +62,7 @@ impl fmt::Display for HandleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HandleError::Closed => f.write_str("the handle is closed"),
+            HandleError::OtherLoop => f.write_str("the handle belongs to another event loop"),
             HandleError::Closing => f.write_str("the handle is already closing"),
             HandleError::WrongKind { expected, found } => {
                 write!(
@@ -113,7 +117,7 @@ impl EventLoop {
         name: &'static str,
         callback: HandleCallback,
     ) -> HandleId {
-        HandleId(self.handles.insert(Handle {
+        let key = self.handles.insert(Handle {
             kind,
             flags: RefFlags::new(),
             closing: false,
@@ -121,7 +125,18 @@ impl EventLoop {
             callback,
             timer: None,
             close_callback: None,
-        }))
+        });
+        HandleId(self.tag(key))
+    }
+
+    /// The key of handle `id` in this loop's table; `None` for another loop's id.
+    pub(super) fn handle_key(&self, id: HandleId) -> Option<Key> {
+        self.untag(id.0)
+    }
+
+    /// Handle `id` if it is this loop's and not freed.
+    fn handle_ref(&self, id: HandleId) -> Option<&Handle> {
+        self.handles.get(self.handle_key(id)?)
     }
 
     fn init_user(
@@ -132,10 +147,11 @@ impl EventLoop {
     ) -> HandleId {
         let id = self.new_handle(kind, name, HandleCallback::Noop);
         let key = self.store(Callback::Repeat(Box::new(move |lp| callback(lp, id))));
-        let handle = self.handles.get_mut(id.0).expect("just inserted");
+        let own = self.handle_key(id).expect("made here");
+        let handle = self.handles.get_mut(own).expect("just inserted");
         handle.callback = HandleCallback::User(key);
         if kind == HandleKind::Timer {
-            handle.timer = Some(self.timers.uv.insert(id));
+            handle.timer = Some(self.timers.uv.insert(own));
         }
         id
     }
@@ -173,39 +189,53 @@ impl EventLoop {
         self.init_user(HandleKind::Timer, "timer", callback)
     }
 
-    fn handle(&self, id: HandleId) -> Result<&Handle, HandleError> {
-        let handle = self.handles.get(id.0).ok_or(HandleError::Closed)?;
+    /// The key of handle `id`, if it is this loop's, live and not closing.
+    fn open_handle(&self, id: HandleId) -> Result<Key, HandleError> {
+        let key = self.handle_key(id).ok_or(HandleError::OtherLoop)?;
+        let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         if handle.closing {
             return Err(HandleError::Closing);
         }
-        Ok(handle)
+        Ok(key)
+    }
+
+    fn handle(&self, id: HandleId) -> Result<&Handle, HandleError> {
+        let key = self.open_handle(id)?;
+        Ok(self.handles.get(key).expect("checked just now"))
     }
 
     /// The kind of a handle that is not closed.
     pub fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
-        self.handles.get(id.0).map(|h| h.kind)
+        self.handle_ref(id).map(|h| h.kind)
     }
 
     /// True between start and stop or close (`uv_is_active`).
     pub fn is_active(&self, id: HandleId) -> bool {
-        self.handles.get(id.0).is_some_and(|h| h.flags.is_active())
+        self.handle_ref(id).is_some_and(|h| h.flags.is_active())
     }
 
     /// True after `close` was called, until the close callback ran (`uv_is_closing`).
     pub fn is_closing(&self, id: HandleId) -> bool {
-        self.handles.get(id.0).is_some_and(|h| h.closing)
+        self.handle_ref(id).is_some_and(|h| h.closing)
     }
 
     /// True when the handle keeps the loop alive while active (`uv_has_ref`).
     pub fn has_ref(&self, id: HandleId) -> bool {
-        self.handles.get(id.0).is_some_and(|h| h.flags.has_ref())
+        self.handle_ref(id).is_some_and(|h| h.flags.has_ref())
     }
 
     // ANCHOR: set_active
     /// Marks a handle active or not; the loop's [`Liveness`](crate::refs::Liveness) keeps
     /// count of the active, ref'd ones.
     pub(super) fn set_active(&mut self, id: HandleId, active: bool) {
-        let Some(handle) = self.handles.get_mut(id.0) else {
+        if let Some(key) = self.handle_key(id) {
+            self.set_active_at(key, active);
+        }
+    }
+
+    /// [`set_active`](Self::set_active) for a handle the loop names by its key.
+    pub(super) fn set_active_at(&mut self, key: Key, active: bool) {
+        let Some(handle) = self.handles.get_mut(key) else {
             return;
         };
         if active {
@@ -228,7 +258,10 @@ impl EventLoop {
     }
 
     pub(super) fn set_ref(&mut self, id: HandleId, refed: bool) {
-        let Some(handle) = self.handles.get_mut(id.0) else {
+        let Some(handle) = self
+            .handle_key(id)
+            .and_then(|key| self.handles.get_mut(key))
+        else {
             return;
         };
         if refed {
@@ -246,13 +279,14 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
     pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
-        let handle = self.handle(id)?;
+        let key = self.open_handle(id)?;
+        let handle = self.handles.get(key).expect("checked just now");
         if handle.flags.is_active() {
             return Ok(());
         }
         let kind = handle.kind;
         self.queues.start_seq += 1;
-        let entry = (id, self.queues.start_seq);
+        let entry = (key, self.queues.start_seq);
         match kind {
             HandleKind::Idle => self.queues.idle.push(entry),
             HandleKind::Prepare => self.queues.prepare.push(entry),
@@ -264,7 +298,7 @@ impl EventLoop {
                 });
             }
         }
-        self.set_active(id, true);
+        self.set_active_at(key, true);
         Ok(())
     }
 
@@ -272,14 +306,16 @@ impl EventLoop {
     /// timer that is due in the current pass but has not run yet will not run.
     ///
     /// # Errors
-    /// [`HandleError::Closed`] for a closed handle.
+    /// [`HandleError::Closed`] for a closed handle, [`HandleError::OtherLoop`] for another
+    /// loop's.
     pub fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
-        let handle = self.handles.get(id.0).ok_or(HandleError::Closed)?;
+        let key = self.handle_key(id).ok_or(HandleError::OtherLoop)?;
+        let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
         match kind {
-            HandleKind::Idle => self.queues.idle.retain(|(h, _)| *h != id),
-            HandleKind::Prepare => self.queues.prepare.retain(|(h, _)| *h != id),
-            HandleKind::Check => self.queues.check.retain(|(h, _)| *h != id),
+            HandleKind::Idle => self.queues.idle.retain(|(h, _)| *h != key),
+            HandleKind::Prepare => self.queues.prepare.retain(|(h, _)| *h != key),
+            HandleKind::Check => self.queues.check.retain(|(h, _)| *h != key),
             HandleKind::Timer => {
                 if let Some(timer) = timer {
                     self.timers.uv.stop(timer);
@@ -287,7 +323,7 @@ impl EventLoop {
             }
             HandleKind::Io => {}
         }
-        self.set_active(id, false);
+        self.set_active_at(key, false);
         Ok(())
     }
 
@@ -340,8 +376,7 @@ impl EventLoop {
     /// Milliseconds until the timer fires, 0 if it is overdue or stopped
     /// (`uv_timer_get_due_in`).
     pub fn timer_due_in(&self, id: HandleId) -> u64 {
-        self.handles
-            .get(id.0)
+        self.handle_ref(id)
             .and_then(|h| h.timer)
             .map_or(0, |t| self.timers.uv.due_in(t, self.now))
     }
@@ -361,7 +396,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`HandleError::Closing`] when `close` was already called, [`HandleError::Closed`] when
-    /// the handle is gone.
+    /// the handle is gone, [`HandleError::OtherLoop`] for another loop's.
     pub fn close(
         &mut self,
         id: HandleId,
@@ -370,10 +405,11 @@ impl EventLoop {
         self.handle(id)?;
         self.stop_handle(id)?;
         let key = self.store(Callback::Once(Box::new(callback)));
-        let handle = self.handles.get_mut(id.0).expect("checked above");
+        let own = self.handle_key(id).expect("checked above");
+        let handle = self.handles.get_mut(own).expect("checked above");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.queues.closing.push(id);
+        self.queues.closing.push(own);
         Ok(())
     }
     // ANCHOR_END: close
@@ -389,16 +425,17 @@ impl EventLoop {
     ) {
         let id = self.new_handle(HandleKind::Io, name, HandleCallback::Noop);
         let key = self.store(Callback::Once(Box::new(callback)));
-        let handle = self.handles.get_mut(id.0).expect("just inserted");
+        let own = self.handle_key(id).expect("made here");
+        let handle = self.handles.get_mut(own).expect("just inserted");
         handle.closing = true;
         handle.close_callback = Some(key);
-        self.queues.closing.push(id);
+        self.queues.closing.push(own);
     }
 
     /// Frees a handle whose close callback is due, and runs that callback
     /// (`uv__finish_close`).
-    pub(super) fn finish_close(&mut self, id: HandleId) {
-        let Some(handle) = self.handles.remove(id.0) else {
+    pub(super) fn finish_close(&mut self, handle: Key) {
+        let Some(handle) = self.handles.remove(handle) else {
             return;
         };
         if let HandleCallback::User(key) = handle.callback {
@@ -413,9 +450,9 @@ impl EventLoop {
         }
     }
 
-    /// Runs the callback of handle `id`, as the phase that visits it does.
-    pub(super) fn run_handle(&mut self, id: HandleId) {
-        let Some(handle) = self.handles.get(id.0) else {
+    /// Runs the callback of the handle at `key`, as the phase that visits it does.
+    pub(super) fn run_handle(&mut self, key: Key) {
+        let Some(handle) = self.handles.get(key) else {
             return;
         };
         let name = handle.name;

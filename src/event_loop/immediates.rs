@@ -8,12 +8,13 @@
 
 use super::handles::{HandleCallback, HandleKind};
 use super::phase_queue::PhaseQueue;
-use super::{Callback, EventLoop, HandleId, Input};
+use super::{Callback, EventLoop, HandleId, Input, LoopKey};
 use crate::heap::{Heap, Key};
 
-/// The id of an immediate, for [`EventLoop::clear_immediate`].
+/// The id of an immediate, for [`EventLoop::clear_immediate`]. Stale once the immediate ran
+/// or was cleared; like a stale one, it does nothing on another loop than the one that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Immediate(Key);
+pub struct Immediate(LoopKey);
 
 struct Entry {
     refed: bool,
@@ -24,8 +25,9 @@ struct Entry {
 #[derive(Default)]
 pub(super) struct ImmediateQueue {
     entries: Heap<Entry>,
-    /// In `set_immediate` order; cleared entries stay until the check phase skips them.
-    queue: PhaseQueue<Immediate>,
+    /// Keys of `entries`, in `set_immediate` order; cleared entries stay until the check
+    /// phase skips them.
+    queue: PhaseQueue<Key>,
     /// Ref'd immediates waiting (`immediateInfo[kRefCount]`).
     ref_count: usize,
     check_handle: Option<HandleId>,
@@ -55,7 +57,9 @@ impl Immediate {
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
-        lp.immediates.entries.get(self.0).is_some_and(|e| e.refed)
+        lp.untag(self.0)
+            .and_then(|key| lp.immediates.entries.get(key))
+            .is_some_and(|e| e.refed)
     }
 }
 
@@ -78,8 +82,9 @@ impl EventLoop {
             "processTimers",
             HandleCallback::NodeTimers,
         );
-        let key = self.timers.uv.insert(timer);
-        self.handles.get_mut(timer.0).expect("just inserted").timer = Some(key);
+        let own = self.handle_key(timer).expect("made here");
+        let key = self.timers.uv.insert(own);
+        self.handles.get_mut(own).expect("just inserted").timer = Some(key);
         self.unref(timer);
         self.timers.node_handle = timer;
     }
@@ -89,20 +94,23 @@ impl EventLoop {
     /// iteration, before any timer due at its end.
     pub fn set_immediate(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) -> Immediate {
         let callback = self.store(Callback::Once(Box::new(callback)));
-        let id = Immediate(self.immediates.entries.insert(Entry {
+        let key = self.immediates.entries.insert(Entry {
             refed: true,
             callback,
-        }));
-        self.immediates.queue.push(id);
+        });
+        self.immediates.queue.push(key);
         self.add_immediate_ref(1);
-        id
+        Immediate(self.tag(key))
     }
     // ANCHOR_END: set_immediate
 
     /// Cancels an immediate that has not run (`clearImmediate`). Clearing one that ran, was
-    /// cleared, or is stale does nothing.
+    /// cleared, is stale or belongs to another loop does nothing.
     pub fn clear_immediate(&mut self, immediate: Immediate) {
-        let Some(entry) = self.immediates.entries.remove(immediate.0) else {
+        let Some(key) = self.untag(immediate.0) else {
+            return;
+        };
+        let Some(entry) = self.immediates.entries.remove(key) else {
             return;
         };
         self.discard(entry.callback);
@@ -112,7 +120,10 @@ impl EventLoop {
     }
 
     fn set_immediate_ref(&mut self, immediate: Immediate, refed: bool) {
-        let Some(entry) = self.immediates.entries.get_mut(immediate.0) else {
+        let Some(key) = self.untag(immediate.0) else {
+            return;
+        };
+        let Some(entry) = self.immediates.entries.get_mut(key) else {
             return;
         };
         if entry.refed != refed {
@@ -195,12 +206,12 @@ impl EventLoop {
                     lp.checkpoint();
                 }
                 first = false;
-                let id = lp
+                let key = lp
                     .immediates
                     .queue
                     .next()
                     .expect("a tick cannot shorten the pass");
-                let Some(entry) = lp.immediates.entries.remove(id.0) else {
+                let Some(entry) = lp.immediates.entries.remove(key) else {
                     continue; // cleared
                 };
                 if entry.refed {

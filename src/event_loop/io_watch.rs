@@ -7,10 +7,10 @@
 //! is unref'd, like libuv's `wq_async`.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
-use super::{Callback, EventLoop, Input};
+use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
@@ -25,9 +25,12 @@ pub(super) struct IoEntry {
     flags: RefFlags,
 }
 
-/// A watched file descriptor. Stop it with [`EventLoop::unwatch_fd`] before closing the fd.
+/// A watched file descriptor. [`EventLoop::unwatch_fd`] stops it and lets go of the
+/// descriptor's owner that [`EventLoop::watch_fd`] was given. On another loop than the one
+/// that made it, every method that returns `io::Result` refuses it with `InvalidInput`, and
+/// the others treat it as a removed watcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FdWatch(WatcherId);
+pub struct FdWatch(LoopKey<WatcherId>);
 
 fn no_watcher() -> io::Error {
     io::Error::new(
@@ -55,16 +58,24 @@ impl EventLoop {
     // ANCHOR_END: io
 
     // ANCHOR: watch_fd
-    /// Watches `fd` for `interest` (`uv__io_start`): in each poll phase where the kernel says
-    /// it is ready, `callback` runs in a frame called `name` with what it is ready for. The
-    /// descriptor must be non-blocking and stay open until [`unwatch_fd`](Self::unwatch_fd).
+    /// Watches the descriptor of `source` for `interest` (`uv__io_start`): in each poll
+    /// phase where the kernel says it is ready, `callback` runs in a frame called `name`
+    /// with what it is ready for. The descriptor must be non-blocking.
+    ///
+    /// The loop keeps `source` until [`unwatch_fd`](Self::unwatch_fd): give it the owner of
+    /// the descriptor (an `OwnedFd`, a socket), or a shared owner (`Rc<UnixStream>`) and
+    /// keep a clone to read and write through. While the loop holds it, nobody can close the
+    /// descriptor, so its number cannot pass to another socket: `unwatch_fd` and
+    /// [`set_fd_interest`](Self::set_fd_interest) always reach this descriptor, never a
+    /// newer one that reused the number. Dropping your own clone does not close it;
+    /// `unwatch_fd` (or dropping the loop) lets go of the loop's share.
     ///
     /// # Errors
-    /// What the kernel says: `EBADF` for a closed descriptor, `EPERM` for a regular file,
-    /// `EEXIST` for one already watched, `EMFILE` if the poller cannot be created.
+    /// What the kernel says: `EPERM` for a regular file, `EEXIST` for a descriptor already
+    /// watched, `EMFILE` if the poller cannot be created. `source` is dropped then.
     pub fn watch_fd(
         &mut self,
-        fd: RawFd,
+        source: impl AsFd + 'static,
         interest: Interest,
         name: &'static str,
         callback: impl FnMut(&mut EventLoop, Event) + 'static,
@@ -75,14 +86,14 @@ impl EventLoop {
             callback,
             flags: RefFlags::new(),
         });
-        let watched = self.io().and_then(|io| io.watch(fd, interest, key));
+        let watched = self.io().and_then(|io| io.watch(source, interest, key));
         match watched {
             Ok(id) => {
                 if interest != Interest::NONE {
                     let entry = self.io.watchers.get_mut(key).expect("just inserted");
                     self.liveness.start(&mut entry.flags);
                 }
-                Ok(FdWatch(id))
+                Ok(FdWatch(self.tag(id)))
             }
             Err(e) => {
                 self.io.watchers.remove(key);
@@ -98,11 +109,13 @@ impl EventLoop {
     /// interest it already has costs no system call.
     ///
     /// # Errors
-    /// `NotFound` for a watcher already removed; what `epoll_ctl` says otherwise.
+    /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's; what
+    /// `epoll_ctl` says otherwise.
     pub fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
+        let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
-        let key = *io.payload(watch.0).ok_or_else(no_watcher)?;
-        io.set_interest(watch.0, interest)?;
+        let key = *io.payload(id).ok_or_else(no_watcher)?;
+        io.set_interest(id, interest)?;
         let entry = self
             .io
             .watchers
@@ -116,20 +129,16 @@ impl EventLoop {
         Ok(())
     }
 
-    /// What a watcher waits for now, or `None` once it was removed.
+    /// What a watcher waits for now, or `None` once it was removed (or for another loop's).
     pub fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
-        self.io.poller.as_ref()?.interest(watch.0)
+        self.io.poller.as_ref()?.interest(self.untag(watch.0)?)
     }
 
     /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
-    /// makes it keep the loop alive again. Idempotent.
+    /// makes it keep the loop alive again. Idempotent; nothing for a removed watcher or
+    /// another loop's.
     pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
-        let Some(key) = self
-            .io
-            .poller
-            .as_ref()
-            .and_then(|io| io.payload(watch.0).copied())
-        else {
+        let Some(key) = self.watcher_entry(watch) else {
             return;
         };
         let entry = self
@@ -144,14 +153,17 @@ impl EventLoop {
         }
     }
 
-    /// Stops watching and drops the callback (`uv__io_close`). Ready events the current
-    /// poll phase has not dispatched yet are discarded. Close the descriptor afterwards.
+    /// Stops watching, drops the callback (`uv__io_close`) and lets go of the descriptor's
+    /// owner given to [`watch_fd`](Self::watch_fd): an owned descriptor is closed now, a
+    /// shared one when its last owner drops it. Ready events the current poll phase has not
+    /// dispatched yet are discarded.
     ///
     /// # Errors
-    /// `NotFound` for a watcher already removed.
+    /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's.
     pub fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
+        let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
-        let key = io.unwatch(watch.0)?;
+        let key = io.unwatch(id)?;
         let mut entry = self
             .io
             .watchers
@@ -165,6 +177,24 @@ impl EventLoop {
     /// Watchers registered, active or not.
     pub fn fd_watchers(&self) -> usize {
         self.io.poller.as_ref().map_or(0, Io::watchers)
+    }
+
+    /// The key of a live watcher's entry; `None` once removed, or for another loop's.
+    fn watcher_entry(&self, watch: FdWatch) -> Option<Key> {
+        let id = self.untag(watch.0)?;
+        self.io.poller.as_ref()?.payload(id).copied()
+    }
+
+    /// The part of `watch` that names it inside this loop, for a service that keeps it in
+    /// the loop's own state, where 8 bytes a connection count (`net`); `None` for another
+    /// loop's. [`fd_watch`](Self::fd_watch) makes the id again.
+    pub(crate) fn local_watch(&self, watch: FdWatch) -> Option<WatcherId> {
+        self.untag(watch.0)
+    }
+
+    /// The id of this loop's watcher `local`.
+    pub(crate) fn fd_watch(&self, local: WatcherId) -> FdWatch {
+        FdWatch(self.tag(local))
     }
 
     // ANCHOR: poll_kernel
@@ -210,12 +240,7 @@ impl EventLoop {
 
     /// Runs a fed watcher's callback with a writable event, if the watcher still exists.
     pub(super) fn run_fed(&mut self, watch: FdWatch) {
-        let Some(key) = self
-            .io
-            .poller
-            .as_ref()
-            .and_then(|io| io.payload(watch.0).copied())
-        else {
+        let Some(key) = self.watcher_entry(watch) else {
             return; // unwatched since it was fed
         };
         let fed = Event {

@@ -19,7 +19,8 @@
 //! - `work.rs`, `io_watch.rs`: the loop's side of the thread pool and of kernel I/O;
 //! - `process.rs`, `listeners.rs`: `run_main`, exit codes, uncaught errors, process events;
 //! - `state.rs`: the typed state slots services and embedders keep on the loop;
-//! - `builder.rs`: building a loop.
+//! - `loop_id.rs`: the loop's identity, which every id it hands out carries;
+//! - `builder.rs`: building a loop, and whether it reports callbacks' panics itself.
 //!
 //! ```
 //! use eventloop::clock::ManualClock;
@@ -45,12 +46,14 @@ mod immediates;
 mod invoke;
 mod io_watch;
 mod listeners;
+mod loop_id;
 mod node_timers;
 mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
 mod state;
+mod wake_source;
 mod work;
 
 use std::collections::VecDeque;
@@ -71,8 +74,11 @@ pub use builder::{BuildError, Builder, MIN_STACK_LIMIT};
 pub use handles::{HandleError, HandleId, HandleKind};
 pub use immediates::Immediate;
 pub use io_watch::FdWatch;
+pub use loop_id::LoopId;
+pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub(crate) use wake_source::WakeSource;
 pub use work::WorkRequest;
 
 use checkpoint::Task;
@@ -103,6 +109,8 @@ pub(super) enum Pending {
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
 pub struct EventLoop {
+    /// Which loop this is: every id it hands out carries it.
+    id: LoopId,
     clock: Box<dyn Clock>,
     /// The cached loop time in ms (`loop->time`), refreshed only where `uv_run` does.
     now: u64,
@@ -139,21 +147,21 @@ pub struct EventLoop {
 struct PhaseQueues {
     /// Callbacks deferred to the pending phase, in the order they were deferred.
     pending: PhaseQueue<Pending>,
-    /// Started idle/prepare/check handles with their start numbers, in start order (each
-    /// phase runs them newest first).
-    idle: Vec<(HandleId, u64)>,
-    prepare: Vec<(HandleId, u64)>,
-    check: Vec<(HandleId, u64)>,
+    /// Started idle/prepare/check handles (their keys: ids carry the loop, lists need not)
+    /// with their start numbers, in start order (each phase runs them newest first).
+    idle: Vec<(Key, u64)>,
+    prepare: Vec<(Key, u64)>,
+    check: Vec<(Key, u64)>,
     /// The last start number given out.
     start_seq: u64,
     /// Handles waiting for the closing phase, in `close` order (they run newest first).
-    closing: PhaseQueue<HandleId>,
+    closing: PhaseQueue<Key>,
 }
 
 /// The loop's timers: libuv's, and Node's.
 struct Timers {
-    /// libuv's timer heap; the payload is the timer's handle.
-    uv: TimerHeap<HandleId>,
+    /// libuv's timer heap; the payload is the key of the timer's handle.
+    uv: TimerHeap<Key>,
     /// Node's timeouts, by delay, multiplexed onto one libuv timer handle.
     node: TimerLists<Key>,
     /// That handle (`timer_handle` in Node's `Environment`).
@@ -168,6 +176,10 @@ struct Jobs {
     rejections: Vec<(Rc<dyn Handled>, Rejection)>,
     /// Unhandled rejections nobody listened for.
     unhandled: Vec<Rejection>,
+    /// Tasks woken from other threads, or by code without the loop at hand (chapter 10):
+    /// the checkpoint and the poll phase ask it what waits. A trait the loop defines, so the
+    /// loop knows nothing of tasks.
+    wake_source: Option<Rc<dyn WakeSource>>,
 }
 
 /// The loop's side of the thread pool: the pool its jobs run on, the queue their outcomes come

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Callback, EventLoop, Input, process};
+use super::{Callback, EventLoop, Input, LoopKey, process};
 use crate::heap::Key;
 use crate::timers::{AfterCallback, Due, normalize_delay, overflow_warning};
 
@@ -54,29 +54,35 @@ impl std::fmt::Display for Warning {
 
 // ANCHOR: timeout_handle
 /// A scheduled `setTimeout` or `setInterval`: Node's `Timeout` object, by id. Once it fired
-/// for good (or was cleared) the id is stale, and every method is a harmless no-op.
+/// for good (or was cleared) the id is stale, and every method is a harmless no-op — as it
+/// is on another loop than the one that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Timeout(Key);
+pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
 
 impl Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
     pub fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.timers.node.set_ref(self.0, false);
-        lp.sync_node_timer_ref();
+        if let Some(key) = lp.untag(self.0) {
+            lp.timers.node.set_ref(key, false);
+            lp.sync_node_timer_ref();
+        }
         self
     }
 
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
     pub fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.timers.node.set_ref(self.0, true);
-        lp.sync_node_timer_ref();
+        if let Some(key) = lp.untag(self.0) {
+            lp.timers.node.set_ref(key, true);
+            lp.sync_node_timer_ref();
+        }
         self
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
     pub fn has_ref(self, lp: &EventLoop) -> bool {
-        lp.timers.node.has_ref(self.0)
+        lp.untag(self.0)
+            .is_some_and(|key| lp.timers.node.has_ref(key))
     }
 
     /// Schedules the timeout again, its full delay from now, behind the others of the same
@@ -88,14 +94,17 @@ impl Timeout {
     /// when it is done. (Inside an interval's own callback `refresh` changes nothing, in Node
     /// too: the interval is re-armed from the start of the call once it returns.)
     pub fn refresh(self, lp: &mut EventLoop) -> Self {
-        let Some(&callback) = lp.timers.node.payload(self.0) else {
+        let Some(key) = lp.untag(self.0) else {
+            return self; // another loop's
+        };
+        let Some(&callback) = lp.timers.node.payload(key) else {
             return self; // cleared, or fired for good
         };
         if lp.callbacks.get(callback).is_none() {
             return self; // its `FnOnce` is running (or ran): a refresh could only fire nothing
         }
         lp.update_time(); // `getLibuvNow()` re-reads the clock
-        if let Some(ms) = lp.timers.node.refresh(self.0, lp.now) {
+        if let Some(ms) = lp.timers.node.refresh(key, lp.now) {
             lp.schedule_node_timer(ms);
         }
         self
@@ -103,12 +112,13 @@ impl Timeout {
 
     /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
     pub fn delay(self, lp: &EventLoop) -> Option<f64> {
-        lp.timers.node.idle_timeout(self.0)
+        lp.timers.node.idle_timeout(lp.untag(self.0)?)
     }
 
     /// True while the timeout waits to fire.
     pub fn is_scheduled(self, lp: &EventLoop) -> bool {
-        lp.timers.node.is_scheduled(self.0)
+        lp.untag(self.0)
+            .is_some_and(|key| lp.timers.node.is_scheduled(key))
     }
 }
 
@@ -157,14 +167,17 @@ impl EventLoop {
             self.schedule_node_timer(ms);
         }
         self.sync_node_timer_ref();
-        Timeout(key)
+        Timeout(self.tag(key))
     }
 
     /// Cancels a timeout or interval (`clearTimeout`). Clearing one that fired, was cleared,
-    /// or is stale does nothing; clearing one that is due later in the current timers pass
-    /// keeps it from running.
+    /// is stale or belongs to another loop does nothing; clearing one that is due later in
+    /// the current timers pass keeps it from running.
     pub fn clear_timeout(&mut self, timeout: Timeout) {
-        if let Some(callback) = self.timers.node.clear(timeout.0) {
+        let Some(key) = self.untag(timeout.0) else {
+            return;
+        };
+        if let Some(callback) = self.timers.node.clear(key) {
             self.discard(callback);
             self.sync_node_timer_ref();
         }

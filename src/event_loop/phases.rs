@@ -11,8 +11,8 @@
 //! Timers run at the *end* of each iteration (since libuv 1.45), plus once before the first
 //! iteration in [`RunMode::Default`], which makes the familiar picture that starts with timers.
 
-use super::handles::HandleId;
 use super::{EventLoop, Input, Pending, RunMode};
+use crate::heap::Key;
 use crate::trace::{Phase, TraceEvent};
 
 /// How many times the pending queue is drained again right after poll (libuv ≥ 1.44.2).
@@ -196,16 +196,16 @@ impl EventLoop {
     /// skipped; one started during the phase waits for the next iteration. The list is in
     /// start order, so the walk goes down from the newest start the phase may run: it reads
     /// the loop's list afresh at each step and copies nothing.
-    fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(HandleId, u64)>) {
+    fn run_handles(&mut self, list: impl Fn(&EventLoop) -> &Vec<(Key, u64)>) {
         let mut below = self.queues.start_seq + 1; // started later than this: next iteration
         loop {
             let handles = list(self);
             let older = handles.partition_point(|&(_, seq)| seq < below);
-            let Some(&(id, seq)) = older.checked_sub(1).map(|i| &handles[i]) else {
+            let Some(&(handle, seq)) = older.checked_sub(1).map(|i| &handles[i]) else {
                 return;
             };
             below = seq;
-            self.run_handle(id);
+            self.run_handle(handle);
         }
     }
 
@@ -234,12 +234,13 @@ impl EventLoop {
             } else {
                 self.wait_for_pool(timeout); // chapter 7: wait for a worker
             }
-        } else {
+        } else if !self.wait_for_remote_wake(timeout) {
             self.let_time_pass(timeout);
         }
         self.update_time(); // libuv refreshes the time after every wait
         self.run_ready_watchers();
         self.run_completions();
+        self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
     }
 
     /// Whether anything registered could end a wait in the poll phase: an active descriptor
@@ -289,8 +290,8 @@ impl EventLoop {
     fn run_closing(&mut self) {
         self.enter_phase(Phase::Closing);
         self.queues.closing.begin_pass(true);
-        while let Some(id) = self.queues.closing.next() {
-            self.finish_close(id);
+        while let Some(handle) = self.queues.closing.next() {
+            self.finish_close(handle);
         }
     }
 
@@ -307,7 +308,7 @@ impl EventLoop {
                 .payload(timer)
                 .expect("a ready timer is live");
             let active = self.timers.uv.is_active(timer);
-            self.set_active(handle, active);
+            self.set_active_at(handle, active);
             self.run_handle(handle);
         }
     }

@@ -33,7 +33,8 @@ pub struct Uncaught {
     pub message: String,
     /// The frames running when it happened, innermost first (empty for a rejection).
     pub frames: Vec<&'static str>,
-    /// Where in the source the panic happened, when known.
+    /// Where in the source the panic happened: known when the loop was built with
+    /// [`quiet_panics`](super::Builder::quiet_panics), whose hook notes it.
     pub location: Option<String>,
     /// The rejection, when the error was a promise nobody handled.
     pub rejection: Option<Rejection>,
@@ -65,44 +66,57 @@ struct FatalNow;
 /// A panic caught at a callback boundary.
 pub(super) struct Panic {
     payload: Box<dyn Any + Send>,
+    /// Where it happened: known when the loop's quiet hook held Rust's report back.
     location: Option<String>,
+    /// The quiet hook held Rust's report back, so nobody has reported this panic yet.
+    held_back: bool,
 }
 
 thread_local! {
-    /// How many callback boundaries are catching on this thread: the panic hook stays quiet
-    /// inside one, because the loop reports the panic itself.
+    /// How many callback boundaries are catching on this thread: the loop's panic hook, when
+    /// installed, stays quiet inside one, because the loop reports the panic itself.
     static CATCHING: Cell<usize> = const { Cell::new(0) };
-    /// Where the last quietly caught panic happened.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The last panic the quiet hook held back, and where it happened; taken by the
+    /// innermost boundary that catches it.
+    static HELD_BACK: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
 }
 
 static QUIET_HOOK: Once = Once::new();
 
-/// Wraps the panic hook, once per process, so that inside a callback boundary it only records
-/// where the panic happened: the loop reports the panic itself. Every loop calls this when it
-/// is built, which keeps the check off the path of each callback.
+// ANCHOR: quiet_hook
+/// Wraps the process's panic hook, once per process, so that inside a callback boundary of
+/// any loop it only records where the panic happened and the loop reports the panic itself;
+/// every other panic still goes to the hook that was in place. Only a loop built with
+/// [`Builder::quiet_panics`](super::Builder::quiet_panics) calls this: the hook belongs to
+/// the program, and a library takes it over only when asked.
 pub(super) fn install_quiet_hook() {
     QUIET_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if CATCHING.with(Cell::get) > 0 {
-                LOCATION.with(|l| *l.borrow_mut() = info.location().map(|l| l.to_string()));
+                let location = info.location().map(|l| l.to_string());
+                HELD_BACK.with(|h| *h.borrow_mut() = Some(location));
             } else {
                 previous(info);
             }
         }));
     });
 }
+// ANCHOR_END: quiet_hook
 
-/// Runs `f`, catching a panic: one callback boundary. The hook is already quiet inside it (see
-/// [`install_quiet_hook`]).
+/// Runs `f`, catching a panic: one callback boundary. Counting the boundaries keeps the
+/// quiet hook's check (see [`install_quiet_hook`]) off the path of each callback.
 pub(super) fn catch_panic(f: impl FnOnce()) -> Result<(), Panic> {
     CATCHING.with(|c| c.set(c.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CATCHING.with(|c| c.set(c.get() - 1));
-    result.map_err(|payload| Panic {
-        payload,
-        location: LOCATION.with(|l| l.borrow_mut().take()),
+    result.map_err(|payload| {
+        let held = HELD_BACK.with(|h| h.borrow_mut().take());
+        Panic {
+            payload,
+            held_back: held.is_some(),
+            location: held.flatten(),
+        }
     })
 }
 
@@ -139,8 +153,6 @@ pub(super) struct Process {
     /// Inside `run_main`: uncaught errors and `exit` end the process.
     running_main: bool,
     fatal: Option<Uncaught>,
-    /// A panic on its way out of the loop was printed by the innermost frame already.
-    panic_reported: bool,
     /// `exit_code` is the last program's: the next program starts from 0 unless it is set
     /// before it starts.
     exit_code_is_old: bool,
@@ -260,11 +272,12 @@ impl EventLoop {
             self.process.fatal = Some(error);
             panic::resume_unwind(Box::new(FatalNow));
         }
-        // The quiet hook kept Rust's own report back; print it in Rust's shape, so that test
+        // Without the quiet hook, the program's own hook has reported the panic already.
+        // With it, Rust's report was held back: print it in Rust's shape, so that test
         // harnesses and tools that read panics (the learner console does) still find it. The
         // frames around this one catch the same panic on its way out: only the innermost,
-        // which knows where it happened, reports it.
-        if !self.process.panic_reported {
+        // which took the held-back report, prints it.
+        if panic.held_back {
             let thread = std::thread::current();
             eprintln!(
                 "thread '{}' panicked at {}:\n{}\nnote: uncaught in the loop's callback; frames: {}",
@@ -274,7 +287,6 @@ impl EventLoop {
                 error.frames.join(" <- ")
             );
         }
-        self.process.panic_reported = !self.stack.is_empty();
         panic::resume_unwind(panic.payload);
     }
     // ANCHOR_END: uncaught_panic

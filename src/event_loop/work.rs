@@ -10,7 +10,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{Callback, EventLoop, Input};
+use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::threadpool::{CancelError, JobId, Work, WorkError, WorkKind};
 use crate::trace::TraceEvent;
@@ -30,9 +30,10 @@ pub(super) type InFlight = HashMap<JobId, (&'static str, Key)>;
 const LIVENESS_CHECK: Duration = Duration::from_millis(100);
 
 /// A job submitted with [`EventLoop::queue_work`]; cancel it with
-/// [`EventLoop::cancel_work`].
+/// [`EventLoop::cancel_work`]. It names the job on the loop that submitted it only: job ids
+/// are counted per pool, and another loop's pool may have a job with the same number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct WorkRequest(JobId);
+pub struct WorkRequest(LoopKey<JobId>);
 
 impl EventLoop {
     // ANCHOR: queue_work
@@ -73,7 +74,7 @@ impl EventLoop {
         self.work.in_flight.insert(job, (name, after));
         self.liveness.request_started();
         self.trace.record(|| TraceEvent::WorkQueued(name));
-        WorkRequest(job)
+        WorkRequest(self.tag(job))
     }
     // ANCHOR_END: submit_work
 
@@ -84,12 +85,14 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
-    /// run already).
+    /// run already) — and, as for such a stale request, when the request is another loop's:
+    /// this loop cancels only its own jobs.
     pub fn cancel_work(&mut self, request: WorkRequest) -> Result<(), CancelError> {
-        if !self.work.in_flight.contains_key(&request.0) {
+        let job = self.untag(request.0).ok_or(CancelError::Busy)?;
+        if !self.work.in_flight.contains_key(&job) {
             return Err(CancelError::Busy);
         }
-        self.work.pool.cancel(request.0)
+        self.work.pool.cancel(job)
     }
 
     /// The pool this loop's jobs run on.

@@ -82,7 +82,7 @@ fn submit<T: Send + 'static>(
 /// A job that produced no outcome. Our fs jobs do not panic and are never cancelled, so
 /// this is a bug report rather than an expected error: a pool whose workers died (an
 /// unfinished thread-pool exercise) says so here, with the worker's panic message.
-fn work_error(e: WorkError) -> io::Error {
+pub(crate) fn work_error(e: WorkError) -> io::Error {
     match e {
         WorkError::Canceled => io::Error::new(io::ErrorKind::Interrupted, e),
         WorkError::Panicked(_) | WorkError::WorkerDied(_) => io::Error::other(e),
@@ -90,7 +90,10 @@ fn work_error(e: WorkError) -> io::Error {
 }
 
 /// `map_err` helper: names the call and path of an OS error.
-fn at<'a>(syscall: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> io::Error + 'a {
+pub(crate) fn at<'a>(
+    syscall: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> io::Error + 'a {
     move |e| FsError::new(e, syscall, Some(path.to_path_buf()), None).into_io()
 }
 
@@ -130,7 +133,7 @@ pub fn read_file(
 /// it reads as many bytes as the file had when opened; a file reporting size 0 (such as those
 /// in `/proc`) is read until end of file instead. Not `std::fs::read`: that adds an `lseek`
 /// and a probe `read` to find the end, half as many calls again for a small file.
-fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
     let file = File::open(path).map_err(at("open", path))?;
     let size = file.metadata().map_err(at("fstat", path))?.len();
     if size > MAX_READ as u64 {

@@ -5,23 +5,26 @@
 use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 use super::stream::{TcpStream, register};
 use super::{closed, net, net_ref};
-use crate::event_loop::{EventLoop, FdWatch};
+use crate::event_loop::{EventLoop, FdWatch, LoopKey};
 use crate::heap::Key;
 use crate::sys::Interest;
 use crate::sys::socket;
 
 type ConnectionCallback = Box<dyn FnMut(&mut EventLoop, io::Result<TcpStream>)>;
 
-/// A listening TCP socket on a loop: an id, `Copy`, valid until [`close`](Self::close).
+/// A listening TCP socket on a loop: an id, `Copy`, valid until [`close`](Self::close) and on
+/// the loop that made it only. A closed listener's id is `NotFound` where a method returns
+/// `io::Result`, another loop's is `InvalidInput`; the other methods do nothing with either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpListener(Key);
+pub struct TcpListener(LoopKey);
 
 pub(super) struct Server {
-    listener: std::net::TcpListener,
+    /// Shared with the server's watcher, which keeps it open while it watches.
+    listener: Rc<std::net::TcpListener>,
     watch: Option<FdWatch>,
     on_connection: Option<ConnectionCallback>,
     refed: bool,
@@ -63,20 +66,24 @@ impl TcpListener {
         listener.set_nonblocking(true)?;
         socket::listen(&listener, backlog)?;
         open_reserve(lp);
-        let fd = listener.as_raw_fd();
+        let listener = Rc::new(listener);
+        let watched = Rc::clone(&listener);
         let key = net(lp).listeners.insert(Server {
             listener,
             watch: None,
             on_connection: Some(Box::new(on_connection)),
             refed: true,
         });
-        let watched = lp.watch_fd(fd, Interest::READABLE, "TCPSERVERWRAP", move |lp, _| {
-            server_io(lp, key)
-        });
+        let watched = lp.watch_fd(
+            watched,
+            Interest::READABLE,
+            "TCPSERVERWRAP",
+            move |lp, _| server_io(lp, key),
+        );
         match watched {
             Ok(watch) => {
                 net(lp).listeners.get_mut(key).expect("just inserted").watch = Some(watch);
-                Ok(TcpListener(key))
+                Ok(TcpListener(lp.tag(key)))
             }
             Err(e) => {
                 net(lp).listeners.remove(key); // closes the socket
@@ -103,14 +110,15 @@ impl TcpListener {
         lp: &mut EventLoop,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) -> io::Result<()> {
+        let key = self.key(lp)?;
         let server = net(lp)
             .listeners
-            .remove(self.0)
+            .remove(key)
             .ok_or_else(|| closed("TCP listener"))?;
         if let Some(watch) = server.watch {
             let _ = lp.unwatch_fd(watch);
         }
-        drop(server); // closes the listening socket
+        drop(server); // the last share of the listening socket: closes it
         lp.close_io("TCPSERVERWRAP", callback);
         Ok(())
     }
@@ -131,7 +139,10 @@ impl TcpListener {
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Some(server) = net(lp).listeners.get_mut(self.0) else {
+        let Ok(key) = self.key(lp) else {
+            return;
+        };
+        let Some(server) = net(lp).listeners.get_mut(key) else {
             return;
         };
         server.refed = refed;
@@ -140,10 +151,16 @@ impl TcpListener {
     }
 
     fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
+        let key = self.key(lp)?;
         net_ref(lp)
-            .and_then(|n| n.listeners.get(self.0))
+            .and_then(|n| n.listeners.get(key))
             .map(f)
             .ok_or_else(|| closed("TCP listener"))
+    }
+
+    /// The listener's key in `lp`'s sockets; `InvalidInput` if it is another loop's.
+    fn key(self, lp: &EventLoop) -> io::Result<Key> {
+        lp.untag_or_err(self.0, "TCP listener")
     }
 }
 

@@ -42,7 +42,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod error;
 mod listener;
+mod server;
+mod socket;
 mod stream;
 #[cfg_attr(feature = "learn-net", path = "../../exercises/net.rs")]
 mod write;
@@ -54,7 +57,10 @@ use crate::event_loop::EventLoop;
 use crate::heap::Heap;
 
 pub use crate::sys::socket::Buffer;
+pub use error::NetError;
 pub use listener::TcpListener;
+pub use server::{Server, ServerOptions};
+pub use socket::{DEFAULT_HIGH_WATER_MARK, Socket, SocketOptions};
 pub use stream::TcpStream;
 
 /// The size of the loop's one read buffer (libuv leaves the choice to `alloc_cb`; Node
@@ -94,6 +100,9 @@ pub(crate) struct Net {
     /// the first server.
     reserve: Option<File>,
     stats: NetStats,
+    /// Node's `net.Socket`s and `net.Server`s (chapter 11's stream layer), over the above.
+    sockets: Heap<socket::State>,
+    servers: Heap<server::State>,
 }
 // ANCHOR_END: net
 

@@ -3,12 +3,13 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
-use crate::event_loop::{EventLoop, FdWatch};
+use crate::event_loop::{EventLoop, LoopKey};
 use crate::heap::Key;
+use crate::io::WatcherId;
 use crate::sys::socket::{self, Connecting};
 use crate::sys::{Event, Interest};
 
@@ -20,6 +21,10 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// A TCP connection on a loop: an id, `Copy`, valid until [`close`](Self::close) (or a
 /// failed connect) — after that every method returns a `NotFound` error.
 ///
+/// The id works on the loop that made it only: on another loop every method that returns
+/// `io::Result` fails with `InvalidInput` ("belongs to another event loop"), and the others
+/// treat it as a closed stream.
+///
 /// Callbacks are error-first in spirit: each gets an `io::Result`. A connection's
 /// callbacks run in the poll phase, except a write finished at once (pending phase) and
 /// what `close` cancels (closing phase).
@@ -30,7 +35,7 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// request once started — a reset peer, a broken pipe, a close that cancels it
 /// (`ECANCELED`) — reaches its callback, exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpStream(pub(super) Key);
+pub struct TcpStream(LoopKey);
 
 // Flags of a connection (one byte: see `Stream`).
 pub(super) const CONNECTING: u8 = 1;
@@ -44,9 +49,12 @@ pub(super) const UNREF: u8 = 1 << 3;
 /// ten thousand idle connections: what only some connections need (queued writes, a
 /// connect or shutdown in flight, a drain listener) sits behind one optional box.
 pub(super) struct Stream {
-    pub(super) socket: std::net::TcpStream,
-    /// Always `Some` once the stream is registered (it is created just after).
-    pub(super) watch: Option<FdWatch>,
+    /// Shared with the stream's watcher, which keeps it open while it watches.
+    pub(super) socket: Rc<std::net::TcpStream>,
+    /// Always `Some` once the stream is registered (it is created just after). The
+    /// watcher's id without its loop (8 bytes less than an `FdWatch`): this struct lives in
+    /// that loop; `lp.fd_watch` makes the id again.
+    pub(super) watch: Option<WatcherId>,
     pub(super) flags: u8,
     pub(super) on_read: Option<ReadCallback>,
     pub(super) requests: Option<Box<Requests>>,
@@ -84,7 +92,7 @@ pub(super) fn update_interest(lp: &mut EventLoop, key: Key) {
     };
     let (watch, interest) = (s.watch.expect("registered"), s.interest());
     // Fails only for a watcher that is gone, and the stream's watcher lives as long as it.
-    let _ = lp.set_fd_interest(watch, interest);
+    let _ = lp.set_fd_interest(lp.fd_watch(watch), interest);
 }
 
 /// Puts a connected (or connecting) socket on the loop: a stream with a quiet watcher.
@@ -93,7 +101,8 @@ pub(super) fn register(
     socket: std::net::TcpStream,
     flags: u8,
 ) -> io::Result<TcpStream> {
-    let fd = socket.as_raw_fd();
+    let socket = Rc::new(socket);
+    let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
         socket,
         watch: None,
@@ -106,12 +115,13 @@ pub(super) fn register(
     } else {
         Interest::NONE
     };
-    match lp.watch_fd(fd, interest, "TCPWRAP", move |lp, ev| {
+    match lp.watch_fd(watched, interest, "TCPWRAP", move |lp, ev| {
         stream_io(lp, key, ev)
     }) {
         Ok(watch) => {
-            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(watch);
-            Ok(TcpStream(key))
+            let local = lp.local_watch(watch).expect("made by this loop");
+            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(local);
+            Ok(TcpStream(lp.tag(key)))
         }
         Err(e) => {
             net(lp).streams.remove(key); // closes the socket
@@ -133,7 +143,7 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
         return;
     }
     if ev.readable {
-        read(lp, key);
+        read(lp, key, ev.hangup);
     }
     if ev.writable && net(lp).streams.contains(key) {
         write::flush(lp, key);
@@ -142,7 +152,10 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
 
 // ANCHOR: read
 /// Reads until a short read, `EAGAIN`, end of file, an error, or the per-event cap.
-fn read(lp: &mut EventLoop, key: Key) {
+/// `hangup`: the kernel said both directions are shut (`EPOLLHUP`), so a short read was the
+/// last data there is — its end of file is reported now, not at the next poll
+/// (`uv__stream_io`'s `POLLHUP` short-circuit).
+fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
     let mut buffer = net(lp)
         .read_buffer
         .take()
@@ -153,7 +166,7 @@ fn read(lp: &mut EventLoop, key: Key) {
             break;
         };
         n.stats.reads += 1;
-        let result = (&s.socket).read(&mut buffer);
+        let result = (&*s.socket).read(&mut buffer);
         let done = match &result {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 n.stats.empty_reads += 1;
@@ -163,9 +176,10 @@ fn read(lp: &mut EventLoop, key: Key) {
             // End of file or an error: reading stops (libuv stops the watcher too).
             Ok(0) | Err(_) => true,
             // Shorter than the buffer: the socket is empty now; another read would only
-            // say `EAGAIN` (`uv__read`'s partial-read rule).
+            // say `EAGAIN` (`uv__read`'s partial-read rule) — or, after a hang-up, 0.
             Ok(len) => *len < buffer.len(),
         };
+        let partial = matches!(result, Ok(len) if len > 0 && len < buffer.len());
         let end = matches!(result, Ok(0) | Err(_));
         let Some(mut on_read) = s.on_read.take() else {
             break; // running further up the stack
@@ -185,11 +199,32 @@ fn read(lp: &mut EventLoop, key: Key) {
         {
             s.on_read = Some(on_read); // not stopped, closed or replaced meanwhile
         }
+        if partial && hangup {
+            hung_up(lp, key);
+        }
         if done {
             break;
         }
     }
     net(lp).read_buffer.get_or_insert(buffer);
+}
+
+/// End of file after a partial read on a hung-up socket, for a stream still reading.
+fn hung_up(lp: &mut EventLoop, key: Key) {
+    let Some(s) = net(lp)
+        .streams
+        .get_mut(key)
+        .filter(|s| s.flags & READING != 0)
+    else {
+        return;
+    };
+    let Some(mut on_read) = s.on_read.take() else {
+        return;
+    };
+    s.flags &= !READING;
+    update_interest(lp, key);
+    on_read(lp, Ok(&[]));
+    lp.checkpoint();
 }
 // ANCHOR_END: read
 
@@ -214,7 +249,8 @@ fn finish_connect(lp: &mut EventLoop, key: Key) {
             update_interest(lp, key);
             if let Some(callback) = callback {
                 lp.request_finished();
-                callback(lp, Ok(TcpStream(key)));
+                let stream = TcpStream(lp.tag(key));
+                callback(lp, Ok(stream));
                 lp.checkpoint();
             }
         }
@@ -242,12 +278,14 @@ fn fail_connect(lp: &mut EventLoop, key: Key, error: io::Error) {
 fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
     let stream = net(lp).streams.remove(key)?;
     if let Some(watch) = stream.watch {
-        let _ = lp.unwatch_fd(watch); // gone only if never registered
+        let _ = lp.unwatch_fd(lp.fd_watch(watch)); // gone only if never registered
     }
     let Stream {
         socket, requests, ..
     } = stream;
-    drop(socket); // the one place a registered stream's descriptor is closed
+    // The one place a registered stream's descriptor is closed: the watcher let go of its
+    // share just above, and this is the last.
+    drop(socket);
     Some(requests.unwrap_or_default())
 }
 
@@ -272,7 +310,7 @@ impl TcpStream {
         };
         let flags = if failed.is_some() { 0 } else { CONNECTING };
         let stream = register(lp, socket, flags)?;
-        let key = stream.0;
+        let key = stream.key(lp)?;
         if let Ok(s) = stream_mut(lp, key) {
             s.flags |= CONNECTING;
             s.requests().connect = Some(Box::new(callback));
@@ -299,7 +337,8 @@ impl TcpStream {
         lp: &mut EventLoop,
         on_data: impl FnMut(&mut EventLoop, io::Result<&[u8]>) + 'static,
     ) -> io::Result<()> {
-        let s = stream_mut(lp, self.0)?;
+        let key = self.key(lp)?;
+        let s = stream_mut(lp, key)?;
         if s.flags & CONNECTING != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -308,7 +347,7 @@ impl TcpStream {
         }
         s.flags |= READING;
         s.on_read = Some(Box::new(on_data));
-        update_interest(lp, self.0);
+        update_interest(lp, key);
         Ok(())
     }
 
@@ -318,10 +357,11 @@ impl TcpStream {
     /// # Errors
     /// `NotFound` for a closed stream.
     pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
-        let s = stream_mut(lp, self.0)?;
+        let key = self.key(lp)?;
+        let s = stream_mut(lp, key)?;
         s.flags &= !READING;
         s.on_read = None;
-        update_interest(lp, self.0);
+        update_interest(lp, key);
         Ok(())
     }
 
@@ -344,7 +384,8 @@ impl TcpStream {
         lp: &mut EventLoop,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) -> io::Result<()> {
-        let mut requests = unregister(lp, self.0).ok_or_else(|| closed("TCP stream"))?;
+        let key = self.key(lp)?;
+        let mut requests = unregister(lp, key).ok_or_else(|| closed("TCP stream"))?;
         lp.close_io("TCPWRAP", move |lp| {
             if let Some(connect) = requests.connect.take() {
                 lp.request_finished();
@@ -443,7 +484,7 @@ impl TcpStream {
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Ok(s) = stream_mut(lp, self.0) else {
+        let Ok(s) = self.key(lp).and_then(|key| stream_mut(lp, key)) else {
             return;
         };
         if refed {
@@ -452,14 +493,20 @@ impl TcpStream {
             s.flags |= UNREF;
         }
         let watch = s.watch.expect("registered");
-        lp.set_fd_ref(watch, refed);
+        lp.set_fd_ref(lp.fd_watch(watch), refed);
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
+        let key = self.key(lp)?;
         net_ref(lp)
-            .and_then(|n| n.streams.get(self.0))
+            .and_then(|n| n.streams.get(key))
             .map(f)
             .ok_or_else(|| closed("TCP stream"))
+    }
+
+    /// The stream's key in `lp`'s sockets; `InvalidInput` if it is another loop's stream.
+    pub(super) fn key(self, lp: &EventLoop) -> io::Result<Key> {
+        lp.untag_or_err(self.0, "TCP stream")
     }
 }
 

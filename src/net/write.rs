@@ -66,7 +66,7 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
         n.stats.writes += 1;
         // std's `TcpStream::write` is `send(…, MSG_NOSIGNAL)` on Linux: a reset peer is
         // `EPIPE` here, never a SIGPIPE that kills the process.
-        match (&s.socket).write(data) {
+        match (&*s.socket).write(data) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             result => return result,
         }
@@ -83,7 +83,7 @@ fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Resul
     requests.done.push((callback, result));
     if !requests.fed {
         requests.fed = true;
-        lp.feed_fd(watch);
+        lp.feed_fd(lp.fd_watch(watch));
     }
 }
 // ANCHOR_END: feed
@@ -247,7 +247,7 @@ impl TcpStream {
     ///
     /// [`write`]: Self::write
     pub fn try_write(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<usize> {
-        let key = self.0;
+        let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         if s.flags & SHUTTING != 0 {
             return Err(io::Error::from_raw_os_error(libc::EPIPE));
@@ -304,7 +304,7 @@ impl TcpStream {
         data: &[u8],
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> io::Result<()> {
-        let key = self.0;
+        let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         if s.flags & SHUTTING != 0 {
             return Err(io::Error::from_raw_os_error(libc::EPIPE));
@@ -382,7 +382,8 @@ impl TcpStream {
         lp: &mut EventLoop,
         on_drain: impl FnMut(&mut EventLoop) + 'static,
     ) -> io::Result<()> {
-        stream_mut(lp, self.0)?.requests().on_drain = Some(Box::new(on_drain));
+        let key = self.key(lp)?;
+        stream_mut(lp, key)?.requests().on_drain = Some(Box::new(on_drain));
         Ok(())
     }
     // ANCHOR_END: backpressure
@@ -400,7 +401,7 @@ impl TcpStream {
         lp: &mut EventLoop,
         callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
     ) -> io::Result<()> {
-        let key = self.0;
+        let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         if s.flags & (SHUTTING | CONNECTING) != 0 {
             return Err(io::Error::from_raw_os_error(libc::ENOTCONN));

@@ -3,7 +3,7 @@
 //! `epoll_ctl`, `epoll_wait` — the three system calls of libuv's `src/unix/linux.c`).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::{Event, Interest, timeout_ms};
@@ -40,7 +40,8 @@ impl Poller {
     // ANCHOR: epoll_create_ctl
     /// A new epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
     pub fn new() -> io::Result<Poller> {
-        let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
+        // SAFETY: `epoll_create1` takes a flag and no memory; it only creates a descriptor.
+        let fd = unsafe { syscall!(epoll_create1(libc::EPOLL_CLOEXEC)) }?;
         // SAFETY: `epoll_create1` just returned this descriptor and nothing else owns it.
         let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(Poller {
@@ -49,29 +50,49 @@ impl Poller {
         })
     }
 
-    fn ctl(&self, op: libc::c_int, fd: RawFd, event: Option<(usize, Interest)>) -> io::Result<()> {
+    fn ctl(
+        &self,
+        op: libc::c_int,
+        fd: BorrowedFd<'_>,
+        event: Option<(usize, Interest)>,
+    ) -> io::Result<()> {
         let mut ev = libc::epoll_event {
             events: event.map_or(0, |(_, interest)| flags(interest)),
             u64: event.map_or(0, |(token, _)| token as u64),
         };
-        syscall!(epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev))?;
+        // SAFETY: `self.epoll` is an epoll descriptor we own, open while `self` lives; `ev`
+        // is an initialised `epoll_event` on our stack, alive for the whole call, which the
+        // kernel only reads. `fd` is borrowed, so it is open and names its owner's file for
+        // the whole call; no memory is reached through it.
+        unsafe {
+            syscall!(epoll_ctl(
+                self.epoll.as_raw_fd(),
+                op,
+                fd.as_raw_fd(),
+                &mut ev
+            ))
+        }?;
         Ok(())
     }
 
-    /// Starts watching `fd` for `interest`; waits report it with `token`. The caller keeps
-    /// `fd` open while it is registered.
-    pub fn add(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    /// Starts watching `fd` for `interest`; waits report it with `token`.
+    ///
+    /// The registration outlives the borrow: keep the descriptor open until
+    /// [`delete`](Self::delete). Closed first, it leaves epoll by itself, and its number
+    /// passes to the next descriptor opened, which a later `modify` or `delete` would then
+    /// reach. The loop's [`Io`](crate::io::Io) keeps this promise by owning what it watches.
+    pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
     }
     // ANCHOR_END: epoll_create_ctl
 
     /// Changes what `fd` is watched for.
-    pub fn modify(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_MOD, fd, Some((token, interest)))
     }
 
     /// Stops watching `fd`.
-    pub fn delete(&self, fd: RawFd) -> io::Result<()> {
+    pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_DEL, fd, None)
     }
 
@@ -85,15 +106,23 @@ impl Poller {
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let capacity = self.buffer.capacity().max(1);
+        // The kernel writes into the buffer's allocation; `new` made it non-empty (an empty
+        // one would only make `epoll_wait` fail with `EINVAL`).
+        let capacity = self.buffer.capacity();
         let n = loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let result = syscall!(epoll_wait(
-                self.epoll.as_raw_fd(),
-                self.buffer.as_mut_ptr(),
-                capacity as libc::c_int,
-                timeout_ms(left),
-            ));
+            // SAFETY: `self.epoll` is our open epoll descriptor. The kernel writes at most
+            // `capacity` entries from `as_mut_ptr()` on, and the buffer's allocation holds
+            // exactly `capacity` of them, so every write lands inside it; nothing else
+            // touches the buffer during the call (we hold `&mut self`).
+            let result = unsafe {
+                syscall!(epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    self.buffer.as_mut_ptr(),
+                    capacity as libc::c_int,
+                    timeout_ms(left),
+                ))
+            };
             match result {
                 Ok(n) => break n as usize,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

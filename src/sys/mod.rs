@@ -11,19 +11,27 @@
 //!
 //! Every raw call goes through the `syscall!` macro, which turns libc's `-1` + `errno` into an
 //! `io::Error`; every descriptor we own is an [`OwnedFd`](std::os::fd::OwnedFd), closed when
-//! dropped. Each `unsafe` block says why it is sound in a `// SAFETY:` comment.
+//! dropped. The macro is not a way around `unsafe`: each call sits in its own `unsafe` block
+//! whose `// SAFETY:` comment says why that call is sound, and a lint
+//! (`clippy::undocumented_unsafe_blocks`) rejects a block without one.
 //!
 //! The backend is chosen in one place: [`Poller`] is [`epoll::Poller`] on Linux and
 //! [`poll::Poller`] elsewhere. On Linux both are compiled, so the book can measure one
 //! against the other.
 
+// Every `unsafe` block in this module says why it is sound; the crate allows `unsafe` here
+// and nowhere else (`lib.rs`).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 /// Calls a libc function and turns a `-1` result into `Err(io::Error::last_os_error())`.
+///
+/// The call is as unsafe as the libc function, and the macro does not hide that: it expands
+/// to a plain call, so it compiles only inside an `unsafe` block, and that block's own
+/// `// SAFETY:` comment argues why *this* call is sound (for example: every pointer it passes
+/// is valid for the length passed with it).
 macro_rules! syscall {
     ($fn:ident ( $($arg:expr),* $(,)? )) => {{
-        // SAFETY: the caller's own `unsafe` context vouches for the arguments; this macro
-        // only reads errno after a failed call.
-        #[allow(unused_unsafe)]
-        let result = unsafe { libc::$fn($($arg),*) };
+        let result = libc::$fn($($arg),*);
         if result == -1 {
             Err(std::io::Error::last_os_error())
         } else {

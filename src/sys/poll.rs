@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use super::{Event, Interest, timeout_ms};
@@ -56,11 +56,11 @@ impl Poller {
     }
 
     /// Starts watching `fd` for `interest`. Watching one descriptor twice is `AlreadyExists`,
-    /// as with epoll's `EEXIST`.
-    pub fn add(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
-        if fd < 0 {
-            return Err(io::Error::from_raw_os_error(libc::EBADF));
-        }
+    /// as with epoll's `EEXIST`. Keep the descriptor open until [`delete`](Self::delete), as
+    /// with [`epoll::Poller::add`](super::epoll::Poller::add): closed first, it is reported
+    /// invalid (`POLLNVAL`) on every wait, until its number passes to another descriptor.
+    pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
+        let fd = fd.as_raw_fd();
         if self.position(fd).is_some() {
             return Err(io::Error::from_raw_os_error(libc::EEXIST));
         }
@@ -75,7 +75,8 @@ impl Poller {
     }
 
     /// Changes what `fd` is watched for; `NotFound` if it is not watched (epoll's `ENOENT`).
-    pub fn modify(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
+        let fd = fd.as_raw_fd();
         let at = self
             .position(fd)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
@@ -87,9 +88,9 @@ impl Poller {
     }
 
     /// Stops watching `fd`; `NotFound` if it is not watched.
-    pub fn delete(&self, fd: RawFd) -> io::Result<()> {
+    pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         let at = self
-            .position(fd)
+            .position(fd.as_raw_fd())
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let mut fds = self.fds.borrow_mut();
         fds.polled.swap_remove(at);
@@ -108,11 +109,17 @@ impl Poller {
         let fds = self.fds.get_mut();
         let ready = loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let result = syscall!(poll(
-                fds.polled.as_mut_ptr(),
-                fds.polled.len() as libc::nfds_t,
-                timeout_ms(left),
-            ));
+            // SAFETY: the kernel reads and writes `fds.polled.len()` entries from
+            // `as_mut_ptr()` on: exactly the vector's initialised elements, which nothing
+            // else touches during the call (we hold `&mut self`). A `pollfd` with any `fd`
+            // is valid input: `poll` skips `-1` and reports a closed one as `POLLNVAL`.
+            let result = unsafe {
+                syscall!(poll(
+                    fds.polled.as_mut_ptr(),
+                    fds.polled.len() as libc::nfds_t,
+                    timeout_ms(left),
+                ))
+            };
             match result {
                 Ok(n) => break n as usize,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -8,7 +8,7 @@
 use std::io;
 use std::mem;
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 /// A `sockaddr_in`/`sockaddr_in6` built from a Rust address, ready for `connect`.
 fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
@@ -75,11 +75,17 @@ pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<Connecting> {
     };
     let fd = socket(domain)?;
     let (storage, len) = raw_address(addr);
-    let result = syscall!(connect(
-        fd.as_raw_fd(),
-        (&storage as *const libc::sockaddr_storage).cast::<libc::sockaddr>(),
-        len
-    ));
+    // SAFETY: `fd` is the socket we just created and own. The address pointer is to
+    // `storage`, alive on our stack for the call, and `len` is the size of the `sockaddr_in`
+    // or `sockaddr_in6` that `raw_address` wrote at its start, so the kernel reads only
+    // initialised bytes inside it.
+    let result = unsafe {
+        syscall!(connect(
+            fd.as_raw_fd(),
+            (&storage as *const libc::sockaddr_storage).cast::<libc::sockaddr>(),
+            len
+        ))
+    };
     let stream = TcpStream::from(fd);
     match result {
         Ok(_) => Ok(Connecting::InProgress(stream)),
@@ -92,23 +98,29 @@ pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<Connecting> {
 
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
-    let fd = syscall!(socket(
-        domain,
-        libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        0
-    ))?;
+    // SAFETY: `socket` takes three integers and no memory; it only creates a descriptor.
+    let fd = unsafe {
+        syscall!(socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0
+        ))
+    }?;
     // SAFETY: `socket` just returned this descriptor and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
-    let fd = syscall!(socket(domain, libc::SOCK_STREAM, 0))?;
+    // SAFETY: `socket` takes three integers and no memory; it only creates a descriptor.
+    let fd = unsafe { syscall!(socket(domain, libc::SOCK_STREAM, 0)) }?;
     // SAFETY: `socket` just returned this descriptor and nothing else owns it; owning it at
     // once closes it if a `fcntl` below fails.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
-    syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK))?;
+    // SAFETY: `fd` is ours; `F_SETFD` and `F_SETFL` take an integer argument and no memory.
+    unsafe { syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)) }?;
+    // SAFETY: as above.
+    unsafe { syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK)) }?;
     Ok(fd)
 }
 
@@ -118,26 +130,33 @@ fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
 ///
 /// # Errors
 /// `InvalidInput` for a backlog above `i32::MAX`; what `listen` says otherwise.
-pub fn listen(fd: &impl AsRawFd, backlog: u32) -> io::Result<()> {
+pub fn listen(fd: &impl AsFd, backlog: u32) -> io::Result<()> {
     let backlog = libc::c_int::try_from(backlog)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "backlog is too large"))?;
-    syscall!(listen(fd.as_raw_fd(), backlog))?;
+    // SAFETY: `fd` is borrowed, so it stays open (and the caller's) for the call; `listen`
+    // takes two integers and no memory.
+    unsafe { syscall!(listen(fd.as_fd().as_raw_fd(), backlog)) }?;
     Ok(())
 }
 
 fn set_int_option(
-    fd: &impl AsRawFd,
+    fd: &impl AsFd,
     level: libc::c_int,
     name: libc::c_int,
     value: libc::c_int,
 ) -> io::Result<()> {
-    syscall!(setsockopt(
-        fd.as_raw_fd(),
-        level,
-        name,
-        (&value as *const libc::c_int).cast::<libc::c_void>(),
-        mem::size_of::<libc::c_int>() as libc::socklen_t
-    ))?;
+    // SAFETY: `fd` is borrowed, so it stays open for the call. The option pointer is to
+    // `value`, an initialised `c_int` alive for the call, and the length is its size, so
+    // the kernel reads exactly it. Every option we set takes an `int`.
+    unsafe {
+        syscall!(setsockopt(
+            fd.as_fd().as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast::<libc::c_void>(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t
+        ))
+    }?;
     Ok(())
 }
 
@@ -147,7 +166,7 @@ fn set_int_option(
 /// # Errors
 /// `InvalidInput` for a delay of 0 or above `i32::MAX` seconds with keep-alive on; what
 /// `setsockopt` says otherwise.
-pub fn set_keepalive(fd: &impl AsRawFd, on: bool, idle_secs: u32) -> io::Result<()> {
+pub fn set_keepalive(fd: &impl AsFd, on: bool, idle_secs: u32) -> io::Result<()> {
     if !on {
         return set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 0);
     }
@@ -175,16 +194,21 @@ pub fn set_keepalive(fd: &impl AsRawFd, on: bool, idle_secs: u32) -> io::Result<
     Ok(())
 }
 
-fn int_option(fd: &impl AsRawFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
+fn int_option(fd: &impl AsFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
     let mut value: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
-    syscall!(getsockopt(
-        fd.as_raw_fd(),
-        level,
-        name,
-        (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
-        &mut len
-    ))?;
+    // SAFETY: `fd` is borrowed, so it stays open for the call. The kernel writes at most
+    // `len` bytes to `value` — `len` starts at its size — and the new length to `len`; both
+    // are live locals we hold exclusively. Every option we read is an `int`.
+    unsafe {
+        syscall!(getsockopt(
+            fd.as_fd().as_raw_fd(),
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
+            &mut len
+        ))
+    }?;
     Ok(value)
 }
 
@@ -192,7 +216,7 @@ fn int_option(fd: &impl AsRawFd, level: libc::c_int, name: libc::c_int) -> io::R
 ///
 /// # Errors
 /// What `getsockopt` says.
-pub fn keepalive(fd: &impl AsRawFd) -> io::Result<bool> {
+pub fn keepalive(fd: &impl AsFd) -> io::Result<bool> {
     Ok(int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE)? != 0)
 }
 
@@ -220,7 +244,7 @@ impl Buffer {
 ///
 /// # Errors
 /// What `getsockopt` says.
-pub fn buffer_size(fd: &impl AsRawFd, which: Buffer) -> io::Result<usize> {
+pub fn buffer_size(fd: &impl AsFd, which: Buffer) -> io::Result<usize> {
     let value = int_option(fd, libc::SOL_SOCKET, which.option())?;
     Ok(usize::try_from(value).unwrap_or(0))
 }
@@ -232,7 +256,7 @@ pub fn buffer_size(fd: &impl AsRawFd, which: Buffer) -> io::Result<usize> {
 ///
 /// # Errors
 /// `InvalidInput` for 0 or a size above `i32::MAX`; what `setsockopt` says otherwise.
-pub fn set_buffer_size(fd: &impl AsRawFd, which: Buffer, bytes: usize) -> io::Result<()> {
+pub fn set_buffer_size(fd: &impl AsFd, which: Buffer, bytes: usize) -> io::Result<()> {
     let value = libc::c_int::try_from(bytes)
         .ok()
         .filter(|&v| v > 0)
@@ -255,7 +279,8 @@ pub fn nofile_limit() -> io::Result<(u64, u64)> {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    syscall!(getrlimit(libc::RLIMIT_NOFILE, &mut limit))?;
+    // SAFETY: the kernel writes one `rlimit` to `limit`, a live local we hold exclusively.
+    unsafe { syscall!(getrlimit(libc::RLIMIT_NOFILE, &mut limit)) }?;
     #[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` on Linux, not everywhere
     Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
 }
@@ -278,7 +303,9 @@ pub fn set_nofile_soft_limit(soft: u64) -> io::Result<()> {
         rlim_cur: soft as libc::rlim_t,
         rlim_max: hard as libc::rlim_t,
     };
-    syscall!(setrlimit(libc::RLIMIT_NOFILE, &limit))?;
+    // SAFETY: the kernel reads one `rlimit` from `limit`, an initialised local alive for the
+    // call. Changing the limit affects only descriptors opened later.
+    unsafe { syscall!(setrlimit(libc::RLIMIT_NOFILE, &limit)) }?;
     Ok(())
 }
 
@@ -288,30 +315,40 @@ pub fn set_nofile_soft_limit(soft: u64) -> io::Result<()> {
 /// # Errors
 /// `WouldBlock` when no connection is pending; `EMFILE`/`ENFILE` when the process or the
 /// system is out of descriptors; `ECONNABORTED` for a connection reset while it waited.
-pub fn accept(listener: &impl AsRawFd) -> io::Result<TcpStream> {
+pub fn accept(listener: &impl AsFd) -> io::Result<TcpStream> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     let fd = {
-        let fd = syscall!(accept4(
-            listener.as_raw_fd(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC
-        ))?;
+        // SAFETY: `listener` is borrowed, so it stays open for the call. Null address and
+        // length pointers ask for no peer address: the kernel writes no memory of ours.
+        let fd = unsafe {
+            syscall!(accept4(
+                listener.as_fd().as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC
+            ))
+        }?;
         // SAFETY: `accept4` just returned this descriptor and nothing else owns it.
         unsafe { OwnedFd::from_raw_fd(fd) }
     };
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
     let fd = {
-        let fd = syscall!(accept(
-            listener.as_raw_fd(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut()
-        ))?;
+        // SAFETY: `listener` is borrowed, so it stays open for the call. Null address and
+        // length pointers ask for no peer address: the kernel writes no memory of ours.
+        let fd = unsafe {
+            syscall!(accept(
+                listener.as_fd().as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
+            ))
+        }?;
         // SAFETY: `accept` just returned this descriptor and nothing else owns it; owning it
         // at once closes it if a `fcntl` fails.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
-        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK))?;
+        // SAFETY: `fd` is ours; `F_SETFD` and `F_SETFL` take an integer and no memory.
+        unsafe { syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)) }?;
+        // SAFETY: as above.
+        unsafe { syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK)) }?;
         fd
     };
     Ok(TcpStream::from(fd))

@@ -4,7 +4,7 @@
 //! `uv_async_send`); this type is only the kernel half.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The kernel half of a cross-thread wake-up.
 #[derive(Debug)]
@@ -19,7 +19,8 @@ impl Waker {
     /// A new, non-blocking waker.
     #[cfg(target_os = "linux")]
     pub fn new() -> io::Result<Waker> {
-        let fd = syscall!(eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?;
+        // SAFETY: `eventfd` takes two integers and no memory; it only creates a descriptor.
+        let fd = unsafe { syscall!(eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) }?;
         // SAFETY: `eventfd` just returned this descriptor and nothing else owns it.
         let read = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(Waker { read, write: None })
@@ -29,12 +30,17 @@ impl Waker {
     #[cfg(not(target_os = "linux"))]
     pub fn new() -> io::Result<Waker> {
         let mut fds = [0 as libc::c_int; 2];
-        syscall!(pipe(fds.as_mut_ptr()))?;
+        // SAFETY: the kernel writes two `c_int`s from `fds.as_mut_ptr()` on, and `fds` is a
+        // local array of exactly two that we hold exclusively.
+        unsafe { syscall!(pipe(fds.as_mut_ptr())) }?;
         // SAFETY: `pipe` just returned both descriptors and nothing else owns them.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         for fd in [read.as_raw_fd(), write.as_raw_fd()] {
-            syscall!(fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK))?;
-            syscall!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+            // SAFETY: `fd` is one of the two ends we own; `F_SETFL` and `F_SETFD` take an
+            // integer and no memory.
+            unsafe { syscall!(fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK)) }?;
+            // SAFETY: as above.
+            unsafe { syscall!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC)) }?;
         }
         Ok(Waker {
             read,
@@ -42,9 +48,10 @@ impl Waker {
         })
     }
 
-    /// The descriptor to register with a poller, for readability.
-    pub fn fd(&self) -> RawFd {
-        self.read.as_raw_fd()
+    /// The descriptor to register with a poller, for readability; it stays open as long as
+    /// the waker lives.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.read.as_fd()
     }
 
     // ANCHOR: wake
@@ -56,7 +63,9 @@ impl Waker {
         let buf = (&one as *const u64).cast::<libc::c_void>();
         loop {
             // An eventfd takes an 8-byte counter increment; a pipe takes any byte.
-            match syscall!(write(fd, buf, std::mem::size_of::<u64>())) {
+            // SAFETY: `fd` belongs to `self` and stays open while we borrow it. The kernel
+            // reads 8 bytes from `buf`, which points to `one`, a `u64` alive for the call.
+            match unsafe { syscall!(write(fd, buf, std::mem::size_of::<u64>())) } {
                 Ok(_) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
@@ -72,11 +81,16 @@ impl Waker {
         let mut buf = [0u8; 64];
         let mut woken = false;
         loop {
-            match syscall!(read(
-                self.read.as_raw_fd(),
-                buf.as_mut_ptr().cast::<libc::c_void>(),
-                buf.len()
-            )) {
+            // SAFETY: `self.read` is ours and open while we borrow it. The kernel writes at
+            // most `buf.len()` bytes from `buf.as_mut_ptr()` on: inside `buf`, a local we
+            // hold exclusively.
+            match unsafe {
+                syscall!(read(
+                    self.read.as_raw_fd(),
+                    buf.as_mut_ptr().cast::<libc::c_void>(),
+                    buf.len()
+                ))
+            } {
                 Ok(0) => return Ok(woken),
                 Ok(_) => {
                     woken = true;

@@ -1,3 +1,9 @@
+//! The tokio peers of `scripts/compare-node.sh`: `w5` (TCP echo) and `spawn` (task spawn
+//! cost), on tokio's current-thread runtime with a `LocalSet`, as our loop runs `!Send` tasks.
+//!
+//! `spawn`: 1,000,000 `spawn_local` tasks, each bumping a counter, run to completion (the
+//! `LocalSet` future ends when the last one did) — against `examples/workloads.rs spawn`.
+//!
 //! W5 on tokio's current-thread runtime: the same echo as `examples/workloads.rs` — a server
 //! on 127.0.0.1 and 100 client connections in one process, on one thread, each doing 10,000
 //! sequential round trips of 64 bytes; Nagle off on both ends. The clock starts with the first
@@ -60,6 +66,27 @@ async fn client(addr: SocketAddr, id: usize, round_trips: usize) {
     }
 }
 
+/// Tasks spawned by `spawn`.
+const TASKS: u64 = 1_000_000;
+
+/// One `spawn` run on a fresh current-thread runtime.
+fn spawn_run() -> Duration {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let start = Instant::now();
+    let local = tokio::task::LocalSet::new();
+    for _ in 0..TASKS {
+        let done = done.clone();
+        local.spawn_local(async move { done.set(done.get() + 1) });
+    }
+    runtime.block_on(local); // runs until every spawned task finished
+    let elapsed = start.elapsed();
+    assert_eq!(done.get(), TASKS, "every task ran");
+    elapsed
+}
+
 /// One run on a fresh current-thread runtime.
 fn run(round_trips: usize) -> Duration {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -103,15 +130,20 @@ fn median_ms(mut times: Vec<Duration>) -> f64 {
 fn main() -> ExitCode {
     let mut runs = DEFAULT_RUNS;
     let mut round_trips = DEFAULT_ROUND_TRIPS;
+    let mut workload = "w5";
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = match arg.as_str() {
             "w5" => continue,
+            "spawn" => {
+                workload = "spawn";
+                continue;
+            }
             "--runs" => &mut runs,
             "--round-trips" => &mut round_trips,
             _ => {
                 eprintln!(
-                    "unexpected argument: {arg}\nusage: tokio-peer w5 [--runs N] [--round-trips N]"
+                    "unexpected argument: {arg}\nusage: tokio-peer <w5|spawn> [--runs N] [--round-trips N]"
                 );
                 return ExitCode::from(2);
             }
@@ -124,12 +156,18 @@ fn main() -> ExitCode {
             }
         }
     }
-    std::hint::black_box(run(round_trips)); // warm-up
-    let times = (0..runs).map(|_| run(round_trips)).collect();
+    let (ops, mut once): (u64, Box<dyn FnMut() -> Duration>) = match workload {
+        "spawn" => (TASKS, Box::new(spawn_run)),
+        _ => (
+            (CONNECTIONS * round_trips) as u64,
+            Box::new(move || run(round_trips)),
+        ),
+    };
+    std::hint::black_box(once()); // warm-up
+    let times = (0..runs).map(|_| once()).collect();
     let ms = median_ms(times);
-    let ops = CONNECTIONS * round_trips;
     println!(
-        "w5 ops={ops} median_ms={ms:.1} ops_per_s={}",
+        "{workload} ops={ops} median_ms={ms:.1} ops_per_s={}",
         (ops as f64 / (ms / 1e3)).round() as u64
     );
     ExitCode::SUCCESS

@@ -1,0 +1,168 @@
+//! The waker's state machine: how a woken task is queued exactly once, polled by one thread at
+//! a time, and never lost (chapter 10).
+//!
+//! Every task has a [`Header`], shared through an `Arc` by the task and by every
+//! [`Waker`](std::task::Waker) made for it, so a waker can travel to any thread. The header
+//! holds one atomic state word:
+//!
+//! ```text
+//!            wake                    entry runs              poll: Pending
+//!   idle ───────────▶ scheduled ─────────────────▶ running ─────────────────▶ idle
+//!     ▲                                             │  │ wake
+//!     │                                             │  ▼
+//!     │                                             │ running+notified ──────▶ scheduled (queued again)
+//!     │                                             │          poll: Pending
+//!     └─────────── (never: done is final) ◀─────────┘ poll: Ready ──▶ done
+//! ```
+//!
+//! - A wake of an *idle* task makes it *scheduled* and queues one entry; a wake of a task that is
+//!   already scheduled does nothing, so a task is never queued twice.
+//! - A wake of a *running* task (a future that woke itself, or another thread's wake arriving
+//!   mid-poll) only sets *notified*: the poll in progress queues the task again when it returns
+//!   `Pending`, so the wake is not lost, and the task is never polled twice at once.
+//! - A wake of a *done* task does nothing.
+//!
+//! Where the entry goes depends on the thread that wakes: on the loop's own thread it becomes a
+//! microtask ([`Inbox::send`] hands it to the loop's task state); from any other thread it is
+//! pushed on the inbox, and the loop is woken through the thread pool's wake-up to pick it up.
+
+// EXERCISE `task` (chapter 10): The waker: a woken task is queued once, polled alone, never lost.
+// Replace every `todo!()` below with working code; each has a `// TODO` that says what
+// it should do. Check your work with `cargo learn task`.
+// Generated from src/task/schedule.rs; `cargo learn reset task` restores this file.
+#![allow(unused)] // the learner's unfinished code leaves variables unused
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Wake;
+
+use super::tasks::{TaskKey, local_tasks};
+use crate::threadpool::Completions;
+
+/// A queue entry will poll the task.
+pub(crate) const SCHEDULED: u8 = 1;
+/// The task is being polled now.
+pub(crate) const RUNNING: u8 = 2;
+/// Woken while running: queue it again when the poll returns.
+pub(crate) const NOTIFIED: u8 = 4;
+/// Finished, aborted or panicked: wakes do nothing any more.
+pub(crate) const DONE: u8 = 8;
+/// [`JoinHandle::abort`](super::JoinHandle::abort) was called: the next entry drops the future.
+pub(crate) const ABORT: u8 = 16;
+
+/// What a task shares with its wakers. `Send + Sync`, as [`std::task::Waker`] requires.
+pub(crate) struct Header {
+    /// # Invariant
+    /// `SCHEDULED` is set exactly while one queue entry for the task exists, and `RUNNING`
+    /// exactly while the loop thread polls it.
+    pub(crate) state: AtomicU8,
+    /// The task's key in its loop's task table.
+    pub(crate) key: TaskKey,
+    /// Where wakes go.
+    pub(crate) inbox: Arc<Inbox>,
+}
+
+/// A loop's inbox for wakes from other threads: the woken tasks' keys, and the loop's
+/// wake-up (the thread pool's, which also writes the eventfd the loop's poller watches).
+pub(crate) struct Inbox {
+    pub(crate) woken: Mutex<Vec<TaskKey>>,
+    pub(crate) wakeup: Arc<Completions>,
+}
+
+impl Header {
+    /// A wake: marks the task scheduled and returns true when the caller must queue an entry
+    /// for it; returns false when no entry is needed (it is queued already, or done) or when it
+    /// is running (then it is marked notified, and the poll in progress queues it again).
+    pub(crate) fn schedule(&self) -> bool {
+        // TODO: a wake queues an idle task once, and never loses a wake during a poll.
+        // true exactly when this wake made an idle task scheduled (SCHEDULED added): the
+        // caller must queue one entry for it. false, with nothing changed, for a task
+        // already scheduled, notified or done; false for a running task, which is marked
+        // NOTIFIED instead (the poll in progress queues it again). Other threads may
+        // change the state meanwhile: the change must be one atomic step from the state
+        // it was decided on.
+        // Example: idle: true, state SCHEDULED; woken again: false, no second entry;
+        // RUNNING: false, state RUNNING | NOTIFIED.
+        todo!("a wake queues an idle task once, and never loses a wake during a poll")
+    }
+
+    /// An entry runs: scheduled becomes running, and true says the entry may poll the task.
+    /// False for an entry that must do nothing: the task is not scheduled (a stale entry) or
+    /// is done.
+    pub(crate) fn start(&self) -> bool {
+        // TODO: an entry may poll only a task that is scheduled and not done.
+        // true, with SCHEDULED replaced by RUNNING in one atomic step, when the task is
+        // scheduled and not done: this entry may poll it. false, with nothing changed,
+        // otherwise (an entry for a task that finished or was never scheduled).
+        // Example: SCHEDULED: true, state RUNNING; DONE | SCHEDULED: false.
+        todo!("an entry may poll only a task that is scheduled and not done")
+    }
+
+    /// A poll returned. `ready`: the task is done for good. Otherwise it goes back to idle —
+    /// unless it was woken while running: then it is scheduled again and true tells the caller
+    /// to queue a new entry.
+    pub(crate) fn finish_poll(&self, ready: bool) -> bool {
+        // TODO: after a poll, the task is done, idle, or queued again if woken meanwhile.
+        // After a Ready poll the task is DONE for good (false). After a Pending poll it
+        // is not RUNNING any more; if it was woken during the poll (NOTIFIED), that mark
+        // is gone, it is SCHEDULED again and the result is true (the caller queues one
+        // entry); else it is idle (false). A wake arriving meanwhile from another thread
+        // is never lost.
+        // Example: RUNNING | NOTIFIED, Pending: true, state SCHEDULED; RUNNING, Pending:
+        // false, state idle (0).
+        todo!("after a poll, the task is done, idle, or queued again if woken meanwhile")
+    }
+
+    /// Marks the task done without a poll (aborted before it ran, or its loop is gone).
+    pub(crate) fn set_done(&self) {
+        self.state.store(DONE, Ordering::Release);
+    }
+
+    /// True once [`ABORT`] was set.
+    pub(crate) fn abort_requested(&self) -> bool {
+        self.state.load(Ordering::Acquire) & ABORT != 0
+    }
+
+    /// True once the task finished.
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.load(Ordering::Acquire) & DONE != 0
+    }
+
+    /// Asks for the task to be dropped at its next entry, and wakes it so that entry exists.
+    pub(crate) fn request_abort(self: &Arc<Self>) {
+        let state = self.state.fetch_or(ABORT, Ordering::AcqRel);
+        if state & DONE == 0 {
+            self.wake_by_ref();
+        }
+    }
+}
+
+impl Inbox {
+    /// Queues an entry for the task `key`, which a wake just scheduled: on the loop's own
+    /// thread as a microtask (through the loop's task state, found by this inbox); from any
+    /// other thread on the inbox, then the loop's wake-up is sent so a loop asleep in its
+    /// poll phase wakes and picks it up.
+    pub(crate) fn send(self: &Arc<Self>, key: TaskKey) {
+        // TODO: queue the entry: here as a microtask, from another thread through the inbox.
+        // The task's entry is queued where its loop will run it: on the loop's own thread
+        // as a microtask of its task state, at once; from any other thread on the inbox
+        // (self.woken), and the loop is woken only after the key is there, so the woken
+        // loop finds it.
+        // Example: a wake from a pool thread: woken holds the key, then the loop's
+        // wake-up is sent.
+        todo!("queue the entry: here as a microtask, from another thread through the inbox")
+    }
+}
+
+impl Wake for Header {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    /// `Waker::wake`: schedule, and queue an entry if the task was idle.
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.schedule() {
+            self.inbox.send(self.key);
+        }
+    }
+}

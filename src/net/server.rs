@@ -1,0 +1,419 @@
+//! Node's `net.Server` on the loop: `'listening'`, `'connection'`, `'error'`, `'close'`,
+//! built on chapter 9's [`TcpListener`] (`lib/net.js`: `Server`, `setupListenHandle`,
+//! `onconnection`, `Server.prototype.close`, `_emitCloseIfDrained`).
+//!
+//! Two of Node's rules shape it. `listen` reports later, never inside the call: the
+//! address is looked up on a tick, bound, and `'listening'` (or `'error'`) comes a tick
+//! after that — so a program can add its listeners after calling `listen`. And `close`
+//! stops accepting at once, but `'close'` waits until the last connection the server
+//! accepted is destroyed: a server is closed when it has nothing left, not when its
+//! listening socket is.
+
+use std::io;
+use std::net::SocketAddr;
+
+use super::socket::{self, SocketOptions};
+use super::{NetError, Socket, TcpListener, TcpStream, net, net_ref};
+use crate::event_loop::EventLoop;
+use crate::heap::Key;
+
+// ANCHOR: server
+/// A TCP server as Node's `net.Server`: an id, `Copy`. Created with
+/// [`Server::create`], started with [`listen`](Self::listen), stopped with
+/// [`close`](Self::close) — and, like Node's, able to listen again after that. (A server
+/// is small, and it is kept for the loop's lifetime.)
+///
+/// ```no_run
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::net::Server;
+///
+/// let mut lp = EventLoop::new();
+/// lp.run_main(|lp| {
+///     let server = Server::create(lp, |lp, s| {
+///         s.on_data(lp, move |lp, data| {
+///             s.write(lp, data); // echo
+///         });
+///     });
+///     server.listen(lp, "127.0.0.1:7000".parse().unwrap(), move |lp| {
+///         println!("listening on {}", server.address(lp).unwrap());
+///     });
+/// })
+/// .unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Server(Key);
+// ANCHOR_END: server
+
+/// How a server behaves (Node's `net.createServer` options, plus the backlog and
+/// `maxConnections`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// What each accepted socket gets.
+    pub socket: SocketOptions,
+    /// Connections that may wait to be accepted (`listen`'s `backlog`, Node's 511).
+    pub backlog: u32,
+    /// Connections beyond this many are closed as soon as they are accepted
+    /// (`server.maxConnections`); `None` for no limit.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            socket: SocketOptions::default(),
+            backlog: 511,
+            max_connections: None,
+        }
+    }
+}
+
+type Plain = Box<dyn FnMut(&mut EventLoop)>;
+type OnConnection = dyn FnMut(&mut EventLoop, Socket);
+type OnError = dyn FnMut(&mut EventLoop, &io::Error);
+
+enum Listener {
+    Connection(Box<OnConnection>),
+    Listening(Plain, bool),
+    Error(Box<OnError>),
+    Close(Plain, bool),
+}
+
+pub(crate) struct State {
+    listener: Option<TcpListener>,
+    connections: usize,
+    unref: bool,
+    options: ServerOptions,
+    listeners: Vec<Listener>,
+}
+
+fn state(lp: &mut EventLoop, key: Key) -> Option<&mut State> {
+    net(lp).servers.get_mut(key)
+}
+
+fn state_ref(lp: &EventLoop, key: Key) -> Option<&State> {
+    net_ref(lp).and_then(|n| n.servers.get(key))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Connection,
+    Listening,
+    Error,
+    Close,
+}
+
+fn kind(l: &Listener) -> Kind {
+    match l {
+        Listener::Connection(_) => Kind::Connection,
+        Listener::Listening(..) => Kind::Listening,
+        Listener::Error(_) => Kind::Error,
+        Listener::Close(..) => Kind::Close,
+    }
+}
+
+/// Calls the listeners of one event (see the socket's `events::emit`, the same rules).
+fn emit(
+    lp: &mut EventLoop,
+    key: Key,
+    which: Kind,
+    socket: Option<Socket>,
+    error: Option<&io::Error>,
+) -> bool {
+    let Some(s) = state(lp, key) else {
+        return false;
+    };
+    if !s.listeners.iter().any(|l| kind(l) == which) {
+        return false;
+    }
+    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut s.listeners)
+        .into_iter()
+        .partition(|l| kind(l) == which);
+    s.listeners = others;
+    let mut kept = Vec::new();
+    for mut listener in mine {
+        let once = match &mut listener {
+            Listener::Connection(f) => {
+                f(lp, socket.expect("a connection"));
+                false
+            }
+            Listener::Listening(f, once) | Listener::Close(f, once) => {
+                f(lp);
+                *once
+            }
+            Listener::Error(f) => {
+                f(lp, error.expect("an error"));
+                false
+            }
+        };
+        if !once {
+            kept.push(listener);
+        }
+    }
+    if let Some(s) = state(lp, key) {
+        kept.append(&mut s.listeners);
+        s.listeners = kept;
+    }
+    true
+}
+
+/// A server's `'error'`: to its listeners, or, with none, the end of the program.
+fn emit_error(lp: &mut EventLoop, key: Key, error: &io::Error) {
+    if !emit(lp, key, Kind::Error, None, Some(error)) {
+        panic!("Unhandled 'error' event: {error}");
+    }
+}
+
+// ANCHOR: listen
+impl Server {
+    /// A server that calls `on_connection` with each connection it accepts
+    /// (`net.createServer(listener)`). It listens once [`listen`](Self::listen) is called.
+    pub fn create(
+        lp: &mut EventLoop,
+        on_connection: impl FnMut(&mut EventLoop, Socket) + 'static,
+    ) -> Server {
+        Server::create_with(lp, ServerOptions::default(), on_connection)
+    }
+
+    /// [`create`](Self::create) with options.
+    pub fn create_with(
+        lp: &mut EventLoop,
+        options: ServerOptions,
+        on_connection: impl FnMut(&mut EventLoop, Socket) + 'static,
+    ) -> Server {
+        let key = net(lp).servers.insert(State {
+            listener: None,
+            connections: 0,
+            unref: false,
+            options,
+            listeners: vec![Listener::Connection(Box::new(on_connection))],
+        });
+        Server(key)
+    }
+
+    /// Listens on `addr` (`server.listen(port, host, callback)`); port 0 picks a free port
+    /// (see [`address`](Self::address)). Nothing happens inside the call: the address is
+    /// bound on a tick (Node looks the host up first), then `on_listening` runs on the tick
+    /// after — or the server emits `'error'` (`EADDRINUSE`, …).
+    pub fn listen(
+        self,
+        lp: &mut EventLoop,
+        addr: SocketAddr,
+        on_listening: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> Self {
+        let mut on_listening = Some(on_listening);
+        let once: Plain = Box::new(move |lp| {
+            if let Some(f) = on_listening.take() {
+                f(lp)
+            }
+        });
+        let key = self.0;
+        let Some(s) = state(lp, key) else {
+            return self;
+        };
+        s.listeners.push(Listener::Listening(once, true));
+        lp.next_tick(move |lp| bind(lp, key, addr)); // `dns.lookup` answers on a tick
+        self
+    }
+}
+
+/// `setupListenHandle`: bind and listen, then `'listening'` (or `'error'`) on a tick.
+fn bind(lp: &mut EventLoop, key: Key, addr: SocketAddr) {
+    let Some(s) = state(lp, key) else { return };
+    let (backlog, unref) = (s.options.backlog, s.unref);
+    let listening = TcpListener::listen(lp, addr, backlog, move |lp, conn| {
+        on_connection(lp, key, conn)
+    });
+    match listening {
+        Ok(listener) => {
+            if unref {
+                listener.unref(lp);
+            }
+            if let Some(s) = state(lp, key) {
+                s.listener = Some(listener);
+            }
+            lp.next_tick(move |lp| {
+                emit(lp, key, Kind::Listening, None, None);
+            });
+        }
+        Err(e) => {
+            let error = NetError::os(e, "listen", Some(addr));
+            lp.next_tick(move |lp| emit_error(lp, key, &error));
+        }
+    }
+}
+// ANCHOR_END: listen
+
+// ANCHOR: on_connection
+/// A connection was accepted (`onconnection`): wrap it in a socket that counts toward
+/// the server, and emit `'connection'`.
+fn on_connection(lp: &mut EventLoop, key: Key, conn: io::Result<TcpStream>) {
+    let handle = match conn {
+        Ok(handle) => handle,
+        // Out of descriptors: the listener already dropped the waiting connections
+        // (`uv__emfile_trick`), which libuv does silently — Node never hears of it.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => return,
+        Err(e) => return emit_error(lp, key, &NetError::os(e, "accept", None)),
+    };
+    let Some(s) = state(lp, key) else {
+        let _ = handle.close(lp, |_| {});
+        return;
+    };
+    if s.options
+        .max_connections
+        .is_some_and(|max| s.connections >= max)
+    {
+        let _ = handle.close(lp, |_| {}); // Node's 'drop'
+        return;
+    }
+    s.connections += 1;
+    let options = s.options.socket;
+    let socket = socket::adopt(lp, handle, key, &options);
+    emit(lp, key, Kind::Connection, Some(socket), None);
+}
+
+/// One of the server's sockets was destroyed.
+pub(crate) fn connection_gone(lp: &mut EventLoop, key: Key) {
+    if let Some(s) = state(lp, key) {
+        s.connections -= 1;
+        emit_close_if_drained(lp, key);
+    }
+}
+
+/// `'close'` on a tick, once the server neither listens nor has connections
+/// (`_emitCloseIfDrained`). The server is kept: like Node's, it can listen again.
+fn emit_close_if_drained(lp: &mut EventLoop, key: Key) {
+    let Some(s) = state(lp, key) else { return };
+    if s.listener.is_some() || s.connections > 0 {
+        return;
+    }
+    lp.next_tick(move |lp| {
+        emit(lp, key, Kind::Close, None, None);
+    });
+}
+// ANCHOR_END: on_connection
+
+impl Server {
+    // ANCHOR: close
+    /// Stops accepting now (`server.close(callback)`); `callback` runs with the
+    /// `'close'` event, which waits until every connection the server accepted is
+    /// destroyed. Closing a server that is not listening gives `callback`
+    /// `ERR_SERVER_NOT_RUNNING` (at that same `'close'`).
+    pub fn close(
+        self,
+        lp: &mut EventLoop,
+        callback: impl FnOnce(&mut EventLoop, io::Result<()>) + 'static,
+    ) {
+        let key = self.0;
+        let Some(s) = state(lp, key) else {
+            let error = not_running();
+            return lp.next_tick(move |lp| callback(lp, Err(error)));
+        };
+        let running = s.listener.is_some();
+        let mut callback = Some(callback);
+        let once: Plain = Box::new(move |lp| {
+            if let Some(f) = callback.take() {
+                f(lp, if running { Ok(()) } else { Err(not_running()) })
+            }
+        });
+        s.listeners.push(Listener::Close(once, true));
+        if let Some(listener) = s.listener.take() {
+            let _ = listener.close(lp, |_| {});
+        }
+        emit_close_if_drained(lp, key);
+    }
+    // ANCHOR_END: close
+
+    /// Adds a `'connection'` listener.
+    pub fn on_connection(
+        self,
+        lp: &mut EventLoop,
+        f: impl FnMut(&mut EventLoop, Socket) + 'static,
+    ) -> Self {
+        self.push(lp, Listener::Connection(Box::new(f)))
+    }
+
+    /// Adds a `'listening'` listener.
+    pub fn on_listening(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
+        self.push(lp, Listener::Listening(Box::new(f), false))
+    }
+
+    /// Adds an `'error'` listener (`EADDRINUSE` from `listen`, a failed accept). Without
+    /// one, an error ends the program.
+    pub fn on_error(
+        self,
+        lp: &mut EventLoop,
+        f: impl FnMut(&mut EventLoop, &io::Error) + 'static,
+    ) -> Self {
+        self.push(lp, Listener::Error(Box::new(f)))
+    }
+
+    /// Adds a `'close'` listener.
+    pub fn on_close(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
+        self.push(lp, Listener::Close(Box::new(f), false))
+    }
+
+    fn push(self, lp: &mut EventLoop, listener: Listener) -> Self {
+        if let Some(s) = state(lp, self.0) {
+            s.listeners.push(listener);
+        }
+        self
+    }
+
+    /// The address it listens on (`server.address()`), with the port the kernel chose.
+    ///
+    /// # Errors
+    /// `NotConnected` while not listening (before `'listening'`, after `close`).
+    pub fn address(self, lp: &EventLoop) -> io::Result<SocketAddr> {
+        state_ref(lp, self.0)
+            .and_then(|s| s.listener)
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotConnected, "the server is not listening")
+            })?
+            .local_addr(lp)
+    }
+
+    /// True while listening (`server.listening`).
+    pub fn listening(self, lp: &EventLoop) -> bool {
+        state_ref(lp, self.0).is_some_and(|s| s.listener.is_some())
+    }
+
+    /// Connections accepted and not yet destroyed (`server.getConnections`).
+    pub fn connections(self, lp: &EventLoop) -> usize {
+        state_ref(lp, self.0).map_or(0, |s| s.connections)
+    }
+
+    /// Lets the loop end while the server listens (`server.unref()`); its connections
+    /// still count on their own.
+    pub fn unref(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, false)
+    }
+
+    /// Makes the server keep the loop alive while it listens (`server.ref()`, the
+    /// default).
+    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, true)
+    }
+
+    fn set_ref(self, lp: &mut EventLoop, refed: bool) -> Self {
+        let Some(s) = state(lp, self.0) else {
+            return self;
+        };
+        s.unref = !refed;
+        if let Some(listener) = s.listener {
+            if refed {
+                listener.ref_(lp);
+            } else {
+                listener.unref(lp);
+            }
+        }
+        self
+    }
+}
+
+fn not_running() -> io::Error {
+    NetError::node(
+        "ERR_SERVER_NOT_RUNNING",
+        "Server is not running.",
+        io::ErrorKind::NotConnected,
+    )
+}

@@ -1,0 +1,517 @@
+//! TCP as futures: [`AsyncStream`] implements the `futures` crate's `AsyncRead` and
+//! `AsyncWrite` over chapter 9's [`TcpStream`], and [`Incoming`] is a `Stream` of accepted
+//! connections.
+//!
+//! Nothing here talks to the kernel itself. Reading is `read_start` (the stream reads as soon
+//! as it is wrapped, like a Node socket with a `'data'` listener, and stops once 64 KiB wait
+//! unread — backpressure — until the task reads them); writing is
+//! [`send`](TcpStream::send), the try-then-queue write of Node's streams, done right after the
+//! task's poll. So an echo written with `.await` makes the same system calls as the same echo
+//! written with callbacks.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::source::OnLoop;
+use super::tasks::{Command, Internal, Tasks, tasks};
+use super::waiter::Waiter;
+use crate::event_loop::EventLoop;
+use crate::net::{TcpListener, TcpStream};
+
+/// Unread bytes past which reading stops until the task reads (Node's default
+/// `highWaterMark` for a socket is 16 KiB; libuv reads 64 KiB at a time).
+const READ_HIGH_WATER: usize = 64 * 1024;
+/// Bytes waiting to be written past which `poll_write` waits for the queue to drain.
+const WRITE_HIGH_WATER: usize = 1024 * 1024;
+
+/// A connected TCP stream, to `.await` on: `futures_io::AsyncRead + AsyncWrite`. Close it
+/// with `poll_close` (`close().await` from `futures::AsyncWriteExt`): a shutdown once every
+/// byte is written, then a close. Dropping it closes it at once.
+pub struct AsyncStream {
+    shared: Rc<Shared>,
+    tasks: Weak<Tasks>,
+}
+
+/// What the stream's callbacks and the task share.
+struct Shared {
+    stream: TcpStream,
+    /// Read and not yet taken by the task; `read_pos` is where the unread part starts.
+    read_buf: RefCell<Vec<u8>>,
+    read_pos: Cell<usize>,
+    reading: Cell<bool>,
+    eof: Cell<bool>,
+    read_error: RefCell<Option<io::Error>>,
+    read_waiter: RefCell<Waiter>,
+    /// Written by the task, waiting for the `send` that runs after its poll.
+    write_buf: RefCell<Vec<u8>>,
+    send_queued: Cell<bool>,
+    /// Bytes in the loop's write queue (the kernel did not take them yet).
+    queued: Cell<usize>,
+    write_error: RefCell<Option<io::Error>>,
+    write_waiter: RefCell<Waiter>,
+    close: Cell<CloseStage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseStage {
+    Open,
+    Closing,
+    Closed,
+}
+
+impl fmt::Debug for AsyncStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncStream")
+            .field("stream", &self.shared.stream)
+            .field("unread", &self.unread())
+            .field("eof", &self.shared.eof.get())
+            .finish()
+    }
+}
+
+impl AsyncStream {
+    /// Wraps a connected stream and starts reading it.
+    ///
+    /// # Errors
+    /// As [`TcpStream::read_start`]: the stream is closed, or still connecting.
+    pub fn new(lp: &mut EventLoop, stream: TcpStream) -> io::Result<AsyncStream> {
+        let shared = Rc::new(Shared {
+            stream,
+            read_buf: RefCell::new(Vec::new()),
+            read_pos: Cell::new(0),
+            reading: Cell::new(false),
+            eof: Cell::new(false),
+            read_error: RefCell::new(None),
+            read_waiter: RefCell::new(Waiter::Nobody),
+            write_buf: RefCell::new(Vec::new()),
+            send_queued: Cell::new(false),
+            queued: Cell::new(0),
+            write_error: RefCell::new(None),
+            write_waiter: RefCell::new(Waiter::Nobody),
+            close: Cell::new(CloseStage::Open),
+        });
+        start_reading(lp, &shared)?;
+        let drained = Rc::downgrade(&shared);
+        stream.on_drain(lp, move |lp| {
+            if let Some(shared) = drained.upgrade() {
+                shared.queued.set(0);
+                std::mem::take(&mut *shared.write_waiter.borrow_mut()).wake(lp);
+            }
+        })?;
+        Ok(AsyncStream {
+            shared,
+            tasks: Rc::downgrade(&tasks(lp)),
+        })
+    }
+
+    /// The stream underneath, for the callback API (`set_nodelay`, `local_addr`, …).
+    pub fn stream(&self) -> TcpStream {
+        self.shared.stream
+    }
+
+    fn unread(&self) -> usize {
+        self.shared.read_buf.borrow().len() - self.shared.read_pos.get()
+    }
+
+    /// Runs `command` with the loop after the current poll.
+    fn defer(&self, name: &'static str, command: impl FnOnce(&mut EventLoop) + 'static) {
+        if let Some(tasks) = self.tasks.upgrade() {
+            tasks.push(Command::Call(name, Box::new(command)));
+        }
+    }
+}
+
+// ANCHOR: read_callback
+/// `read_start` with a callback that keeps what it reads for the task, wakes it, and stops
+/// reading once too much waits.
+fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
+    let weak = Rc::downgrade(shared);
+    shared.reading.set(true);
+    shared.stream.read_start(lp, move |lp, data| {
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        match data {
+            Ok([]) => shared.eof.set(true),
+            Ok(bytes) => {
+                let mut buf = shared.read_buf.borrow_mut();
+                buf.extend_from_slice(bytes);
+                if buf.len() - shared.read_pos.get() >= READ_HIGH_WATER {
+                    drop(buf);
+                    shared.reading.set(false);
+                    let _ = shared.stream.read_stop(lp);
+                }
+            }
+            Err(e) => *shared.read_error.borrow_mut() = Some(e),
+        }
+        std::mem::take(&mut *shared.read_waiter.borrow_mut()).wake(lp);
+    })
+}
+// ANCHOR_END: read_callback
+
+impl AsyncRead for AsyncStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let shared = &self.shared;
+        let unread = self.unread();
+        if unread > 0 {
+            let n = unread.min(out.len());
+            let mut buf = shared.read_buf.borrow_mut();
+            let pos = shared.read_pos.get();
+            out[..n].copy_from_slice(&buf[pos..pos + n]);
+            if pos + n == buf.len() {
+                buf.clear();
+                shared.read_pos.set(0);
+            } else {
+                shared.read_pos.set(pos + n);
+            }
+            drop(buf);
+            self.resume_reading();
+            return Poll::Ready(Ok(n));
+        }
+        if let Some(e) = shared.read_error.borrow_mut().take() {
+            return Poll::Ready(Err(e));
+        }
+        if shared.eof.get() || out.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        *shared.read_waiter.borrow_mut() = Waiter::of(cx);
+        self.resume_reading();
+        Poll::Pending
+    }
+}
+
+impl AsyncStream {
+    /// Reading stopped for backpressure: start again once the task has taken the bytes.
+    fn resume_reading(&self) {
+        let shared = &self.shared;
+        if shared.reading.get()
+            || shared.eof.get()
+            || shared.close.get() != CloseStage::Open
+            || self.unread() >= READ_HIGH_WATER / 2
+        {
+            return;
+        }
+        shared.reading.set(true);
+        let weak = Rc::downgrade(shared);
+        self.defer("readStart", move |lp| {
+            if let Some(shared) = weak.upgrade()
+                && let Err(e) = start_reading(lp, &shared)
+            {
+                *shared.read_error.borrow_mut() = Some(e);
+                std::mem::take(&mut *shared.read_waiter.borrow_mut()).wake(lp);
+            }
+        });
+    }
+}
+
+impl AsyncWrite for AsyncStream {
+    // ANCHOR: poll_write
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let shared = &self.shared;
+        if let Some(e) = shared.write_error.borrow_mut().take() {
+            return Poll::Ready(Err(e));
+        }
+        if shared.close.get() != CloseStage::Open {
+            return Poll::Ready(Err(io::Error::from_raw_os_error(libc::EPIPE)));
+        }
+        if shared.queued.get() + shared.write_buf.borrow().len() >= WRITE_HIGH_WATER {
+            *shared.write_waiter.borrow_mut() = Waiter::of(cx); // until 'drain'
+            return Poll::Pending;
+        }
+        shared.write_buf.borrow_mut().extend_from_slice(data);
+        if !shared.send_queued.replace(true)
+            && let Some(tasks) = self.tasks.upgrade()
+        {
+            // One `send` after the poll for everything written in it: a try, then a queue.
+            tasks.push(Command::Internal(shared.clone()));
+        }
+        Poll::Ready(Ok(data.len()))
+    }
+    // ANCHOR_END: poll_write
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let shared = &self.shared;
+        if let Some(e) = shared.write_error.borrow_mut().take() {
+            return Poll::Ready(Err(e));
+        }
+        if shared.write_buf.borrow().is_empty() && shared.queued.get() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        *shared.write_waiter.borrow_mut() = Waiter::of(cx);
+        Poll::Pending
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.shared.close.get() {
+            CloseStage::Closed => return Poll::Ready(Ok(())),
+            CloseStage::Closing => {
+                *self.shared.write_waiter.borrow_mut() = Waiter::of(cx);
+                return Poll::Pending;
+            }
+            CloseStage::Open => {}
+        }
+        if let Poll::Ready(Err(e)) = self.as_mut().poll_flush(cx) {
+            return Poll::Ready(Err(e));
+        }
+        let shared = self.shared.clone();
+        shared.close.set(CloseStage::Closing);
+        *shared.write_waiter.borrow_mut() = Waiter::of(cx);
+        // Shutdown waits for the queued bytes itself; then close.
+        self.defer("shutdown", move |lp| {
+            send_now(lp, &shared);
+            let stream = shared.stream;
+            let done = shared.clone();
+            let finish = move |lp: &mut EventLoop| {
+                let closing = done.clone();
+                let closed = stream.close(lp, move |lp| {
+                    closing.close.set(CloseStage::Closed);
+                    std::mem::take(&mut *closing.write_waiter.borrow_mut()).wake(lp);
+                });
+                if closed.is_err() {
+                    done.close.set(CloseStage::Closed);
+                    std::mem::take(&mut *done.write_waiter.borrow_mut()).wake(lp);
+                }
+            };
+            if stream.shutdown(lp, move |lp, _| finish(lp)).is_err() {
+                let closed = shared.clone();
+                let _ = stream.close(lp, move |lp| {
+                    closed.close.set(CloseStage::Closed);
+                    std::mem::take(&mut *closed.write_waiter.borrow_mut()).wake(lp);
+                });
+            }
+        });
+        Poll::Pending
+    }
+}
+
+impl Internal for Shared {
+    /// The send a write deferred to the end of the poll.
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        send_now(lp, &self);
+    }
+}
+
+/// Sends what the task wrote in its last poll: Node's `socket.write` (a try, then a queue).
+fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
+    shared.send_queued.set(false);
+    let data = std::mem::take(&mut *shared.write_buf.borrow_mut());
+    if !data.is_empty() {
+        match shared.stream.send(lp, &data) {
+            Ok(()) => shared.queued.set(shared.stream.write_queue_size(lp)),
+            Err(e) => *shared.write_error.borrow_mut() = Some(e),
+        }
+    }
+    // Hand the buffer's memory back for the next write.
+    let mut buf = shared.write_buf.borrow_mut();
+    if buf.is_empty() && buf.capacity() < data.capacity() {
+        let mut data = data;
+        data.clear();
+        *buf = data;
+    }
+    drop(buf);
+    if shared.queued.get() == 0 {
+        std::mem::take(&mut *shared.write_waiter.borrow_mut()).wake(lp);
+    }
+}
+
+impl Drop for AsyncStream {
+    fn drop(&mut self) {
+        if self.shared.close.get() != CloseStage::Open {
+            return;
+        }
+        self.shared.close.set(CloseStage::Closing);
+        let shared = self.shared.clone();
+        self.defer("close", move |lp| {
+            send_now(lp, &shared); // what was written before the drop still goes out first
+            let _ = shared.stream.close(lp, |_| {});
+        });
+    }
+}
+
+// ANCHOR: connect
+/// Connects to `addr`: the stream once connected, or the error (`ECONNREFUSED`, …).
+/// Dropping the future before it finished cancels the connect.
+///
+/// ```no_run
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::net;
+/// use futures_io::AsyncWrite;
+///
+/// let mut lp = EventLoop::new();
+/// lp.block_on(async {
+///     let stream = net::connect("127.0.0.1:7000".parse().unwrap()).await?;
+///     drop(stream); // closes it
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap()
+/// .unwrap();
+/// ```
+pub fn connect(addr: SocketAddr) -> Connect {
+    Connect(OnLoop::new(
+        "connect",
+        Box::new(move |lp, slot| {
+            let done = slot.clone();
+            let connecting = TcpStream::connect(lp, addr, move |lp, stream| {
+                let stream = stream.and_then(|s| AsyncStream::new(lp, s));
+                done.complete(lp, stream);
+            });
+            match connecting {
+                Ok(stream) => Some(Box::new(move |lp: &mut EventLoop| {
+                    let _ = stream.close(lp, |_| {}); // the connect ends with ECANCELED
+                })),
+                Err(e) => {
+                    slot.complete(lp, Err(e));
+                    None
+                }
+            }
+        }),
+    ))
+}
+// ANCHOR_END: connect
+
+/// The future of [`connect`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Connect(OnLoop<io::Result<AsyncStream>>);
+
+impl fmt::Debug for Connect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Connect")
+    }
+}
+
+impl Future for Connect {
+    type Output = io::Result<AsyncStream>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// A listening socket's connections, as a [`Stream`]: `TcpListener::incoming()`. Each
+/// accepted connection is already an [`AsyncStream`], reading. Dropping it closes the
+/// listener.
+pub struct Incoming {
+    listener: TcpListener,
+    addr: SocketAddr,
+    shared: Rc<IncomingShared>,
+    tasks: Weak<Tasks>,
+}
+
+struct IncomingShared {
+    accepted: RefCell<VecDeque<io::Result<AsyncStream>>>,
+    waiter: RefCell<Waiter>,
+}
+
+impl fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Incoming")
+            .field("addr", &self.addr)
+            .field("waiting", &self.shared.accepted.borrow().len())
+            .finish()
+    }
+}
+
+// ANCHOR: listen
+/// Listens on `addr` (port 0: any free port) and returns its connections as a stream.
+/// From inside a task, call it through [`with_loop`](super::with_loop).
+///
+/// # Errors
+/// As [`TcpListener::listen`]: `EADDRINUSE`, `EACCES`, …
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::net;
+/// use futures_core::Stream;
+/// use std::pin::Pin;
+///
+/// let mut lp = EventLoop::new();
+/// let mut incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+/// let addr = incoming.local_addr();
+/// let accepted = lp.block_on(async move {
+///     let _client = net::connect(addr).await.unwrap();
+///     std::future::poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await
+/// });
+/// assert!(matches!(accepted, Ok(Some(Ok(_)))));
+/// ```
+pub fn listen(lp: &mut EventLoop, addr: SocketAddr) -> io::Result<Incoming> {
+    let shared = Rc::new(IncomingShared {
+        accepted: RefCell::new(VecDeque::new()),
+        waiter: RefCell::new(Waiter::Nobody),
+    });
+    let weak = Rc::downgrade(&shared);
+    let listener = TcpListener::listen(lp, addr, 511, move |lp, conn| {
+        let Some(shared) = weak.upgrade() else {
+            if let Ok(conn) = conn {
+                let _ = conn.close(lp, |_| {});
+            }
+            return;
+        };
+        let conn = conn.and_then(|c| AsyncStream::new(lp, c));
+        shared.accepted.borrow_mut().push_back(conn);
+        std::mem::take(&mut *shared.waiter.borrow_mut()).wake(lp);
+    })?;
+    let addr = listener.local_addr(lp)?;
+    Ok(Incoming {
+        listener,
+        addr,
+        shared,
+        tasks: Rc::downgrade(&tasks(lp)),
+    })
+}
+// ANCHOR_END: listen
+
+impl Incoming {
+    /// The address it listens on (with the port the system chose for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The listener underneath.
+    pub fn listener(&self) -> TcpListener {
+        self.listener
+    }
+}
+
+impl Stream for Incoming {
+    type Item = io::Result<AsyncStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(conn) = self.shared.accepted.borrow_mut().pop_front() {
+            return Poll::Ready(Some(conn));
+        }
+        *self.shared.waiter.borrow_mut() = Waiter::of(cx);
+        Poll::Pending
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        let listener = self.listener;
+        if let Some(tasks) = self.tasks.upgrade() {
+            tasks.push(Command::Call(
+                "close",
+                Box::new(move |lp: &mut EventLoop| {
+                    let _ = listener.close(lp, |_| {});
+                }),
+            ));
+        }
+    }
+}

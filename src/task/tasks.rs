@@ -1,0 +1,546 @@
+//! A loop's tasks: the table that owns their futures, the entries that poll them, and the
+//! deferred loop operations (*commands*) that futures issue while they are polled.
+//!
+//! `Future::poll` receives a [`Context`], not `&mut EventLoop`, so a future cannot call the loop
+//! while it runs. It records what it needs instead — "subscribe to this promise", "set this
+//! timer", "queue this task" — as a command, and the loop runs the commands right after the poll
+//! returns, in the order they were issued. Nothing else runs in between, so the program cannot
+//! tell the difference from a direct call: this is the *mailbox* of DESIGN §2.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::AtomicU8;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::join::{JoinError, JoinSlot};
+use super::schedule::{Header, Inbox};
+use crate::event_loop::{EventLoop, WakeSource};
+use crate::heap::{Heap, Key};
+use crate::microtasks::SharedJob;
+
+/// A task's key in its loop's table.
+pub(crate) type TaskKey = Key;
+
+/// A loop operation deferred by code that had no `&mut EventLoop` at hand.
+pub(crate) enum Command {
+    /// Queue the task's entry as a microtask (a wake on the loop thread).
+    Entry(TaskKey),
+    /// Any other operation, with the frame it runs in.
+    Call(&'static str, Box<dyn FnOnce(&mut EventLoop)>),
+    /// An operation of the crate's own futures that runs no user code (a socket's send):
+    /// shared, so issuing it allocates nothing.
+    Internal(Rc<dyn Internal>),
+}
+
+/// A command the crate's own futures issue again and again (see [`Command::Internal`]).
+pub(crate) trait Internal {
+    fn run(self: Rc<Self>, lp: &mut EventLoop);
+}
+
+/// What the loop keeps of a task, whatever its future's type.
+pub(crate) trait Runnable {
+    fn header(&self) -> &Arc<Header>;
+    /// Polls the future once. `Ready`: it finished, and its output waits in the join slot.
+    fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()>;
+    /// Drops the future and leaves `error` for the join handle.
+    fn cancel(&self, error: JoinError);
+    /// Hands the outcome to whoever waits for it: the task awaiting the join handle, or the
+    /// promise the handle became. Returns whether the task was ref'd (kept the loop alive).
+    fn deliver(&self, lp: &mut EventLoop) -> bool;
+    /// Delivers without a loop: only valid while nothing can be waiting (the first poll).
+    fn deliver_detached(&self);
+    /// The task's waker, made once: a poll lends it to the future's `Context`.
+    fn waker(&self) -> &Waker;
+    /// The task as the microtask that polls it (an entry): the queue holds the task itself,
+    /// so queueing an entry allocates nothing.
+    fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
+}
+
+/// A task: its header, its future (until it finishes), and its join slot.
+pub(crate) struct TaskCell<F: Future> {
+    pub(crate) header: Arc<Header>,
+    /// A waker for this task, made once. Counted in the header's strong count (see
+    /// `Tasks::has_foreign_waker`).
+    waker: Waker,
+    tasks: Weak<Tasks>,
+    pub(crate) future: RefCell<Option<Pin<Box<F>>>>,
+    pub(crate) join: Rc<JoinSlot<F::Output>>,
+}
+
+impl<F: Future + 'static> Runnable for TaskCell<F> {
+    fn header(&self) -> &Arc<Header> {
+        &self.header
+    }
+
+    fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let output = {
+            let mut slot = self.future.borrow_mut();
+            let Some(future) = slot.as_mut() else {
+                return Poll::Ready(());
+            };
+            match future.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(output) => output,
+            }
+        };
+        // Dropped outside the borrow: a future's `Drop` may reach the task table.
+        let finished = self.future.borrow_mut().take();
+        drop(finished);
+        self.join.set(Ok(output));
+        Poll::Ready(())
+    }
+
+    fn cancel(&self, error: JoinError) {
+        let future = self.future.borrow_mut().take();
+        // A future whose drop panics must not take the loop down a second time.
+        if panic::catch_unwind(AssertUnwindSafe(|| drop(future))).is_err() {
+            // the payload is dropped here; a payload whose own drop panics aborts, as in std
+        }
+        self.join.set(Err(error));
+    }
+
+    fn deliver(&self, lp: &mut EventLoop) -> bool {
+        self.join.deliver(lp)
+    }
+
+    fn deliver_detached(&self) {
+        self.join.deliver_detached();
+    }
+
+    fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>> {
+        self
+    }
+}
+
+impl<F: Future + 'static> SharedJob<EventLoop> for TaskCell<F> {
+    /// The entry runs: poll the task if it is still scheduled.
+    fn run(self: Rc<Self>, lp: &mut EventLoop) {
+        if let Some(tasks) = self.tasks.upgrade() {
+            let key = self.header.key;
+            run_task(lp, &tasks, key, self);
+        }
+    }
+}
+
+/// A loop's tasks. Shared (`Rc`) by the loop, which holds it as its wake source, and by the
+/// futures being polled, which reach it through the thread-local poll scope.
+pub(crate) struct Tasks {
+    /// Every unfinished task. `None` only while a task is being inserted.
+    table: RefCell<Heap<Option<Rc<dyn Runnable>>>>,
+    /// Tasks woken on the loop thread outside any poll, by code without the loop at hand;
+    /// the loop queues them before the next microtask (see `WakeSource::queue_woken`).
+    woken_here: RefCell<Vec<TaskKey>>,
+    /// Tasks that asked to be polled again, with no hop, once the commands ran.
+    resumes: RefCell<Vec<TaskKey>>,
+    inbox: Arc<Inbox>,
+    commands: RefCell<VecDeque<Command>>,
+    /// This value, for the entries it queues.
+    this: Weak<Tasks>,
+}
+
+thread_local! {
+    /// The task being polled on this thread, and its loop's tasks (restored after the poll).
+    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
+    /// The task states of the loops this thread runs, found by a waker's inbox.
+    static LOCAL: RefCell<Vec<(usize, Weak<Tasks>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What a poll can reach: its loop's tasks and its own identity.
+#[derive(Clone)]
+pub(crate) struct Scope {
+    pub(crate) tasks: Rc<Tasks>,
+    pub(crate) key: TaskKey,
+    /// The address of the task's header: a waker whose data pointer is this one is the
+    /// task's own (see [`Scope::owns`]).
+    header: *const (),
+}
+
+impl Scope {
+    /// True when `waker` wakes the task being polled (and not, say, a combinator's own waker
+    /// wrapped around it): then the loop's own sources may wake the task directly.
+    pub(crate) fn owns(&self, waker: &Waker) -> bool {
+        std::ptr::eq(waker.data(), self.header)
+    }
+}
+
+/// The poll scope, if this thread is polling a task.
+pub(crate) fn scope() -> Option<Scope> {
+    SCOPE.with(|s| {
+        let scope = s.take();
+        let copy = scope.clone();
+        s.set(scope);
+        copy
+    })
+}
+
+/// The loop's task state for `inbox`, if this thread runs that loop.
+pub(crate) fn local_tasks(inbox: &Arc<Inbox>) -> Option<Rc<Tasks>> {
+    let id = Arc::as_ptr(inbox) as usize;
+    LOCAL.with(|l| {
+        l.borrow()
+            .iter()
+            .find(|(i, _)| *i == id)
+            .and_then(|(_, t)| t.upgrade())
+    })
+}
+
+/// What the task module keeps in the loop's state slot.
+#[derive(Default)]
+struct TaskState(Option<Rc<Tasks>>);
+
+/// The task state of `lp`, created on first use. It lives in the loop's typed state slot; the
+/// loop also holds it as its [`WakeSource`], the hook through which the checkpoint and the poll
+/// phase ask it what waits.
+pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
+    if let Some(TaskState(Some(tasks))) = lp.state::<TaskState>() {
+        return tasks.clone();
+    }
+    let inbox = Arc::new(Inbox {
+        woken: Mutex::new(Vec::new()),
+        wakeup: lp.pool_wakeup(),
+    });
+    let tasks = Rc::new_cyclic(|this| Tasks {
+        table: RefCell::new(Heap::new()),
+        inbox,
+        commands: RefCell::new(VecDeque::new()),
+        resumes: RefCell::new(Vec::new()),
+        woken_here: RefCell::new(Vec::new()),
+        this: this.clone(),
+    });
+    let id = Arc::as_ptr(&tasks.inbox) as usize;
+    LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        l.retain(|(_, t)| t.strong_count() > 0);
+        l.push((id, Rc::downgrade(&tasks)));
+    });
+    lp.set_wake_source(tasks.clone());
+    lp.insert_state(TaskState(Some(tasks.clone())));
+    tasks
+}
+
+/// Restores the previous scope when a poll ends, even by a panic.
+struct ScopeGuard(Option<Scope>);
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        SCOPE.with(|s| s.set(previous));
+    }
+}
+
+impl Tasks {
+    /// The task `key`, while it is not finished.
+    pub(crate) fn get(&self, key: TaskKey) -> Option<Rc<dyn Runnable>> {
+        self.table.borrow().get(key).and_then(Clone::clone)
+    }
+
+    /// Adds a task for `future`; returns its key and its cell.
+    pub(crate) fn insert<F: Future + 'static>(&self, future: F) -> (TaskKey, Rc<TaskCell<F>>) {
+        let key = self.table.borrow_mut().insert(None);
+        let header = Arc::new(Header {
+            state: AtomicU8::new(0),
+            key,
+            inbox: self.inbox.clone(),
+        });
+        let cell = Rc::new(TaskCell {
+            waker: Waker::from(header.clone()),
+            header,
+            tasks: self.this.clone(),
+            future: RefCell::new(Some(Box::pin(future))),
+            join: Rc::new(JoinSlot::new()),
+        });
+        let slot = self.table.borrow_mut();
+        let mut slot = slot;
+        *slot.get_mut(key).expect("just inserted") = Some(cell.clone() as Rc<dyn Runnable>);
+        (key, cell)
+    }
+
+    /// Defers `command` to the end of the current poll (or the next checkpoint).
+    pub(crate) fn push(&self, command: Command) {
+        self.commands.borrow_mut().push_back(command);
+    }
+
+    /// Queues an entry for `key`, woken on the loop thread by code without the loop at hand:
+    /// inside a poll, as a command (in order with the poll's other commands); elsewhere — a
+    /// callback calling a waker — before the next microtask the loop queues.
+    pub(crate) fn queue_entry(&self, key: TaskKey) {
+        let polling_here =
+            scope().is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self));
+        if polling_here {
+            self.push(Command::Entry(key));
+        } else {
+            self.woken_here.borrow_mut().push(key);
+        }
+    }
+
+    /// Queues the microtask that polls `key` (the task is scheduled already).
+    pub(crate) fn queue_entry_now(&self, lp: &mut EventLoop, key: TaskKey) {
+        if let Some(task) = self.get(key) {
+            self.queue_task(lp, task);
+        }
+    }
+
+    /// Queues `task`'s entry, behind the tasks woken earlier by code without the loop at hand.
+    fn queue_task(&self, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+        if !self.woken_here.borrow().is_empty() {
+            self.queue_woken(lp);
+        }
+        lp.queue_task_entry(task.entry());
+    }
+
+    /// A wake by the loop's own sources, which have the loop at hand: queued at once.
+    pub(crate) fn wake(&self, lp: &mut EventLoop, key: TaskKey) {
+        let Some(task) = self.get(key) else {
+            return; // finished: waking it does nothing
+        };
+        if task.header().schedule() {
+            self.queue_task(lp, task);
+        }
+    }
+
+    /// Polls `key` now, from inside a microtask that is itself the task's hop (a promise
+    /// reaction, a join): no further entry is queued. Does nothing if the task is already
+    /// queued (its entry will poll it) or done.
+    pub(crate) fn resume(&self, lp: &mut EventLoop, key: TaskKey) {
+        let Some(task) = self.get(key) else {
+            return;
+        };
+        if task.header().schedule() {
+            let tasks = self.this.upgrade().expect("a method of a live value");
+            run_entry(lp, &tasks, key);
+        }
+    }
+
+    /// Asks for `key` to be polled again, with no hop, once the current commands ran (a
+    /// [`with_loop`](super::with_loop) call whose closure has run).
+    pub(crate) fn request_resume(&self, key: TaskKey) {
+        self.resumes.borrow_mut().push(key);
+    }
+
+    /// Takes a resume request for `key`; true if there was one.
+    fn take_resume(&self, key: TaskKey) -> bool {
+        let mut resumes = self.resumes.borrow_mut();
+        match resumes.iter().position(|k| *k == key) {
+            Some(i) => {
+                resumes.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Resumes the tasks that asked for it (tasks started inside another task's poll).
+    fn resume_requested(&self, lp: &mut EventLoop) {
+        loop {
+            let Some(key) = self.resumes.borrow_mut().pop() else {
+                return;
+            };
+            self.resume(lp, key);
+        }
+    }
+
+    /// Polls `task` once inside the scope that lets its futures find it; a panic is caught
+    /// and returned.
+    pub(crate) fn poll_in_scope(
+        self: &Rc<Self>,
+        key: TaskKey,
+        task: &Rc<dyn Runnable>,
+    ) -> std::thread::Result<Poll<()>> {
+        let header = task.header();
+        let scope = Scope {
+            tasks: self.clone(),
+            key,
+            header: Arc::as_ptr(header).cast(),
+        };
+        let previous = SCOPE.with(|s| s.replace(Some(scope)));
+        let _restore = ScopeGuard(previous);
+        let mut cx = Context::from_waker(task.waker());
+        panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
+    }
+
+    /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
+    pub(crate) fn finish(&self, lp: &mut EventLoop, key: TaskKey, task: &Rc<dyn Runnable>) {
+        self.table.borrow_mut().remove(key);
+        if task.deliver(lp) {
+            lp.request_finished();
+        }
+    }
+
+    /// Forgets a task that finished in its first poll, inside another task's poll: nothing
+    /// can wait for it yet, and it never counted as a request.
+    pub(crate) fn finish_detached(&self, key: TaskKey, task: &Rc<dyn Runnable>) {
+        self.table.borrow_mut().remove(key);
+        task.deliver_detached();
+    }
+
+    // ANCHOR: run_commands
+    /// Runs the deferred commands in the order they were issued. Commands that a command
+    /// issues run right after it, before the ones behind it — as a direct call would have
+    /// done. On a panic, the commands not run yet stay queued for the next checkpoint.
+    pub(crate) fn run_commands(self: &Rc<Self>, lp: &mut EventLoop) {
+        loop {
+            let Some(command) = self.commands.borrow_mut().pop_front() else {
+                return;
+            };
+            // What `command` issues goes in front of the rest.
+            let rest = std::mem::take(&mut *self.commands.borrow_mut());
+            let restore = RestoreRest {
+                tasks: self,
+                rest: Some(rest),
+            };
+            match command {
+                Command::Entry(key) => self.queue_entry_now(lp, key),
+                Command::Call(name, call) => lp.run_in_frame(name, call),
+                Command::Internal(command) => command.run(lp),
+            }
+            drop(restore);
+        }
+    }
+    // ANCHOR_END: run_commands
+
+    /// True when some unfinished task has a waker that none of the loop's own structures
+    /// hold (the header's two owners are the task and its own waker) — a clone kept by another thread, a channel, a foreign executor: something
+    /// outside the loop may still wake it.
+    fn has_foreign_waker(&self) -> bool {
+        self.table
+            .borrow()
+            .iter()
+            .filter_map(|(_, task)| task.as_ref())
+            .any(|task| Arc::strong_count(task.header()) > 2 && !task.header().is_done())
+    }
+}
+
+/// Puts the commands that were behind the running one back after the ones it issued.
+struct RestoreRest<'a> {
+    tasks: &'a Tasks,
+    rest: Option<VecDeque<Command>>,
+}
+
+impl Drop for RestoreRest<'_> {
+    fn drop(&mut self) {
+        if let Some(rest) = self.rest.take() {
+            self.tasks.commands.borrow_mut().extend(rest);
+        }
+    }
+}
+
+impl WakeSource for Tasks {
+    fn has_local(&self) -> bool {
+        !self.commands.borrow().is_empty() || self.has_woken()
+    }
+
+    fn has_woken(&self) -> bool {
+        !self.woken_here.borrow().is_empty()
+    }
+
+    fn queue_woken(&self, lp: &mut EventLoop) {
+        let woken = std::mem::take(&mut *self.woken_here.borrow_mut());
+        for key in woken {
+            if let Some(task) = self.get(key) {
+                lp.queue_task_entry(task.entry());
+            }
+        }
+    }
+
+    fn may_wake(&self) -> bool {
+        !self
+            .inbox
+            .woken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+            || self.has_foreign_waker()
+    }
+
+    fn dispatch(&self, lp: &mut EventLoop) {
+        self.queue_woken(lp);
+        let tasks = self.this.upgrade().expect("a method of a live value");
+        tasks.run_commands(lp);
+        let woken =
+            std::mem::take(&mut *self.inbox.woken.lock().unwrap_or_else(|p| p.into_inner()));
+        for key in woken {
+            self.queue_entry_now(lp, key);
+        }
+    }
+}
+
+/// How an entry's poll ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polled {
+    Finished,
+    Pending,
+}
+
+// ANCHOR: poll_task
+/// Polls a running task once. A task that finishes — or panics, or was aborted — is done: its
+/// outcome goes to its join handle. A panic then goes on unwinding, to the callback boundary
+/// around the entry (the microtask drain's, or `spawn`'s frame): the program's uncaught error,
+/// exactly as a panicking callback's.
+pub(crate) fn poll_task(
+    lp: &mut EventLoop,
+    tasks: &Rc<Tasks>,
+    key: TaskKey,
+    task: &Rc<dyn Runnable>,
+) -> Polled {
+    if task.header().abort_requested() {
+        task.cancel(JoinError::Aborted);
+        tasks.finish(lp, key, task);
+        return Polled::Finished;
+    }
+    match tasks.poll_in_scope(key, task) {
+        Ok(Poll::Pending) => Polled::Pending,
+        Ok(Poll::Ready(())) => {
+            tasks.finish(lp, key, task);
+            Polled::Finished
+        }
+        Err(payload) => {
+            let message = crate::panics::message(payload.as_ref())
+                .unwrap_or_else(|| "a task panicked".to_string());
+            task.cancel(JoinError::Panicked(message));
+            task.header().set_done(); // the entry may not get to say so: the panic unwinds
+            tasks.finish(lp, key, task);
+            panic::resume_unwind(payload)
+        }
+    }
+}
+// ANCHOR_END: poll_task
+
+// ANCHOR: run_entry
+/// The microtask a wake queues: polls the task if it is still scheduled, then runs what the
+/// poll deferred, and queues the task again if it was woken while it ran.
+pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
+    if let Some(task) = tasks.get(key) {
+        run_task(lp, tasks, key, task);
+    }
+}
+
+fn run_task(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey, task: Rc<dyn Runnable>) {
+    let header = task.header();
+    if !header.start() {
+        return; // a stale entry: the task is not scheduled, or finished
+    }
+    loop {
+        let polled = poll_task(lp, tasks, key, &task);
+        let again = header.finish_poll(polled == Polled::Finished);
+        tasks.run_commands(lp);
+        // A `with_loop` call: its closure ran with the commands; poll again, with no hop.
+        if tasks.take_resume(key) && (again || header.schedule()) && header.start() {
+            continue;
+        }
+        if again {
+            tasks.queue_task(lp, task);
+        }
+        tasks.resume_requested(lp);
+        return;
+    }
+}
+// ANCHOR_END: run_entry

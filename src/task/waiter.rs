@@ -1,0 +1,64 @@
+//! Who waits for a future of the loop: the task that polled it, or a waker from elsewhere.
+//!
+//! The loop's own futures (a promise, a join handle, a timer) are completed by a callback that
+//! has the loop at hand, so they can queue the waiting task's entry at once, in the same
+//! microtask queue as everything else, instead of going through a [`Waker`] and the task
+//! table's mailbox. They can only do that for the task whose own context polled them; a
+//! future polled by a combinator with a waker of its own is woken through that waker.
+
+use std::rc::{Rc, Weak};
+use std::task::{Context, Waker};
+
+use super::tasks::{TaskKey, Tasks, scope};
+use crate::event_loop::EventLoop;
+
+/// The waiter of a future of the loop.
+#[derive(Default)]
+pub(crate) enum Waiter {
+    /// Nobody polled it yet.
+    #[default]
+    Nobody,
+    /// The task whose own context polled it.
+    Task(Weak<Tasks>, TaskKey),
+    /// Any other waker.
+    Foreign(Waker),
+}
+
+impl Waiter {
+    /// Whoever polled with `cx`.
+    pub(crate) fn of(cx: &Context<'_>) -> Waiter {
+        match scope() {
+            Some(scope) if scope.owns(cx.waker()) => {
+                Waiter::Task(Rc::downgrade(&scope.tasks), scope.key)
+            }
+            _ => Waiter::Foreign(cx.waker().clone()),
+        }
+    }
+
+    /// Wakes the waiter: its task's entry is queued now, one microtask hop away.
+    pub(crate) fn wake(self, lp: &mut EventLoop) {
+        match self {
+            Waiter::Nobody => {}
+            Waiter::Task(tasks, key) => {
+                if let Some(tasks) = tasks.upgrade() {
+                    tasks.wake(lp, key);
+                }
+            }
+            Waiter::Foreign(waker) => waker.wake(),
+        }
+    }
+
+    /// Polls the waiting task now: the caller is a microtask that is itself the hop (a promise
+    /// reaction). A foreign waker can only be woken.
+    pub(crate) fn resume(self, lp: &mut EventLoop) {
+        match self {
+            Waiter::Nobody => {}
+            Waiter::Task(tasks, key) => {
+                if let Some(tasks) = tasks.upgrade() {
+                    tasks.resume(lp, key);
+                }
+            }
+            Waiter::Foreign(waker) => waker.wake(),
+        }
+    }
+}

@@ -1,0 +1,795 @@
+//! Chapter 10: tasks on the loop — the waker's wake → queue → poll cycle, `.await` on promises
+//! with V8's hop count, join handles, and the futures of the loop's sources.
+//!
+//! `cargo learn task` runs these tests against `exercises/task.rs`. Every test that could wait
+//! forever on a wrong answer runs under a timer (`bounded`), so it fails in moments with a
+//! message naming the broken rule.
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use common::{Log, manual_loop};
+use eventloop::event_loop::{EventLoop, RunMode};
+use eventloop::promise::Promise;
+use eventloop::task::{self, JoinError};
+
+/// A future that counts its polls, keeps the last waker it was given, and finishes once it was
+/// polled `ready_after` times.
+#[derive(Clone, Default)]
+struct Probe {
+    polls: Rc<Cell<usize>>,
+    waker: Rc<RefCell<Option<Waker>>>,
+    ready_after: usize,
+}
+
+impl Probe {
+    fn new(ready_after: usize) -> Probe {
+        Probe {
+            ready_after,
+            ..Probe::default()
+        }
+    }
+    fn wake(&self) {
+        self.waker
+            .borrow()
+            .as_ref()
+            .expect("the probe was polled")
+            .wake_by_ref();
+    }
+    fn polls(&self) -> usize {
+        self.polls.get()
+    }
+}
+
+impl Future for Probe {
+    type Output = usize;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        self.polls.set(self.polls.get() + 1);
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        if self.polls.get() >= self.ready_after {
+            Poll::Ready(self.polls.get())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Runs `future` to the end under a 2-second watchdog: a timer whose callback panics, so that
+/// a lost wake-up fails with `what` instead of hanging. The watchdog is a plain callback, not
+/// a task: it works even when the tasks' state machine is broken.
+fn bounded<T: 'static>(
+    lp: &mut EventLoop,
+    what: &str,
+    future: impl Future<Output = T> + 'static,
+) -> T {
+    let message = format!("{what}: the task was never polled again (a lost wake-up)");
+    let watchdog = lp
+        .set_timeout(move |_| panic!("{message}"), 2_000)
+        .unref(lp);
+    let outcome = lp.block_on(future);
+    lp.clear_timeout(watchdog);
+    match outcome {
+        Ok(value) => value,
+        Err(error) => panic!("{what}: {error}"),
+    }
+}
+
+/// A bound for a test that drives the loop itself: if the loop is still running two (loop)
+/// seconds from now, the program fails with a message naming the lost wake-up.
+fn watchdog(lp: &mut EventLoop) {
+    lp.set_timeout(
+        |_| panic!("the task was never polled again (a lost wake-up)"),
+        2_000,
+    )
+    .unref(lp);
+}
+
+mod waking {
+    use super::*;
+
+    #[test]
+    fn spawn_runs_the_future_at_once_up_to_its_first_wait() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        let probe = Probe::new(2);
+        let p = probe.clone();
+        lp.spawn(async move {
+            l.push("before");
+            p.await;
+            l.push("after");
+        });
+        log.push("spawn returned");
+        assert_eq!(log.entries(), ["before", "spawn returned"]);
+        assert_eq!(probe.polls(), 1, "spawn polls the future once, right away");
+    }
+
+    #[test]
+    fn a_wake_on_the_loop_thread_queues_the_task_as_a_microtask() {
+        let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
+        let log = Log::default();
+        let probe = Probe::new(2);
+        let (l, p) = (log.clone(), probe.clone());
+        lp.spawn(async move {
+            p.await;
+            l.push("task");
+        });
+        let p = probe.clone();
+        let l = log.clone();
+        lp.set_timeout(
+            move |lp| {
+                p.wake(); // a microtask: before the next timer and the immediate
+                l.push("timer 1");
+                let l2 = l.clone();
+                lp.next_tick(move |_| l2.push("tick"));
+            },
+            1,
+        );
+        lp.set_timeout(log.cb("timer 2"), 1);
+        lp.set_immediate(log.cb("immediate"));
+        lp.run(RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["immediate", "timer 1", "tick", "task", "timer 2"],
+            "a woken task runs in the checkpoint after the callback that woke it, after its ticks"
+        );
+    }
+
+    #[test]
+    fn a_task_woken_twice_before_it_runs_is_queued_and_polled_once() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let probe = Probe::new(3);
+        let (l, p) = (log.clone(), probe.clone());
+        lp.spawn(async move {
+            p.await;
+            l.push("done");
+        });
+        let (p, l) = (probe.clone(), log.clone());
+        watchdog(&mut lp);
+        lp.run_main(move |lp| {
+            p.wake();
+            // Between the two wakes, a microtask that wakes the task again and queues `n`
+            // behind it: an entry queued by the second wake would poll it before `n`.
+            let (p2, l2) = (p.clone(), l.clone());
+            lp.queue_microtask(move |lp| {
+                l2.push(format!("m (polls so far: {})", p2.polls()));
+                let l3 = l2.clone();
+                lp.queue_microtask(move |_| l3.push("n"));
+                p2.wake();
+            });
+            p.wake();
+        })
+        .unwrap();
+        assert_eq!(
+            log.entries(),
+            ["m (polls so far: 2)", "n", "done"],
+            "a second wake of a scheduled task must not queue a second entry"
+        );
+        assert_eq!(probe.polls(), 3);
+    }
+
+    #[test]
+    fn a_wake_during_the_poll_is_not_lost() {
+        // A future that wakes itself while it is being polled, then says Pending: the task
+        // must be polled again (yielding, the way a busy future gives others a turn).
+        let (mut lp, _) = manual_loop();
+        let polls = bounded(&mut lp, "a self-wake during the poll", async {
+            let mut n = 0;
+            std::future::poll_fn(|cx| {
+                n += 1;
+                if n < 5 {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                } else {
+                    Poll::Ready(n)
+                }
+            })
+            .await
+        });
+        assert_eq!(polls, 5);
+    }
+
+    #[test]
+    fn a_wake_during_the_poll_polls_the_task_once_more_not_twice() {
+        let (mut lp, _) = manual_loop();
+        let count = Rc::new(Cell::new(0));
+        let c = count.clone();
+        lp.block_on(std::future::poll_fn(move |cx| {
+            c.set(c.get() + 1);
+            if c.get() == 1 {
+                cx.waker().wake_by_ref();
+                cx.waker().wake_by_ref();
+                let owned = cx.waker().clone();
+                owned.wake(); // by value: the other path of `Wake`
+                return Poll::Pending;
+            }
+            Poll::Ready(())
+        }))
+        .unwrap();
+        lp.run(RunMode::Default);
+        assert_eq!(count.get(), 2, "three wakes in one poll make one more poll");
+    }
+
+    #[test]
+    fn a_wake_after_completion_does_nothing() {
+        let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
+        let probe = Probe::new(1);
+        let handle = lp.spawn(probe.clone());
+        assert!(handle.is_finished());
+        probe.wake();
+        probe.wake();
+        lp.run(RunMode::Default);
+        assert_eq!(probe.polls(), 1, "a finished task is never polled again");
+        assert_eq!(lp.active_requests(), 0);
+    }
+
+    #[test]
+    fn a_wake_from_another_thread_reaches_a_sleeping_loop() {
+        // A real wait: the loop sleeps in its poll phase until the thread wakes it. A wake
+        // that does not wake the loop would only be found after the 1-second timer.
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let l = log.clone();
+        lp.set_timeout(log.cb("timer after 1 s"), 1_000);
+        let polls = bounded(&mut lp, "a wake from another thread", async move {
+            let mut polls = 0;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls == 1 {
+                    let waker = cx.waker().clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        waker.wake();
+                    });
+                    return Poll::Pending;
+                }
+                Poll::Ready(())
+            })
+            .await;
+            l.push("woken");
+            polls
+        });
+        assert_eq!(polls, 2);
+        assert_eq!(
+            log.entries(),
+            ["woken"],
+            "the wake must wake the sleeping loop, not wait for its next timer"
+        );
+    }
+
+    #[test]
+    fn many_wakes_from_many_threads_each_get_their_poll() {
+        let mut lp = EventLoop::new();
+        let total = bounded(&mut lp, "wakes from four threads", async {
+            let mut handles = Vec::new();
+            for _ in 0..4 {
+                handles.push(task::spawn(async {
+                    let mut rounds = 0;
+                    let sent = Rc::new(Cell::new(0));
+                    std::future::poll_fn(|cx| {
+                        if sent.get() == rounds {
+                            if rounds == 25 {
+                                return Poll::Ready(());
+                            }
+                            sent.set(rounds + 1);
+                            let waker = cx.waker().clone();
+                            std::thread::spawn(move || waker.wake());
+                        }
+                        rounds = sent.get();
+                        Poll::Pending
+                    })
+                    .await;
+                    rounds
+                }));
+            }
+            let mut total = 0;
+            for handle in handles {
+                total += handle.await.unwrap();
+            }
+            total
+        });
+        assert_eq!(total, 100);
+    }
+
+    #[test]
+    fn a_future_that_nothing_can_wake_ends_block_on_with_stalled() {
+        let (mut lp, _) = manual_loop();
+        let outcome = lp.block_on(std::future::pending::<()>());
+        assert_eq!(outcome, Err(JoinError::Stalled));
+    }
+}
+
+mod order {
+    use super::*;
+
+    #[test]
+    fn await_of_a_resolved_promise_takes_one_hop() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn(async move {
+                l1.push("a1");
+                Promise::resolved(()).await.unwrap();
+                l1.push("a2");
+                Promise::resolved(()).await.unwrap();
+                l1.push("a3");
+            });
+            let (l2, l3) = (l.clone(), l.clone());
+            Promise::resolved(())
+                .then(lp, move |_, ()| l2.push("t1"))
+                .then(lp, move |_, ()| l3.push("t2"));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["a1", "a2", "t1", "a3", "t2"]);
+    }
+
+    #[test]
+    fn await_of_a_pending_promise_resumes_one_hop_after_it_settles() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let (promise, resolver) = Promise::<u32>::pending();
+            let l1 = l.clone();
+            let p = promise.clone();
+            lp.spawn(async move {
+                let v = p.await.unwrap();
+                l1.push(format!("await {v}"));
+            });
+            let l2 = l.clone();
+            promise.then(lp, move |_, v| l2.push(format!("then {v}")));
+            let l3 = l.clone();
+            lp.set_timeout(
+                move |lp| {
+                    resolver.resolve(lp, 7);
+                    l3.push("resolved");
+                },
+                5,
+            );
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["resolved", "await 7", "then 7"]);
+    }
+
+    #[test]
+    fn await_of_a_rejected_promise_is_an_err_and_handles_the_rejection() {
+        let (mut lp, _) = manual_loop();
+        let caught = lp
+            .block_on(async {
+                let (p, r) = Promise::<u8>::pending();
+                task::defer(move |lp| r.reject(lp, std::io::Error::other("nope")));
+                match p.await {
+                    Ok(_) => "fulfilled".to_string(),
+                    Err(e) => format!("caught {e}"),
+                }
+            })
+            .unwrap();
+        assert_eq!(caught, "caught nope");
+        assert!(lp.take_unhandled_rejections().is_empty());
+    }
+
+    #[test]
+    fn await_of_a_join_handle_takes_one_hop_like_an_async_function_promise() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn(async move {
+                task::spawn(async {}).await.unwrap();
+                l1.push("after join");
+            });
+            let l2 = l.clone();
+            Promise::resolved(()).then(lp, move |_, ()| l2.push("then"));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["after join", "then"]);
+    }
+
+    #[test]
+    fn with_loop_takes_no_hop() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn(async move {
+                let now = task::with_loop(|lp| lp.now()).await;
+                l1.push(format!("now {now}"));
+            });
+            l.push("main");
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["now 0", "main"]);
+    }
+
+    #[test]
+    fn sleep_fires_in_the_timers_phase_in_set_timeout_order() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            lp.set_timeout(l.cb("timeout before"), 10);
+            let l1 = l.clone();
+            lp.spawn(async move {
+                task::sleep(10).await;
+                l1.push("slept");
+            });
+            lp.set_timeout(l.cb("timeout after"), 10);
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["timeout before", "slept", "timeout after"]);
+    }
+}
+
+mod handles {
+    use super::*;
+
+    #[test]
+    fn a_pending_task_keeps_the_loop_alive_until_it_finishes_and_unref_lets_it_go() {
+        let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
+        let probe = Probe::new(2);
+        let handle = lp.spawn(probe.clone());
+        assert_eq!(lp.active_requests(), 1);
+        handle.unref(&mut lp);
+        assert_eq!(lp.active_requests(), 0);
+        handle.ref_(&mut lp);
+        assert_eq!(lp.active_requests(), 1);
+        probe.wake();
+        lp.run(RunMode::Default);
+        assert!(handle.is_finished());
+        assert_eq!(lp.active_requests(), 0);
+    }
+
+    #[test]
+    fn abort_drops_the_future_and_its_timer_and_awaiters_see_aborted() {
+        let (mut lp, clock) = manual_loop();
+        let dropped = Rc::new(Cell::new(false));
+        struct OnDrop(Rc<Cell<bool>>);
+        impl Drop for OnDrop {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let d = OnDrop(dropped.clone());
+        let outcome = lp
+            .block_on(async move {
+                let sleeper = task::spawn(async move {
+                    let _guard = d;
+                    task::sleep(1_000_000).await;
+                });
+                task::yield_now().await;
+                sleeper.abort();
+                sleeper.await
+            })
+            .unwrap();
+        assert_eq!(outcome, Err(JoinError::Aborted));
+        assert!(dropped.get());
+        lp.run(RunMode::Default);
+        assert_eq!(clock_now(&clock), 0, "the aborted task's timer was cleared");
+        assert_eq!(lp.active_requests(), 0);
+    }
+
+    fn clock_now(clock: &eventloop::clock::ManualClock) -> u64 {
+        use eventloop::clock::Clock;
+        clock.now_ms()
+    }
+
+    #[test]
+    fn a_panicking_task_is_uncaught_its_handle_says_so_and_others_go_on() {
+        let (mut lp, _) = manual_loop();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let h = heard.clone();
+        lp.on_uncaught_exception(move |_, e| h.borrow_mut().push(e.message.clone()));
+        let other = Rc::new(Cell::new(false));
+        let o = other.clone();
+        let outcome = lp
+            .block_on(async move {
+                let bad = task::spawn(async {
+                    task::yield_now().await;
+                    panic!("task failed");
+                });
+                let good = task::spawn(async move {
+                    task::yield_now().await;
+                    task::yield_now().await;
+                    o.set(true);
+                });
+                let bad = bad.await;
+                good.await.unwrap();
+                bad
+            })
+            .unwrap();
+        assert_eq!(outcome, Err(JoinError::Panicked("task failed".into())));
+        assert_eq!(*heard.borrow(), ["task failed"]);
+        assert!(other.get());
+    }
+
+    #[test]
+    fn a_join_handle_becomes_a_promise() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let a = lp
+                .spawn(async {
+                    task::sleep(5).await;
+                    5
+                })
+                .into_promise(lp);
+            let b = lp.spawn(async { 1 }).into_promise(lp);
+            Promise::all(lp, vec![a, b]).then(lp, move |_, v| l.push(format!("{v:?}")));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["[5, 1]"]);
+    }
+
+    #[test]
+    fn run_main_async_ends_with_an_unhandled_rejection_on_err() {
+        let (mut lp, _) = manual_loop();
+        let result = lp.run_main_async(async {
+            task::sleep(1).await;
+            Err::<(), _>(std::io::Error::other("main failed"))
+        });
+        let error = result.expect_err("an Err from main is an unhandled rejection");
+        assert!(error.message.contains("main failed"), "{error}");
+        assert_eq!(lp.exit_code(), 1);
+    }
+}
+
+mod sources {
+    use super::*;
+    use eventloop::clock::Clock;
+    use eventloop::threadpool::{ThreadPool, WorkError};
+    use futures_core::Stream;
+    use futures_io::{AsyncRead, AsyncWrite};
+    use std::future::poll_fn;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+
+    async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+
+    async fn write_all<W: AsyncWrite + Unpin>(w: &mut W, mut data: &[u8]) -> std::io::Result<()> {
+        while !data.is_empty() {
+            let n = poll_fn(|cx| Pin::new(&mut *w).poll_write(cx, data)).await?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    async fn read_some<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+        poll_fn(|cx| Pin::new(&mut *r).poll_read(cx, buf)).await
+    }
+
+    #[test]
+    fn an_interval_yields_every_period_until_dropped() {
+        let (mut lp, clock) = manual_loop();
+        let times = lp
+            .block_on(async {
+                let mut ticks = task::interval(100);
+                let mut times = Vec::new();
+                for _ in 0..3 {
+                    next(&mut ticks).await;
+                    times.push(task::with_loop(|lp| lp.now()).await);
+                }
+                times
+            })
+            .unwrap();
+        assert_eq!(times, [100, 200, 300]);
+        lp.run(RunMode::Default);
+        assert_eq!(clock.now_ms(), 300, "the dropped interval was cleared");
+    }
+
+    #[test]
+    fn a_timeout_that_elapses_drops_the_future_and_clears_its_timer() {
+        let (mut lp, clock) = manual_loop();
+        let out = lp.block_on(task::timeout(10, task::sleep(1_000))).unwrap();
+        assert_eq!(out, Err(task::Elapsed));
+        lp.run(RunMode::Default);
+        assert_eq!(
+            clock.now_ms(),
+            10,
+            "the inner sleep's timer was cleared, not waited for"
+        );
+        assert_eq!(lp.active_handles(), 0);
+    }
+
+    #[test]
+    fn yield_now_waits_for_the_check_phase() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn(async move {
+                task::yield_now().await;
+                l1.push("after yield");
+            });
+            lp.set_immediate(l.cb("immediate"));
+            lp.next_tick(l.cb("tick"));
+        })
+        .unwrap();
+        assert_eq!(log.entries(), ["tick", "after yield", "immediate"]);
+    }
+
+    #[test]
+    fn spawn_blocking_runs_on_the_pool_and_a_drop_before_it_starts_cancels_it() {
+        let mut lp = EventLoop::builder()
+            .thread_pool(ThreadPool::with_size(1))
+            .build()
+            .unwrap();
+        let gate = Arc::new(Barrier::new(2));
+        let ran = Arc::new(AtomicBool::new(false));
+        let (g, r) = (gate.clone(), ran.clone());
+        let outcome = bounded(&mut lp, "spawn_blocking", async move {
+            let busy = task::spawn_blocking(move || {
+                g.wait(); // holds the one worker until the test lets it go
+                1
+            });
+            let busy = task::spawn(busy);
+            // Queued behind it, then dropped by the timeout before a worker could take it.
+            let dropped = task::timeout(
+                5,
+                task::spawn_blocking(move || r.store(true, Ordering::SeqCst)),
+            );
+            let dropped = dropped.await;
+            task::yield_now().await; // the drop's cancel runs once the poll returns
+            gate.wait();
+            (dropped.is_err(), busy.await.unwrap())
+        });
+        assert_eq!(outcome, (true, Ok(1)));
+        lp.run(RunMode::Default);
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "the dropped job was cancelled, never run"
+        );
+        assert_eq!(lp.work_in_flight(), 0);
+    }
+
+    #[test]
+    fn a_panicking_blocking_job_is_an_error_not_a_crash() {
+        let mut lp = EventLoop::new();
+        let out = bounded(
+            &mut lp,
+            "a panicking job",
+            task::spawn_blocking(|| -> u8 { panic!("in the pool") }),
+        );
+        assert!(matches!(out, Err(WorkError::Panicked(m)) if m.contains("in the pool")));
+    }
+
+    #[test]
+    fn files_and_names_as_futures() {
+        let dir = std::env::temp_dir().join(format!("task-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.txt");
+        let mut lp = EventLoop::new();
+        let p = path.clone();
+        let (data, len, missing, written, ip) = bounded(&mut lp, "fs and dns", async move {
+            task::fs::write_file(&p, b"hello, loop".to_vec())
+                .await
+                .unwrap();
+            let data = task::fs::read_file(&p).await.unwrap();
+            let len = task::fs::stat(&p).await.unwrap().len();
+            let missing = task::fs::stat(p.with_extension("none")).await.unwrap_err();
+            let file = task::fs::open(&p, "a").await.unwrap();
+            let written = task::fs::write(&file, b"!".to_vec(), None).await.unwrap();
+            task::fs::close(file).await.unwrap();
+            let ip = task::dns::lookup("127.0.0.1").await.unwrap();
+            (data, len, missing.to_string(), written, ip)
+        });
+        assert_eq!(data, b"hello, loop");
+        assert_eq!(len, 11);
+        assert!(
+            missing.starts_with("ENOENT: no such file or directory, stat"),
+            "{missing}"
+        );
+        assert_eq!(written, 1);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello, loop!");
+        assert!(ip.is_loopback());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_echo_with_async_read_and_write() {
+        let mut lp = EventLoop::new();
+        let mut incoming = task::net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = incoming.local_addr();
+        let got = bounded(&mut lp, "an async echo", async move {
+            let server = task::spawn(async move {
+                let mut conn = next(&mut incoming).await.unwrap().unwrap();
+                let mut buf = vec![0; 1024];
+                loop {
+                    let n = read_some(&mut conn, &mut buf).await.unwrap();
+                    if n == 0 {
+                        break; // the client shut down its side
+                    }
+                    write_all(&mut conn, &buf[..n]).await.unwrap();
+                }
+                poll_fn(|cx| Pin::new(&mut conn).poll_close(cx))
+                    .await
+                    .unwrap();
+            });
+            let mut client = task::net::connect(addr).await.unwrap();
+            let mut got = Vec::new();
+            for round in 0..20u8 {
+                let message = vec![round; 100];
+                write_all(&mut client, &message).await.unwrap();
+                let mut received = 0;
+                let mut buf = [0; 256];
+                while received < message.len() {
+                    let n = read_some(&mut client, &mut buf).await.unwrap();
+                    assert!(n > 0, "the server closed early");
+                    got.extend_from_slice(&buf[..n]);
+                    received += n;
+                }
+            }
+            poll_fn(|cx| Pin::new(&mut client).poll_close(cx))
+                .await
+                .unwrap();
+            server.await.unwrap();
+            got
+        });
+        let expected: Vec<u8> = (0..20u8).flat_map(|r| vec![r; 100]).collect();
+        assert_eq!(got, expected);
+        lp.run(RunMode::Default);
+        assert_eq!(
+            lp.fd_watchers(),
+            0,
+            "both streams and the listener were closed"
+        );
+    }
+
+    #[test]
+    fn a_large_write_is_queued_and_flushed_with_backpressure() {
+        let mut lp = EventLoop::new();
+        let mut incoming = task::net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = incoming.local_addr();
+        const SIZE: usize = 4 * 1024 * 1024;
+        let total = bounded(&mut lp, "a 4 MiB transfer", async move {
+            let reader = task::spawn(async move {
+                let mut conn = next(&mut incoming).await.unwrap().unwrap();
+                let mut buf = vec![0; 64 * 1024];
+                let mut total = 0;
+                loop {
+                    match read_some(&mut conn, &mut buf).await.unwrap() {
+                        0 => return total,
+                        n => total += n,
+                    }
+                }
+            });
+            let mut client = task::net::connect(addr).await.unwrap();
+            write_all(&mut client, &vec![7u8; SIZE]).await.unwrap();
+            poll_fn(|cx| Pin::new(&mut client).poll_flush(cx))
+                .await
+                .unwrap();
+            poll_fn(|cx| Pin::new(&mut client).poll_close(cx))
+                .await
+                .unwrap();
+            reader.await.unwrap()
+        });
+        assert_eq!(total, SIZE);
+    }
+
+    #[test]
+    fn connecting_to_a_closed_port_is_an_error() {
+        let mut lp = EventLoop::new();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let err = bounded(&mut lp, "a refused connect", task::net::connect(port)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+}
