@@ -9,7 +9,7 @@ self.immediates.queue.begin_pass(false);
 self.call_in_frame("processImmediate", |lp| {
     let mut first = true;
     while lp.immediates.queue.in_pass() {
-        let id = lp
+        let key = lp
             .immediates
             .queue
             .next()
@@ -18,7 +18,7 @@ self.call_in_frame("processImmediate", |lp| {
             lp.checkpoint();
         }
         first = false;
-        let Some(entry) = lp.immediates.entries.remove(id.0) else {
+        let Some(entry) = lp.immediates.entries.remove(key) else {
             continue;
         };
         if entry.refed {

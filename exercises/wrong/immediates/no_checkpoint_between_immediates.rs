@@ -10,12 +10,12 @@ self.call_in_frame("processImmediate", |lp| {
     let mut first = true;
     while lp.immediates.queue.in_pass() {
         first = false;
-        let id = lp
+        let key = lp
             .immediates
             .queue
             .next()
             .expect("a tick cannot shorten the pass");
-        let Some(entry) = lp.immediates.entries.remove(id.0) else {
+        let Some(entry) = lp.immediates.entries.remove(key) else {
             continue;
         };
         if entry.refed {

@@ -15,12 +15,12 @@ self.call_in_frame("processImmediate", |lp| {
             lp.checkpoint();
         }
         first = false;
-        let id = lp
+        let key = lp
             .immediates
             .queue
             .next()
             .expect("a tick cannot shorten the pass");
-        let Some(entry) = lp.immediates.entries.remove(id.0) else {
+        let Some(entry) = lp.immediates.entries.remove(key) else {
             continue;
         };
         if entry.refed {

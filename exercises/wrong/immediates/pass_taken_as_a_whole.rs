@@ -6,15 +6,15 @@ if self.immediates.entries.is_empty() {
     return;
 }
 self.immediates.queue.begin_pass(false);
-let pass: Vec<Immediate> = std::iter::from_fn(|| self.immediates.queue.next()).collect();
+let pass: Vec<Key> = std::iter::from_fn(|| self.immediates.queue.next()).collect();
 self.call_in_frame("processImmediate", |lp| {
     let mut first = true;
-    for id in pass {
+    for key in pass {
         if !first {
             lp.checkpoint();
         }
         first = false;
-        let Some(entry) = lp.immediates.entries.remove(id.0) else {
+        let Some(entry) = lp.immediates.entries.remove(key) else {
             continue;
         };
         if entry.refed {
