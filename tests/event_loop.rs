@@ -568,7 +568,7 @@ fn an_immediate_id_of_another_loop_reaches_nothing() {
         "unref through A's id unref'd B's immediate"
     );
     b.clear_immediate(from_a);
-    assert!(!b.run(RunMode::Default));
+    assert!(!run_counted(&mut b, RunMode::Default));
     assert_eq!(log.entries(), ["b"], "B's immediate ran");
     assert!(from_a.has_ref(&a), "A's still waits");
 }
