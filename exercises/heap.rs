@@ -126,30 +126,51 @@ impl<T> Heap<T> {
         self.slots.len()
     }
 
+    /// A heap of one free slot whose generation is already `generation`: the tests' way to
+    /// reach a slot's last generations without 2^32 removes. Not part of the API.
+    #[doc(hidden)]
+    pub fn with_free_slot_at_generation(generation: u32) -> Self {
+        Self {
+            slots: vec![Slot {
+                generation,
+                value: None,
+            }],
+            free: vec![0],
+            len: 0,
+        }
+    }
+
     /// Stores `value` and returns the key that names it, reusing a freed slot when there is one.
     ///
     /// # Panics
     /// When the heap already holds `u32::MAX` slots (keys are 32-bit indices).
     pub fn insert(&mut self, value: T) -> Key {
         // TODO: store a value, reusing a free slot before growing the vector.
-        // Pop an index from self.free; if there is one, put the value into that slot and
-        // return a Key with the slot's current generation. Otherwise push a new Slot with
-        // generation 0. Either way, count the value in self.len.
+        // Returns a Key that names `value` (get(key) gives it back) until it is removed,
+        // and len() grows by one. A slot freed by remove is reused before the vector
+        // grows, under the slot's new generation.
+        // Example: k1 = insert("a"); remove(k1); k2 = insert("b"): k2.index() ==
+        // k1.index(), k2.generation() != k1.generation(), slot_count() == 1.
         todo!("store a value, reusing a free slot before growing the vector")
     }
 
     /// The value named by `key`, or `None` if it was removed (even if its slot was reused).
     pub fn get(&self, key: Key) -> Option<&T> {
         // TODO: look a key up, rejecting stale generations.
-        // The slot must exist and its generation must equal key.generation; then its
-        // value (an Option) is the answer.
+        // Some(&value) while `key` names a live value; None once its value was removed,
+        // even when the slot now holds another value.
+        // Example: k1 = insert("a"); remove(k1); k2 = insert("b") (the same slot):
+        // get(k1) is None, get(k2) is Some(&"b").
         todo!("look a key up, rejecting stale generations")
     }
 
     /// Like [`get`](Self::get), for changing the value in place.
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         // TODO: look a key up for writing.
-        // The same checks as get, with get_mut on the vector and as_mut on the value.
+        // The same answer as get, as a mutable reference: Some(&mut value) for a live
+        // key, None for a stale one.
+        // Example: *get_mut(k).unwrap() = "b" changes what get(k) returns; get_mut(stale)
+        // is None.
         todo!("look a key up for writing")
     }
 
@@ -162,9 +183,11 @@ impl<T> Heap<T> {
     /// Afterwards `key` (and every copy of it) is stale, and the slot is free for reuse.
     pub fn remove(&mut self, key: Key) -> Option<T> {
         // TODO: take a value out, retire the key, free the slot.
-        // Check the key like get_mut does, then take() the value, bump the slot's
-        // generation so old keys stop matching, and push the index onto self.free.
-        // A slot whose generation would wrap around is retired instead of freed.
+        // For a live key: Some(value), the value leaves, len() drops by one, and from now
+        // on this key (and every copy of it) names nothing; the slot is free for a later
+        // insert. For a stale key: None, and nothing changes. A slot whose generation
+        // cannot grow any more is never reused.
+        // Example: remove(k) is Some(v); then remove(k) is None and get(k) is None.
         todo!("take a value out, retire the key, free the slot")
     }
 

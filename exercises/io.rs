@@ -246,10 +246,13 @@ impl<P> Io<P> {
         P: Copy,
     {
         // TODO: hand out the next event, masked by its watcher's interest now.
-        // Pop events from the back of self.events. Skip one whose watcher is gone
-        // (self.watchers.get(Key::from_bits(token)) is None). Otherwise keep only the
-        // sides the watcher still wants (an error or hang-up counts for both sides);
-        // skip the event if nothing is left, else return it with the watcher's payload.
+        // The next event of the last wait, in the kernel's order, as its watcher wants it
+        // now: readable only if it still waits to read, writable only if it still waits
+        // to write, an error or a hang-up counting as both. An event whose watcher is
+        // gone, or that leaves it nothing, is skipped, never the end of the batch. None
+        // once no event is left.
+        // Example: an event "writable" for a watcher a callback narrowed to reading is
+        // skipped, and the event after it is returned.
         todo!("hand out the next event, masked by its watcher's interest now")
     }
 }

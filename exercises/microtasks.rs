@@ -130,9 +130,12 @@ impl<K> Microtasks<K> {
         mut run: impl FnMut(&mut C, Job<K>),
     ) {
         // TODO: drain ticks, then microtasks, until both queues are empty.
-        // Loop: pop ticks from the front of queues(cx).ticks and run each as Job::Tick
-        // until none is left; then pop and run microtasks (Job::Microtask) until none is
-        // left; stop when the tick queue is still empty, else go round again.
+        // Both queues are empty. Ticks ran before the microtasks of the same round, each
+        // queue oldest first, and what the jobs queued ran in this same checkpoint: a
+        // tick queued by a tick before any microtask, a tick queued by a microtask after
+        // every microtask.
+        // Example: ticks t1 (it queues t3) and t2, microtask m1 (it queues tick t4): t1,
+        // t2, t3, m1, t4.
         todo!("drain ticks, then microtasks, until both queues are empty")
     }
 }

@@ -308,12 +308,15 @@ impl TcpStream {
         let callback: WriteCallback = Box::new(callback);
         lp.request_started(); // until its callback runs, whatever the outcome
         // TODO: write at once if you may, queue only the rest.
-        // Only a stream that is connected and has nothing queued may write now (else the
-        // bytes would overtake earlier ones): one write_once(lp, key, Some(data)), where
-        // WouldBlock means 0 bytes taken and any other error goes to feed(..., Err(e)).
-        // All taken (an empty write too): feed(..., Ok(())), never the callback itself.
-        // Else count net(lp).stats.queued_writes, push a WriteRequest with a copy of the
-        // rest, add the rest to queued_bytes, and update_interest unless connecting.
+        // When write returns Ok, `data` is in the kernel or queued behind every older
+        // byte of this stream, never ahead of them. The callback runs later, never inside
+        // write: from the pending phase if the write finished (or failed) at once, else
+        // when its bytes have gone. Queued bytes count in queued_bytes (write_queue_size)
+        // and stats.queued_writes, and the watcher asks for writability, unless
+        // connecting.
+        // Example: connected, nothing queued, room in the kernel: write(b"hi") writes at
+        // once, write_queue_size stays 0, and the callback gets Ok(()) in the pending
+        // phase.
         todo!("write at once if you may, queue only the rest")
     }
 

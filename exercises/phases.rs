@@ -86,12 +86,14 @@ impl EventLoop {
     /// decides whether the poll phase may wait.
     fn run_once(&mut self, mode: RunMode) {
         // TODO: visit the phases of one iteration in libuv's order.
-        // Sample can_sleep (in self.queues, the pending queue and the idle handles both
-        // empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the
-        // poll timeout is backend_timeout() in Default mode, or in Once mode when
-        // can_sleep, else Some(0);
-        // poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
-        // it is not empty; run_check, run_closing; update_time, then run_timers.
+        // One iteration has visited every phase once, in libuv's order: pending, idle,
+        // prepare, poll, then up to PENDING_DRAINS_AFTER_POLL more pending drains while
+        // callbacks were deferred, check, closing, and the timers after updating the
+        // time. The poll waits as backend_timeout says in Default mode, and in Once mode
+        // only if nothing was pending or idle when the iteration began; otherwise it only
+        // looks (Some(0)).
+        // Example: with an immediate queued and a timer due, the immediate's check phase
+        // runs before the timers phase of the same iteration.
         todo!("visit the phases of one iteration in libuv's order")
     }
 
@@ -118,10 +120,12 @@ impl EventLoop {
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
     pub fn backend_timeout(&self) -> Option<u64> {
         // TODO: when may the poll phase sleep, and for how long?.
-        // Zero unless all of: not stopped (self.status.stop), something alive
-        // (self.liveness counts active handles and requests), and in self.queues no
-        // pending callback, no active idle handle, nothing closing. Otherwise it is
-        // self.timers.uv.next_timeout(self.now): None means "no timer: wait until woken".
+        // Some(0) when the loop must not sleep: it was stopped, nothing keeps it alive,
+        // or callbacks are pending, idle handles are active, or handles are closing.
+        // Otherwise the wait until the next timer: None when there is no timer (wait
+        // until woken), Some(0) for one already due.
+        // Example: a timer due in 30 ms and nothing else to do: Some(30); the same with
+        // an immediate queued (an active idle handle): Some(0).
         todo!("when may the poll phase sleep, and for how long?")
     }
 

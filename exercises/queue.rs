@@ -76,14 +76,18 @@ impl<T> TaskQueue<T> {
     /// Adds `item` behind everything already queued.
     pub fn push(&mut self, item: T) {
         // TODO: add an item at the back.
-        // A VecDeque grows at either end; the back is where newcomers wait.
+        // `item` waits behind every item already queued: len() grows by one, and pop
+        // hands it out after them.
+        // Example: push(1); push(2): pop() is Some(1).
         todo!("add an item at the back")
     }
 
     /// Takes the oldest item, or `None` when the queue is empty.
     pub fn pop(&mut self) -> Option<T> {
         // TODO: take the oldest item.
-        // The oldest item is at the front.
+        // Takes the oldest item out and returns it; None when nothing waits.
+        // Example: push(1), push(2), push(3): pop() gives Some(1), Some(2), Some(3), then
+        // None.
         todo!("take the oldest item")
     }
 
@@ -209,9 +213,13 @@ impl NaiveLoop {
     /// start on an empty stack, which breaks run-to-completion.
     pub fn run(&mut self) -> Result<usize, StackOverflow> {
         // TODO: the loop: take, check the stack, push a frame, run, pop.
-        // While self.queue.pop() gives a task: assert the stack is empty (that is
-        // run-to-completion), push the task's frame with `?`, call (task.run)(self), pop
-        // the frame, count it in self.tasks_run. Return how many ran in this call.
+        // Ok(n): the queue is empty, tasks posted by running tasks included; n tasks ran
+        // in this call, oldest first, and tasks_run grew by n. Each task ran inside a
+        // frame named after it, on a stack that held nothing else; a task about to start
+        // on a stack that still holds frames panics (run-to-completion violated). A task
+        // whose frame does not fit ends the run with Err(StackOverflow); the tasks behind
+        // it stay queued.
+        // Example: post a (which posts c) and b: run() is Ok(3), and they ran a, b, c.
         todo!("the loop: take, check the stack, push a frame, run, pop")
     }
 }

@@ -86,31 +86,38 @@ impl Liveness {
     /// Marks a handle active (`uv__handle_start`). Starting an active handle changes nothing.
     pub fn start(&mut self, flags: &mut RefFlags) {
         // TODO: a handle becomes active.
-        // Only a change counts: if the handle was not active, mark it active and, when
-        // it is ref'd, count it in self.active_handles.
+        // The handle is active, and active_handles counts it exactly when it is both
+        // active and ref'd: it grows by one only if the handle was stopped and is ref'd.
+        // Example: a new (ref'd) handle started twice: active_handles() is 1.
         todo!("a handle becomes active")
     }
 
     /// Marks a handle inactive (`uv__handle_stop`). Stopping a stopped handle changes nothing.
     pub fn stop(&mut self, flags: &mut RefFlags) {
         // TODO: a handle stops.
-        // The mirror image of start: only an active handle stops, and only a ref'd one
-        // was counted.
+        // The handle is not active; the count drops by one only if it was active and
+        // ref'd.
+        // Example: stop on a handle that never started changes nothing; start then stop
+        // twice leaves active_handles() at 0.
         todo!("a handle stops")
     }
 
     /// Makes a handle keep the loop alive while active (`uv_ref`). Idempotent.
     pub fn ref_(&mut self, flags: &mut RefFlags) {
         // TODO: ref a handle.
-        // Ref is a flag, not a counter: only an unref'd handle changes, and it counts
-        // only while it is active.
+        // The handle is ref'd; the count grows by one only if it was unref'd and is
+        // active. Ref is a flag, not a counter: one ref undoes any number of unrefs.
+        // Example: an active handle unref'd twice then ref'd once: active_handles() is 1.
         todo!("ref a handle")
     }
 
     /// Lets the loop end while this handle is active (`uv_unref`). Idempotent.
     pub fn unref(&mut self, flags: &mut RefFlags) {
         // TODO: unref a handle.
-        // The mirror image of ref_.
+        // The handle is not ref'd; the count drops by one only if it was ref'd and is
+        // active.
+        // Example: unref on an active handle: active_handles() drops by one; unref again
+        // changes nothing.
         todo!("unref a handle")
     }
 
@@ -131,7 +138,11 @@ impl Liveness {
     /// (`pending`), or a handle waiting for its close callback (`closing`).
     pub fn is_alive(&self, pending: bool, closing: bool) -> bool {
         // TODO: the four reasons a loop is alive.
-        // Any one of them is enough.
+        // true when anything keeps the loop alive: an active ref'd handle, a request in
+        // flight, a deferred callback (`pending`), or a handle waiting for its close
+        // callback (`closing`).
+        // Example: Liveness::default().is_alive(false, true) is true: a closing handle is
+        // enough.
         todo!("the four reasons a loop is alive")
     }
 }

@@ -151,23 +151,31 @@ impl CallStack {
     /// [`StackOverflow`] when the stack already holds `limit` frames; the stack is unchanged.
     pub fn push(&mut self, name: &'static str) -> Result<(), StackOverflow> {
         // TODO: enter a frame, or refuse with StackOverflow when the stack is full.
-        // Compare self.frames.len() with self.limit first. A full stack is an error that
-        // names the limit, the refused frame, and the innermost FRAMES_IN_OVERFLOW frames
-        // (innermost first: iterate self.frames in reverse). Otherwise push the name.
+        // Ok(()): `name` is now the innermost frame, and the stack is one frame deeper. A
+        // stack that already holds `limit` frames refuses instead: Err(StackOverflow)
+        // naming the limit, the refused `name`, and the innermost frames (at most
+        // FRAMES_IN_OVERFLOW, innermost first), with the stack unchanged.
+        // Example: limit 3, frames main, f, g: push("h") is Err(StackOverflow { limit: 3,
+        // frame: "h", top: ["g", "f", "main"] }).
         todo!("enter a frame, or refuse with StackOverflow when the stack is full")
     }
 
     /// Leaves the innermost frame and returns its name, or `None` on an empty stack.
     pub fn pop(&mut self) -> Option<&'static str> {
         // TODO: leave the innermost frame.
-        // The innermost frame is the last element of self.frames.
+        // Returns the innermost frame's name and takes it off the stack; None on an empty
+        // stack.
+        // Example: after push("main") and push("f"): pop() is Some("f"), then
+        // Some("main"), then None.
         todo!("leave the innermost frame")
     }
 
     /// The stack as it is now, innermost frame first.
     pub fn trace(&self) -> StackTrace {
         // TODO: snapshot the frames, innermost first.
-        // self.frames keeps the outermost frame first; a trace reads the other way round.
+        // A StackTrace of every frame, innermost first; the stack itself is unchanged.
+        // Example: after push("main"), push("a"), push("b"): trace().frames() is ["b",
+        // "a", "main"].
         todo!("snapshot the frames, innermost first")
     }
 

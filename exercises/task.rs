@@ -75,9 +75,14 @@ impl Header {
     /// is running (then it is marked notified, and the poll in progress queues it again).
     pub(crate) fn schedule(&self) -> bool {
         // TODO: a wake queues an idle task once, and never loses a wake during a poll.
-        // Load the state and loop on compare_exchange: DONE, SCHEDULED or NOTIFIED set
-        // means there is nothing to do (false). RUNNING set: add NOTIFIED (false).
-        // Otherwise the task is idle: add SCHEDULED, and true tells the caller to queue it.
+        // true exactly when this wake made an idle task scheduled (SCHEDULED added): the
+        // caller must queue one entry for it. false, with nothing changed, for a task
+        // already scheduled, notified or done; false for a running task, which is marked
+        // NOTIFIED instead (the poll in progress queues it again). Other threads may
+        // change the state meanwhile: the change must be one atomic step from the state
+        // it was decided on.
+        // Example: idle: true, state SCHEDULED; woken again: false, no second entry;
+        // RUNNING: false, state RUNNING | NOTIFIED.
         todo!("a wake queues an idle task once, and never loses a wake during a poll")
     }
 
@@ -86,8 +91,10 @@ impl Header {
     /// is done.
     pub(crate) fn start(&self) -> bool {
         // TODO: an entry may poll only a task that is scheduled and not done.
-        // If SCHEDULED is clear or DONE is set, return false. Otherwise replace SCHEDULED
-        // by RUNNING in one compare_exchange (other threads may add bits meanwhile: loop).
+        // true, with SCHEDULED replaced by RUNNING in one atomic step, when the task is
+        // scheduled and not done: this entry may poll it. false, with nothing changed,
+        // otherwise (an entry for a task that finished or was never scheduled).
+        // Example: SCHEDULED: true, state RUNNING; DONE | SCHEDULED: false.
         todo!("an entry may poll only a task that is scheduled and not done")
     }
 
@@ -96,8 +103,13 @@ impl Header {
     /// to queue a new entry.
     pub(crate) fn finish_poll(&self, ready: bool) -> bool {
         // TODO: after a poll, the task is done, idle, or queued again if woken meanwhile.
-        // Ready: store DONE, return false. Pending: loop on compare_exchange clearing
-        // RUNNING; if NOTIFIED was set, clear it too, set SCHEDULED, and return true.
+        // After a Ready poll the task is DONE for good (false). After a Pending poll it
+        // is not RUNNING any more; if it was woken during the poll (NOTIFIED), that mark
+        // is gone, it is SCHEDULED again and the result is true (the caller queues one
+        // entry); else it is idle (false). A wake arriving meanwhile from another thread
+        // is never lost.
+        // Example: RUNNING | NOTIFIED, Pending: true, state SCHEDULED; RUNNING, Pending:
+        // false, state idle (0).
         todo!("after a poll, the task is done, idle, or queued again if woken meanwhile")
     }
 
@@ -132,9 +144,12 @@ impl Inbox {
     /// poll phase wakes and picks it up.
     pub(crate) fn send(self: &Arc<Self>, key: TaskKey) {
         // TODO: queue the entry: here as a microtask, from another thread through the inbox.
-        // local_tasks(self) finds the loop's task state when this thread runs the loop:
-        // then call its queue_entry(key). Otherwise push key on self.woken (a Mutex),
-        // and only then send self.wakeup.wakeup(), so the loop finds the key when it wakes.
+        // The task's entry is queued where its loop will run it: on the loop's own thread
+        // as a microtask of its task state, at once; from any other thread on the inbox
+        // (self.woken), and the loop is woken only after the key is there, so the woken
+        // loop finds it.
+        // Example: a wake from a pool thread: woken holds the key, then the loop's
+        // wake-up is sent.
         todo!("queue the entry: here as a microtask, from another thread through the inbox")
     }
 }

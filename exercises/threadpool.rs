@@ -730,9 +730,11 @@ fn serve(shared: &Shared, number: usize, holding: &mut Option<Holding>) {
 /// `slow_limit` of them are running (the others go first). `None` when nothing may run.
 fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     // TODO: take the next job a worker may run.
-    // Each map's first entry is its oldest job (BTreeMap::first_key_value looks,
-    // pop_first takes). Take the slow head only while queue.running_slow < slow_limit,
-    // and when both heads may run, the one with the smaller JobId.
+    // Removes and returns the oldest queued job a worker may run now; None when none may.
+    // A slow-I/O job may run only while fewer than `slow_limit` slow jobs run; while the
+    // cap is full, slow jobs keep their place and the oldest other job goes first.
+    // Example: queued slow #1 then cpu #2, slow_limit 1: with no slow job running, #1;
+    // with one running, #2.
     todo!("take the next job a worker may run")
 }
 

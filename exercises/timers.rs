@@ -233,9 +233,11 @@ impl<P> TimerHeap<P> {
     /// firing order (earliest deadline first, then start order). Returns how many.
     pub fn collect_due(&mut self, now: u64) -> usize {
         // TODO: move every timer that is due at `now` to the ready list.
-        // While the root of the heap (self.order[0]) is due (due <= now): take it out with
-        // self.remove_at(0), mark its timer ready, and push its key onto self.ready.
-        // The heap hands them out in firing order.
+        // Every timer whose deadline is `now` or earlier has left the heap and waits in
+        // the ready list, in firing order (earlier deadline first, then earlier start),
+        // marked ready; timers due later stay in the heap. Returns how many moved.
+        // Example: timers due at 5, 10 and 15: collect_due(10) is 2, the ready list holds
+        // the 5 then the 10, and next_timeout(10) is Some(5).
         todo!("move every timer that is due at `now` to the ready list")
     }
 
@@ -276,24 +278,32 @@ impl<P> TimerHeap<P> {
     /// True when the entry at `a` fires before the entry at `b`.
     fn less(&self, a: usize, b: usize) -> bool {
         // TODO: compare two heap entries: earlier deadline first, then earlier start.
-        // Compare (due, start_id) of self.order[a] and self.order[b]; tuples compare in
-        // order, field by field.
+        // true exactly when the entry at `a` must fire before the entry at `b`: an
+        // earlier deadline, or the same deadline and an earlier start (a smaller
+        // start_id).
+        // Example: (due 10, start 3) fires before (due 10, start 5), and both before (due
+        // 11, start 0).
         todo!("compare two heap entries: earlier deadline first, then earlier start")
     }
 
     /// Moves the entry at `position` up while it fires before its parent.
     fn sift_up(&mut self, mut position: usize) {
         // TODO: restore the heap order upwards.
-        // The parent of i is (i - 1) / 2. While position > 0 and the entry fires before
-        // its parent (self.less), swap them with self.swap and continue from the parent.
+        // The entry that was at `position` has risen until it is the root or its parent
+        // fires before it: the heap order holds between it and every entry above it.
+        // (Move entries with self.swap, which tells each timer its new position.)
+        // Example: deadlines [10, 20, 30] and a 5 pushed at index 3: sift_up(3) leaves
+        // [5, 10, 30, 20].
         todo!("restore the heap order upwards")
     }
 
     /// Moves the entry at `position` down while a child fires before it.
     fn sift_down(&mut self, mut position: usize) {
         // TODO: restore the heap order downwards.
-        // The children of i are 2i + 1 and 2i + 2 (when they exist). Pick the child that
-        // fires first; if it fires before the entry, swap and continue from that child.
+        // The entry that was at `position` has sunk until no child fires before it: the
+        // heap order holds between it and every entry below it. (Move entries with
+        // self.swap.)
+        // Example: deadlines [30, 10, 20]: sift_down(0) leaves [10, 30, 20].
         todo!("restore the heap order downwards")
     }
 

@@ -124,6 +124,20 @@ impl<T> Heap<T> {
         self.slots.len()
     }
 
+    /// A heap of one free slot whose generation is already `generation`: the tests' way to
+    /// reach a slot's last generations without 2^32 removes. Not part of the API.
+    #[doc(hidden)]
+    pub fn with_free_slot_at_generation(generation: u32) -> Self {
+        Self {
+            slots: vec![Slot {
+                generation,
+                value: None,
+            }],
+            free: vec![0],
+            len: 0,
+        }
+    }
+
     // ANCHOR: insert_solution
     /// Stores `value` and returns the key that names it, reusing a freed slot when there is one.
     ///
@@ -131,6 +145,13 @@ impl<T> Heap<T> {
     /// When the heap already holds `u32::MAX` slots (keys are 32-bit indices).
     pub fn insert(&mut self, value: T) -> Key {
         // exercise: store a value, reusing a free slot before growing the vector
+        // contract: Returns a Key that names `value` (get(key) gives it back) until it is removed,
+        // contract: and len() grows by one. A slot freed by remove is reused before the vector
+        // contract: grows, under the slot's new generation.
+        // contract: Example: k1 = insert("a"); remove(k1); k2 = insert("b"): k2.index() ==
+        // contract: k1.index(), k2.generation() != k1.generation(), slot_count() == 1.
+        // nudge: Where do freed slots wait for reuse? And which generation does a key for a reused
+        // nudge: slot carry?
         // hint: Pop an index from self.free; if there is one, put the value into that slot and
         // hint: return a Key with the slot's current generation. Otherwise push a new Slot with
         // hint: generation 0. Either way, count the value in self.len.
@@ -160,8 +181,14 @@ impl<T> Heap<T> {
     /// The value named by `key`, or `None` if it was removed (even if its slot was reused).
     pub fn get(&self, key: Key) -> Option<&T> {
         // exercise: look a key up, rejecting stale generations
-        // hint: The slot must exist and its generation must equal key.generation; then its
-        // hint: value (an Option) is the answer.
+        // contract: Some(&value) while `key` names a live value; None once its value was removed,
+        // contract: even when the slot now holds another value.
+        // contract: Example: k1 = insert("a"); remove(k1); k2 = insert("b") (the same slot):
+        // contract: get(k1) is None, get(k2) is Some(&"b").
+        // nudge: A key carries an index and a generation. What must match for the key to name the
+        // nudge: slot's value?
+        // hint: The slot must exist and its generation must equal key.generation; then its value
+        // hint: (an Option) is the answer.
         let slot = self.slots.get(key.index as usize)?;
         if slot.generation != key.generation {
             return None;
@@ -174,6 +201,11 @@ impl<T> Heap<T> {
     /// Like [`get`](Self::get), for changing the value in place.
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         // exercise: look a key up for writing
+        // contract: The same answer as get, as a mutable reference: Some(&mut value) for a live
+        // contract: key, None for a stale one.
+        // contract: Example: *get_mut(k).unwrap() = "b" changes what get(k) returns; get_mut(stale)
+        // contract: is None.
+        // nudge: Everything get checks, this checks too.
         // hint: The same checks as get, with get_mut on the vector and as_mut on the value.
         let slot = self.slots.get_mut(key.index as usize)?;
         if slot.generation != key.generation {
@@ -193,9 +225,16 @@ impl<T> Heap<T> {
     /// Afterwards `key` (and every copy of it) is stale, and the slot is free for reuse.
     pub fn remove(&mut self, key: Key) -> Option<T> {
         // exercise: take a value out, retire the key, free the slot
-        // hint: Check the key like get_mut does, then take() the value, bump the slot's
-        // hint: generation so old keys stop matching, and push the index onto self.free.
-        // hint: A slot whose generation would wrap around is retired instead of freed.
+        // contract: For a live key: Some(value), the value leaves, len() drops by one, and from now
+        // contract: on this key (and every copy of it) names nothing; the slot is free for a later
+        // contract: insert. For a stale key: None, and nothing changes. A slot whose generation
+        // contract: cannot grow any more is never reused.
+        // contract: Example: remove(k) is Some(v); then remove(k) is None and get(k) is None.
+        // nudge: What makes every old copy of a key stop matching? And what must happen when that
+        // nudge: number would wrap around?
+        // hint: Check the key like get_mut does, then take() the value, bump the slot's generation
+        // hint: so old keys stop matching, and push the index onto self.free. A slot whose
+        // hint: generation would wrap around (checked_add) is retired instead of freed.
         let slot = self.slots.get_mut(key.index as usize)?;
         if slot.generation != key.generation {
             return None;

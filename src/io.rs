@@ -243,10 +243,20 @@ impl<P> Io<P> {
         P: Copy,
     {
         // exercise: hand out the next event, masked by its watcher's interest now
+        // contract: The next event of the last wait, in the kernel's order, as its watcher wants it
+        // contract: now: readable only if it still waits to read, writable only if it still waits
+        // contract: to write, an error or a hang-up counting as both. An event whose watcher is
+        // contract: gone, or that leaves it nothing, is skipped, never the end of the batch. None
+        // contract: once no event is left.
+        // contract: Example: an event "writable" for a watcher a callback narrowed to reading is
+        // contract: skipped, and the event after it is returned.
+        // nudge: The kernel answered for the interest a watcher had when the wait began: what may
+        // nudge: callbacks of the same batch have changed since? And after a skipped event, what
+        // nudge: comes next?
         // hint: Pop events from the back of self.events. Skip one whose watcher is gone
-        // hint: (self.watchers.get(Key::from_bits(token)) is None). Otherwise keep only the
-        // hint: sides the watcher still wants (an error or hang-up counts for both sides);
-        // hint: skip the event if nothing is left, else return it with the watcher's payload.
+        // hint: (self.watchers.get(Key::from_bits(token)) is None). Otherwise keep only the sides
+        // hint: the watcher still wants (an error or hang-up counts for both sides); skip the event
+        // hint: if nothing is left, else return it with the watcher's payload.
         while let Some(event) = self.events.pop() {
             let key = Key::from_bits(event.token as u64);
             let Some(watcher) = self.watchers.get(key) else {

@@ -127,9 +127,17 @@ impl<K> Microtasks<K> {
         mut run: impl FnMut(&mut C, Job<K>),
     ) {
         // exercise: drain ticks, then microtasks, until both queues are empty
-        // hint: Loop: pop ticks from the front of queues(cx).ticks and run each as Job::Tick
-        // hint: until none is left; then pop and run microtasks (Job::Microtask) until none is
-        // hint: left; stop when the tick queue is still empty, else go round again.
+        // contract: Both queues are empty. Ticks ran before the microtasks of the same round, each
+        // contract: queue oldest first, and what the jobs queued ran in this same checkpoint: a
+        // contract: tick queued by a tick before any microtask, a tick queued by a microtask after
+        // contract: every microtask.
+        // contract: Example: ticks t1 (it queues t3) and t2, microtask m1 (it queues tick t4): t1,
+        // contract: t2, t3, m1, t4.
+        // nudge: How often may the checkpoint go round, and what decides whether it goes round
+        // nudge: again? Why look the queues up with queues(cx) for every job?
+        // hint: Loop: pop ticks from the front of queues(cx).ticks and run each as Job::Tick until
+        // hint: none is left; then pop and run microtasks (Job::Microtask) until none is left; stop
+        // hint: when the tick queue is still empty, else go round again.
         loop {
             while let Some(tick) = queues(cx).ticks.pop_front() {
                 run(cx, Job::Tick(tick));

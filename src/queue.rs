@@ -74,7 +74,11 @@ impl<T> TaskQueue<T> {
     /// Adds `item` behind everything already queued.
     pub fn push(&mut self, item: T) {
         // exercise: add an item at the back
-        // hint: A VecDeque grows at either end; the back is where newcomers wait.
+        // contract: `item` waits behind every item already queued: len() grows by one, and pop
+        // contract: hands it out after them.
+        // contract: Example: push(1); push(2): pop() is Some(1).
+        // nudge: A VecDeque grows at either end. Which end is the back of the queue?
+        // hint: VecDeque::push_back.
         self.items.push_back(item);
         // end exercise
     }
@@ -82,7 +86,11 @@ impl<T> TaskQueue<T> {
     /// Takes the oldest item, or `None` when the queue is empty.
     pub fn pop(&mut self) -> Option<T> {
         // exercise: take the oldest item
-        // hint: The oldest item is at the front.
+        // contract: Takes the oldest item out and returns it; None when nothing waits.
+        // contract: Example: push(1), push(2), push(3): pop() gives Some(1), Some(2), Some(3), then
+        // contract: None.
+        // nudge: Where does the oldest item wait?
+        // hint: The oldest item is at the front: VecDeque::pop_front.
         self.items.pop_front()
         // end exercise
     }
@@ -212,9 +220,18 @@ impl NaiveLoop {
     /// start on an empty stack, which breaks run-to-completion.
     pub fn run(&mut self) -> Result<usize, StackOverflow> {
         // exercise: the loop: take, check the stack, push a frame, run, pop
+        // contract: Ok(n): the queue is empty, tasks posted by running tasks included; n tasks ran
+        // contract: in this call, oldest first, and tasks_run grew by n. Each task ran inside a
+        // contract: frame named after it, on a stack that held nothing else; a task about to start
+        // contract: on a stack that still holds frames panics (run-to-completion violated). A task
+        // contract: whose frame does not fit ends the run with Err(StackOverflow); the tasks behind
+        // contract: it stay queued.
+        // contract: Example: post a (which posts c) and b: run() is Ok(3), and they ran a, b, c.
+        // nudge: It is a loop: until when does it go round? What must be true of the stack before
+        // nudge: each task, and who pushes the task's frame?
         // hint: While self.queue.pop() gives a task: assert the stack is empty (that is
-        // hint: run-to-completion), push the task's frame with `?`, call (task.run)(self), pop
-        // hint: the frame, count it in self.tasks_run. Return how many ran in this call.
+        // hint: run-to-completion), push the task's frame with `?`, call (task.run)(self), pop the
+        // hint: frame, count it in self.tasks_run. Return how many ran in this call.
         let mut ran = 0;
         while let Some(task) = self.queue.pop() {
             assert!(

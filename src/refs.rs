@@ -85,8 +85,12 @@ impl Liveness {
     /// Marks a handle active (`uv__handle_start`). Starting an active handle changes nothing.
     pub fn start(&mut self, flags: &mut RefFlags) {
         // exercise: a handle becomes active
-        // hint: Only a change counts: if the handle was not active, mark it active and, when
-        // hint: it is ref'd, count it in self.active_handles.
+        // contract: The handle is active, and active_handles counts it exactly when it is both
+        // contract: active and ref'd: it grows by one only if the handle was stopped and is ref'd.
+        // contract: Example: a new (ref'd) handle started twice: active_handles() is 1.
+        // nudge: Which calls change the count, and which change nothing?
+        // hint: Only a change counts: if the handle was not active, mark it active and, when it is
+        // hint: ref'd, count it in self.active_handles.
         if !flags.active {
             flags.active = true;
             if flags.refed {
@@ -99,8 +103,12 @@ impl Liveness {
     /// Marks a handle inactive (`uv__handle_stop`). Stopping a stopped handle changes nothing.
     pub fn stop(&mut self, flags: &mut RefFlags) {
         // exercise: a handle stops
-        // hint: The mirror image of start: only an active handle stops, and only a ref'd one
-        // hint: was counted.
+        // contract: The handle is not active; the count drops by one only if it was active and
+        // contract: ref'd.
+        // contract: Example: stop on a handle that never started changes nothing; start then stop
+        // contract: twice leaves active_handles() at 0.
+        // nudge: The mirror image of start.
+        // hint: Only an active handle stops, and only a ref'd one was counted.
         if flags.active {
             flags.active = false;
             if flags.refed {
@@ -113,8 +121,11 @@ impl Liveness {
     /// Makes a handle keep the loop alive while active (`uv_ref`). Idempotent.
     pub fn ref_(&mut self, flags: &mut RefFlags) {
         // exercise: ref a handle
-        // hint: Ref is a flag, not a counter: only an unref'd handle changes, and it counts
-        // hint: only while it is active.
+        // contract: The handle is ref'd; the count grows by one only if it was unref'd and is
+        // contract: active. Ref is a flag, not a counter: one ref undoes any number of unrefs.
+        // contract: Example: an active handle unref'd twice then ref'd once: active_handles() is 1.
+        // nudge: How many refs does it take to undo two unrefs?
+        // hint: Only an unref'd handle changes, and it counts only while it is active.
         if !flags.refed {
             flags.refed = true;
             if flags.active {
@@ -127,7 +138,12 @@ impl Liveness {
     /// Lets the loop end while this handle is active (`uv_unref`). Idempotent.
     pub fn unref(&mut self, flags: &mut RefFlags) {
         // exercise: unref a handle
-        // hint: The mirror image of ref_.
+        // contract: The handle is not ref'd; the count drops by one only if it was ref'd and is
+        // contract: active.
+        // contract: Example: unref on an active handle: active_handles() drops by one; unref again
+        // contract: changes nothing.
+        // nudge: The mirror image of ref_.
+        // hint: Only a ref'd handle changes, and it was counted only while active.
         if flags.refed {
             flags.refed = false;
             if flags.active {
@@ -156,7 +172,14 @@ impl Liveness {
     /// (`pending`), or a handle waiting for its close callback (`closing`).
     pub fn is_alive(&self, pending: bool, closing: bool) -> bool {
         // exercise: the four reasons a loop is alive
-        // hint: Any one of them is enough.
+        // contract: true when anything keeps the loop alive: an active ref'd handle, a request in
+        // contract: flight, a deferred callback (`pending`), or a handle waiting for its close
+        // contract: callback (`closing`).
+        // contract: Example: Liveness::default().is_alive(false, true) is true: a closing handle is
+        // contract: enough.
+        // nudge: Four reasons; how many does it take?
+        // hint: Any one of them is enough: active_handles > 0, active_requests > 0, pending,
+        // hint: closing.
         self.active_handles > 0 || self.active_requests > 0 || pending || closing
         // end exercise
     }

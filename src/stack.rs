@@ -150,6 +150,14 @@ impl CallStack {
     /// [`StackOverflow`] when the stack already holds `limit` frames; the stack is unchanged.
     pub fn push(&mut self, name: &'static str) -> Result<(), StackOverflow> {
         // exercise: enter a frame, or refuse with StackOverflow when the stack is full
+        // contract: Ok(()): `name` is now the innermost frame, and the stack is one frame deeper. A
+        // contract: stack that already holds `limit` frames refuses instead: Err(StackOverflow)
+        // contract: naming the limit, the refused `name`, and the innermost frames (at most
+        // contract: FRAMES_IN_OVERFLOW, innermost first), with the stack unchanged.
+        // contract: Example: limit 3, frames main, f, g: push("h") is Err(StackOverflow { limit: 3,
+        // contract: frame: "h", top: ["g", "f", "main"] }).
+        // nudge: What must you look at before you change anything? And in which order does
+        // nudge: self.frames keep the frames?
         // hint: Compare self.frames.len() with self.limit first. A full stack is an error that
         // hint: names the limit, the refused frame, and the innermost FRAMES_IN_OVERFLOW frames
         // hint: (innermost first: iterate self.frames in reverse). Otherwise push the name.
@@ -176,7 +184,12 @@ impl CallStack {
     /// Leaves the innermost frame and returns its name, or `None` on an empty stack.
     pub fn pop(&mut self) -> Option<&'static str> {
         // exercise: leave the innermost frame
-        // hint: The innermost frame is the last element of self.frames.
+        // contract: Returns the innermost frame's name and takes it off the stack; None on an empty
+        // contract: stack.
+        // contract: Example: after push("main") and push("f"): pop() is Some("f"), then
+        // contract: Some("main"), then None.
+        // nudge: Which end of the Vec holds the innermost frame?
+        // hint: The innermost frame is the last element of self.frames: Vec::pop.
         self.frames.pop()
         // end exercise
     }
@@ -185,7 +198,12 @@ impl CallStack {
     /// The stack as it is now, innermost frame first.
     pub fn trace(&self) -> StackTrace {
         // exercise: snapshot the frames, innermost first
-        // hint: self.frames keeps the outermost frame first; a trace reads the other way round.
+        // contract: A StackTrace of every frame, innermost first; the stack itself is unchanged.
+        // contract: Example: after push("main"), push("a"), push("b"): trace().frames() is ["b",
+        // contract: "a", "main"].
+        // nudge: self.frames keeps the frames the other way round.
+        // hint: Iterate self.frames in reverse, copy the names, and collect them into StackTrace {
+        // hint: frames }.
         StackTrace {
             frames: self.frames.iter().rev().copied().collect(),
         }

@@ -739,9 +739,16 @@ fn serve(shared: &Shared, number: usize, holding: &mut Option<Holding>) {
 /// `slow_limit` of them are running (the others go first). `None` when nothing may run.
 fn take_next(queue: &mut Queue, slow_limit: usize) -> Option<Queued> {
     // exercise: take the next job a worker may run
-    // hint: Each map's first entry is its oldest job (BTreeMap::first_key_value looks,
-    // hint: pop_first takes). Take the slow head only while queue.running_slow < slow_limit,
-    // hint: and when both heads may run, the one with the smaller JobId.
+    // contract: Removes and returns the oldest queued job a worker may run now; None when none may.
+    // contract: A slow-I/O job may run only while fewer than `slow_limit` slow jobs run; while the
+    // contract: cap is full, slow jobs keep their place and the oldest other job goes first.
+    // contract: Example: queued slow #1 then cpu #2, slow_limit 1: with no slow job running, #1;
+    // contract: with one running, #2.
+    // nudge: Each map keeps its jobs by JobId, oldest first: which two jobs are the candidates, and
+    // nudge: when does the slow one not count?
+    // hint: Each map's first entry is its oldest job (BTreeMap::first_key_value looks, pop_first
+    // hint: takes). Take the slow head only while queue.running_slow < slow_limit, and when both
+    // hint: heads may run, the one with the smaller JobId.
     let other = queue.jobs.first_key_value().map(|(&id, _)| id);
     let slow = match queue.slow_jobs.first_key_value() {
         Some((&id, _)) if queue.running_slow < slow_limit => Some(id),

@@ -7,7 +7,7 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::{Log, manual_loop, slot};
+use common::{Log, manual_loop, run_counted, slot};
 use eventloop::event_loop::{EventLoop, HandleError, HandleId, RunMode};
 use eventloop::trace::{Phase, TraceEvent};
 
@@ -263,7 +263,7 @@ fn an_immediate_forces_a_zero_poll_timeout_and_runs_before_timers() {
         "Node's idle handle is active"
     );
     assert!(im.has_ref(&lp));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["immediate", "timeout@1000"]);
 }
 
@@ -278,7 +278,7 @@ fn immediates_queued_during_the_check_phase_wait_for_the_next_iteration() {
         lp.set_immediate(l.cb("immediate 3 (queued by 1)"));
     });
     lp.set_immediate(log.cb("immediate 2"));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(
         log.entries(),
         ["immediate 1", "immediate 2", "immediate 3 (queued by 1)"]
@@ -301,13 +301,13 @@ fn clear_immediate_cancels_and_unref_lets_the_loop_end() {
     let b = lp.set_immediate(log.cb("unref'd")).unref(&mut lp);
     assert!(!b.has_ref(&lp));
     assert!(
-        !lp.run(RunMode::Default),
+        !run_counted(&mut lp, RunMode::Default),
         "an unref'd immediate alone does not keep it alive"
     );
     assert!(log.entries().is_empty());
     // It still runs when something else makes the loop iterate.
     lp.set_timeout(log.cb("timeout"), 5);
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["unref'd", "timeout"]);
 }
 
@@ -323,8 +323,118 @@ fn an_immediate_cleared_by_an_earlier_immediate_does_not_run() {
     });
     second.set(Some(lp.set_immediate(log.cb("second"))));
     lp.set_immediate(log.cb("third"));
-    lp.run(RunMode::Default);
+    run_counted(&mut lp, RunMode::Default);
     assert_eq!(log.entries(), ["first clears second", "third"]);
+}
+
+#[test]
+fn a_tick_queued_by_an_immediate_runs_before_the_next_immediate_and_can_clear_it() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let second = slot();
+    let (l, s) = (log.clone(), second.clone());
+    lp.set_immediate(move |lp| {
+        l.push("first");
+        let (l, s) = (l.clone(), s.clone());
+        lp.next_tick(move |lp| {
+            l.push("tick queued by first");
+            lp.clear_immediate(s.get().unwrap());
+        });
+    });
+    second.set(Some(lp.set_immediate(log.cb("second"))));
+    lp.set_immediate(log.cb("third"));
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        ["first", "tick queued by first", "third"],
+        "a checkpoint runs between two immediates, before the next one is taken from the \
+         pass: a tick queued by an immediate runs before the next immediate, and clearing that \
+         one keeps it from running"
+    );
+}
+
+#[test]
+fn a_tick_that_panics_between_two_immediates_leaves_the_next_one_queued() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.set_immediate(move |lp| {
+        l.push("first");
+        lp.next_tick(|_| panic!("tick"));
+    });
+    lp.set_immediate(log.cb("second"));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lp.run(RunMode::Default);
+    }));
+    assert!(caught.is_err(), "the tick's panic escapes run()");
+    lp.run(RunMode::NoWait); // one iteration: its check phase
+    assert_eq!(
+        log.entries(),
+        ["first", "second"],
+        "the checkpoint between two immediates comes before the next one is taken from the \
+         pass: a tick that panics there leaves it queued, and the next check phase runs it"
+    );
+    assert!(!run_counted(&mut lp, RunMode::Default));
+}
+
+#[test]
+fn the_idle_handle_runs_exactly_while_a_refd_immediate_waits() {
+    let (mut lp, _clock) = manual_loop();
+    lp.set_timeout(|_| {}, 1000);
+    let a = lp.set_immediate(|_| {});
+    let b = lp.set_immediate(|_| {});
+    assert_eq!(lp.backend_timeout(), Some(0), "two ref'd immediates wait");
+    a.unref(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "one ref'd immediate still waits"
+    );
+    b.unref(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(1000),
+        "no ref'd immediate waits: Node's idle handle is stopped and the poll may wait for the \
+         timer"
+    );
+    b.ref_(&mut lp);
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "ref'd again: the idle handle runs"
+    );
+    lp.run(RunMode::NoWait); // the check phase runs both immediates
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(1000),
+        "once the immediates ran, none waits: the idle handle is stopped again"
+    );
+}
+
+#[test]
+fn a_panicking_immediate_leaves_the_rest_of_its_pass_for_the_next_check_phase() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.set_immediate(move |lp| {
+        lp.set_immediate(l.cb("queued by the one that panicked"));
+        panic!("immediate");
+    });
+    lp.set_immediate(log.cb("second"));
+    lp.set_immediate(log.cb("third"));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lp.run(RunMode::Default);
+    }));
+    assert!(caught.is_err(), "the panic escapes run()");
+    assert!(log.entries().is_empty());
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        ["second", "third", "queued by the one that panicked"],
+        "the rest of a pass cut short by a panic runs first, and alone, in the next check \
+         phase (Node's outstandingQueue)"
+    );
+    assert!(!lp.is_alive(), "no stale ref count keeps the loop alive");
 }
 
 #[test]
@@ -458,7 +568,7 @@ fn an_immediate_id_of_another_loop_reaches_nothing() {
         "unref through A's id unref'd B's immediate"
     );
     b.clear_immediate(from_a);
-    assert!(!b.run(RunMode::Default));
+    assert!(!run_counted(&mut b, RunMode::Default));
     assert_eq!(log.entries(), ["b"], "B's immediate ran");
     assert!(from_a.has_ref(&a), "A's still waits");
 }
@@ -501,6 +611,95 @@ fn pending_callbacks_run_first_in_the_next_iteration_and_keep_the_loop_alive() {
     assert_eq!(lp.backend_timeout(), Some(0));
     lp.run(RunMode::Default);
     assert_eq!(log.entries(), ["pending", "idle", "pending (fed in idle)"]);
+}
+
+/// libuv drains the pending queue again right after the poll, up to 8 times
+/// (`uv_run`: `for (r = 0; r < 8 && !uv__queue_empty(&loop->pending_queue); r++)`), each
+/// drain running what was queued before it began.
+#[test]
+fn after_the_poll_the_pending_queue_is_drained_up_to_eight_times() {
+    fn chain(lp: &mut EventLoop, log: &Log, n: u32) {
+        let l = log.clone();
+        lp.queue_pending("write", move |lp| {
+            l.push(format!("p{n}"));
+            if n < 10 {
+                chain(lp, &l, n + 1);
+            }
+        });
+    }
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    chain(&mut lp, &log, 1);
+    let l = log.clone();
+    let check = lp.check_init(move |lp, me| {
+        l.push("check");
+        lp.stop_handle(me).unwrap();
+    });
+    lp.start_handle(check).unwrap();
+    lp.run(RunMode::Once);
+    assert_eq!(
+        log.entries(),
+        [
+            "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "check"
+        ],
+        "one iteration: p1 in the pending phase, p2 to p9 in the eight drains after the poll \
+         (each queues the next), then the check phase; p10 waits for the next iteration"
+    );
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries().last().map(String::as_str), Some("p10"));
+}
+
+/// `uv_run` decides whether `UV_RUN_ONCE` may wait in the poll *before* the first phase: with
+/// a callback pending when the iteration began, it only looks, even once that callback ran.
+#[test]
+fn once_does_not_wait_if_callbacks_were_pending_when_the_iteration_began() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    lp.set_timeout(log.at("timeout"), 1000);
+    lp.queue_pending("write", log.cb("pending"));
+    lp.run(RunMode::Once);
+    assert_eq!(
+        log.entries(),
+        ["pending"],
+        "a callback was pending when the iteration began: the poll must not wait (for the \
+         1000 ms timer here), though the pending phase had run it by then"
+    );
+    assert_eq!(lp.now(), 0);
+}
+
+/// The timers run at the end of the iteration, after the loop time was read again: a timer
+/// that came due while the iteration ran (a slow callback) runs in that same iteration.
+#[test]
+fn the_time_is_updated_before_the_timers_at_the_end_of_an_iteration() {
+    let (mut lp, clock) = manual_loop();
+    let log = Log::default();
+    lp.set_timeout(log.at("timeout"), 5);
+    let l = log.clone();
+    lp.set_immediate(move |_| {
+        l.push("a slow immediate");
+        clock.advance(10);
+    });
+    lp.run(RunMode::Once);
+    assert_eq!(
+        log.entries(),
+        ["a slow immediate", "timeout@10"],
+        "after the check phase the loop reads the time again (10 ms later) and the 5 ms timer \
+         is due in the same iteration"
+    );
+}
+
+#[test]
+fn a_stopped_loop_does_not_sleep_in_the_poll() {
+    let (mut lp, _clock) = manual_loop();
+    let timer = lp.timer_init(|_, _| {});
+    lp.timer_start(timer, 1000, 0).unwrap();
+    assert_eq!(lp.backend_timeout(), Some(1000));
+    lp.stop();
+    assert_eq!(
+        lp.backend_timeout(),
+        Some(0),
+        "uv_stop: the poll must return at once, so the run can end"
+    );
 }
 
 #[test]

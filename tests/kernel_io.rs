@@ -16,7 +16,7 @@ use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::sys::{Event, Interest, Waker, timeout_ms};
 use eventloop::threadpool::ThreadPool;
 
-use common::Log;
+use common::{Log, run_bounded};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -228,7 +228,10 @@ mod on_the_loop {
         watch.set(Some(id));
         assert!(lp.is_alive(), "an active watcher keeps the loop alive");
         b.write_all(b"hello").unwrap();
-        assert!(!lp.run(RunMode::Default), "unwatched: nothing left");
+        assert!(
+            !run_bounded(&mut lp, RunMode::Default),
+            "unwatched: nothing left"
+        );
         assert_eq!(log.entries(), ["read \"hello\"", "tick after read"]);
         assert!(
             lp.unwatch_fd(id).is_err(),
@@ -263,7 +266,7 @@ mod on_the_loop {
         }
         b1.write_all(b"x").unwrap();
         b2.write_all(b"y").unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(
             log.entries().len(),
             1,
@@ -308,6 +311,148 @@ mod on_the_loop {
         lp.unwatch_fd(id).unwrap();
     }
 
+    /// Three watchers, each ready before it is registered (epoll's ready list then holds
+    /// them in registration order), and `first`'s callback does `act` to the second.
+    fn batch_of_three(
+        second_interest: Interest,
+        act: impl Fn(&mut EventLoop, eventloop::event_loop::FdWatch) + 'static,
+    ) -> Vec<String> {
+        let (ours, peers): (Vec<_>, Vec<_>) = (0..3).map(|_| pair()).unzip();
+        for (i, b) in peers.iter().enumerate() {
+            if i != 1 || second_interest.readable {
+                (&*b).write_all(b"x").unwrap();
+            }
+        }
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let ids = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let act = std::rc::Rc::new(act);
+        for (i, (name, sock)) in ["first", "second", "third"]
+            .into_iter()
+            .zip(ours)
+            .enumerate()
+        {
+            let (l, ws, act) = (log.clone(), ids.clone(), act.clone());
+            let interest = if i == 1 {
+                second_interest
+            } else {
+                Interest::READABLE
+            };
+            let id = lp
+                .watch_fd(sock, interest, name, move |lp, _| {
+                    l.push(name);
+                    if name == "first" {
+                        let second = ws.borrow()[1];
+                        act(lp, second);
+                    }
+                })
+                .unwrap();
+            ids.borrow_mut().push(id);
+        }
+        lp.run(RunMode::NoWait); // one iteration: one wait, one batch
+        for id in ids.borrow().iter() {
+            let _ = lp.unwatch_fd(*id);
+        }
+        log.entries()
+    }
+
+    #[test]
+    fn an_event_whose_watcher_is_gone_is_skipped_and_the_batch_goes_on() {
+        let _serial = serial();
+        let ran = batch_of_three(Interest::READABLE, |lp, second| {
+            lp.unwatch_fd(second).unwrap();
+        });
+        assert_eq!(
+            ran,
+            ["first", "third"],
+            "an event whose watcher an earlier callback removed is skipped, not the end of \
+             the batch: `third`, ready in the same wait, runs in the same poll phase"
+        );
+    }
+
+    #[test]
+    fn an_event_masked_to_nothing_is_skipped_and_the_batch_goes_on() {
+        let _serial = serial();
+        // `second` waits to write (and may); `first` narrows it to reading, with nothing to read.
+        let ran = batch_of_three(Interest::WRITABLE, |lp, second| {
+            lp.set_fd_interest(second, Interest::READABLE).unwrap();
+        });
+        assert_eq!(
+            ran,
+            ["first", "third"],
+            "an event masked by the current interest to nothing is skipped, not the end of the \
+             batch: `third`, ready in the same wait, runs in the same poll phase"
+        );
+    }
+
+    #[test]
+    fn an_error_or_a_hang_up_counts_as_readable_and_writable() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _serial = serial();
+        // A pipe whose writer is gone: its read end reports a hang-up (EPOLLHUP) alone.
+        let (hung_up, writer) = std::io::pipe().unwrap();
+        drop(writer);
+        // A full pipe whose reader is gone: its write end reports an error (EPOLLERR) alone
+        // (full: not writable). The write end is opened again, non-blocking, to fill it.
+        let (reader, writer) = std::io::pipe().unwrap();
+        let mut failed = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
+            .unwrap();
+        drop(writer);
+        loop {
+            match failed.write(&[0; 4096]) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("filling the pipe: {e}"),
+            }
+        }
+        drop(reader);
+        let mut lp = EventLoop::new();
+        let log = Log::default();
+        let report = |name: &'static str, log: &Log| {
+            let l = log.clone();
+            move |_: &mut EventLoop, e: Event| {
+                l.push(format!(
+                    "{name}: readable={} writable={}",
+                    e.readable, e.writable
+                ))
+            }
+        };
+        let a = lp
+            .watch_fd(
+                hung_up,
+                Interest::WRITABLE,
+                "waits to write, hung up",
+                report("hang-up", &log),
+            )
+            .unwrap();
+        let b = lp
+            .watch_fd(
+                failed,
+                Interest::READABLE,
+                "waits to read, failed",
+                report("error", &log),
+            )
+            .unwrap();
+        lp.run(RunMode::NoWait);
+        let mut seen = log.entries();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "error: readable=true writable=false",
+                "hang-up: readable=false writable=true"
+            ],
+            "an error or a hang-up counts as both readable and writable, masked by what the \
+             watcher wants: whichever side it waits on must hear of it (the next read or write \
+             reports what happened)"
+        );
+        lp.unwatch_fd(a).unwrap();
+        lp.unwatch_fd(b).unwrap();
+    }
+
     #[test]
     fn unrefd_and_idle_watchers_do_not_keep_the_loop_alive() {
         let _serial = serial();
@@ -323,7 +468,7 @@ mod on_the_loop {
         assert!(lp.is_alive());
         lp.set_fd_interest(id, Interest::NONE).unwrap();
         assert!(!lp.is_alive(), "waiting for nothing: inactive");
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_bounded(&mut lp, RunMode::Default));
         lp.unwatch_fd(id).unwrap();
     }
 
@@ -380,7 +525,7 @@ mod on_the_loop {
         let log = Log::default();
         let l = log.clone();
         lp.queue_work(|| 21 * 2, move |_, r| l.push(format!("job {}", r.unwrap())));
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_bounded(&mut lp, RunMode::Default));
         assert_eq!(log.entries(), ["job 42"]);
         lp.unwatch_fd(idle).unwrap();
     }
@@ -520,7 +665,7 @@ mod on_the_loop {
         let before = open_fds();
         let mut lp = EventLoop::new();
         lp.set_timeout(|_| {}, 1);
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(open_fds(), before);
     }
 }

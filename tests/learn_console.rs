@@ -179,7 +179,16 @@ fn hint_shows_the_catalog_hint_and_the_todos_with_line_numbers() {
     let out = learn(&dir, &["hint", "queue"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Hint for `queue`"), "{stdout}");
+    assert!(stdout.contains("Hint 1 of 2 for `queue`"), "{stdout}");
+    // The first hint is a nudge; the method waits for a second request.
+    assert!(stdout.contains("cargo learn hint queue` again"), "{stdout}");
+    assert!(!stdout.contains("How:"), "{stdout}");
+    let again = text(&learn(&dir, &["hint", "queue"]).stdout);
+    assert!(again.contains("Hint 2 of 2 for `queue`"), "{again}");
+    assert!(again.contains("How:"), "the method: {again}");
+    assert!(again.contains("VecDeque::pop_front"), "{again}");
+    let progress = fs::read_to_string(dir.join(".learn-progress.toml")).unwrap();
+    assert!(progress.contains("[queue]\nhint = 2\n"), "{progress}");
     assert!(
         stdout.contains("Still to do in exercises/queue.rs:"),
         "{stdout}"

@@ -367,6 +367,58 @@ mod promise {
         assert_eq!(log, ["executor threw"]);
     }
 
+    /// A plain chain of `then`s started at once, logging `hop 1`, `hop 2`…: the clock the
+    /// hop tests read the microtask count from.
+    fn hops(lp: &mut EventLoop, log: &Log, n: usize) {
+        let mut p = Promise::resolved(());
+        for hop in 1..=n {
+            let l = log.clone();
+            p = p.then(lp, move |_, ()| l.push(format!("hop {hop}")));
+        }
+    }
+
+    /// Node 20 prints hop 1, hop 2, hop 3, then `returned inner`, then hop 4: the handler's
+    /// promise is adopted in two more microtasks (puzzle c05-adoption-hops).
+    #[test]
+    fn adoption_costs_two_microtasks_more_than_a_value() {
+        let (log, _) = main(|lp, log| {
+            let l = log.clone();
+            Promise::resolved(())
+                .and_then(lp, |_, ()| Promise::resolved("inner"))
+                .then(lp, move |_, v| l.push(format!("returned {v}")));
+            hops(lp, log, 4);
+        });
+        assert_eq!(
+            log,
+            ["hop 1", "hop 2", "hop 3", "returned inner", "hop 4"],
+            "a handler that returns a promise settles the derived promise two microtasks later \
+             than a value would: one job subscribes to the returned promise \
+             (NewPromiseResolveThenableJob), its reaction settles the derived promise, whose \
+             own reaction comes one hop later"
+        );
+    }
+
+    /// Node 20 prints hop 1, hop 2, `adopted q`, hop 3: `resolve(q)` with q fulfilled settles
+    /// in the second microtask, and the `then` on it runs in the third.
+    #[test]
+    fn resolve_with_a_settled_promise_settles_in_the_second_microtask() {
+        let (log, _) = main(|lp, log| {
+            let (p, resolver) = Promise::pending();
+            let l = log.clone();
+            p.then(lp, move |_, v: &str| l.push(format!("adopted {v}")));
+            resolver.resolve_with(lp, Promise::resolved("q"));
+            hops(lp, log, 4);
+        });
+        assert_eq!(
+            log,
+            ["hop 1", "hop 2", "adopted q", "hop 3", "hop 4"],
+            "resolving with a fulfilled promise takes two microtasks (a job to subscribe, then \
+             its reaction), and the then on it a third"
+        );
+    }
+
+    /// Node 20 prints the TypeError before hop 1: the promise is rejected at once, not a
+    /// microtask later.
     #[test]
     fn resolving_a_promise_with_itself_is_a_type_error() {
         let (log, _) = main(|lp, log| {
@@ -374,10 +426,16 @@ mod promise {
             let l = log.clone();
             p.catch(lp, move |_, e| l.push(format!("{e}")));
             resolver.resolve_with(lp, p.clone());
+            hops(lp, log, 1);
         });
         assert_eq!(
             log,
-            ["TypeError: Chaining cycle detected for promise #<Promise>"]
+            [
+                "TypeError: Chaining cycle detected for promise #<Promise>",
+                "hop 1"
+            ],
+            "a promise resolved with itself is rejected at once, with a TypeError, before any \
+             microtask runs"
         );
     }
 

@@ -12,7 +12,7 @@ use eventloop::net::{self, Buffer, TcpListener, TcpStream};
 use eventloop::sys::socket;
 
 mod common;
-use common::{Watchdog, trail};
+use common::{Watchdog, run_bounded, trail};
 
 /// Longer than any test here takes by far (each takes well under a second); only a hang
 /// reaches it.
@@ -140,6 +140,13 @@ fn fill(
     let mut chunks = 0;
     loop {
         chunks += 1;
+        // The kernel holds a few hundred KiB for a peer that reads nothing.
+        assert!(
+            chunks <= 256,
+            "wrote 16 MiB to a peer that reads nothing, and write_queue_size still says \
+             nothing waits: what the kernel does not take must wait on the write queue, \
+             counted in write_queue_size"
+        );
         if conn.write_queue_size(lp) > 0 {
             conn.write(lp, &chunk, on_last).unwrap();
             return chunks;
@@ -182,7 +189,7 @@ fn a_thousand_concurrent_echo_connections_are_byte_exact() {
             })
             .unwrap();
         }
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(verified.get(), CONNECTIONS);
         assert_eq!(server_closed.get(), CONNECTIONS);
         assert_eq!(net::stats(&lp).accepts, CONNECTIONS as u64);
@@ -208,7 +215,7 @@ fn a_short_read_is_not_followed_by_a_read_that_would_block() {
         let mut peer = std::net::TcpStream::connect(addr).unwrap();
         peer.write_all(&[1; 100]).unwrap();
         peer.shutdown(std::net::Shutdown::Write).unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         // 100 bytes and the end of file may come as one readable event or two; either way
         // each read returned something: none came back with `EAGAIN`.
         let stats = net::stats(&lp);
@@ -249,10 +256,10 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
         *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
         // Accept and fill; the pending drains after the poll phase finish the writes the
         // kernel took, and find the socket full for the last one.
-        lp.run(RunMode::Once);
+        run_bounded(&mut lp, RunMode::Once);
         // Closing a socket with unread data makes the kernel send a reset (RFC 2525).
         drop(peer.borrow_mut().take());
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(
             *events.borrow(),
             ["read error ConnectionReset", "write error"]
@@ -329,7 +336,7 @@ fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
             .unwrap();
         })
         .unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(
             *events.borrow(),
             [
@@ -386,7 +393,7 @@ fn a_large_write_queues_drains_and_arrives_byte_exact() {
             .unwrap();
         })
         .unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert!(*received.borrow() == payload(9, LEN), "other bytes arrived");
         let sizes = sizes.borrow();
         assert!(
@@ -435,7 +442,7 @@ fn writes_taken_at_once_report_later_and_are_no_drain() {
             .unwrap();
         });
         let mut peer = std::net::TcpStream::connect(addr).unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         let mut got = Vec::new();
         peer.read_to_end(&mut got).unwrap();
         assert_eq!(got, b"smallsmallsmall");
@@ -521,12 +528,72 @@ fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
             reader_side.read_to_end(&mut got).unwrap();
             got
         });
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         peer.borrow_mut().take();
         let got = reader.join().unwrap();
         assert_eq!(got.len(), sent.get(), "every byte arrived, once");
         assert!(got.starts_with(b"first") && got.ends_with(b"queued"));
         assert_eq!(net::stats(&lp).queued_writes, 1);
+    });
+}
+
+/// A write made while older bytes wait on the write queue joins the queue behind them, even
+/// when the kernel has room again: written to the kernel at once, its bytes would overtake
+/// theirs.
+#[test]
+fn a_write_behind_a_queued_one_waits_its_turn_even_when_the_kernel_has_room() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let sent = Rc::new(Cell::new(0));
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let (go, wait) = std::sync::mpsc::channel::<Vec<u8>>();
+        let (s, p) = (sent.clone(), peer.clone());
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            // The kernel's buffers fill up; the rest of the last chunk waits on the queue.
+            let chunks = fill(lp, conn, |_, r| r.unwrap());
+            // The peer empties the kernel's buffers: there is room again, but the queued
+            // rest goes only at the next writable event.
+            let early = {
+                let mut guard = p.borrow_mut();
+                let peer = guard.as_mut().unwrap();
+                peer.set_nonblocking(true).unwrap();
+                let (mut early, mut sink) = (Vec::new(), vec![0; 1 << 20]);
+                while let Ok(n @ 1..) = peer.read(&mut sink) {
+                    early.extend_from_slice(&sink[..n]);
+                }
+                peer.set_nonblocking(false).unwrap();
+                early
+            };
+            conn.write(lp, b"later", |_, r| r.unwrap()).unwrap();
+            go.send(early).unwrap(); // the peer reads the rest
+            s.set(chunks * 64 * 1024 + 5);
+            conn.shutdown(lp, move |lp, r| {
+                r.unwrap();
+                conn.close(lp, |_| {}).unwrap();
+            })
+            .unwrap();
+        });
+        let client = std::net::TcpStream::connect(addr).unwrap();
+        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+        client.set_read_timeout(Some(HANG / 4)).unwrap();
+        let mut reader_side = client.try_clone().unwrap();
+        *peer.borrow_mut() = Some(client);
+        let reader = std::thread::spawn(move || {
+            let mut got = wait.recv().unwrap();
+            reader_side.read_to_end(&mut got).unwrap();
+            got
+        });
+        run_bounded(&mut lp, RunMode::Default);
+        peer.borrow_mut().take();
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), sent.get(), "every byte arrived, once");
+        let later = got.windows(5).position(|w| w == b"later");
+        assert_eq!(
+            later,
+            Some(got.len() - 5),
+            "a write made while older bytes waited on the write queue overtook them: it must \
+             join the queue behind them, even if the kernel has room at that moment"
+        );
     });
 }
 
@@ -563,7 +630,7 @@ fn send_tries_first_and_queues_only_the_rest() {
             peer.read_to_end(&mut got).unwrap();
             got
         });
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert!(reader.join().unwrap() == expected, "every byte, in order");
     });
 }
@@ -606,7 +673,7 @@ fn ipv6_loopback_connects_echoes_and_reports_v6_addresses() {
             .unwrap();
         })
         .unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(&*got.borrow(), b"over six");
     });
 }
@@ -639,10 +706,10 @@ fn a_fed_flush_sends_writes_that_waited_before_the_next_poll() {
         let client = std::net::TcpStream::connect(addr).unwrap();
         socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
         *peer.borrow_mut() = Some(client);
-        lp.run(RunMode::Once); // one iteration: accept and fill, then the pending drains
+        run_bounded(&mut lp, RunMode::Once); // one iteration: accept and fill, then the pending drains
         assert_eq!(*events.borrow(), ["last chunk written"]);
         peer.borrow_mut().take();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
     });
 }
 
@@ -671,7 +738,7 @@ fn connecting_to_a_closed_port_is_refused_through_the_callback() {
             })
             .unwrap();
         assert!(outcome.borrow().is_none(), "never re-entrantly");
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(*outcome.borrow(), Some(Some(libc::ECONNREFUSED)));
         assert!(called.get());
         // The failed stream closed itself: its id is stale.
@@ -717,7 +784,7 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
         *peer.borrow_mut() = Some(client);
         // Connect and fill; the pending drains after the poll phase finish the writes the
         // kernel took, and find the socket full for the last one.
-        lp.run(RunMode::Once);
+        run_bounded(&mut lp, RunMode::Once);
         {
             // The peer empties the kernel's buffers (the last chunk still waits in ours)
             // and sends two bytes: the next wait finds the socket readable AND writable.
@@ -735,10 +802,10 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
             }
             peer.write_all(b"hi").unwrap();
         }
-        lp.run(RunMode::Once); // the event with both
+        run_bounded(&mut lp, RunMode::Once); // the event with both
         assert_eq!(*events.borrow(), ["read \"hi\"", "written"]);
         peer.borrow_mut().take(); // end of file for the server, which closes
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert_eq!(events.borrow().len(), 2);
     });
 }
@@ -773,7 +840,7 @@ fn close_cancels_waiting_writes_before_its_callback_in_the_closing_phase() {
             assert_eq!(conn.write_queue_size(lp), 0, "a closed stream has no queue");
         });
         *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         let canceled = Some(libc::ECANCELED);
         assert_eq!(
             *events.borrow(),
@@ -819,7 +886,7 @@ fn options_addresses_and_refs() {
         })
         .unwrap();
         assert!(client.has_ref(&lp));
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         assert!(checked.get());
         assert!(!client.has_ref(&lp), "closed");
         assert_eq!(client.write_queue_size(&lp), 0);
@@ -833,14 +900,17 @@ fn options_addresses_and_refs() {
         assert!(listener.has_ref(&lp));
         listener.unref(&mut lp);
         assert!(!listener.has_ref(&lp));
-        assert!(!lp.run(RunMode::Default), "nothing keeps the loop alive");
+        assert!(
+            !run_bounded(&mut lp, RunMode::Default),
+            "nothing keeps the loop alive"
+        );
         listener.close(&mut lp, |_| {}).unwrap();
         assert!(listener.close(&mut lp, |_| {}).is_err(), "closed twice");
         assert_eq!(
             listener.local_addr(&lp).unwrap_err().kind(),
             io::ErrorKind::NotFound
         );
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
     });
 }
 
@@ -986,7 +1056,7 @@ fn connects_and_writes_in_flight_keep_the_loop_alive_on_an_unrefd_stream() {
             0,
             "the unref'd stream keeps nothing alive"
         );
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_bounded(&mut lp, RunMode::Default));
         assert_eq!(*events.borrow(), ["connected", "last write done"]);
         assert_eq!(lp.active_requests(), 0);
         assert_eq!(reader.join().unwrap(), sent.get(), "every byte arrived");
@@ -1132,7 +1202,7 @@ fn emfile_child() {
         ballast.len() >= 2,
         "the limit leaves room for two descriptors"
     );
-    lp.run(RunMode::Once);
+    run_bounded(&mut lp, RunMode::Once);
     println!("EMFILE child: one iteration: {:?}", net::stats(&lp));
     assert_eq!(
         *errors.borrow(),
@@ -1156,7 +1226,7 @@ fn emfile_child() {
     client.set_read_timeout(Some(HANG / 4)).unwrap();
     client.write_all(b"ping").unwrap();
     println!("EMFILE child: two descriptors freed, a new client sent ping");
-    lp.run(RunMode::Default);
+    run_bounded(&mut lp, RunMode::Default);
     println!("EMFILE child: the loop ended: {:?}", net::stats(&lp));
     let mut answer = [0; 4];
     client.read_exact(&mut answer).unwrap();
@@ -1193,7 +1263,7 @@ fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
         });
         *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
         lp.enable_trace();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
         let polls = lp
             .take_trace()
             .iter()
@@ -1202,7 +1272,7 @@ fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
         // A handful of iterations, not one per microsecond for 50 ms.
         assert!(polls < 10, "the loop spun: {polls} poll phases");
         server_side.get().unwrap().close(&mut lp, |_| {}).unwrap();
-        lp.run(RunMode::Default);
+        run_bounded(&mut lp, RunMode::Default);
     });
 }
 

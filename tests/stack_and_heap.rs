@@ -148,7 +148,7 @@ mod stack {
 }
 
 mod heap {
-    use eventloop::heap::Heap;
+    use eventloop::heap::{Heap, Key};
 
     #[test]
     fn inserted_values_can_be_read_changed_and_removed() {
@@ -226,6 +226,33 @@ mod heap {
         for (key, value) in live.iter().zip(&expected) {
             assert_eq!(heap.get(*key), Some(value));
         }
+    }
+
+    #[test]
+    fn a_slot_at_its_last_generation_is_retired_not_wrapped_around() {
+        // A slot that has already been reused 2^32 - 2 times (reaching it by removes would
+        // take billions of them).
+        let mut heap = Heap::with_free_slot_at_generation(u32::MAX - 1);
+        let older = heap.insert("older");
+        assert_eq!((older.index(), older.generation()), (0, u32::MAX - 1));
+        assert_eq!(heap.remove(older), Some("older"));
+        let last = heap.insert("the slot's last value");
+        assert_eq!(
+            (last.index(), last.generation()),
+            (0, u32::MAX),
+            "the free slot is reused at its next generation"
+        );
+        assert_eq!(heap.remove(last), Some("the slot's last value"));
+        let fresh = heap.insert("fresh");
+        assert_eq!(
+            fresh.index(),
+            1,
+            "a slot whose generation would wrap around is retired, never reused: at generation \
+             0 again, a key from 2^32 generations ago would name the new value"
+        );
+        let ancient = Key::from_bits(0); // slot 0, generation 0
+        assert_eq!(heap.get(ancient), None, "an ancient key matches nothing");
+        assert_eq!((heap.len(), heap.slot_count()), (1, 2));
     }
 
     #[test]

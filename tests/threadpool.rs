@@ -6,7 +6,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use eventloop::event_loop::EventLoop;
@@ -14,50 +14,169 @@ use eventloop::threadpool::{CancelError, Completions, ThreadPool, WorkError, Wor
 
 use common::Log;
 
-/// A door jobs wait at until the test opens it.
-#[derive(Clone, Default)]
+/// A door jobs wait at until the test opens it. Jobs wait at a [`Door`] of it; the gate
+/// itself stays with the test, and dropping it opens it: a test that fails (panics) before
+/// it opened the gate lets the jobs go while it unwinds, so the pool it drops next can join
+/// its workers instead of waiting for them forever. Declare it after the pool.
+#[derive(Default)]
 struct Gate(Arc<(Mutex<bool>, Condvar)>);
 
+/// Where a job waits for a [`Gate`].
+#[derive(Clone)]
+struct Door(Arc<(Mutex<bool>, Condvar)>);
+
 impl Gate {
-    fn wait(&self) {
-        let (open, signal) = &*self.0;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = signal.wait(open).unwrap();
-        }
+    fn door(&self) -> Door {
+        Door(self.0.clone())
     }
 
     fn open(&self) {
         let (open, signal) = &*self.0;
-        *open.lock().unwrap() = true;
+        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
         signal.notify_all();
     }
 }
 
-/// Opens its gate when dropped: a test that fails while jobs wait at the gate releases them
-/// as it unwinds, instead of hanging on a pool whose workers never finish.
-struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
+impl Drop for Gate {
     fn drop(&mut self) {
-        self.0.open();
+        self.open();
     }
 }
 
+impl Door {
+    fn wait(&self) {
+        let (open, signal) = &*self.0;
+        let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = signal.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// A meeting of `n` jobs, like [`Barrier`]: each waits until `n` have arrived, wave after
+/// wave. Dropping it lets every waiting job go, so a test that fails while jobs wait for a
+/// wave that never fills does not leave the pool unable to join its workers.
+struct Meeting {
+    state: Arc<(Mutex<Arrivals>, Condvar)>,
+    n: usize,
+}
+
+#[derive(Default)]
+struct Arrivals {
+    waiting: usize,
+    wave: usize,
+    released: bool,
+}
+
+/// Where a job waits for its [`Meeting`].
+#[derive(Clone)]
+struct Seat {
+    state: Arc<(Mutex<Arrivals>, Condvar)>,
+    n: usize,
+}
+
+impl Meeting {
+    fn new(n: usize) -> Meeting {
+        Meeting {
+            state: Arc::default(),
+            n,
+        }
+    }
+
+    fn seat(&self) -> Seat {
+        Seat {
+            state: self.state.clone(),
+            n: self.n,
+        }
+    }
+}
+
+impl Drop for Meeting {
+    fn drop(&mut self) {
+        let (arrivals, signal) = &*self.state;
+        arrivals.lock().unwrap_or_else(|e| e.into_inner()).released = true;
+        signal.notify_all();
+    }
+}
+
+impl Seat {
+    fn wait(&self) {
+        let (arrivals, signal) = &*self.state;
+        let mut a = arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        let wave = a.wave;
+        a.waiting += 1;
+        if a.waiting == self.n {
+            a.waiting = 0;
+            a.wave += 1;
+            signal.notify_all();
+            return;
+        }
+        while a.wave == wave && !a.released {
+            a = signal.wait(a).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// How long a test waits for something the pool must do before it fails. Nothing here takes
+/// more than milliseconds; the bound only turns a job that is never taken into a failure.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// What the pool is doing, for failure messages.
+fn state(pool: &ThreadPool) -> String {
+    format!(
+        "{} running, {} queued, {} finished, {} workers alive",
+        pool.running(),
+        pool.queued(),
+        pool.finished(),
+        pool.workers_alive()
+    )
+}
+
 /// Waits (without assuming anything about speed) until `condition` holds; fails if the
-/// pool lost its workers, with what killed the last one, or if nothing happens for a very
-/// long time.
+/// pool lost its workers, with what killed the last one, or if it does not hold within
+/// [`PATIENCE`].
 fn wait_until(pool: &ThreadPool, what: &str, condition: impl Fn() -> bool) {
-    let give_up = Instant::now() + Duration::from_secs(60);
+    let give_up = Instant::now() + PATIENCE;
     while !condition() {
         assert!(
             !pool.is_started() || pool.workers_alive() > 0,
             "the pool's workers died while waiting until {what}: {}",
             pool.broken().unwrap_or_default()
         );
-        assert!(Instant::now() < give_up, "gave up waiting until {what}");
+        assert!(
+            Instant::now() < give_up,
+            "waited {PATIENCE:?} until {what}, in vain (pool: {})",
+            state(pool)
+        );
         std::thread::yield_now();
     }
+}
+
+/// Runs the loop until it has nothing left to do, as `run(RunMode::Default)`; fails if the
+/// loop still waits for jobs after [`PATIENCE`] (a job that may run is never taken). An
+/// unref'd timer stops it: it keeps nothing alive and is cleared afterwards.
+fn run_to_end(lp: &mut EventLoop, pool: &ThreadPool) -> bool {
+    let stuck = std::rc::Rc::new(std::cell::Cell::new(false));
+    let s = stuck.clone();
+    let watchdog = lp
+        .set_timeout(
+            move |lp| {
+                s.set(true);
+                lp.stop();
+            },
+            PATIENCE.as_millis() as u64,
+        )
+        .unref(lp);
+    let alive = lp.run(eventloop::event_loop::RunMode::Default);
+    lp.clear_timeout(watchdog);
+    assert!(
+        !stuck.get(),
+        "the loop still waited for {} jobs after {PATIENCE:?}: a job that may run was never \
+         taken (pool: {})",
+        lp.work_in_flight(),
+        state(pool)
+    );
+    alive
 }
 
 /// A loop with a pool of its own.
@@ -266,7 +385,7 @@ mod on_the_loop {
 
     #[test]
     fn work_runs_on_a_worker_and_its_callback_on_the_loop_in_the_poll_phase() {
-        let (mut lp, _pool) = loop_with_pool(2);
+        let (mut lp, pool) = loop_with_pool(2);
         lp.enable_trace();
         let log = Log::default();
         let l = log.clone();
@@ -285,7 +404,7 @@ mod on_the_loop {
         );
         assert!(lp.is_alive(), "a queued job keeps the loop alive");
         assert_eq!(lp.active_requests(), 1);
-        assert!(!lp.run(eventloop::event_loop::RunMode::Default));
+        assert!(!run_to_end(&mut lp, &pool));
         assert_eq!(log.entries(), ["after_work 42 in [\"queueWork\"]"]);
         assert_eq!(lp.active_requests(), 0);
         assert_eq!(lp.work_in_flight(), 0);
@@ -312,7 +431,7 @@ mod on_the_loop {
         let order = Arc::new(Mutex::new(Vec::new()));
         let log = Log::default();
         for name in ["heavy", "medium", "light"] {
-            let (gate, order, l) = (gate.clone(), order.clone(), log.clone());
+            let (gate, order, l) = (gate.door(), order.clone(), log.clone());
             lp.queue_work(
                 move || {
                     gate.wait(); // every job could run at once if there were threads for it
@@ -323,7 +442,7 @@ mod on_the_loop {
             );
         }
         gate.open();
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(*order.lock().unwrap(), ["heavy", "medium", "light"]);
         assert_eq!(log.entries(), ["heavy done", "medium done", "light done"]);
         assert_eq!(pool.max_running(), 1);
@@ -345,7 +464,7 @@ mod on_the_loop {
             WorkKind::Cpu,
         ];
         for (i, kind) in kinds.into_iter().enumerate() {
-            let (gate, l) = (gate.clone(), log.clone());
+            let (gate, l) = (gate.door(), log.clone());
             lp.submit_work(
                 kind,
                 "job",
@@ -357,7 +476,7 @@ mod on_the_loop {
             );
         }
         gate.open();
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(
             log.entries(),
             [
@@ -367,24 +486,58 @@ mod on_the_loop {
         assert_eq!(pool.max_running(), 1);
     }
 
+    /// The cap on slow jobs is not a priority: a slow job that may run (the cap has room)
+    /// keeps its place in the queue, ahead of a fast job queued after it.
+    #[test]
+    fn a_slow_job_queued_first_runs_first_while_the_cap_has_room() {
+        let (mut lp, pool) = loop_with_pool(1);
+        let gate = Gate::default();
+        // The only thread is busy, so both jobs wait in the queue, slow one first.
+        let door = gate.door();
+        lp.queue_work(move || door.wait(), |_, r| r.unwrap());
+        wait_until(&pool, "the first job runs", || pool.running() == 1);
+        let log = Log::default();
+        for (kind, name) in [(WorkKind::SlowIo, "slow"), (WorkKind::FastIo, "fast")] {
+            let l = log.clone();
+            lp.submit_work(
+                kind,
+                name,
+                || (),
+                move |_, r| {
+                    r.unwrap();
+                    l.push(name);
+                },
+            );
+        }
+        gate.open();
+        run_to_end(&mut lp, &pool);
+        assert_eq!(
+            log.entries(),
+            ["slow", "fast"],
+            "oldest first: with room under the slow-I/O cap (no slow job running, at most 1), \
+             the slow job queued first runs before the fast one queued after it; the cap only \
+             passes over slow jobs while it is full, it does not put fast jobs first"
+        );
+    }
+
     #[test]
     fn a_pool_of_four_runs_four_jobs_at_once_and_no_more() {
         let (mut lp, pool) = loop_with_pool(4);
-        // Each wave of four jobs meets at a barrier: a wave can only pass if all four of its
-        // jobs run at the same time.
-        let barrier = Arc::new(Barrier::new(4));
+        // Each wave of four jobs meets: a wave can only pass if all four of its jobs run at
+        // the same time.
+        let meeting = Meeting::new(4);
         let done = Log::default();
         for i in 0..8 {
-            let (barrier, l) = (barrier.clone(), done.clone());
+            let (seat, l) = (meeting.seat(), done.clone());
             lp.queue_work(
                 move || {
-                    barrier.wait();
+                    seat.wait();
                     i
                 },
                 move |_, r| l.push(r.unwrap().to_string()),
             );
         }
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(done.entries().len(), 8);
         assert_eq!(pool.max_running(), 4);
     }
@@ -397,7 +550,7 @@ mod on_the_loop {
         let slow_max = Arc::new(AtomicUsize::new(0));
         let log = Log::default();
         for i in 0..4 {
-            let (gate, running, max) = (gate.clone(), slow_running.clone(), slow_max.clone());
+            let (gate, running, max) = (gate.door(), slow_running.clone(), slow_max.clone());
             let l = log.clone();
             lp.submit_work(
                 WorkKind::SlowIo,
@@ -414,14 +567,26 @@ mod on_the_loop {
                 },
             );
         }
-        wait_until(&pool, "two slow jobs run", || pool.running() == 2);
-        assert_eq!(pool.queued(), 2, "the other two slow jobs wait");
+        wait_until(&pool, "two of the four slow jobs run", || {
+            pool.running() >= 2
+        });
         // A CPU job queued behind them runs at once on a free thread.
         let l = log.clone();
         lp.queue_work(|| "cpu", move |_, r| l.push(r.unwrap().to_string()));
-        wait_until(&pool, "the cpu job finished", || pool.finished() == 1);
+        wait_until(
+            &pool,
+            "the cpu job queued behind the slow jobs finished: slow-I/O jobs may hold at most \
+             (4 + 1) / 2 = 2 of the 4 threads, and a job that may run goes before slow jobs \
+             the cap holds back",
+            || pool.finished() == 1,
+        );
+        assert_eq!(
+            (pool.running(), pool.queued()),
+            (2, 2),
+            "two slow jobs run, the other two wait for the cap"
+        );
         gate.open();
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(
             slow_max.load(Ordering::SeqCst),
             2,
@@ -440,7 +605,7 @@ mod on_the_loop {
         let (mut lp, pool) = loop_with_pool(1);
         let gate = Gate::default();
         let log = Log::default();
-        let (g, l) = (gate.clone(), log.clone());
+        let (g, l) = (gate.door(), log.clone());
         let running = lp.queue_work(
             move || g.wait(),
             move |_, r| l.push(format!("running job: {r:?}")),
@@ -456,7 +621,7 @@ mod on_the_loop {
             "cancelling twice is refused"
         );
         gate.open();
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(
             log.entries(),
             ["queued job: Err(Canceled)", "running job: Ok(())"]
@@ -481,13 +646,13 @@ mod on_the_loop {
     fn a_work_request_of_another_loop_cancels_nothing() {
         let (mut a, pool_a) = loop_with_pool(1);
         let (mut b, pool_b) = loop_with_pool(1);
+        // Dropped first (declared after the pools): a failing assertion opens the gate, so
+        // the workers can finish.
         let gate = Gate::default();
-        // Dropped first: a failing assertion opens the gate, so the workers can finish.
-        let _open_on_unwind = OpenOnDrop(gate.clone());
         let log = Log::default();
         let mut queued = Vec::new();
         for (name, lp, pool) in [("a", &mut a, &pool_a), ("b", &mut b, &pool_b)] {
-            let g = gate.clone();
+            let g = gate.door();
             lp.queue_work(move || g.wait(), |_, _| {});
             let l = log.clone();
             queued.push(lp.queue_work(|| (), move |_, r| l.push(format!("{name}: {r:?}"))));
@@ -505,13 +670,13 @@ mod on_the_loop {
             "on its own loop it is A's job"
         );
         gate.open();
-        b.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut b, &pool_b);
         assert_eq!(
             log.entries(),
             ["b: Ok(())"],
             "B's queued job ran, not canceled"
         );
-        a.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut a, &pool_a);
         assert_eq!(log.entries(), ["b: Ok(())", "a: Err(Canceled)"]);
     }
 
@@ -590,14 +755,14 @@ mod on_the_loop {
     #[test]
     fn a_hundred_thousand_tiny_jobs_lose_nothing_and_double_nothing() {
         const JOBS: usize = 100_000;
-        let (mut lp, _pool) = loop_with_pool(4);
+        let (mut lp, pool) = loop_with_pool(4);
         let seen = std::rc::Rc::new(std::cell::RefCell::new(vec![0u8; JOBS]));
         for i in 0..JOBS {
             let seen = seen.clone();
             lp.queue_work(move || i, move |_, r| seen.borrow_mut()[r.unwrap()] += 1);
         }
         assert_eq!(lp.active_requests(), JOBS);
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert!(
             seen.borrow().iter().all(|&n| n == 1),
             "each callback ran once"
@@ -625,7 +790,7 @@ mod on_the_loop {
         lp.queue_work(|| (), move |_, _| l.push("job 2"));
         // Both finish before the loop looks, so one poll phase delivers both.
         wait_until(&pool, "both jobs finished", || pool.finished() == 2);
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(
             log.entries(),
             [
@@ -653,7 +818,7 @@ mod on_the_loop {
         let log = Log::default();
         lp.set_timeout(log.at("timeout"), 1000);
         let gate = Gate::default();
-        let g = gate.clone();
+        let g = gate.door();
         let l = log.clone();
         lp.queue_work(
             move || g.wait(),
@@ -669,7 +834,7 @@ mod on_the_loop {
     fn a_loop_with_only_a_queued_job_stays_alive_until_its_callback_ran() {
         let (mut lp, pool) = loop_with_pool(1);
         let gate = Gate::default();
-        let g = gate.clone();
+        let g = gate.door();
         let log = Log::default();
         let l = log.clone();
         lp.queue_work(move || g.wait(), move |_, _| l.push("callback"));
@@ -700,7 +865,7 @@ mod cost {
         const JOBS: usize = 100_000;
         let (mut lp, pool) = loop_with_pool(1);
         let gate = Gate::default();
-        let g = gate.clone();
+        let g = gate.door();
         lp.queue_work(move || g.wait(), |_, r| r.unwrap());
         let cancelled = std::rc::Rc::new(std::cell::Cell::new(0));
         let start = Instant::now();
@@ -735,7 +900,7 @@ mod cost {
         );
         assert_eq!(pool.queued(), 0);
         gate.open();
-        lp.run(eventloop::event_loop::RunMode::Default);
+        run_to_end(&mut lp, &pool);
         assert_eq!(cancelled.get(), JOBS, "every cancelled callback ran");
         wait_until(&pool, "the gate job is recorded", || pool.finished() >= 1);
         assert_eq!(pool.finished(), 1, "only the gate job ran");

@@ -216,7 +216,7 @@ mod timer_heap {
 }
 
 mod node_timers {
-    use super::common::{Log, manual_loop, slot};
+    use super::common::{Log, manual_loop, run_counted, slot};
     use eventloop::event_loop::{Delay, EventLoop, RunMode};
     use eventloop::timers::{TIMEOUT_MAX, TimerLists, normalize_delay};
     use std::time::Duration;
@@ -243,7 +243,7 @@ mod node_timers {
         let log = Log::default();
         lp.set_timeout(log.at("t"), 250);
         assert!(
-            !lp.run(RunMode::Default),
+            !run_counted(&mut lp, RunMode::Default),
             "the loop ends when the timeout is done"
         );
         assert_eq!(log.entries(), ["t@250"]);
@@ -290,7 +290,7 @@ mod node_timers {
         lp.set_timeout(log.cb("0 (is 1) #2"), 0);
         lp.set_timeout(log.cb("1.8 (list 1) #3"), 1.8);
         clock.advance(50);
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(
             log.entries(),
             ["1 #1", "0 (is 1) #2", "1.8 (list 1) #3", "5", "10 first"]
@@ -305,7 +305,7 @@ mod node_timers {
         assert_eq!(lp.now(), 0);
         lp.set_timeout(log.at("t"), 10);
         assert_eq!(lp.now(), 40, "setTimeout refreshed the loop time");
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(log.entries(), ["t@50"]);
     }
 
@@ -325,7 +325,7 @@ mod node_timers {
         );
         lp.set_timeout(log.cb("B"), 1);
         clock.advance(5);
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(log.entries(), ["A", "B", "immediate", "nested"]);
     }
 
@@ -334,7 +334,7 @@ mod node_timers {
         let (mut lp, _clock) = manual_loop();
         let log = Log::default();
         let fired = lp.set_timeout(log.cb("fired"), 1);
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         lp.clear_timeout(fired);
         let cleared = lp.set_timeout(log.cb("never"), 1);
         lp.clear_timeout(cleared);
@@ -343,7 +343,7 @@ mod node_timers {
         let after = lp.set_timeout(log.cb("after"), 1);
         lp.clear_timeout(fired); // stale id: must not cancel `after`, which may reuse the slot
         assert!(after.is_scheduled(&lp));
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(log.entries(), ["fired", "after"]);
     }
 
@@ -365,7 +365,7 @@ mod node_timers {
             },
             10,
         )));
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         assert_eq!(log.entries(), ["tick 1@10", "tick 2@20", "tick 3@30"]);
     }
 
@@ -377,10 +377,58 @@ mod node_timers {
         lp.set_timeout(log.at("B"), 10);
         clock.advance(5);
         a.refresh(&mut lp);
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(log.entries(), ["B@10", "A@15"]);
         a.refresh(&mut lp); // fired: the id is stale, nothing happens
         assert!(!a.is_scheduled(&lp));
+    }
+
+    /// A list whose head was refreshed goes back into the queue with a new id
+    /// (`listOnTimeout`: `list.id = timerListId++`), so among lists with the same expiry it
+    /// comes after the ones created before that moment.
+    #[test]
+    fn a_list_put_back_in_the_queue_goes_behind_older_lists_of_the_same_expiry() {
+        let (mut lp, clock) = manual_loop();
+        let log = Log::default();
+        let x = lp.set_timeout(log.at("X"), 10); // the 10 ms list, expiry 10
+        lp.set_timeout(log.at("Y"), 15); // the 15 ms list, created after it, expiry 15
+        clock.advance(5);
+        x.refresh(&mut lp); // X is due at 15 now; its list still says 10
+        run_counted(&mut lp, RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["Y@15", "X@15"],
+            "at 10 the 10 ms list's head is not due: the list goes back into the queue with \
+             expiry 15 and a new id, behind the 15 ms list created before"
+        );
+    }
+
+    /// After a pass, the loop remembers the expiry the libuv timer is armed for: a list made
+    /// later that expires after it must not re-arm the timer for its own, later expiry.
+    #[test]
+    fn a_later_list_does_not_delay_the_timer_armed_for_an_earlier_one() {
+        let (mut lp, _clock) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.set_timeout(
+            move |lp| {
+                l.push(format!("A@{}", lp.now()));
+                // After the pass: in the check phase of the same iteration.
+                let l = l.clone();
+                lp.set_immediate(move |lp| {
+                    lp.set_timeout(move |lp| l.push(format!("C@{}", lp.now())), 50);
+                });
+            },
+            10,
+        );
+        lp.set_timeout(log.at("B"), 30);
+        run_counted(&mut lp, RunMode::Default);
+        assert_eq!(
+            log.entries(),
+            ["A@10", "B@30", "C@60"],
+            "the pass that ran A re-armed the libuv timer for B's list (30) and must remember \
+             it (next_expiry): C's new list expires at 60, later, and must not re-arm it"
+        );
     }
 
     /// Inside its own callback, a timeout's `FnOnce` is being consumed: `refresh` there does
@@ -402,7 +450,7 @@ mod node_timers {
             },
             10,
         )));
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         assert_eq!(log.take(), ["once@10"]);
         assert_eq!(
             lp.now(),
@@ -426,7 +474,7 @@ mod node_timers {
             },
             10,
         )));
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         assert_eq!(log.entries(), ["interval@20", "interval@30"]);
     }
 
@@ -437,11 +485,11 @@ mod node_timers {
         let t = lp.set_timeout(log.cb("never"), 1_000).unref(&mut lp);
         assert!(!t.has_ref(&lp));
         assert!(!lp.is_alive());
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         assert!(log.entries().is_empty());
         t.ref_(&mut lp);
         assert!(t.has_ref(&lp) && lp.is_alive());
-        lp.run(RunMode::Default);
+        run_counted(&mut lp, RunMode::Default);
         assert_eq!(log.entries(), ["never"]);
     }
 
@@ -451,7 +499,7 @@ mod node_timers {
         let log = Log::default();
         lp.set_interval(log.at("unref'd"), 10).unref(&mut lp);
         lp.set_timeout(log.at("ref'd"), 35);
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         assert_eq!(
             log.entries(),
             ["unref'd@10", "unref'd@20", "unref'd@30", "ref'd@35"]
@@ -488,7 +536,7 @@ mod node_timers {
                 i % 100,
             );
         }
-        assert!(!lp.run(RunMode::Default));
+        assert!(!run_counted(&mut lp, RunMode::Default));
         let fired = fired.borrow();
         assert_eq!(fired.len(), 100_000);
         assert!(

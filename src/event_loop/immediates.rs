@@ -135,9 +135,22 @@ impl EventLoop {
         }
     }
 
+    // ANCHOR: immediate_ref_solution
     /// Adjusts the ref'd-immediate count; the idle handle runs exactly while it is above 0
     /// (`toggleImmediateRef`).
     fn add_immediate_ref(&mut self, delta: isize) {
+        // exercise: keep the idle handle running exactly while a ref'd immediate waits
+        // contract: ref_count has changed by `delta`, and Node's idle handle is active exactly
+        // contract: while ref_count is above 0: started when the count leaves 0, stopped when it
+        // contract: returns to 0; any other change touches no handle. A count that would go below 0
+        // contract: is a bug: panic.
+        // contract: Example: two set_immediate calls start the idle handle once; clearing both
+        // contract: stops it.
+        // nudge: Which changes of the count matter to the idle handle?
+        // hint: Keep the count before the change; the new one is before.checked_add_signed(delta),
+        // hint: which fails below 0. Match (before, after): (0, 1..) starts the idle handle
+        // hint: (self.immediates.idle_handle) with start_handle, (1.., 0) stops it with
+        // hint: stop_handle.
         let before = self.immediates.ref_count;
         self.immediates.ref_count = before.checked_add_signed(delta).expect("ref count >= 0");
         let idle = self.immediates.idle_handle.expect("created with the loop");
@@ -150,14 +163,34 @@ impl EventLoop {
                 .expect("Node's idle handle is never closed"),
             _ => {}
         }
+        // end exercise
     }
+    // ANCHOR_END: immediate_ref_solution
 
-    // ANCHOR: process_immediates
+    // ANCHOR: process_immediates_solution
     /// The check handle's callback: runs the immediates queued before the phase began, with a
     /// checkpoint between two of them (`processImmediate`). The pass stays in the queue, so a
     /// panic on its way to the embedder leaves the rest there; the next pass runs that rest
     /// alone, as Node runs its `outstandingQueue`.
     pub(super) fn process_immediates(&mut self) {
+        // exercise: run one pass of the immediates queued before the check phase
+        // contract: Every immediate queued before this check phase began has run, in set_immediate
+        // contract: order, unless it was cleared; the ones queued while it runs wait for the next
+        // contract: check phase. A checkpoint runs between two immediates (before the next one is
+        // contract: taken) and after the last. Each immediate that runs gives back its ref, and
+        // contract: once no ref'd immediate waits the idle handle is stopped. A panic that escapes
+        // contract: leaves the rest of the pass queued, to run first next time.
+        // contract: Example: immediates A (it queues C) and B: this check phase runs A, then B; C
+        // contract: runs in the next iteration's check phase.
+        // nudge: Which immediates belong to this pass, and when is that decided? Why must each one
+        // nudge: be taken from the pass only when it is about to run?
+        // hint: With no entries at all: clear the queue, stop the idle handle if nothing is ref'd,
+        // hint: and return. Otherwise self.immediates.queue.begin_pass(false), then in
+        // hint: call_in_frame("processImmediate", ...): while queue.in_pass(), run lp.checkpoint()
+        // hint: before every immediate but the first, take queue.next(), skip an id whose entry is
+        // hint: gone (entries.remove gives None), give back a ref'd entry's ref (ref_count -= 1),
+        // hint: and lp.invoke(entry.callback, "setImmediate", Input::None). After the pass:
+        // hint: checkpoint(), then stop_immediate_idle_if_unrefd().
         if self.immediates.entries.is_empty() {
             // Nothing to run, but maybe ids of cleared immediates to forget; and a panic that
             // escaped an earlier pass may have left the idle handle running with nothing ref'd.
@@ -193,8 +226,9 @@ impl EventLoop {
         });
         self.checkpoint();
         self.stop_immediate_idle_if_unrefd();
+        // end exercise
     }
-    // ANCHOR_END: process_immediates
+    // ANCHOR_END: process_immediates_solution
 
     /// Stops the idle handle once no ref'd immediate waits, so it stops forcing zero timeouts.
     fn stop_immediate_idle_if_unrefd(&mut self) {

@@ -42,6 +42,7 @@
 mod builder;
 mod checkpoint;
 mod handles;
+#[cfg_attr(feature = "learn-immediates", path = "../../exercises/immediates.rs")]
 mod immediates;
 mod invoke;
 mod io_watch;

@@ -227,7 +227,16 @@ impl EventLoop {
                 }
                 first = false;
                 match lp.timers.node.next_due(now) {
-                    Due::Timer(timeout) => lp.fire_timeout(timeout),
+                    Due::Timer(timeout) => {
+                        // next_due's contract (chapter 3's exercise): what it hands out has
+                        // left its list. One still in it would come back in this same pass.
+                        assert!(
+                            !lp.timers.node.is_scheduled(timeout),
+                            "next_due handed out a timeout that is still in its list: it \
+                             must take it out (unlink) first, or the pass meets it again"
+                        );
+                        lp.fire_timeout(timeout)
+                    }
                     Due::Done(next) => {
                         if let Some(expiry) = next {
                             lp.update_time();

@@ -83,12 +83,21 @@ impl EventLoop {
     /// decides whether the poll phase may wait.
     fn run_once(&mut self, mode: RunMode) {
         // exercise: visit the phases of one iteration in libuv's order
+        // contract: One iteration has visited every phase once, in libuv's order: pending, idle,
+        // contract: prepare, poll, then up to PENDING_DRAINS_AFTER_POLL more pending drains while
+        // contract: callbacks were deferred, check, closing, and the timers after updating the
+        // contract: time. The poll waits as backend_timeout says in Default mode, and in Once mode
+        // contract: only if nothing was pending or idle when the iteration began; otherwise it only
+        // contract: looks (Some(0)).
+        // contract: Example: with an immediate queued and a timer due, the immediate's check phase
+        // contract: runs before the timers phase of the same iteration.
+        // nudge: What must you decide before the first phase runs, because the phases change it?
+        // nudge: And what does the poll phase wait for in each RunMode?
         // hint: Sample can_sleep (in self.queues, the pending queue and the idle handles both
-        // hint: empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the
-        // hint: poll timeout is backend_timeout() in Default mode, or in Once mode when
-        // hint: can_sleep, else Some(0);
-        // hint: poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times while
-        // hint: it is not empty; run_check, run_closing; update_time, then run_timers.
+        // hint: empty) BEFORE running any phase. Then: run_pending, run_idle, run_prepare; the poll
+        // hint: timeout is backend_timeout() in Default mode, or in Once mode when can_sleep, else
+        // hint: Some(0); poll_io(timeout); drain pending up to PENDING_DRAINS_AFTER_POLL more times
+        // hint: while it is not empty; run_check, run_closing; update_time, then run_timers.
         let can_sleep = self.queues.pending.is_empty() && self.queues.idle.is_empty();
         self.run_pending();
         self.run_idle();
@@ -137,10 +146,18 @@ impl EventLoop {
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
     pub fn backend_timeout(&self) -> Option<u64> {
         // exercise: when may the poll phase sleep, and for how long?
-        // hint: Zero unless all of: not stopped (self.status.stop), something alive
-        // hint: (self.liveness counts active handles and requests), and in self.queues no
-        // hint: pending callback, no active idle handle, nothing closing. Otherwise it is
-        // hint: self.timers.uv.next_timeout(self.now): None means "no timer: wait until woken".
+        // contract: Some(0) when the loop must not sleep: it was stopped, nothing keeps it alive,
+        // contract: or callbacks are pending, idle handles are active, or handles are closing.
+        // contract: Otherwise the wait until the next timer: None when there is no timer (wait
+        // contract: until woken), Some(0) for one already due.
+        // contract: Example: a timer due in 30 ms and nothing else to do: Some(30); the same with
+        // contract: an immediate queued (an active idle handle): Some(0).
+        // nudge: Which things make the poll phase return at once? Once none of them holds, what
+        // nudge: decides how long it may wait?
+        // hint: Zero unless all of: not stopped (self.status.stop), something alive (self.liveness
+        // hint: counts active handles and requests), and in self.queues no pending callback, no
+        // hint: active idle handle, nothing closing. Otherwise it is
+        // hint: self.timers.uv.next_timeout(self.now): None means no timer: wait until woken.
         let may_sleep = !self.status.stop
             && (self.liveness.active_handles() > 0 || self.liveness.active_requests() > 0)
             && self.queues.pending.is_empty()

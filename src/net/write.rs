@@ -315,12 +315,23 @@ impl TcpStream {
         lp.request_started(); // until its callback runs, whatever the outcome
         // ANCHOR_END: write_start
         // exercise: write at once if you may, queue only the rest
+        // contract: When write returns Ok, `data` is in the kernel or queued behind every older
+        // contract: byte of this stream, never ahead of them. The callback runs later, never inside
+        // contract: write: from the pending phase if the write finished (or failed) at once, else
+        // contract: when its bytes have gone. Queued bytes count in queued_bytes (write_queue_size)
+        // contract: and stats.queued_writes, and the watcher asks for writability, unless
+        // contract: connecting.
+        // contract: Example: connected, nothing queued, room in the kernel: write(b"hi") writes at
+        // contract: once, write_queue_size stays 0, and the callback gets Ok(()) in the pending
+        // contract: phase.
+        // nudge: When may a write go to the kernel right away? What happens to the part the kernel
+        // nudge: does not take, and who will send it?
         // hint: Only a stream that is connected and has nothing queued may write now (else the
         // hint: bytes would overtake earlier ones): one write_once(lp, key, Some(data)), where
-        // hint: WouldBlock means 0 bytes taken and any other error goes to feed(..., Err(e)).
-        // hint: All taken (an empty write too): feed(..., Ok(())), never the callback itself.
-        // hint: Else count net(lp).stats.queued_writes, push a WriteRequest with a copy of the
-        // hint: rest, add the rest to queued_bytes, and update_interest unless connecting.
+        // hint: WouldBlock means 0 bytes taken and any other error goes to feed(..., Err(e)). All
+        // hint: taken (an empty write too): feed(..., Ok(())), never the callback itself. Else
+        // hint: count net(lp).stats.queued_writes, push a WriteRequest with a copy of the rest, add
+        // hint: the rest to queued_bytes, and update_interest unless connecting.
         let mut written = 0;
         if queue_empty && !connecting && !data.is_empty() {
             match write_once(lp, key, Some(data)) {

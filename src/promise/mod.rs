@@ -55,6 +55,7 @@ mod finally;
 mod free;
 mod node;
 mod resolver;
+#[cfg_attr(feature = "learn-promise", path = "../../exercises/promise.rs")]
 mod then;
 
 #[cfg(doc)]

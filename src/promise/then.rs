@@ -97,8 +97,22 @@ fn take_spare<N: 'static>() -> Option<Rc<N>> {
         .flatten()
 }
 
+// ANCHOR: resolve_step_solution
 /// Settles a promise made by `then` with what its handler decided.
 fn resolve_step<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, step: Step<T>) {
+    // exercise: resolve a promise made by then with what its handler decided
+    // contract: The derived promise is resolved, once, by `step`: a value fulfils it and a
+    // contract: rejection rejects it, both at once (its reactions are queued); a promise makes it
+    // contract: follow that one (adoption: it settles two microtasks after the other does). If it
+    // contract: was resolved already, nothing changes.
+    // contract: Example: a handler that returns a promise fulfilled with 1: when this returns, the
+    // contract: derived promise is still pending; two microtasks later it is fulfilled with 1.
+    // nudge: Three cases. Which one must not settle the promise now? And what stops a second
+    // nudge: resolution?
+    // hint: Mark the node resolved (node.inner.borrow_mut().resolved, with std::mem::replace) and
+    // hint: return if it already was. Then Step::Value(v) is settle(lp, node, Ok(v)),
+    // hint: Step::Reject(r) is settle(lp, node, Err(r)), and Step::Adopt(p) is
+    // hint: Promise::from_shared(node.clone()).adopt(lp, p).
     if std::mem::replace(&mut node.inner.borrow_mut().resolved, true) {
         return; // only its own reaction resolves a derived promise; defensive
     }
@@ -107,7 +121,9 @@ fn resolve_step<T: Clone + 'static>(lp: &mut EventLoop, node: &Shared<T>, step: 
         Step::Adopt(p) => Promise::from_shared(node.clone()).adopt(lp, p),
         Step::Reject(r) => settle(lp, node, Err(r)),
     }
+    // end exercise
 }
+// ANCHOR_END: resolve_step_solution
 
 impl<T: Clone + 'static> Promise<T> {
     // ANCHOR: chain
@@ -208,10 +224,26 @@ impl<T: Clone + 'static> Promise<T> {
         })
     }
 
-    // ANCHOR: adopt
+    // ANCHOR: adopt_solution
     /// Resolves this promise with `other` (`NewPromiseResolveThenableJob`): one microtask to
     /// subscribe to `other`, then `other`'s reaction settles this one.
     pub(super) fn adopt(&self, lp: &mut EventLoop, other: Promise<T>) {
+        // exercise: adopt another promise, two microtasks after it settles
+        // contract: This promise will settle as `other` does, two microtasks after `other` settles
+        // contract: (two microtasks from now if it has already): one job subscribes to `other`
+        // contract: (NewPromiseResolveThenableJob), then `other`'s reaction settles this one. A
+        // contract: promise resolved with itself is rejected at once with "TypeError: Chaining
+        // contract: cycle detected for promise #<Promise>".
+        // contract: Example: resolved with an already fulfilled promise, it settles in the second
+        // contract: microtask from now: after the 2nd then of a plain chain started now, before its
+        // contract: 3rd.
+        // nudge: How many microtasks does JavaScript spend on adoption, and what does each one do?
+        // nudge: What if `other` is this very promise?
+        // hint: If self.ptr_eq(&other), settle with Err(Rejection::new("TypeError: Chaining cycle
+        // hint: detected for promise #<Promise>")) and return. Otherwise queue one job
+        // hint: (lp.queue_job("PromiseResolveThenableJob", ...)) that calls other.react(lp, ...)
+        // hint: with a reaction that settles this promise with the outcome (this.settle(lp,
+        // hint: outcome)).
         if self.ptr_eq(&other) {
             let cycle = Rejection::new("TypeError: Chaining cycle detected for promise #<Promise>");
             self.settle(lp, Err(cycle));
@@ -221,6 +253,7 @@ impl<T: Clone + 'static> Promise<T> {
         lp.queue_job("PromiseResolveThenableJob", move |lp| {
             other.react(lp, move |lp, outcome| this.settle(lp, outcome));
         });
+        // end exercise
     }
-    // ANCHOR_END: adopt
+    // ANCHOR_END: adopt_solution
 }

@@ -72,9 +72,19 @@ impl Header {
     /// is running (then it is marked notified, and the poll in progress queues it again).
     pub(crate) fn schedule(&self) -> bool {
         // exercise: a wake queues an idle task once, and never loses a wake during a poll
-        // hint: Load the state and loop on compare_exchange: DONE, SCHEDULED or NOTIFIED set
-        // hint: means there is nothing to do (false). RUNNING set: add NOTIFIED (false).
-        // hint: Otherwise the task is idle: add SCHEDULED, and true tells the caller to queue it.
+        // contract: true exactly when this wake made an idle task scheduled (SCHEDULED added): the
+        // contract: caller must queue one entry for it. false, with nothing changed, for a task
+        // contract: already scheduled, notified or done; false for a running task, which is marked
+        // contract: NOTIFIED instead (the poll in progress queues it again). Other threads may
+        // contract: change the state meanwhile: the change must be one atomic step from the state
+        // contract: it was decided on.
+        // contract: Example: idle: true, state SCHEDULED; woken again: false, no second entry;
+        // contract: RUNNING: false, state RUNNING | NOTIFIED.
+        // nudge: Which states need an entry, which need only a mark, and which nothing? What if
+        // nudge: another thread changes the word between your load and your store?
+        // hint: Load the state and loop on compare_exchange: DONE, SCHEDULED or NOTIFIED set means
+        // hint: there is nothing to do (false). RUNNING set: add NOTIFIED (false). Otherwise the
+        // hint: task is idle: add SCHEDULED, and true tells the caller to queue it.
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & (DONE | SCHEDULED | NOTIFIED) != 0 {
@@ -103,8 +113,14 @@ impl Header {
     /// is done.
     pub(crate) fn start(&self) -> bool {
         // exercise: an entry may poll only a task that is scheduled and not done
-        // hint: If SCHEDULED is clear or DONE is set, return false. Otherwise replace SCHEDULED
-        // hint: by RUNNING in one compare_exchange (other threads may add bits meanwhile: loop).
+        // contract: true, with SCHEDULED replaced by RUNNING in one atomic step, when the task is
+        // contract: scheduled and not done: this entry may poll it. false, with nothing changed,
+        // contract: otherwise (an entry for a task that finished or was never scheduled).
+        // contract: Example: SCHEDULED: true, state RUNNING; DONE | SCHEDULED: false.
+        // nudge: One entry, one poll: what must the word say for this entry to be the one that
+        // nudge: polls?
+        // hint: If SCHEDULED is clear or DONE is set, return false. Otherwise replace SCHEDULED by
+        // hint: RUNNING in one compare_exchange (other threads may add bits meanwhile: loop).
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & SCHEDULED == 0 || state & DONE != 0 {
@@ -129,6 +145,15 @@ impl Header {
     /// to queue a new entry.
     pub(crate) fn finish_poll(&self, ready: bool) -> bool {
         // exercise: after a poll, the task is done, idle, or queued again if woken meanwhile
+        // contract: After a Ready poll the task is DONE for good (false). After a Pending poll it
+        // contract: is not RUNNING any more; if it was woken during the poll (NOTIFIED), that mark
+        // contract: is gone, it is SCHEDULED again and the result is true (the caller queues one
+        // contract: entry); else it is idle (false). A wake arriving meanwhile from another thread
+        // contract: is never lost.
+        // contract: Example: RUNNING | NOTIFIED, Pending: true, state SCHEDULED; RUNNING, Pending:
+        // contract: false, state idle (0).
+        // nudge: Where does a wake that came during the poll show up, and what does it owe the task
+        // nudge: now?
         // hint: Ready: store DONE, return false. Pending: loop on compare_exchange clearing
         // hint: RUNNING; if NOTIFIED was set, clear it too, set SCHEDULED, and return true.
         if ready {
@@ -186,9 +211,17 @@ impl Inbox {
     /// poll phase wakes and picks it up.
     pub(crate) fn send(self: &Arc<Self>, key: TaskKey) {
         // exercise: queue the entry: here as a microtask, from another thread through the inbox
-        // hint: local_tasks(self) finds the loop's task state when this thread runs the loop:
-        // hint: then call its queue_entry(key). Otherwise push key on self.woken (a Mutex),
-        // hint: and only then send self.wakeup.wakeup(), so the loop finds the key when it wakes.
+        // contract: The task's entry is queued where its loop will run it: on the loop's own thread
+        // contract: as a microtask of its task state, at once; from any other thread on the inbox
+        // contract: (self.woken), and the loop is woken only after the key is there, so the woken
+        // contract: loop finds it.
+        // contract: Example: a wake from a pool thread: woken holds the key, then the loop's
+        // contract: wake-up is sent.
+        // nudge: Who may touch the loop's task state, and from which thread? In which order must
+        // nudge: the other thread leave the key and ring the bell?
+        // hint: local_tasks(self) finds the loop's task state when this thread runs the loop: then
+        // hint: call its queue_entry(key). Otherwise push key on self.woken (a Mutex), and only
+        // hint: then send self.wakeup.wakeup(), so the loop finds the key when it wakes.
         if let Some(tasks) = local_tasks(self) {
             tasks.queue_entry(key);
             return;

@@ -10,6 +10,7 @@
 
 #[cfg_attr(feature = "learn-timers", path = "../../exercises/timers.rs")]
 mod timer_heap;
+#[cfg_attr(feature = "learn-lists", path = "../../exercises/lists.rs")]
 mod timer_lists;
 
 pub use timer_heap::{NeverStarted, TimerHeap};

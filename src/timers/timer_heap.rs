@@ -236,9 +236,15 @@ impl<P> TimerHeap<P> {
     /// firing order (earliest deadline first, then start order). Returns how many.
     pub fn collect_due(&mut self, now: u64) -> usize {
         // exercise: move every timer that is due at `now` to the ready list
+        // contract: Every timer whose deadline is `now` or earlier has left the heap and waits in
+        // contract: the ready list, in firing order (earlier deadline first, then earlier start),
+        // contract: marked ready; timers due later stay in the heap. Returns how many moved.
+        // contract: Example: timers due at 5, 10 and 15: collect_due(10) is 2, the ready list holds
+        // contract: the 5 then the 10, and next_timeout(10) is Some(5).
+        // nudge: Which entry of the heap fires first, always? When can you stop looking?
         // hint: While the root of the heap (self.order[0]) is due (due <= now): take it out with
-        // hint: self.remove_at(0), mark its timer ready, and push its key onto self.ready.
-        // hint: The heap hands them out in firing order.
+        // hint: self.remove_at(0), mark its timer ready, and push its key onto self.ready. The heap
+        // hint: hands them out in firing order.
         let mut moved = 0;
         while self.order.first().is_some_and(|first| first.due <= now) {
             let first = self.remove_at(0);
@@ -295,6 +301,12 @@ impl<P> TimerHeap<P> {
     /// True when the entry at `a` fires before the entry at `b`.
     fn less(&self, a: usize, b: usize) -> bool {
         // exercise: compare two heap entries: earlier deadline first, then earlier start
+        // contract: true exactly when the entry at `a` must fire before the entry at `b`: an
+        // contract: earlier deadline, or the same deadline and an earlier start (a smaller
+        // contract: start_id).
+        // contract: Example: (due 10, start 3) fires before (due 10, start 5), and both before (due
+        // contract: 11, start 0).
+        // nudge: Two fields decide, one after the other.
         // hint: Compare (due, start_id) of self.order[a] and self.order[b]; tuples compare in
         // hint: order, field by field.
         let (a, b) = (&self.order[a], &self.order[b]);
@@ -307,8 +319,14 @@ impl<P> TimerHeap<P> {
     /// Moves the entry at `position` up while it fires before its parent.
     fn sift_up(&mut self, mut position: usize) {
         // exercise: restore the heap order upwards
-        // hint: The parent of i is (i - 1) / 2. While position > 0 and the entry fires before
-        // hint: its parent (self.less), swap them with self.swap and continue from the parent.
+        // contract: The entry that was at `position` has risen until it is the root or its parent
+        // contract: fires before it: the heap order holds between it and every entry above it.
+        // contract: (Move entries with self.swap, which tells each timer its new position.)
+        // contract: Example: deadlines [10, 20, 30] and a 5 pushed at index 3: sift_up(3) leaves
+        // contract: [5, 10, 30, 20].
+        // nudge: In a heap kept in a Vec, where is the parent of index i?
+        // hint: The parent of i is (i - 1) / 2. While position > 0 and the entry fires before its
+        // hint: parent (self.less), swap them with self.swap and continue from the parent.
         while position > 0 {
             let parent = (position - 1) / 2;
             if !self.less(position, parent) {
@@ -323,6 +341,12 @@ impl<P> TimerHeap<P> {
     /// Moves the entry at `position` down while a child fires before it.
     fn sift_down(&mut self, mut position: usize) {
         // exercise: restore the heap order downwards
+        // contract: The entry that was at `position` has sunk until no child fires before it: the
+        // contract: heap order holds between it and every entry below it. (Move entries with
+        // contract: self.swap.)
+        // contract: Example: deadlines [30, 10, 20]: sift_down(0) leaves [10, 30, 20].
+        // nudge: Where are the children of index i? If both fire before the entry, which one must
+        // nudge: move up?
         // hint: The children of i are 2i + 1 and 2i + 2 (when they exist). Pick the child that
         // hint: fires first; if it fires before the entry, swap and continue from that child.
         loop {

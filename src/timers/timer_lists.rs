@@ -298,11 +298,30 @@ impl<P> TimerLists<P> {
         self.next_expiry = u64::MAX;
     }
 
-    // ANCHOR: next_due
+    // ANCHOR: next_due_solution
     /// The next timeout to run in a pass that started at `now` (`processTimers` and
     /// `listOnTimeout`, one step at a time). Only timeouts due at `now` run: one created or
     /// refreshed during the pass has `idle_start >= now` and waits for a later pass.
     pub fn next_due(&mut self, now: u64) -> Due {
+        // exercise: find the next timeout due in this pass, list by list
+        // contract: Due::Timer(key): the oldest timeout of the list that expires first, due at
+        // contract: `now` (now - its idle_start >= the list's duration), now taken out of its
+        // contract: list. Due::Done(Some(expiry)) once no list is due at `now`: the earliest
+        // contract: expiry, which the libuv timer is re-armed for (and self.next_expiry too);
+        // contract: Done(None) when no timeout is left. On the way, a list found empty is
+        // contract: deleted, and a list whose head is not due yet goes back into the queue
+        // contract: under its head's expiry (and a new list id), so the lists behind it run.
+        // contract: Example: at now = 10, lists 10 ms [a (start 0), b (start 5)] and 5 ms [c
+        // contract: (start 5)]: Timer(a), then Timer(c), then Done(Some(15)) (b is due at 15).
+        // nudge: The queue orders lists by (expiry, id): its first entry is the list to look at.
+        // nudge: Within a list, timeouts are in insertion order, so its head is its oldest. What
+        // nudge: do you do with a list whose expiry has come but whose head is not due?
+        // hint: Loop over self.queue.first(): an expiry later than now ends the pass
+        // hint: (next_expiry = expiry, Done(Some(expiry))), no entry at all is Done(None). A list
+        // hint: without a head is deleted (delete_list). If now - head.idle_start < msecs,
+        // hint: remove the queue entry and insert it again with expiry idle_start + msecs and a
+        // hint: fresh id (next_list_id), updating the list; continue. Otherwise unlink the head
+        // hint: and return Due::Timer(head).
         loop {
             let Some(&(expiry, _, msecs)) = self.queue.first() else {
                 return Due::Done(None);
@@ -336,8 +355,9 @@ impl<P> TimerLists<P> {
             self.unlink(head);
             return Due::Timer(head);
         }
+        // end exercise
     }
-    // ANCHOR_END: next_due
+    // ANCHOR_END: next_due_solution
 
     // ANCHOR: after_callback
     /// Finishes a timeout whose callback just returned. An interval goes back into its list,

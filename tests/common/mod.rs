@@ -158,3 +158,67 @@ impl XorShift {
         &items[self.index(items.len())]
     }
 }
+
+/// How long [`run_bounded`] lets a loop run. Every test loop here is done in well under a
+/// second; the bound only turns a loop that never ends into a failure.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `lp.run(mode)`, bounded: an unref'd timer (it keeps nothing alive) stops the loop if it
+/// still runs after [`PATIENCE`], and the test fails saying what the loop was waiting for,
+/// instead of hanging. Returns what `run` returned. Needs a loop on the real clock.
+pub fn run_bounded(lp: &mut EventLoop, mode: eventloop::event_loop::RunMode) -> bool {
+    let stuck = Rc::new(std::cell::Cell::new(false));
+    let s = stuck.clone();
+    let watchdog = lp
+        .set_timeout(
+            move |lp| {
+                s.set(true);
+                lp.stop();
+            },
+            PATIENCE.as_millis() as u64,
+        )
+        .unref(lp);
+    let alive = lp.run(mode);
+    lp.clear_timeout(watchdog);
+    assert!(
+        !stuck.get(),
+        "the loop still ran after {PATIENCE:?}, with {} active handles and {} requests in \
+         flight: something it waits for never happens",
+        lp.active_handles(),
+        lp.active_requests()
+    );
+    alive
+}
+
+/// How many iterations [`run_counted`] lets a loop make. The tests that use it need a few.
+pub const MAX_ITERATIONS: u64 = 100_000;
+
+/// `lp.run(mode)`, bounded by iterations rather than time, for loops on a manual clock (where
+/// a timer never fires by itself): an unref'd prepare handle (it keeps nothing alive and runs
+/// no callback of the test's) counts the iterations and stops the loop after
+/// [`MAX_ITERATIONS`], and the test fails saying so, instead of spinning forever. Returns what
+/// `run` returned.
+pub fn run_counted(lp: &mut EventLoop, mode: eventloop::event_loop::RunMode) -> bool {
+    let iterations = Rc::new(std::cell::Cell::new(0u64));
+    let n = iterations.clone();
+    let counter = lp.prepare_init(move |lp, _| {
+        n.set(n.get() + 1);
+        if n.get() >= MAX_ITERATIONS {
+            lp.stop();
+        }
+    });
+    lp.start_handle(counter)
+        .expect("a new prepare handle starts");
+    lp.unref(counter);
+    let alive = lp.run(mode);
+    // Stopped, not closed: a closing handle would keep the loop alive for one more iteration.
+    lp.stop_handle(counter).expect("the counter stops");
+    assert!(
+        iterations.get() < MAX_ITERATIONS,
+        "the loop still iterated after {MAX_ITERATIONS} iterations, with {} active handles \
+         and {} requests in flight: something keeps it alive (or busy) that should not",
+        lp.active_handles(),
+        lp.active_requests()
+    );
+    alive
+}

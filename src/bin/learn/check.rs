@@ -4,7 +4,10 @@
 //! 2. every exercise file has a `// TODO` and a `todo!()` for the learner;
 //! 3. every `{{#include}}` in the book names a file and anchor that exist;
 //! 4. every chapter's tests FAIL against the untouched exercise (a test that passes on
-//!    `todo!()` tests nothing) and PASS against the reference.
+//!    `todo!()` tests nothing) and PASS against the reference;
+//! 5. every kept wrong solution (`exercises/wrong/<exercise>/`, see [`crate::wrong`]) FAILS:
+//!    it compiles, a test catches it with a message of its own (not a time limit), and
+//!    within [`LIMIT`] of the tests starting.
 //!
 //! Steps 2 and 4 look at freshly generated copies in a scratch tree ([`Scratch`]), never at
 //! the files in `exercises/`: in a learner's tree those hold the learner's solutions.
@@ -12,15 +15,30 @@
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use crate::cargo_test::{self, Against};
-use crate::catalog::Catalog;
+use crate::cargo_test::{self, Against, TestRun};
+use crate::catalog::{Catalog, Exercise};
 use crate::generate;
 use crate::includes;
+use crate::report::{self, Failure, Outcome};
 use crate::scratch::Scratch;
+use crate::wrong::{self, WrongSolution};
+
+/// How long an exercise's tests may run (after the build) before the check stops them and
+/// calls the code under test hung.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// What `cargo learn check` looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this exercise's tests and wrong solutions (the sync checks always cover all).
+    pub exercise: Option<String>,
+}
 
 /// Runs every check, printing one line per finding, and returns whether all passed.
-pub fn run(root: &Path, catalog: &Catalog) -> io::Result<bool> {
+pub fn run(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
+    let started = Instant::now();
     let mut ok = true;
     let mut fail = |message: String| {
         println!("FAIL  {message}");
@@ -90,8 +108,12 @@ pub fn run(root: &Path, catalog: &Catalog) -> io::Result<bool> {
         println!("ok    every {{{{#include}}}} in chapters/ names an existing file and anchor");
     }
 
-    for exercise in &catalog.exercises {
-        let untouched = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise)?;
+    let chosen = catalog
+        .exercises
+        .iter()
+        .filter(|e| scope.exercise.as_ref().is_none_or(|name| *name == e.name));
+    for exercise in chosen {
+        let untouched = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT)?;
         if !untouched.compiled {
             fail(format!(
                 "`{}`: the untouched exercise does not compile:\n{}",
@@ -111,7 +133,7 @@ pub fn run(root: &Path, catalog: &Catalog) -> io::Result<bool> {
                 untouched.failed + untouched.passed
             );
         }
-        let reference = cargo_test::run_in_scratch(&scratch, exercise, Against::Reference)?;
+        let reference = cargo_test::run_in_scratch(&scratch, exercise, Against::Reference, LIMIT)?;
         if reference.success() {
             println!(
                 "ok    `{}`: all {} tests pass against the reference",
@@ -126,8 +148,256 @@ pub fn run(root: &Path, catalog: &Catalog) -> io::Result<bool> {
                 tail(&reference.output, 30)
             ));
         }
+        let source = fs::read_to_string(root.join(exercise.source()))?;
+        let kept = wrong::load(root, exercise)?;
+        if kept.len() < MIN_WRONG {
+            fail(format!(
+                "`{}`: {} wrong solutions in {}; keep at least {MIN_WRONG}",
+                exercise.name,
+                kept.len(),
+                wrong::folder(exercise).display()
+            ));
+        }
+        for solution in &kept {
+            match check_wrong(&scratch, exercise, &source, solution)? {
+                Ok(line) => println!("ok    {line}"),
+                Err(line) => fail(line),
+            }
+        }
+        // Leave the untouched copy for the next exercise's runs.
+        let pristine = generate::generate(exercise, &source).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", exercise.name),
+            )
+        })?;
+        scratch.write_exercise(exercise, &pristine)?;
     }
+    println!(
+        "      (the check took {:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ok)
+}
+
+/// What became of one mutant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A test failed.
+    Caught,
+    /// The tests ran past the time limit: counted as caught (the learner's run would stop and
+    /// say so), but listed.
+    Timeout,
+    /// Every test passed.
+    Missed,
+    /// It does not compile: no learner could hand it in.
+    Unviable,
+}
+
+/// `cargo learn mutants [exercise]` (maintainers): builds and tests every mutant of the
+/// exercise regions (see [`crate::mutants`]) and prints, per exercise, the share the tests
+/// catch. Returns false when a missed mutant is not listed as equivalent.
+pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
+    let started = Instant::now();
+    let scratch = Scratch::create(root, catalog)?;
+    let mut all_explained = true;
+    let mut table = Vec::new();
+    let chosen = catalog
+        .exercises
+        .iter()
+        .filter(|e| scope.exercise.as_ref().is_none_or(|name| *name == e.name));
+    for exercise in chosen {
+        let source = fs::read_to_string(root.join(exercise.source()))?;
+        let found = crate::mutants::mutants(&source)
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+        let equivalent = crate::mutants::equivalents(root, exercise)?;
+        let (mut caught, mut timeouts, mut missed, mut unviable, mut listed) = (0, 0, 0, 0, 0);
+        for mutant in &found {
+            let id = mutant.id();
+            let text = mutant
+                .as_wrong_solution(exercise)
+                .apply(exercise, &source)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+            scratch.write_exercise(exercise, &text)?;
+            let run = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT)?;
+            let report = report::of_run(&run, &scratch.test_source(exercise));
+            let verdict = match &report.outcome {
+                Outcome::Solved => Verdict::Missed,
+                Outcome::DidNotCompile(_) => Verdict::Unviable,
+                Outcome::Failed(test) if matches!(test.failure, Failure::Hung { .. }) => {
+                    Verdict::Timeout
+                }
+                _ => Verdict::Caught,
+            };
+            let reason = equivalent.iter().find(|(e, _)| *e == id).map(|(_, r)| r);
+            match (verdict, reason) {
+                (Verdict::Caught, _) => caught += 1,
+                (Verdict::Timeout, _) => {
+                    timeouts += 1;
+                    println!(
+                        "time  `{}` {id}: the tests ran past the limit",
+                        exercise.name
+                    );
+                }
+                (Verdict::Unviable, _) => unviable += 1,
+                (Verdict::Missed, Some(reason)) => {
+                    listed += 1;
+                    println!("equiv `{}` {id}: {reason}", exercise.name);
+                }
+                (Verdict::Missed, None) => {
+                    missed += 1;
+                    all_explained = false;
+                    println!("MISSED `{}` {id}: every test passes", exercise.name);
+                }
+            }
+        }
+        let viable = caught + timeouts + missed + listed;
+        let judged = viable - listed;
+        let share = if judged == 0 {
+            100.0
+        } else {
+            100.0 * (caught + timeouts) as f64 / judged as f64
+        };
+        println!(
+            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught              ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
+            exercise.name,
+            found.len(),
+            caught + timeouts,
+        );
+        table.push((
+            exercise.name.clone(),
+            viable,
+            caught + timeouts,
+            listed,
+            missed,
+            share,
+        ));
+        let pristine = generate::generate(exercise, &source).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", exercise.name),
+            )
+        })?;
+        scratch.write_exercise(exercise, &pristine)?;
+    }
+    println!();
+    println!("| exercise | mutants (viable) | caught | equivalent | missed | caught of the rest |");
+    println!("|---|---|---|---|---|---|");
+    for (name, viable, caught, listed, missed, share) in table {
+        println!("| `{name}` | {viable} | {caught} | {listed} | {missed} | {share:.0}% |");
+    }
+    println!(
+        "\n(the mutation run took {:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(all_explained)
+}
+
+/// The fewest wrong solutions an exercise keeps.
+const MIN_WRONG: usize = 5;
+
+/// Runs `exercise`'s tests against one wrong solution in the scratch tree: `Ok` with the line
+/// saying which test caught it, `Err` with what is wrong with the tests (or the file).
+fn check_wrong(
+    scratch: &Scratch,
+    exercise: &Exercise,
+    source: &str,
+    solution: &WrongSolution,
+) -> io::Result<Result<String, String>> {
+    let label = format!("`{}` wrong/{}", exercise.name, solution.name());
+    let text = match solution.apply(exercise, source) {
+        Ok(text) => text,
+        Err(why) => return Ok(Err(format!("{label}: {why}"))),
+    };
+    scratch.write_exercise(exercise, &text)?;
+    let run = cargo_test::run_in_scratch(scratch, exercise, Against::Exercise, LIMIT)?;
+    Ok(judge_wrong(
+        &label,
+        solution,
+        &run,
+        &scratch.test_source(exercise),
+    ))
+}
+
+/// What a finished run of a wrong solution's tests proves.
+fn judge_wrong(
+    label: &str,
+    solution: &WrongSolution,
+    run: &TestRun,
+    test_source: &str,
+) -> Result<String, String> {
+    let seconds = run.test_time.unwrap_or_default().as_secs_f64();
+    let mistake = &solution.mistake;
+    let report = report::of_run(run, test_source);
+    let caught = match &report.outcome {
+        Outcome::Solved => {
+            return Err(format!(
+                "{label} ({mistake}): all {} tests PASS: nothing catches this mistake",
+                report.total
+            ));
+        }
+        Outcome::DidNotCompile(error) => {
+            return Err(format!(
+                "{label}: does not compile (a kept wrong solution must): {}",
+                error.message
+            ));
+        }
+        Outcome::NoTests | Outcome::Other(_) => {
+            return Err(format!(
+                "{label}: cargo stopped without a verdict:\n{}",
+                tail(&run.output, 15)
+            ));
+        }
+        Outcome::Failed(test) => test,
+    };
+    let message = match &caught.failure {
+        Failure::Todo { title } => {
+            return Err(format!(
+                "{label}: reached the `todo!()` \"{title}\": the file leaves a region unsolved"
+            ));
+        }
+        Failure::Hung { seconds, message } => {
+            let before = match message {
+                Some(message) => format!("; before it hung it failed: {}", first_line(message)),
+                None => String::new(),
+            };
+            return Err(format!(
+                "{label} ({mistake}): {} HUNG: stopped after {seconds} s with no verdict{before} \
+                 (a test that waits needs a bound, and must release what it holds when it \
+                 panics)",
+                caught.name
+            ));
+        }
+        Failure::TooSlow => {
+            return Err(format!(
+                "{label} ({mistake}): {} ran for over a minute: caught by a time limit, not \
+                 by a test",
+                caught.name
+            ));
+        }
+        Failure::Panic { message } | Failure::WrongPanic { message, .. } => first_line(message),
+        Failure::DidNotPanic => "it did not panic as the test expected".to_string(),
+        Failure::Crashed { why } => format!("the test binary crashed: {why}"),
+    };
+    if let Some(missing) = solution
+        .expect
+        .iter()
+        .find(|text| !run.output.contains(text.as_str()))
+    {
+        return Err(format!(
+            "{label} ({mistake}): caught by {}, but no failure says \"{missing}\" (the \
+             file's `// expect:`); the first says: {message}",
+            caught.name
+        ));
+    }
+    let more = match report.failed.len() {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Ok(format!(
+        "{label} caught in {seconds:.1} s by {}{more}: {message}",
+        caught.name
+    ))
 }
 
 /// Writes every exercise file from `src/`. Returns the files that changed.
@@ -148,6 +418,33 @@ pub fn generate_all(root: &Path, catalog: &Catalog) -> io::Result<Vec<String>> {
         }
     }
     Ok(changed)
+}
+
+/// The first line of a panic message; for an assertion without a message of its own, with
+/// the `left:` / `right:` lines that say what differed.
+fn first_line(message: &[String]) -> String {
+    let first = message.first().cloned().unwrap_or_default();
+    if first.starts_with("assertion `left") && first.ends_with(" failed") {
+        let values: Vec<String> = message[1..]
+            .iter()
+            .take(2)
+            .map(|l| l.trim())
+            .filter(|l| l.starts_with("left:") || l.starts_with("right:"))
+            .map(|l| shorten(l, 70))
+            .collect();
+        if !values.is_empty() {
+            return format!("{first} ({})", values.join(", "));
+        }
+    }
+    first
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// `text` without terminal colour codes (`ESC [ … m`), for output that is not a terminal.

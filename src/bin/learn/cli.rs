@@ -21,8 +21,13 @@ pub enum Command {
     Reset(String),
     /// Maintainer: rewrite `exercises/` from `src/`.
     Generate,
-    /// Maintainer: prove the exercises sound.
-    Check,
+    /// Maintainer: prove the exercises sound; `Some`: only that exercise's tests.
+    Check(Option<String>),
+    /// Maintainer: test every mutant of the exercise regions; `Some`: only that exercise's.
+    Mutants(Option<String>),
+    /// Maintainer: write a kept wrong solution into the exercise file, to see what a learner
+    /// who made that mistake sees (`cargo learn mistake <exercise> <mistake>`).
+    Mistake(String, String),
 }
 
 /// A parsed command line.
@@ -119,7 +124,17 @@ pub fn parse(args: &[String], names: &[&str]) -> Result<Args, ArgError> {
         Some("help") => (Command::Help, words.len()),
         Some("next") => (Command::Next, 1),
         Some("generate") => (Command::Generate, 1),
-        Some("check") => (Command::Check, 1),
+        Some("check") => (Command::Check(exercise(words.get(1))?), 2),
+        Some("mutants") => (Command::Mutants(exercise(words.get(1))?), 2),
+        Some("mistake") => match (exercise(words.get(1))?, words.get(2)) {
+            (Some(name), Some(mistake)) => (Command::Mistake(name, mistake.to_string()), 3),
+            _ => {
+                return Err(ArgError::MissingExercise {
+                    command: "mistake",
+                    names: owned(),
+                });
+            }
+        },
         Some("watch") => (Command::Watch(exercise(words.get(1))?), 2),
         Some("hint") => (Command::Hint(exercise(words.get(1))?), 2),
         Some("reset") => match exercise(words.get(1))? {

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cargo_test::{self, Against, Group};
+use crate::cargo_test::{self, Against, Group, Place};
 use crate::catalog::Exercise;
 use crate::console::{Console, Doc, Line, Tone, complain};
 use crate::course::Course;
@@ -16,6 +16,7 @@ use crate::explain;
 use crate::progress;
 use crate::todos;
 use crate::views;
+use crate::wrong;
 
 /// The chapter list (`cargo learn`, `cargo learn list`).
 pub fn list(course: &Course, console: &Console) -> io::Result<ExitCode> {
@@ -46,22 +47,16 @@ pub fn run(
     let first = course.progress.get(&exercise.name).is_none();
     console.print(&explain::running(exercise, first))?;
     let hash = progress::hash_file(&file);
-    let on_line = |line: &str| {
-        if line.ends_with("has been running for over 60 seconds") {
-            complain(
-                "warning",
-                &format!("{line}: is there a loop that never ends? Ctrl-C stops it."),
-            );
-        }
-    };
-    let run = cargo_test::spawn(
-        &course.root,
+    // Our process group, so Ctrl-C stops cargo and the tests with us; the time limit stops
+    // a test that never ends and shows how it failed before it hung.
+    let run = cargo_test::run_limited(
+        Place::tree(&course.root),
         exercise,
         Against::Exercise,
+        cargo_test::RUN_LIMIT,
         Group::Shared,
-        on_line,
-    )?
-    .wait()?;
+        |_| {},
+    )?;
     if verbose {
         let mut doc = Doc::new();
         doc.text(Tone::Dim, "cargo test said:");
@@ -104,20 +99,30 @@ pub fn stuck(name: &str) -> Line {
         .and(Tone::Normal, ".")
 }
 
-/// `cargo learn hint [exercise]`.
+/// `cargo learn hint [exercise]`: the first call gives a nudge, the next ones the method as
+/// well (the level is remembered in the progress file).
 pub fn hint(
-    course: &Course,
+    course: &mut Course,
     console: &Console,
     exercise: Option<&Exercise>,
 ) -> io::Result<ExitCode> {
-    let Some(exercise) = exercise.or_else(|| course.next()) else {
+    let Some(exercise) = exercise.cloned().or_else(|| course.next().cloned()) else {
         console.print(&views::next_steps(None))?;
         return Ok(ExitCode::SUCCESS);
     };
-    let Ok(text) = fs::read_to_string(course.file(exercise)) else {
-        return missing(exercise);
+    let Ok(text) = fs::read_to_string(course.file(&exercise)) else {
+        return missing(&exercise);
     };
-    console.print(&views::hint(exercise, &todos::todos(&text), false))?;
+    let level = course.deeper_hint(&exercise);
+    let regions = course.regions(&exercise);
+    let doc = views::hint(
+        &exercise,
+        &todos::todos(&text),
+        views::HintPlace::Command,
+        level,
+        &regions,
+    );
+    console.print(&doc)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -164,6 +169,44 @@ pub fn reset(
         complain("warning", &e.to_string());
     }
     console.print(&doc)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo learn mistake <exercise> <mistake>` (maintainers): writes the kept wrong solution
+/// `exercises/wrong/<exercise>/<mistake>.rs` into the exercise file, keeping a backup of what
+/// was there, so that `cargo learn <exercise>` shows what a learner who made that mistake sees.
+pub fn mistake(course: &mut Course, exercise: &Exercise, name: &str) -> io::Result<ExitCode> {
+    let kept = wrong::load(&course.root, exercise)?;
+    let Some(solution) = kept.iter().find(|w| w.name() == name) else {
+        let names: Vec<String> = kept.iter().map(|w| w.name()).collect();
+        complain(
+            "error",
+            &format!(
+                "no wrong solution `{name}` for `{}`; the kept ones are: {}",
+                exercise.name,
+                names.join(", ")
+            ),
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let source = fs::read_to_string(course.root.join(exercise.source()))?;
+    let text = solution
+        .apply(exercise, &source)
+        .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+    let file = course.file(exercise);
+    if let Ok(current) = fs::read_to_string(&file)
+        && current != course.pristine(exercise)?
+        && let Some(backup) = backup(course, exercise, &current)
+    {
+        println!("your previous version is in {}", backup.display());
+    }
+    let shown = exercise.exercise_file().display().to_string();
+    write(&file, &text, &shown)?;
+    println!(
+        "wrote the mistake \"{}\" into {shown}; `cargo learn {}` shows what a learner sees, \
+         `cargo learn reset {}` undoes it",
+        solution.mistake, exercise.name, exercise.name
+    );
     Ok(ExitCode::SUCCESS)
 }
 

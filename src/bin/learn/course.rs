@@ -58,6 +58,26 @@ impl Course {
         })
     }
 
+    /// The marked regions of `exercise`'s reference module, with their nudges and methods;
+    /// empty when it cannot be read.
+    pub fn regions(&self, exercise: &Exercise) -> Vec<generate::Region> {
+        fs::read_to_string(self.root.join(exercise.source()))
+            .ok()
+            .and_then(|source| generate::regions(&source).ok())
+            .unwrap_or_default()
+    }
+
+    /// Takes the learner one hint level deeper on `exercise` (up to the method) and saves
+    /// it; returns the new level.
+    pub fn deeper_hint(&mut self, exercise: &Exercise) -> u8 {
+        let level = (self.progress.hint_level(&exercise.name) + 1).min(progress::MAX_HINT_LEVEL);
+        self.progress.set_hint_level(&exercise.name, level);
+        if let Err(e) = self.progress.save(&self.root) {
+            crate::console::complain("warning", &e.to_string());
+        }
+        level
+    }
+
     /// Where the learner stands on `exercise`.
     pub fn state(&self, exercise: &Exercise) -> State {
         let current = progress::hash_file(&self.file(exercise));
@@ -101,7 +121,7 @@ impl Course {
 
     /// Turns a finished `cargo test` into a report.
     pub fn report(&self, exercise: &Exercise, run: &TestRun) -> Report {
-        report::parse(&run.output, &self.test_source(exercise))
+        report::of_run(run, &self.test_source(exercise))
     }
 
     /// Remembers `report` for the file whose hash was `hash` when the run started, and saves

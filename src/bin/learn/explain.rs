@@ -190,6 +190,30 @@ fn failed_test(
             Tone::Bad,
             " ran for over a minute and was stopped: is there a loop that never ends?",
         )),
+        Failure::Hung { seconds, message } => {
+            doc.push(Line::new(Tone::Normal, "Test ").and(Tone::Code, name).and(
+                Tone::Bad,
+                format!(" did not finish within {seconds} s and was stopped."),
+            ));
+            match message {
+                Some(message) => {
+                    doc.text(
+                        Tone::Normal,
+                        format!(
+                            "Before it stopped, it failed{place} (and then waited for \
+                             something that never came):"
+                        ),
+                    );
+                    doc.append(quote(at, read, false));
+                    doc.append(message_lines(message));
+                }
+                None => doc.text(
+                    Tone::Normal,
+                    "It never failed: is there a loop that never ends, or a wait for \
+                     something your code never does?",
+                ),
+            }
+        }
     }
     doc
 }

@@ -15,6 +15,7 @@ mod course;
 mod explain;
 mod generate;
 mod includes;
+mod mutants;
 mod progress;
 mod report;
 mod scratch;
@@ -22,6 +23,7 @@ mod todos;
 mod views;
 mod viz;
 mod watch;
+mod wrong;
 
 use std::io;
 use std::path::Path;
@@ -120,7 +122,7 @@ fn dispatch(
         }
         Command::Hint(name) => {
             let exercise = name.map(|n| exercise(&n));
-            commands::hint(&course, console, exercise.as_ref())
+            commands::hint(&mut course, console, exercise.as_ref())
         }
         Command::Reset(name) => {
             let exercise = exercise(&name);
@@ -137,13 +139,27 @@ fn dispatch(
             watch::watch(&mut course, *console, exercise)
         }
         Command::Generate => generate(root, &course.catalog),
-        Command::Check => check::run(root, &course.catalog).map(|ok| {
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }),
+        Command::Mutants(exercise) => {
+            check::mutants(root, &course.catalog, &check::Scope { exercise }).map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            })
+        }
+        Command::Mistake(name, mistake) => {
+            let exercise = exercise(&name);
+            commands::mistake(&mut course, &exercise, &mistake)
+        }
+        Command::Check(exercise) => check::run(root, &course.catalog, &check::Scope { exercise })
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }),
     }
 }
 

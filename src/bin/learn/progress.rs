@@ -3,8 +3,9 @@
 //!
 //! It lives in `.learn-progress.toml` at the repository root (git-ignored). For each exercise it
 //! keeps the last result and a hash of the exercise file as it was when that result was
-//! recorded, so the list can tell "solved" from "solved, then edited". The file is a cache:
-//! deleting it loses nothing but the list's memory of past runs.
+//! recorded, so the list can tell "solved" from "solved, then edited", and how far into the
+//! hints the learner has gone (1: the nudge, 2: the method). The file is a cache: deleting it
+//! loses nothing but the list's memory of past runs.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -102,11 +103,15 @@ pub fn hash_file(path: &Path) -> Option<u64> {
     fs::read(path).ok().map(|bytes| hash(&bytes))
 }
 
-/// Every exercise's last result, by exercise name.
+/// Every exercise's last result and hint level, by exercise name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     records: BTreeMap<String, Record>,
+    hints: BTreeMap<String, u8>,
 }
+
+/// The deepest hint level: 1 is the nudge, 2 the method.
+pub const MAX_HINT_LEVEL: u8 = 2;
 
 /// The result of reading the progress file.
 #[derive(Debug)]
@@ -169,9 +174,20 @@ impl Progress {
         let table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| e.message().to_string())?;
-        let mut records = BTreeMap::new();
+        let mut progress = Progress::default();
         for (name, entry) in &table {
             let field = |key: &str| entry.get(key).and_then(toml::Value::as_str);
+            if let Some(level) = entry.get("hint") {
+                let level = level
+                    .as_integer()
+                    .and_then(|l| u8::try_from(l).ok())
+                    .filter(|l| *l <= MAX_HINT_LEVEL)
+                    .ok_or_else(|| format!("`{name}` has a `hint` level that is not 0, 1 or 2"))?;
+                progress.hints.insert(name.clone(), level);
+                if entry.get("result").is_none() {
+                    continue; // hints asked for, never run
+                }
+            }
             let outcome = match field("result") {
                 Some("passed") => Outcome::Passed,
                 Some("failed") => Outcome::Failed,
@@ -180,22 +196,23 @@ impl Progress {
             let hash = field("hash")
                 .and_then(|h| u64::from_str_radix(h, 16).ok())
                 .ok_or_else(|| format!("`{name}` has no hexadecimal `hash`"))?;
-            records.insert(name.clone(), Record { outcome, hash });
+            progress
+                .records
+                .insert(name.clone(), Record { outcome, hash });
         }
-        Ok(Progress { records })
+        Ok(progress)
     }
 
     /// The text of the progress file.
     pub fn render(&self) -> String {
         let mut text = String::from(
             "# Your progress through the exercises, written by `cargo learn`.\n\
-             # Safe to delete: it only remembers the last result of each exercise.\n",
+             # Safe to delete: it only remembers the last result of each exercise, and how\n\
+             # many hints you asked for.\n",
         );
-        for (name, record) in &self.records {
-            let result = match record.outcome {
-                Outcome::Passed => "passed",
-                Outcome::Failed => "failed",
-            };
+        let names: std::collections::BTreeSet<&String> =
+            self.records.keys().chain(self.hints.keys()).collect();
+        for name in names {
             let bare = name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -204,12 +221,34 @@ impl Progress {
             } else {
                 toml::Value::String(name.clone()).to_string()
             };
-            text.push_str(&format!(
-                "\n[{key}]\nresult = \"{result}\"\nhash = \"{:016x}\"\n",
-                record.hash
-            ));
+            text.push_str(&format!("\n[{key}]\n"));
+            if let Some(record) = self.records.get(name) {
+                let result = match record.outcome {
+                    Outcome::Passed => "passed",
+                    Outcome::Failed => "failed",
+                };
+                text.push_str(&format!(
+                    "result = \"{result}\"\nhash = \"{:016x}\"\n",
+                    record.hash
+                ));
+            }
+            if let Some(level) = self.hints.get(name) {
+                text.push_str(&format!("hint = {level}\n"));
+            }
         }
         text
+    }
+
+    /// How far into the hints the learner has gone on `exercise`: 0 none, 1 the nudge, 2
+    /// the method.
+    pub fn hint_level(&self, exercise: &str) -> u8 {
+        self.hints.get(exercise).copied().unwrap_or(0)
+    }
+
+    /// Remembers that the learner has seen `exercise`'s hints up to `level`.
+    pub fn set_hint_level(&mut self, exercise: &str, level: u8) {
+        self.hints
+            .insert(exercise.to_string(), level.min(MAX_HINT_LEVEL));
     }
 
     /// Writes the progress file.
@@ -313,8 +352,16 @@ mod tests {
                 hash: 7,
             },
         );
+        progress.set_hint_level("queue", 1);
+        progress.set_hint_level("stack", 2); // hints asked for, never run
         let parsed = Progress::parse(&progress.render()).unwrap();
         assert_eq!(parsed, progress);
+        assert_eq!(
+            (parsed.hint_level("queue"), parsed.hint_level("stack")),
+            (1, 2)
+        );
+        assert_eq!(parsed.hint_level("heap"), 0);
+        assert!(parsed.get("stack").is_none());
         progress.forget("heap");
         assert_eq!(progress.get("heap"), None);
     }
@@ -325,6 +372,7 @@ mod tests {
         assert!(Progress::parse("[heap]\nresult = \"maybe\"\nhash = \"00\"").is_err());
         assert!(Progress::parse("[heap]\nresult = \"passed\"\nhash = \"xyz\"").is_err());
         assert!(Progress::parse("heap = 3").is_err());
+        assert!(Progress::parse("[heap]\nhint = 7").is_err());
     }
 
     #[test]

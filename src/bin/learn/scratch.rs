@@ -56,11 +56,11 @@ impl Scratch {
                 copy(&from, &scratch.join(name))?;
             }
         }
-        // Its own workspace, so cargo never takes the real tree for its parent.
         let manifest = fs::read_to_string(root.join("Cargo.toml"))
             .map_err(|e| context(e, "read", &root.join("Cargo.toml")))?;
         let manifest_copy = scratch.join("Cargo.toml");
-        fs::write(&manifest_copy, format!("{manifest}\n[workspace]\n"))
+        let tests = test_sources(&root.join("tests"));
+        fs::write(&manifest_copy, scratch_manifest(&manifest, &tests))
             .map_err(|e| context(e, "write", &manifest_copy))?;
         let scratch = Scratch {
             root: scratch,
@@ -89,10 +89,71 @@ impl Scratch {
         fs::write(&path, text).map_err(|e| context(e, "write", &path))
     }
 
+    /// The text of `exercise`'s test file in the scratch tree, or empty.
+    pub fn test_source(&self, exercise: &Exercise) -> String {
+        fs::read_to_string(self.root.join(exercise.test_file())).unwrap_or_default()
+    }
+
     /// The path of `exercise`'s file in the scratch tree.
     pub fn exercise_file(&self, exercise: &Exercise) -> PathBuf {
         self.root.join(exercise.exercise_file())
     }
+}
+
+/// The scratch tree's `Cargo.toml`: the real one in a workspace of its own (so cargo never
+/// takes the real tree for its parent), with only what the tests need:
+///
+/// - no binaries, benches or examples: `cargo test --test <name>` builds every binary of the
+///   package, and the console binary would be rebuilt after every change to the library (every
+///   wrong solution), for nothing, since no exercise's test runs it;
+/// - only the dev-dependencies that `tests` (the text of every test file) names: the others
+///   (criterion for the benches, for one) would be compiled once more, cold, in the check's
+///   own target directory.
+fn scratch_manifest(manifest: &str, tests: &str) -> String {
+    let mut out = String::with_capacity(manifest.len());
+    let mut table = String::new();
+    for line in manifest.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.to_string();
+        }
+        let dropped_table = matches!(table.as_str(), "[[bin]]" | "[[bench]]" | "[[example]]");
+        let unused_dev_dependency = table == "[dev-dependencies]"
+            && trimmed
+                .split_once('=')
+                .map(|(name, _)| name.trim().replace('-', "_"))
+                .is_some_and(|name| !name.is_empty() && !tests.contains(&format!("{name}::")));
+        if dropped_table
+            || unused_dev_dependency
+            || (table == "[package]" && trimmed.starts_with("default-run"))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if trimmed == "[package]" {
+            out.push_str("autobins = false\nautobenches = false\nautoexamples = false\n");
+        }
+    }
+    out.push_str("\n[workspace]\n");
+    out
+}
+
+/// The text of every `.rs` file under `dir`.
+fn test_sources(dir: &Path) -> String {
+    let mut text = String::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return text;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            text.push_str(&test_sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            text.push_str(&fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+    text
 }
 
 /// Copies a file, or a directory recursively (skipping `target/` directories).
@@ -142,7 +203,7 @@ mod tests {
         fs::write(
             root.join("src/adder.rs"),
             "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: add them\n    \
-             // hint: plus\n    a + b\n    // end exercise\n}\n",
+             // contract: the sum\n    // hint: plus\n    a + b\n    // end exercise\n}\n",
         )
         .unwrap();
         root
@@ -165,6 +226,18 @@ mod tests {
                 .unwrap()
                 .ends_with("[workspace]\n"),
             "the scratch tree is a workspace of its own"
+        );
+        let manifest = scratch_manifest(
+            "[package]\nname = \"x\"\ndefault-run = \"learn\"\n\n[dev-dependencies]\n\
+             toml = \"0.9\"\ncriterion = { version = \"0.7\" }\n\n[[bin]]\nname = \"learn\"\n\
+             path = \"src/bin/learn/main.rs\"\n\n[[bench]]\nname = \"heap\"\nharness = false\n",
+            "let t: toml::Table = text.parse().unwrap();",
+        );
+        assert_eq!(
+            manifest,
+            "[package]\nautobins = false\nautobenches = false\nautoexamples = false\n\
+             name = \"x\"\n\n[dev-dependencies]\ntoml = \"0.9\"\n\n\n[workspace]\n",
+            "no binaries, benches or examples, and no dev-dependency the tests do not name"
         );
         // Its own target directory: sharing the real one lets the copy's library stand in
         // for the real crate's (same artifact names).

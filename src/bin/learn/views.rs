@@ -3,7 +3,8 @@
 
 use crate::catalog::Exercise;
 use crate::console::{Doc, Line, Tone};
-use crate::progress::{PROGRESS_PATH, State};
+use crate::generate::Region;
+use crate::progress::{MAX_HINT_LEVEL, PROGRESS_PATH, State};
 use crate::todos::{Numbered, Todo};
 
 /// The chapter list with each exercise's state, then what to do next.
@@ -137,20 +138,75 @@ pub fn editor_tip(exercise: &Exercise) -> Doc {
     doc
 }
 
-/// The catalog's hint and every `// TODO` left in the learner's file; `compact` shows one
-/// line per `// TODO` (watch mode, where the screen is small).
-pub fn hint(exercise: &Exercise, todos: &[Todo], compact: bool) -> Doc {
+/// Where the learner asks for hints: the words for "ask again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintPlace {
+    /// `cargo learn hint`: everything, each `// TODO` with its contract.
+    Command,
+    /// Watch mode, where the screen is small: one line per `// TODO`.
+    Watch,
+}
+
+/// The hints at `level` (1: the catalog's nudge and each region's; 2: each region's method
+/// as well) and every `// TODO` left in the learner's file. `regions` are the reference's
+/// marked regions, with their nudges and methods; the hints shown are those of the `todo!()`s
+/// still in the file (all of them once none is left).
+pub fn hint(
+    exercise: &Exercise,
+    todos: &[Todo],
+    place: HintPlace,
+    level: u8,
+    regions: &[Region],
+) -> Doc {
+    let compact = place == HintPlace::Watch;
     let mut doc = Doc::new();
     doc.text(
         Tone::Heading,
         format!(
-            "Hint for `{}` (chapter {}: {})",
+            "Hint {level} of {MAX_HINT_LEVEL} for `{}` (chapter {}: {})",
             exercise.name, exercise.chapter, exercise.title
         ),
     );
     doc.blank();
     for line in exercise.hint.lines() {
         doc.text(Tone::Normal, format!("  {line}"));
+    }
+    let open: Vec<&Region> = regions
+        .iter()
+        .filter(|r| {
+            todos
+                .iter()
+                .any(|t| t.code.contains(&format!("todo!(\"{}\")", r.title)))
+        })
+        .collect();
+    let shown: Vec<&Region> = if open.is_empty() {
+        regions.iter().collect()
+    } else {
+        open
+    };
+    for region in shown {
+        doc.blank();
+        doc.text(Tone::Heading, format!("  {}:", region.title));
+        for line in &region.nudge {
+            doc.text(Tone::Normal, format!("    {line}"));
+        }
+        if level >= MAX_HINT_LEVEL && !region.method.is_empty() {
+            doc.text(Tone::Dim, "    How:");
+            for line in &region.method {
+                doc.text(Tone::Normal, format!("    {line}"));
+            }
+        }
+    }
+    if level < MAX_HINT_LEVEL {
+        doc.blank();
+        doc.push(match place {
+            HintPlace::Command => Line::new(Tone::Dim, "Still stuck? ")
+                .and(Tone::Command, format!("cargo learn hint {}", exercise.name))
+                .and(Tone::Dim, " again shows the method."),
+            HintPlace::Watch => Line::new(Tone::Dim, "Still stuck? Press ")
+                .and(Tone::Command, "h")
+                .and(Tone::Dim, " again for the method."),
+        });
     }
     doc.blank();
     let file = exercise.exercise_file().display().to_string();
@@ -296,7 +352,10 @@ pub fn help(names: &[&str]) -> Doc {
     doc.text(
         Tone::Dim,
         "For maintainers: `cargo learn generate` rewrites exercises/ from src/; \
-         `cargo learn check` proves them sound.",
+         `cargo learn check [exercise]` proves them sound, wrong solutions included; \
+         `cargo learn mistake <exercise> <mistake>` writes a kept wrong solution into the \
+         exercise file; `cargo learn mutants [exercise]` measures how many mutants of the \
+         regions the tests catch (slow).",
     );
     doc
 }

@@ -30,7 +30,14 @@ pub fn read_section(name: &str, body: &[&str]) -> FailedTest {
         failure: Failure::DidNotPanic,
         location: None,
     };
-    if let Some(start) = body.iter().position(|l| panic_location(l).is_some()) {
+    // The test's own panic, when other threads (a worker, say) panicked in it too; its last,
+    // when it caught some on purpose first: the last one is what ended the test.
+    let own = format!("thread '{name}'");
+    let start = body
+        .iter()
+        .rposition(|l| l.starts_with(&own) && panic_location(l).is_some())
+        .or_else(|| body.iter().position(|l| panic_location(l).is_some()));
+    if let Some(start) = start {
         test.location = panic_location(body[start]);
         let message: Vec<String> = body[start + 1..]
             .iter()
@@ -64,6 +71,29 @@ pub fn read_section(name: &str, body: &[&str]) -> FailedTest {
         test.location = parse_location(at);
     }
     test
+}
+
+/// Every panic printed as it happened (a run with `--nocapture`), named by its thread (the
+/// test), first panic of each test only.
+pub fn panics(output: &str) -> Vec<FailedTest> {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut found: Vec<FailedTest> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if panic_location(line).is_none() {
+            continue;
+        }
+        let Some(name) = line
+            .strip_prefix("thread '")
+            .and_then(|rest| rest.split_once('\''))
+            .map(|(name, _)| name)
+        else {
+            continue;
+        };
+        if found.iter().all(|t| t.name != name) {
+            found.push(read_section(name, &lines[i..]));
+        }
+    }
+    found
 }
 
 /// The location of a `thread '…' panicked at <file>:<line>:<col>:` line.

@@ -16,6 +16,7 @@
 mod harness;
 mod rustc;
 
+pub use harness::panics;
 use harness::{crash, failed_sections};
 use rustc::compile_error;
 
@@ -78,6 +79,14 @@ pub enum Failure {
     },
     /// The test ran for over a minute and was stopped.
     TooSlow,
+    /// The time limit stopped the run and this test had not finished.
+    Hung {
+        /// The limit, in whole seconds.
+        seconds: u64,
+        /// What it panicked with before it hung, if it did: a panic that unwinds into a
+        /// wait for something that never comes (a thread joined while it still waits).
+        message: Option<Vec<String>>,
+    },
 }
 
 /// One failed test.
@@ -124,6 +133,35 @@ impl Report {
     pub fn solved(&self) -> bool {
         self.outcome == Outcome::Solved
     }
+}
+
+/// Builds the report of a run: from cargo's output, or when the time limit stopped it, from
+/// the test that did not finish.
+pub fn of_run(run: &crate::cargo_test::TestRun, test_source: &str) -> Report {
+    let mut report = parse(&run.output, test_source);
+    if let (Some(hung), Some(after)) = (&run.hung, run.stopped_after) {
+        let (message, location) = match &hung.panic {
+            Some(FailedTest {
+                failure: Failure::Panic { message } | Failure::WrongPanic { message, .. },
+                location,
+                ..
+            }) => (Some(message.clone()), location.clone()),
+            Some(other) => (None, other.location.clone()),
+            None => (None, None),
+        };
+        if !report.failed.contains(&hung.test) {
+            report.failed.insert(0, hung.test.clone());
+        }
+        report.outcome = Outcome::Failed(FailedTest {
+            name: hung.test.clone(),
+            failure: Failure::Hung {
+                seconds: after.as_secs(),
+                message,
+            },
+            location,
+        });
+    }
+    report
 }
 
 /// Builds the report from cargo's output. `test_source` is the text of the test file (to
@@ -327,6 +365,27 @@ mod tests {
     }
 
     #[test]
+    fn the_tests_own_panic_is_shown_not_a_worker_threads() {
+        let body = [
+            "",
+            "thread '<unnamed>' (8) panicked at tests/threadpool.rs:190:17:",
+            "the notifier panicked",
+            "thread 'pool::t' (7) panicked at tests/threadpool.rs:200:9:",
+            "a panic the test caught on purpose",
+            "thread 'pool::t' (7) panicked at tests/threadpool.rs:210:9:",
+            "each job once, in order",
+        ];
+        let test = read_section("pool::t", &body);
+        assert_eq!(
+            test.failure,
+            Failure::Panic {
+                message: vec!["each job once, in order".into()]
+            }
+        );
+        assert_eq!(test.location.unwrap().line, 210);
+    }
+
+    #[test]
     fn a_should_panic_test_with_another_message() {
         let body = [
             "",
@@ -386,6 +445,56 @@ mod tests {
             "running 2 tests\ntest a ... ok\ntest b has been running for over 60 seconds\n";
         let test = failed(&parse(output, "")).clone();
         assert_eq!((test.name.as_str(), test.failure), ("b", Failure::TooSlow));
+    }
+
+    #[test]
+    fn a_test_stopped_by_the_time_limit_shows_how_it_failed_before_it_hung() {
+        // What the stopped run printed: one test finished, the other never did.
+        let stopped = "running 2 tests\ntest a ... ok\n";
+        // The unfinished test again, alone, with its output as it came.
+        let alone = "running 1 test\n\nthread 'pool::b' (77) panicked at tests/threadpool.rs:40:9:\n\
+                     assertion `left == right` failed: oldest first\n  left: 2\n right: 1\n\
+                     note: run with `RUST_BACKTRACE=1`\n";
+        let panics = panics(alone);
+        assert_eq!(panics.len(), 1);
+        assert_eq!(panics[0].name, "pool::b");
+        let mut run = crate::cargo_test::parse(stopped.to_string());
+        run.stopped_after = Some(std::time::Duration::from_secs(30));
+        run.hung = Some(Box::new(crate::cargo_test::Hung {
+            test: "pool::b".into(),
+            panic: Some(panics[0].clone()),
+        }));
+        let report = of_run(&run, "");
+        let test = failed(&report);
+        assert_eq!(test.name, "pool::b");
+        assert_eq!(
+            test.failure,
+            Failure::Hung {
+                seconds: 30,
+                message: Some(vec![
+                    "assertion `left == right` failed: oldest first".into(),
+                    "  left: 2".into(),
+                    " right: 1".into(),
+                ]),
+            }
+        );
+        assert_eq!(
+            test.location.as_ref().unwrap().to_string(),
+            "tests/threadpool.rs:40"
+        );
+        // Without a panic, the report still names the test that never finished.
+        run.hung = Some(Box::new(crate::cargo_test::Hung {
+            test: "pool::b".into(),
+            panic: None,
+        }));
+        let report = of_run(&run, "");
+        assert_eq!(
+            failed(&report).failure,
+            Failure::Hung {
+                seconds: 30,
+                message: None
+            }
+        );
     }
 
     #[test]

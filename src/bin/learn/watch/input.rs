@@ -25,8 +25,6 @@ pub enum Event {
     InputClosed,
     /// The terminal changed size.
     Resized,
-    /// Test run `id` has had a test running for over a minute.
-    Slow(u64),
     /// Test run `id` ended; `hash` is the exercise file's hash when it started.
     Finished {
         /// Which run.

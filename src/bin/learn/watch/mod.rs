@@ -79,7 +79,8 @@ struct Watch<'a> {
     /// Set while a run is going.
     running: Option<Stopper>,
     report: Option<Report>,
-    show_hint: bool,
+    /// The hint panel's level: 0 hidden, 1 the nudge, 2 the method.
+    hint_level: u8,
     message: Option<(Tone, String)>,
     /// When the last save has been quiet long enough to run the tests.
     save_due: Option<Instant>,
@@ -116,7 +117,7 @@ impl<'a> Watch<'a> {
             run_id: 0,
             running: None,
             report: None,
-            show_hint: false,
+            hint_level: 0,
             message: None,
             save_due: None,
             header_shown: false,
@@ -134,7 +135,16 @@ impl<'a> Watch<'a> {
                 Ok(())
             }
             Event::Key(Key::Hint) => {
-                self.show_hint = !self.show_hint;
+                // h: the nudge (or as deep as the learner went before), h again: the method,
+                // h once more: hidden.
+                self.hint_level = match self.hint_level {
+                    0 => self.course.progress.hint_level(&self.exercise.name).max(1),
+                    1 => 2,
+                    _ => 0,
+                };
+                if self.hint_level > self.course.progress.hint_level(&self.exercise.name) {
+                    self.course.deeper_hint(&self.exercise);
+                }
                 self.redraw()
             }
             Event::Key(Key::Rerun) => {
@@ -154,14 +164,6 @@ impl<'a> Watch<'a> {
                 self.say(Tone::Bad, &format!("The file watcher failed: {why}"))
             }
             Event::Resized => self.redraw(),
-            Event::Slow(id) => {
-                if id == self.run_id
-                    && let Some(stopper) = &self.running
-                {
-                    stopper.stop();
-                }
-                Ok(())
-            }
             Event::Finished { id, hash, result } if id == self.run_id => {
                 self.running = None;
                 match result {
@@ -172,7 +174,7 @@ impl<'a> Watch<'a> {
                         }
                         if report.solved() {
                             // The hints were for the TODOs that are gone now.
-                            self.show_hint = false;
+                            self.hint_level = 0;
                         }
                         self.report = Some(report);
                     }
@@ -202,19 +204,28 @@ impl<'a> Watch<'a> {
         }
         let id = self.run_id;
         let hash = progress::hash_file(&file);
-        let slow = self.tx.clone();
-        let on_line = move |line: &str| {
-            if line.ends_with("has been running for over 60 seconds") {
-                let _ = slow.send(Event::Slow(id));
-            }
-        };
         let root = &self.course.root;
-        match cargo_test::spawn(root, &self.exercise, Against::Exercise, Group::Own, on_line) {
+        match cargo_test::spawn(root, &self.exercise, Against::Exercise, Group::Own, |_| {}) {
             Ok(running) => {
                 self.running = Some(running.stopper());
                 let tx = self.tx.clone();
+                let (root, exercise) = (root.clone(), self.exercise.clone());
                 thread::spawn(move || {
-                    let result = running.wait();
+                    // A test that never ends is stopped after the limit, and the report says
+                    // how it failed before it hung.
+                    let result =
+                        running
+                            .wait_limited(Some(cargo_test::RUN_LIMIT))
+                            .map(|mut run| {
+                                let place = cargo_test::Place::tree(&root);
+                                cargo_test::find_hung(
+                                    place,
+                                    &exercise,
+                                    Against::Exercise,
+                                    &mut run,
+                                );
+                                run
+                            });
                     let _ = tx.send(Event::Finished { id, hash, result });
                 });
             }
@@ -236,7 +247,7 @@ impl<'a> Watch<'a> {
             Some(next) => {
                 self.message = Some((Tone::Good, format!("On to `{}`!", next.name)));
                 self.exercise = next;
-                self.show_hint = false;
+                self.hint_level = 0;
                 self.start_run()
             }
             None => self.say(Tone::Good, "Every exercise is solved. Well done! q quits."),
@@ -290,14 +301,17 @@ impl<'a> Watch<'a> {
             doc.blank();
             if report.solved() {
                 doc.push(self.next_keys());
-            } else if !self.show_hint && self.keys_open {
+            } else if self.hint_level == 0 && self.keys_open {
                 doc.push(stuck_keys());
             }
         }
-        if self.show_hint {
+        if self.hint_level > 0 {
             doc.blank();
             let text = fs::read_to_string(self.course.file(ex)).unwrap_or_default();
-            doc.append(views::hint(ex, &todos::todos(&text), true));
+            let regions = self.course.regions(ex);
+            let place = views::HintPlace::Watch;
+            let todos = todos::todos(&text);
+            doc.append(views::hint(ex, &todos, place, self.hint_level, &regions));
         }
         if let Some((tone, message)) = &self.message {
             doc.blank();
@@ -394,6 +408,40 @@ mod tests {
     }
 
     #[test]
+    fn h_shows_the_nudge_then_the_method_then_nothing_and_remembers_the_level() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalog = Catalog::load(repo).expect("the repository's catalog");
+        let dir = std::env::temp_dir().join(format!("learn-watch-h-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::copy(repo.join("src/queue.rs"), dir.join("src/queue.rs")).unwrap();
+        let (mut course, _) = Course::open(&dir, catalog);
+        let exercise = course.catalog.get("queue").unwrap().clone();
+        let (tx, _rx) = mpsc::channel();
+        let plain = Console {
+            color: false,
+            terminal: false,
+        };
+        let mut watch = Watch::new(&mut course, plain, false, exercise, tx);
+        watch.handle(Event::Key(Key::Hint)).unwrap();
+        let screen = watch.screen().plain();
+        assert!(screen.contains("Hint 1 of 2"), "{screen}");
+        assert!(screen.contains("again for the method"), "{screen}");
+        assert!(!screen.contains("How:"), "{screen}");
+        watch.handle(Event::Key(Key::Hint)).unwrap();
+        let screen = watch.screen().plain();
+        assert!(screen.contains("Hint 2 of 2"), "{screen}");
+        assert!(screen.contains("How:"), "{screen}");
+        watch.handle(Event::Key(Key::Hint)).unwrap();
+        assert!(!watch.screen().plain().contains("Hint 2 of 2"));
+        drop(watch);
+        assert_eq!(course.progress.hint_level("queue"), 2);
+        let saved = fs::read_to_string(dir.join(crate::progress::PROGRESS_PATH)).unwrap();
+        assert!(saved.contains("hint = 2"), "{saved}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn the_hint_panel_goes_once_the_exercise_is_solved() {
         let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let catalog = Catalog::load(repo).expect("the repository's catalog");
@@ -411,7 +459,7 @@ mod tests {
             terminal: false,
         };
         let mut watch = Watch::new(&mut course, plain, false, exercise.clone(), tx);
-        watch.show_hint = true;
+        watch.hint_level = 1;
         let hint = exercise.hint.lines().next().expect("a hint").to_string();
         assert!(watch.screen().plain().contains(&hint));
         let solved = include_str!("../testdata/queue_solved.txt").to_string();

@@ -1,0 +1,28 @@
+// mistake: an immediate that runs keeps its ref: the idle handle never stops
+// region: process_immediates
+if self.immediates.entries.is_empty() {
+    self.immediates.queue.clear();
+    self.stop_immediate_idle_if_unrefd();
+    return;
+}
+self.immediates.queue.begin_pass(false);
+self.call_in_frame("processImmediate", |lp| {
+    let mut first = true;
+    while lp.immediates.queue.in_pass() {
+        if !first {
+            lp.checkpoint();
+        }
+        first = false;
+        let key = lp
+            .immediates
+            .queue
+            .next()
+            .expect("a tick cannot shorten the pass");
+        let Some(entry) = lp.immediates.entries.remove(key) else {
+            continue;
+        };
+        lp.invoke(entry.callback, "setImmediate", Input::None);
+    }
+});
+self.checkpoint();
+self.stop_immediate_idle_if_unrefd();
