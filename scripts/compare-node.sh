@@ -395,8 +395,8 @@ if wants chat; then
             "$(field "$line" rss_peak_kb)")")
     done
     chat_lines+=("chat: ours/node $(awk -v a="$(field "$ours_line" deliveries_per_s)" \
-        -v b="$(field "$node_line" deliveries_per_s)" 'BEGIN { printf "%.2f", a / b }')x" \
-        "the deliveries per second, $(awk -v a="$(field "$ours_line" rss_peak_kb)" \
+        -v b="$(field "$node_line" deliveries_per_s)" 'BEGIN { printf "%.2f", a / b }')x $(
+        )the deliveries per second, $(awk -v a="$(field "$ours_line" rss_peak_kb)" \
             -v b="$(field "$node_line" rss_peak_kb)" 'BEGIN { printf "%.2f", a / b }')x the peak memory")
 fi
 
