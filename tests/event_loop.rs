@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use common::{Log, manual_loop, run_counted, slot};
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, HandleError, HandleId, RunMode};
 use eventloop::trace::{Phase, TraceEvent};
 
@@ -175,7 +176,7 @@ fn probe_t8_backend_timeout_values() {
     assert_eq!(lp.backend_timeout(), Some(0), "a handle is closing");
     lp.run(RunMode::NoWait);
     assert_eq!(lp.backend_timeout(), Some(1000), "the close finished");
-    lp.unref(timer);
+    timer.unref(&mut lp);
     assert_eq!(lp.backend_timeout(), Some(0), "only an unref'd timer");
     assert!(!lp.is_alive());
 }
@@ -493,8 +494,8 @@ fn handle_misuse_is_a_typed_error_not_a_panic() {
     assert_eq!(lp.close(idle, |_| {}), Err(HandleError::Closed));
     assert_eq!(lp.start_handle(idle), Err(HandleError::Closed));
     assert_eq!(lp.stop_handle(idle), Err(HandleError::Closed));
-    assert!(!lp.is_active(idle) && !lp.has_ref(idle));
-    lp.ref_(idle); // no-op on a closed handle
+    assert!(!lp.is_active(idle) && !idle.has_ref(&lp));
+    idle.ref_(&mut lp); // no-op on a closed handle
     let timer = lp.timer_init(|_, _| {});
     assert!(matches!(
         lp.start_handle(timer),
@@ -524,10 +525,10 @@ fn a_handle_id_of_another_loop_is_refused_and_reaches_nothing() {
     b.timer_start(of_b, 10, 0).unwrap();
 
     assert_eq!(b.handle_kind(from_a), None);
-    assert!(!b.is_active(from_a) && !b.is_closing(from_a) && !b.has_ref(from_a));
+    assert!(!b.is_active(from_a) && !b.is_closing(from_a) && !from_a.has_ref(&b));
     assert_eq!(b.timer_due_in(from_a), 0);
-    b.unref(from_a);
-    assert!(b.has_ref(of_b), "unref through A's id unref'd B's timer");
+    from_a.unref(&mut b);
+    assert!(of_b.has_ref(&b), "unref through A's id unref'd B's timer");
     let refused = Err(HandleError::OtherLoop);
     assert_eq!(b.stop_handle(from_a), refused);
     assert_eq!(b.start_handle(from_a), refused);

@@ -69,6 +69,7 @@ mod liveness {
 
 mod process {
     use super::common::{Log, manual_loop};
+    use eventloop::Ref;
     use eventloop::event_loop::RunMode;
 
     #[test]
@@ -77,7 +78,7 @@ mod process {
         let log = Log::default();
         let idle = lp.idle_init(|_, _| {});
         lp.start_handle(idle).unwrap();
-        lp.unref(idle);
+        idle.unref(&mut lp);
         lp.set_timeout(log.cb("timeout"), 10).unref(&mut lp);
         lp.set_immediate(log.cb("immediate")).unref(&mut lp);
         assert!(!lp.is_alive());

@@ -35,6 +35,7 @@ use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::net::{self, Buffer, TcpListener, TcpStream};
 use eventloop::sys::socket;

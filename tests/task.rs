@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use common::{Log, manual_loop};
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::promise::Promise;
 use eventloop::task::{self, JoinError};

@@ -221,7 +221,7 @@ impl EventLoop {
     }
 
     /// True when the handle keeps the loop alive while active (`uv_has_ref`).
-    pub fn has_ref(&self, id: HandleId) -> bool {
+    pub(crate) fn has_ref(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.flags.has_ref())
     }
 
@@ -248,13 +248,13 @@ impl EventLoop {
 
     /// Makes the handle keep the loop alive while it is active (`uv_ref`). Idempotent: ref is
     /// a flag, not a counter.
-    pub fn ref_(&mut self, id: HandleId) {
+    pub(crate) fn ref_(&mut self, id: HandleId) {
         self.set_ref(id, true);
     }
 
     /// Lets the loop end even while this handle is active (`uv_unref`). The handle still runs
     /// whenever the loop iterates for another reason.
-    pub fn unref(&mut self, id: HandleId) {
+    pub(crate) fn unref(&mut self, id: HandleId) {
         self.set_ref(id, false);
     }
 
@@ -469,5 +469,22 @@ impl EventLoop {
             HandleCallback::Noop => {}
             HandleCallback::NodeTimers => self.process_node_timers(),
         }
+    }
+}
+
+/// A libuv-level handle: `uv_ref`, `uv_unref`, `uv_has_ref`.
+impl super::Ref for HandleId {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        lp.ref_(self);
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        lp.unref(self);
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        lp.has_ref(*self)
     }
 }

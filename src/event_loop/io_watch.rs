@@ -137,7 +137,7 @@ impl EventLoop {
     /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
     /// makes it keep the loop alive again. Idempotent; nothing for a removed watcher or
     /// another loop's.
-    pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
+    pub(crate) fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
         let Some(key) = self.watcher_entry(watch) else {
             return;
         };
@@ -262,5 +262,25 @@ impl EventLoop {
         let (callback, name) = (entry.callback, entry.name);
         self.invoke(callback, name, Input::Ready(event));
         self.checkpoint();
+    }
+}
+
+/// A descriptor's watcher (`uv_ref`/`uv_unref` on the handle that owns it): an unref'd
+/// watcher still fires whenever the loop runs for another reason.
+impl super::Ref for FdWatch {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        lp.set_fd_ref(self, true);
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        lp.set_fd_ref(self, false);
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        lp.watcher_entry(*self)
+            .and_then(|key| lp.io.watchers.get(key))
+            .is_some_and(|entry| entry.flags.has_ref())
     }
 }

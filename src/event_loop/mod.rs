@@ -53,6 +53,7 @@ mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod ref_handle;
 mod state;
 mod traced;
 mod wake_source;
@@ -80,6 +81,7 @@ pub use loop_id::LoopId;
 pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub use ref_handle::Ref;
 pub(crate) use wake_source::WakeSource;
 pub use work::WorkRequest;
 

@@ -66,9 +66,9 @@ impl std::fmt::Display for Warning {
 pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
 
-impl Timeout {
+impl super::Ref for Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
             lp.timers.node.set_ref(key, false);
             lp.sync_node_timer_ref();
@@ -77,7 +77,7 @@ impl Timeout {
     }
 
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
             lp.timers.node.set_ref(key, true);
             lp.sync_node_timer_ref();
@@ -86,11 +86,13 @@ impl Timeout {
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
+    fn has_ref(&self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .is_some_and(|key| lp.timers.node.has_ref(key))
     }
+}
 
+impl Timeout {
     /// Schedules the timeout again, its full delay from now, behind the others of the same
     /// delay (`timeout.refresh()`). Does nothing once it has fired for good or was cleared.
     ///

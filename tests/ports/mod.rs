@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use eventloop::Ref;
 use eventloop::clock::{Clock, ManualClock};
 use eventloop::event_loop::EventLoop;
 use eventloop::fs::{self, FsError};
