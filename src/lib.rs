@@ -160,6 +160,7 @@ pub mod threadpool;
 pub mod timers;
 pub mod trace;
 
+pub use event_loop::uv;
 pub use event_loop::{
     Builder, Delay, EventLoop, ExitCode, Immediate, Ref, RunMode, Timeout, Uncaught,
 };

@@ -2,6 +2,7 @@
 //!
 //! `cargo learn phases` runs these tests against `exercises/phases.rs`.
 
+use eventloop::uv::Uv;
 mod common;
 
 use std::cell::RefCell;

@@ -193,6 +193,7 @@ fn many_wakes_before_a_drain_are_one_wake_up() {
 
 mod on_the_loop {
     use super::*;
+    use eventloop::uv::Uv;
 
     #[test]
     fn a_ready_descriptor_runs_its_callback_in_the_poll_phase_with_a_checkpoint() {

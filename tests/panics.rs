@@ -11,6 +11,7 @@
 //! a lost pool completion keeps its request counted) run the loop on a thread of their own and
 //! fail after a bound.
 
+use eventloop::uv::Uv;
 mod common;
 
 use std::cell::Cell;

@@ -71,6 +71,7 @@ mod process {
     use super::common::{Log, manual_loop};
     use eventloop::Ref;
     use eventloop::event_loop::RunMode;
+    use eventloop::uv::Uv;
 
     #[test]
     fn a_loop_with_only_unrefd_handles_exits() {

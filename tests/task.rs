@@ -552,6 +552,7 @@ mod sources {
     use super::*;
     use eventloop::clock::Clock;
     use eventloop::threadpool::{ThreadPool, WorkError};
+    use eventloop::uv::Uv;
     use futures_core::Stream;
     use futures_io::{AsyncRead, AsyncWrite};
     use std::future::poll_fn;

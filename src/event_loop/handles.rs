@@ -159,7 +159,7 @@ impl EventLoop {
 
     /// Creates a stopped idle handle (`uv_idle_init`); [`start_handle`](Self::start_handle) runs `callback`
     /// in every iteration's idle phase.
-    pub fn idle_init(
+    pub(crate) fn idle_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -167,7 +167,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped prepare handle (`uv_prepare_init`).
-    pub fn prepare_init(
+    pub(crate) fn prepare_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -175,7 +175,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped check handle (`uv_check_init`).
-    pub fn check_init(
+    pub(crate) fn check_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -183,7 +183,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped libuv timer (`uv_timer_init`); see [`timer_start`](Self::timer_start).
-    pub fn timer_init(
+    pub(crate) fn timer_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -206,17 +206,17 @@ impl EventLoop {
     }
 
     /// The kind of a handle that is not closed.
-    pub fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
+    pub(crate) fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
         self.handle_ref(id).map(|h| h.kind)
     }
 
     /// True between start and stop or close (`uv_is_active`).
-    pub fn is_active(&self, id: HandleId) -> bool {
+    pub(crate) fn is_active(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.flags.is_active())
     }
 
     /// True after `close` was called, until the close callback ran (`uv_is_closing`).
-    pub fn is_closing(&self, id: HandleId) -> bool {
+    pub(crate) fn is_closing(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.closing)
     }
 
@@ -279,7 +279,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
-    pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let key = self.open_handle(id)?;
         let handle = self.handles.get(key).expect("checked just now");
         if handle.flags.is_active() {
@@ -309,7 +309,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::Closed`] for a closed handle, [`HandleError::OtherLoop`] for another
     /// loop's.
-    pub fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let key = self.handle_key(id).ok_or(HandleError::OtherLoop)?;
         let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
@@ -334,7 +334,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
-    pub fn timer_start(
+    pub(crate) fn timer_start(
         &mut self,
         id: HandleId,
         timeout_ms: u64,
@@ -352,7 +352,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::NeverStarted`] when the timer was never started, or the errors of
     /// [`timer_start`](Self::timer_start).
-    pub fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
         self.timers
             .uv
@@ -368,7 +368,11 @@ impl EventLoop {
     ///
     /// # Errors
     /// As [`timer_start`](Self::timer_start).
-    pub fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
+    pub(crate) fn timer_set_repeat(
+        &mut self,
+        id: HandleId,
+        repeat_ms: u64,
+    ) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
         self.timers.uv.set_repeat(timer, repeat_ms);
         Ok(())
@@ -376,7 +380,7 @@ impl EventLoop {
 
     /// Milliseconds until the timer fires, 0 if it is overdue or stopped
     /// (`uv_timer_get_due_in`).
-    pub fn timer_due_in(&self, id: HandleId) -> u64 {
+    pub(crate) fn timer_due_in(&self, id: HandleId) -> u64 {
         self.handle_ref(id)
             .and_then(|h| h.timer)
             .map_or(0, |t| self.timers.uv.due_in(t, self.now))
@@ -398,7 +402,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::Closing`] when `close` was already called, [`HandleError::Closed`] when
     /// the handle is gone, [`HandleError::OtherLoop`] for another loop's.
-    pub fn close(
+    pub(crate) fn close(
         &mut self,
         id: HandleId,
         callback: impl FnOnce(&mut EventLoop) + 'static,

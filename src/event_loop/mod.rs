@@ -56,6 +56,7 @@ mod process;
 mod ref_handle;
 mod state;
 mod traced;
+pub mod uv;
 mod wake_source;
 mod work;
 
@@ -238,7 +239,7 @@ impl EventLoop {
     }
 
     /// Re-reads the clock into the cached loop time (`uv_update_time`).
-    pub fn update_time(&mut self) {
+    pub(crate) fn update_time(&mut self) {
         self.now = self.clock.now_ms();
     }
 
@@ -270,7 +271,7 @@ impl EventLoop {
 
     /// Defers `callback` to the pending phase: it runs at the start of the next iteration,
     /// or in one of the drains right after poll. A deferred callback keeps the loop alive.
-    pub fn queue_pending(
+    pub(crate) fn queue_pending(
         &mut self,
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,

@@ -1,6 +1,7 @@
 //! Helpers shared by the chapter tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+use eventloop::uv::Uv;
 use std::cell::RefCell;
 use std::rc::Rc;
 
