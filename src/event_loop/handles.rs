@@ -6,21 +6,107 @@
 //! loop alive while active.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 use crate::trace::Queue;
 
-/// The name of a handle. Stale once the handle is closed: every operation on it then returns
+// ANCHOR: handle_id
+/// The name of a handle, typed by its kind `K` ([`Idle`], [`Prepare`], [`Check`],
+/// [`Timer`]), so that a verb meant for another kind is a compile error: `timer_start` takes
+/// a `HandleId<Timer>`, `start_handle` an idle, prepare or check handle. Verbs that apply to
+/// every kind (`stop_handle`, `close`, [`Ref`](super::Ref)) take any `HandleId<K>`, and
+/// [`any`](Self::any) forgets the kind, to keep handles of several kinds together.
+///
+/// Stale once the handle is closed: every operation on it then returns
 /// [`HandleError::Closed`] (or, one that returns no `Result`, does nothing). Used on another
 /// loop than the one that made it, it is [`HandleError::OtherLoop`] — or, again, nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandleId(LoopKey);
+///
+/// ```compile_fail
+/// use eventloop::uv::Uv;
+/// let mut lp = eventloop::EventLoop::new();
+/// let timer = lp.timer_init(|_, _| {});
+/// lp.start_handle(timer); // a timer starts with `timer_start`: does not compile
+/// ```
+pub struct HandleId<K = AnyHandle>(LoopKey, PhantomData<fn() -> K>);
+// ANCHOR_END: handle_id
 
-impl HandleId {
+/// The kind of an idle handle (`uv_idle_t`), for [`HandleId<Idle>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Idle {}
+/// The kind of a prepare handle (`uv_prepare_t`), for [`HandleId<Prepare>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Prepare {}
+/// The kind of a check handle (`uv_check_t`), for [`HandleId<Check>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {}
+/// The kind of a libuv timer (`uv_timer_t`), for [`HandleId<Timer>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {}
+/// Any kind: a [`HandleId`] whose kind was forgotten with [`HandleId::any`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyHandle {}
+
+/// The kinds that [`start_handle`](super::uv::Uv::start_handle) starts: idle, prepare and
+/// check handles, which run once per iteration while active (a timer has a deadline, and
+/// starts with `timer_start`).
+pub trait Startable: sealed::Sealed {}
+impl Startable for Idle {}
+impl Startable for Prepare {}
+impl Startable for Check {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Idle {}
+    impl Sealed for super::Prepare {}
+    impl Sealed for super::Check {}
+}
+
+impl<K> HandleId<K> {
     /// Only while the loop is being built, before Node's own handles exist.
-    pub(super) const PLACEHOLDER: HandleId = HandleId(LoopKey::PLACEHOLDER);
+    pub(super) const PLACEHOLDER: HandleId<K> = HandleId(LoopKey::PLACEHOLDER, PhantomData);
+
+    /// The same handle, its kind forgotten: to keep handles of several kinds in one list.
+    ///
+    /// ```
+    /// use eventloop::uv::Uv;
+    /// let mut lp = eventloop::EventLoop::new();
+    /// let handles = [lp.idle_init(|_, _| {}).any(), lp.timer_init(|_, _| {}).any()];
+    /// assert!(handles.iter().all(|&h| !lp.is_active(h)));
+    /// ```
+    pub fn any(self) -> HandleId {
+        HandleId(self.0, PhantomData)
+    }
+
+    /// The same handle, typed as kind `T`: only where the loop knows the kind.
+    pub(crate) fn typed<T>(self) -> HandleId<T> {
+        HandleId(self.0, PhantomData)
+    }
+}
+
+impl<K> Clone for HandleId<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for HandleId<K> {}
+impl<K> PartialEq for HandleId<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<K> Eq for HandleId<K> {}
+impl<K> std::hash::Hash for HandleId<K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+impl<K> fmt::Debug for HandleId<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HandleId").field(&self.0).finish()
+    }
 }
 
 /// What kind of handle it is.
@@ -127,7 +213,7 @@ impl EventLoop {
             timer: None,
             close_callback: None,
         });
-        HandleId(self.tag(key))
+        HandleId(self.tag(key), PhantomData)
     }
 
     /// The key of handle `id` in this loop's table; `None` for another loop's id.
@@ -477,18 +563,18 @@ impl EventLoop {
 }
 
 /// A libuv-level handle: `uv_ref`, `uv_unref`, `uv_has_ref`.
-impl super::Ref for HandleId {
+impl<K> super::Ref for HandleId<K> {
     fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.ref_(self);
+        lp.ref_(self.any());
         self
     }
 
     fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.unref(self);
+        lp.unref(self.any());
         self
     }
 
     fn has_ref(&self, lp: &EventLoop) -> bool {
-        lp.has_ref(*self)
+        lp.has_ref(self.any())
     }
 }

@@ -75,7 +75,9 @@ use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Queue, Trace};
 
 pub use builder::{BuildError, Builder, MIN_STACK_LIMIT};
-pub use handles::{HandleError, HandleId, HandleKind};
+pub use handles::{
+    AnyHandle, Check, HandleError, HandleId, HandleKind, Idle, Prepare, Startable, Timer,
+};
 pub use immediates::Immediate;
 pub use io_watch::FdWatch;
 pub use loop_id::LoopId;

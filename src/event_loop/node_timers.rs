@@ -1,6 +1,8 @@
 //! `setTimeout` and `setInterval`: Node's timer lists driven by one libuv timer
 //! (`lib/timers.js`, `lib/internal/timers.js` `processTimers`, `src/env.cc` `RunTimers`).
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::{Callback, EventLoop, Input, LoopKey, process};
@@ -156,6 +158,51 @@ impl EventLoop {
     ) -> Timeout {
         let callback = self.store(Callback::Repeat(Box::new(callback)));
         self.create_timeout(callback, delay.into(), true)
+    }
+
+    /// [`set_interval`](Self::set_interval) whose callback gets its own interval too — Node's
+    /// `this` in a timer's callback — so the interval can clear (or unref, or refresh)
+    /// itself without a cell to smuggle its id in:
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let c = console.clone();
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(|lp| {
+    ///     let mut n = 0;
+    ///     lp.set_interval_with(
+    ///         move |lp, this| {
+    ///             n += 1;
+    ///             c.log(format!("tick {n}"));
+    ///             if n == 3 {
+    ///                 lp.clear_interval(this); // the loop has nothing left: the program ends
+    ///             }
+    ///         },
+    ///         1,
+    ///     );
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["tick 1", "tick 2", "tick 3"]);
+    /// ```
+    pub fn set_interval_with(
+        &mut self,
+        mut callback: impl FnMut(&mut EventLoop, Timeout) + 'static,
+        delay: impl Into<Delay>,
+    ) -> Timeout {
+        let this = Rc::new(Cell::new(None));
+        let me = this.clone();
+        let interval = self.set_interval(
+            move |lp| {
+                if let Some(me) = me.get() {
+                    callback(lp, me)
+                }
+            },
+            delay,
+        );
+        this.set(Some(interval));
+        interval
     }
 
     fn create_timeout(&mut self, callback: Key, delay: Delay, repeat: bool) -> Timeout {

@@ -26,7 +26,10 @@
 use std::io;
 use std::os::fd::AsFd;
 
-use super::{EventLoop, FdWatch, HandleError, HandleId, HandleKind};
+use super::EventLoop;
+pub use super::{
+    AnyHandle, Check, FdWatch, HandleError, HandleId, HandleKind, Idle, Prepare, Startable, Timer,
+};
 use crate::sys::{Event, Interest};
 
 // ANCHOR: uv_trait
@@ -34,28 +37,37 @@ use crate::sys::{Event, Interest};
 pub trait Uv {
     /// Creates a stopped idle handle (`uv_idle_init`); [`start_handle`](Self::start_handle) runs `callback`
     /// in every iteration's idle phase.
-    fn idle_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId;
+    fn idle_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId<Idle>) + 'static,
+    ) -> HandleId<Idle>;
 
     /// Creates a stopped prepare handle (`uv_prepare_init`).
     fn prepare_init(
         &mut self,
-        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
-    ) -> HandleId;
+        callback: impl FnMut(&mut EventLoop, HandleId<Prepare>) + 'static,
+    ) -> HandleId<Prepare>;
 
     /// Creates a stopped check handle (`uv_check_init`).
-    fn check_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId;
+    fn check_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId<Check>) + 'static,
+    ) -> HandleId<Check>;
 
     /// Creates a stopped libuv timer (`uv_timer_init`); see [`timer_start`](Self::timer_start).
-    fn timer_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId;
+    fn timer_init(
+        &mut self,
+        callback: impl FnMut(&mut EventLoop, HandleId<Timer>) + 'static,
+    ) -> HandleId<Timer>;
 
     /// The kind of a handle that is not closed.
-    fn handle_kind(&self, id: HandleId) -> Option<HandleKind>;
+    fn handle_kind<K>(&self, id: HandleId<K>) -> Option<HandleKind>;
 
     /// True between start and stop or close (`uv_is_active`).
-    fn is_active(&self, id: HandleId) -> bool;
+    fn is_active<K>(&self, id: HandleId<K>) -> bool;
 
     /// True after `close` was called, until the close callback ran (`uv_is_closing`).
-    fn is_closing(&self, id: HandleId) -> bool;
+    fn is_closing<K>(&self, id: HandleId<K>) -> bool;
 
     /// Starts an idle, prepare or check handle (`uv_idle_start` and friends). Starting an
     /// active handle does nothing. A handle started during its own phase first runs in the
@@ -63,7 +75,7 @@ pub trait Uv {
     ///
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
-    fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError>;
+    fn start_handle<K: Startable>(&mut self, id: HandleId<K>) -> Result<(), HandleError>;
 
     /// Stops a handle of any kind (`uv_*_stop`). Stopping a stopped handle does nothing; a
     /// timer that is due in the current pass but has not run yet will not run.
@@ -71,7 +83,7 @@ pub trait Uv {
     /// # Errors
     /// [`HandleError::Closed`] for a closed handle, [`HandleError::OtherLoop`] for another
     /// loop's.
-    fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError>;
+    fn stop_handle<K>(&mut self, id: HandleId<K>) -> Result<(), HandleError>;
 
     /// Starts (or restarts) a timer to fire `timeout_ms` after the loop's cached time, then
     /// every `repeat_ms` if that is not 0 (`uv_timer_start`). Like libuv it does not re-read
@@ -81,7 +93,7 @@ pub trait Uv {
     /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
     fn timer_start(
         &mut self,
-        id: HandleId,
+        id: HandleId<Timer>,
         timeout_ms: u64,
         repeat_ms: u64,
     ) -> Result<(), HandleError>;
@@ -92,18 +104,18 @@ pub trait Uv {
     /// # Errors
     /// [`HandleError::NeverStarted`] when the timer was never started, or the errors of
     /// [`timer_start`](Self::timer_start).
-    fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError>;
+    fn timer_again(&mut self, id: HandleId<Timer>) -> Result<(), HandleError>;
 
     /// Sets the repeat interval used by the next `timer_again` or firing
     /// (`uv_timer_set_repeat`).
     ///
     /// # Errors
     /// As [`timer_start`](Self::timer_start).
-    fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError>;
+    fn timer_set_repeat(&mut self, id: HandleId<Timer>, repeat_ms: u64) -> Result<(), HandleError>;
 
     /// Milliseconds until the timer fires, 0 if it is overdue or stopped
     /// (`uv_timer_get_due_in`).
-    fn timer_due_in(&self, id: HandleId) -> u64;
+    fn timer_due_in(&self, id: HandleId<Timer>) -> u64;
 
     /// Closes a handle (`uv_close`): it stops at once, and `callback` runs in the closing
     /// phase of this iteration — or the next one, when called from a close callback. Close
@@ -112,9 +124,9 @@ pub trait Uv {
     /// # Errors
     /// [`HandleError::Closing`] when `close` was already called, [`HandleError::Closed`] when
     /// the handle is gone, [`HandleError::OtherLoop`] for another loop's.
-    fn close(
+    fn close<K>(
         &mut self,
-        id: HandleId,
+        id: HandleId<K>,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) -> Result<(), HandleError>;
 
@@ -183,72 +195,81 @@ pub trait Uv {
 // ANCHOR_END: uv_trait
 
 impl Uv for EventLoop {
-    fn idle_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId {
-        EventLoop::idle_init(self, callback)
+    fn idle_init(
+        &mut self,
+        mut callback: impl FnMut(&mut EventLoop, HandleId<Idle>) + 'static,
+    ) -> HandleId<Idle> {
+        EventLoop::idle_init(self, move |lp, id| callback(lp, id.typed())).typed()
     }
 
     fn prepare_init(
         &mut self,
-        callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
-    ) -> HandleId {
-        EventLoop::prepare_init(self, callback)
+        mut callback: impl FnMut(&mut EventLoop, HandleId<Prepare>) + 'static,
+    ) -> HandleId<Prepare> {
+        EventLoop::prepare_init(self, move |lp, id| callback(lp, id.typed())).typed()
     }
 
-    fn check_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId {
-        EventLoop::check_init(self, callback)
+    fn check_init(
+        &mut self,
+        mut callback: impl FnMut(&mut EventLoop, HandleId<Check>) + 'static,
+    ) -> HandleId<Check> {
+        EventLoop::check_init(self, move |lp, id| callback(lp, id.typed())).typed()
     }
 
-    fn timer_init(&mut self, callback: impl FnMut(&mut EventLoop, HandleId) + 'static) -> HandleId {
-        EventLoop::timer_init(self, callback)
+    fn timer_init(
+        &mut self,
+        mut callback: impl FnMut(&mut EventLoop, HandleId<Timer>) + 'static,
+    ) -> HandleId<Timer> {
+        EventLoop::timer_init(self, move |lp, id| callback(lp, id.typed())).typed()
     }
 
-    fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
-        EventLoop::handle_kind(self, id)
+    fn handle_kind<K>(&self, id: HandleId<K>) -> Option<HandleKind> {
+        EventLoop::handle_kind(self, id.any())
     }
 
-    fn is_active(&self, id: HandleId) -> bool {
-        EventLoop::is_active(self, id)
+    fn is_active<K>(&self, id: HandleId<K>) -> bool {
+        EventLoop::is_active(self, id.any())
     }
 
-    fn is_closing(&self, id: HandleId) -> bool {
-        EventLoop::is_closing(self, id)
+    fn is_closing<K>(&self, id: HandleId<K>) -> bool {
+        EventLoop::is_closing(self, id.any())
     }
 
-    fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
-        EventLoop::start_handle(self, id)
+    fn start_handle<K: Startable>(&mut self, id: HandleId<K>) -> Result<(), HandleError> {
+        EventLoop::start_handle(self, id.any())
     }
 
-    fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
-        EventLoop::stop_handle(self, id)
+    fn stop_handle<K>(&mut self, id: HandleId<K>) -> Result<(), HandleError> {
+        EventLoop::stop_handle(self, id.any())
     }
 
     fn timer_start(
         &mut self,
-        id: HandleId,
+        id: HandleId<Timer>,
         timeout_ms: u64,
         repeat_ms: u64,
     ) -> Result<(), HandleError> {
-        EventLoop::timer_start(self, id, timeout_ms, repeat_ms)
+        EventLoop::timer_start(self, id.any(), timeout_ms, repeat_ms)
     }
 
-    fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
-        EventLoop::timer_again(self, id)
+    fn timer_again(&mut self, id: HandleId<Timer>) -> Result<(), HandleError> {
+        EventLoop::timer_again(self, id.any())
     }
 
-    fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
-        EventLoop::timer_set_repeat(self, id, repeat_ms)
+    fn timer_set_repeat(&mut self, id: HandleId<Timer>, repeat_ms: u64) -> Result<(), HandleError> {
+        EventLoop::timer_set_repeat(self, id.any(), repeat_ms)
     }
 
-    fn timer_due_in(&self, id: HandleId) -> u64 {
-        EventLoop::timer_due_in(self, id)
+    fn timer_due_in(&self, id: HandleId<Timer>) -> u64 {
+        EventLoop::timer_due_in(self, id.any())
     }
 
-    fn close(
+    fn close<K>(
         &mut self,
-        id: HandleId,
+        id: HandleId<K>,
         callback: impl FnOnce(&mut EventLoop) + 'static,
     ) -> Result<(), HandleError> {
-        EventLoop::close(self, id, callback)
+        EventLoop::close(self, id.any(), callback)
     }
 
     fn update_time(&mut self) {
