@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Instant;
 
-use eventloop::event_loop::EventLoop;
+use eventloop::EventLoop;
 use eventloop::task::{self, net::AsyncStream};
 use futures_io::{AsyncRead, AsyncWrite};
 

@@ -15,7 +15,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 
-use eventloop::event_loop::EventLoop;
+use eventloop::EventLoop;
 use eventloop::task::{self, net::AsyncStream};
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
