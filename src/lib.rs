@@ -132,6 +132,8 @@
 //! reference with a `learn-<exercise>` cargo feature (see `cargo learn`).
 
 #![warn(missing_docs)]
+// Every public function that can fail or panic says when (`# Errors`, `# Panics`).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 
 pub mod clock;
 pub mod console;

@@ -57,6 +57,10 @@ impl TcpListener {
     /// # Errors
     /// What binding or listening says (`EADDRINUSE`, `EACCES`, …); `InvalidInput` for a
     /// backlog above `i32::MAX`.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the listener was inserted just above"
+    )]
     pub fn listen(
         lp: &mut EventLoop,
         addr: SocketAddr,
