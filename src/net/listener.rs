@@ -266,7 +266,7 @@ impl Ref for TcpListener {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         self.with(lp, |s| s.refed).unwrap_or(false)
     }
 }

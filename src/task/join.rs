@@ -245,7 +245,7 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     }
 
     /// True while the task keeps the loop alive.
-    fn has_ref(&self, _lp: &EventLoop) -> bool {
+    fn has_ref(self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }
 }
