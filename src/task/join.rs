@@ -245,7 +245,7 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     }
 
     /// True while the task keeps the loop alive.
-    fn has_ref(&self, _lp: &EventLoop) -> bool {
+    fn has_ref(self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }
 }
@@ -271,6 +271,9 @@ impl<T: Clone + 'static> JoinHandle<T> {
     /// .unwrap();
     /// assert_eq!(sum.get(), 3);
     /// ```
+    ///
+    /// # Panics
+    /// If the task's output was already taken (the handle was awaited to the end): a task has one output.
     pub fn into_promise(self, lp: &mut EventLoop) -> Promise<T> {
         let (promise, resolver) = Promise::pending();
         let settle = move |lp: &mut EventLoop, outcome: Result<T, JoinError>| match outcome {

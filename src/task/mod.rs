@@ -206,6 +206,9 @@ type JoinResult<T> = Result<T, JoinError>;
 /// rejection.
 pub trait MainResult {
     /// `Ok` for success, or the error the program ends with.
+    ///
+    /// # Errors
+    /// The program's error, as the rejection it ends with.
     fn into_result(self) -> Result<(), Rejection>;
 }
 
