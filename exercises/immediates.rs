@@ -16,6 +16,7 @@ use super::handles::{HandleCallback, HandleKind};
 use super::phase_queue::PhaseQueue;
 use super::{Callback, EventLoop, HandleId, Input, LoopKey};
 use crate::heap::{Heap, Key};
+use crate::trace::Queue;
 
 /// The id of an immediate, for [`EventLoop::clear_immediate`]. Stale once the immediate ran
 /// or was cleared; like a stale one, it does nothing on another loop than the one that made it.
@@ -104,6 +105,7 @@ impl EventLoop {
             callback,
         });
         self.immediates.queue.push(key);
+        self.note_queued(Queue::Immediates, "setImmediate", Some(callback));
         self.add_immediate_ref(1);
         Immediate(self.tag(key))
     }
@@ -117,6 +119,7 @@ impl EventLoop {
         let Some(entry) = self.immediates.entries.remove(key) else {
             return;
         };
+        self.note_unqueued(Queue::Immediates, Some(entry.callback));
         self.discard(entry.callback);
         if entry.refed {
             self.add_immediate_ref(-1);
