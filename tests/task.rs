@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use common::{Log, manual_loop};
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::promise::Promise;
 use eventloop::task::{self, JoinError};
@@ -635,7 +636,7 @@ mod handles {
         let probe = Probe::new(2);
         let handle = lp.spawn(probe.clone());
         handle.unref(&mut lp);
-        assert!(!handle.has_ref());
+        assert!(!(&handle).has_ref(&lp));
         let ran = Rc::new(Cell::new(false));
         let r = ran.clone();
         lp.set_timeout(move |_| r.set(true), 5);
@@ -708,6 +709,7 @@ mod sources {
     use super::*;
     use eventloop::clock::Clock;
     use eventloop::threadpool::{ThreadPool, WorkError};
+    use eventloop::uv::Uv;
     use futures_core::Stream;
     use futures_io::{AsyncRead, AsyncWrite};
     use std::future::poll_fn;

@@ -172,7 +172,7 @@ impl<T> JoinSlot<T> {
 ///
 /// Dropping the handle detaches the task: it runs on to the end. [`abort`](Self::abort) drops
 /// it at its next turn. While it has not finished, a task keeps the loop alive, like a ref'd
-/// handle; [`unref`](Self::unref) lets the loop end without it.
+/// handle; [`unref`](crate::Ref::unref) lets the loop end without it.
 ///
 /// ```
 /// use eventloop::event_loop::EventLoop;
@@ -269,13 +269,17 @@ impl<T> JoinHandle<T> {
     /// assert!(done.get());
     /// ```
     pub fn detach(self) {}
+}
 
-    /// Lets the loop end while this task waits (`unref`, as on Node's handles). The task still
-    /// runs whenever the loop does.
+/// A task keeps the loop alive until it finishes; `unref` lets the loop end while it waits
+/// (it still runs whenever the loop does). On a borrowed handle, so that `handle.unref(lp)`
+/// keeps `handle`.
+impl<T> crate::event_loop::Ref for &JoinHandle<T> {
+    /// Lets the loop end while this task waits (`unref`, as on Node's handles).
     ///
     /// ```
+    /// use eventloop::Ref;
     /// use eventloop::event_loop::{EventLoop, RunMode};
-    /// use eventloop::task;
     ///
     /// let mut lp = EventLoop::new();
     /// let forever = lp.spawn(std::future::pending::<()>());
@@ -285,16 +289,18 @@ impl<T> JoinHandle<T> {
     /// lp.run(RunMode::Default); // returns at once
     /// assert!(!forever.is_finished());
     /// ```
-    pub fn unref(&self, lp: &mut EventLoop) {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(false);
         if self.slot.refd.replace(false) {
             lp.request_finished();
         }
+        self
     }
 
     /// Makes the task keep the loop alive again, until it finishes (the default).
     ///
     /// ```
+    /// use eventloop::Ref;
     /// use eventloop::event_loop::EventLoop;
     /// use eventloop::task;
     ///
@@ -302,27 +308,29 @@ impl<T> JoinHandle<T> {
     /// let sleeper = lp.spawn(task::sleep(10));
     /// sleeper.unref(&mut lp);
     /// sleeper.ref_(&mut lp);
-    /// assert!(sleeper.has_ref());
+    /// assert!((&sleeper).has_ref(&lp));
     /// assert_eq!(lp.active_requests(), 1);
     /// ```
-    pub fn ref_(&self, lp: &mut EventLoop) {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(true);
         self.slot.start_ref(lp);
+        self
     }
 
     /// True while the task keeps the loop alive: not unref'd, and not finished.
     ///
     /// ```
+    /// use eventloop::Ref;
     /// use eventloop::event_loop::{EventLoop, RunMode};
     /// use eventloop::task;
     ///
     /// let mut lp = EventLoop::new();
     /// let sleeper = lp.spawn(task::sleep(1));
-    /// assert!(sleeper.has_ref());
+    /// assert!((&sleeper).has_ref(&lp));
     /// lp.run(RunMode::Default);
-    /// assert!(!sleeper.has_ref()); // finished: it gave its ref back
+    /// assert!(!(&sleeper).has_ref(&lp)); // finished: it gave its ref back
     /// ```
-    pub fn has_ref(&self) -> bool {
+    fn has_ref(&self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }
 }

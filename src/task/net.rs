@@ -658,6 +658,7 @@ impl Incoming {
     /// The listener underneath, for the callback API (`unref`, …).
     ///
     /// ```
+    /// use eventloop::Ref;
     /// use eventloop::event_loop::{EventLoop, RunMode};
     /// use eventloop::task::net;
     ///
