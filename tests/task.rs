@@ -639,7 +639,7 @@ mod handles {
         let probe = Probe::new(2);
         let handle = lp.spawn(probe.clone());
         handle.unref(&mut lp);
-        assert!(!(&handle).has_ref(&lp));
+        assert!(!handle.has_ref(&lp));
         let ran = Rc::new(Cell::new(false));
         let r = ran.clone();
         lp.set_timeout(move |_| r.set(true), 5);

@@ -308,7 +308,7 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     /// let sleeper = lp.spawn(task::sleep(10));
     /// sleeper.unref(&mut lp);
     /// sleeper.ref_(&mut lp);
-    /// assert!((&sleeper).has_ref(&lp));
+    /// assert!(sleeper.has_ref(&lp));
     /// assert_eq!(lp.active_requests(), 1);
     /// ```
     fn ref_(self, lp: &mut EventLoop) -> Self {
@@ -326,11 +326,11 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     ///
     /// let mut lp = EventLoop::new();
     /// let sleeper = lp.spawn(task::sleep(1));
-    /// assert!((&sleeper).has_ref(&lp));
+    /// assert!(sleeper.has_ref(&lp));
     /// lp.run(RunMode::Default);
-    /// assert!(!(&sleeper).has_ref(&lp)); // finished: it gave its ref back
+    /// assert!(!sleeper.has_ref(&lp)); // finished: it gave its ref back
     /// ```
-    fn has_ref(&self, _lp: &EventLoop) -> bool {
+    fn has_ref(self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }
 }
@@ -356,6 +356,9 @@ impl<T: Clone + 'static> JoinHandle<T> {
     /// .unwrap();
     /// assert_eq!(sum.get(), 3);
     /// ```
+    ///
+    /// # Panics
+    /// If the task's output was already taken (the handle was awaited to the end): a task has one output.
     pub fn into_promise(self, lp: &mut EventLoop) -> Promise<T> {
         let (promise, resolver) = Promise::pending();
         let settle = move |lp: &mut EventLoop, outcome: Result<T, JoinError>| match outcome {

@@ -221,6 +221,9 @@ pub trait MainResult {
     ///
     /// assert!(().into_result().is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// The program's error, as the rejection it ends with.
     fn into_result(self) -> Result<(), Rejection>;
 }
 
