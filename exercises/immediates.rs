@@ -16,6 +16,7 @@ use super::handles::{HandleCallback, HandleKind};
 use super::phase_queue::PhaseQueue;
 use super::{Callback, EventLoop, HandleId, Input, LoopKey};
 use crate::heap::{Heap, Key};
+use crate::trace::Queue;
 
 /// The id of an immediate, for [`EventLoop::clear_immediate`]. Stale once the immediate ran
 /// or was cleared; like a stale one, it does nothing on another loop than the one that made it.
@@ -47,22 +48,22 @@ impl ImmediateQueue {
     }
 }
 
-impl Immediate {
+impl super::Ref for Immediate {
     /// Lets the process end while this immediate waits (`immediate.unref()`); it still runs
     /// if something else keeps the loop iterating. Chainable, like Node's.
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         lp.set_immediate_ref(self, false);
         self
     }
 
     /// Makes this immediate keep the process alive again (`immediate.ref()`).
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         lp.set_immediate_ref(self, true);
         self
     }
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
+    fn has_ref(&self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .and_then(|key| lp.immediates.entries.get(key))
             .is_some_and(|e| e.refed)
@@ -104,6 +105,7 @@ impl EventLoop {
             callback,
         });
         self.immediates.queue.push(key);
+        self.note_queued(Queue::Immediates, "setImmediate", Some(callback));
         self.add_immediate_ref(1);
         Immediate(self.tag(key))
     }
@@ -117,6 +119,7 @@ impl EventLoop {
         let Some(entry) = self.immediates.entries.remove(key) else {
             return;
         };
+        self.note_unqueued(Queue::Immediates, Some(entry.callback));
         self.discard(entry.callback);
         if entry.refed {
             self.add_immediate_ref(-1);

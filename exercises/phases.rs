@@ -118,7 +118,7 @@ impl EventLoop {
 
     /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
-    pub fn backend_timeout(&self) -> Option<u64> {
+    pub(crate) fn backend_timeout(&self) -> Option<u64> {
         // TODO: when may the poll phase sleep, and for how long?.
         // Some(0) when the loop must not sleep: it was stopped, nothing keeps it alive,
         // or callbacks are pending, idle handles are active, or handles are closing.
@@ -144,25 +144,21 @@ impl EventLoop {
                 Pending::Fed(watch) => self.run_fed(watch), // with its checkpoint
             }
         }
-        self.leave_phase(Phase::Pending);
     }
 
     fn run_idle(&mut self) {
         self.enter_phase(Phase::Idle);
         self.run_handles(|lp| &lp.queues.idle);
-        self.leave_phase(Phase::Idle);
     }
 
     fn run_prepare(&mut self) {
         self.enter_phase(Phase::Prepare);
         self.run_handles(|lp| &lp.queues.prepare);
-        self.leave_phase(Phase::Prepare);
     }
 
     fn run_check(&mut self) {
         self.enter_phase(Phase::Check);
         self.run_handles(|lp| &lp.queues.check);
-        self.leave_phase(Phase::Check);
     }
 
     /// Runs the idle, prepare or check handles that were started when the phase began, newest
@@ -220,7 +216,6 @@ impl EventLoop {
         self.run_ready_watchers();
         self.run_completions();
         self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
-        self.leave_phase(Phase::Poll);
     }
 
     /// Whether anything registered could end a wait in the poll phase: an active descriptor
@@ -272,7 +267,6 @@ impl EventLoop {
         while let Some(handle) = self.queues.closing.next() {
             self.finish_close(handle);
         }
-        self.leave_phase(Phase::Closing);
     }
 
     /// Timers phase (`uv__run_timers`, libuv ≥ 1.48): collect the timers due now, then run them;
@@ -290,6 +284,5 @@ impl EventLoop {
             self.set_active_at(handle, active);
             self.run_handle(handle);
         }
-        self.leave_phase(Phase::Timers);
     }
 }
