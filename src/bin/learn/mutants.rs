@@ -11,7 +11,8 @@
 //! reason, in `exercises/wrong/<exercise>/EQUIVALENT` (one `id | reason` per line).
 //!
 //! Only the regions are mutated: they are what the learner writes and the tests must judge.
-//! It is slow (a build per mutant) and so a maintainer's command, not part of CI.
+//! The mutants of an exercise are built together ([`crate::batch`]), then tested one by one:
+//! still slow (a test run per mutant), and so a maintainer's command, not part of CI.
 
 use std::fs;
 use std::io;
@@ -152,7 +153,7 @@ pub fn mutants(source: &str) -> Result<Vec<Mutant>, String> {
 }
 
 /// The lines of a region's code, without marker lines and without its indentation.
-fn region_code(lines: &[&str], region: &Region) -> Vec<String> {
+pub fn region_code(lines: &[&str], region: &Region) -> Vec<String> {
     let body: Vec<&str> = lines[region.start_line..region.end_line - 1]
         .iter()
         .copied()
