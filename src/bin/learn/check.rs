@@ -366,7 +366,16 @@ fn run_variants(
         }
         match batch::blamed(&text, &file, &run.output) {
             Some(broken) => pending.retain(|i| !broken.contains(i)),
-            None => break,
+            None => {
+                println!(
+                    "note  `{}`: the combined build fails outside every variant; building \
+                     each of {} alone:\n{}",
+                    exercise.name,
+                    pending.len(),
+                    tail(&run.output, 10)
+                );
+                break;
+            }
         }
     }
     for &i in &pending {
