@@ -289,7 +289,7 @@ pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool
             100.0 * (caught + timeouts) as f64 / judged as f64
         };
         println!(
-            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught              ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
+            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
             exercise.name,
             found.len(),
             caught + timeouts,
