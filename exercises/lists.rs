@@ -73,6 +73,7 @@ pub struct TimerLists<P> {
 
 /// What the loop should do next in a timers pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub enum Due {
     /// Run this timeout's callback now, then call [`TimerLists::after_callback`].
     Timer(Key),
@@ -83,6 +84,7 @@ pub enum Due {
 
 /// What became of a timeout after its callback ran.
 #[derive(Debug, PartialEq, Eq)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub enum AfterCallback<P> {
     /// An interval went back into its list. `Some(ms)`: restart the libuv timer with `ms`.
     Rescheduled(Option<u64>),

@@ -118,7 +118,7 @@ impl EventLoop {
 
     /// How long the poll phase may wait (`uv__backend_timeout`): `Some(0)` when there is
     /// something to do at once, `None` to wait until woken, else the time to the next timer.
-    pub fn backend_timeout(&self) -> Option<u64> {
+    pub(crate) fn backend_timeout(&self) -> Option<u64> {
         // TODO: when may the poll phase sleep, and for how long?.
         // Some(0) when the loop must not sleep: it was stopped, nothing keeps it alive,
         // or callbacks are pending, idle handles are active, or handles are closing.

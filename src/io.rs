@@ -9,7 +9,7 @@
 //! The loop runs the callbacks. Two rules from libuv live here:
 //! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
 //!   interest an earlier callback of the same batch narrowed or removed gets only what it
-//!   still wants — possibly nothing ([`Io::dispatch`]);
+//!   still wants — possibly nothing (`Io::dispatch`);
 //! - the wake-up descriptor other threads use is watched too, under a token of its own, and is
 //!   read dry when it fires.
 
@@ -51,7 +51,7 @@ impl<P: std::fmt::Debug> std::fmt::Debug for Watcher<P> {
 
 /// The loop's watchers and its poller.
 #[derive(Debug)]
-pub struct Io<P> {
+pub(crate) struct Io<P> {
     poller: Poller,
     watchers: Heap<Watcher<P>>,
     /// Watchers with a non-empty interest.
@@ -63,7 +63,7 @@ pub struct Io<P> {
 
 /// What one wait found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Polled {
+pub(crate) struct Polled {
     /// Ready watcher events now waiting for [`Io::dispatch`].
     pub events: usize,
     /// The wake-up descriptor fired (and was read dry): another thread has news.

@@ -106,12 +106,15 @@ impl std::error::Error for CancelError {}
 
 /// A job's id, unique within its pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct JobId(u64);
 
 /// The work itself: runs on a worker and returns its value, type-erased.
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub type Work = Box<dyn FnOnce() -> Box<dyn Any + Send> + Send>;
 
 /// What a finished job left on its loop's completion queue.
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Completion {
     /// Which job.
     pub job: JobId,
@@ -126,6 +129,7 @@ pub struct Completion {
 /// Where and when a job ran: what the loop's trace shows of the pool, which runs on other
 /// threads. It travels in the job's [`Completion`], so tracing adds no lock and no message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Ran {
     /// The worker that ran it: workers are numbered from 0 in the order they started.
     pub worker: usize,
@@ -157,6 +161,7 @@ impl fmt::Debug for Completion {
 /// wake-up. Chapter 8 keeps the bit and replaces the condition variable by an `eventfd` the
 /// poller watches.
 #[derive(Default)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Wakeup {
     pending: AtomicBool,
     lock: Mutex<()>,
@@ -167,6 +172,7 @@ pub struct Wakeup {
 
 /// What [`Wakeup::send`] calls to reach a loop that waits in the kernel rather than on the
 /// condition variable.
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub type Notifier = Box<dyn Fn() + Send + Sync>;
 
 impl fmt::Debug for Wakeup {
@@ -251,6 +257,7 @@ impl Wakeup {
 /// One loop's completion queue (`loop->wq` with `loop->wq_async`): workers push, the loop
 /// takes everything at once, in completion order.
 #[derive(Debug, Default)]
+#[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Completions {
     done: Mutex<Vec<Completion>>,
     wakeup: Wakeup,
@@ -558,6 +565,7 @@ impl ThreadPool {
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
     /// `completions`. Starts every thread if none runs yet. On a [broken](Self::broken) pool
     /// the job fails at once.
+    #[doc(hidden)] // programs use `EventLoop::queue_work`
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
         let mut queue = lock(&self.shared.queue);
         if !queue.started {
@@ -606,6 +614,7 @@ impl ThreadPool {
     ///
     /// # Errors
     /// [`CancelError::Busy`] when the job is running or has finished.
+    #[doc(hidden)] // programs use `EventLoop::cancel_work`
     pub fn cancel(&self, job: JobId) -> Result<(), CancelError> {
         let mut queue = lock(&self.shared.queue);
         let cancelled = match queue.jobs.remove(&job) {

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::sys::{Event, Interest, Waker, timeout_ms};
 use eventloop::threadpool::ThreadPool;
@@ -192,6 +193,7 @@ fn many_wakes_before_a_drain_are_one_wake_up() {
 
 mod on_the_loop {
     use super::*;
+    use eventloop::uv::Uv;
 
     #[test]
     fn a_ready_descriptor_runs_its_callback_in_the_poll_phase_with_a_checkpoint() {
@@ -462,9 +464,9 @@ mod on_the_loop {
             .watch_fd(a, Interest::READABLE, "idle", |_, _| {})
             .unwrap();
         assert_eq!(lp.active_handles(), 1);
-        lp.set_fd_ref(id, false);
+        id.unref(&mut lp);
         assert!(!lp.is_alive(), "unref'd");
-        lp.set_fd_ref(id, true);
+        id.ref_(&mut lp);
         assert!(lp.is_alive());
         lp.set_fd_interest(id, Interest::NONE).unwrap();
         assert!(!lp.is_alive(), "waiting for nothing: inactive");
@@ -521,7 +523,7 @@ mod on_the_loop {
         let idle = lp
             .watch_fd(a, Interest::READABLE, "never", |_, _| {})
             .unwrap();
-        lp.set_fd_ref(idle, false);
+        idle.unref(&mut lp);
         let log = Log::default();
         let l = log.clone();
         lp.queue_work(|| 21 * 2, move |_, r| l.push(format!("job {}", r.unwrap())));
@@ -646,7 +648,7 @@ mod on_the_loop {
             assert!(err.to_string().contains("another event loop"), "{err}");
         }
         assert_eq!(b.fd_interest(from_a), None);
-        b.set_fd_ref(from_a, false);
+        from_a.unref(&mut b);
         assert_eq!(b.fd_interest(of_b), Some(Interest::READABLE));
         assert_eq!(
             b.active_handles(),

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "microtasks",
         "refs",
         "trace",
+        "console",
         "sys",
         "panics",
     ],
@@ -24,6 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["event_loop"],
     &["promise", "net", "fs", "dns", "crypto"],
     &["task"],
+    &["prelude"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

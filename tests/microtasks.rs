@@ -9,6 +9,7 @@ mod checkpoint {
     use super::common::{Log, manual_loop};
     use eventloop::event_loop::{EventLoop, RunMode};
     use eventloop::microtasks::{Job, Microtasks};
+    use eventloop::uv::Uv;
 
     #[test]
     fn the_drain_runs_ticks_then_microtasks_until_both_are_empty() {

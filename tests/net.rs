@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::net::{self, Buffer, TcpListener, TcpStream};
 use eventloop::sys::socket;

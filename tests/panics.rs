@@ -11,6 +11,7 @@
 //! a lost pool completion keeps its request counted) run the loop on a thread of their own and
 //! fail after a bound.
 
+use eventloop::uv::Uv;
 mod common;
 
 use std::cell::Cell;
@@ -21,7 +22,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eventloop::clock::ManualClock;
-use eventloop::event_loop::{EventLoop, HandleId, RunMode};
+use eventloop::event_loop::{EventLoop, HandleId, RunMode, Startable};
 use eventloop::net::{TcpListener, TcpStream};
 use eventloop::promise::Promise;
 use eventloop::sys::Interest;
@@ -109,42 +110,45 @@ fn an_immediate() {
 /// the older handles it kept from running run in the next iteration, after it.
 #[test]
 fn idle_prepare_and_check_handles() {
-    type Init = fn(&mut EventLoop, Box<dyn FnMut(&mut EventLoop, HandleId)>) -> HandleId;
-    let kinds: [(&str, Init); 3] = [
-        ("idle", |lp, cb| lp.idle_init(cb)),
-        ("prepare", |lp, cb| lp.prepare_init(cb)),
-        ("check", |lp, cb| lp.check_init(cb)),
-    ];
-    for (kind, init) in kinds {
-        let (mut lp, _clock) = manual_loop();
-        let log = Log::default();
-        let l = log.clone();
-        let older = init(
-            &mut lp,
-            Box::new(move |lp, me| {
-                l.push("older");
-                lp.stop_handle(me).unwrap();
-            }),
-        );
-        let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
-        let newer = init(
-            &mut lp,
-            Box::new(move |lp, me| {
-                calls.set(calls.get() + 1);
-                if calls.get() == 1 {
-                    panic!("newer handle");
-                }
-                l.push("newer again");
-                lp.stop_handle(me).unwrap();
-            }),
-        );
-        lp.start_handle(older).unwrap();
-        lp.start_handle(newer).unwrap();
-        run_through_a_panic(&mut lp, "newer handle");
-        assert_eq!(log.take(), Vec::<String>::new(), "{kind}");
-        lp.run(RunMode::Default);
-        assert_eq!(log.entries(), ["newer again", "older"], "{kind}");
-    }
+    older_handles_run_after_the_one_that_panicked("idle", |lp, cb| lp.idle_init(cb));
+    older_handles_run_after_the_one_that_panicked("prepare", |lp, cb| lp.prepare_init(cb));
+    older_handles_run_after_the_one_that_panicked("check", |lp, cb| lp.check_init(cb));
+}
+
+type Init<K> = fn(&mut EventLoop, Box<dyn FnMut(&mut EventLoop, HandleId<K>)>) -> HandleId<K>;
+
+fn older_handles_run_after_the_one_that_panicked<K: Startable + 'static>(
+    kind: &str,
+    init: Init<K>,
+) {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    let older = init(
+        &mut lp,
+        Box::new(move |lp, me| {
+            l.push("older");
+            lp.stop_handle(me).unwrap();
+        }),
+    );
+    let (l, calls) = (log.clone(), Rc::new(Cell::new(0)));
+    let newer = init(
+        &mut lp,
+        Box::new(move |lp, me| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                panic!("newer handle");
+            }
+            l.push("newer again");
+            lp.stop_handle(me).unwrap();
+        }),
+    );
+    lp.start_handle(older).unwrap();
+    lp.start_handle(newer).unwrap();
+    run_through_a_panic(&mut lp, "newer handle");
+    assert_eq!(log.take(), Vec::<String>::new(), "{kind}");
+    lp.run(RunMode::Default);
+    assert_eq!(log.entries(), ["newer again", "older"], "{kind}");
 }
 
 /// libuv's timers: the ones due in the same pass as the one that panicked run next time.

@@ -69,7 +69,9 @@ mod liveness {
 
 mod process {
     use super::common::{Log, manual_loop};
+    use eventloop::Ref;
     use eventloop::event_loop::RunMode;
+    use eventloop::uv::Uv;
 
     #[test]
     fn a_loop_with_only_unrefd_handles_exits() {
@@ -77,12 +79,76 @@ mod process {
         let log = Log::default();
         let idle = lp.idle_init(|_, _| {});
         lp.start_handle(idle).unwrap();
-        lp.unref(idle);
+        idle.unref(&mut lp);
         lp.set_timeout(log.cb("timeout"), 10).unref(&mut lp);
         lp.set_immediate(log.cb("immediate")).unref(&mut lp);
         assert!(!lp.is_alive());
         assert_eq!(lp.run_main(|_| {}).unwrap(), 0);
         assert!(log.entries().is_empty());
+    }
+
+    /// One verb set: every kind of handle is ref'd when made, `unref` (chained, as in Node)
+    /// clears the flag, twice is once, and one `ref_` sets it again.
+    #[test]
+    fn every_kind_of_handle_has_the_same_three_verbs() {
+        use eventloop::net::{Server, Socket, TcpListener};
+        use eventloop::sys::Interest;
+        use std::os::unix::net::UnixStream;
+
+        fn check<R: Ref + Copy>(lp: &mut eventloop::EventLoop, kind: &str, handle: R) {
+            assert!(handle.has_ref(lp), "{kind}: ref'd when made");
+            let same = handle.unref(lp).unref(lp);
+            assert!(!same.has_ref(lp), "{kind}: unref clears the flag");
+            assert!(
+                handle.ref_(lp).has_ref(lp),
+                "{kind}: one ref_ undoes two unrefs"
+            );
+            handle.unref(lp);
+            assert!(!handle.has_ref(lp), "{kind}: unref'd again");
+        }
+
+        let (mut lp, _clock) = manual_loop();
+        let timeout = lp.set_timeout(|_| {}, 10);
+        check(&mut lp, "timeout", timeout);
+        let interval = lp.set_interval(|_| {}, 10);
+        check(&mut lp, "interval", interval);
+        let immediate = lp.set_immediate(|_| {});
+        check(&mut lp, "immediate", immediate);
+        let idle = lp.idle_init(|_, _| {});
+        check(&mut lp, "idle handle", idle);
+        let timer = lp.timer_init(|_, _| {});
+        check(&mut lp, "libuv timer", timer);
+        let (a, _b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let watch = lp
+            .watch_fd(a, Interest::READABLE, "pipe", |_, _| {})
+            .unwrap();
+        check(&mut lp, "fd watcher", watch);
+        let any = "127.0.0.1:0".parse().unwrap();
+        let listener = TcpListener::listen(&mut lp, any, 8, |_, _| {}).unwrap();
+        check(&mut lp, "TCP listener", listener);
+        let addr = listener.local_addr(&lp).unwrap();
+        let server = Server::create(&mut lp, |_, _| {});
+        check(&mut lp, "net server", server);
+        let task = lp.spawn(std::future::pending::<()>());
+        assert!((&task).has_ref(&lp), "task: ref'd when made");
+        task.unref(&mut lp).unref(&mut lp);
+        assert!(!(&task).has_ref(&lp), "task: unref clears the flag");
+        task.ref_(&mut lp);
+        assert!((&task).has_ref(&lp), "task: one ref_ undoes two unrefs");
+        task.unref(&mut lp);
+        assert!(
+            !lp.is_alive(),
+            "everything unref'd: nothing keeps the loop alive"
+        );
+        // A connect in flight is a request, which keeps the loop alive however the socket is
+        // ref'd: so the socket comes last.
+        let socket = Socket::connect(&mut lp, addr, |_, _| {});
+        check(&mut lp, "net socket", socket);
+        socket.destroy(&mut lp);
+        server.close(&mut lp, |_, _| {});
+        listener.close(&mut lp, |_| {}).unwrap();
+        lp.run(RunMode::Default);
     }
 
     #[test]

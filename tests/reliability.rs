@@ -27,6 +27,7 @@
 //! (see `tests/common`), time limits on every blocking socket call, and a bounded wait for
 //! each child process, which is killed (and its output shown) if it hangs.
 
+use eventloop::uv::Uv;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, Write};
@@ -35,6 +36,7 @@ use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::net::{self, Buffer, TcpListener, TcpStream};
 use eventloop::sys::socket;

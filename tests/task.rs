@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use common::{Log, manual_loop};
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::promise::Promise;
 use eventloop::task::{self, JoinError};
@@ -551,6 +552,7 @@ mod sources {
     use super::*;
     use eventloop::clock::Clock;
     use eventloop::threadpool::{ThreadPool, WorkError};
+    use eventloop::uv::Uv;
     use futures_core::Stream;
     use futures_io::{AsyncRead, AsyncWrite};
     use std::future::poll_fn;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use eventloop::Ref;
 use eventloop::event_loop::EventLoop;
 use eventloop::threadpool::{CancelError, Completions, ThreadPool, WorkError, WorkKind};
 

@@ -242,6 +242,7 @@ mod timer_heap {
 
 mod node_timers {
     use super::common::{Log, manual_loop, run_counted, slot};
+    use eventloop::Ref;
     use eventloop::event_loop::{Delay, EventLoop, RunMode};
     use eventloop::timers::{TIMEOUT_MAX, TimerLists, normalize_delay};
     use std::time::Duration;

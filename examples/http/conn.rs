@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, Timeout};
 use eventloop::net::Socket;
 

@@ -6,21 +6,107 @@
 //! loop alive while active.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use super::{Callback, EventLoop, Input, LoopKey};
 use crate::heap::Key;
 use crate::refs::RefFlags;
 use crate::trace::Queue;
 
-/// The name of a handle. Stale once the handle is closed: every operation on it then returns
+// ANCHOR: handle_id
+/// The name of a handle, typed by its kind `K` ([`Idle`], [`Prepare`], [`Check`],
+/// [`Timer`]), so that a verb meant for another kind is a compile error: `timer_start` takes
+/// a `HandleId<Timer>`, `start_handle` an idle, prepare or check handle. Verbs that apply to
+/// every kind (`stop_handle`, `close`, [`Ref`](super::Ref)) take any `HandleId<K>`, and
+/// [`any`](Self::any) forgets the kind, to keep handles of several kinds together.
+///
+/// Stale once the handle is closed: every operation on it then returns
 /// [`HandleError::Closed`] (or, one that returns no `Result`, does nothing). Used on another
 /// loop than the one that made it, it is [`HandleError::OtherLoop`] — or, again, nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandleId(LoopKey);
+///
+/// ```compile_fail
+/// use eventloop::uv::Uv;
+/// let mut lp = eventloop::EventLoop::new();
+/// let timer = lp.timer_init(|_, _| {});
+/// lp.start_handle(timer); // a timer starts with `timer_start`: does not compile
+/// ```
+pub struct HandleId<K = AnyHandle>(LoopKey, PhantomData<fn() -> K>);
+// ANCHOR_END: handle_id
 
-impl HandleId {
+/// The kind of an idle handle (`uv_idle_t`), for [`HandleId<Idle>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Idle {}
+/// The kind of a prepare handle (`uv_prepare_t`), for [`HandleId<Prepare>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Prepare {}
+/// The kind of a check handle (`uv_check_t`), for [`HandleId<Check>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {}
+/// The kind of a libuv timer (`uv_timer_t`), for [`HandleId<Timer>`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {}
+/// Any kind: a [`HandleId`] whose kind was forgotten with [`HandleId::any`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyHandle {}
+
+/// The kinds that [`start_handle`](super::uv::Uv::start_handle) starts: idle, prepare and
+/// check handles, which run once per iteration while active (a timer has a deadline, and
+/// starts with `timer_start`).
+pub trait Startable: sealed::Sealed {}
+impl Startable for Idle {}
+impl Startable for Prepare {}
+impl Startable for Check {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Idle {}
+    impl Sealed for super::Prepare {}
+    impl Sealed for super::Check {}
+}
+
+impl<K> HandleId<K> {
     /// Only while the loop is being built, before Node's own handles exist.
-    pub(super) const PLACEHOLDER: HandleId = HandleId(LoopKey::PLACEHOLDER);
+    pub(super) const PLACEHOLDER: HandleId<K> = HandleId(LoopKey::PLACEHOLDER, PhantomData);
+
+    /// The same handle, its kind forgotten: to keep handles of several kinds in one list.
+    ///
+    /// ```
+    /// use eventloop::uv::Uv;
+    /// let mut lp = eventloop::EventLoop::new();
+    /// let handles = [lp.idle_init(|_, _| {}).any(), lp.timer_init(|_, _| {}).any()];
+    /// assert!(handles.iter().all(|&h| !lp.is_active(h)));
+    /// ```
+    pub fn any(self) -> HandleId {
+        HandleId(self.0, PhantomData)
+    }
+
+    /// The same handle, typed as kind `T`: only where the loop knows the kind.
+    pub(crate) fn typed<T>(self) -> HandleId<T> {
+        HandleId(self.0, PhantomData)
+    }
+}
+
+impl<K> Clone for HandleId<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for HandleId<K> {}
+impl<K> PartialEq for HandleId<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<K> Eq for HandleId<K> {}
+impl<K> std::hash::Hash for HandleId<K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+impl<K> fmt::Debug for HandleId<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HandleId").field(&self.0).finish()
+    }
 }
 
 /// What kind of handle it is.
@@ -127,7 +213,7 @@ impl EventLoop {
             timer: None,
             close_callback: None,
         });
-        HandleId(self.tag(key))
+        HandleId(self.tag(key), PhantomData)
     }
 
     /// The key of handle `id` in this loop's table; `None` for another loop's id.
@@ -159,7 +245,7 @@ impl EventLoop {
 
     /// Creates a stopped idle handle (`uv_idle_init`); [`start_handle`](Self::start_handle) runs `callback`
     /// in every iteration's idle phase.
-    pub fn idle_init(
+    pub(crate) fn idle_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -167,7 +253,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped prepare handle (`uv_prepare_init`).
-    pub fn prepare_init(
+    pub(crate) fn prepare_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -175,7 +261,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped check handle (`uv_check_init`).
-    pub fn check_init(
+    pub(crate) fn check_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -183,7 +269,7 @@ impl EventLoop {
     }
 
     /// Creates a stopped libuv timer (`uv_timer_init`); see [`timer_start`](Self::timer_start).
-    pub fn timer_init(
+    pub(crate) fn timer_init(
         &mut self,
         callback: impl FnMut(&mut EventLoop, HandleId) + 'static,
     ) -> HandleId {
@@ -206,22 +292,22 @@ impl EventLoop {
     }
 
     /// The kind of a handle that is not closed.
-    pub fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
+    pub(crate) fn handle_kind(&self, id: HandleId) -> Option<HandleKind> {
         self.handle_ref(id).map(|h| h.kind)
     }
 
     /// True between start and stop or close (`uv_is_active`).
-    pub fn is_active(&self, id: HandleId) -> bool {
+    pub(crate) fn is_active(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.flags.is_active())
     }
 
     /// True after `close` was called, until the close callback ran (`uv_is_closing`).
-    pub fn is_closing(&self, id: HandleId) -> bool {
+    pub(crate) fn is_closing(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.closing)
     }
 
     /// True when the handle keeps the loop alive while active (`uv_has_ref`).
-    pub fn has_ref(&self, id: HandleId) -> bool {
+    pub(crate) fn has_ref(&self, id: HandleId) -> bool {
         self.handle_ref(id).is_some_and(|h| h.flags.has_ref())
     }
 
@@ -248,13 +334,13 @@ impl EventLoop {
 
     /// Makes the handle keep the loop alive while it is active (`uv_ref`). Idempotent: ref is
     /// a flag, not a counter.
-    pub fn ref_(&mut self, id: HandleId) {
+    pub(crate) fn ref_(&mut self, id: HandleId) {
         self.set_ref(id, true);
     }
 
     /// Lets the loop end even while this handle is active (`uv_unref`). The handle still runs
     /// whenever the loop iterates for another reason.
-    pub fn unref(&mut self, id: HandleId) {
+    pub(crate) fn unref(&mut self, id: HandleId) {
         self.set_ref(id, false);
     }
 
@@ -279,7 +365,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
-    pub fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let key = self.open_handle(id)?;
         let handle = self.handles.get(key).expect("checked just now");
         if handle.flags.is_active() {
@@ -309,7 +395,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::Closed`] for a closed handle, [`HandleError::OtherLoop`] for another
     /// loop's.
-    pub fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn stop_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let key = self.handle_key(id).ok_or(HandleError::OtherLoop)?;
         let handle = self.handles.get(key).ok_or(HandleError::Closed)?;
         let (kind, timer) = (handle.kind, handle.timer);
@@ -334,7 +420,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
-    pub fn timer_start(
+    pub(crate) fn timer_start(
         &mut self,
         id: HandleId,
         timeout_ms: u64,
@@ -352,7 +438,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::NeverStarted`] when the timer was never started, or the errors of
     /// [`timer_start`](Self::timer_start).
-    pub fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
+    pub(crate) fn timer_again(&mut self, id: HandleId) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
         self.timers
             .uv
@@ -368,7 +454,11 @@ impl EventLoop {
     ///
     /// # Errors
     /// As [`timer_start`](Self::timer_start).
-    pub fn timer_set_repeat(&mut self, id: HandleId, repeat_ms: u64) -> Result<(), HandleError> {
+    pub(crate) fn timer_set_repeat(
+        &mut self,
+        id: HandleId,
+        repeat_ms: u64,
+    ) -> Result<(), HandleError> {
         let timer = self.timer_key(id)?;
         self.timers.uv.set_repeat(timer, repeat_ms);
         Ok(())
@@ -376,7 +466,7 @@ impl EventLoop {
 
     /// Milliseconds until the timer fires, 0 if it is overdue or stopped
     /// (`uv_timer_get_due_in`).
-    pub fn timer_due_in(&self, id: HandleId) -> u64 {
+    pub(crate) fn timer_due_in(&self, id: HandleId) -> u64 {
         self.handle_ref(id)
             .and_then(|h| h.timer)
             .map_or(0, |t| self.timers.uv.due_in(t, self.now))
@@ -398,7 +488,7 @@ impl EventLoop {
     /// # Errors
     /// [`HandleError::Closing`] when `close` was already called, [`HandleError::Closed`] when
     /// the handle is gone, [`HandleError::OtherLoop`] for another loop's.
-    pub fn close(
+    pub(crate) fn close(
         &mut self,
         id: HandleId,
         callback: impl FnOnce(&mut EventLoop) + 'static,
@@ -469,5 +559,22 @@ impl EventLoop {
             HandleCallback::Noop => {}
             HandleCallback::NodeTimers => self.process_node_timers(),
         }
+    }
+}
+
+/// A libuv-level handle: `uv_ref`, `uv_unref`, `uv_has_ref`.
+impl<K> super::Ref for HandleId<K> {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        lp.ref_(self.any());
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        lp.unref(self.any());
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        lp.has_ref(self.any())
     }
 }

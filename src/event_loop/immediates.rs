@@ -42,22 +42,22 @@ impl ImmediateQueue {
     }
 }
 
-impl Immediate {
+impl super::Ref for Immediate {
     /// Lets the process end while this immediate waits (`immediate.unref()`); it still runs
     /// if something else keeps the loop iterating. Chainable, like Node's.
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         lp.set_immediate_ref(self, false);
         self
     }
 
     /// Makes this immediate keep the process alive again (`immediate.ref()`).
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         lp.set_immediate_ref(self, true);
         self
     }
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
+    fn has_ref(&self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .and_then(|key| lp.immediates.entries.get(key))
             .is_some_and(|e| e.refed)

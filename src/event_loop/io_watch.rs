@@ -25,8 +25,8 @@ pub(super) struct IoEntry {
     flags: RefFlags,
 }
 
-/// A watched file descriptor. [`EventLoop::unwatch_fd`] stops it and lets go of the
-/// descriptor's owner that [`EventLoop::watch_fd`] was given. On another loop than the one
+/// A watched file descriptor. [`unwatch_fd`](super::uv::Uv::unwatch_fd) stops it and lets go of the
+/// descriptor's owner that [`watch_fd`](super::uv::Uv::watch_fd) was given. On another loop than the one
 /// that made it, every method that returns `io::Result` refuses it with `InvalidInput`, and
 /// the others treat it as a removed watcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,7 +73,7 @@ impl EventLoop {
     /// # Errors
     /// What the kernel says: `EPERM` for a regular file, `EEXIST` for a descriptor already
     /// watched, `EMFILE` if the poller cannot be created. `source` is dropped then.
-    pub fn watch_fd(
+    pub(crate) fn watch_fd(
         &mut self,
         source: impl AsFd + 'static,
         interest: Interest,
@@ -111,7 +111,7 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's; what
     /// `epoll_ctl` says otherwise.
-    pub fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
+    pub(crate) fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
         let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
         let key = *io.payload(id).ok_or_else(no_watcher)?;
@@ -130,14 +130,14 @@ impl EventLoop {
     }
 
     /// What a watcher waits for now, or `None` once it was removed (or for another loop's).
-    pub fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
+    pub(crate) fn fd_interest(&self, watch: FdWatch) -> Option<Interest> {
         self.io.poller.as_ref()?.interest(self.untag(watch.0)?)
     }
 
     /// Lets the loop end while this watcher waits (`uv_unref` on its handle), or (`refed`)
     /// makes it keep the loop alive again. Idempotent; nothing for a removed watcher or
     /// another loop's.
-    pub fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
+    pub(crate) fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
         let Some(key) = self.watcher_entry(watch) else {
             return;
         };
@@ -160,7 +160,7 @@ impl EventLoop {
     ///
     /// # Errors
     /// `NotFound` for a watcher already removed, `InvalidInput` for another loop's.
-    pub fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
+    pub(crate) fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
         let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
         let key = io.unwatch(id)?;
@@ -175,7 +175,7 @@ impl EventLoop {
     }
 
     /// Watchers registered, active or not.
-    pub fn fd_watchers(&self) -> usize {
+    pub(crate) fn fd_watchers(&self) -> usize {
         self.io.poller.as_ref().map_or(0, Io::watchers)
     }
 
@@ -262,5 +262,25 @@ impl EventLoop {
         let (callback, name) = (entry.callback, entry.name);
         self.invoke(callback, name, Input::Ready(event));
         self.checkpoint();
+    }
+}
+
+/// A descriptor's watcher (`uv_ref`/`uv_unref` on the handle that owns it): an unref'd
+/// watcher still fires whenever the loop runs for another reason.
+impl super::Ref for FdWatch {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        lp.set_fd_ref(self, true);
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        lp.set_fd_ref(self, false);
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        lp.watcher_entry(*self)
+            .and_then(|key| lp.io.watchers.get(key))
+            .is_some_and(|entry| entry.flags.has_ref())
     }
 }

@@ -53,8 +53,10 @@ mod phase_queue;
 #[cfg_attr(feature = "learn-phases", path = "../../exercises/phases.rs")]
 mod phases;
 mod process;
+mod ref_handle;
 mod state;
 mod traced;
+pub mod uv;
 mod wake_source;
 mod work;
 
@@ -73,13 +75,16 @@ use crate::timers::{TimerHeap, TimerLists};
 use crate::trace::{Queue, Trace};
 
 pub use builder::{BuildError, Builder, MIN_STACK_LIMIT};
-pub use handles::{HandleError, HandleId, HandleKind};
+pub use handles::{
+    AnyHandle, Check, HandleError, HandleId, HandleKind, Idle, Prepare, Startable, Timer,
+};
 pub use immediates::Immediate;
 pub use io_watch::FdWatch;
 pub use loop_id::LoopId;
 pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
+pub use ref_handle::Ref;
 pub(crate) use wake_source::WakeSource;
 pub use work::WorkRequest;
 
@@ -236,7 +241,7 @@ impl EventLoop {
     }
 
     /// Re-reads the clock into the cached loop time (`uv_update_time`).
-    pub fn update_time(&mut self) {
+    pub(crate) fn update_time(&mut self) {
         self.now = self.clock.now_ms();
     }
 
@@ -268,7 +273,7 @@ impl EventLoop {
 
     /// Defers `callback` to the pending phase: it runs at the start of the next iteration,
     /// or in one of the drains right after poll. A deferred callback keeps the loop alive.
-    pub fn queue_pending(
+    pub(crate) fn queue_pending(
         &mut self,
         name: &'static str,
         callback: impl FnOnce(&mut EventLoop) + 'static,

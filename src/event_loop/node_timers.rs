@@ -1,6 +1,8 @@
 //! `setTimeout` and `setInterval`: Node's timer lists driven by one libuv timer
 //! (`lib/timers.js`, `lib/internal/timers.js` `processTimers`, `src/env.cc` `RunTimers`).
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::{Callback, EventLoop, Input, LoopKey, process};
@@ -66,9 +68,9 @@ impl std::fmt::Display for Warning {
 pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
 
-impl Timeout {
+impl super::Ref for Timeout {
     /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
             lp.timers.node.set_ref(key, false);
             lp.sync_node_timer_ref();
@@ -77,7 +79,7 @@ impl Timeout {
     }
 
     /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         if let Some(key) = lp.untag(self.0) {
             lp.timers.node.set_ref(key, true);
             lp.sync_node_timer_ref();
@@ -86,11 +88,13 @@ impl Timeout {
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
+    fn has_ref(&self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .is_some_and(|key| lp.timers.node.has_ref(key))
     }
+}
 
+impl Timeout {
     /// Schedules the timeout again, its full delay from now, behind the others of the same
     /// delay (`timeout.refresh()`). Does nothing once it has fired for good or was cleared.
     ///
@@ -154,6 +158,51 @@ impl EventLoop {
     ) -> Timeout {
         let callback = self.store(Callback::Repeat(Box::new(callback)));
         self.create_timeout(callback, delay.into(), true)
+    }
+
+    /// [`set_interval`](Self::set_interval) whose callback gets its own interval too — Node's
+    /// `this` in a timer's callback — so the interval can clear (or unref, or refresh)
+    /// itself without a cell to smuggle its id in:
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let c = console.clone();
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(|lp| {
+    ///     let mut n = 0;
+    ///     lp.set_interval_with(
+    ///         move |lp, this| {
+    ///             n += 1;
+    ///             c.log(format!("tick {n}"));
+    ///             if n == 3 {
+    ///                 lp.clear_interval(this); // the loop has nothing left: the program ends
+    ///             }
+    ///         },
+    ///         1,
+    ///     );
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["tick 1", "tick 2", "tick 3"]);
+    /// ```
+    pub fn set_interval_with(
+        &mut self,
+        mut callback: impl FnMut(&mut EventLoop, Timeout) + 'static,
+        delay: impl Into<Delay>,
+    ) -> Timeout {
+        let this = Rc::new(Cell::new(None));
+        let me = this.clone();
+        let interval = self.set_interval(
+            move |lp| {
+                if let Some(me) = me.get() {
+                    callback(lp, me)
+                }
+            },
+            delay,
+        );
+        this.set(Some(interval));
+        interval
     }
 
     fn create_timeout(&mut self, callback: Key, delay: Delay, repeat: bool) -> Timeout {

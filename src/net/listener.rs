@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::stream::{TcpStream, register};
 use super::{closed, net, net_ref};
-use crate::event_loop::{EventLoop, FdWatch, LoopKey};
+use crate::event_loop::{EventLoop, FdWatch, LoopKey, Ref};
 use crate::heap::Key;
 use crate::sys::Interest;
 use crate::sys::socket;
@@ -122,21 +122,6 @@ impl TcpListener {
         drop(server); // the last share of the listening socket: closes it
         lp.close_io("TCPSERVERWRAP", callback);
         Ok(())
-    }
-
-    /// Makes the listener keep the loop alive (`uv_ref`, the default). Idempotent.
-    pub fn ref_(self, lp: &mut EventLoop) {
-        self.set_ref(lp, true);
-    }
-
-    /// Lets the loop end while the listener waits for connections (`server.unref()`).
-    pub fn unref(self, lp: &mut EventLoop) {
-        self.set_ref(lp, false);
-    }
-
-    /// True unless [`unref`](Self::unref)'d; false once closed.
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
-        self.with(lp, |s| s.refed).unwrap_or(false)
     }
 
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
@@ -262,4 +247,22 @@ fn deliver(lp: &mut EventLoop, key: Key, outcome: io::Result<TcpStream>) {
         panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
     }
     lp.checkpoint();
+}
+
+/// `uv_ref`/`uv_unref` on the listening socket: an unref'd listener lets the loop end while
+/// it waits for connections (`server.unref()`). `has_ref` is false once closed.
+impl Ref for TcpListener {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, true);
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, false);
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        self.with(lp, |s| s.refed).unwrap_or(false)
+    }
 }

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use super::socket::{self, SocketOptions};
 use super::{NetError, Socket, TcpListener, TcpStream, net, net_ref};
-use crate::event_loop::{EventLoop, LoopKey};
+use crate::event_loop::{EventLoop, LoopKey, Ref};
 use crate::heap::Key;
 
 // ANCHOR: server
@@ -387,18 +387,6 @@ impl Server {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.connections)
     }
 
-    /// Lets the loop end while the server listens (`server.unref()`); its connections
-    /// still count on their own.
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, false)
-    }
-
-    /// Makes the server keep the loop alive while it listens (`server.ref()`, the
-    /// default).
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, true)
-    }
-
     fn set_ref(self, lp: &mut EventLoop, refed: bool) -> Self {
         let Some(s) = state(lp, self.key(lp)) else {
             return self;
@@ -421,4 +409,21 @@ fn not_running() -> io::Error {
         "Server is not running.",
         io::ErrorKind::NotConnected,
     )
+}
+
+/// `server.ref()`, `server.unref()`, `server.hasRef()`: an unref'd server lets the loop end
+/// while it listens; its connections still count on their own. The choice holds across
+/// `close` and a later `listen`.
+impl Ref for Server {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, true)
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, false)
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        state_ref(lp, self.key(lp)).is_some_and(|s| !s.unref)
+    }
 }

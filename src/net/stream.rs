@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
-use crate::event_loop::{EventLoop, LoopKey};
+use crate::event_loop::{EventLoop, LoopKey, Ref};
 use crate::heap::Key;
 use crate::io::WatcherId;
 use crate::sys::socket::{self, Connecting};
@@ -474,24 +474,6 @@ impl TcpStream {
         self.with(lp, |s| socket::set_buffer_size(&s.socket, which, bytes))?
     }
 
-    /// Makes the stream keep the loop alive while it reads (`uv_ref`; the default).
-    /// Idempotent; a no-op on a closed stream.
-    pub fn ref_(self, lp: &mut EventLoop) {
-        self.set_ref(lp, true);
-    }
-
-    /// Lets the loop end even while the stream reads (`uv_unref`). A connect, write or
-    /// shutdown in flight still keeps it alive until its callback has run: each is a
-    /// request, not part of the handle, as in libuv.
-    pub fn unref(self, lp: &mut EventLoop) {
-        self.set_ref(lp, false);
-    }
-
-    /// True unless [`unref`](Self::unref)'d (`uv_has_ref`); false for a closed stream.
-    pub fn has_ref(self, lp: &EventLoop) -> bool {
-        self.with(lp, |s| s.flags & UNREF == 0).unwrap_or(false)
-    }
-
     fn set_ref(self, lp: &mut EventLoop, refed: bool) {
         let Ok(s) = self.key(lp).and_then(|key| stream_mut(lp, key)) else {
             return;
@@ -516,6 +498,26 @@ impl TcpStream {
     /// The stream's key in `lp`'s sockets; `InvalidInput` if it is another loop's stream.
     pub(super) fn key(self, lp: &EventLoop) -> io::Result<Key> {
         lp.untag_or_err(self.0, "TCP stream")
+    }
+}
+
+/// `uv_ref`/`uv_unref` on the connection: an unref'd stream lets the loop end even while it
+/// reads. A connect, write or shutdown in flight still keeps the loop alive until its
+/// callback has run: each is a request, not part of the handle, as in libuv. No-ops on a
+/// closed stream, whose `has_ref` is false.
+impl Ref for TcpStream {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, true);
+        self
+    }
+
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, false);
+        self
+    }
+
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        self.with(lp, |s| s.flags & UNREF == 0).unwrap_or(false)
     }
 }
 

@@ -80,7 +80,8 @@ impl Poller {
     /// The registration outlives the borrow: keep the descriptor open until
     /// [`delete`](Self::delete). Closed first, it leaves epoll by itself, and its number
     /// passes to the next descriptor opened, which a later `modify` or `delete` would then
-    /// reach. The loop's [`Io`](crate::io::Io) keeps this promise by owning what it watches.
+    /// reach. The loop's `Io` (crate-private, in [`crate::io`]) keeps this promise by owning
+    /// what it watches.
     pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
     }

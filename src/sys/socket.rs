@@ -291,6 +291,7 @@ pub fn nofile_limit() -> io::Result<(u64, u64)> {
 ///
 /// # Errors
 /// `InvalidInput` above the hard limit; what `setrlimit` says otherwise.
+#[doc(hidden)] // for the tests and benchmarks that open thousands of sockets
 pub fn set_nofile_soft_limit(soft: u64) -> io::Result<()> {
     let (_, hard) = nofile_limit()?;
     if soft > hard {

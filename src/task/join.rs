@@ -154,7 +154,7 @@ impl<T> JoinSlot<T> {
 ///
 /// Dropping the handle detaches the task: it runs on to the end. [`abort`](Self::abort) drops
 /// it at its next turn. While it has not finished, a task keeps the loop alive, like a ref'd
-/// handle; [`unref`](Self::unref) lets the loop end without it.
+/// handle; [`unref`](crate::Ref::unref) lets the loop end without it.
 ///
 /// ```
 /// use eventloop::event_loop::EventLoop;
@@ -222,24 +222,30 @@ impl<T> JoinHandle<T> {
 
     /// Lets the task run on without anyone awaiting it (the same as dropping the handle).
     pub fn detach(self) {}
+}
 
-    /// Lets the loop end while this task waits (`unref`, as on Node's handles). The task still
-    /// runs whenever the loop does.
-    pub fn unref(&self, lp: &mut EventLoop) {
+/// A task keeps the loop alive until it finishes; `unref` lets the loop end while it waits
+/// (it still runs whenever the loop does). On a borrowed handle, so that `handle.unref(lp)`
+/// keeps `handle`.
+impl<T> crate::event_loop::Ref for &JoinHandle<T> {
+    /// Lets the loop end while this task waits (`unref`, as on Node's handles).
+    fn unref(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(false);
         if self.slot.refd.replace(false) {
             lp.request_finished();
         }
+        self
     }
 
     /// Makes the task keep the loop alive again, until it finishes (the default).
-    pub fn ref_(&self, lp: &mut EventLoop) {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(true);
         self.slot.start_ref(lp);
+        self
     }
 
     /// True while the task keeps the loop alive.
-    pub fn has_ref(&self) -> bool {
+    fn has_ref(&self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }
 }

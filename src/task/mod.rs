@@ -76,7 +76,7 @@ impl EventLoop {
     /// Starts a task: runs `future` at once, up to its first `.await` that must wait — as
     /// calling an `async function` runs its body up to the first `await` — and then whenever
     /// it is woken. The task keeps the loop alive until it finishes (see
-    /// [`JoinHandle::unref`]).
+    /// [`Ref::unref`](crate::Ref::unref) on the handle).
     ///
     /// The future need not be `Send`: it never leaves this thread.
     ///

@@ -7,7 +7,7 @@
 //!
 //! A trace goes to memory ([`EventLoop::take_trace`](crate::event_loop::EventLoop::take_trace)
 //! hands back the [`TraceEvent`]s) or to a [`TraceSink`], such as [`JsonLines`], which writes
-//! the stable, versioned format that the visualizer and the book read (see [`format`]):
+//! the stable, versioned format that the visualizer and the book read (see [`format`](mod@format)):
 //!
 //! ```
 //! use eventloop::clock::ManualClock;

@@ -1,9 +1,11 @@
 //! Helpers shared by the chapter tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+use eventloop::uv::Uv;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use eventloop::Ref;
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::EventLoop;
 
@@ -209,7 +211,7 @@ pub fn run_counted(lp: &mut EventLoop, mode: eventloop::event_loop::RunMode) -> 
     });
     lp.start_handle(counter)
         .expect("a new prepare handle starts");
-    lp.unref(counter);
+    counter.unref(lp);
     let alive = lp.run(mode);
     // Stopped, not closed: a closing handle would keep the loop alive for one more iteration.
     lp.stop_handle(counter).expect("the counter stops");

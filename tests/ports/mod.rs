@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use eventloop::Ref;
 use eventloop::clock::{Clock, ManualClock};
 use eventloop::event_loop::EventLoop;
 use eventloop::fs::{self, FsError};
@@ -26,21 +27,9 @@ use eventloop::{crypto, dns};
 
 use c11::*;
 
-/// `console.log`: a shared list of printed lines. Each line is noted in the trace too, when
-/// the port runs traced (`eventloop::trace::output`), so a replay shows what was printed when.
-#[derive(Clone, Default)]
-pub struct Console(Rc<RefCell<Vec<String>>>);
-
-impl Console {
-    pub fn log(&self, line: impl Into<String>) {
-        let line = line.into();
-        eventloop::trace::output(line.as_str());
-        self.0.borrow_mut().push(line);
-    }
-    pub fn lines(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-}
+/// `console.log`: the crate's console, keeping the printed lines (and noting each in the
+/// trace when the port runs traced, so a replay shows what was printed when).
+pub use eventloop::console::Console;
 
 /// A port: runs the puzzle and returns the lines it printed.
 pub type Port = fn() -> Vec<String>;
@@ -142,7 +131,7 @@ pub fn all() -> Vec<(&'static str, Port)> {
 /// Runs `script` as Node runs a main module, on a manual clock; returns what it printed.
 /// The script gets the console, the clock (to reproduce busy-waits) and the loop.
 fn node(script: impl FnOnce(&mut EventLoop, &Console, &ManualClock)) -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let clock = ManualClock::new();
     let mut lp = EventLoop::with_clock(clock.clone());
     lp.run_main(|lp| script(lp, &console, &clock))
@@ -153,7 +142,7 @@ fn node(script: impl FnOnce(&mut EventLoop, &Console, &ManualClock)) -> Vec<Stri
 /// Like [`node`], for a puzzle doing real I/O: on the system clock, with a pool of
 /// `threads` threads of its own (the puzzle's `UV_THREADPOOL_SIZE`, 4 by default).
 fn node_io(threads: usize, script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let mut lp = EventLoop::builder()
         .thread_pool(ThreadPool::with_size(threads))
         .build()
@@ -188,7 +177,7 @@ fn code(err: &std::io::Error) -> &'static str {
 fn node_with_status(
     script: impl FnOnce(&mut EventLoop, &Console, &ManualClock),
 ) -> (Vec<String>, i32) {
-    let console = Console::default();
+    let console = Console::capture();
     let clock = ManualClock::new();
     let mut lp = EventLoop::with_clock(clock.clone());
     let code = lp
@@ -321,7 +310,7 @@ fn c07_completions_one_poll() -> Vec<String> {
 
 /// A callback queued before a long synchronous loop still waits for the loop to end.
 fn c01_run_to_completion() -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let mut lp = NaiveLoop::new();
     let c = console.clone();
     lp.post("main", move |lp| {
@@ -344,7 +333,7 @@ fn c01_stack_overflow() -> Vec<String> {
     fn recurse(stack: &mut CallStack) -> Result<(), eventloop::stack::StackOverflow> {
         stack.call("recurse", recurse)?
     }
-    let console = Console::default();
+    let console = Console::capture();
     let mut stack = CallStack::new();
     stack.push("main").expect("an empty stack has room");
     match recurse(&mut stack) {
@@ -361,7 +350,7 @@ fn c01_stack_overflow() -> Vec<String> {
 
 /// Three 0 ms timeouts, each scheduling another: the new ones queue behind the old.
 fn c02_fifo_order() -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let mut lp = NaiveLoop::new();
     for name in ["A", "B", "C"] {
         let c = console.clone();
@@ -1152,7 +1141,7 @@ fn c06_exit_code() -> Vec<String> {
 
 /// Like [`node`], on the system clock: for puzzles with real sockets.
 pub fn node_net(script: impl FnOnce(&mut EventLoop, &Console)) -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let mut lp = EventLoop::new();
     lp.run_main(|lp| script(lp, &console))
         .expect("the puzzle ends without an uncaught error");
@@ -1679,7 +1668,7 @@ impl Clock for FineClock {
 }
 
 fn c03_timeout_early_by_a_fraction() -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let clock = FineClock::default();
     let mut lp = EventLoop::with_clock(clock.clone());
     let c = console.clone();
@@ -1813,7 +1802,7 @@ fn unhandled_error(err: std::io::Error) -> ! {
 }
 
 fn c09_unhandled_error_crash() -> Vec<String> {
-    let console = Console::default();
+    let console = Console::capture();
     let mut lp = EventLoop::new();
     let c = console.clone();
     let crashed = lp.run_main(move |lp| {

@@ -13,7 +13,7 @@ use super::events::{self, Args, Event, Handler};
 use super::{
     CLOSE_EMITTED, CONNECTING, DESTROYED, ERROR_EMITTED, Key, R_ERRORED, Socket, W_ERRORED, state,
 };
-use crate::event_loop::{EventLoop, Timeout};
+use crate::event_loop::{EventLoop, Ref, Timeout};
 use crate::net::error::clone_error;
 use crate::net::{TcpStream, net, server};
 

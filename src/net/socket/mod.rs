@@ -38,7 +38,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use super::{TcpStream, net, net_ref};
-use crate::event_loop::{EventLoop, LoopKey};
+use crate::event_loop::{EventLoop, LoopKey, Ref};
 use crate::heap::Key;
 use events::{Args, Event, Handler, OnConnect};
 
@@ -439,9 +439,13 @@ impl Socket {
         let key = lp.untag_or_err(self.0, "socket")?;
         state_ref(lp, key).and_then(|s| s.handle).ok_or_else(gone)
     }
+}
 
+/// `socket.ref()`, `socket.unref()`, `socket.hasRef()`. A socket unref'd while it connects
+/// stays unref'd once connected; `has_ref` is false once destroyed.
+impl Ref for Socket {
     /// Lets the loop end while this socket waits (`socket.unref()`).
-    pub fn unref(self, lp: &mut EventLoop) -> Self {
+    fn unref(self, lp: &mut EventLoop) -> Self {
         if let Some(s) = state(lp, self.key(lp)) {
             s.flags |= UNREF;
             if let Some(h) = s.handle {
@@ -452,7 +456,7 @@ impl Socket {
     }
 
     /// Makes the socket keep the loop alive again (`socket.ref()`, the default).
-    pub fn ref_(self, lp: &mut EventLoop) -> Self {
+    fn ref_(self, lp: &mut EventLoop) -> Self {
         if let Some(s) = state(lp, self.key(lp)) {
             s.flags &= !UNREF;
             if let Some(h) = s.handle {
@@ -462,6 +466,12 @@ impl Socket {
         self
     }
 
+    fn has_ref(&self, lp: &EventLoop) -> bool {
+        state_ref(lp, self.key(lp)).is_some_and(|s| s.flags & UNREF == 0)
+    }
+}
+
+impl Socket {
     /// Bytes received so far (`socket.bytesRead`).
     pub fn bytes_read(self, lp: &EventLoop) -> u64 {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.bytes_read)
