@@ -149,6 +149,16 @@ pub fn mutants(source: &str) -> Result<Vec<Mutant>, String> {
             }
         }
     }
+    // The same change twice on one line (`a > 0 || b > 0`): the second one's id says which.
+    let mut seen: Vec<String> = Vec::new();
+    for mutant in &mut found {
+        let id = mutant.id();
+        let earlier = seen.iter().filter(|s| **s == id).count();
+        seen.push(id);
+        if earlier > 0 {
+            mutant.change = format!("{} (occurrence {})", mutant.change, earlier + 1);
+        }
+    }
     Ok(found)
 }
 
@@ -370,6 +380,19 @@ impl Q {
         assert!(
             !ids.iter().any(|id| id.starts_with("pop:4: replace")),
             "nothing inside a string or a comment: {ids:#?}"
+        );
+        // The same change at two places of a line: two mutants, two ids.
+        let twice = "impl L {\n    fn alive(&self) -> bool {\n        // exercise: e\n        \
+                     // contract: c\n        self.a > 0 || self.b > 0\n        // end exercise\n    \
+                     }\n}\n";
+        let ids: Vec<String> = mutants(twice).unwrap().iter().map(Mutant::id).collect();
+        assert!(
+            ids.contains(&"alive:1: replace 0 with 1".to_string()),
+            "{ids:#?}"
+        );
+        assert!(
+            ids.contains(&"alive:1: replace 0 with 1 (occurrence 2)".to_string()),
+            "{ids:#?}"
         );
         let swapped = found
             .iter()
