@@ -63,7 +63,7 @@ impl super::Ref for Immediate {
     }
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .and_then(|key| lp.immediates.entries.get(key))
             .is_some_and(|e| e.refed)

@@ -65,6 +65,9 @@ impl<K> Microtasks<K> {
     }
 
     /// Queues a tick. Returns it back when the process is exiting: Node then drops it.
+    ///
+    /// # Errors
+    /// The tick itself, given back, once the process is exiting.
     pub fn next_tick(&mut self, tick: K) -> Result<(), K> {
         if self.exiting {
             return Err(tick);

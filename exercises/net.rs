@@ -292,6 +292,10 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `EPIPE` after [`shutdown`](Self::shutdown).
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "a stream found live above is live"
+    )]
     pub fn write(
         self,
         lp: &mut EventLoop,

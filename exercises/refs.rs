@@ -127,6 +127,9 @@ impl Liveness {
     }
 
     /// A request finished, just before its callback runs (`uv__req_unregister`).
+    ///
+    /// # Panics
+    /// When no request is in flight: a request that finished without starting is a bug.
     pub fn request_finished(&mut self) {
         self.active_requests = self
             .active_requests

@@ -170,6 +170,7 @@ impl<P> TimerHeap<P> {
     /// `repeat` is not 0 (`uv_timer_start`). Returns false for a stale key.
     ///
     /// The deadline saturates at `u64::MAX`: an absurd timeout means "never", not an overflow.
+    #[allow(clippy::missing_panics_doc, reason = "the key was checked just above")]
     pub fn start(&mut self, timer: Key, now: u64, timeout: u64, repeat: u64) -> bool {
         if !self.timers.contains(timer) {
             return false;
@@ -231,6 +232,7 @@ impl<P> TimerHeap<P> {
 
     /// Starts a timers pass: moves every timer due at `now` from the heap to the ready list, in
     /// firing order (earliest deadline first, then start order). Returns how many.
+    #[allow(clippy::missing_panics_doc, reason = "heap entries are live timers")]
     pub fn collect_due(&mut self, now: u64) -> usize {
         // TODO: move every timer that is due at `now` to the ready list.
         // Every timer whose deadline is `now` or earlier has left the heap and waits in

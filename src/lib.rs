@@ -8,28 +8,31 @@
 //!
 //! ## A first program
 //!
-//! An echo server, and a client that says hello to it (`node echo.js`, in Rust):
+//! An echo server, and a client that says hello to it (`node echo.js`, in Rust); it prints
+//! `echoed: hello`, then `closed`, and exits 0:
 //!
 //! ```
 //! use eventloop::net::{Server, Socket};
 //! use eventloop::prelude::*;
 //!
-//! let mut lp = EventLoop::new();
-//! let code = lp.run_main(|lp| {
-//!     let server = Server::create(lp, |lp, conn| {
-//!         conn.on_data(lp, move |lp, data| drop(conn.write(lp, data))); // echo
-//!     });
-//!     server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
-//!         let addr = server.address(lp).unwrap();
-//!         let client = Socket::connect(lp, addr, |lp, s| drop(s.write(lp, b"hello")));
-//!         client.on_data(lp, move |lp, data| {
-//!             console::log(format!("echoed: {}", String::from_utf8_lossy(data)));
-//!             client.end(lp); // the server ends its side too, then closes
-//!             server.close(lp, |_, _| console::log("closed"));
+//! fn main() {
+//!     let mut lp = EventLoop::new();
+//!     let code = lp.run_main(|lp| {
+//!         let server = Server::create(lp, |lp, conn| {
+//!             conn.on_data(lp, move |lp, data| drop(conn.write(lp, data))); // echo
+//!         });
+//!         server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+//!             let addr = server.address(lp).unwrap();
+//!             let client = Socket::connect(lp, addr, |lp, s| drop(s.write(lp, b"hello")));
+//!             client.on_data(lp, move |lp, data| {
+//!                 console::log(format!("echoed: {}", String::from_utf8_lossy(data)));
+//!                 client.end(lp); // the server ends its side too, then closes
+//!                 server.close(lp, |_, _| console::log("closed"));
+//!             });
 //!         });
 //!     });
-//! });
-//! assert_eq!(code.unwrap(), 0); // printed: echoed: hello, closed
+//!     std::process::exit(code.unwrap_or(1)); // an uncaught error exits 1, as in Node
+//! }
 //! ```
 //!
 //! A program is a closure given to [`EventLoop::run_main`], as a script given to `node`: it
@@ -129,6 +132,8 @@
 //! reference with a `learn-<exercise>` cargo feature (see `cargo learn`).
 
 #![warn(missing_docs)]
+// Every public function that can fail or panic says when (`# Errors`, `# Panics`).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 
 pub mod clock;
 pub mod console;

@@ -150,11 +150,11 @@ mod process {
         let server = Server::create(&mut lp, |_, _| {});
         check(&mut lp, "net server", server);
         let task = lp.spawn(std::future::pending::<()>());
-        assert!((&task).has_ref(&lp), "task: ref'd when made");
+        assert!(task.has_ref(&lp), "task: ref'd when made");
         task.unref(&mut lp).unref(&mut lp);
-        assert!(!(&task).has_ref(&lp), "task: unref clears the flag");
+        assert!(!task.has_ref(&lp), "task: unref clears the flag");
         task.ref_(&mut lp);
-        assert!((&task).has_ref(&lp), "task: one ref_ undoes two unrefs");
+        assert!(task.has_ref(&lp), "task: one ref_ undoes two unrefs");
         task.unref(&mut lp);
         assert!(
             !lp.is_alive(),

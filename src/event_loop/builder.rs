@@ -147,6 +147,10 @@ impl Default for EventLoop {
 
 impl EventLoop {
     /// A loop on the system clock.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the default stack limit is valid: build cannot fail"
+    )]
     pub fn new() -> Self {
         Self::builder()
             .build()
@@ -154,6 +158,10 @@ impl EventLoop {
     }
 
     /// A loop on `clock`, for example a [`ManualClock`](crate::clock::ManualClock) in tests.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the default stack limit is valid: build cannot fail"
+    )]
     pub fn with_clock(clock: impl Clock + 'static) -> Self {
         Self::builder()
             .clock(clock)

@@ -574,7 +574,7 @@ impl<K> super::Ref for HandleId<K> {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         lp.has_ref(self.any())
     }
 }

@@ -278,8 +278,8 @@ impl super::Ref for FdWatch {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
-        lp.watcher_entry(*self)
+    fn has_ref(self, lp: &EventLoop) -> bool {
+        lp.watcher_entry(self)
             .and_then(|key| lp.io.watchers.get(key))
             .is_some_and(|entry| entry.flags.has_ref())
     }

@@ -88,7 +88,7 @@ impl super::Ref for Timeout {
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .is_some_and(|key| lp.timers.node.has_ref(key))
     }

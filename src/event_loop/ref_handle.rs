@@ -36,6 +36,6 @@ pub trait Ref: Sized {
     fn unref(self, lp: &mut EventLoop) -> Self;
 
     /// True while the handle is live and ref'd (`hasRef()`).
-    fn has_ref(&self, lp: &EventLoop) -> bool;
+    fn has_ref(self, lp: &EventLoop) -> bool;
 }
 // ANCHOR_END: ref_trait

@@ -64,6 +64,10 @@ impl States {
 
 impl EventLoop {
     /// The value of type `T` kept on this loop, if there is one.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "a slot holds the type it is keyed by"
+    )]
     pub fn state<T: 'static>(&self) -> Option<&T> {
         let slot = &self.states.slots[self.states.position::<T>()?].1;
         Some(
@@ -74,6 +78,10 @@ impl EventLoop {
 
     /// The value of type `T` kept on this loop, made with `T::default()` on first use.
     #[inline]
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "a slot holds the type it is keyed by"
+    )]
     pub fn state_mut<T: Default + 'static>(&mut self) -> &mut T {
         let at = match self.states.position::<T>() {
             Some(at) => at,
@@ -93,6 +101,10 @@ impl EventLoop {
     }
 
     /// Takes the value of type `T` off this loop.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "a slot holds the type it is keyed by"
+    )]
     pub fn remove_state<T: 'static>(&mut self) -> Option<T> {
         let at = self.states.position::<T>()?;
         let (_, value) = self.states.slots.swap_remove(at);

@@ -53,6 +53,10 @@ impl EventLoop {
     /// Like [`queue_work`](Self::queue_work), for a job of any [`WorkKind`] whose callback
     /// runs in a frame called `name`: the file system, DNS and crypto modules submit through
     /// this.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "a job's value has the type its callback expects"
+    )]
     pub fn submit_work<T: Send + 'static>(
         &mut self,
         kind: WorkKind,

@@ -57,6 +57,10 @@ impl TcpListener {
     /// # Errors
     /// What binding or listening says (`EADDRINUSE`, `EACCES`, …); `InvalidInput` for a
     /// backlog above `i32::MAX`.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the listener was inserted just above"
+    )]
     pub fn listen(
         lp: &mut EventLoop,
         addr: SocketAddr,
@@ -262,7 +266,7 @@ impl Ref for TcpListener {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         self.with(lp, |s| s.refed).unwrap_or(false)
     }
 }

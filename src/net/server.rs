@@ -423,7 +423,7 @@ impl Ref for Server {
         self.set_ref(lp, false)
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_some_and(|s| !s.unref)
     }
 }

@@ -516,7 +516,7 @@ impl Ref for TcpStream {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         self.with(lp, |s| s.flags & UNREF == 0).unwrap_or(false)
     }
 }

@@ -13,6 +13,10 @@ impl<T: Clone + 'static> Promise<T> {
     // ANCHOR: all
     /// `Promise.all`: fulfilled with every value, in order, once all are; rejected with the
     /// first rejection. An empty list fulfils at once.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the values are taken once all are fulfilled"
+    )]
     pub fn all(lp: &mut EventLoop, promises: Vec<Promise<T>>) -> Promise<Vec<T>> {
         let (all, resolver) = Promise::pending();
         let count = promises.len();
@@ -42,6 +46,10 @@ impl<T: Clone + 'static> Promise<T> {
     // ANCHOR_END: all
 
     /// `Promise.allSettled`: fulfilled with every outcome, in order, once all settled.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the outcomes are taken once all are settled"
+    )]
     pub fn all_settled(lp: &mut EventLoop, promises: Vec<Promise<T>>) -> Promise<Vec<Settled<T>>> {
         let (all, resolver) = Promise::pending();
         let count = promises.len();

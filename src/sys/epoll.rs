@@ -39,6 +39,9 @@ fn flags(interest: Interest) -> u32 {
 impl Poller {
     // ANCHOR: epoll_create_ctl
     /// A new epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
+    ///
+    /// # Errors
+    /// What `epoll_create1` reports: `EMFILE` or `ENFILE` out of descriptors, `ENOMEM`.
     pub fn new() -> io::Result<Poller> {
         // SAFETY: `epoll_create1` takes a flag and no memory; it only creates a descriptor.
         let fd = unsafe { syscall!(epoll_create1(libc::EPOLL_CLOEXEC)) }?;
@@ -82,17 +85,27 @@ impl Poller {
     /// passes to the next descriptor opened, which a later `modify` or `delete` would then
     /// reach. The loop's `Io` (crate-private, in [`crate::io`]) keeps this promise by owning
     /// what it watches.
+    ///
+    /// # Errors
+    /// What `epoll_ctl` reports: `EEXIST` for a descriptor already watched, `EPERM` for one
+    /// epoll cannot watch (a regular file), `ENOSPC` past the watch limit.
     pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
     }
     // ANCHOR_END: epoll_create_ctl
 
     /// Changes what `fd` is watched for.
+    ///
+    /// # Errors
+    /// What `epoll_ctl` reports: `ENOENT` for a descriptor that is not watched.
     pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_MOD, fd, Some((token, interest)))
     }
 
     /// Stops watching `fd`.
+    ///
+    /// # Errors
+    /// What `epoll_ctl` reports: `ENOENT` for a descriptor that is not watched.
     pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_DEL, fd, None)
     }
@@ -101,6 +114,9 @@ impl Poller {
     /// Waits until a registered descriptor is ready or `timeout` passes (`None`: no limit),
     /// and appends the ready ones to `events`. A wait interrupted by a signal (`EINTR`) is
     /// resumed with the time that is left. Returns how many events were added.
+    ///
+    /// # Errors
+    /// What `epoll_wait` reports, but `EINTR` (resumed).
     pub fn wait(
         &mut self,
         events: &mut Vec<Event>,

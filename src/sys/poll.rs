@@ -43,6 +43,9 @@ fn polled_fd(fd: RawFd, interest: Interest) -> RawFd {
 
 impl Poller {
     /// An empty poller. Never fails; `io::Result` keeps the API of the epoll poller.
+    ///
+    /// # Errors
+    /// None: the `Result` is the epoll poller's API.
     pub fn new() -> io::Result<Poller> {
         Ok(Poller::default())
     }
@@ -59,6 +62,9 @@ impl Poller {
     /// as with epoll's `EEXIST`. Keep the descriptor open until [`delete`](Self::delete), as
     /// with [`epoll::Poller::add`](super::epoll::Poller::add): closed first, it is reported
     /// invalid (`POLLNVAL`) on every wait, until its number passes to another descriptor.
+    ///
+    /// # Errors
+    /// `AlreadyExists` for a descriptor already watched.
     pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         let fd = fd.as_raw_fd();
         if self.position(fd).is_some() {
@@ -75,6 +81,9 @@ impl Poller {
     }
 
     /// Changes what `fd` is watched for; `NotFound` if it is not watched (epoll's `ENOENT`).
+    ///
+    /// # Errors
+    /// `NotFound` for a descriptor that is not watched.
     pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         let fd = fd.as_raw_fd();
         let at = self
@@ -88,6 +97,9 @@ impl Poller {
     }
 
     /// Stops watching `fd`; `NotFound` if it is not watched.
+    ///
+    /// # Errors
+    /// `NotFound` for a descriptor that is not watched.
     pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         let at = self
             .position(fd.as_raw_fd())
@@ -100,6 +112,9 @@ impl Poller {
 
     /// Waits like [`epoll::Poller::wait`](super::epoll::Poller::wait), for every registered
     /// descriptor at once.
+    ///
+    /// # Errors
+    /// What `poll` reports, but `EINTR` (resumed).
     pub fn wait(
         &mut self,
         events: &mut Vec<Event>,

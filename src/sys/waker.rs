@@ -17,6 +17,9 @@ pub struct Waker {
 
 impl Waker {
     /// A new, non-blocking waker.
+    ///
+    /// # Errors
+    /// What `eventfd` (or `pipe`) reports: `EMFILE` or `ENFILE` out of descriptors.
     #[cfg(target_os = "linux")]
     pub fn new() -> io::Result<Waker> {
         // SAFETY: `eventfd` takes two integers and no memory; it only creates a descriptor.
@@ -57,6 +60,9 @@ impl Waker {
     // ANCHOR: wake
     /// Makes the descriptor readable. Safe to call from any thread. A full pipe or a
     /// saturated counter already means "readable", so `EAGAIN` counts as success.
+    ///
+    /// # Errors
+    /// What `write` reports, but `EAGAIN` (and `EINTR`, retried).
     pub fn wake(&self) -> io::Result<()> {
         let fd = self.write.as_ref().unwrap_or(&self.read).as_raw_fd();
         let one: u64 = 1;
@@ -77,6 +83,9 @@ impl Waker {
 
     /// Reads the descriptor dry, so it stops being readable (`uv__async_io`). Returns whether
     /// anything had woken it.
+    ///
+    /// # Errors
+    /// What `read` reports, but `EAGAIN` (nothing to read) and `EINTR` (retried).
     pub fn drain(&self) -> io::Result<bool> {
         let mut buf = [0u8; 64];
         let mut woken = false;

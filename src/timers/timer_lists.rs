@@ -304,6 +304,7 @@ impl<P> TimerLists<P> {
     /// The next timeout to run in a pass that started at `now` (`processTimers` and
     /// `listOnTimeout`, one step at a time). Only timeouts due at `now` run: one created or
     /// refreshed during the pass has `idle_start >= now` and waits for a later pass.
+    #[allow(clippy::missing_panics_doc, reason = "list members are live timeouts")]
     pub fn next_due(&mut self, now: u64) -> Due {
         // exercise: find the next timeout due in this pass, list by list
         // contract: Due::Timer(key): the oldest timeout of the list that expires first, due at
@@ -365,6 +366,7 @@ impl<P> TimerLists<P> {
     /// Finishes a timeout whose callback just returned. An interval goes back into its list,
     /// measured from `start` (the loop time read just before its callback), so the time the
     /// callback took is not added to the period.
+    #[allow(clippy::missing_panics_doc, reason = "the key was checked just above")]
     pub fn after_callback(&mut self, timeout: Key, start: u64) -> AfterCallback<P> {
         let Some(t) = self.timeouts.get(timeout) else {
             return AfterCallback::Unchanged; // cleared by its own callback

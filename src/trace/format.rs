@@ -68,6 +68,10 @@ impl Header {
     }
 
     /// The header as a line of the format (without the newline).
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "the line is made of strings: valid UTF-8"
+    )]
     pub fn to_line(&self) -> String {
         let mut out = Vec::new();
         let mut line = Line::new(&mut out);
@@ -163,6 +167,10 @@ impl From<FormatError> for io::Error {
 }
 
 /// `event`, recorded at loop time `at`, as a line of the format (without the newline).
+#[allow(
+    clippy::missing_panics_doc,
+    reason = "the line is made of strings: valid UTF-8"
+)]
 pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
     let mut out = Vec::new();
     write_event(&mut out, at, event);
@@ -333,6 +341,9 @@ impl Fields {
 }
 
 /// Reads a header line.
+///
+/// # Errors
+/// [`FormatError`] for a line that is not a header, or one of a version this crate cannot read.
 pub fn parse_header(text: &str) -> Result<Header, FormatError> {
     let fields = Fields(parse_object(text).map_err(FormatError::NotATrace)?);
     match fields.str("format") {
@@ -363,6 +374,9 @@ pub fn parse_header(text: &str) -> Result<Header, FormatError> {
 }
 
 /// Reads an event line.
+///
+/// # Errors
+/// What is wrong with a line that is not an event, in words.
 pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
     let f = Fields(parse_object(text)?);
     let at = f.uint("t")?;

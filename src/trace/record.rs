@@ -33,6 +33,9 @@ pub trait TraceSink {
     fn record(&mut self, at: u64, event: &TraceEvent);
 
     /// Flushes what was written; reports the first error met while writing.
+    ///
+    /// # Errors
+    /// The first error met while writing.
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -247,6 +250,9 @@ impl Trace {
     }
 
     /// Flushes the sink; reports the first error it met.
+    ///
+    /// # Errors
+    /// The first error the sink met while writing.
     pub fn finish(&self) -> io::Result<()> {
         match &self.recorder {
             Some(recorder) => recorder.borrow_mut().finish(),
@@ -335,6 +341,7 @@ pub fn capture_json<R>(f: impl FnOnce() -> R) -> (R, Vec<u8>) {
 }
 
 /// [`capture_json`] with the program's name in the header.
+#[allow(clippy::missing_panics_doc, reason = "writing to memory cannot fail")]
 pub fn capture_json_named<R>(program: Option<&str>, f: impl FnOnce() -> R) -> (R, Vec<u8>) {
     let buffer = SharedBuffer::default();
     let mut sink = JsonLines::new(buffer.clone());

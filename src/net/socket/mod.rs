@@ -466,7 +466,7 @@ impl Ref for Socket {
         self
     }
 
-    fn has_ref(&self, lp: &EventLoop) -> bool {
+    fn has_ref(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_some_and(|s| s.flags & UNREF == 0)
     }
 }
