@@ -830,3 +830,18 @@ fn after_the_only_immediate_panics_the_next_check_phase_stops_the_idle_handle() 
          (a panic cut the pass short before it could), so the loop ends instead of spinning"
     );
 }
+
+#[test]
+fn a_nowait_run_polls_without_waiting_even_with_a_timer_far_away() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    lp.set_timeout(log.at("timeout"), 1000);
+    let alive = lp.run(RunMode::NoWait);
+    assert!(alive, "the timer still waits: the loop is alive");
+    assert!(
+        !lp.stalled(),
+        "RunMode::NoWait polls with a zero timeout: it never waits, so it never stalls (a poll \
+         with no timeout waits for ever)"
+    );
+    assert!(log.entries().is_empty(), "the timer is not due yet");
+}
