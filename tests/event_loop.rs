@@ -845,3 +845,22 @@ fn a_nowait_run_polls_without_waiting_even_with_a_timer_far_away() {
     );
     assert!(log.entries().is_empty(), "the timer is not due yet");
 }
+
+#[test]
+fn one_request_alone_lets_the_poll_phase_sleep() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.queue_work(
+        || 6 * 7,
+        move |_, r| l.push(format!("work done: {}", r.unwrap())),
+    );
+    assert_eq!(
+        lp.backend_timeout(),
+        None,
+        "one request in flight and nothing else: the poll phase may sleep until it is done (no \
+         timer, so no limit), not poll again and again with a zero timeout"
+    );
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(log.entries(), ["work done: 42"]);
+}
