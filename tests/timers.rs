@@ -244,7 +244,7 @@ mod node_timers {
     use super::common::{Log, manual_loop, run_counted, slot};
     use eventloop::Ref;
     use eventloop::event_loop::{Delay, EventLoop, RunMode};
-    use eventloop::timers::{TIMEOUT_MAX, TimerLists, normalize_delay};
+    use eventloop::timers::{AfterCallback, Due, TIMEOUT_MAX, TimerLists, normalize_delay};
     use std::time::Duration;
 
     #[test]
@@ -549,6 +549,75 @@ mod node_timers {
         );
         assert_eq!(lists.list_count(), 2);
         assert_eq!(lists.ref_count(), 4);
+    }
+
+    /// A list whose expiry has come but whose head is not due goes back into the queue at
+    /// its head's own expiry (`listOnTimeout`: `MathMax(timer._idleStart + msecs, now + 1)`):
+    /// the pass ends there and the libuv timer is re-armed for exactly that time.
+    #[test]
+    fn a_list_whose_head_has_one_millisecond_left_is_requeued_for_now_plus_one() {
+        let mut lists = TimerLists::new();
+        let (a, _) = lists.create("a", 10.0, false, 0);
+        lists.create("b", 10.0, false, 1); // due at 11
+        lists.begin_pass();
+        assert_eq!(lists.next_due(10), Due::Timer(a));
+        assert_eq!(lists.after_callback(a, 10), AfterCallback::Released("a"));
+        assert_eq!(
+            lists.next_due(10),
+            Due::Done(Some(11)),
+            "b is due at its idle_start + 10 = 11: the re-queued list's expiry is the head's              expiry (never later than it), and the libuv timer is re-armed for 11"
+        );
+    }
+
+    /// The example of the exercise's contract: the re-queued list's expiry is its head's
+    /// expiry, not `now + 1`, which only bounds it from below.
+    #[test]
+    fn a_list_whose_head_is_not_due_is_requeued_at_the_heads_expiry() {
+        let mut lists = TimerLists::new();
+        let (a, _) = lists.create("a", 10.0, false, 0);
+        lists.create("b", 10.0, false, 5); // due at 15
+        let (c, _) = lists.create("c", 5.0, false, 5); // the 5 ms list, due at 10
+        lists.begin_pass();
+        assert_eq!(lists.next_due(10), Due::Timer(a));
+        assert_eq!(lists.after_callback(a, 10), AfterCallback::Released("a"));
+        assert_eq!(
+            lists.next_due(10),
+            Due::Timer(c),
+            "the 10 ms list's head b is not due: the list goes back into the queue and the              5 ms list behind it runs in the same pass"
+        );
+        assert_eq!(lists.after_callback(c, 10), AfterCallback::Released("c"));
+        assert_eq!(
+            lists.next_due(10),
+            Due::Done(Some(15)),
+            "the re-queued 10 ms list expires when its head b is due (5 + 10 = 15), not at              now + 1: the libuv timer is re-armed for 15"
+        );
+    }
+
+    /// Every re-queued list gets a fresh, larger id (`list.id = timerListId++`): among lists
+    /// with the same expiry, the one re-queued first runs first, whatever their durations.
+    #[test]
+    fn lists_requeued_to_the_same_expiry_run_in_the_order_they_were_requeued() {
+        let mut lists = TimerLists::new();
+        let (a, _) = lists.create("a", 10.0, false, 0); // the 10 ms list, expiry 10
+        lists.refresh(a, 3); // a is due at 13; its list still says 10
+        let (b, _) = lists.create("b", 5.0, false, 6); // the 5 ms list, expiry 11
+        lists.refresh(b, 8); // b is due at 13; its list still says 11
+        lists.begin_pass();
+        assert_eq!(
+            lists.next_due(11),
+            Due::Done(Some(13)),
+            "at 11 neither head is due: both lists are re-queued for 13"
+        );
+        lists.begin_pass();
+        assert_eq!(
+            lists.next_due(13),
+            Due::Timer(a),
+            "the 10 ms list was re-queued first, so it got the smaller new id and runs first              at 13 (a shared or reused id would order the lists by duration: 5 ms first)"
+        );
+        assert_eq!(lists.after_callback(a, 13), AfterCallback::Released("a"));
+        assert_eq!(lists.next_due(13), Due::Timer(b));
+        assert_eq!(lists.after_callback(b, 13), AfterCallback::Released("b"));
+        assert_eq!(lists.next_due(13), Due::Done(None), "no timeout is left");
     }
 
     #[test]
