@@ -59,6 +59,29 @@ mod checkpoint {
         assert!(cx.queues.is_empty());
     }
 
+    /// Several microtasks waiting at once run oldest first, like the ticks: the microtask
+    /// queue is first in, first out (in Node, three `queueMicrotask` calls print in order).
+    #[test]
+    fn microtasks_waiting_together_run_oldest_first() {
+        let mut queues = Microtasks::new();
+        queues.queue_microtask("m1");
+        queues.queue_microtask("m2");
+        queues.queue_microtask("m3");
+        let mut ran = Vec::new();
+        Microtasks::drain(
+            &mut queues,
+            |queues| queues,
+            |_, job| match job {
+                Job::Tick(n) | Job::Microtask(n) => ran.push(n),
+            },
+        );
+        assert_eq!(
+            ran,
+            ["m1", "m2", "m3"],
+            "microtasks run in the order they were queued (oldest first), not newest first"
+        );
+    }
+
     #[test]
     fn the_main_script_is_followed_by_a_checkpoint() {
         let (mut lp, _clock) = manual_loop();
