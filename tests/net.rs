@@ -268,6 +268,47 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
     });
 }
 
+/// A write the kernel refuses at once with an error other than "would block" (here `EPIPE`
+/// or `ECONNRESET` on a reset connection, with nothing queued) still finishes through its
+/// callback, with the error: the request must not vanish.
+#[test]
+fn a_write_refused_at_once_reports_its_error_through_the_callback() {
+    no_leaks(|| {
+        let mut lp = EventLoop::new();
+        let events: Log = Log::default();
+        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let e = events.clone();
+        let addr = serve_one(&mut lp, move |lp, conn| {
+            // Data the peer never reads: closing it then makes the kernel send a reset.
+            conn.write(lp, b"unread", |_, r| r.unwrap()).unwrap();
+            let e2 = e.clone();
+            conn.read_start(lp, move |lp, data| match data {
+                Ok(d) => log(&e2, format!("read {} bytes", d.len())),
+                Err(err) => {
+                    log(&e2, format!("read error {:?}", err.kind()));
+                    let e3 = e2.clone();
+                    conn.write(lp, b"late", move |lp, r| {
+                        r.expect_err("a write on a reset connection fails");
+                        log(&e3, "write error");
+                        conn.close(lp, |_| {}).unwrap();
+                    })
+                    .unwrap();
+                }
+            })
+            .unwrap();
+        });
+        *peer.borrow_mut() = Some(std::net::TcpStream::connect(addr).unwrap());
+        run_bounded(&mut lp, RunMode::Once);
+        drop(peer.borrow_mut().take());
+        run_bounded(&mut lp, RunMode::Default);
+        assert_eq!(
+            *events.borrow(),
+            ["read error ConnectionReset", "write error"],
+            "the write the kernel refused at once must report its error through its callback"
+        );
+    });
+}
+
 #[test]
 fn shutdown_sends_everything_then_end_of_file_and_the_peer_can_still_answer() {
     no_leaks(|| {
