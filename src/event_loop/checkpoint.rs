@@ -22,6 +22,20 @@ impl EventLoop {
     // ANCHOR: next_tick
     /// Runs `callback` at the next checkpoint, before any promise reaction
     /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let (a, b) = (console.clone(), console.clone());
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(move |lp| {
+    ///     lp.queue_microtask(move |_| a.log("microtask"));
+    ///     lp.next_tick(move |_| b.log("tick")); // ticks go first
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["tick", "microtask"]);
+    /// ```
     pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         // While exiting, the queue hands the callback back; dropping it frees it.
         let queued = self
@@ -35,6 +49,20 @@ impl EventLoop {
 
     /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
     /// reactions (`queueMicrotask`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let (a, b) = (console.clone(), console.clone());
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(move |lp| {
+    ///     Promise::resolved(()).then(lp, move |_, ()| a.log("then"));
+    ///     lp.queue_microtask(move |_| b.log("microtask")); // one FIFO with reactions
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["then", "microtask"]);
+    /// ```
     pub fn queue_microtask(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         self.queue_job("queueMicrotask", callback);
     }

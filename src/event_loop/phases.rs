@@ -27,6 +27,15 @@ impl EventLoop {
     /// When called from inside one of this loop's own callbacks: the loop is not reentrant
     /// (nor is libuv's `uv_run`). Inside [`run_main`](Self::run_main) that panic is the
     /// program's uncaught error.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.set_immediate(|lp| drop(lp.set_immediate(|_| {})));
+    /// assert!(lp.run(RunMode::NoWait)); // one iteration: the second immediate is left
+    /// assert!(!lp.run(RunMode::Default)); // run until nothing is left
+    /// ```
     pub fn run(&mut self, mode: RunMode) -> bool {
         assert!(
             !self.status.running,
