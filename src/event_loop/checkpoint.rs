@@ -179,6 +179,16 @@ impl EventLoop {
     /// Unhandled rejections that no listener heard, oldest first. Node would end the process
     /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
     /// `run_main`.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// drop(Promise::<()>::rejected(&mut lp, Rejection::new("lost")));
+    /// lp.run(RunMode::Default); // outside run_main, a lost rejection is kept, not fatal
+    /// let lost = lp.take_unhandled_rejections();
+    /// assert_eq!(lost[0].to_string(), "lost");
+    /// ```
     pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
         std::mem::take(&mut self.jobs.unhandled)
     }

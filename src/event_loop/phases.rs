@@ -143,6 +143,17 @@ impl EventLoop {
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// assert!(!lp.is_alive());
+    /// let t = lp.set_timeout(|_| {}, 1);
+    /// assert!(lp.is_alive());
+    /// t.unref(&mut lp);
+    /// assert!(!lp.is_alive()); // an unref'd timer does not count
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.liveness.is_alive(
             !self.queues.pending.is_empty(),
