@@ -126,12 +126,10 @@ pub(super) enum Pending {
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
 ///
-/// Built, given work, run; most programs use [`run_main`](Self::run_main) instead:
-///
 /// ```
 /// use eventloop::prelude::*;
 ///
-/// let mut lp = EventLoop::new();
+/// let mut lp = EventLoop::new(); // built, given work, run (a program uses run_main)
 /// lp.set_timeout(|lp| lp.set_exit_code(2), 5);
 /// assert!(!lp.run(RunMode::Default)); // ran until nothing kept it alive
 /// assert_eq!(lp.exit_code(), 2);
