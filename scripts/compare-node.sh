@@ -24,9 +24,10 @@
 #             against our callback w5 (within 10%) and tokio; then the      our w5, and
 #             system calls per round trip of both, counted with strace -c   >= 1.0x tokio
 #             (1,000 round trips per connection, one run; needs strace)
-#   w6        examples/http_hello (bench/node/w6.js for Node) under          target >= 2x Node
-#             `wrk -t1 -c100 -d10s`: requests/s (needs Debian's wrk; installed
-#             with apt-get when missing and running as root)
+#   w6        chapter 11's HTTP server, examples/http_hello (bench/node/w6.js  target >= 1.5x Node
+#             for Node) under `wrk -t1 -c100 -d10s`: requests/s (needs
+#             Debian's wrk; installed with apt-get when missing and running
+#             as root)
 #   C peers   w1, w2, w5 and w6 also run written in C on libuv (bench/c/*.c,   target >= 0.9x C
 #             built with cc against Debian's libuv1-dev, installed with
 #             apt-get when missing and running as root): the rows marked "c"
@@ -35,11 +36,19 @@
 #             for both runtimes: when each hash finished (two waves of 4, or one of 8)
 #   w8        10,000 idle connections from another process                   target <= 512
 #             (examples/idle_client.rs): the server's resident memory        bytes per
-#             (VmRSS) before and after, per connection (examples/idle_server.rs;  connection
-#             bench/node/w8.js for Node)
+#             (VmRSS) before and after, per connection (examples/idle_server.rs  connection
+#             on the stream layer, and on chapter 9's bare handles for        (stream layer)
+#             context; bench/node/w8.js for Node)
+#   chat      chapter 11's chat server (examples/chat_server.rs; Node:       no target;
+#             bench/node/chat_server.js) with 1,000 clients in another        printed
+#             process (examples/chat_client.rs): 10 senders write 100 lines
+#             each, every other client receives every line; deliveries
+#             (a line reaching a client) per second, and the server's
+#             resident memory with the room full and at its peak
 # Each side does one warm-up run, then N timed runs (default 5), and reports the median
 # (w6: a 2 s warm-up, then N runs of 10 s; w7b: one run per pool size, no warm-up; w8: one
-# measurement each). The servers of w6 and w8 listen on a free port of 127.0.0.1.
+# measurement each; chat: one run each). The servers of w6, w8 and chat listen on a free
+# port of 127.0.0.1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -53,10 +62,10 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
-        w[0-9]* | spawn)
+        w[0-9]* | spawn | chat)
             only+=("$1")
             shift
             ;;
@@ -83,7 +92,7 @@ wants() {
 target_dir="${CARGO_TARGET_DIR:-target}"
 echo "building the examples (release)..." >&2
 cargo build --release --quiet --example workloads --example pbkdf2_waves --example http_hello \
-    --example idle_server --example idle_client
+    --example idle_server --example idle_client --example chat_server --example chat_client
 ours_bin="$target_dir/release/examples/workloads"
 waves_bin="$target_dir/release/examples/pbkdf2_waves"
 examples="$target_dir/release/examples"
@@ -278,7 +287,7 @@ if wants w6; then
         ours_line="$(wrk_line ours "$examples/http_hello" 127.0.0.1:0)"
         echo "  node: $node_line" >&2
         echo "  ours: $ours_line" >&2
-        add_row w6 node "$(ops_per_s "$node_line")" "$(ops_per_s "$ours_line")" 2
+        add_row w6 node "$(ops_per_s "$node_line")" "$(ops_per_s "$ours_line")" 1.5
         if [[ "$c_ready" == true ]]; then
             c_line="$(wrk_line c "$c_dir/w6" 127.0.0.1:0)"
             echo "  c: $c_line" >&2
@@ -329,8 +338,9 @@ if wants w8; then
     echo "running w8: node ($node_version), then ours, each holding $idle_connections idle connections..." >&2
     # Node does not raise its own descriptor limit: give it the hard limit.
     node_line="$(ulimit -n "$(ulimit -Hn)" && idle_line node bench/node/w8.js 127.0.0.1:0 "$idle_connections")"
-    ours_line="$(idle_line "$examples/idle_server" 127.0.0.1:0 "$idle_connections")"
-    w8_lines+=("node  $node_line" "ours  $ours_line")
+    ours_line="$(idle_line "$examples/idle_server" 127.0.0.1:0 "$idle_connections" stream)"
+    handles_line="$(idle_line "$examples/idle_server" 127.0.0.1:0 "$idle_connections" handles)"
+    w8_lines+=("node           $node_line" "ours (stream)  $ours_line" "ours (handles) $handles_line")
     node_bytes="${node_line##*bytes_per_connection=}"
     ours_bytes="${ours_line##*bytes_per_connection=}"
     if ((ours_bytes <= 512)); then
@@ -338,7 +348,56 @@ if wants w8; then
     else
         w8_verdict="<= 512 bytes MISSED"
     fi
-    w8_lines+=("w8: ours $ours_bytes bytes per idle connection, Node $node_bytes; target $w8_verdict")
+    w8_lines+=("w8: ours $ours_bytes bytes per idle connection on the stream layer ($(
+        )${handles_line##*bytes_per_connection=} on bare handles), Node $node_bytes; target $w8_verdict")
+fi
+
+# Chat: a server (the command after $1) loaded by examples/chat_client.rs, which reads the
+# server's memory itself. Prints the client's result line.
+chat_clients=1000
+chat_line() {
+    local out pid addr line
+    out="$(mktemp)"
+    "$@" > "$out" &
+    pid=$!
+    addr="$(await_line "$out" "chat_server listening on " 10 "$pid" | awk '{ print $NF }')" || {
+        stop "$pid"
+        rm -f "$out"
+        return 1
+    }
+    line="$("$examples/chat_client" "$addr" "$pid" "$chat_clients" 10 100)" || {
+        stop "$pid"
+        rm -f "$out"
+        return 1
+    }
+    stop "$pid"
+    rm -f "$out"
+    echo "$line"
+}
+
+# The field $2 (name=value) of line $1.
+field() {
+    sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<< " $1"
+}
+
+chat_lines=()
+if wants chat; then
+    echo "running chat: node ($node_version), then ours, each with $chat_clients clients..." >&2
+    node_line="$(ulimit -n "$(ulimit -Hn)" && chat_line node bench/node/chat_server.js 127.0.0.1:0)"
+    ours_line="$(ulimit -n "$(ulimit -Hn)" && chat_line "$examples/chat_server" 127.0.0.1:0)"
+    echo "  node: $node_line" >&2
+    echo "  ours: $ours_line" >&2
+    for side in node ours; do
+        line="${side}_line"
+        line="${!line}"
+        chat_lines+=("$(printf '%-5s %10s deliveries/s   resident memory: %6s KiB full, %6s KiB peak' \
+            "$side" "$(field "$line" deliveries_per_s)" "$(field "$line" rss_full_kb)" \
+            "$(field "$line" rss_peak_kb)")")
+    done
+    chat_lines+=("chat: ours/node $(awk -v a="$(field "$ours_line" deliveries_per_s)" \
+        -v b="$(field "$node_line" deliveries_per_s)" 'BEGIN { printf "%.2f", a / b }')x $(
+        )the deliveries per second, $(awk -v a="$(field "$ours_line" rss_peak_kb)" \
+            -v b="$(field "$node_line" rss_peak_kb)" 'BEGIN { printf "%.2f", a / b }')x the peak memory")
 fi
 
 # W7b: not a speed ratio but a shape. Each runtime, each pool size, prints when every hash
@@ -358,7 +417,8 @@ if wants w7b; then
     done
 fi
 
-if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 && ${#w8_lines[@]} -eq 0 && ${#syscall_lines[@]} -eq 0 ]]; then
+if [[ ${#rows[@]} -eq 0 && ${#w7b_lines[@]} -eq 0 && ${#w8_lines[@]} -eq 0 &&
+    ${#syscall_lines[@]} -eq 0 && ${#chat_lines[@]} -eq 0 ]]; then
     echo "compare-node: no workload is called ${only[*]}" >&2
     exit 2
 fi
@@ -386,4 +446,10 @@ fi
 if [[ ${#w8_lines[@]} -gt 0 ]]; then
     echo
     printf '%s\n' "${w8_lines[@]}"
+fi
+
+if [[ ${#chat_lines[@]} -gt 0 ]]; then
+    echo
+    echo "chat: $chat_clients clients, 10 senders x 100 lines, every line to every other client"
+    printf '%s\n' "${chat_lines[@]}"
 fi

@@ -27,6 +27,20 @@ for puzzle in "${puzzles[@]}"; do
     target/debug/learn viz "$puzzle" --json > "chapters/traces/$puzzle.jsonl"
     echo "chapters/traces/$puzzle.jsonl: $(($(wc -l < "chapters/traces/$puzzle.jsonl") - 1)) events"
 done
-# Chapter 12 reads this one as text too, by line numbers: check its excerpts after a change.
-target/debug/learn viz c04-immediate-vs-timeout-in-timer --plain \
-    > chapters/traces/c04-immediate-vs-timeout-in-timer.txt
+# Chapter 12 reads this one as text too, in excerpts named by anchors: `prelude`, from the main
+# script to the end of the timers phase before the first iteration, then `iteration_N`, from
+# the N-th iteration's poll phase to its alive decision. tests/viz.rs checks the file, anchors
+# aside, is what the visualizer prints today; `cargo learn check`, that every anchor the chapter
+# names is here. After a change, read the chapter's walk-through against the new excerpts.
+walk=chapters/traces/c04-immediate-vs-timeout-in-timer.txt
+target/debug/learn viz c04-immediate-vs-timeout-in-timer --plain | awk '
+    NR == 2 { print "ANCHOR: prelude"; open = "prelude" }
+    open == "" && /enter the poll phase$/ { n++; open = "iteration_" n; print "ANCHOR: " open }
+    { print }
+    open == "prelude" && /leave the timers phase$/ { print "ANCHOR_END: " open; open = "" }
+    open ~ /^iteration_/ && / alive\? / { print "ANCHOR_END: " open; open = "" }
+    END { if (open != "" || n < 3) exit 1 }
+' > "$walk" || { echo "$walk: the replay no longer has the shape chapter 12 walks through" >&2; exit 1; }
+# The chapter's first look at the format: the header and the first events.
+head -n 6 chapters/traces/c04-immediate-vs-timeout-in-timer.jsonl \
+    > chapters/traces/c04-immediate-vs-timeout-in-timer-head.txt

@@ -789,3 +789,78 @@ fn a_stack_limit_below_the_loops_own_nesting_is_refused_when_building() {
     let limit = eventloop::event_loop::MIN_STACK_LIMIT;
     assert!(EventLoop::builder().stack_limit(limit).build().is_ok());
 }
+
+#[test]
+fn a_tick_queued_by_the_last_immediate_of_a_pass_runs_before_the_check_phase_ends() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    let idle = lp.idle_init(|_, _| {});
+    lp.set_immediate(move |lp| {
+        l.push("immediate");
+        lp.close(idle, l.cb("close callback")).unwrap();
+        let l = l.clone();
+        lp.next_tick(move |_| l.push("tick queued by the last immediate"));
+    });
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(
+        log.entries(),
+        [
+            "immediate",
+            "tick queued by the last immediate",
+            "close callback"
+        ],
+        "a checkpoint follows the last immediate of a pass too: its ticks run before the check \
+         phase ends, not after the close callback of the same iteration"
+    );
+}
+
+#[test]
+fn after_the_only_immediate_panics_the_next_check_phase_stops_the_idle_handle() {
+    let (mut lp, _clock) = manual_loop();
+    lp.set_immediate(|_| panic!("the only immediate"));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lp.run(RunMode::Default);
+    }));
+    assert!(caught.is_err(), "the panic escapes run()");
+    run_counted(&mut lp, RunMode::Default);
+    assert!(
+        !lp.is_alive(),
+        "no immediate is left: the next check phase, finding none, stops Node's idle handle \
+         (a panic cut the pass short before it could), so the loop ends instead of spinning"
+    );
+}
+
+#[test]
+fn a_nowait_run_polls_without_waiting_even_with_a_timer_far_away() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    lp.set_timeout(log.at("timeout"), 1000);
+    let alive = lp.run(RunMode::NoWait);
+    assert!(alive, "the timer still waits: the loop is alive");
+    assert!(
+        !lp.stalled(),
+        "RunMode::NoWait polls with a zero timeout: it never waits, so it never stalls (a poll \
+         with no timeout waits for ever)"
+    );
+    assert!(log.entries().is_empty(), "the timer is not due yet");
+}
+
+#[test]
+fn one_request_alone_lets_the_poll_phase_sleep() {
+    let (mut lp, _clock) = manual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.queue_work(
+        || 6 * 7,
+        move |_, r| l.push(format!("work done: {}", r.unwrap())),
+    );
+    assert_eq!(
+        lp.backend_timeout(),
+        None,
+        "one request in flight and nothing else: the poll phase may sleep until it is done (no \
+         timer, so no limit), not poll again and again with a zero timeout"
+    );
+    run_counted(&mut lp, RunMode::Default);
+    assert_eq!(log.entries(), ["work done: 42"]);
+}

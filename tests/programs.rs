@@ -1,5 +1,6 @@
-//! Chapter 11's programs against real clients: the HTTP server of `examples/http`
-//! (`http_hello`), under normal use and under abuse.
+//! Chapter 11's programs against real clients, under normal use and under abuse: the HTTP
+//! server of `examples/http` (`http_hello`), the chat server, the file server, and the echo
+//! server and client written with `async`/`.await`.
 //!
 //! The server runs in a child process (this test binary again, with `HTTP_CHILD` set), so
 //! that its memory can be measured and its descriptor limit lowered without touching the
@@ -13,6 +14,12 @@ mod chat;
 
 #[path = "../examples/file_server.rs"]
 mod files;
+
+#[path = "../examples/async_echo_server.rs"]
+mod async_echo;
+
+#[path = "../examples/async_echo_client.rs"]
+mod async_echo_client;
 
 use files::http; // the HTTP server of `examples/http`, which the file server is built on
 
@@ -70,6 +77,14 @@ fn http_child() {
             .expect("the server never fails");
             return;
         }
+        Ok("echo") => {
+            let serve = async_echo::serve("127.0.0.1:0".parse().unwrap(), |addr| {
+                println!("listening {addr}");
+                std::io::stdout().flush().unwrap();
+            });
+            lp.run_main_async(serve).expect("the server never fails");
+            return;
+        }
         Ok("files") => {
             let root = std::env::var("FILE_ROOT").expect("a root").into();
             let config = http::Config::default();
@@ -111,7 +126,8 @@ impl ServerProcess {
         ServerProcess::program("hello", env)
     }
 
-    /// `program`: `hello` (the HTTP hello server), `chat` or `files`.
+    /// `program`: `hello` (the HTTP hello server), `chat`, `files` or `echo` (the async
+    /// echo server).
     fn program(program: &str, env: &[(&str, String)]) -> ServerProcess {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "http_child", "--nocapture", "--test-threads=1"])
@@ -590,4 +606,117 @@ fn a_slow_download_costs_a_chunk_not_the_file() {
     );
     let body = all.len() - all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4;
     assert_eq!(body as u64, SIZE, "then the whole file arrives");
+}
+
+/// The async echo client against the async echo server: many connections at once, each
+/// checking every echo; then a plain client, whose end the server answers with its own.
+#[test]
+fn the_async_echo_server_and_client_talk() {
+    let _watchdog = Watchdog::new("async_echo", Duration::from_secs(60));
+    let server = ServerProcess::program("echo", &[]);
+    let mut lp = EventLoop::new();
+    // 20 conversations at once on both sides, each message different from the last.
+    let report = lp
+        .block_on(async_echo_client::run(server.addr, 20, 50, 3000))
+        .expect("the client's task finishes")
+        .unwrap();
+    assert_eq!(
+        report,
+        async_echo_client::Report {
+            round_trips: 20 * 50,
+            failed: 0
+        },
+        "every round trip of every connection came back whole and in order"
+    );
+
+    let mut plain = connect(server.addr).unwrap();
+    let sent: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = {
+        let mut w = plain.try_clone().unwrap();
+        let sent = sent.clone();
+        std::thread::spawn(move || {
+            w.write_all(&sent).unwrap();
+            w.shutdown(std::net::Shutdown::Write).unwrap(); // our end…
+        })
+    };
+    let mut echoed = Vec::new();
+    plain
+        .read_to_end(&mut echoed)
+        .expect("…answered by the server's end");
+    writer.join().unwrap();
+    assert!(
+        echoed == sent,
+        "the echo of 1 MB differs: {} bytes back",
+        echoed.len()
+    );
+}
+
+/// A client sends 64 MiB and reads nothing: the server's task waits in `write_all`, so it
+/// stops reading, and the client is held back by TCP instead of the server keeping what it
+/// sent. Then the client reads, and every byte comes back.
+#[test]
+fn an_async_echo_client_that_does_not_read_costs_bounded_memory() {
+    let _watchdog = Watchdog::new("async_echo_not_reading", Duration::from_secs(120));
+    const SEND: usize = 64 << 20;
+    let server = ServerProcess::program("echo", &[]);
+    let mut warm = connect(server.addr).unwrap();
+    warm.write_all(b"warm").unwrap();
+    let mut four = [0; 4];
+    warm.read_exact(&mut four).unwrap();
+    drop(warm);
+    let before = server.rss_kib();
+
+    let mut s = connect(server.addr).unwrap();
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let mut w = s.try_clone().unwrap();
+        w.set_write_timeout(None).unwrap(); // blocks while the server does not read
+        let written = written.clone();
+        std::thread::spawn(move || {
+            let chunk: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 251) as u8).collect();
+            while written.load(Ordering::Relaxed) < SEND {
+                w.write_all(&chunk).unwrap();
+                written.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        })
+    };
+    // Wait until the writer is stuck: no progress for half a second.
+    let mut last = usize::MAX;
+    while written.load(Ordering::Relaxed) != last {
+        last = written.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let held = server.rss_kib();
+    let grown_mib = held.saturating_sub(before) / 1024;
+    eprintln!(
+        "async echo, client not reading: {} KiB in before the client was held back, server \
+         RSS {before} -> {held} KiB",
+        last >> 10
+    );
+    assert!(
+        last < SEND && grown_mib < 16,
+        "the server took {} MiB from a client that reads nothing and grew by {grown_mib} MiB: \
+         its task must stop reading while its echo cannot be written",
+        last >> 20
+    );
+    // Now read: all 64 MiB come back, in order.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = vec![0; 64 * 1024];
+    let mut got = 0usize;
+    while got < SEND {
+        let n = s
+            .read(&mut buf)
+            .expect("the echo resumes once the client reads");
+        assert!(n > 0, "the server closed after {got} bytes");
+        for (i, b) in buf[..n].iter().enumerate() {
+            assert_eq!(
+                *b,
+                ((got + i) % (64 * 1024) % 251) as u8,
+                "byte {}",
+                got + i
+            );
+        }
+        got += n;
+    }
+    writer.join().unwrap();
 }

@@ -8,6 +8,25 @@ mod liveness {
     use eventloop::refs::{Liveness, RefFlags};
 
     #[test]
+    fn one_active_request_alone_keeps_the_loop_alive() {
+        let mut live = Liveness::default();
+        live.request_started();
+        assert!(
+            live.is_alive(false, false),
+            "one request in flight (a read on the thread pool, say) is a reason to stay alive"
+        );
+        let mut flags = RefFlags::new();
+        live.start(&mut flags);
+        assert!(
+            live.is_alive(false, false),
+            "one active ref'd handle is too"
+        );
+        live.request_finished();
+        live.stop(&mut flags);
+        assert!(!live.is_alive(false, false), "nothing left: the loop ends");
+    }
+
+    #[test]
     fn a_new_handle_is_refd_and_inactive() {
         let flags = RefFlags::new();
         assert!(flags.has_ref() && !flags.is_active());

@@ -60,6 +60,47 @@ impl Future for Probe {
     }
 }
 
+/// More polls than any test's task needs: a task polled this often is being polled again
+/// without a wake.
+const POLL_BUDGET: usize = 10_000;
+
+/// `future`, failing with the rule it breaks when it is polled more than [`POLL_BUDGET`]
+/// times: a loop that polls a Pending task again without a wake spins in one microtask
+/// checkpoint, where no watchdog timer can fire. Wraps no waker, so the order is untouched.
+fn budget<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let mut future = Box::pin(future);
+    let mut polls = 0;
+    std::future::poll_fn(move |cx| {
+        polls += 1;
+        assert!(
+            polls <= POLL_BUDGET,
+            "a task was polled {polls} times: a Pending task must not be polled again without \
+             a wake (a double poll)"
+        );
+        future.as_mut().poll(cx)
+    })
+}
+
+/// The loop's ways to run a task, each with its future under [`budget`].
+trait Budgeted {
+    fn spawn_budget<F: Future + 'static>(&mut self, future: F) -> task::JoinHandle<F::Output>;
+    fn block_on_budget<F: Future + 'static>(&mut self, future: F) -> Result<F::Output, JoinError>;
+}
+
+impl Budgeted for EventLoop {
+    fn spawn_budget<F: Future + 'static>(&mut self, future: F) -> task::JoinHandle<F::Output> {
+        self.spawn(budget(future))
+    }
+    fn block_on_budget<F: Future + 'static>(&mut self, future: F) -> Result<F::Output, JoinError> {
+        self.block_on(budget(future))
+    }
+}
+
+/// `task::spawn` with the future under [`budget`].
+fn spawn_in<F: Future + 'static>(future: F) -> task::JoinHandle<F::Output> {
+    task::spawn(budget(future))
+}
+
 /// Runs `future` to the end under a 2-second watchdog: a timer whose callback panics, so that
 /// a lost wake-up fails with `what` instead of hanging. The watchdog is a plain callback, not
 /// a task: it works even when the tasks' state machine is broken.
@@ -72,7 +113,7 @@ fn bounded<T: 'static>(
     let watchdog = lp
         .set_timeout(move |_| panic!("{message}"), 2_000)
         .unref(lp);
-    let outcome = lp.block_on(future);
+    let outcome = lp.block_on(budget(future));
     lp.clear_timeout(watchdog);
     match outcome {
         Ok(value) => value,
@@ -100,7 +141,7 @@ mod waking {
         let l = log.clone();
         let probe = Probe::new(2);
         let p = probe.clone();
-        lp.spawn(async move {
+        lp.spawn_budget(async move {
             l.push("before");
             p.await;
             l.push("after");
@@ -117,7 +158,7 @@ mod waking {
         let log = Log::default();
         let probe = Probe::new(2);
         let (l, p) = (log.clone(), probe.clone());
-        lp.spawn(async move {
+        lp.spawn_budget(async move {
             p.await;
             l.push("task");
         });
@@ -148,7 +189,7 @@ mod waking {
         let log = Log::default();
         let probe = Probe::new(3);
         let (l, p) = (log.clone(), probe.clone());
-        lp.spawn(async move {
+        lp.spawn_budget(async move {
             p.await;
             l.push("done");
         });
@@ -202,7 +243,7 @@ mod waking {
         let (mut lp, _) = manual_loop();
         let count = Rc::new(Cell::new(0));
         let c = count.clone();
-        lp.block_on(std::future::poll_fn(move |cx| {
+        lp.block_on_budget(std::future::poll_fn(move |cx| {
             c.set(c.get() + 1);
             if c.get() == 1 {
                 cx.waker().wake_by_ref();
@@ -230,6 +271,55 @@ mod waking {
         lp.run(RunMode::Default);
         assert_eq!(probe.polls(), 1, "a finished task is never polled again");
         assert_eq!(lp.active_requests(), 0);
+    }
+
+    #[test]
+    fn a_pending_task_that_nothing_woke_is_not_polled_again() {
+        let (mut lp, _) = manual_loop();
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let handle = lp.spawn(std::future::poll_fn(move |_| {
+            p.set(p.get() + 1);
+            assert_eq!(
+                p.get(),
+                1,
+                "a Pending task that nothing woke was polled again (a double poll): a task is \
+                 polled once per wake"
+            );
+            Poll::<()>::Pending
+        }));
+        handle.unref(&mut lp); // nothing will wake it: let the loop end without it
+        lp.set_timeout(|_| {}, 10);
+        lp.set_immediate(|_| {});
+        lp.queue_microtask(|_| {});
+        lp.run(RunMode::Default);
+        assert_eq!(polls.get(), 1);
+    }
+
+    #[test]
+    fn a_wake_of_a_finished_task_from_another_thread_does_not_wake_the_loop() {
+        // A waker kept after its task finished, woken from another thread before the loop
+        // runs: the wake must do nothing. A finished task that can be scheduled again puts its
+        // key in the inbox and rings the loop's wake-up, and the loop, which should sleep in
+        // its poll phase until the timer, wakes at once.
+        let mut lp = EventLoop::new();
+        let probe = Probe::new(1);
+        let handle = lp.spawn(probe.clone());
+        assert!(handle.is_finished());
+        let waker = probe.waker.borrow().clone().expect("polled once");
+        std::thread::spawn(move || waker.wake())
+            .join()
+            .expect("the waking thread");
+        let fired = Rc::new(Cell::new(false));
+        let f = fired.clone();
+        lp.set_timeout(move |_| f.set(true), 30);
+        lp.run(RunMode::Once); // sleeps in the poll phase until the timer is due, then runs it
+        assert!(
+            fired.get(),
+            "the loop woke before its timer: a wake of a finished task must do nothing (a done \
+             task is never scheduled again)"
+        );
+        assert_eq!(probe.polls(), 1, "a finished task is never polled again");
     }
 
     #[test]
@@ -268,16 +358,19 @@ mod waking {
 
     #[test]
     fn many_wakes_from_many_threads_each_get_their_poll() {
+        // Many, because a wake-up rung before the key is pushed loses a wake only when the
+        // loop looks in the gap between the two: each wake is one more chance to catch it.
+        const WAKES_PER_TASK: usize = 250;
         let mut lp = EventLoop::new();
         let total = bounded(&mut lp, "wakes from four threads", async {
             let mut handles = Vec::new();
             for _ in 0..4 {
-                handles.push(task::spawn(async {
+                handles.push(spawn_in(async {
                     let mut rounds = 0;
                     let sent = Rc::new(Cell::new(0));
                     std::future::poll_fn(|cx| {
                         if sent.get() == rounds {
-                            if rounds == 25 {
+                            if rounds == WAKES_PER_TASK {
                                 return Poll::Ready(());
                             }
                             sent.set(rounds + 1);
@@ -297,13 +390,13 @@ mod waking {
             }
             total
         });
-        assert_eq!(total, 100);
+        assert_eq!(total, 4 * WAKES_PER_TASK);
     }
 
     #[test]
     fn a_future_that_nothing_can_wake_ends_block_on_with_stalled() {
         let (mut lp, _) = manual_loop();
-        let outcome = lp.block_on(std::future::pending::<()>());
+        let outcome = lp.block_on_budget(std::future::pending::<()>());
         assert_eq!(outcome, Err(JoinError::Stalled));
     }
 }
@@ -318,7 +411,7 @@ mod order {
         let l = log.clone();
         lp.run_main(move |lp| {
             let l1 = l.clone();
-            lp.spawn(async move {
+            lp.spawn_budget(async move {
                 l1.push("a1");
                 Promise::resolved(()).await.unwrap();
                 l1.push("a2");
@@ -343,7 +436,7 @@ mod order {
             let (promise, resolver) = Promise::<u32>::pending();
             let l1 = l.clone();
             let p = promise.clone();
-            lp.spawn(async move {
+            lp.spawn_budget(async move {
                 let v = p.await.unwrap();
                 l1.push(format!("await {v}"));
             });
@@ -366,7 +459,7 @@ mod order {
     fn await_of_a_rejected_promise_is_an_err_and_handles_the_rejection() {
         let (mut lp, _) = manual_loop();
         let caught = lp
-            .block_on(async {
+            .block_on_budget(async {
                 let (p, r) = Promise::<u8>::pending();
                 task::defer(move |lp| r.reject(lp, std::io::Error::other("nope")));
                 match p.await {
@@ -386,8 +479,8 @@ mod order {
         let l = log.clone();
         lp.run_main(move |lp| {
             let l1 = l.clone();
-            lp.spawn(async move {
-                task::spawn(async {}).await.unwrap();
+            lp.spawn_budget(async move {
+                spawn_in(async {}).await.unwrap();
                 l1.push("after join");
             });
             let l2 = l.clone();
@@ -404,7 +497,7 @@ mod order {
         let l = log.clone();
         lp.run_main(move |lp| {
             let l1 = l.clone();
-            lp.spawn(async move {
+            lp.spawn_budget(async move {
                 let now = task::with_loop(|lp| lp.now()).await;
                 l1.push(format!("now {now}"));
             });
@@ -422,7 +515,7 @@ mod order {
         lp.run_main(move |lp| {
             lp.set_timeout(l.cb("timeout before"), 10);
             let l1 = l.clone();
-            lp.spawn(async move {
+            lp.spawn_budget(async move {
                 task::sleep(10).await;
                 l1.push("slept");
             });
@@ -465,8 +558,8 @@ mod handles {
         }
         let d = OnDrop(dropped.clone());
         let outcome = lp
-            .block_on(async move {
-                let sleeper = task::spawn(async move {
+            .block_on_budget(async move {
+                let sleeper = spawn_in(async move {
                     let _guard = d;
                     task::sleep(1_000_000).await;
                 });
@@ -496,12 +589,12 @@ mod handles {
         let other = Rc::new(Cell::new(false));
         let o = other.clone();
         let outcome = lp
-            .block_on(async move {
-                let bad = task::spawn(async {
+            .block_on_budget(async move {
+                let bad = spawn_in(async {
                     task::yield_now().await;
                     panic!("task failed");
                 });
-                let good = task::spawn(async move {
+                let good = spawn_in(async move {
                     task::yield_now().await;
                     task::yield_now().await;
                     o.set(true);
@@ -523,12 +616,12 @@ mod handles {
         let l = log.clone();
         lp.run_main(move |lp| {
             let a = lp
-                .spawn(async {
+                .spawn_budget(async {
                     task::sleep(5).await;
                     5
                 })
                 .into_promise(lp);
-            let b = lp.spawn(async { 1 }).into_promise(lp);
+            let b = lp.spawn_budget(async { 1 }).into_promise(lp);
             Promise::all(lp, vec![a, b]).then(lp, move |_, v| l.push(format!("{v:?}")));
         })
         .unwrap();
@@ -536,12 +629,79 @@ mod handles {
     }
 
     #[test]
+    fn an_unrefd_task_lets_the_loop_end_before_it_finished() {
+        let (mut lp, _) = manual_loop();
+        lp.set_timeout(
+            |_| panic!("an unref'd task kept the loop alive: unref must give back its ref"),
+            2_000,
+        )
+        .unref(&mut lp);
+        let probe = Probe::new(2);
+        let handle = lp.spawn(probe.clone());
+        handle.unref(&mut lp);
+        assert!(!handle.has_ref(&lp));
+        let ran = Rc::new(Cell::new(false));
+        let r = ran.clone();
+        lp.set_timeout(move |_| r.set(true), 5);
+        lp.run(RunMode::Default);
+        assert!(ran.get());
+        assert!(
+            !handle.is_finished(),
+            "the loop ended without waiting for it"
+        );
+        assert_eq!(probe.polls(), 1);
+    }
+
+    #[test]
+    fn run_main_async_has_nodes_exit_code_and_exit_events() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+        lp.on_before_exit(move |_, code| l1.push(format!("beforeExit {code}")));
+        lp.on_exit(move |_, code| l2.push(format!("exit {code}")));
+        let code = lp.run_main_async(budget(async move {
+            task::sleep(10).await;
+            task::with_loop(|lp| lp.set_exit_code(3)).await;
+            l3.push("main returned");
+        }));
+        assert_eq!(code.expect("no uncaught error"), 3, "process.exitCode = 3");
+        assert_eq!(
+            log.entries(),
+            ["main returned", "beforeExit 3", "exit 3"],
+            "as Node: main's task ends, the loop empties, then beforeExit, then exit"
+        );
+    }
+
+    #[test]
+    fn run_main_async_with_a_panicking_main_is_an_uncaught_error_with_code_1() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        lp.on_exit(move |_, code| l.push(format!("exit {code}")));
+        let result = lp.run_main_async(budget(async {
+            task::yield_now().await;
+            let fail = true;
+            if fail {
+                panic!("main panicked");
+            }
+        }));
+        let error = result.expect_err("a panic in main is the program's uncaught error");
+        assert!(error.message.contains("main panicked"), "{error}");
+        assert_eq!(lp.exit_code(), 1);
+        assert_eq!(
+            log.entries(),
+            ["exit 1"],
+            "the exit listeners still run, with code 1"
+        );
+    }
+
+    #[test]
     fn run_main_async_ends_with_an_unhandled_rejection_on_err() {
         let (mut lp, _) = manual_loop();
-        let result = lp.run_main_async(async {
+        let result = lp.run_main_async(budget(async {
             task::sleep(1).await;
             Err::<(), _>(std::io::Error::other("main failed"))
-        });
+        }));
         let error = result.expect_err("an Err from main is an unhandled rejection");
         assert!(error.message.contains("main failed"), "{error}");
         assert_eq!(lp.exit_code(), 1);
@@ -556,8 +716,8 @@ mod sources {
     use futures_core::Stream;
     use futures_io::{AsyncRead, AsyncWrite};
     use std::future::poll_fn;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Barrier};
 
     async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
         poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
@@ -578,17 +738,15 @@ mod sources {
     #[test]
     fn an_interval_yields_every_period_until_dropped() {
         let (mut lp, clock) = manual_loop();
-        let times = lp
-            .block_on(async {
-                let mut ticks = task::interval(100);
-                let mut times = Vec::new();
-                for _ in 0..3 {
-                    next(&mut ticks).await;
-                    times.push(task::with_loop(|lp| lp.now()).await);
-                }
-                times
-            })
-            .unwrap();
+        let times = bounded(&mut lp, "an interval", async {
+            let mut ticks = task::interval(100);
+            let mut times = Vec::new();
+            for _ in 0..3 {
+                next(&mut ticks).await;
+                times.push(task::with_loop(|lp| lp.now()).await);
+            }
+            times
+        });
         assert_eq!(times, [100, 200, 300]);
         lp.run(RunMode::Default);
         assert_eq!(clock.now_ms(), 300, "the dropped interval was cleared");
@@ -597,7 +755,9 @@ mod sources {
     #[test]
     fn a_timeout_that_elapses_drops_the_future_and_clears_its_timer() {
         let (mut lp, clock) = manual_loop();
-        let out = lp.block_on(task::timeout(10, task::sleep(1_000))).unwrap();
+        let out = lp
+            .block_on_budget(task::timeout(10, task::sleep(1_000)))
+            .unwrap();
         assert_eq!(out, Err(task::Elapsed));
         lp.run(RunMode::Default);
         assert_eq!(
@@ -615,7 +775,7 @@ mod sources {
         let l = log.clone();
         lp.run_main(move |lp| {
             let l1 = l.clone();
-            lp.spawn(async move {
+            lp.spawn_budget(async move {
                 task::yield_now().await;
                 l1.push("after yield");
             });
@@ -632,12 +792,15 @@ mod sources {
             .thread_pool(ThreadPool::with_size(1))
             .build()
             .unwrap();
-        let gate = Arc::new(Barrier::new(2));
+        // The gate holds the one worker until the test opens it: by sending, or by dropping
+        // `open` when it fails, so a failing test never leaves the worker (and the loop's
+        // drop, which joins it) waiting.
+        let (open, gate) = std::sync::mpsc::channel::<()>();
         let ran = Arc::new(AtomicBool::new(false));
-        let (g, r) = (gate.clone(), ran.clone());
+        let r = ran.clone();
         let outcome = bounded(&mut lp, "spawn_blocking", async move {
             let busy = task::spawn_blocking(move || {
-                g.wait(); // holds the one worker until the test lets it go
+                let _ = gate.recv_timeout(std::time::Duration::from_secs(5));
                 1
             });
             let busy = task::spawn(busy);
@@ -648,7 +811,7 @@ mod sources {
             );
             let dropped = dropped.await;
             task::yield_now().await; // the drop's cancel runs once the poll returns
-            gate.wait();
+            let _ = open.send(());
             (dropped.is_err(), busy.await.unwrap())
         });
         assert_eq!(outcome, (true, Ok(1)));
@@ -709,7 +872,7 @@ mod sources {
         let mut incoming = task::net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = incoming.local_addr();
         let got = bounded(&mut lp, "an async echo", async move {
-            let server = task::spawn(async move {
+            let server = spawn_in(async move {
                 let mut conn = next(&mut incoming).await.unwrap().unwrap();
                 let mut buf = vec![0; 1024];
                 loop {
@@ -760,7 +923,7 @@ mod sources {
         let addr = incoming.local_addr();
         const SIZE: usize = 4 * 1024 * 1024;
         let total = bounded(&mut lp, "a 4 MiB transfer", async move {
-            let reader = task::spawn(async move {
+            let reader = spawn_in(async move {
                 let mut conn = next(&mut incoming).await.unwrap().unwrap();
                 let mut buf = vec![0; 64 * 1024];
                 let mut total = 0;

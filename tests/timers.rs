@@ -18,6 +18,31 @@ mod timer_heap {
     }
 
     #[test]
+    fn collect_due_returns_how_many_timers_it_moved() {
+        let mut heap = TimerHeap::new();
+        for (name, timeout) in [("A", 10), ("B", 20), ("C", 20), ("D", 30)] {
+            let t = heap.insert(name);
+            heap.start(t, 0, timeout, 0);
+        }
+        assert_eq!(
+            heap.collect_due(5),
+            0,
+            "nothing is due at 5: collect_due moves none"
+        );
+        assert_eq!(
+            heap.collect_due(20),
+            3,
+            "A, B and C are due at 20: collect_due says 3"
+        );
+        assert_eq!(
+            heap.collect_due(20),
+            0,
+            "a second collect at the same time finds nothing left in the heap"
+        );
+        assert_eq!(heap.collect_due(30), 1, "D alone is due at 30");
+    }
+
+    #[test]
     fn equal_deadlines_fire_in_start_order_probe_t4() {
         // uvcheck T4: start A(10) B(10) C(5) D(10), run at 30 → C A B D.
         let mut heap = TimerHeap::new();

@@ -15,6 +15,24 @@ use crate::microtasks::Rejection;
 use crate::promise::Promise;
 
 /// Why a task produced no output.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::{self, JoinError};
+///
+/// let mut lp = EventLoop::new();
+/// lp.on_uncaught_exception(|_, _| {}); // a panicking task is the program's uncaught error
+/// let outcome = lp.block_on(async {
+///     task::spawn(async {
+///         task::yield_now().await;
+///         panic!("no luck");
+///     })
+///     .await
+/// });
+/// assert_eq!(outcome, Ok(Err(JoinError::Panicked("no luck".into()))));
+/// // Nothing can ever wake this future: `block_on` says so instead of hanging.
+/// assert_eq!(lp.block_on(std::future::pending::<()>()), Err(JoinError::Stalled));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinError {
     /// [`JoinHandle::abort`] dropped the task's future before it finished.
@@ -193,6 +211,18 @@ impl<T> JoinHandle<T> {
     }
 
     /// True once the task finished: returned, panicked or was aborted.
+    ///
+    /// ```
+    /// use eventloop::event_loop::{EventLoop, RunMode};
+    /// use eventloop::task;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let quick = lp.spawn(async { 1 }); // ran to the end inside `spawn`
+    /// let slow = lp.spawn(task::sleep(5));
+    /// assert!(quick.is_finished() && !slow.is_finished());
+    /// lp.run(RunMode::Default);
+    /// assert!(slow.is_finished());
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.slot.is_done()
     }
@@ -221,6 +251,23 @@ impl<T> JoinHandle<T> {
     }
 
     /// Lets the task run on without anyone awaiting it (the same as dropping the handle).
+    ///
+    /// ```
+    /// use eventloop::event_loop::{EventLoop, RunMode};
+    /// use eventloop::task;
+    /// use std::{cell::Cell, rc::Rc};
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let done = Rc::new(Cell::new(false));
+    /// let d = done.clone();
+    /// lp.spawn(async move {
+    ///     task::sleep(1).await;
+    ///     d.set(true);
+    /// })
+    /// .detach();
+    /// lp.run(RunMode::Default); // the detached task still keeps the loop alive
+    /// assert!(done.get());
+    /// ```
     pub fn detach(self) {}
 }
 
@@ -229,6 +276,19 @@ impl<T> JoinHandle<T> {
 /// keeps `handle`.
 impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     /// Lets the loop end while this task waits (`unref`, as on Node's handles).
+    ///
+    /// ```
+    /// use eventloop::Ref;
+    /// use eventloop::event_loop::{EventLoop, RunMode};
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let forever = lp.spawn(std::future::pending::<()>());
+    /// assert_eq!(lp.active_requests(), 1); // a task keeps the loop alive...
+    /// forever.unref(&mut lp);
+    /// assert_eq!(lp.active_requests(), 0); // ...until it is unref'd
+    /// lp.run(RunMode::Default); // returns at once
+    /// assert!(!forever.is_finished());
+    /// ```
     fn unref(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(false);
         if self.slot.refd.replace(false) {
@@ -238,13 +298,38 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     }
 
     /// Makes the task keep the loop alive again, until it finishes (the default).
+    ///
+    /// ```
+    /// use eventloop::Ref;
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let sleeper = lp.spawn(task::sleep(10));
+    /// sleeper.unref(&mut lp);
+    /// sleeper.ref_(&mut lp);
+    /// assert!(sleeper.has_ref(&lp));
+    /// assert_eq!(lp.active_requests(), 1);
+    /// ```
     fn ref_(self, lp: &mut EventLoop) -> Self {
         self.slot.wants_ref.set(true);
         self.slot.start_ref(lp);
         self
     }
 
-    /// True while the task keeps the loop alive.
+    /// True while the task keeps the loop alive: not unref'd, and not finished.
+    ///
+    /// ```
+    /// use eventloop::Ref;
+    /// use eventloop::event_loop::{EventLoop, RunMode};
+    /// use eventloop::task;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let sleeper = lp.spawn(task::sleep(1));
+    /// assert!(sleeper.has_ref(&lp));
+    /// lp.run(RunMode::Default);
+    /// assert!(!sleeper.has_ref(&lp)); // finished: it gave its ref back
+    /// ```
     fn has_ref(self, _lp: &EventLoop) -> bool {
         self.slot.refd.get()
     }

@@ -204,8 +204,23 @@ type JoinResult<T> = Result<T, JoinError>;
 
 /// The output of an async main function: `()`, or a `Result` whose error becomes an unhandled
 /// rejection.
+///
+/// ```
+/// use eventloop::task::MainResult;
+///
+/// assert!(().into_result().is_ok());
+/// assert!(Ok::<(), std::io::Error>(()).into_result().is_ok());
+/// let failed = Err::<(), _>(std::io::Error::other("bad input")).into_result();
+/// assert_eq!(failed.unwrap_err().to_string(), "bad input");
+/// ```
 pub trait MainResult {
     /// `Ok` for success, or the error the program ends with.
+    ///
+    /// ```
+    /// use eventloop::task::MainResult;
+    ///
+    /// assert!(().into_result().is_ok());
+    /// ```
     ///
     /// # Errors
     /// The program's error, as the rejection it ends with.
@@ -343,7 +358,20 @@ pub fn with_loop<R: 'static, F: FnOnce(&mut EventLoop) -> R + 'static>(f: F) -> 
     }
 }
 
-/// The future of [`with_loop`].
+/// The future of [`with_loop`]: the call, until it ran, then its result.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::{self, WithLoop};
+///
+/// let mut lp = EventLoop::new();
+/// let handles = lp.block_on(async {
+///     let set: WithLoop<_, _> = task::with_loop(|lp| lp.set_timeout(|_| {}, 1));
+///     let _timer = set.await;
+///     task::with_loop(|lp| lp.active_handles()).await
+/// });
+/// assert_eq!(handles, Ok(1)); // the timer the first call set
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct WithLoop<F, R> {
     call: Option<F>,

@@ -8,6 +8,42 @@
 //! [`send`](TcpStream::send), the try-then-queue write of Node's streams, done right after the
 //! task's poll. So an echo written with `.await` makes the same system calls as the same echo
 //! written with callbacks.
+//!
+//! ```
+//! use eventloop::event_loop::EventLoop;
+//! use eventloop::task::{self, net};
+//! use futures_core::Stream;
+//! use futures_io::{AsyncRead, AsyncWrite};
+//! use std::future::poll_fn;
+//! use std::pin::Pin;
+//!
+//! let mut lp = EventLoop::new();
+//! let mut incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+//! let addr = incoming.local_addr();
+//! let echoed = lp.block_on(async move {
+//!     // The server: one connection, echoed until the client closes it.
+//!     task::spawn(async move {
+//!         let mut conn = poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await?.ok()?;
+//!         let mut buf = [0; 64];
+//!         loop {
+//!             let n = poll_fn(|cx| Pin::new(&mut conn).poll_read(cx, &mut buf)).await.ok()?;
+//!             if n == 0 {
+//!                 return Some(()); // end of file
+//!             }
+//!             poll_fn(|cx| Pin::new(&mut conn).poll_write(cx, &buf[..n])).await.ok()?;
+//!         }
+//!     })
+//!     .detach();
+//!     // The client.
+//!     let mut conn = net::connect(addr).await?;
+//!     poll_fn(|cx| Pin::new(&mut conn).poll_write(cx, b"ping")).await?;
+//!     let mut buf = [0; 4];
+//!     let n = poll_fn(|cx| Pin::new(&mut conn).poll_read(cx, &mut buf)).await?;
+//!     poll_fn(|cx| Pin::new(&mut conn).poll_close(cx)).await?; // shutdown, then close
+//!     Ok::<_, std::io::Error>(buf[..n].to_vec())
+//! });
+//! assert_eq!(echoed.unwrap().unwrap(), b"ping");
+//! ```
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -37,6 +73,33 @@ const WRITE_HIGH_WATER: usize = 1024 * 1024;
 /// A connected TCP stream, to `.await` on: `futures_io::AsyncRead + AsyncWrite`. Close it
 /// with `poll_close` (`close().await` from `futures::AsyncWriteExt`): a shutdown once every
 /// byte is written, then a close. Dropping it closes it at once.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::net::{self, AsyncStream};
+/// use futures_io::AsyncWrite;
+/// use std::future::poll_fn;
+/// use std::io::Read;
+/// use std::pin::Pin;
+///
+/// // A plain blocking listener on another thread reads what the task writes.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// let reader = std::thread::spawn(move || {
+///     let mut text = String::new();
+///     listener.accept().unwrap().0.read_to_string(&mut text).unwrap();
+///     text
+/// });
+/// let mut lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let mut conn: AsyncStream = net::connect(addr).await?;
+///     poll_fn(|cx| Pin::new(&mut conn).poll_write(cx, b"hello")).await?;
+///     poll_fn(|cx| Pin::new(&mut conn).poll_close(cx)).await // every byte, then end of file
+/// })
+/// .unwrap()
+/// .unwrap();
+/// assert_eq!(reader.join().unwrap(), "hello");
+/// ```
 pub struct AsyncStream {
     shared: Rc<Shared>,
     tasks: Weak<Tasks>,
@@ -80,7 +143,33 @@ impl fmt::Debug for AsyncStream {
 }
 
 impl AsyncStream {
-    /// Wraps a connected stream and starts reading it.
+    /// Wraps a connected stream and starts reading it: for a stream made with the callback
+    /// API (chapter 9), to use from a task.
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::net::{TcpListener, TcpStream};
+    /// use eventloop::task::net::AsyncStream;
+    /// use std::{cell::RefCell, rc::Rc};
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    /// let listener = TcpListener::listen(&mut lp, any, 8, |lp, conn| {
+    ///     let _ = conn.map(|c| c.close(lp, |_| {}));
+    /// })
+    /// .unwrap();
+    /// let addr = listener.local_addr(&lp).unwrap();
+    /// let wrapped = Rc::new(RefCell::new(None));
+    /// let w = wrapped.clone();
+    /// TcpStream::connect(&mut lp, addr, move |lp, stream| {
+    ///     *w.borrow_mut() = Some(AsyncStream::new(lp, stream.unwrap()).unwrap());
+    ///     let _ = listener.close(lp, |_| {});
+    /// })
+    /// .unwrap();
+    /// lp.run(eventloop::event_loop::RunMode::Once);
+    /// # while wrapped.borrow().is_none() { lp.run(eventloop::event_loop::RunMode::Once); }
+    /// assert!(wrapped.borrow().is_some());
+    /// ```
     ///
     /// # Errors
     /// As [`TcpStream::read_start`]: the stream is closed, or still connecting.
@@ -115,6 +204,25 @@ impl AsyncStream {
     }
 
     /// The stream underneath, for the callback API (`set_nodelay`, `local_addr`, …).
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::{self, net};
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let addr = incoming.local_addr();
+    /// let peer = lp.block_on(async move {
+    ///     let conn = net::connect(addr).await?;
+    ///     let stream = conn.stream();
+    ///     task::with_loop(move |lp| {
+    ///         stream.set_nodelay(lp, true)?;
+    ///         stream.peer_addr(lp)
+    ///     })
+    ///     .await
+    /// });
+    /// assert_eq!(peer.unwrap().unwrap(), addr);
+    /// ```
     pub fn stream(&self) -> TcpStream {
         self.shared.stream
     }
@@ -314,8 +422,24 @@ fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
     shared.send_queued.set(false);
     let data = std::mem::take(&mut *shared.write_buf.borrow_mut());
     if !data.is_empty() {
-        match shared.stream.send(lp, &data) {
-            Ok(()) => shared.queued.set(shared.stream.write_queue_size(lp)),
+        // `send`, unrolled: when the kernel takes every byte at once (the common case), the
+        // write queue was empty and stays so, and there is no size to look up.
+        let rest = match shared.stream.try_write(lp, &data) {
+            Ok(n) if n == data.len() => Ok(None),
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some(0)),
+            Err(e) => Err(e),
+        };
+        let sent = match rest {
+            Ok(None) => Ok(0), // nothing was queued before, and nothing is now
+            Ok(Some(n)) => shared
+                .stream
+                .write(lp, &data[n..], |_, _| {})
+                .map(|()| shared.stream.write_queue_size(lp)),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(queued) => shared.queued.set(queued),
             Err(e) => *shared.write_error.borrow_mut() = Some(e),
         }
     }
@@ -387,7 +511,19 @@ pub fn connect(addr: SocketAddr) -> Connect {
 }
 // ANCHOR_END: connect
 
-/// The future of [`connect`].
+/// The future of [`connect`]. Dropping it before it finished cancels the connect.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::net::{self, Connect};
+///
+/// // A port nobody listens on: bind one, note it, free it.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+/// let mut lp = EventLoop::new();
+/// let connecting: Connect = net::connect(port);
+/// let refused = lp.block_on(connecting).unwrap();
+/// assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Connect(OnLoop<io::Result<AsyncStream>>);
 
@@ -408,6 +544,31 @@ impl Future for Connect {
 /// A listening socket's connections, as a [`Stream`]: `TcpListener::incoming()`. Each
 /// accepted connection is already an [`AsyncStream`], reading. Dropping it closes the
 /// listener.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::net::{self, Incoming};
+/// use futures_core::Stream;
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+///
+/// let mut lp = EventLoop::new();
+/// let mut incoming: Incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+/// let addr = incoming.local_addr();
+/// let clients = std::thread::spawn(move || {
+///     (0..2).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect::<Vec<_>>()
+/// });
+/// let accepted = lp.block_on(async move {
+///     let mut n = 0;
+///     while n < 2 {
+///         poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await.unwrap()?;
+///         n += 1;
+///     }
+///     Ok::<_, std::io::Error>(n) // `incoming` is dropped: the listener closes
+/// });
+/// assert_eq!(accepted.unwrap().unwrap(), 2);
+/// drop(clients.join().unwrap());
+/// ```
 pub struct Incoming {
     listener: TcpListener,
     addr: SocketAddr,
@@ -480,11 +641,32 @@ pub fn listen(lp: &mut EventLoop, addr: SocketAddr) -> io::Result<Incoming> {
 
 impl Incoming {
     /// The address it listens on (with the port the system chose for port 0).
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::net;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    /// assert!(incoming.local_addr().ip().is_loopback());
+    /// assert_ne!(incoming.local_addr().port(), 0);
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// The listener underneath.
+    /// The listener underneath, for the callback API (`unref`, …).
+    ///
+    /// ```
+    /// use eventloop::Ref;
+    /// use eventloop::event_loop::{EventLoop, RunMode};
+    /// use eventloop::task::net;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let incoming = net::listen(&mut lp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    /// incoming.listener().unref(&mut lp); // listening no longer keeps the loop alive
+    /// lp.run(RunMode::Default); // returns at once
+    /// ```
     pub fn listener(&self) -> TcpListener {
         self.listener
     }

@@ -15,7 +15,21 @@ use super::source::{Cancel, OnLoop};
 use crate::event_loop::EventLoop;
 use crate::threadpool::{WorkError, WorkKind};
 
-/// A pool job as a future.
+/// A pool job as a future: what [`spawn_blocking`] and the functions of [`fs`] and [`dns`]
+/// return. The job is submitted when the future is first polled; dropping the future before
+/// a worker took the job cancels it.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task;
+///
+/// let mut lp = EventLoop::new();
+/// let sum = lp.block_on(async {
+///     let job: task::PoolFuture<_> = task::spawn_blocking(|| (1..=100u32).sum::<u32>());
+///     job.await
+/// });
+/// assert_eq!(sum.unwrap().unwrap(), 5050);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct PoolFuture<T>(OnLoop<T>);
 
@@ -111,6 +125,18 @@ pub mod fs {
 
     /// Reads a whole file (`fs.promises.readFile`): the job of [`crate::fs::read_file`].
     ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-read_file-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// std::fs::write(&path, b"four").unwrap();
+    /// let data = lp.block_on(fs::read_file(path.clone())).unwrap();
+    /// assert_eq!(data.unwrap(), b"four");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`crate::fs::read_file`].
     pub fn read_file(path: impl AsRef<Path>) -> PoolFuture<io::Result<Vec<u8>>> {
@@ -124,6 +150,19 @@ pub mod fs {
     }
 
     /// Replaces a file's contents, creating it if needed (`fs.promises.writeFile`).
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-write_file-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// lp.block_on(fs::write_file(path.clone(), b"new".to_vec()))
+    ///     .unwrap()
+    ///     .unwrap();
+    /// assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`crate::fs::write_file`].
@@ -143,6 +182,18 @@ pub mod fs {
 
     /// The metadata of `path`, following links (`fs.promises.stat`).
     ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-stat-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// std::fs::write(&path, b"12345").unwrap();
+    /// let meta = lp.block_on(fs::stat(path.clone())).unwrap().unwrap();
+    /// assert_eq!(meta.len(), 5);
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`crate::fs::stat`].
     pub fn stat(path: impl AsRef<Path>) -> PoolFuture<io::Result<Metadata>> {
@@ -158,6 +209,23 @@ pub mod fs {
     /// call): the job finishes and its outcome is dropped — a file opened for nobody is
     /// closed with its handle.
     ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-open-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// let p = path.clone();
+    /// let written = lp.block_on(async move {
+    ///     let file = fs::open(&p, "w").await?; // created, or truncated
+    ///     let n = fs::write(&file, b"abc".to_vec(), None).await?;
+    ///     fs::close(file).await?;
+    ///     Ok::<_, std::io::Error>(n)
+    /// });
+    /// assert_eq!(written.unwrap().unwrap(), 3);
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`crate::fs::open`].
     pub fn open(path: impl AsRef<Path>, flags: &str) -> PoolFuture<io::Result<FileHandle>> {
@@ -168,6 +236,24 @@ pub mod fs {
     }
 
     /// Reads up to `len` bytes at `position` (`filehandle.read`), as [`crate::fs::read`].
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-read-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// std::fs::write(&path, b"hello, file").unwrap();
+    /// let p = path.clone();
+    /// let part = lp.block_on(async move {
+    ///     let file = fs::open(&p, "r").await?;
+    ///     let part = fs::read(&file, 4, Some(7)).await?; // 4 bytes from offset 7
+    ///     fs::close(file).await?;
+    ///     Ok::<_, std::io::Error>(part)
+    /// });
+    /// assert_eq!(part.unwrap().unwrap(), b"file");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`crate::fs::read`].
@@ -185,6 +271,25 @@ pub mod fs {
     /// Writes `data` at `position` (`filehandle.write`), as [`crate::fs::write`]: how many
     /// bytes were written.
     ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-write-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// std::fs::write(&path, b"hello").unwrap();
+    /// let p = path.clone();
+    /// lp.block_on(async move {
+    ///     let file = fs::open(&p, "r+").await?;
+    ///     fs::write(&file, b"J".to_vec(), Some(0)).await?; // over the first byte
+    ///     fs::close(file).await
+    /// })
+    /// .unwrap()
+    /// .unwrap();
+    /// assert_eq!(std::fs::read(&path).unwrap(), b"Jello");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`crate::fs::write`].
     pub fn write(
@@ -199,6 +304,22 @@ pub mod fs {
     }
 
     /// Closes the file for every clone of `handle` (`filehandle.close`).
+    ///
+    /// ```
+    /// use eventloop::event_loop::EventLoop;
+    /// use eventloop::task::fs;
+    ///
+    /// let path = std::env::temp_dir().join(format!("task-fs-close-{}", std::process::id()));
+    /// let mut lp = EventLoop::new();
+    /// let p = path.clone();
+    /// let after = lp.block_on(async move {
+    ///     let file = fs::open(&p, "w").await?;
+    ///     fs::close(file.clone()).await?;
+    ///     Ok::<_, std::io::Error>(fs::write(&file, b"late".to_vec(), None).await)
+    /// });
+    /// assert!(after.unwrap().unwrap().is_err(), "a closed handle writes nothing");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`crate::fs::close`].
@@ -225,6 +346,15 @@ pub mod fs {
 
 pub mod dns {
     //! `dns.promises.lookup`: a name to an address, on the pool as slow I/O.
+    //!
+    //! ```
+    //! use eventloop::event_loop::EventLoop;
+    //! use eventloop::task::dns;
+    //!
+    //! let mut lp = EventLoop::new();
+    //! let ip = lp.block_on(async { dns::lookup("localhost").await }).unwrap();
+    //! assert!(ip.unwrap().is_loopback());
+    //! ```
 
     use std::io;
     use std::net::IpAddr;

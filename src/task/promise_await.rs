@@ -28,6 +28,28 @@ use crate::promise::{Promise, Settled};
 ///
 /// It must be polled by a task of the promise's loop (spawned, or [`EventLoop::block_on`]):
 /// outside one it panics, since it could never be woken.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::promise::Promise;
+/// use std::future::IntoFuture;
+///
+/// let mut lp = EventLoop::new();
+/// let (promise, resolver) = Promise::pending();
+/// let waiting = lp.spawn(promise.into_future()); // a PromiseFuture, as `promise.await` makes
+/// let late = lp.set_timeout(move |lp| resolver.resolve(lp, "settled"), 5);
+/// # let _ = late;
+/// lp.run(eventloop::event_loop::RunMode::Default);
+/// let out = lp.block_on(waiting).unwrap().unwrap(); // the handle, then its task
+/// assert_eq!(out.ok(), Some("settled"));
+///
+/// // A rejection is an `Err` at the `await`: JavaScript's `throw` there.
+/// let failed = lp.block_on(async move {
+///     let rejected = eventloop::task::with_loop(|lp| Promise::<u8>::rejected(lp, std::io::Error::other("no"))).await;
+///     rejected.await
+/// });
+/// assert_eq!(failed.unwrap().unwrap_err().to_string(), "no");
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct PromiseFuture<T> {
     stage: AwaitStage<T>,
@@ -49,6 +71,17 @@ struct AwaitSlot<T> {
     waiter: RefCell<Waiter>,
 }
 
+/// `promise.await` inside a task: the value, or `Err` with the rejection, after V8's hops
+/// (one for a native promise).
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::promise::Promise;
+///
+/// let mut lp = EventLoop::new();
+/// let n = lp.block_on(async { Promise::resolved(20).await.unwrap() + 1 });
+/// assert_eq!(n, Ok(21));
+/// ```
 impl<T: Clone + 'static> IntoFuture for Promise<T> {
     type Output = Settled<T>;
     type IntoFuture = PromiseFuture<T>;

@@ -172,6 +172,17 @@ impl Scope {
     }
 }
 
+/// Calls `f` with the poll scope (`None` when this thread is not polling a task), without
+/// cloning it: for the hot paths that only look at it.
+pub(crate) fn with_scope<R>(f: impl FnOnce(Option<&Scope>) -> R) -> R {
+    SCOPE.with(|s| {
+        let scope = s.take();
+        let result = f(scope.as_ref());
+        s.set(scope);
+        result
+    })
+}
+
 /// The poll scope, if this thread is polling a task.
 pub(crate) fn scope() -> Option<Scope> {
     SCOPE.with(|s| {
@@ -273,8 +284,9 @@ impl Tasks {
     /// inside a poll, as a command (in order with the poll's other commands); elsewhere — a
     /// callback calling a waker — before the next microtask the loop queues.
     pub(crate) fn queue_entry(&self, key: TaskKey) {
-        let polling_here =
-            scope().is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self));
+        let polling_here = with_scope(|scope| {
+            scope.is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self))
+        });
         if polling_here {
             self.push(Command::Entry(key));
         } else {
@@ -329,6 +341,9 @@ impl Tasks {
     /// Takes a resume request for `key`; true if there was one.
     fn take_resume(&self, key: TaskKey) -> bool {
         let mut resumes = self.resumes.borrow_mut();
+        if resumes.is_empty() {
+            return false;
+        }
         match resumes.iter().position(|k| *k == key) {
             Some(i) => {
                 resumes.remove(i);

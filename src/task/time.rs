@@ -43,7 +43,23 @@ pub fn sleep(delay: impl Into<Delay>) -> Sleep {
 }
 // ANCHOR_END: sleep
 
-/// The future of [`sleep`].
+/// The future of [`sleep`]. Dropping it before it fired clears its timer, so the loop has
+/// nothing left to wait for.
+///
+/// ```
+/// use eventloop::event_loop::{EventLoop, RunMode};
+/// use eventloop::task::{self, Sleep};
+///
+/// let mut lp = EventLoop::new();
+/// let out = lp.block_on(async {
+///     let long: Sleep = task::sleep(3_600_000); // an hour
+///     let _ = task::timeout(1, long).await; // dropped after 1 ms: its timer is cleared
+///     "done"
+/// });
+/// assert_eq!(out, Ok("done"));
+/// assert_eq!(lp.active_handles(), 0); // no hour-long timer left behind
+/// lp.run(RunMode::Default); // returns at once
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep(OnLoop<()>);
 
@@ -88,7 +104,30 @@ pub fn yield_now() -> YieldNow {
     ))
 }
 
-/// The future of [`yield_now`].
+/// The future of [`yield_now`]: an immediate, set when first polled.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::{self, YieldNow};
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let mut lp = EventLoop::new();
+/// let l = log.clone();
+/// lp.run_main(move |lp| {
+///     let l2 = l.clone();
+///     lp.spawn(async move {
+///         let turn: YieldNow = task::yield_now();
+///         turn.await; // after the timers and I/O of this iteration: the check phase
+///         l2.borrow_mut().push("after yield");
+///     });
+///     let l3 = l.clone();
+///     lp.set_immediate(move |_| l3.borrow_mut().push("immediate set after"));
+/// })
+/// .unwrap();
+/// // Immediates run in the order they were set: the yield's was set first.
+/// assert_eq!(*log.borrow(), ["after yield", "immediate set after"]);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct YieldNow(OnLoop<()>);
 
@@ -107,6 +146,16 @@ impl Future for YieldNow {
 }
 
 /// The error of [`timeout`]: the time ran out first.
+///
+/// ```
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::{self, Elapsed};
+///
+/// let mut lp = EventLoop::new();
+/// let late = lp.block_on(task::timeout(1, std::future::pending::<()>())).unwrap();
+/// assert_eq!(late, Err(Elapsed));
+/// assert_eq!(Elapsed.to_string(), "the deadline passed before the future finished");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed;
 
@@ -142,7 +191,21 @@ pub fn timeout<F: Future>(delay: impl Into<Delay>, future: F) -> WithTimeout<F> 
 }
 // ANCHOR_END: timeout
 
-/// The future of [`timeout`].
+/// The future of [`timeout`]: the future it runs, and the timer that ends it.
+///
+/// ```
+/// use eventloop::clock::ManualClock;
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::task::{self, WithTimeout};
+///
+/// let mut lp = EventLoop::with_clock(ManualClock::new());
+/// let bounded: WithTimeout<_> = task::timeout(50, async {
+///     task::sleep(20).await;
+///     "in time"
+/// });
+/// assert_eq!(lp.block_on(bounded).unwrap(), Ok("in time"));
+/// assert_eq!(lp.now(), 20); // the 50 ms timer was cleared, not waited for
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct WithTimeout<F> {
     future: Pin<Box<F>>,
@@ -207,7 +270,26 @@ pub fn interval(delay: impl Into<Delay>) -> Interval {
 }
 // ANCHOR_END: interval
 
-/// The stream of [`interval`].
+/// The stream of [`interval`]: each item is one tick. Dropping it clears the interval.
+///
+/// ```
+/// use eventloop::clock::ManualClock;
+/// use eventloop::event_loop::{EventLoop, RunMode};
+/// use eventloop::task::{self, Interval};
+/// use futures_core::Stream;
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+///
+/// let mut lp = EventLoop::with_clock(ManualClock::new());
+/// lp.block_on(async {
+///     let mut ticks: Interval = task::interval(25);
+///     poll_fn(|cx| Pin::new(&mut ticks).poll_next(cx)).await;
+///     poll_fn(|cx| Pin::new(&mut ticks).poll_next(cx)).await;
+/// }) // the interval is dropped here
+/// .unwrap();
+/// lp.run(RunMode::Default); // nothing repeats any more
+/// assert_eq!(lp.now(), 50);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Interval {
     delay: Delay,

@@ -9,7 +9,7 @@
 use std::rc::{Rc, Weak};
 use std::task::{Context, Waker};
 
-use super::tasks::{TaskKey, Tasks, scope};
+use super::tasks::{TaskKey, Tasks, with_scope};
 use crate::event_loop::EventLoop;
 
 /// The waiter of a future of the loop.
@@ -27,12 +27,12 @@ pub(crate) enum Waiter {
 impl Waiter {
     /// Whoever polled with `cx`.
     pub(crate) fn of(cx: &Context<'_>) -> Waiter {
-        match scope() {
+        with_scope(|scope| match scope {
             Some(scope) if scope.owns(cx.waker()) => {
                 Waiter::Task(Rc::downgrade(&scope.tasks), scope.key)
             }
             _ => Waiter::Foreign(cx.waker().clone()),
-        }
+        })
     }
 
     /// Wakes the waiter: its task's entry is queued now, one microtask hop away.

@@ -51,12 +51,18 @@ pub struct Place<'a> {
     pub root: &'a Path,
     /// `CARGO_TARGET_DIR`, if not `root/target`.
     pub target: Option<&'a Path>,
+    /// For a file holding many variants ([`crate::batch`]): the one the tests run.
+    pub variant: Option<usize>,
 }
 
 impl<'a> Place<'a> {
     /// The tree at `root`, building into its own `target/`.
     pub fn tree(root: &'a Path) -> Place<'a> {
-        Place { root, target: None }
+        Place {
+            root,
+            target: None,
+            variant: None,
+        }
     }
 }
 
@@ -82,6 +88,9 @@ fn command_at(place: Place, exercise: &Exercise, against: Against, select: Selec
         .args(["test", "--color", "never", "--test", &exercise.test]);
     if let Some(target) = place.target {
         cmd.env("CARGO_TARGET_DIR", target);
+    }
+    if let Some(variant) = place.variant {
+        cmd.env(crate::batch::VARIABLE, variant.to_string());
     }
     if against == Against::Exercise {
         cmd.args(["--features", &exercise.feature()]);
@@ -188,7 +197,8 @@ fn diagnose(place: Place, exercise: &Exercise, against: Against, output: &str) -
 }
 
 /// Runs `exercise`'s tests in the scratch tree of `cargo learn check` and waits for them,
-/// stopping the tests (not the build) once they have run for `limit`.
+/// stopping the tests (not the build) once they have run for `limit`. `variant` picks one
+/// variant of a file holding many ([`crate::batch`]).
 ///
 /// # Errors
 /// When cargo itself cannot be started.
@@ -197,10 +207,12 @@ pub fn run_in_scratch(
     exercise: &Exercise,
     against: Against,
     limit: Duration,
+    variant: Option<usize>,
 ) -> io::Result<TestRun> {
     let place = Place {
         root: &scratch.root,
         target: Some(&scratch.target),
+        variant,
     };
     run_limited(place, exercise, against, limit, Group::Shared, |_| {})
 }

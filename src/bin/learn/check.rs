@@ -7,7 +7,8 @@
 //!    `todo!()` tests nothing) and PASS against the reference;
 //! 5. every kept wrong solution (`exercises/wrong/<exercise>/`, see [`crate::wrong`]) FAILS:
 //!    it compiles, a test catches it with a message of its own (not a time limit), and
-//!    within [`LIMIT`] of the tests starting.
+//!    within [`LIMIT`] of the tests starting. An exercise's wrong solutions are built
+//!    together, in one file ([`crate::batch`]), and tested one by one.
 //!
 //! Steps 2 and 4 look at freshly generated copies in a scratch tree ([`Scratch`]), never at
 //! the files in `exercises/`: in a learner's tree those hold the learner's solutions.
@@ -17,6 +18,7 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::batch;
 use crate::cargo_test::{self, Against, TestRun};
 use crate::catalog::{Catalog, Exercise};
 use crate::generate;
@@ -113,7 +115,8 @@ pub fn run(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
         .iter()
         .filter(|e| scope.exercise.as_ref().is_none_or(|name| *name == e.name));
     for exercise in chosen {
-        let untouched = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT)?;
+        let untouched =
+            cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT, None)?;
         if !untouched.compiled {
             fail(format!(
                 "`{}`: the untouched exercise does not compile:\n{}",
@@ -133,7 +136,8 @@ pub fn run(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
                 untouched.failed + untouched.passed
             );
         }
-        let reference = cargo_test::run_in_scratch(&scratch, exercise, Against::Reference, LIMIT)?;
+        let reference =
+            cargo_test::run_in_scratch(&scratch, exercise, Against::Reference, LIMIT, None)?;
         if reference.success() {
             println!(
                 "ok    `{}`: all {} tests pass against the reference",
@@ -158,8 +162,30 @@ pub fn run(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool> {
                 wrong::folder(exercise).display()
             ));
         }
+        let mut applied = Vec::new();
         for solution in &kept {
-            match check_wrong(&scratch, exercise, &source, solution)? {
+            match solution.apply(exercise, &source) {
+                Ok(_) => applied.push(solution),
+                Err(why) => fail(format!(
+                    "`{}` wrong/{}: {why}",
+                    exercise.name,
+                    solution.name()
+                )),
+            }
+        }
+        let runs = run_variants(&scratch, exercise, &source, &applied)?;
+        for (solution, run) in applied.into_iter().zip(runs) {
+            let verdict = match run {
+                Some(run) => judge_wrong(
+                    &format!("`{}` wrong/{}", exercise.name, solution.name()),
+                    solution,
+                    &run,
+                    &scratch.test_source(exercise),
+                ),
+                // It broke the build of them all: alone, for its own compiler error.
+                None => check_wrong(&scratch, exercise, &source, solution)?,
+            };
+            match verdict {
                 Ok(line) => println!("ok    {line}"),
                 Err(line) => fail(line),
             }
@@ -212,22 +238,26 @@ pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
         let equivalent = crate::mutants::equivalents(root, exercise)?;
         let (mut caught, mut timeouts, mut missed, mut unviable, mut listed) = (0, 0, 0, 0, 0);
-        for mutant in &found {
+        let as_wrong: Vec<WrongSolution> = found
+            .iter()
+            .map(|m| m.as_wrong_solution(exercise))
+            .collect();
+        let runs = run_variants(
+            &scratch,
+            exercise,
+            &source,
+            &as_wrong.iter().collect::<Vec<_>>(),
+        )?;
+        for (mutant, run) in found.iter().zip(runs) {
             let id = mutant.id();
-            let text = mutant
-                .as_wrong_solution(exercise)
-                .apply(exercise, &source)
-                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
-            scratch.write_exercise(exercise, &text)?;
-            let run = cargo_test::run_in_scratch(&scratch, exercise, Against::Exercise, LIMIT)?;
-            let report = report::of_run(&run, &scratch.test_source(exercise));
-            let verdict = match &report.outcome {
-                Outcome::Solved => Verdict::Missed,
-                Outcome::DidNotCompile(_) => Verdict::Unviable,
-                Outcome::Failed(test) if matches!(test.failure, Failure::Hung { .. }) => {
+            let report = run.map(|run| report::of_run(&run, &scratch.test_source(exercise)));
+            let verdict = match report.as_ref().map(|r| &r.outcome) {
+                None | Some(Outcome::DidNotCompile(_)) => Verdict::Unviable,
+                Some(Outcome::Solved) => Verdict::Missed,
+                Some(Outcome::Failed(test)) if matches!(test.failure, Failure::Hung { .. }) => {
                     Verdict::Timeout
                 }
-                _ => Verdict::Caught,
+                Some(_) => Verdict::Caught,
             };
             let reason = equivalent.iter().find(|(e, _)| *e == id).map(|(_, r)| r);
             match (verdict, reason) {
@@ -259,7 +289,7 @@ pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool
             100.0 * (caught + timeouts) as f64 / judged as f64
         };
         println!(
-            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught              ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
+            "      `{}`: {} mutants, {unviable} do not compile; of the {viable} others {} caught ({timeouts} by the time limit), {listed} equivalent, {missed} missed: {share:.0}%",
             exercise.name,
             found.len(),
             caught + timeouts,
@@ -293,6 +323,70 @@ pub fn mutants(root: &Path, catalog: &Catalog, scope: &Scope) -> io::Result<bool
     Ok(all_explained)
 }
 
+/// Runs `exercise`'s tests against each of `variants`, built together ([`crate::batch`]):
+/// one build for all, then a test run each. `None` for a variant that does not compile (its
+/// code broke the combined build). When the compiler's errors cannot be pinned on variants,
+/// each remaining one is built and run alone.
+///
+/// # Errors
+/// When a file cannot be written or cargo cannot be started.
+fn run_variants(
+    scratch: &Scratch,
+    exercise: &Exercise,
+    source: &str,
+    variants: &[&WrongSolution],
+) -> io::Result<Vec<Option<TestRun>>> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let file = exercise
+        .exercise_file()
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut runs: Vec<Option<TestRun>> = vec![None; variants.len()];
+    let mut pending: Vec<usize> = (0..variants.len()).collect();
+    while let Some(&first) = pending.first() {
+        let chosen: Vec<(usize, &WrongSolution)> =
+            pending.iter().map(|&i| (i, variants[i])).collect();
+        let text = batch::combined(exercise, source, &chosen).map_err(invalid)?;
+        scratch.write_exercise(exercise, &text)?;
+        let run =
+            cargo_test::run_in_scratch(scratch, exercise, Against::Exercise, LIMIT, Some(first))?;
+        if run.compiled {
+            runs[first] = Some(run);
+            for &i in &pending[1..] {
+                let run = cargo_test::run_in_scratch(
+                    scratch,
+                    exercise,
+                    Against::Exercise,
+                    LIMIT,
+                    Some(i),
+                )?;
+                runs[i] = Some(run);
+            }
+            return Ok(runs);
+        }
+        match batch::blamed(&text, &file, &run.output) {
+            Some(broken) => pending.retain(|i| !broken.contains(i)),
+            None => {
+                println!(
+                    "note  `{}`: the combined build fails outside every variant; building \
+                     each of {} alone:\n{}",
+                    exercise.name,
+                    pending.len(),
+                    tail(&run.output, 10)
+                );
+                break;
+            }
+        }
+    }
+    for &i in &pending {
+        let text = variants[i].apply(exercise, source).map_err(invalid)?;
+        scratch.write_exercise(exercise, &text)?;
+        let run = cargo_test::run_in_scratch(scratch, exercise, Against::Exercise, LIMIT, None)?;
+        runs[i] = run.compiled.then_some(run);
+    }
+    Ok(runs)
+}
+
 /// The fewest wrong solutions an exercise keeps.
 const MIN_WRONG: usize = 5;
 
@@ -310,7 +404,7 @@ fn check_wrong(
         Err(why) => return Ok(Err(format!("{label}: {why}"))),
     };
     scratch.write_exercise(exercise, &text)?;
-    let run = cargo_test::run_in_scratch(scratch, exercise, Against::Exercise, LIMIT)?;
+    let run = cargo_test::run_in_scratch(scratch, exercise, Against::Exercise, LIMIT, None)?;
     Ok(judge_wrong(
         &label,
         solution,

@@ -5,6 +5,7 @@
 //! `cargo learn watch` re-runs them on every save; `cargo learn help` lists the rest.
 //! `generate` and `check` are the maintainers' side: exercises are generated from `src/`.
 
+mod batch;
 mod cargo_test;
 mod catalog;
 mod check;

@@ -11,7 +11,8 @@
 //! reason, in `exercises/wrong/<exercise>/EQUIVALENT` (one `id | reason` per line).
 //!
 //! Only the regions are mutated: they are what the learner writes and the tests must judge.
-//! It is slow (a build per mutant) and so a maintainer's command, not part of CI.
+//! The mutants of an exercise are built together ([`crate::batch`]), then tested one by one:
+//! still slow (a test run per mutant), and so a maintainer's command, not part of CI.
 
 use std::fs;
 use std::io;
@@ -148,11 +149,21 @@ pub fn mutants(source: &str) -> Result<Vec<Mutant>, String> {
             }
         }
     }
+    // The same change twice on one line (`a > 0 || b > 0`): the second one's id says which.
+    let mut seen: Vec<String> = Vec::new();
+    for mutant in &mut found {
+        let id = mutant.id();
+        let earlier = seen.iter().filter(|s| **s == id).count();
+        seen.push(id);
+        if earlier > 0 {
+            mutant.change = format!("{} (occurrence {})", mutant.change, earlier + 1);
+        }
+    }
     Ok(found)
 }
 
 /// The lines of a region's code, without marker lines and without its indentation.
-fn region_code(lines: &[&str], region: &Region) -> Vec<String> {
+pub fn region_code(lines: &[&str], region: &Region) -> Vec<String> {
     let body: Vec<&str> = lines[region.start_line..region.end_line - 1]
         .iter()
         .copied()
@@ -369,6 +380,19 @@ impl Q {
         assert!(
             !ids.iter().any(|id| id.starts_with("pop:4: replace")),
             "nothing inside a string or a comment: {ids:#?}"
+        );
+        // The same change at two places of a line: two mutants, two ids.
+        let twice = "impl L {\n    fn alive(&self) -> bool {\n        // exercise: e\n        \
+                     // contract: c\n        self.a > 0 || self.b > 0\n        // end exercise\n    \
+                     }\n}\n";
+        let ids: Vec<String> = mutants(twice).unwrap().iter().map(Mutant::id).collect();
+        assert!(
+            ids.contains(&"alive:1: replace 0 with 1".to_string()),
+            "{ids:#?}"
+        );
+        assert!(
+            ids.contains(&"alive:1: replace 0 with 1 (occurrence 2)".to_string()),
+            "{ids:#?}"
         );
         let swapped = found
             .iter()

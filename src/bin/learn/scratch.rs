@@ -108,14 +108,29 @@ impl Scratch {
 ///   wrong solution), for nothing, since no exercise's test runs it;
 /// - only the dev-dependencies that `tests` (the text of every test file) names: the others
 ///   (criterion for the benches, for one) would be compiled once more, cold, in the check's
-///   own target directory.
+///   own target directory;
+/// - no default features: they are the console's dependencies (crossterm, notify), which
+///   only the dropped binary uses;
+/// - no debug info in the dev profile: every wrong solution and mutant rebuilds the library
+///   and relinks the test binary, and the line tables and type descriptions are most of what
+///   the compiler and the linker write. A panic still says where (its location is not debug
+///   info), and `RUST_BACKTRACE` is off in these runs anyway.
 fn scratch_manifest(manifest: &str, tests: &str) -> String {
     let mut out = String::with_capacity(manifest.len());
     let mut table = String::new();
+    let mut dev_profile = false;
     for line in manifest.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             table = trimmed.to_string();
+        }
+        let key = trimmed.split_once('=').map_or("", |(name, _)| name.trim());
+        if table == "[features]" && key == "default" {
+            out.push_str("default = []\n");
+            continue;
+        }
+        if table == "[profile.dev]" && key == "debug" {
+            continue;
         }
         let dropped_table = matches!(table.as_str(), "[[bin]]" | "[[bench]]" | "[[example]]");
         let unused_dev_dependency = table == "[dev-dependencies]"
@@ -134,6 +149,13 @@ fn scratch_manifest(manifest: &str, tests: &str) -> String {
         if trimmed == "[package]" {
             out.push_str("autobins = false\nautobenches = false\nautoexamples = false\n");
         }
+        if trimmed == "[profile.dev]" {
+            dev_profile = true;
+            out.push_str("debug = false\n");
+        }
+    }
+    if !dev_profile {
+        out.push_str("\n[profile.dev]\ndebug = false\n");
     }
     out.push_str("\n[workspace]\n");
     out
@@ -228,7 +250,8 @@ mod tests {
             "the scratch tree is a workspace of its own"
         );
         let manifest = scratch_manifest(
-            "[package]\nname = \"x\"\ndefault-run = \"learn\"\n\n[dev-dependencies]\n\
+            "[package]\nname = \"x\"\ndefault-run = \"learn\"\n\n[features]\n\
+             default = [\"console\"]\nconsole = [\"dep:crossterm\"]\n\n[dev-dependencies]\n\
              toml = \"0.9\"\ncriterion = { version = \"0.7\" }\n\n[[bin]]\nname = \"learn\"\n\
              path = \"src/bin/learn/main.rs\"\n\n[[bench]]\nname = \"heap\"\nharness = false\n",
             "let t: toml::Table = text.parse().unwrap();",
@@ -236,8 +259,16 @@ mod tests {
         assert_eq!(
             manifest,
             "[package]\nautobins = false\nautobenches = false\nautoexamples = false\n\
-             name = \"x\"\n\n[dev-dependencies]\ntoml = \"0.9\"\n\n\n[workspace]\n",
-            "no binaries, benches or examples, and no dev-dependency the tests do not name"
+             name = \"x\"\n\n[features]\ndefault = []\nconsole = [\"dep:crossterm\"]\n\n\
+             [dev-dependencies]\ntoml = \"0.9\"\n\n\n[profile.dev]\ndebug = false\n\n\
+             [workspace]\n",
+            "no binaries, benches, examples or default features, no dev-dependency the tests \
+             do not name, no debug info"
+        );
+        // A dev profile of the crate's own keeps its settings, without debug info.
+        assert_eq!(
+            scratch_manifest("[profile.dev]\ndebug = 2\nopt-level = 1\n", ""),
+            "[profile.dev]\ndebug = false\nopt-level = 1\n\n[workspace]\n"
         );
         // Its own target directory: sharing the real one lets the copy's library stand in
         // for the real crate's (same artifact names).

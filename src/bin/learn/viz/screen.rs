@@ -232,12 +232,26 @@ fn stack(c: &mut Canvas, state: &State, x: usize, y: usize, w: usize, h: usize) 
     }
 }
 
-fn label(entry: &Entry) -> String {
+/// An entry as the queues panel shows it: its name and number, and, when `with_by`, the frame
+/// that queued it (`setTimeout#2←setTimeout`).
+fn label(entry: &Entry, with_by: bool) -> String {
     let id = entry.id.map(|id| format!("#{id}")).unwrap_or_default();
     match &entry.by {
-        Some(by) => format!("{}{id}←{by}", entry.name),
-        None => format!("{}{id}", entry.name),
+        Some(by) if with_by => format!("{}{id}←{by}", entry.name),
+        _ => format!("{}{id}", entry.name),
     }
+}
+
+/// The labels of `entries` that fit in `max` columns: with the frame that queued each when
+/// they all fit so, else without it, so a narrow panel still names what waits.
+fn entries_in(entries: &[Entry], max: usize) -> String {
+    let long: Vec<String> = entries.iter().map(|e| label(e, true)).collect();
+    let used = long.iter().map(|l| l.chars().count() + 2).sum::<usize>();
+    if used <= max + 2 {
+        return long.join("  ");
+    }
+    let short: Vec<String> = entries.iter().map(|e| label(e, false)).collect();
+    fit(&short, max)
 }
 
 /// Labels joined by spaces, cut to `max` columns with a count of what did not fit.
@@ -266,11 +280,10 @@ fn queues(c: &mut Canvas, state: &State, x: usize, y: usize, w: usize, h: usize)
         let entries = state.queue(*queue);
         let head = format!("{:<10} {:>2} ", queue.name(), entries.len());
         let used = c.put(x + 2, y + 1 + row, &head, Style::Bold, inner);
-        let labels: Vec<String> = entries.iter().map(label).collect();
         c.put(
             x + 2 + used,
             y + 1 + row,
-            &fit(&labels, inner - used),
+            &entries_in(entries, inner - used),
             Style::Normal,
             inner - used,
         );

@@ -17,6 +17,10 @@ use super::model::Replay;
 use super::screen::{self, Canvas, Status, Style};
 use super::text::describe;
 
+/// Set (to anything), the replay panics at the first key it reads: how `tests/viz.rs` checks
+/// that a panic in the middle of a replay gives the terminal back, with its message readable.
+pub const PANIC_AT_FIRST_KEY: &str = "LEARN_VIZ_PANIC_AT_FIRST_KEY";
+
 /// Playback speeds, in events a second.
 const SPEEDS: [u32; 7] = [1, 2, 5, 10, 20, 50, 100];
 
@@ -165,6 +169,7 @@ pub fn interactive(replay: &Replay) -> io::Result<()> {
     let mut frame = Vec::new();
     let mut ui = Ui::default();
     let mut next_tick = Instant::now();
+    let panic_at_first_key = std::env::var_os(PANIC_AT_FIRST_KEY).is_some();
     loop {
         let (width, height) = terminal::size()?;
         frame.clear();
@@ -179,6 +184,9 @@ pub fn interactive(replay: &Replay) -> io::Result<()> {
         if event::poll(wait)? {
             match event::read()? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => {
+                    if panic_at_first_key {
+                        panic!("{PANIC_AT_FIRST_KEY} is set: a panic in the middle of the replay");
+                    }
                     match on_key(ui, key, replay) {
                         Action::Quit => return Ok(()),
                         Action::Show(next) => {

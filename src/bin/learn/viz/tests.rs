@@ -351,6 +351,50 @@ fn long_queues_are_cut_with_a_count() {
 }
 
 #[test]
+fn a_narrow_queue_panel_names_its_entries_without_who_queued_them() {
+    let mut s = State::default();
+    for (queue, name, id) in [
+        (Queue::Timers, "setTimeout", 2),
+        (Queue::Immediates, "setImmediate", 3),
+    ] {
+        s.apply(&at(
+            1,
+            TraceEvent::Queued {
+                queue,
+                name,
+                id: Some(id),
+                by: Some("setTimeout"),
+            },
+        ));
+    }
+    let status = Status {
+        title: "t",
+        position: (2, 2),
+        playing: false,
+        speed: 5,
+        event: "",
+    };
+    let row = |text: &str, queue: &str| {
+        let head = format!("│ {queue} ");
+        text.lines()
+            .find(|l| l.contains(&head))
+            .unwrap()
+            .to_string()
+    };
+    let wide = screen::draw(&s, &status, 160, 30).lines().join("\n");
+    assert!(
+        row(&wide, "timers").contains("setTimeout#2←setTimeout"),
+        "{wide}"
+    );
+    let narrow = screen::draw(&s, &status, 88, 28).lines().join("\n");
+    assert!(row(&narrow, "timers").contains("setTimeout#2 "), "{narrow}");
+    assert!(
+        row(&narrow, "immediates").contains("setImmediate#3 "),
+        "{narrow}"
+    );
+}
+
+#[test]
 fn a_drains_jobs_leave_their_queues_as_they_start() {
     let queued = |queue, name| TraceEvent::Queued {
         queue,
