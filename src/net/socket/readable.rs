@@ -408,11 +408,8 @@ impl Socket {
     /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
     /// # let addr = server.address(lp).unwrap();
     /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"later")));
-    /// s.on_data(lp, |_, _| {}).pause(lp); // the echo is kept, not delivered
-    /// lp.set_timeout(move |lp| {
-    ///     assert_eq!(s.bytes_read(lp), 5);
-    ///     s.resume(lp);
-    /// }, 100);
+    /// s.on_data(lp, move |lp, _| assert!(!s.is_paused(lp))).pause(lp);
+    /// lp.set_timeout(move |lp| drop(s.resume(lp)), 50); // the echo is kept until now
     /// # });
     /// # }).unwrap();
     /// ```
