@@ -11,11 +11,9 @@
 //! client whose unsent output passes [`MAX_BACKLOG`] is disconnected. A line longer than
 //! [`MAX_LINE`] disconnects its sender too: the input side has its bound as well.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::Rc;
 
 use eventloop::event_loop::EventLoop;
 use eventloop::net::{Server, Socket};
@@ -31,14 +29,15 @@ struct Client {
     partial: Vec<u8>,
 }
 
-/// Who is in the room, by socket.
+/// Who is in the room, by socket. The room lives in the loop's typed state slot
+/// (`lp.state_mut::<Room>()`), not behind an `Rc<RefCell<…>>` that every callback would
+/// capture a clone of: a callback gets `&mut EventLoop`, and through it the room, one borrow
+/// at a time. One loop, one room.
 #[derive(Default)]
 struct Room {
     clients: BTreeMap<u64, (Socket, Client)>,
     next_id: u64,
 }
-
-type Shared = Rc<RefCell<Room>>;
 
 /// Starts the chat server on `addr`; `on_listening` gets the address once it listens.
 pub fn start(
@@ -46,8 +45,7 @@ pub fn start(
     addr: SocketAddr,
     on_listening: impl FnOnce(&mut EventLoop, SocketAddr) + 'static,
 ) -> Server {
-    let room: Shared = Rc::default();
-    let server = Server::create(lp, move |lp, socket| join(lp, &room, socket));
+    let server = Server::create(lp, join);
     server
         .listen(lp, addr, move |lp| {
             let addr = server.address(lp).expect("listening");
@@ -61,16 +59,14 @@ pub fn start(
 }
 
 // ANCHOR: join
-fn join(lp: &mut EventLoop, room: &Shared, socket: Socket) {
-    let id = {
-        let mut r = room.borrow_mut();
-        r.next_id += 1;
-        r.next_id
-    };
+fn join(lp: &mut EventLoop, socket: Socket) {
+    let room = lp.state_mut::<Room>();
+    room.next_id += 1;
+    let id = room.next_id;
     let name = format!("guest-{id}");
     socket.write(lp, format!("welcome {name}\n").as_bytes());
-    broadcast(lp, room, None, format!("* {name} joined\n").as_bytes());
-    room.borrow_mut().clients.insert(
+    broadcast(lp, None, format!("* {name} joined\n").as_bytes());
+    lp.state_mut::<Room>().clients.insert(
         id,
         (
             socket,
@@ -80,20 +76,18 @@ fn join(lp: &mut EventLoop, room: &Shared, socket: Socket) {
             },
         ),
     );
-    let (r1, r2) = (room.clone(), room.clone());
     socket
-        .on_data(lp, move |lp, data| on_data(lp, &r1, id, data))
+        .on_data(lp, move |lp, data| on_data(lp, id, data))
         .on_error(lp, |_, _| {}) // a reset: 'close' follows
-        .on_close(lp, move |lp, _| leave(lp, &r2, id));
+        .on_close(lp, move |lp, _| leave(lp, id));
 }
 // ANCHOR_END: join
 
 /// Splits what arrived into lines, and sends each complete one to the others.
-fn on_data(lp: &mut EventLoop, room: &Shared, id: u64, data: &[u8]) {
+fn on_data(lp: &mut EventLoop, id: u64, data: &[u8]) {
     let mut lines = Vec::new();
     let socket = {
-        let mut r = room.borrow_mut();
-        let Some((socket, client)) = r.clients.get_mut(&id) else {
+        let Some((socket, client)) = lp.state_mut::<Room>().clients.get_mut(&id) else {
             return;
         };
         client.partial.extend_from_slice(data);
@@ -109,7 +103,7 @@ fn on_data(lp: &mut EventLoop, room: &Shared, id: u64, data: &[u8]) {
         }
     };
     for line in lines {
-        broadcast(lp, room, Some(id), line.as_bytes());
+        broadcast(lp, Some(id), line.as_bytes());
     }
     if let Some(socket) = socket {
         socket.destroy(lp); // a line without end: no bound on what it would cost
@@ -119,14 +113,14 @@ fn on_data(lp: &mut EventLoop, room: &Shared, id: u64, data: &[u8]) {
 // ANCHOR: broadcast
 /// Writes `line` to every client but `from`. A client whose unsent output has passed
 /// the backlog is too slow to keep: it is disconnected, and the others go on.
-fn broadcast(lp: &mut EventLoop, room: &Shared, from: Option<u64>, line: &[u8]) {
-    let recipients: Vec<Socket> = room
-        .borrow()
-        .clients
-        .iter()
-        .filter(|(id, _)| Some(**id) != from)
-        .map(|(_, (socket, _))| *socket)
-        .collect();
+fn broadcast(lp: &mut EventLoop, from: Option<u64>, line: &[u8]) {
+    let recipients: Vec<Socket> = lp.state::<Room>().map_or_else(Vec::new, |room| {
+        room.clients
+            .iter()
+            .filter(|(id, _)| Some(**id) != from)
+            .map(|(_, (socket, _))| *socket)
+            .collect()
+    });
     for socket in recipients {
         if socket.writable_length(lp) > MAX_BACKLOG {
             socket.destroy(lp);
@@ -137,15 +131,10 @@ fn broadcast(lp: &mut EventLoop, room: &Shared, from: Option<u64>, line: &[u8]) 
 }
 // ANCHOR_END: broadcast
 
-fn leave(lp: &mut EventLoop, room: &Shared, id: u64) {
-    let gone = room.borrow_mut().clients.remove(&id);
+fn leave(lp: &mut EventLoop, id: u64) {
+    let gone = lp.state_mut::<Room>().clients.remove(&id);
     if let Some((_, client)) = gone {
-        broadcast(
-            lp,
-            room,
-            None,
-            format!("* {} left\n", client.name).as_bytes(),
-        );
+        broadcast(lp, None, format!("* {} left\n", client.name).as_bytes());
     }
 }
 

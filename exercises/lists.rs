@@ -57,6 +57,18 @@ struct TimersList {
 }
 
 /// Node's duration lists and their priority queue.
+///
+/// ```
+/// use eventloop::timers::{AfterCallback, Due, TimerLists};
+///
+/// let mut lists = TimerLists::new();
+/// let (a, _) = lists.create("a", 10.0, false, 0);
+/// let (b, _) = lists.create("b", 10.0, false, 0); // same duration: same list, behind a
+/// lists.begin_pass();
+/// assert_eq!(lists.next_due(10), Due::Timer(a));
+/// assert_eq!(lists.after_callback(a, 10), AfterCallback::Released("a"));
+/// assert_eq!(lists.next_due(10), Due::Timer(b));
+/// ```
 #[derive(Debug)]
 pub struct TimerLists<P> {
     timeouts: Heap<Timeout<P>>,
@@ -72,6 +84,15 @@ pub struct TimerLists<P> {
 }
 
 /// What the loop should do next in a timers pass.
+///
+/// ```
+/// use eventloop::timers::{Due, TimerLists};
+///
+/// let mut lists = TimerLists::new();
+/// lists.create((), 50.0, false, 0);
+/// lists.begin_pass();
+/// assert_eq!(lists.next_due(10), Due::Done(Some(50))); // nothing yet: re-arm for 50
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub enum Due {
@@ -83,6 +104,16 @@ pub enum Due {
 }
 
 /// What became of a timeout after its callback ran.
+///
+/// ```
+/// use eventloop::timers::{AfterCallback, Due, TimerLists};
+///
+/// let mut lists = TimerLists::new();
+/// let (every, _) = lists.create((), 10.0, true, 0); // an interval
+/// lists.begin_pass();
+/// assert_eq!(lists.next_due(10), Due::Timer(every));
+/// assert!(matches!(lists.after_callback(every, 10), AfterCallback::Rescheduled(_)));
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub enum AfterCallback<P> {
@@ -102,6 +133,13 @@ impl<P> Default for TimerLists<P> {
 
 impl<P> TimerLists<P> {
     /// No timeouts.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let lists: TimerLists<()> = TimerLists::new();
+    /// assert!(lists.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self {
             timeouts: Heap::new(),
@@ -114,46 +152,126 @@ impl<P> TimerLists<P> {
     }
 
     /// How many ref'd timeouts are alive: the libuv timer is ref'd exactly when this is > 0.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 0);
+    /// lists.set_ref(t, false);
+    /// assert_eq!(lists.ref_count(), 0);
+    /// ```
     pub fn ref_count(&self) -> usize {
         self.ref_count
     }
 
     /// How many timeouts are scheduled or running.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// lists.create((), 5.0, false, 0);
+    /// lists.create((), 7.0, false, 0);
+    /// assert_eq!(lists.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.timeouts.len()
     }
 
     /// True when no timeout is scheduled or running.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 0);
+    /// lists.clear(t);
+    /// assert!(lists.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.timeouts.is_empty()
     }
 
     /// How many duration lists exist (emptied ones may linger until a pass reaches them).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// lists.create((), 5.0, false, 0);
+    /// lists.create((), 5.9, false, 0); // truncated to 5: the same list
+    /// lists.create((), 7.0, false, 0);
+    /// assert_eq!(lists.list_count(), 2);
+    /// ```
     pub fn list_count(&self) -> usize {
         self.lists.len()
     }
 
     /// The payload of a live timeout.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create("cb", 5.0, false, 0);
+    /// assert_eq!(lists.payload(t), Some(&"cb"));
+    /// ```
     pub fn payload(&self, timeout: Key) -> Option<&P> {
         self.timeouts.get(timeout).map(|t| &t.payload)
     }
 
     /// True when the timeout is live and keeps the process alive (`hasRef`).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 0);
+    /// assert!(lists.has_ref(t)); // ref'd when made
+    /// ```
     pub fn has_ref(&self, timeout: Key) -> bool {
         self.timeouts.get(timeout).is_some_and(|t| t.refed)
     }
 
     /// The normalised delay (`_idleTimeout`) of a live timeout.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 2.5, false, 0);
+    /// assert_eq!(lists.idle_timeout(t), Some(2.5)); // the fraction is kept here
+    /// ```
     pub fn idle_timeout(&self, timeout: Key) -> Option<f64> {
         self.timeouts.get(timeout).map(|t| t.idle_timeout)
     }
 
     /// The loop time the timeout was last (re)scheduled at (`_idleStart`).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 30);
+    /// lists.refresh(t, 42);
+    /// assert_eq!(lists.idle_start(t), Some(42));
+    /// ```
     pub fn idle_start(&self, timeout: Key) -> Option<u64> {
         self.timeouts.get(timeout).map(|t| t.idle_start)
     }
 
     /// True while the timeout waits in a list.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 0);
+    /// assert!(lists.is_scheduled(t));
+    /// lists.clear(t);
+    /// assert!(!lists.is_scheduled(t));
+    /// ```
     pub fn is_scheduled(&self, timeout: Key) -> bool {
         self.timeouts.get(timeout).is_some_and(|t| t.link.is_some())
     }
@@ -161,6 +279,16 @@ impl<P> TimerLists<P> {
     /// Creates a ref'd timeout and schedules it at `now` (`new Timeout` + `insert`). `delay`
     /// must be normalised already (see [`normalize_delay`](super::normalize_delay)). Returns
     /// its key and, when the libuv timer must be restarted, the timeout to restart it with.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (_, restart) = lists.create((), 100.0, false, 0);
+    /// assert_eq!(restart, Some(100)); // the first list: arm the libuv timer
+    /// let (_, restart) = lists.create((), 200.0, false, 0);
+    /// assert_eq!(restart, None); // expires later: the timer is armed early enough
+    /// ```
     pub fn create(&mut self, payload: P, delay: f64, repeat: bool, now: u64) -> (Key, Option<u64>) {
         let key = self.timeouts.insert(Timeout {
             idle_timeout: delay,
@@ -256,6 +384,15 @@ impl<P> TimerLists<P> {
     /// Cancels a timeout and returns its payload (`clearTimeout` → `unenroll`). Clearing a
     /// fired, cleared or stale timeout returns `None` and changes nothing. A timeout cleared
     /// while it is due in the current pass does not run.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create("cb", 5.0, false, 0);
+    /// assert_eq!(lists.clear(t), Some("cb"));
+    /// assert_eq!(lists.clear(t), None); // twice does nothing
+    /// ```
     pub fn clear(&mut self, timeout: Key) -> Option<P> {
         self.unlink(timeout);
         let t = self.timeouts.remove(timeout)?;
@@ -273,11 +410,31 @@ impl<P> TimerLists<P> {
 
     /// Schedules the timeout again, `idle_timeout` ms from `now`, behind the other timeouts of
     /// its duration (`refresh`). Returns the libuv restart like [`create`](Self::create).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 10.0, false, 0);
+    /// lists.refresh(t, 8); // due at 18 now
+    /// lists.begin_pass();
+    /// assert!(matches!(lists.next_due(10), eventloop::timers::Due::Done(Some(18))));
+    /// ```
     pub fn refresh(&mut self, timeout: Key, now: u64) -> Option<u64> {
         self.insert(timeout, now)
     }
 
     /// Makes the timeout keep the process alive (`ref`), or not (`unref`). Idempotent.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerLists;
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 5.0, false, 0);
+    /// lists.set_ref(t, false);
+    /// lists.set_ref(t, false); // idempotent
+    /// assert_eq!(lists.ref_count(), 0);
+    /// ```
     pub fn set_ref(&mut self, timeout: Key, refed: bool) {
         let Some(t) = self.timeouts.get_mut(timeout) else {
             return;
@@ -294,6 +451,15 @@ impl<P> TimerLists<P> {
 
     /// Starts a timers pass (`processTimers` sets `nextExpiry = Infinity`): timeouts created
     /// during the pass compare their expiry against "no timer armed".
+    ///
+    /// ```
+    /// use eventloop::timers::{Due, TimerLists};
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 1.0, false, 0);
+    /// lists.begin_pass();
+    /// assert_eq!(lists.next_due(1), Due::Timer(t));
+    /// ```
     pub fn begin_pass(&mut self) {
         self.next_expiry = u64::MAX;
     }
@@ -301,6 +467,17 @@ impl<P> TimerLists<P> {
     /// The next timeout to run in a pass that started at `now` (`processTimers` and
     /// `listOnTimeout`, one step at a time). Only timeouts due at `now` run: one created or
     /// refreshed during the pass has `idle_start >= now` and waits for a later pass.
+    ///
+    /// ```
+    /// use eventloop::timers::{AfterCallback, Due, TimerLists};
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 1.0, false, 0);
+    /// lists.begin_pass();
+    /// assert_eq!(lists.next_due(5), Due::Timer(t));
+    /// assert!(matches!(lists.after_callback(t, 5), AfterCallback::Released(())));
+    /// assert_eq!(lists.next_due(5), Due::Done(None)); // nothing left
+    /// ```
     #[allow(clippy::missing_panics_doc, reason = "list members are live timeouts")]
     pub fn next_due(&mut self, now: u64) -> Due {
         // TODO: find the next timeout due in this pass, list by list.
@@ -319,6 +496,17 @@ impl<P> TimerLists<P> {
     /// Finishes a timeout whose callback just returned. An interval goes back into its list,
     /// measured from `start` (the loop time read just before its callback), so the time the
     /// callback took is not added to the period.
+    ///
+    /// ```
+    /// use eventloop::timers::{AfterCallback, Due, TimerLists};
+    ///
+    /// let mut lists = TimerLists::new();
+    /// let (t, _) = lists.create((), 10.0, true, 0);
+    /// lists.begin_pass();
+    /// assert_eq!(lists.next_due(10), Due::Timer(t));
+    /// lists.after_callback(t, 10); // the interval goes back, from the callback's start
+    /// assert_eq!(lists.next_due(10), Due::Done(Some(20)));
+    /// ```
     #[allow(clippy::missing_panics_doc, reason = "the key was checked just above")]
     pub fn after_callback(&mut self, timeout: Key, start: u64) -> AfterCallback<P> {
         let Some(t) = self.timeouts.get(timeout) else {

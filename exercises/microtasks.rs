@@ -31,6 +31,15 @@
 use std::collections::VecDeque;
 
 /// One entry of either queue.
+///
+/// ```
+/// use eventloop::microtasks::{Job, Microtasks};
+///
+/// let mut queues = Microtasks::new();
+/// queues.queue_microtask("then");
+/// queues.next_tick("tick").unwrap();
+/// assert!(matches!(queues.clear()[..], [Job::Tick("tick"), Job::Microtask("then")]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job<K> {
     /// A `process.nextTick` callback.
@@ -40,6 +49,15 @@ pub enum Job<K> {
 }
 
 /// The tick queue and the microtask queue.
+///
+/// ```
+/// use eventloop::microtasks::{Job, Microtasks};
+///
+/// let mut queues = Microtasks::new();
+/// queues.next_tick(1).unwrap();
+/// queues.queue_microtask(2);
+/// assert_eq!((queues.ticks(), queues.microtasks()), (1, 1));
+/// ```
 #[derive(Debug)]
 pub struct Microtasks<K> {
     ticks: VecDeque<K>,
@@ -56,6 +74,13 @@ impl<K> Default for Microtasks<K> {
 
 impl<K> Microtasks<K> {
     /// Two empty queues.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let queues: Microtasks<()> = Microtasks::new();
+    /// assert!(queues.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self {
             ticks: VecDeque::new(),
@@ -68,6 +93,15 @@ impl<K> Microtasks<K> {
     ///
     /// # Errors
     /// The tick itself, given back, once the process is exiting.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// assert_eq!(queues.next_tick("a"), Ok(()));
+    /// queues.set_exiting();
+    /// assert_eq!(queues.next_tick("b"), Err("b")); // refused while exiting
+    /// ```
     pub fn next_tick(&mut self, tick: K) -> Result<(), K> {
         if self.exiting {
             return Err(tick);
@@ -78,43 +112,108 @@ impl<K> Microtasks<K> {
 
     /// Queues a microtask, behind every microtask already queued (one FIFO for promise
     /// reactions and `queueMicrotask`).
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.queue_microtask("reaction");
+    /// assert_eq!(queues.microtasks(), 1);
+    /// ```
     pub fn queue_microtask(&mut self, microtask: K) {
         self.microtasks.push_back(microtask);
     }
 
     /// From now on, ticks are refused (`process._exiting`).
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues: Microtasks<u8> = Microtasks::new();
+    /// queues.set_exiting();
+    /// assert!(queues.is_exiting());
+    /// ```
     pub fn set_exiting(&mut self) {
         self.exiting = true;
     }
 
     /// Accepts ticks again: the program that was exiting has ended, and the loop may run
     /// another.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.set_exiting();
+    /// queues.clear_exiting();
+    /// assert!(queues.next_tick(1).is_ok());
+    /// ```
     pub fn clear_exiting(&mut self) {
         self.exiting = false;
     }
 
     /// True once [`set_exiting`](Self::set_exiting) was called (and until
     /// [`clear_exiting`](Self::clear_exiting)).
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let queues: Microtasks<u8> = Microtasks::new();
+    /// assert!(!queues.is_exiting());
+    /// ```
     pub fn is_exiting(&self) -> bool {
         self.exiting
     }
 
     /// How many ticks wait.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.next_tick(()).unwrap();
+    /// assert_eq!(queues.ticks(), 1);
+    /// ```
     pub fn ticks(&self) -> usize {
         self.ticks.len()
     }
 
     /// How many microtasks wait.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.queue_microtask(());
+    /// assert_eq!(queues.microtasks(), 1);
+    /// ```
     pub fn microtasks(&self) -> usize {
         self.microtasks.len()
     }
 
     /// True when both queues are empty: a checkpoint would do nothing.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.queue_microtask(());
+    /// assert!(!queues.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ticks.is_empty() && self.microtasks.is_empty()
     }
 
     /// Removes every waiting job without running it.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.queue_microtask(1);
+    /// assert_eq!(queues.clear().len(), 1);
+    /// assert!(queues.is_empty());
+    /// ```
     pub fn clear(&mut self) -> Vec<Job<K>> {
         let ticks = self.ticks.drain(..).map(Job::Tick);
         let microtasks = self.microtasks.drain(..).map(Job::Microtask);
@@ -127,6 +226,23 @@ impl<K> Microtasks<K> {
     ///
     /// `queues` finds the queues inside the context `cx`, and `run` runs one job with `cx`,
     /// which may queue more — that is why the queues are looked up again for every job.
+    ///
+    /// ```
+    /// use eventloop::microtasks::{Job, Microtasks};
+    ///
+    /// let mut queues = Microtasks::new();
+    /// queues.queue_microtask(1);
+    /// let mut ran = Vec::new();
+    /// Microtasks::drain(&mut (&mut queues, &mut ran), |cx| &mut *cx.0, |cx, job| {
+    ///     if let Job::Microtask(n) = job {
+    ///         cx.1.push(n);
+    ///         if n < 3 {
+    ///             cx.0.queue_microtask(n + 1); // queued meanwhile: runs in this same checkpoint
+    ///         }
+    ///     }
+    /// });
+    /// assert_eq!(ran, [1, 2, 3]);
+    /// ```
     pub fn drain<C>(
         cx: &mut C,
         queues: impl Fn(&mut C) -> &mut Microtasks<K>,
@@ -145,21 +261,50 @@ impl<K> Microtasks<K> {
 
 /// What a rejected promise holds: JavaScript's "reason". Every reaction sees the same error, so
 /// it is shared (an `io::Error` cannot be cloned).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let reason = Rejection::new("failed");
+/// let seen_by_two = reason.clone(); // two reactions see the same error
+/// assert!(reason.same(&seen_by_two));
+/// ```
 #[derive(Clone)]
 pub struct Rejection(std::rc::Rc<std::io::Error>);
 
 impl Rejection {
     /// A rejection with a message, like `new Error(message)`.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// assert_eq!(Rejection::new("boom").to_string(), "boom");
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         Self::from(std::io::Error::other(message.into()))
     }
 
     /// The error.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let r = Rejection::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+    /// assert_eq!(r.error().kind(), std::io::ErrorKind::TimedOut);
+    /// ```
     pub fn error(&self) -> &std::io::Error {
         &self.0
     }
 
     /// True when both name the same error object, like `===` on two reasons.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let a = Rejection::new("x");
+    /// assert!(a.same(&a.clone()));
+    /// assert!(!a.same(&Rejection::new("x"))); // equal text, another error
+    /// ```
     pub fn same(&self, other: &Rejection) -> bool {
         std::rc::Rc::ptr_eq(&self.0, &other.0)
     }

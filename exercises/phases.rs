@@ -32,6 +32,15 @@ impl EventLoop {
     /// When called from inside one of this loop's own callbacks: the loop is not reentrant
     /// (nor is libuv's `uv_run`). Inside [`run_main`](Self::run_main) that panic is the
     /// program's uncaught error.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.set_immediate(|lp| drop(lp.set_immediate(|_| {})));
+    /// assert!(lp.run(RunMode::NoWait)); // one iteration: the second immediate is left
+    /// assert!(!lp.run(RunMode::Default)); // run until nothing is left
+    /// ```
     pub fn run(&mut self, mode: RunMode) -> bool {
         assert!(
             !self.status.running,
@@ -109,6 +118,17 @@ impl EventLoop {
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
     /// request in flight, a deferred callback, or a handle that is closing.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// assert!(!lp.is_alive());
+    /// let t = lp.set_timeout(|_| {}, 1);
+    /// assert!(lp.is_alive());
+    /// t.unref(&mut lp);
+    /// assert!(!lp.is_alive()); // an unref'd timer does not count
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.liveness.is_alive(
             !self.queues.pending.is_empty(),

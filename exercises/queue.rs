@@ -39,6 +39,14 @@ use crate::stack::{CallStack, StackOverflow};
 
 /// A unit of work for the [`NaiveLoop`]: a name for its frame and a closure that receives the
 /// loop, so it can post more work without globals.
+///
+/// ```
+/// use eventloop::queue::{NaiveLoop, Task, TaskQueue};
+///
+/// let mut queue = TaskQueue::new();
+/// queue.push(Task { name: "hello", run: Box::new(|_| {}) });
+/// assert_eq!(queue.pop().unwrap().name, "hello");
+/// ```
 pub struct Task {
     /// The frame the task runs in, shown in stack traces.
     pub name: &'static str,
@@ -54,6 +62,15 @@ impl fmt::Debug for Task {
 
 /// A first-in, first-out queue of items — tasks here; later chapters queue immediates and
 /// completions the same way.
+///
+/// ```
+/// use eventloop::queue::{NaiveLoop, TaskQueue};
+///
+/// let mut queue = TaskQueue::new();
+/// queue.push(1);
+/// queue.push(2);
+/// assert_eq!(queue.pop(), Some(1)); // first in, first out
+/// ```
 #[derive(Debug)]
 pub struct TaskQueue<T> {
     items: VecDeque<T>,
@@ -67,6 +84,13 @@ impl<T> Default for TaskQueue<T> {
 
 impl<T> TaskQueue<T> {
     /// An empty queue.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let queue: TaskQueue<u8> = TaskQueue::new();
+    /// assert!(queue.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self {
             items: VecDeque::new(),
@@ -74,6 +98,14 @@ impl<T> TaskQueue<T> {
     }
 
     /// Adds `item` behind everything already queued.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut queue = TaskQueue::new();
+    /// queue.push("last");
+    /// assert_eq!(queue.len(), 1);
+    /// ```
     pub fn push(&mut self, item: T) {
         // TODO: add an item at the back.
         // `item` waits behind every item already queued: len() grows by one, and pop
@@ -83,6 +115,14 @@ impl<T> TaskQueue<T> {
     }
 
     /// Takes the oldest item, or `None` when the queue is empty.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut queue = TaskQueue::new();
+    /// queue.push('a');
+    /// assert_eq!((queue.pop(), queue.pop()), (Some('a'), None));
+    /// ```
     pub fn pop(&mut self) -> Option<T> {
         // TODO: take the oldest item.
         // Takes the oldest item out and returns it; None when nothing waits.
@@ -92,17 +132,45 @@ impl<T> TaskQueue<T> {
     }
 
     /// How many items wait.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut queue = TaskQueue::new();
+    /// queue.push(());
+    /// queue.push(());
+    /// assert_eq!(queue.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
     /// True when nothing waits.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut queue = TaskQueue::new();
+    /// queue.push(0);
+    /// queue.pop();
+    /// assert!(queue.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
     /// Takes every item queued so far, leaving the queue empty: what a phase does when
     /// items added while it runs must wait for the next turn.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut queue = TaskQueue::new();
+    /// queue.push(1);
+    /// let batch = queue.take_all(); // what was queued so far; new items wait for the next batch
+    /// queue.push(2);
+    /// assert_eq!(batch.collect::<Vec<_>>(), [1]);
+    /// ```
     pub fn take_all(&mut self) -> TaskQueue<T> {
         TaskQueue {
             items: std::mem::take(&mut self.items),
@@ -119,6 +187,15 @@ impl<T> Iterator for TaskQueue<T> {
 }
 
 /// The event loop of the popular diagram: one queue, one stack, run until the queue is empty.
+///
+/// ```
+/// use eventloop::queue::{NaiveLoop, TaskQueue};
+///
+/// let mut lp = NaiveLoop::new();
+/// lp.post("first", |lp| lp.post("third", |_| {}));
+/// lp.post("second", |_| {});
+/// assert_eq!(lp.run().unwrap(), 3); // every task, in order, each on an empty stack
+/// ```
 pub struct NaiveLoop {
     queue: TaskQueue<Task>,
     stack: CallStack,
@@ -143,11 +220,30 @@ impl Default for NaiveLoop {
 
 impl NaiveLoop {
     /// A loop with an empty queue and a stack of the default depth limit.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let lp = NaiveLoop::new();
+    /// assert_eq!((lp.queued(), lp.tasks_run()), (0, 0));
+    /// ```
     pub fn new() -> Self {
         Self::with_stack(CallStack::new())
     }
 
     /// A loop whose tasks run on `stack` (for example one with a small depth limit).
+    ///
+    /// ```
+    /// use eventloop::queue::NaiveLoop;
+    /// use eventloop::stack::CallStack;
+    ///
+    /// fn deep(lp: &mut NaiveLoop) {
+    ///     lp.call("deep", deep).ok();
+    /// }
+    /// let mut lp = NaiveLoop::with_stack(CallStack::with_limit(5));
+    /// lp.post("task", deep);
+    /// assert_eq!(lp.run().unwrap(), 1); // the recursion hit the limit of 5 and stopped
+    /// ```
     pub fn with_stack(stack: CallStack) -> Self {
         Self {
             queue: TaskQueue::new(),
@@ -158,6 +254,14 @@ impl NaiveLoop {
 
     /// Queues `run` to be called later in a frame named `name`, behind every task already
     /// queued — including when called from inside a running task.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("later", |_| {});
+    /// assert_eq!(lp.queued(), 1); // nothing ran yet
+    /// ```
     pub fn post(&mut self, name: &'static str, run: impl FnOnce(&mut NaiveLoop) + 'static) {
         self.queue.push(Task {
             name,
@@ -170,6 +274,17 @@ impl NaiveLoop {
     ///
     /// # Errors
     /// [`StackOverflow`] when the stack is full; `f` is not called.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("task", |lp| {
+    ///     let depth = lp.call("helper", |lp| lp.stack().depth()).unwrap();
+    ///     assert_eq!(depth, 2); // "task", then "helper" on top
+    /// });
+    /// lp.run().unwrap();
+    /// ```
     pub fn call<R>(
         &mut self,
         name: &'static str,
@@ -182,21 +297,58 @@ impl NaiveLoop {
     }
 
     /// The stack as the running code sees it.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("t", |lp| assert_eq!(lp.stack().top(), Some("t")));
+    /// lp.run().unwrap();
+    /// ```
     pub fn stack(&self) -> &CallStack {
         &self.stack
     }
 
     /// The stack, for code that manages frames by hand.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("t", |lp| {
+    ///     lp.stack_mut().push("by hand").unwrap();
+    ///     assert_eq!(lp.stack_mut().pop(), Some("by hand")); // popped before the task returns
+    /// });
+    /// lp.run().unwrap();
+    /// ```
     pub fn stack_mut(&mut self) -> &mut CallStack {
         &mut self.stack
     }
 
     /// How many tasks wait.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("a", |_| {});
+    /// lp.post("b", |_| {});
+    /// assert_eq!(lp.queued(), 2);
+    /// ```
     pub fn queued(&self) -> usize {
         self.queue.len()
     }
 
     /// How many tasks have run since the loop was made.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("a", |_| {});
+    /// lp.run().unwrap();
+    /// assert_eq!(lp.tasks_run(), 1);
+    /// ```
     pub fn tasks_run(&self) -> usize {
         self.tasks_run
     }
@@ -211,6 +363,15 @@ impl NaiveLoop {
     /// # Panics
     /// When a task returns with frames of its own still on the stack: the next task would not
     /// start on an empty stack, which breaks run-to-completion.
+    ///
+    /// ```
+    /// use eventloop::queue::{NaiveLoop, TaskQueue};
+    ///
+    /// let mut lp = NaiveLoop::new();
+    /// lp.post("tick", |lp| lp.post("tock", |_| {})); // posted while running: runs in this run too
+    /// assert_eq!(lp.run().unwrap(), 2);
+    /// assert_eq!(lp.queued(), 0);
+    /// ```
     pub fn run(&mut self) -> Result<usize, StackOverflow> {
         // TODO: the loop: take, check the stack, push a frame, run, pop.
         // Ok(n): the queue is empty, tasks posted by running tasks included; n tasks ran

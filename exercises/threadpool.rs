@@ -51,11 +51,32 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Threads in a pool when `UV_THREADPOOL_SIZE` is not set (libuv's `default_threads`).
+///
+/// ```
+/// use eventloop::threadpool::{size_from_env, DEFAULT_SIZE};
+///
+/// assert_eq!(size_from_env(None), DEFAULT_SIZE);
+/// ```
 pub const DEFAULT_SIZE: usize = 4;
 /// The most threads a pool may have (libuv's `MAX_THREADPOOL_SIZE`).
+///
+/// ```
+/// use eventloop::threadpool::{ThreadPool, MAX_SIZE};
+///
+/// assert_eq!(ThreadPool::with_size(usize::MAX).size(), MAX_SIZE); // clamped; no thread starts yet
+/// ```
 pub const MAX_SIZE: usize = 1024;
 
 /// What kind of work a job is; decides only whether the slow-I/O cap applies.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::threadpool::WorkKind;
+///
+/// let mut lp = EventLoop::new();
+/// lp.submit_work(WorkKind::SlowIo, "lookup", || "a slow answer", |_, r| assert!(r.is_ok()));
+/// lp.run(RunMode::Default); // slow I/O may use at most half the workers
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkKind {
     /// CPU work: `queue_work`, hashing (`UV__WORK_CPU`).
@@ -67,6 +88,17 @@ pub enum WorkKind {
 }
 
 /// Why a job produced no value.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::threadpool::WorkError;
+///
+/// let mut lp = EventLoop::new();
+/// lp.queue_work(|| -> u8 { panic!("bad input") }, |_, r| {
+///     assert!(matches!(r, Err(WorkError::Panicked(m)) if m.contains("bad input")));
+/// });
+/// lp.run(RunMode::Default); // the worker survived its job's panic
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkError {
     /// The job was cancelled while still queued (`UV_ECANCELED`).
@@ -92,6 +124,21 @@ impl fmt::Display for WorkError {
 impl std::error::Error for WorkError {}
 
 /// Why [`ThreadPool::cancel`] did not cancel.
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let job = pool.submit(WorkKind::Cpu, &done, Box::new(move || Box::new(rx.recv().ok())));
+/// while pool.running() == 0 {
+///     std::thread::yield_now(); // until the worker took it
+/// }
+/// assert!(pool.cancel(job).is_err()); // EBUSY: running
+/// tx.send(()).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelError {
     /// A worker already took the job: it is running or finished (`UV_EBUSY`).
@@ -109,15 +156,49 @@ impl fmt::Display for CancelError {
 impl std::error::Error for CancelError {}
 
 /// A job's id, unique within its pool.
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// let a = pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(1)));
+/// let b = pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(2)));
+/// assert_ne!(a, b);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct JobId(u64);
 
 /// The work itself: runs on a worker and returns its value, type-erased.
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// let work: eventloop::threadpool::Work = Box::new(|| Box::new("any Send value"));
+/// pool.submit(WorkKind::Cpu, &done, work);
+/// ```
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub type Work = Box<dyn FnOnce() -> Box<dyn Any + Send> + Send>;
 
 /// What a finished job left on its loop's completion queue.
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// let job = pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(6 * 7)));
+/// while !done.wakeup().wait(None) {}
+/// let finished = done.take().pop().unwrap();
+/// assert_eq!(finished.job, job);
+/// assert_eq!(*finished.outcome.unwrap().downcast::<i32>().unwrap(), 42);
+/// ```
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Completion {
     /// Which job.
@@ -161,6 +242,15 @@ impl fmt::Debug for Completion {
 /// thousand sends before the loop looks cost one notification, and the loop sees one
 /// wake-up. Chapter 8 keeps the bit and replaces the condition variable by an `eventfd` the
 /// poller watches.
+///
+/// ```
+/// use eventloop::threadpool::Wakeup;
+///
+/// let wakeup = Wakeup::new();
+/// assert!(wakeup.send()); // notified
+/// assert!(!wakeup.send()); // already pending: no second notification
+/// assert!(wakeup.take() && !wakeup.is_pending());
+/// ```
 #[derive(Default)]
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Wakeup {
@@ -173,6 +263,20 @@ pub struct Wakeup {
 
 /// What [`Wakeup::send`] calls to reach a loop that waits in the kernel rather than on the
 /// condition variable.
+///
+/// ```
+/// use eventloop::threadpool::Wakeup;
+///
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// let calls = Arc::new(AtomicUsize::new(0));
+/// let seen = calls.clone();
+/// let wakeup = Wakeup::new();
+/// wakeup.set_notifier(Box::new(move || drop(seen.fetch_add(1, Ordering::SeqCst))));
+/// wakeup.send();
+/// assert_eq!(calls.load(Ordering::SeqCst), 1);
+/// ```
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub type Notifier = Box<dyn Fn() + Send + Sync>;
 
@@ -187,12 +291,27 @@ impl fmt::Debug for Wakeup {
 
 impl Wakeup {
     /// A wake-up with nothing pending.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// assert!(!Wakeup::new().is_pending());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Wakes the loop (`uv_async_send`). Thread-safe; does nothing more while a wake-up is
     /// already pending. Returns whether this call was the one that notified.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// let wakeup = std::sync::Arc::new(Wakeup::new());
+    /// let remote = wakeup.clone();
+    /// std::thread::spawn(move || remote.send()).join().unwrap();
+    /// assert!(wakeup.is_pending());
+    /// ```
     pub fn send(&self) -> bool {
         if self.pending.swap(true, Ordering::AcqRel) {
             return false; // coalesced: the loop has not looked since the last send
@@ -211,12 +330,31 @@ impl Wakeup {
     /// Makes every later [`send`](Self::send) also call `notify` — how the loop of chapter 8
     /// has sends write to the eventfd its poller watches. Only the first call counts; returns
     /// whether this one did.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// let wakeup = Wakeup::new();
+    /// assert!(wakeup.set_notifier(Box::new(|| {})));
+    /// assert!(!wakeup.set_notifier(Box::new(|| {}))); // only the first counts
+    /// ```
     pub fn set_notifier(&self, notify: Notifier) -> bool {
         self.notifier.set(notify).is_ok()
     }
 
     /// Waits until a wake-up is pending or `timeout` passes (`None`: no limit). Does not
     /// clear the bit; returns whether it is set.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// use std::time::Duration;
+    ///
+    /// let wakeup = Wakeup::new();
+    /// assert!(!wakeup.wait(Some(Duration::from_millis(1)))); // timed out
+    /// wakeup.send();
+    /// assert!(wakeup.wait(None) && wakeup.is_pending()); // waiting does not clear it
+    /// ```
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
         let mut guard = lock(&self.lock);
         match timeout {
@@ -244,11 +382,28 @@ impl Wakeup {
     }
 
     /// Clears the bit and says whether it was set (`uv__async_io` reading the bit).
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// let wakeup = Wakeup::new();
+    /// wakeup.send();
+    /// assert!(wakeup.take());
+    /// assert!(!wakeup.take()); // cleared
+    /// ```
     pub fn take(&self) -> bool {
         self.pending.swap(false, Ordering::AcqRel)
     }
 
     /// True while a wake-up is pending.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Wakeup;
+    ///
+    /// let wakeup = Wakeup::new();
+    /// wakeup.send();
+    /// assert!(wakeup.is_pending());
+    /// ```
     pub fn is_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)
     }
@@ -256,6 +411,21 @@ impl Wakeup {
 
 /// One loop's completion queue (`loop->wq` with `loop->wq_async`): workers push, the loop
 /// takes everything at once, in completion order.
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+/// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+/// let mut got = Vec::new();
+/// while got.len() < 2 {
+///     done.wakeup().wait(None);
+///     got.extend(done.take()); // one wake-up may bring several
+/// }
+/// ```
 #[derive(Debug, Default)]
 #[doc(hidden)] // the loop's and the tests' vocabulary; no program needs it
 pub struct Completions {
@@ -267,29 +437,76 @@ pub struct Completions {
 
 impl Completions {
     /// An empty queue.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Completions;
+    ///
+    /// assert!(Completions::new().take().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Called on a worker: queue `completion` and wake the loop.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(()))); // the worker pushes its completion
+    /// done.wakeup().wait(None);
+    /// assert_eq!(done.take().len(), 1);
+    /// ```
     pub fn push(&self, completion: Completion) {
         lock(&self.done).push(completion);
         self.wakeup.send();
     }
 
     /// Called on the loop: clears the wake-up and takes every completion, oldest first.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(1)));
+    /// done.wakeup().wait(None);
+    /// assert_eq!(done.take().len(), 1);
+    /// assert!(!done.wakeup().is_pending()); // take cleared the wake-up
+    /// ```
     pub fn take(&self) -> Vec<Completion> {
         self.wakeup.take();
         std::mem::take(&mut *lock(&self.done))
     }
 
     /// The wake-up workers send after each push.
+    ///
+    /// ```
+    /// use eventloop::threadpool::Completions;
+    ///
+    /// assert!(!Completions::new().wakeup().is_pending());
+    /// ```
     pub fn wakeup(&self) -> &Wakeup {
         &self.wakeup
     }
 
     /// Asks workers to note where and when each job of this queue ran, from its next job on
     /// (a traced loop does). Until then a worker only reads a flag: no clock, no cost.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// done.trace_runs();
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+    /// done.wakeup().wait(None);
+    /// assert_eq!(done.take()[0].ran.unwrap().worker, 0); // where it ran, noted
+    /// ```
     pub fn trace_runs(&self) {
         self.traced.store(true, Ordering::Relaxed);
     }
@@ -431,6 +648,19 @@ impl Drop for Owner {
 /// A pool of worker threads with one FIFO queue. Clones share the pool; the threads stop
 /// when the last clone is dropped, after finishing the jobs they are running (queued jobs
 /// are dropped unrun).
+///
+/// ```
+/// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::with_size(1);
+/// let done = Arc::new(Completions::new());
+/// assert!(!pool.is_started()); // threads start with the first job
+/// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new("done")));
+/// done.wakeup().wait(None);
+/// assert_eq!(done.take().len(), 1);
+/// assert_eq!(pool.workers_alive(), 1);
+/// ```
 #[derive(Clone)]
 pub struct ThreadPool {
     shared: Arc<Shared>,
@@ -454,6 +684,14 @@ impl fmt::Debug for ThreadPool {
 /// stored in an *unsigned* int; 0 becomes 1 and anything above [`MAX_SIZE`] becomes
 /// [`MAX_SIZE`]. Unset: [`DEFAULT_SIZE`]. So `"8"` → 8, `"abc"` → 1, `"0"` → 1,
 /// `"2000"` → 1024, `" 3x"` → 3, and `"-1"`, which wraps around to 4294967295, → 1024.
+///
+/// ```
+/// use eventloop::threadpool::size_from_env;
+///
+/// assert_eq!(size_from_env(Some("8")), 8);
+/// assert_eq!(size_from_env(Some(" 3x")), 3); // atoi's reading
+/// assert_eq!(size_from_env(Some("0")), 1);
+/// ```
 pub fn size_from_env(value: Option<&str>) -> usize {
     let Some(value) = value else {
         return DEFAULT_SIZE;
@@ -481,6 +719,12 @@ pub fn size_from_env(value: Option<&str>) -> usize {
 impl ThreadPool {
     /// A pool of `size` threads (clamped to 1..=[`MAX_SIZE`]). No thread starts until the
     /// first job arrives.
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert_eq!(ThreadPool::with_size(0).size(), 1);
+    /// ```
     pub fn with_size(size: usize) -> ThreadPool {
         let shared = Arc::new(Shared {
             size: size.clamp(1, MAX_SIZE),
@@ -498,6 +742,12 @@ impl ThreadPool {
     /// The process-wide pool that loops built with defaults share, as libuv's is shared by
     /// all loops. Its size is read from `UV_THREADPOOL_SIZE` once, the first time it is
     /// asked for.
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert!(ThreadPool::global().size() >= 1); // one pool for every default loop, sized once
+    /// ```
     pub fn global() -> ThreadPool {
         static GLOBAL: OnceLock<ThreadPool> = OnceLock::new();
         GLOBAL
@@ -509,32 +759,85 @@ impl ThreadPool {
     }
 
     /// How many threads the pool has (or will have once started).
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert_eq!(ThreadPool::with_size(3).size(), 3);
+    /// ```
     pub fn size(&self) -> usize {
         self.shared.size
     }
 
     /// The most threads that may run slow I/O at once: `(size + 1) / 2`
     /// (`slow_work_thread_threshold`).
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert_eq!(ThreadPool::with_size(4).slow_io_limit(), 2); // DNS cannot take every worker
+    /// ```
     pub fn slow_io_limit(&self) -> usize {
         self.shared.size.div_ceil(2)
     }
 
     /// Whether the threads were started (the first job starts them).
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert!(!ThreadPool::with_size(2).is_started());
+    /// ```
     pub fn is_started(&self) -> bool {
         lock(&self.shared.queue).started
     }
 
     /// Jobs waiting for a worker.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// assert_eq!(pool.queued(), 0);
+    /// ```
     pub fn queued(&self) -> usize {
         lock(&self.shared.queue).waiting()
     }
 
     /// Jobs running now.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// assert_eq!(pool.running(), 0); // nothing submitted
+    /// ```
     pub fn running(&self) -> usize {
         lock(&self.shared.queue).running.len()
     }
 
     /// The most jobs that ever ran at the same time: the pool's real concurrency.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// for _ in 0..3 {
+    ///     pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+    /// }
+    /// let mut completed = 0;
+    /// while completed < 3 {
+    ///     done.wakeup().wait(None);
+    ///     completed += done.take().len();
+    /// }
+    /// assert_eq!(pool.max_running(), 1); // one worker: one job at a time
+    /// ```
     pub fn max_running(&self) -> usize {
         lock(&self.shared.queue).max_running
     }
@@ -542,6 +845,17 @@ impl ThreadPool {
     /// Worker threads alive. Once started, this stays at [`size`](Self::size): a job's panic
     /// is caught, and a worker that dies anyway is replaced. Only a panic in the pool's own
     /// code (an unfinished `take_next`) lowers it for good; see [`broken`](Self::broken).
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(|| panic!("a job's panic")));
+    /// done.wakeup().wait(None);
+    /// assert_eq!(pool.workers_alive(), 1); // caught: the worker goes on
+    /// ```
     pub fn workers_alive(&self) -> usize {
         self.shared.alive.load(Ordering::Acquire)
     }
@@ -550,11 +864,30 @@ impl ThreadPool {
     /// pool's own code, where a new thread would die the same way. `None` while it serves.
     /// The jobs queued then, and every job submitted since, fail with
     /// [`WorkError::WorkerDied`] and this message, so no loop waits for them.
+    ///
+    /// ```
+    /// use eventloop::threadpool::ThreadPool;
+    ///
+    /// assert_eq!(ThreadPool::with_size(1).broken(), None);
+    /// ```
     pub fn broken(&self) -> Option<String> {
         lock(&self.shared.queue).broken.clone()
     }
 
     /// Jobs that ran to the end (or panicked) so far.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+    /// while pool.finished() < 1 {
+    ///     std::thread::yield_now(); // counted just after the completion is pushed
+    /// }
+    /// assert_eq!(pool.finished(), 1);
+    /// ```
     pub fn finished(&self) -> u64 {
         lock(&self.shared.queue).finished
     }
@@ -562,6 +895,18 @@ impl ThreadPool {
     /// Queues `work` at the tail of the queue (`uv__work_submit`); its outcome goes to
     /// `completions`. Starts every thread if none runs yet. On a [broken](Self::broken) pool
     /// the job fails at once.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// pool.submit(WorkKind::FastIo, &done, Box::new(|| Box::new(std::fs::metadata("/").is_ok())));
+    /// done.wakeup().wait(None);
+    /// let result = done.take().remove(0).outcome.unwrap();
+    /// assert!(*result.downcast::<bool>().unwrap());
+    /// ```
     #[doc(hidden)] // programs use `EventLoop::queue_work`
     pub fn submit(&self, kind: WorkKind, completions: &Arc<Completions>, work: Work) -> JobId {
         let mut queue = lock(&self.shared.queue);
@@ -609,6 +954,20 @@ impl ThreadPool {
     ///
     /// # Errors
     /// [`CancelError::Busy`] when the job is running or has finished.
+    ///
+    /// ```
+    /// use eventloop::threadpool::{Completions, ThreadPool, WorkKind};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPool::with_size(1);
+    /// let done = Arc::new(Completions::new());
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.submit(WorkKind::Cpu, &done, Box::new(move || Box::new(rx.recv().ok()))); // holds the worker
+    /// let queued = pool.submit(WorkKind::Cpu, &done, Box::new(|| Box::new(())));
+    /// assert!(pool.cancel(queued).is_ok());
+    /// assert!(pool.cancel(queued).is_err()); // gone from the queue
+    /// tx.send(()).unwrap();
+    /// ```
     #[doc(hidden)] // programs use `EventLoop::cancel_work`
     pub fn cancel(&self, job: JobId) -> Result<(), CancelError> {
         let mut queue = lock(&self.shared.queue);

@@ -7,7 +7,10 @@ Two changes to what the reader sees, none to the Markdown files:
    `// hint:`, `// end exercise`) are dropped from code blocks. They drive `cargo learn
    generate` (src/bin/learn/generate.rs); in the book, where a solution is shown by
    `{{#include}}`, they are noise, and the hints would be read before the code.
-2. A chapter's `## One solution…` section, which follows its exercise on the same page, is
+2. A doc comment's example (a ```` /// ``` ```` block, with the empty `///` line before it) is
+   dropped from code blocks too. It is a doctest that teaches the item's use in the API
+   documentation; in a listing that shows how the item is built, it is a second program.
+3. A chapter's `## One solution…` section, which follows its exercise on the same page, is
    folded into a collapsed `<details>` block, so a reader does not see the answer before trying.
    The section runs to the next `## ` heading.
 
@@ -22,14 +25,16 @@ import sys
 
 MARKERS = ("// exercise:", "// contract:", "// nudge:", "// hint:", "// end exercise")
 FENCE = re.compile(r"^\s*(```|~~~)")
+DOC_FENCE = re.compile(r"^\s*///\s?```")
 SOLUTION = re.compile(r"^## (One solution.*)$")
 SECTION = re.compile(r"^## ")
 
 
 def strip_markers(lines):
-    """Drops marker lines inside fenced code blocks."""
+    """Drops marker lines and doc-comment examples inside fenced code blocks."""
     out = []
     fence = None
+    doc_example = False
     for line in lines:
         match = FENCE.match(line)
         if match:
@@ -38,6 +43,13 @@ def strip_markers(lines):
             elif match.group(1) == fence:
                 fence = None
             out.append(line)
+            continue
+        if fence is not None and DOC_FENCE.match(line):
+            if not doc_example and out and out[-1].strip() == "///":
+                out.pop()
+            doc_example = not doc_example
+            continue
+        if doc_example:
             continue
         if fence is not None and line.lstrip().startswith(MARKERS):
             continue
@@ -116,6 +128,12 @@ if __name__ == "__main__":
                 "        // contract: it is done",
                 "        // hint: do it",
                 "        done();",
+                "        /// Runs it.",
+                "        ///",
+                "        /// ```",
+                "        /// assert!(run());",
+                "        /// ```",
+                "        fn run() {}",
                 "        // end exercise",
                 "    }",
                 "## not a heading: inside a code block",
@@ -127,6 +145,7 @@ if __name__ == "__main__":
         got = transform(sample)
         assert "// exercise:" not in got and "// contract:" not in got, got
         assert "        done();" in got, got
+        assert "assert!(run())" not in got and "/// Runs it.\n        fn run" in got, got
         assert '<details class="solution">' in got, got
         assert "<strong>One solution: the lists</strong>" in got, got
         assert got.index("</details>") < got.index("## How Node does it"), got

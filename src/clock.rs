@@ -21,6 +21,14 @@ use std::time::Instant;
 
 // ANCHOR: clock
 /// A monotonic millisecond clock.
+///
+/// ```
+/// use eventloop::clock::{Clock, ManualClock, SystemClock};
+///
+/// let manual = ManualClock::new();
+/// assert!(manual.jump_to(1_000) && manual.now_ms() == 1_000); // test time jumps
+/// assert!(!SystemClock::new().jump_to(1_000)); // real time must be waited for
+/// ```
 pub trait Clock {
     /// Milliseconds since an arbitrary, fixed origin. Never goes backwards.
     fn now_ms(&self) -> u64;
@@ -45,6 +53,14 @@ pub trait Clock {
 // ANCHOR_END: clock
 
 /// The real monotonic clock (`Instant`), in milliseconds since the clock was made.
+///
+/// ```
+/// use eventloop::clock::{Clock, ManualClock, SystemClock};
+///
+/// let clock = SystemClock::new();
+/// let a = clock.now_ms();
+/// assert!(clock.now_ms() >= a); // monotonic
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClock {
     origin: Instant,
@@ -52,6 +68,12 @@ pub struct SystemClock {
 
 impl SystemClock {
     /// A clock whose zero is now.
+    ///
+    /// ```
+    /// use eventloop::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// assert!(SystemClock::new().now_ms() < 1_000); // counted from its creation
+    /// ```
     pub fn new() -> Self {
         Self {
             origin: Instant::now(),
@@ -75,6 +97,15 @@ impl Clock for SystemClock {
 // ANCHOR: manual_clock
 /// A clock that moves only when told to. Clones share one time, so a test keeps a clone to
 /// advance while the loop reads another.
+///
+/// ```
+/// use eventloop::clock::{Clock, ManualClock, SystemClock};
+///
+/// let clock = ManualClock::new();
+/// let seen_by_loop = clock.clone(); // clones share one time
+/// clock.advance(25);
+/// assert_eq!(seen_by_loop.now_ms(), 25);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {
     now: Arc<AtomicU64>,
@@ -83,11 +114,23 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock at 0 ms.
+    ///
+    /// ```
+    /// use eventloop::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// assert_eq!(ManualClock::new().now_ms(), 0);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A clock at `ms`.
+    ///
+    /// ```
+    /// use eventloop::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// assert_eq!(ManualClock::starting_at(90).now_ms(), 90);
+    /// ```
     pub fn starting_at(ms: u64) -> Self {
         Self {
             now: Arc::new(AtomicU64::new(ms)),
@@ -96,6 +139,15 @@ impl ManualClock {
 
     /// Moves the clock forward by `ms` (saturating at `u64::MAX`): what a busy-wait or a slow
     /// callback does to real time.
+    ///
+    /// ```
+    /// use eventloop::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// clock.advance(5);
+    /// clock.advance(5);
+    /// assert_eq!(clock.now_ms(), 10);
+    /// ```
     pub fn advance(&self, ms: u64) {
         let _ = self
             .now
@@ -105,6 +157,16 @@ impl ManualClock {
     }
 
     /// Sets the clock to `ms` if that is later than now; a monotonic clock never goes back.
+    ///
+    /// ```
+    /// use eventloop::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// let clock = ManualClock::starting_at(50);
+    /// clock.set(40); // never backwards
+    /// assert_eq!(clock.now_ms(), 50);
+    /// clock.set(60);
+    /// assert_eq!(clock.now_ms(), 60);
+    /// ```
     pub fn set(&self, ms: u64) {
         self.now.fetch_max(ms, Ordering::SeqCst);
     }

@@ -33,6 +33,17 @@ use crate::event_loop::EventLoop;
 use crate::threadpool::{WorkError, WorkKind};
 
 /// The largest `iterations` and `key_len` Node accepts: its `validateInt32` bound.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// use eventloop::crypto;
+///
+/// let mut lp = EventLoop::new();
+/// let too_long = crypto::MAX_ARG as usize + 1;
+/// crypto::pbkdf2(&mut lp, "pw", "salt", 1, too_long, |_, key| assert!(key.is_err())); // ERR_OUT_OF_RANGE
+/// lp.run(RunMode::Default);
+/// ```
 pub const MAX_ARG: u64 = i32::MAX as u64;
 
 // ANCHOR: pbkdf2
@@ -46,6 +57,18 @@ pub const MAX_ARG: u64 = i32::MAX as u64;
 /// Node's `ERR_OUT_OF_RANGE` message when `iterations` is 0 or either number is above
 /// 2147483647. On the worker, [`OutOfMemory`](io::ErrorKind::OutOfMemory) when a key that
 /// large cannot be allocated (Node allocates up to 2 GiB the same way).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// use eventloop::crypto;
+///
+/// let mut lp = EventLoop::new();
+/// crypto::pbkdf2(&mut lp, "passwd", "salt", 1, 4, |_, key| {
+///     assert_eq!(key.unwrap(), [0x55, 0xac, 0x04, 0x6e]); // RFC 7914's vector, first 4 bytes
+/// });
+/// lp.run(RunMode::Default);
+/// ```
 pub fn pbkdf2(
     lp: &mut EventLoop,
     password: impl AsRef<[u8]>,

@@ -42,6 +42,23 @@ use crate::threadpool::{WorkError, WorkKind};
 ///
 /// It travels inside the [`io::Error`] a lookup fails with; reach it with
 /// `err.get_ref().and_then(|e| e.downcast_ref::<LookupError>())`.
+///
+/// A name the resolver does not know (not run here: the answer for a `.invalid` name may
+/// need a DNS server):
+///
+/// ```no_run
+/// use eventloop::dns::LookupError;
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// dns::lookup(&mut lp, "example.invalid", |_, addr| {
+///     let err = addr.unwrap_err();
+///     let lookup = err.get_ref().and_then(|e| e.downcast_ref::<LookupError>()).unwrap();
+///     assert_eq!(lookup.code, Some("ENOTFOUND"));
+///     assert_eq!(err.to_string(), "getaddrinfo ENOTFOUND example.invalid");
+/// });
+/// lp.run(RunMode::Default);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupError {
     /// Node's `err.code`: `ENOTFOUND` (no such name, or no address for it), `EAI_AGAIN` (the
@@ -90,6 +107,15 @@ impl LookupError {
 /// one containing a NUL byte (on the next tick); a [`LookupError`] such as
 /// `getaddrinfo ENOTFOUND <host>` (kind [`NotFound`](io::ErrorKind::NotFound)) when the
 /// resolver finds nothing.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// dns::lookup(&mut lp, "localhost", |_, addr| assert!(addr.unwrap().is_loopback()));
+/// dns::lookup(&mut lp, "", |_, addr| assert!(addr.is_err())); // InvalidInput, on the next tick
+/// lp.run(RunMode::Default); // the lookup ran on the thread pool
+/// ```
 pub fn lookup(
     lp: &mut EventLoop,
     host: &str,
@@ -113,6 +139,16 @@ pub fn lookup(
 ///
 /// # Errors
 /// As [`lookup`].
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// dns::lookup_all(&mut lp, "127.0.0.1", |_, all| {
+///     assert_eq!(all.unwrap(), ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+/// });
+/// lp.run(RunMode::Default);
+/// ```
 // ANCHOR: lookup_all
 pub fn lookup_all(
     lp: &mut EventLoop,

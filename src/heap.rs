@@ -24,6 +24,17 @@ use std::fmt;
 // ANCHOR: key
 /// The name of a value in a [`Heap`]: a slot index plus the slot's generation when the value
 /// was inserted. Keys are small and `Copy`, which is what timer and handle ids are made of.
+///
+/// ```
+/// use eventloop::heap::{Heap, Key};
+///
+/// let mut heap = Heap::new();
+/// let key: Key = heap.insert("timer");
+/// heap.remove(key);
+/// let reused = heap.insert("socket"); // the same slot, a new generation
+/// assert_eq!(reused.index(), key.index());
+/// assert_eq!(heap.get(key), None); // the old key is stale, not an alias
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     index: u32,
@@ -34,28 +45,67 @@ pub struct Key {
 impl Key {
     /// A key that names nothing: every lookup with it finds nothing. Useful as a placeholder
     /// before the real key exists.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let heap: Heap<u8> = Heap::new();
+    /// assert_eq!(heap.get(Key::DANGLING), None);
+    /// ```
     pub const DANGLING: Key = Key {
         index: u32::MAX,
         generation: u32::MAX,
     };
 
     /// The slot this key points at.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// assert_eq!(heap.insert(()).index(), 0); // the first slot
+    /// ```
     pub fn index(self) -> u32 {
         self.index
     }
 
     /// The generation of the slot when this key was made.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let old = heap.insert(1);
+    /// heap.remove(old);
+    /// assert_ne!(heap.insert(2).generation(), old.generation());
+    /// ```
     pub fn generation(self) -> u32 {
         self.generation
     }
 
     /// The key packed into one number, for a place that can only carry an integer — such
     /// as the token the kernel hands back with a ready file descriptor.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert('x');
+    /// let token: u64 = key.to_bits(); // what epoll carries for us
+    /// assert_eq!(heap.get(Key::from_bits(token)), Some(&'x'));
+    /// ```
     pub fn to_bits(self) -> u64 {
         (u64::from(self.generation) << 32) | u64::from(self.index)
     }
 
     /// The key [`to_bits`](Self::to_bits) packed.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let key = Heap::new().insert(0_u8);
+    /// assert_eq!(Key::from_bits(key.to_bits()), key);
+    /// ```
     pub fn from_bits(bits: u64) -> Key {
         Key {
             index: bits as u32,
@@ -84,6 +134,16 @@ struct Slot<T> {
 
 /// A generational slab: O(1) insert, lookup and removal, freed slots reused, stale keys
 /// rejected.
+///
+/// ```
+/// use eventloop::heap::{Heap, Key};
+///
+/// let mut heap = Heap::new();
+/// let a = heap.insert(String::from("a"));
+/// heap.get_mut(a).unwrap().push('!');
+/// assert_eq!(heap.remove(a).as_deref(), Some("a!"));
+/// assert!(heap.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Heap<T> {
     slots: Vec<Slot<T>>,
@@ -101,6 +161,13 @@ impl<T> Default for Heap<T> {
 
 impl<T> Heap<T> {
     /// An empty heap. It allocates nothing until the first insert.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let heap: Heap<i32> = Heap::new();
+    /// assert_eq!((heap.len(), heap.slot_count()), (0, 0));
+    /// ```
     pub fn new() -> Self {
         Self {
             slots: Vec::new(),
@@ -110,16 +177,44 @@ impl<T> Heap<T> {
     }
 
     /// How many values the heap holds.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// heap.insert(1);
+    /// heap.insert(2);
+    /// assert_eq!(heap.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when the heap holds no values.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let k = heap.insert(1);
+    /// heap.remove(k);
+    /// assert!(heap.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// How many slots exist, used or free: the most values ever held at once.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let k = heap.insert(1);
+    /// heap.remove(k);
+    /// heap.insert(2); // reuses the freed slot
+    /// assert_eq!((heap.len(), heap.slot_count()), (1, 1));
+    /// ```
     pub fn slot_count(&self) -> usize {
         self.slots.len()
     }
@@ -143,6 +238,14 @@ impl<T> Heap<T> {
     ///
     /// # Panics
     /// When the heap already holds `u32::MAX` slots (keys are 32-bit indices).
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert("value");
+    /// assert_eq!(heap.get(key), Some(&"value"));
+    /// ```
     pub fn insert(&mut self, value: T) -> Key {
         // exercise: store a value, reusing a free slot before growing the vector
         // contract: Returns a Key that names `value` (get(key) gives it back) until it is removed,
@@ -179,6 +282,16 @@ impl<T> Heap<T> {
 
     // ANCHOR: get_solution
     /// The value named by `key`, or `None` if it was removed (even if its slot was reused).
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert(7);
+    /// assert_eq!(heap.get(key), Some(&7));
+    /// heap.remove(key);
+    /// assert_eq!(heap.get(key), None);
+    /// ```
     pub fn get(&self, key: Key) -> Option<&T> {
         // exercise: look a key up, rejecting stale generations
         // contract: Some(&value) while `key` names a live value; None once its value was removed,
@@ -199,6 +312,15 @@ impl<T> Heap<T> {
     // ANCHOR_END: get_solution
 
     /// Like [`get`](Self::get), for changing the value in place.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert(1);
+    /// *heap.get_mut(key).unwrap() += 1;
+    /// assert_eq!(heap.get(key), Some(&2));
+    /// ```
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         // exercise: look a key up for writing
         // contract: The same answer as get, as a mutable reference: Some(&mut value) for a live
@@ -216,6 +338,16 @@ impl<T> Heap<T> {
     }
 
     /// True when `key` still names a value.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert(());
+    /// assert!(heap.contains(key));
+    /// heap.remove(key);
+    /// assert!(!heap.contains(key));
+    /// ```
     pub fn contains(&self, key: Key) -> bool {
         self.get(key).is_some()
     }
@@ -223,6 +355,15 @@ impl<T> Heap<T> {
     // ANCHOR: remove_solution
     /// Takes the value named by `key` out of the heap, or returns `None` for a stale key.
     /// Afterwards `key` (and every copy of it) is stale, and the slot is free for reuse.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert("once");
+    /// assert_eq!(heap.remove(key), Some("once"));
+    /// assert_eq!(heap.remove(key), None); // a stale key removes nothing
+    /// ```
     pub fn remove(&mut self, key: Key) -> Option<T> {
         // exercise: take a value out, retire the key, free the slot
         // contract: For a live key: Some(value), the value leaves, len() drops by one, and from now
@@ -253,6 +394,15 @@ impl<T> Heap<T> {
     // ANCHOR_END: remove_solution
 
     /// Every live key with its value, in slot order.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// heap.insert(1);
+    /// heap.insert(2);
+    /// assert_eq!(heap.iter().map(|(_, v)| v).sum::<i32>(), 3);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
         self.slots.iter().enumerate().filter_map(|(index, slot)| {
             let key = Key {
@@ -264,6 +414,15 @@ impl<T> Heap<T> {
     }
 
     /// Removes every value. Keys handed out before stay stale forever.
+    ///
+    /// ```
+    /// use eventloop::heap::{Heap, Key};
+    ///
+    /// let mut heap = Heap::new();
+    /// let key = heap.insert(1);
+    /// heap.clear();
+    /// assert!(heap.is_empty() && heap.get(key).is_none());
+    /// ```
     pub fn clear(&mut self) {
         for index in 0..self.slots.len() {
             let key = Key {

@@ -25,6 +25,15 @@
 
 // ANCHOR: ref_flags
 /// A handle's liveness flags.
+///
+/// ```
+/// use eventloop::refs::{Liveness, RefFlags};
+///
+/// let mut refs = Liveness::default();
+/// let mut handle = RefFlags::new();
+/// refs.start(&mut handle);
+/// assert!(handle.is_active() && handle.has_ref());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefFlags {
     active: bool,
@@ -40,6 +49,13 @@ impl Default for RefFlags {
 
 impl RefFlags {
     /// A new handle: stopped and ref'd (`uv__handle_init`).
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let flags = RefFlags::new();
+    /// assert!(!flags.is_active() && flags.has_ref()); // stopped, ref'd
+    /// ```
     pub fn new() -> Self {
         Self {
             active: false,
@@ -48,11 +64,30 @@ impl RefFlags {
     }
 
     /// Started and not yet stopped.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.start(&mut h);
+    /// refs.stop(&mut h);
+    /// assert!(!h.is_active());
+    /// ```
     pub fn is_active(self) -> bool {
         self.active
     }
 
     /// Wants the process to wait for it while active.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.unref(&mut h);
+    /// assert!(!h.has_ref());
+    /// ```
     pub fn has_ref(self) -> bool {
         self.refed
     }
@@ -63,6 +98,16 @@ impl RefFlags {
 ///
 /// # Invariant
 /// `active_handles` equals the number of handles whose flags are both active and ref'd.
+///
+/// ```
+/// use eventloop::refs::{Liveness, RefFlags};
+///
+/// let mut refs = Liveness::default();
+/// refs.request_started(); // a pool job
+/// assert!(refs.is_alive(false, false));
+/// refs.request_finished();
+/// assert!(!refs.is_alive(false, false));
+/// ```
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Liveness {
     active_handles: usize,
@@ -72,17 +117,46 @@ pub struct Liveness {
 
 impl Liveness {
     /// Handles that are active and ref'd.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let (mut a, mut b) = (RefFlags::new(), RefFlags::new());
+    /// refs.start(&mut a);
+    /// refs.start(&mut b);
+    /// refs.unref(&mut b); // active, but not counted
+    /// assert_eq!(refs.active_handles(), 1);
+    /// ```
     pub fn active_handles(&self) -> usize {
         self.active_handles
     }
 
     /// Requests in flight.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// refs.request_started();
+    /// assert_eq!(refs.active_requests(), 1);
+    /// ```
     pub fn active_requests(&self) -> usize {
         self.active_requests
     }
 
     // ANCHOR: transitions_solution
     /// Marks a handle active (`uv__handle_start`). Starting an active handle changes nothing.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.start(&mut h);
+    /// refs.start(&mut h); // no change: a flag, not a counter
+    /// assert_eq!(refs.active_handles(), 1);
+    /// ```
     pub fn start(&mut self, flags: &mut RefFlags) {
         // exercise: a handle becomes active
         // contract: The handle is active, and active_handles counts it exactly when it is both
@@ -101,6 +175,16 @@ impl Liveness {
     }
 
     /// Marks a handle inactive (`uv__handle_stop`). Stopping a stopped handle changes nothing.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.start(&mut h);
+    /// refs.stop(&mut h);
+    /// assert_eq!(refs.active_handles(), 0);
+    /// ```
     pub fn stop(&mut self, flags: &mut RefFlags) {
         // exercise: a handle stops
         // contract: The handle is not active; the count drops by one only if it was active and
@@ -119,6 +203,17 @@ impl Liveness {
     }
 
     /// Makes a handle keep the loop alive while active (`uv_ref`). Idempotent.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.start(&mut h);
+    /// refs.unref(&mut h);
+    /// refs.ref_(&mut h); // counts again
+    /// assert_eq!(refs.active_handles(), 1);
+    /// ```
     pub fn ref_(&mut self, flags: &mut RefFlags) {
         // exercise: ref a handle
         // contract: The handle is ref'd; the count grows by one only if it was unref'd and is
@@ -136,6 +231,17 @@ impl Liveness {
     }
 
     /// Lets the loop end while this handle is active (`uv_unref`). Idempotent.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// let mut h = RefFlags::new();
+    /// refs.start(&mut h);
+    /// refs.unref(&mut h);
+    /// refs.unref(&mut h); // twice is once
+    /// assert!(!refs.is_alive(false, false) && h.is_active());
+    /// ```
     pub fn unref(&mut self, flags: &mut RefFlags) {
         // exercise: unref a handle
         // contract: The handle is not ref'd; the count drops by one only if it was ref'd and is
@@ -155,6 +261,14 @@ impl Liveness {
     // ANCHOR_END: transitions_solution
 
     /// A request started (`uv__req_register`): a pool job, a write, a connect.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// refs.request_started();
+    /// assert!(refs.is_alive(false, false)); // a request keeps the loop alive
+    /// ```
     pub fn request_started(&mut self) {
         self.active_requests += 1;
     }
@@ -163,6 +277,15 @@ impl Liveness {
     ///
     /// # Panics
     /// When no request is in flight: a request that finished without starting is a bug.
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let mut refs = Liveness::default();
+    /// refs.request_started();
+    /// refs.request_finished();
+    /// assert_eq!(refs.active_requests(), 0);
+    /// ```
     pub fn request_finished(&mut self) {
         self.active_requests = self
             .active_requests
@@ -173,6 +296,15 @@ impl Liveness {
     // ANCHOR: is_alive_solution
     /// `uv__loop_alive`: an active ref'd handle, a request in flight, a deferred callback
     /// (`pending`), or a handle waiting for its close callback (`closing`).
+    ///
+    /// ```
+    /// use eventloop::refs::{Liveness, RefFlags};
+    ///
+    /// let refs = Liveness::default();
+    /// assert!(!refs.is_alive(false, false)); // nothing: the loop ends
+    /// assert!(refs.is_alive(true, false)); // a deferred callback waits
+    /// assert!(refs.is_alive(false, true)); // a handle waits for its close callback
+    /// ```
     pub fn is_alive(&self, pending: bool, closing: bool) -> bool {
         // exercise: the four reasons a loop is alive
         // contract: true when anything keeps the loop alive: an active ref'd handle, a request in

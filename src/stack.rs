@@ -28,6 +28,12 @@ use std::fmt;
 /// reason about. It is lower because code that recurses through [`CallStack::call`] also
 /// recurses natively: a thousand such calls fit easily in a 2 MiB thread stack, even in a
 /// debug build, so the limit is reached as a typed error long before Rust's own stack runs out.
+///
+/// ```
+/// use eventloop::stack::{CallStack, DEFAULT_STACK_LIMIT};
+///
+/// assert_eq!(CallStack::new().limit(), DEFAULT_STACK_LIMIT);
+/// ```
 pub const DEFAULT_STACK_LIMIT: usize = 1_000;
 
 /// How many of the innermost frames a [`StackOverflow`] error names.
@@ -38,6 +44,16 @@ const FRAMES_IN_OVERFLOW: usize = 10;
 ///
 /// # Invariant
 /// `frames.len() <= limit`: a push that would break it is refused with [`StackOverflow`].
+///
+/// ```
+/// use eventloop::stack::{CallStack, StackOverflow};
+///
+/// let mut stack = CallStack::with_limit(2);
+/// stack.push("main").unwrap();
+/// stack.push("f").unwrap();
+/// assert!(stack.push("g").is_err()); // the third frame does not fit
+/// assert_eq!(stack.pop(), Some("f"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct CallStack {
     /// Outermost frame first, innermost (the running one) last.
@@ -49,6 +65,16 @@ pub struct CallStack {
 // ANCHOR: stack_overflow
 /// The error of pushing a frame onto a full stack: JavaScript's
 /// `RangeError: Maximum call stack size exceeded`.
+///
+/// ```
+/// use eventloop::stack::{CallStack, StackOverflow};
+///
+/// fn recurse(stack: &mut CallStack) -> Result<(), StackOverflow> {
+///     stack.call("recurse", recurse)?
+/// }
+/// let err = recurse(&mut CallStack::with_limit(50)).unwrap_err();
+/// assert_eq!((err.limit, err.frame, err.top.len()), (50, "recurse", 10));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackOverflow {
     /// The limit that was reached.
@@ -77,6 +103,15 @@ impl fmt::Display for StackOverflow {
 impl std::error::Error for StackOverflow {}
 
 /// A snapshot of the stack, innermost frame first, printed like a JavaScript stack trace.
+///
+/// ```
+/// use eventloop::stack::{CallStack, StackOverflow};
+///
+/// let mut stack = CallStack::new();
+/// stack.push("main").unwrap();
+/// stack.push("handler").unwrap();
+/// assert_eq!(stack.trace().to_string().lines().count(), 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StackTrace {
     frames: Vec<&'static str>,
@@ -84,6 +119,15 @@ pub struct StackTrace {
 
 impl StackTrace {
     /// The frame names, innermost (the one that was running) first.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// stack.push("main").unwrap();
+    /// stack.push("inner").unwrap();
+    /// assert_eq!(stack.trace().frames(), ["inner", "main"]); // innermost first
+    /// ```
     pub fn frames(&self) -> &[&'static str] {
         &self.frames
     }
@@ -109,6 +153,12 @@ impl Default for CallStack {
 
 impl CallStack {
     /// An empty stack with the [`DEFAULT_STACK_LIMIT`].
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// assert!(CallStack::new().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::with_limit(DEFAULT_STACK_LIMIT)
     }
@@ -116,6 +166,12 @@ impl CallStack {
     /// An empty stack that refuses to grow deeper than `limit` frames.
     ///
     /// A limit of 0 refuses every push; it is allowed so that tests can show the error.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// assert_eq!(CallStack::with_limit(8).limit(), 8);
+    /// ```
     pub fn with_limit(limit: usize) -> Self {
         Self {
             frames: Vec::new(),
@@ -124,21 +180,53 @@ impl CallStack {
     }
 
     /// The depth limit.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// assert_eq!(CallStack::with_limit(3).limit(), 3);
+    /// ```
     pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// How many frames are on the stack.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// stack.push("main").unwrap();
+    /// assert_eq!(stack.depth(), 1);
+    /// ```
     pub fn depth(&self) -> usize {
         self.frames.len()
     }
 
     /// True when no code is running: the loop may take the next task.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// assert!(stack.is_empty()); // between tasks: run-to-completion's empty stack
+    /// stack.push("task").unwrap();
+    /// assert!(!stack.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.frames.is_empty()
     }
 
     /// The innermost frame: the code running now.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// assert_eq!(stack.top(), None);
+    /// stack.push("main").unwrap();
+    /// assert_eq!(stack.top(), Some("main"));
+    /// ```
     pub fn top(&self) -> Option<&'static str> {
         self.frames.last().copied()
     }
@@ -148,6 +236,16 @@ impl CallStack {
     ///
     /// # Errors
     /// [`StackOverflow`] when the stack already holds `limit` frames; the stack is unchanged.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::with_limit(1);
+    /// stack.push("main").unwrap();
+    /// let err = stack.push("more").unwrap_err();
+    /// assert_eq!(err.frame, "more");
+    /// assert_eq!(stack.depth(), 1); // unchanged
+    /// ```
     pub fn push(&mut self, name: &'static str) -> Result<(), StackOverflow> {
         // exercise: enter a frame, or refuse with StackOverflow when the stack is full
         // contract: Ok(()): `name` is now the innermost frame, and the stack is one frame deeper. A
@@ -182,6 +280,14 @@ impl CallStack {
 
     // ANCHOR: pop_solution
     /// Leaves the innermost frame and returns its name, or `None` on an empty stack.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// stack.push("main").unwrap();
+    /// assert_eq!((stack.pop(), stack.pop()), (Some("main"), None));
+    /// ```
     pub fn pop(&mut self) -> Option<&'static str> {
         // exercise: leave the innermost frame
         // contract: Returns the innermost frame's name and takes it off the stack; None on an empty
@@ -196,6 +302,16 @@ impl CallStack {
     // ANCHOR_END: pop_solution
 
     /// The stack as it is now, innermost frame first.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// stack.push("main").unwrap();
+    /// let trace = stack.trace(); // a snapshot: later pushes do not change it
+    /// stack.push("later").unwrap();
+    /// assert_eq!(trace.frames(), ["main"]);
+    /// ```
     pub fn trace(&self) -> StackTrace {
         // exercise: snapshot the frames, innermost first
         // contract: A StackTrace of every frame, innermost first; the stack itself is unchanged.
@@ -216,6 +332,15 @@ impl CallStack {
     ///
     /// # Errors
     /// [`StackOverflow`] when the frame cannot be pushed; `f` is then not called.
+    ///
+    /// ```
+    /// use eventloop::stack::{CallStack, StackOverflow};
+    ///
+    /// let mut stack = CallStack::new();
+    /// let depth = stack.call("outer", |s| s.call("inner", |s| s.depth())).unwrap().unwrap();
+    /// assert_eq!(depth, 2);
+    /// assert!(stack.is_empty()); // both frames popped on return
+    /// ```
     pub fn call<R>(
         &mut self,
         name: &'static str,

@@ -22,6 +22,20 @@ impl EventLoop {
     // ANCHOR: next_tick
     /// Runs `callback` at the next checkpoint, before any promise reaction
     /// (`process.nextTick`). Once the process is exiting, the callback is dropped.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let (a, b) = (console.clone(), console.clone());
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(move |lp| {
+    ///     lp.queue_microtask(move |_| a.log("microtask"));
+    ///     lp.next_tick(move |_| b.log("tick")); // ticks go first
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["tick", "microtask"]);
+    /// ```
     pub fn next_tick(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         // While exiting, the queue hands the callback back; dropping it frees it.
         let queued = self
@@ -35,6 +49,20 @@ impl EventLoop {
 
     /// Runs `callback` at the next checkpoint, after the ticks, in one FIFO with promise
     /// reactions (`queueMicrotask`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let (a, b) = (console.clone(), console.clone());
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(move |lp| {
+    ///     Promise::resolved(()).then(lp, move |_, ()| a.log("then"));
+    ///     lp.queue_microtask(move |_| b.log("microtask")); // one FIFO with reactions
+    /// })
+    /// .unwrap();
+    /// assert_eq!(console.lines(), ["then", "microtask"]);
+    /// ```
     pub fn queue_microtask(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) {
         self.queue_job("queueMicrotask", callback);
     }
@@ -151,6 +179,16 @@ impl EventLoop {
     /// Unhandled rejections that no listener heard, oldest first. Node would end the process
     /// with them (its default `--unhandled-rejections=throw`); chapter 6 does the same in
     /// `run_main`.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// drop(Promise::<()>::rejected(&mut lp, Rejection::new("lost")));
+    /// lp.run(RunMode::Default); // outside run_main, a lost rejection is kept, not fatal
+    /// let lost = lp.take_unhandled_rejections();
+    /// assert_eq!(lost[0].to_string(), "lost");
+    /// ```
     pub fn take_unhandled_rejections(&mut self) -> Vec<Rejection> {
         std::mem::take(&mut self.jobs.unhandled)
     }

@@ -34,24 +34,88 @@ pub struct HandleId<K = AnyHandle>(LoopKey, PhantomData<fn() -> K>);
 // ANCHOR_END: handle_id
 
 /// The kind of an idle handle (`uv_idle_t`), for [`HandleId<Idle>`].
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let idle: uv::HandleId<uv::Idle> = lp.idle_init(|lp, me| lp.stop_handle(me).unwrap());
+/// lp.start_handle(idle).unwrap(); // runs once, then stops itself
+/// assert!(!lp.run(RunMode::Default));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Idle {}
 /// The kind of a prepare handle (`uv_prepare_t`), for [`HandleId<Prepare>`].
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let prepare: uv::HandleId<uv::Prepare> = lp.prepare_init(|_, _| {});
+/// assert_eq!(lp.handle_kind(prepare), Some(uv::HandleKind::Prepare));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Prepare {}
 /// The kind of a check handle (`uv_check_t`), for [`HandleId<Check>`].
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let check: uv::HandleId<uv::Check> = lp.check_init(|_, _| {});
+/// lp.start_handle(check).unwrap();
+/// assert!(lp.is_active(check));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {}
 /// The kind of a libuv timer (`uv_timer_t`), for [`HandleId<Timer>`].
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let timer: uv::HandleId<uv::Timer> = lp.timer_init(|_, _| {});
+/// lp.timer_start(timer, 10, 0).unwrap(); // timers start with a deadline, not start_handle
+/// assert!(lp.is_active(timer));
+/// # lp.stop_handle(timer).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Timer {}
 /// Any kind: a [`HandleId`] whose kind was forgotten with [`HandleId::any`].
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let some: Vec<uv::HandleId<uv::AnyHandle>> = vec![lp.idle_init(|_, _| {}).any(), lp.check_init(|_, _| {}).any()];
+/// assert!(some.iter().all(|&h| lp.handle_kind(h).is_some()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnyHandle {}
 
 /// The kinds that [`start_handle`](super::uv::Uv::start_handle) starts: idle, prepare and
 /// check handles, which run once per iteration while active (a timer has a deadline, and
 /// starts with `timer_start`).
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// fn start_all<K: uv::Startable>(lp: &mut EventLoop, handles: &[uv::HandleId<K>]) {
+///     for &h in handles {
+///         lp.start_handle(h).unwrap();
+///     }
+/// }
+/// let mut lp = EventLoop::new();
+/// let checks = [lp.check_init(|_, _| {}), lp.check_init(|_, _| {})];
+/// start_all(&mut lp, &checks);
+/// assert!(checks.iter().all(|&c| lp.is_active(c)));
+/// ```
 pub trait Startable: sealed::Sealed {}
 impl Startable for Idle {}
 impl Startable for Prepare {}
@@ -110,6 +174,15 @@ impl<K> fmt::Debug for HandleId<K> {
 }
 
 /// What kind of handle it is.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let timer = lp.timer_init(|_, _| {});
+/// assert_eq!(lp.handle_kind(timer), Some(uv::HandleKind::Timer));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandleKind {
     /// Runs once per iteration, before prepare, and forces a zero poll timeout (`uv_idle_t`).
@@ -126,6 +199,18 @@ pub enum HandleKind {
 }
 
 /// A handle used the wrong way.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// let mut lp = EventLoop::new();
+/// let idle = lp.idle_init(|_, _| {});
+/// lp.close(idle, |_| {}).unwrap();
+/// assert_eq!(lp.close(idle, |_| {}), Err(uv::HandleError::Closing));
+/// lp.run(RunMode::Default);
+/// assert_eq!(lp.start_handle(idle), Err(uv::HandleError::Closed));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandleError {
     /// The handle was closed.

@@ -14,6 +14,14 @@ use crate::trace::Queue;
 
 /// The id of an immediate, for [`EventLoop::clear_immediate`]. Stale once the immediate ran
 /// or was cleared; like a stale one, it does nothing on another loop than the one that made it.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let i: Immediate = lp.set_immediate(|_| {}).unref(&mut lp);
+/// assert!(!i.has_ref(&lp)); // still runs if the loop runs, but does not keep it alive
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Immediate(LoopKey);
 
@@ -93,6 +101,22 @@ impl EventLoop {
     // ANCHOR: set_immediate
     /// Queues `callback` for the check phase (`setImmediate`). It runs after the I/O of this
     /// iteration, before any timer due at its end.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let console = Console::capture();
+    /// let (a, b) = (console.clone(), console.clone());
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(move |lp| {
+    ///     lp.set_timeout(move |_| a.log("timeout"), 0);
+    ///     lp.set_immediate(move |_| b.log("immediate"));
+    /// })
+    /// .unwrap();
+    /// // From the main script the order of these two is up to the clock, as in Node;
+    /// // the immediate always runs within the first iteration.
+    /// assert_eq!(console.lines().len(), 2);
+    /// ```
     pub fn set_immediate(&mut self, callback: impl FnOnce(&mut EventLoop) + 'static) -> Immediate {
         let callback = self.store(Callback::Once(Box::new(callback)));
         let key = self.immediates.entries.insert(Entry {
@@ -108,6 +132,15 @@ impl EventLoop {
 
     /// Cancels an immediate that has not run (`clearImmediate`). Clearing one that ran, was
     /// cleared, is stale or belongs to another loop does nothing.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let i = lp.set_immediate(|_| panic!("cleared"));
+    /// lp.clear_immediate(i);
+    /// assert!(!lp.run(RunMode::Default));
+    /// ```
     pub fn clear_immediate(&mut self, immediate: Immediate) {
         let Some(key) = self.untag(immediate.0) else {
             return;

@@ -29,6 +29,24 @@ pub(super) struct IoEntry {
 /// descriptor's owner that [`watch_fd`](super::uv::Uv::watch_fd) was given. On another loop than the one
 /// that made it, every method that returns `io::Result` refuses it with `InvalidInput`, and
 /// the others treat it as a removed watcher.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::{self, Uv};
+///
+/// use eventloop::sys::Interest;
+/// use std::os::unix::net::UnixStream;
+///
+/// let (a, mut b) = UnixStream::pair().unwrap();
+/// let mut lp = EventLoop::new();
+/// let watch: uv::FdWatch = lp
+///     .watch_fd(a, Interest::READABLE, "pipe", |lp, _event| lp.set_exit_code(8))
+///     .unwrap();
+/// std::io::Write::write_all(&mut b, b"!").unwrap();
+/// lp.run(RunMode::Once); // poll sees the byte
+/// lp.unwatch_fd(watch).unwrap();
+/// assert_eq!(lp.exit_code(), 8);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FdWatch(LoopKey<WatcherId>);
 

@@ -83,12 +83,32 @@ impl EventLoop {
     /// (`process.on('warning')`). Warnings are delivered on a tick, after the code that
     /// caused them has finished, as Node emits them. While no listener is registered, a
     /// warning is written to stderr, as Node's default handler writes it.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.on_warning(|lp, w| {
+    ///     assert!(w.to_string().starts_with("TimeoutOverflowWarning"));
+    ///     lp.set_exit_code(9);
+    /// });
+    /// assert_eq!(lp.run_main(|lp| drop(lp.set_timeout(|_| {}, f64::MAX))).unwrap(), 9);
+    /// ```
     pub fn on_warning(&mut self, listener: impl FnMut(&mut EventLoop, &Warning) + 'static) {
         self.process.listeners.warning.add(listener);
     }
 
     /// Listens for promises rejected with no handler by the end of a checkpoint
     /// (`process.on('unhandledRejection')`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.on_unhandled_rejection(|lp, _| lp.set_exit_code(7)); // heard: not fatal
+    /// let code = lp.run_main(|lp| drop(Promise::<()>::rejected(lp, Rejection::new("lost"))));
+    /// assert_eq!(code.unwrap(), 7);
+    /// ```
     pub fn on_unhandled_rejection(
         &mut self,
         listener: impl FnMut(&mut EventLoop, &Rejection) + 'static,
@@ -99,6 +119,17 @@ impl EventLoop {
     /// Listens for callbacks that panic (`process.on('uncaughtException')`). With a listener,
     /// a panic no longer ends the process: the listener hears the message and the frames, and
     /// the loop goes on with the next callback. A panic inside the listener is fatal.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.on_uncaught_exception(|lp, err| {
+    ///     assert_eq!(err.message, "boom");
+    ///     lp.set_timeout(|lp| lp.set_exit_code(6), 1); // the loop goes on
+    /// });
+    /// assert_eq!(lp.run_main(|_| panic!("boom")).unwrap(), 6);
+    /// ```
     pub fn on_uncaught_exception(
         &mut self,
         listener: impl FnMut(&mut EventLoop, &Uncaught) + 'static,
@@ -108,6 +139,18 @@ impl EventLoop {
 
     /// Listens for the loop running dry (`process.on('beforeExit')`). A listener that
     /// schedules ref'd work restarts the loop, and the event fires again when it runs dry.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.on_before_exit(|lp, _| {
+    ///     if lp.exit_code() == 0 {
+    ///         lp.set_timeout(|lp| lp.set_exit_code(1), 1); // runs the loop once more
+    ///     }
+    /// });
+    /// assert_eq!(lp.run_main(|_| {}).unwrap(), 1);
+    /// ```
     pub fn on_before_exit(&mut self, mut listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
         self.process
             .listeners
@@ -118,6 +161,17 @@ impl EventLoop {
     /// Listens for the end of the process (`process.on('exit')`). No more iterations run:
     /// timers set here never fire, and `next_tick` drops its callback. A listener stays
     /// registered for the next program [`run_main`](Self::run_main) runs on this loop.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.on_exit(|lp, code| {
+    ///     lp.set_timeout(|_| panic!("never fires"), 1);
+    ///     lp.set_exit_code(code + 10);
+    /// });
+    /// assert_eq!(lp.run_main(|lp| lp.set_exit_code(1)).unwrap(), 11);
+    /// ```
     pub fn on_exit(&mut self, mut listener: impl FnMut(&mut EventLoop, ExitCode) + 'static) {
         self.process
             .listeners

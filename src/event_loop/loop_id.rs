@@ -18,6 +18,13 @@ use crate::heap::Key;
 /// The identity of one [`EventLoop`]: a number no other loop built by this process gets
 /// ([`EventLoop::id`]). 64 bits: a program that built a million loops a second would run
 /// for half a million years before it ran out.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let (a, b) = (EventLoop::new(), EventLoop::new());
+/// assert_ne!(a.id(), b.id()); // so an id from one loop is refused by the other
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LoopId(NonZeroU64);
 
@@ -72,6 +79,13 @@ pub(crate) fn other_loop(what: &str) -> io::Error {
 
 impl EventLoop {
     /// This loop's identity, which every id it hands out carries.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let lp = EventLoop::new();
+    /// assert_eq!(lp.id(), lp.id());
+    /// ```
     pub fn id(&self) -> LoopId {
         self.id
     }

@@ -95,6 +95,16 @@ use invoke::{Callback, Input};
 use phase_queue::PhaseQueue;
 
 /// How long [`EventLoop::run`] goes on (`uv_run_mode`).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// lp.set_immediate(|lp| drop(lp.set_immediate(|_| {})));
+/// assert!(lp.run(RunMode::NoWait)); // one iteration, work left
+/// assert!(!lp.run(RunMode::Once)); // the second immediate ran: nothing left
+/// assert!(!lp.run(RunMode::Default));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunMode {
     /// Iterate until nothing keeps the loop alive, or [`EventLoop::stop`] is called.
@@ -115,6 +125,15 @@ pub(super) enum Pending {
 
 // ANCHOR: event_loop
 /// A single-threaded event loop: libuv's phases, Node's timers and immediates.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new(); // built, given work, run (a program uses run_main)
+/// lp.set_timeout(|lp| lp.set_exit_code(2), 5);
+/// assert!(!lp.run(RunMode::Default)); // ran until nothing kept it alive
+/// assert_eq!(lp.exit_code(), 2);
+/// ```
 pub struct EventLoop {
     /// Which loop this is: every id it hands out carries it.
     id: LoopId,
@@ -236,6 +255,16 @@ impl fmt::Debug for EventLoop {
 
 impl EventLoop {
     /// The cached loop time in milliseconds (`uv_now`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// use eventloop::clock::ManualClock;
+    ///
+    /// let mut lp = EventLoop::with_clock(ManualClock::starting_at(7));
+    /// lp.run(RunMode::NoWait); // each iteration caches the time once
+    /// assert_eq!(lp.now(), 7);
+    /// ```
     pub fn now(&self) -> u64 {
         self.now
     }
@@ -246,27 +275,73 @@ impl EventLoop {
     }
 
     /// The call stack, as the running callback sees it.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.set_immediate(|lp| assert_eq!(lp.stack().top(), Some("setImmediate")));
+    /// lp.run(RunMode::Default);
+    /// assert!(lp.stack().is_empty());
+    /// ```
     pub fn stack(&self) -> &CallStack {
         &self.stack
     }
 
     /// True when the last run ended because the poll phase would have waited forever, with
     /// nothing able to wake it (see [`TraceEvent::Stalled`](crate::trace::TraceEvent::Stalled)).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.run(RunMode::Default);
+    /// assert!(!lp.stalled()); // it ended because nothing was left, not stuck
+    /// ```
     pub fn stalled(&self) -> bool {
         self.status.stalled
     }
 
     /// Asks [`run`](Self::run) to return after the current iteration (`uv_stop`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let forever = lp.set_interval(|lp| lp.stop(), 1);
+    /// assert!(lp.run(RunMode::Default)); // stopped with the interval still alive
+    /// lp.clear_interval(forever);
+    /// ```
     pub fn stop(&mut self) {
         self.status.stop = true;
     }
 
     /// Handles that are active and ref'd: what keeps the loop alive, with requests.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let t = lp.set_timeout(|_| {}, 10);
+    /// assert_eq!(lp.active_handles(), 1); // Node's one timer handle, ref'd
+    /// t.unref(&mut lp);
+    /// assert_eq!(lp.active_handles(), 0);
+    /// ```
     pub fn active_handles(&self) -> usize {
         self.liveness.active_handles()
     }
 
     /// Requests in flight.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.queue_work(|| (), |_, _| {});
+    /// assert_eq!(lp.active_requests(), 1);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(lp.active_requests(), 0);
+    /// ```
     pub fn active_requests(&self) -> usize {
         self.liveness.active_requests()
     }

@@ -17,6 +17,14 @@ fn timer_name(repeat: bool) -> &'static str {
 
 /// A delay as JavaScript would pass it: any number of milliseconds, including the absurd ones
 /// (negative, NaN, larger than 2^31 − 1), which Node turns into 1 ms.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use std::time::Duration;
+///
+/// assert_eq!(Delay::from(Duration::from_micros(1_500)), Delay(1.5));
+/// assert_eq!(Delay::from(20_u32), Delay(20.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delay(pub f64);
 
@@ -46,6 +54,15 @@ impl From<Duration> for Delay {
 }
 
 /// A process warning, as `process.emitWarning` makes it.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// lp.on_warning(|_, w| assert_eq!(w.name, "TimeoutOverflowWarning"));
+/// lp.set_timeout(|_| {}, 3e10); // more than 2^31 - 1 ms: 1 ms, and a warning
+/// lp.run(RunMode::Default);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     /// The warning's name, e.g. `TimeoutOverflowWarning`.
@@ -64,6 +81,16 @@ impl std::fmt::Display for Warning {
 /// A scheduled `setTimeout` or `setInterval`: Node's `Timeout` object, by id. Once it fired
 /// for good (or was cleared) the id is stale, and every method is a harmless no-op — as it
 /// is on another loop than the one that made it.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let t = lp.set_timeout(|_| {}, 50);
+/// assert!(t.is_scheduled(&lp) && t.has_ref(&lp));
+/// assert_eq!(t.unref(&mut lp).delay(&lp), Some(50.0));
+/// assert!(!lp.run(RunMode::Default)); // unref'd: it does not keep the loop alive
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
@@ -103,6 +130,18 @@ impl Timeout {
     /// A callback that re-arms itself is an interval ([`EventLoop::set_interval`]), cleared
     /// when it is done. (Inside an interval's own callback `refresh` changes nothing, in Node
     /// too: the interval is re-armed from the start of the call once it returns.)
+    ///
+    /// ```
+    /// use eventloop::clock::ManualClock;
+    /// use eventloop::prelude::*;
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut lp = EventLoop::with_clock(clock.clone());
+    /// let t = lp.set_timeout(|lp| assert_eq!(lp.now(), 130), 100);
+    /// clock.advance(30);
+    /// t.refresh(&mut lp); // 100 ms from 30 ms
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn refresh(self, lp: &mut EventLoop) -> Self {
         let Some(key) = lp.untag(self.0) else {
             return self; // another loop's
@@ -121,11 +160,31 @@ impl Timeout {
     }
 
     /// The normalised delay in ms (`timeout._idleTimeout`), while the timeout is live.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let t = lp.set_timeout(|_| {}, -5); // Node turns a negative delay into 1 ms
+    /// assert_eq!(t.delay(&lp), Some(1.0));
+    /// lp.clear_timeout(t);
+    /// assert_eq!(t.delay(&lp), None);
+    /// ```
     pub fn delay(self, lp: &EventLoop) -> Option<f64> {
         lp.timers.node.idle_timeout(lp.untag(self.0)?)
     }
 
     /// True while the timeout waits to fire.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let t = lp.set_timeout(|_| {}, 1);
+    /// assert!(t.is_scheduled(&lp));
+    /// lp.run(RunMode::Default);
+    /// assert!(!t.is_scheduled(&lp)); // fired
+    /// ```
     pub fn is_scheduled(self, lp: &EventLoop) -> bool {
         lp.untag(self.0)
             .is_some_and(|key| lp.timers.node.is_scheduled(key))
@@ -139,6 +198,18 @@ impl EventLoop {
     /// `TimeoutOverflowWarning` (see [`on_warning`](Self::on_warning)). That holds for a
     /// [`Duration`] too: Node's rule, not Rust's, so a longer wait needs a timer re-armed in
     /// steps.
+    ///
+    /// ```
+    /// use eventloop::clock::ManualClock;
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::with_clock(ManualClock::new());
+    /// lp.run_main(|lp| {
+    ///     lp.set_timeout(|lp| assert_eq!(lp.now(), 1_000), 1_000);
+    /// })
+    /// .unwrap();
+    /// assert_eq!(lp.now(), 1_000); // the manual clock jumped to the deadline
+    /// ```
     pub fn set_timeout(
         &mut self,
         callback: impl FnOnce(&mut EventLoop) + 'static,
@@ -151,6 +222,17 @@ impl EventLoop {
 
     /// Runs `callback` every `delay` ms until cleared (`setInterval`). The period is measured
     /// from the start of each call, so a slow callback does not stretch it.
+    ///
+    /// ```
+    /// use eventloop::clock::ManualClock;
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::with_clock(ManualClock::new());
+    /// let ticks = lp.set_interval(|lp| *lp.state_mut::<u32>() += 1, 10);
+    /// lp.set_timeout(move |lp| lp.clear_interval(ticks), 35);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(lp.state::<u32>(), Some(&3)); // at 10, 20 and 30 ms
+    /// ```
     pub fn set_interval(
         &mut self,
         callback: impl FnMut(&mut EventLoop) + 'static,
@@ -229,6 +311,15 @@ impl EventLoop {
     /// Cancels a timeout or interval (`clearTimeout`). Clearing one that fired, was cleared,
     /// is stale or belongs to another loop does nothing; clearing one that is due later in
     /// the current timers pass keeps it from running.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let never = lp.set_timeout(|_| panic!("cleared"), 10);
+    /// lp.clear_timeout(never);
+    /// assert!(!lp.run(RunMode::Default)); // nothing left: the loop ends at once
+    /// ```
     pub fn clear_timeout(&mut self, timeout: Timeout) {
         let Some(key) = self.untag(timeout.0) else {
             return;
@@ -241,6 +332,15 @@ impl EventLoop {
     }
 
     /// Cancels an interval (`clearInterval`); the same as [`clear_timeout`](Self::clear_timeout).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let every = lp.set_interval(|_| panic!("cleared"), 10);
+    /// lp.clear_interval(every);
+    /// assert!(!lp.run(RunMode::Default));
+    /// ```
     pub fn clear_interval(&mut self, timeout: Timeout) {
         self.clear_timeout(timeout);
     }

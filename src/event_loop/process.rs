@@ -23,11 +23,27 @@ use crate::microtasks::Rejection;
 use crate::trace::TraceEvent;
 
 /// A process exit code: 0 for success, 1 after an uncaught error, or what the program set.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let code: ExitCode = EventLoop::new().run_main(|_| {}).unwrap();
+/// assert_eq!(code, 0);
+/// ```
 pub type ExitCode = i32;
 
 // ANCHOR: uncaught
 /// An error nothing caught: a callback that panicked (JavaScript's uncaught exception), or a
 /// promise rejection nobody handled.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let err: Uncaught = EventLoop::new()
+///     .run_main(|lp| lp.next_tick(|_| panic!("oops")))
+///     .unwrap_err();
+/// assert_eq!((err.message.as_str(), err.frames[0]), ("oops", "nextTick"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Uncaught {
     /// What went wrong: the panic message, or the rejection's error.
@@ -179,6 +195,15 @@ impl EventLoop {
     /// # Panics
     /// When called while a program or a [`run`](Self::run) is under way on this loop: a
     /// loop runs one program at a time.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// assert_eq!(lp.run_main(|lp| lp.set_exit_code(3)).unwrap(), 3);
+    /// let err = lp.run_main(|lp| drop(lp.set_timeout(|_| panic!("boom"), 1))).unwrap_err();
+    /// assert_eq!(err.message, "boom");
+    /// ```
     pub fn run_main(&mut self, script: impl FnOnce(&mut EventLoop)) -> Result<ExitCode, Uncaught> {
         assert!(
             !self.process.running_main && !self.status.running,
@@ -306,11 +331,27 @@ impl EventLoop {
     }
 
     /// The code the process will exit with (`process.exitCode`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.set_exit_code(2);
+    /// assert_eq!(lp.exit_code(), 2);
+    /// ```
     pub fn exit_code(&self) -> ExitCode {
         self.process.exit_code
     }
 
     /// Sets the code the process will exit with when it ends normally (`process.exitCode = n`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let code = lp.run_main(|lp| drop(lp.set_timeout(|lp| lp.set_exit_code(4), 1)));
+    /// assert_eq!(code.unwrap(), 4); // the program went on to the end, then exited with 4
+    /// ```
     pub fn set_exit_code(&mut self, code: ExitCode) {
         self.process.exit_code = code;
         self.process.exit_code_is_old = false;
@@ -318,6 +359,17 @@ impl EventLoop {
 
     /// Ends the process now (`process.exit(code)`): `exit` listeners run, nothing else does.
     /// Outside [`run_main`](Self::run_main) it only stops the current run.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let code = lp.run_main(|lp| {
+    ///     lp.set_timeout(|_| panic!("never runs"), 1);
+    ///     lp.exit(5);
+    /// });
+    /// assert_eq!(code.unwrap(), 5);
+    /// ```
     pub fn exit(&mut self, code: ExitCode) {
         self.process.exit_code = code;
         if self.process.running_main {

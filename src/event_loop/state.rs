@@ -64,6 +64,15 @@ impl States {
 
 impl EventLoop {
     /// The value of type `T` kept on this loop, if there is one.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// assert_eq!(lp.state::<Vec<u8>>(), None);
+    /// lp.insert_state(vec![1_u8]);
+    /// assert_eq!(lp.state::<Vec<u8>>(), Some(&vec![1]));
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "a slot holds the type it is keyed by"
@@ -77,6 +86,18 @@ impl EventLoop {
     }
 
     /// The value of type `T` kept on this loop, made with `T::default()` on first use.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Hits(u32);
+    /// let mut lp = EventLoop::new();
+    /// lp.set_immediate(|lp| lp.state_mut::<Hits>().0 += 1);
+    /// lp.set_immediate(|lp| lp.state_mut::<Hits>().0 += 1);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(lp.state::<Hits>().unwrap().0, 2);
+    /// ```
     #[inline]
     #[allow(
         clippy::missing_panics_doc,
@@ -94,6 +115,14 @@ impl EventLoop {
     }
 
     /// Keeps `value` on this loop, in the slot of its type; returns the value it replaces.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// assert_eq!(lp.insert_state("first"), None);
+    /// assert_eq!(lp.insert_state("second"), Some("first"));
+    /// ```
     pub fn insert_state<T: 'static>(&mut self, value: T) -> Option<T> {
         let old = self.remove_state::<T>();
         self.states.add(value);
@@ -101,6 +130,15 @@ impl EventLoop {
     }
 
     /// Takes the value of type `T` off this loop.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.insert_state(42_u64);
+    /// assert_eq!(lp.remove_state::<u64>(), Some(42));
+    /// assert_eq!(lp.state::<u64>(), None);
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "a slot holds the type it is keyed by"

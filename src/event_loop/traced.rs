@@ -96,12 +96,32 @@ impl EventLoop {
     }
 
     /// Starts recording [`TraceEvent`]s in memory, for [`take_trace`](Self::take_trace).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.enable_trace();
+    /// lp.set_immediate(|_| {});
+    /// lp.run(RunMode::Default);
+    /// assert!(!lp.take_trace().is_empty());
+    /// ```
     pub fn enable_trace(&mut self) {
         self.trace.enable();
         self.work.completions.trace_runs();
     }
 
     /// Takes the events kept in memory so far (see [`enable_trace`](Self::enable_trace)).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    /// use eventloop::trace::TraceEvent;
+    ///
+    /// let mut lp = EventLoop::builder().trace_in_memory().build().unwrap();
+    /// lp.log("hello");
+    /// assert!(lp.take_trace().contains(&TraceEvent::Output("hello".into())));
+    /// assert!(lp.take_trace().is_empty()); // taken
+    /// ```
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.take()
     }
@@ -111,12 +131,27 @@ impl EventLoop {
     ///
     /// # Errors
     /// The writer's first error.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let lp = EventLoop::new(); // no trace: nothing to flush
+    /// assert!(lp.finish_trace().is_ok());
+    /// ```
     pub fn finish_trace(&self) -> std::io::Result<()> {
         self.trace.finish()
     }
 
     /// `console.log` for a program on this loop: prints `line` to stdout and, when the loop
     /// is traced, records it at the loop's time, so a replay shows what was printed when.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.set_immediate(|lp| lp.log("printed, and noted in the trace if there is one"));
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn log(&self, line: impl Into<String>) {
         let line = line.into();
         println!("{line}");

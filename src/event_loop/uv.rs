@@ -34,6 +34,18 @@ use crate::sys::{Event, Interest};
 
 // ANCHOR: uv_trait
 /// libuv's API on an [`EventLoop`]: bring it into scope with `use eventloop::uv::Uv;`.
+///
+/// ```
+/// use eventloop::prelude::*;
+/// use eventloop::uv::Uv;
+///
+/// let mut lp = EventLoop::new();
+/// let timer = lp.timer_init(|lp, me| lp.close(me, |_| {}).unwrap());
+/// lp.timer_start(timer, 5, 0).unwrap(); // uv_timer_start(timer, cb, 5, 0)
+/// assert_eq!(lp.backend_timeout(), Some(5));
+/// lp.run(RunMode::Default);
+/// assert!(lp.handle_kind(timer).is_none()); // closed
+/// ```
 pub trait Uv {
     /// Creates a stopped idle handle (`uv_idle_init`); [`start_handle`](Self::start_handle) runs `callback`
     /// in every iteration's idle phase.

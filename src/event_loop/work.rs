@@ -32,6 +32,21 @@ const LIVENESS_CHECK: Duration = Duration::from_millis(100);
 /// A job submitted with [`EventLoop::queue_work`]; cancel it with
 /// [`EventLoop::cancel_work`]. It names the job on the loop that submitted it only: job ids
 /// are counted per pool, and another loop's pool may have a job with the same number.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// use eventloop::threadpool::WorkError;
+///
+/// let mut lp = EventLoop::new();
+/// let job = lp.queue_work(|| 1, |_, _| {});
+/// match lp.cancel_work(job) {
+///     Ok(()) => {} // no worker had started it: its callback gets WorkError::Canceled
+///     Err(_) => {} // a worker took it first: too late (EBUSY)
+/// }
+/// lp.run(RunMode::Default);
+/// # let _: Option<WorkError> = None;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WorkRequest(LoopKey<JobId>);
 
@@ -40,6 +55,18 @@ impl EventLoop {
     /// Runs `work` on the thread pool and then `after_work` on this loop, in the poll phase,
     /// with `work`'s value (`uv_queue_work`). The job is CPU work; it keeps the loop alive until
     /// `after_work` has run. A panic inside `work` arrives as [`WorkError::Panicked`].
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.queue_work(
+    ///     || (1..=20_u64).product::<u64>(), // on a worker thread
+    ///     |lp, fact| drop(lp.insert_state(fact.unwrap())), // back on the loop
+    /// );
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(lp.state::<u64>(), Some(&2_432_902_008_176_640_000));
+    /// ```
     pub fn queue_work<T: Send + 'static>(
         &mut self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -53,6 +80,16 @@ impl EventLoop {
     /// Like [`queue_work`](Self::queue_work), for a job of any [`WorkKind`] whose callback
     /// runs in a frame called `name`: the file system, DNS and crypto modules submit through
     /// this.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// use eventloop::threadpool::WorkKind;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.submit_work(WorkKind::FastIo, "readConfig", || "a=1".len(), |_, n| assert_eq!(n.unwrap(), 3));
+    /// lp.run(RunMode::Default);
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "a job's value has the type its callback expects"
@@ -94,6 +131,20 @@ impl EventLoop {
     /// [`CancelError::Busy`] when the job is running, or finished (its callback may even have
     /// run already) — and, as for such a stale request, when the request is another loop's:
     /// this loop cancels only its own jobs.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// use eventloop::threadpool::{ThreadPool, WorkError};
+    ///
+    /// let mut lp = EventLoop::builder().thread_pool(ThreadPool::with_size(1)).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// lp.queue_work(move || rx.recv().ok(), |_, _| {}); // holds the one worker
+    /// let waiting = lp.queue_work(|| (), |_, r| assert!(matches!(r, Err(WorkError::Canceled))));
+    /// lp.cancel_work(waiting).unwrap(); // queued, not started: cancelled
+    /// tx.send(()).unwrap();
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn cancel_work(&mut self, request: WorkRequest) -> Result<(), CancelError> {
         let job = self.untag(request.0).ok_or(CancelError::Busy)?;
         if !self.work.in_flight.contains_key(&job) {
@@ -103,11 +154,28 @@ impl EventLoop {
     }
 
     /// The pool this loop's jobs run on.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let lp = EventLoop::new();
+    /// assert!(lp.thread_pool().size() >= 1); // the global pool: UV_THREADPOOL_SIZE, 4 by default
+    /// ```
     pub fn thread_pool(&self) -> &crate::threadpool::ThreadPool {
         &self.work.pool
     }
 
     /// Jobs submitted whose callbacks have not run yet.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// lp.queue_work(|| (), |_, _| {});
+    /// assert_eq!(lp.work_in_flight(), 1); // until its callback has run
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(lp.work_in_flight(), 0);
+    /// ```
     pub fn work_in_flight(&self) -> usize {
         self.work.in_flight.len()
     }

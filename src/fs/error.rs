@@ -43,6 +43,14 @@ impl FsError {
     /// Describes `source`, the error of system call `syscall` on `path` (and `dest`, for the
     /// calls that name two paths). The code and description come from the OS error number
     /// when there is one, from the error's kind otherwise.
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// assert_eq!(err.code(), "ENOENT");
+    /// ```
     pub fn new(
         source: io::Error,
         syscall: &'static str,
@@ -64,37 +72,93 @@ impl FsError {
     }
 
     /// Wraps this error in an `io::Error` of the same kind as the OS error.
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// let io = err.into_io();
+    /// assert_eq!(io.kind(), io::ErrorKind::NotFound); // the OS error's kind is kept
+    /// ```
     pub fn into_io(self) -> io::Error {
         io::Error::new(self.source.kind(), self)
     }
 
     /// The [`FsError`] inside an `io::Error` that a file-system callback received, if any.
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// assert!(FsError::of(&io::Error::other("not from fs")).is_none());
+    /// ```
     pub fn of(err: &io::Error) -> Option<&FsError> {
         err.get_ref()?.downcast_ref::<FsError>()
     }
 
     /// The errno code name, as Node's `err.code`: `"ENOENT"`, `"EEXIST"`, … (`"UNKNOWN"` for
     /// an error number this module does not know).
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(17), "mkdir", None, None);
+    /// assert_eq!(err.code(), "EEXIST");
+    /// ```
     pub fn code(&self) -> &'static str {
         self.code
     }
 
     /// The system call that failed, as Node's `err.syscall`: `"open"`, `"scandir"`, …
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// assert_eq!(err.syscall(), "rename");
+    /// ```
     pub fn syscall(&self) -> &'static str {
         self.syscall
     }
 
     /// The path the call was given, as Node's `err.path`; `None` for calls on a file handle.
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// assert_eq!(err.path(), Some(std::path::Path::new("a")));
+    /// ```
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
     /// The second path of `rename` and `copyfile`, as Node's `err.dest`.
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// assert_eq!(err.dest(), Some(std::path::Path::new("b")));
+    /// ```
     pub fn dest(&self) -> Option<&Path> {
         self.dest.as_deref()
     }
 
     /// The OS error number, if the OS reported one (positive, as `errno`; Node negates it).
+    ///
+    /// ```
+    /// use eventloop::fs::FsError;
+    /// use std::io;
+    ///
+    /// let err = FsError::new(io::Error::from_raw_os_error(2), "rename", Some("a".into()), Some("b".into()));
+    /// assert_eq!(err.raw_os_error(), Some(2));
+    /// ```
     pub fn raw_os_error(&self) -> Option<i32> {
         self.source.raw_os_error()
     }

@@ -21,6 +21,17 @@ use super::submit;
 use crate::event_loop::EventLoop;
 
 /// The most bytes one `read` may ask for: Node's `kIoMaxLength`, 2 GiB − 1.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, "/dev/null", "r", |lp, file| {
+///     let too_big = fs::MAX_READ + 1;
+///     fs::read(lp, &file.unwrap(), too_big, None, |_, read| assert!(read.is_err()));
+/// });
+/// lp.run(RunMode::Default);
+/// ```
 pub const MAX_READ: usize = i32::MAX as usize;
 
 /// A read of up to this many bytes allocates them and makes one `read(2)`; a larger one first
@@ -29,6 +40,24 @@ const CHUNK: usize = 64 * 1024;
 
 /// A file opened by [`open`]. Clones share the file; [`close`] closes it for all of them.
 /// Dropping the last clone without `close` closes the descriptor too.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-handle-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, dir.join("f"), "w", |lp, file| {
+///     let file = file.unwrap();
+///     assert!(file.path().ends_with("f"));
+///     fs::close(lp, file.clone(), move |_, closed| {
+///         closed.unwrap();
+///         assert!(file.is_closed()); // for every clone
+///     });
+/// });
+/// lp.run(RunMode::Default);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct FileHandle {
     inner: Rc<Inner>,
@@ -46,11 +75,34 @@ struct Inner {
 
 impl FileHandle {
     /// The path the file was opened with.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// fs::open(&mut lp, "/dev/null", "r", |_, file| {
+    ///     assert_eq!(file.unwrap().path(), std::path::Path::new("/dev/null"));
+    /// });
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
 
     /// Whether [`close`] was called on this handle (or a clone).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// fs::open(&mut lp, "/dev/null", "r", |lp, file| {
+    ///     let file = file.unwrap();
+    ///     assert!(!file.is_closed());
+    ///     fs::close(lp, file.clone(), |_, closed| closed.unwrap());
+    ///     assert!(file.is_closed()); // at once, before the pool closes the descriptor
+    /// });
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.inner.file.borrow().is_none()
     }
@@ -120,6 +172,21 @@ fn open_options(flags: &str) -> io::Result<OpenOptions> {
 /// Through the callback: an unknown flag string is `InvalidInput` ("The argument 'flags' is
 /// invalid. Received 'rw'"); the OS's errors name the path: `EEXIST: file already exists,
 /// open 'out.txt'` for `"wx"` on an existing file.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-open-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("exists"), "").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, dir.join("exists"), "wx", |_, file| {
+///     let err = file.unwrap_err(); // x: the file must not exist
+///     assert_eq!(fs::FsError::of(&err).unwrap().code(), "EEXIST");
+/// });
+/// lp.run(RunMode::Default);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn open(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -157,6 +224,21 @@ pub fn open(
 /// Through the callback: `EBADF: bad file descriptor, read` on a closed handle, or one not
 /// opened for reading; `InvalidInput` for `len` above [`MAX_READ`]; `OutOfMemory` if the
 /// buffer cannot be had.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-read-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("f"), "hello world").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, dir.join("f"), "r", |lp, file| {
+///     let file = file.unwrap();
+///     fs::read(lp, &file, 5, Some(6), |_, bytes| assert_eq!(bytes.unwrap(), b"world"));
+/// });
+/// lp.run(RunMode::Default);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn read(
     lp: &mut EventLoop,
     handle: &FileHandle,
@@ -246,6 +328,20 @@ fn first_buffer(file: &File, len: usize, position: Option<u64>) -> io::Result<(u
 /// # Errors
 /// Through the callback: `EBADF: bad file descriptor, write` on a closed handle or one opened
 /// read-only; the OS's errors, such as `ENOSPC`.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-write-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, dir.join("f"), "w", |lp, file| {
+///     fs::write(lp, &file.unwrap(), "abc", None, |_, n| assert_eq!(n.unwrap(), 3));
+/// });
+/// lp.run(RunMode::Default);
+/// assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "abc");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn write(
     lp: &mut EventLoop,
     handle: &FileHandle,
@@ -270,6 +366,18 @@ pub fn write(
 /// # Errors
 /// Through the callback: `EBADF: bad file descriptor, close` if the handle was closed before.
 /// An error from `close(2)` itself is not reported: the standard library drops it.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// fs::open(&mut lp, "/dev/null", "r", |lp, file| {
+///     let file = file.unwrap();
+///     fs::close(lp, file.clone(), |_, closed| closed.unwrap());
+///     fs::read(lp, &file, 1, None, |_, read| assert!(read.is_err())); // EBADF
+/// });
+/// lp.run(RunMode::Default);
+/// ```
 pub fn close(
     lp: &mut EventLoop,
     handle: FileHandle,

@@ -56,6 +56,15 @@ pub use error::{FsError, errno_name};
 pub use file::{FileHandle, MAX_READ, close, open, read, write};
 
 /// Options of [`rm`] (Node's `fs.rm` options).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let quiet = fs::RmOptions { force: true, ..Default::default() };
+/// fs::rm(&mut lp, "/no/such/path", quiet, |_, done| done.unwrap()); // force: missing is fine
+/// lp.run(RunMode::Default);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RmOptions {
     /// Remove a directory and everything in it; without it a directory is an error.
@@ -116,6 +125,18 @@ fn owned(path: impl AsRef<Path>) -> PathBuf {
 /// Through the callback: `ENOENT: no such file or directory, open 'a.txt'` and the like;
 /// reading a directory is `EISDIR: illegal operation on a directory, read 'dir'` (Node names
 /// no path for this one).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-read_file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("a.txt"), "abc").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::read_file(&mut lp, dir.join("a.txt"), |_, data| assert_eq!(data.unwrap(), b"abc"));
+/// lp.run(RunMode::Default); // the read ran on the pool; its callback on the loop
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 // ANCHOR: read_file
 pub fn read_file(
     lp: &mut EventLoop,
@@ -163,6 +184,19 @@ pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
 /// # Errors
 /// Through the callback: `ENOENT: no such file or directory, open 'dir/a.txt'` when the
 /// directory does not exist, and the like.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-write_file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("out.txt");
+/// let mut lp = EventLoop::new();
+/// fs::write_file(&mut lp, &path, "replaced", |_, done| done.unwrap());
+/// lp.run(RunMode::Default);
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "replaced");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn write_file(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -181,6 +215,23 @@ pub fn write_file(
 ///
 /// # Errors
 /// Through the callback, as [`write_file`].
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-append_file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let log = dir.join("log.txt");
+/// let mut lp = EventLoop::new();
+/// let again = log.clone();
+/// fs::append_file(&mut lp, &log, "one\n", move |lp, done| {
+///     done.unwrap();
+///     fs::append_file(lp, again, "two\n", |_, done| done.unwrap());
+/// });
+/// lp.run(RunMode::Default);
+/// assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\ntwo\n");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn append_file(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -204,6 +255,18 @@ pub fn append_file(
 ///
 /// # Errors
 /// Through the callback: `ENOENT: no such file or directory, stat 'a.txt'` and the like.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-stat-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("f"), [0; 10]).unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::stat(&mut lp, dir.join("f"), |_, meta| assert_eq!(meta.unwrap().len(), 10));
+/// lp.run(RunMode::Default);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn stat(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -221,6 +284,19 @@ pub fn stat(
 ///
 /// # Errors
 /// Through the callback: `ENOTDIR: not a directory, scandir 'a.txt'` and the like.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-read_dir-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("b"), "").unwrap();
+/// std::fs::write(dir.join("a"), "").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::read_dir(&mut lp, &dir, |_, names| assert_eq!(names.unwrap(), ["a", "b"]));
+/// lp.run(RunMode::Default);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn read_dir(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -248,6 +324,21 @@ pub fn read_dir(
 /// Through the callback: `EEXIST: file already exists, mkdir 'dir'` (not recursive),
 /// `ENOENT: no such file or directory, mkdir 'a/b'` for a missing parent (not recursive),
 /// `ENOTDIR: not a directory, mkdir 'file/sub'`.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-mkdir-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::mkdir(&mut lp, dir.join("x/y"), true, |_, made| made.unwrap()); // recursive: parents too
+/// fs::mkdir(&mut lp, dir.join("p/q"), false, |_, made| {
+///     assert_eq!(made.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+/// });
+/// lp.run(RunMode::Default);
+/// assert!(dir.join("x/y").is_dir());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn mkdir(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -274,6 +365,20 @@ pub fn mkdir(
 /// [`force`](RmOptions::force)); `EISDIR: illegal operation on a directory, rm 'dir'` for a
 /// directory without `recursive` (Node words this one differently: "Path is a directory:
 /// rm returned EISDIR (is a directory) dir").
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-rm-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::create_dir_all(dir.join("tree/leaf")).unwrap();
+/// let mut lp = EventLoop::new();
+/// let all = fs::RmOptions { recursive: true, force: false };
+/// fs::rm(&mut lp, dir.join("tree"), all, |_, done| done.unwrap());
+/// lp.run(RunMode::Default);
+/// assert!(!dir.join("tree").exists());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn rm(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -309,6 +414,19 @@ fn is_a_directory() -> io::Error {
 /// # Errors
 /// Through the callback: `ENOENT: no such file or directory, unlink 'a.txt'`; a directory
 /// is `EISDIR` on Linux, `EPERM` elsewhere.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-unlink-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("gone"), "").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::unlink(&mut lp, dir.join("gone"), |_, done| done.unwrap());
+/// lp.run(RunMode::Default);
+/// assert!(!dir.join("gone").exists());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn unlink(
     lp: &mut EventLoop,
     path: impl AsRef<Path>,
@@ -324,6 +442,19 @@ pub fn unlink(
 /// # Errors
 /// Through the callback, naming both paths: `ENOENT: no such file or directory, rename
 /// 'a.txt' -> 'missing/b.txt'`.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-rename-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("old"), "x").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::rename(&mut lp, dir.join("old"), dir.join("new"), |_, done| done.unwrap());
+/// lp.run(RunMode::Default);
+/// assert!(dir.join("new").exists() && !dir.join("old").exists());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn rename(
     lp: &mut EventLoop,
     from: impl AsRef<Path>,
@@ -341,6 +472,19 @@ pub fn rename(
 /// # Errors
 /// Through the callback, naming both paths: `ENOENT: no such file or directory, copyfile
 /// 'a.txt' -> 'b.txt'`.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// # let dir = std::env::temp_dir().join(format!("el-doc-copy_file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("src"), "same").unwrap();
+/// let mut lp = EventLoop::new();
+/// fs::copy_file(&mut lp, dir.join("src"), dir.join("dst"), |_, done| done.unwrap());
+/// lp.run(RunMode::Default);
+/// assert_eq!(std::fs::read_to_string(dir.join("dst")).unwrap(), "same");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn copy_file(
     lp: &mut EventLoop,
     from: impl AsRef<Path>,

@@ -34,6 +34,14 @@ impl NetError {
     /// Wraps an OS error of system call `syscall` (on `addr`, for `connect` and `listen`) in
     /// Node's words: `connect ECONNREFUSED 127.0.0.1:9`, `listen EADDRINUSE: address already
     /// in use 127.0.0.1:80`, `read ECONNRESET`.
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// let err = NetError::os(io::Error::from_raw_os_error(111), "connect", Some("127.0.0.1:9".parse().unwrap()));
+    /// assert_eq!(err.to_string(), "connect ECONNREFUSED 127.0.0.1:9");
+    /// ```
     pub fn os(source: io::Error, syscall: &'static str, addr: Option<SocketAddr>) -> io::Error {
         let errno = source.raw_os_error();
         let (code, description) = errno
@@ -74,6 +82,15 @@ impl NetError {
     }
 
     /// The `NetError` inside `err`, if it has one.
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// let err = NetError::os(io::Error::from_raw_os_error(104), "read", None);
+    /// assert_eq!(NetError::of(&err).unwrap().syscall(), Some("read"));
+    /// assert!(NetError::of(&io::Error::other("plain")).is_none());
+    /// ```
     pub fn of(err: &io::Error) -> Option<&NetError> {
         err.get_ref()?.downcast_ref::<NetError>()
     }
@@ -81,6 +98,13 @@ impl NetError {
     /// Node's `err.code` for a socket's `io::Error`: the `NetError`'s code, else the name of
     /// the OS error number (`"ECONNRESET"`), else `"UNKNOWN"`. (A file system error names its
     /// own: `FsError::code`.)
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// assert_eq!(NetError::code_of(&io::Error::from_raw_os_error(104)), "ECONNRESET"); // bare OS errors too
+    /// ```
     pub fn code_of(err: &io::Error) -> &'static str {
         if let Some(net) = NetError::of(err) {
             return net.code;
@@ -91,17 +115,41 @@ impl NetError {
     }
 
     /// `err.code`: `"ECONNREFUSED"`, `"ERR_STREAM_DESTROYED"`, …
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// let err = NetError::os(io::Error::from_raw_os_error(98), "listen", None);
+    /// assert_eq!(NetError::of(&err).unwrap().code(), "EADDRINUSE");
+    /// ```
     pub fn code(&self) -> &'static str {
         self.code
     }
 
     /// `err.syscall`: `"connect"`, `"read"`, `"write"`, `"listen"`; `None` for Node's own
     /// errors.
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// let err = NetError::os(io::Error::from_raw_os_error(32), "write", None);
+    /// assert_eq!(NetError::of(&err).unwrap().syscall(), Some("write"));
+    /// ```
     pub fn syscall(&self) -> Option<&'static str> {
         self.syscall
     }
 
     /// The OS error number, when there is one.
+    ///
+    /// ```
+    /// use eventloop::net::NetError;
+    /// use std::io;
+    ///
+    /// let err = NetError::os(io::Error::from_raw_os_error(104), "read", None);
+    /// assert_eq!(NetError::of(&err).unwrap().errno(), Some(104));
+    /// ```
     pub fn errno(&self) -> Option<i32> {
         self.errno
     }

@@ -20,6 +20,25 @@ type ConnectionCallback = Box<dyn FnMut(&mut EventLoop, io::Result<TcpStream>)>;
 /// A listening TCP socket on a loop: an id, `Copy`, valid until [`close`](Self::close) and on
 /// the loop that made it only. A closed listener's id is `NotFound` where a method returns
 /// `io::Result`, another loop's is `InvalidInput`; the other methods do nothing with either.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let any = "127.0.0.1:0".parse().unwrap();
+/// let server = net::TcpListener::listen(&mut lp, any, 511, |lp, conn| {
+///     lp.set_exit_code(7); // a connection came in
+///     conn.unwrap().close(lp, |_| {}).unwrap();
+/// })
+/// .unwrap();
+/// let addr = server.local_addr(&lp).unwrap();
+/// let client = std::net::TcpStream::connect(addr).unwrap(); // a blocking client will do
+/// lp.run(RunMode::Once); // accepts it
+/// server.close(&mut lp, |_| {}).unwrap();
+/// lp.run(RunMode::Default);
+/// assert_eq!(lp.exit_code(), 7);
+/// # drop(client);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpListener(LoopKey);
 
@@ -57,6 +76,17 @@ impl TcpListener {
     /// # Errors
     /// What binding or listening says (`EADDRINUSE`, `EACCES`, …); `InvalidInput` for a
     /// backlog above `i32::MAX`.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let taken = net::TcpListener::listen(&mut lp, "127.0.0.1:0".parse().unwrap(), 16, |_, _| {}).unwrap();
+    /// let addr = taken.local_addr(&lp).unwrap();
+    /// let err = net::TcpListener::listen(&mut lp, addr, 16, |_, _| {}).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    /// taken.close(&mut lp, |_| {}).unwrap();
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "the listener was inserted just above"
@@ -101,6 +131,15 @@ impl TcpListener {
     ///
     /// # Errors
     /// `NotFound` for a closed listener.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let server = net::TcpListener::listen(&mut lp, "127.0.0.1:0".parse().unwrap(), 16, |_, _| {}).unwrap();
+    /// assert_ne!(server.local_addr(&lp).unwrap().port(), 0); // the port the kernel chose
+    /// server.close(&mut lp, |_| {}).unwrap();
+    /// ```
     pub fn local_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         self.with(lp, |s| s.listener.local_addr())?
     }
@@ -110,6 +149,17 @@ impl TcpListener {
     ///
     /// # Errors
     /// `NotFound` for a listener already closed.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let server = net::TcpListener::listen(&mut lp, "127.0.0.1:0".parse().unwrap(), 16, |_, _| {}).unwrap();
+    /// server.close(&mut lp, |lp| lp.set_exit_code(3)).unwrap();
+    /// assert!(server.local_addr(&lp).is_err()); // stale at once
+    /// lp.run(RunMode::Default); // the callback runs in the closing phase
+    /// assert_eq!(lp.exit_code(), 3);
+    /// ```
     pub fn close(
         self,
         lp: &mut EventLoop,

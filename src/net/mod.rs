@@ -65,6 +65,10 @@ pub use stream::TcpStream;
 
 /// The size of the loop's one read buffer (libuv leaves the choice to `alloc_cb`; Node
 /// lends 64 KiB from a shared pool, as here).
+///
+/// ```
+/// assert_eq!(eventloop::net::READ_BUFFER_SIZE, 65_536); // one buffer, lent to each data callback in turn
+/// ```
 pub const READ_BUFFER_SIZE: usize = 64 * 1024;
 
 /// Reads one readable event may do before the loop moves on (`uv__read`'s `count`).
@@ -72,6 +76,23 @@ const READS_PER_EVENT: usize = 32;
 
 /// What the loop's TCP layer has done so far: system calls by kind, to measure — and to
 /// test — the rules above.
+///
+/// ```
+/// # use eventloop::prelude::*;
+/// # let mut lp = EventLoop::new();
+/// # let any = "127.0.0.1:0".parse().unwrap();
+/// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+/// # let addr = server.local_addr(&lp).unwrap();
+/// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+///     let conn = conn.unwrap();
+///     conn.send(lp, b"x").unwrap();
+///     assert_eq!(net::stats(lp).writes, 1);
+/// #   drop(conn.close(lp, |_| {}));
+/// #   server.close(lp, |_| {}).unwrap();
+/// })
+/// .unwrap();
+/// # lp.run(RunMode::Default);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NetStats {
     /// `read` calls on connections.
@@ -121,6 +142,13 @@ fn net_ref(lp: &EventLoop) -> Option<&Net> {
 }
 
 /// What the loop's TCP layer has done (see [`NetStats`]).
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let lp = EventLoop::new();
+/// assert_eq!(net::stats(&lp), net::NetStats::default()); // no TCP yet
+/// ```
 pub fn stats(lp: &EventLoop) -> NetStats {
     net_ref(lp).map_or_else(NetStats::default, |n| n.stats)
 }

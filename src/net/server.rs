@@ -46,6 +46,14 @@ pub struct Server(LoopKey);
 
 /// How a server behaves (Node's `net.createServer` options, plus the backlog and
 /// `maxConnections`).
+///
+/// ```
+/// use eventloop::net::ServerOptions;
+///
+/// let options = ServerOptions { max_connections: Some(100), ..ServerOptions::default() };
+/// assert_eq!(options.backlog, 511); // Node's
+/// assert!(!options.socket.allow_half_open);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerOptions {
     /// What each accepted socket gets.
@@ -172,6 +180,25 @@ impl Server {
 
     /// A server that calls `on_connection` with each connection it accepts
     /// (`net.createServer(listener)`). It listens once [`listen`](Self::listen) is called.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |lp, conn| drop(conn.on_data(lp, |_, _| {}).end_with(lp, b"hi")));
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    ///     let addr = server.address(lp).unwrap();
+    ///     let s = Socket::connect(lp, addr, |_, _| {});
+    ///     s.on_data(lp, |_, data| assert_eq!(data, b"hi"))
+    ///         .on_end(lp, move |lp| server.close(lp, |_, _| {}));
+    /// });
+    /// # }).unwrap();
+    /// ```
     pub fn create(
         lp: &mut EventLoop,
         on_connection: impl FnMut(&mut EventLoop, Socket) + 'static,
@@ -180,6 +207,25 @@ impl Server {
     }
 
     /// [`create`](Self::create) with options.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let options = ServerOptions { max_connections: Some(0), ..ServerOptions::default() };
+    /// let server = Server::create_with(lp, options, |_, _| unreachable!("over the limit"));
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    ///     let addr = server.address(lp).unwrap();
+    ///     let s = Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    ///     s.on_close(lp, move |lp, _| server.close(lp, |_, _| {})); // the server closed it
+    /// });
+    /// # }).unwrap();
+    /// ```
     pub fn create_with(
         lp: &mut EventLoop,
         options: ServerOptions,
@@ -199,6 +245,24 @@ impl Server {
     /// (see [`address`](Self::address)). Nothing happens inside the call: the address is
     /// bound on a tick (Node looks the host up first), then `on_listening` runs on the tick
     /// after — or the server emits `'error'` (`EADDRINUSE`, …).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    ///     assert_ne!(server.address(lp).unwrap().port(), 0); // the kernel chose a port
+    ///     server.close(lp, |_, _| {});
+    /// });
+    /// assert!(!server.listening(lp)); // bound on a later tick
+    /// # }).unwrap();
+    /// ```
     pub fn listen(
         self,
         lp: &mut EventLoop,
@@ -303,6 +367,22 @@ impl Server {
     /// `'close'` event, which waits until every connection the server accepted is
     /// destroyed. Closing a server that is not listening gives `callback`
     /// `ERR_SERVER_NOT_RUNNING` (at that same `'close'`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.close(lp, |_, result| {
+    ///     assert_eq!(net::NetError::code_of(&result.unwrap_err()), "ERR_SERVER_NOT_RUNNING");
+    /// });
+    /// # }).unwrap();
+    /// ```
     pub fn close(
         self,
         lp: &mut EventLoop,
@@ -329,6 +409,25 @@ impl Server {
     // ANCHOR_END: close
 
     /// Adds a `'connection'` listener.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.on_connection(lp, move |lp, conn| {
+    ///     assert_eq!(conn.local_addr(lp).unwrap(), server.address(lp).unwrap());
+    ///     conn.on_data(lp, |_, _| {}).end(lp);
+    ///     server.close(lp, |_, _| {});
+    /// });
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| client(lp, server));
+    /// # }).unwrap();
+    /// ```
     pub fn on_connection(
         self,
         lp: &mut EventLoop,
@@ -338,12 +437,45 @@ impl Server {
     }
 
     /// Adds a `'listening'` listener.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.on_listening(lp, move |lp| {
+    ///     assert!(server.listening(lp));
+    ///     server.close(lp, |_, _| {});
+    /// });
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), |_| {});
+    /// # }).unwrap();
+    /// ```
     pub fn on_listening(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.push(lp, Listener::Listening(Box::new(f), false))
     }
 
     /// Adds an `'error'` listener (`EADDRINUSE` from `listen`, a failed accept). Without
     /// one, an error ends the program.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    /// use eventloop::net::Server;
+    ///
+    /// let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap(); // holds the port
+    /// let addr = taken.local_addr().unwrap();
+    /// let mut lp = EventLoop::new();
+    /// lp.run_main(|lp| {
+    ///     let server = Server::create(lp, |_, _| {});
+    ///     server.on_error(lp, |_, err| assert_eq!(net::NetError::code_of(err), "EADDRINUSE"));
+    ///     server.listen(lp, addr, |_| unreachable!());
+    /// })
+    /// .unwrap();
+    /// ```
     pub fn on_error(
         self,
         lp: &mut EventLoop,
@@ -353,6 +485,21 @@ impl Server {
     }
 
     /// Adds a `'close'` listener.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.on_close(lp, move |lp| assert!(!server.listening(lp)));
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| server.close(lp, |_, _| {}));
+    /// # }).unwrap();
+    /// ```
     pub fn on_close(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.push(lp, Listener::Close(Box::new(f), false))
     }
@@ -368,6 +515,25 @@ impl Server {
     ///
     /// # Errors
     /// `NotConnected` while not listening (before `'listening'`, after `close`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// assert!(server.address(lp).is_err()); // not listening yet
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    ///     let addr = server.address(lp).unwrap();
+    ///     assert!(addr.ip().is_loopback() && addr.port() != 0);
+    ///     server.close(lp, |_, _| {});
+    /// });
+    /// # }).unwrap();
+    /// ```
     pub fn address(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         state_ref(lp, self.key(lp))
             .and_then(|s| s.listener)
@@ -378,11 +544,48 @@ impl Server {
     }
 
     /// True while listening (`server.listening`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |_, _| {});
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    ///     assert!(server.listening(lp));
+    ///     server.close(lp, |_, _| {});
+    ///     assert!(!server.listening(lp)); // it stops accepting at once
+    /// });
+    /// # }).unwrap();
+    /// ```
     pub fn listening(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_some_and(|s| s.listener.is_some())
     }
 
     /// Connections accepted and not yet destroyed (`server.getConnections`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, ServerOptions, Socket};
+    /// # fn client(lp: &mut EventLoop, server: Server) {
+    /// #     let addr = server.address(lp).unwrap();
+    /// #     Socket::connect(lp, addr, |_, _| {}).on_data(lp, |_, _| {}).on_error(lp, |_, _| {});
+    /// # }
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// let server = Server::create(lp, |lp, conn| drop(conn.on_data(lp, |_, _| {})));
+    /// server.on_connection(lp, move |lp, conn| {
+    ///     assert_eq!(server.connections(lp), 1);
+    ///     conn.end(lp);
+    ///     server.close(lp, |_, _| {}); // waits until the connection is destroyed
+    /// });
+    /// server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| client(lp, server));
+    /// # }).unwrap();
+    /// ```
     pub fn connections(self, lp: &EventLoop) -> usize {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.connections)
     }

@@ -35,6 +35,37 @@ pub(super) type ConnectCallback = Box<dyn FnOnce(&mut EventLoop, io::Result<TcpS
 /// `shutdown` (`EPIPE`), a second `shutdown` (`ENOTCONN`). Everything that happens to a
 /// request once started — a reset peer, a broken pipe, a close that cancels it
 /// (`ECANCELED`) — reaches its callback, exactly once.
+///
+/// An echo server and a client, at libuv's level (Node's `net.Socket` is [`Socket`](super::Socket)):
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let any = "127.0.0.1:0".parse().unwrap();
+/// let server = net::TcpListener::listen(&mut lp, any, 16, |lp, conn| {
+///     let conn = conn.unwrap();
+///     conn.read_start(lp, move |lp, data| match data {
+///         Ok(b"") | Err(_) => drop(conn.close(lp, |_| {})), // end of file
+///         Ok(bytes) => drop(conn.send(lp, bytes)),           // echo
+///     })
+///     .unwrap();
+/// })
+/// .unwrap();
+/// let addr = server.local_addr(&lp).unwrap();
+/// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+///     let conn = conn.unwrap();
+///     conn.send(lp, b"ping").unwrap();
+///     conn.read_start(lp, move |lp, data| {
+///         assert_eq!(data.unwrap(), b"ping");
+///         conn.close(lp, |_| {}).unwrap();
+///         server.close(lp, |_| {}).unwrap();
+///     })
+///     .unwrap();
+/// })
+/// .unwrap();
+/// lp.run(RunMode::Default);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpStream(LoopKey);
 
@@ -308,6 +339,18 @@ impl TcpStream {
     /// # Errors
     /// Only when no socket could be made (`EMFILE`, …); every connection failure goes to
     /// `callback`, never re-entrantly (an immediate refusal waits for the pending phase).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // now closed
+    /// net::TcpStream::connect(&mut lp, free, |_, conn| {
+    ///     assert_eq!(net::NetError::code_of(&conn.unwrap_err()), "ECONNREFUSED");
+    /// })
+    /// .unwrap();
+    /// lp.run(RunMode::Default);
+    /// ```
     pub fn connect(
         lp: &mut EventLoop,
         addr: SocketAddr,
@@ -341,6 +384,23 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `NotConnected` while connecting.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |lp, c| drop(c.unwrap().close(lp, |_| {}))).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.read_start(lp, |_, data| assert_eq!(data.unwrap(), b"")).unwrap(); // the server hung up: EOF
+    ///     assert!(conn.is_reading(lp));
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn read_start(
         self,
         lp: &mut EventLoop,
@@ -365,6 +425,24 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.read_start(lp, |_, _| panic!("stopped before anything came")).unwrap();
+    ///     conn.read_stop(lp).unwrap();
+    ///     assert!(!conn.is_reading(lp));
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
@@ -375,6 +453,24 @@ impl TcpStream {
     }
 
     /// True while reading.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     assert!(!conn.is_reading(lp));
+    ///     conn.read_start(lp, |_, _| {}).unwrap();
+    ///     assert!(conn.is_reading(lp));
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn is_reading(self, lp: &EventLoop) -> bool {
         self.with(lp, |s| s.flags & READING != 0).unwrap_or(false)
     }
@@ -388,6 +484,24 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a stream already closed.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.write(lp, &vec![0; 16 << 20], |_, _| {}).unwrap(); // more than the kernel takes
+    ///     conn.close(lp, |_| println!("closed")).unwrap(); // the write's rest is dropped
+    ///     assert!(conn.local_addr(lp).is_err()); // stale at once
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn close(
         self,
         lp: &mut EventLoop,
@@ -412,6 +526,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; what `getsockname` says.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     assert!(conn.local_addr(lp).unwrap().ip().is_loopback());
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn local_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         self.with(lp, |s| s.socket.local_addr())?
     }
@@ -420,6 +550,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `NotConnected` before the connection is up.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     assert_eq!(conn.peer_addr(lp).unwrap(), addr);
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn peer_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         self.with(lp, |s| s.socket.peer_addr())?
     }
@@ -428,6 +574,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; what `setsockopt` says.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.set_nodelay(lp, true).unwrap(); // small writes go out at once
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn set_nodelay(self, lp: &EventLoop, nodelay: bool) -> io::Result<()> {
         self.with(lp, |s| s.socket.set_nodelay(nodelay))?
     }
@@ -437,6 +599,23 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `InvalidInput` for a delay of 0 with `on`.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.set_keepalive(lp, true, 60).unwrap(); // probe after a minute of silence
+    ///     assert!(conn.keepalive(lp).unwrap());
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn set_keepalive(self, lp: &EventLoop, on: bool, idle_secs: u32) -> io::Result<()> {
         self.with(lp, |s| socket::set_keepalive(&s.socket, on, idle_secs))?
     }
@@ -445,6 +624,24 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     assert!(!conn.keepalive(lp).unwrap()); // off by default
+    ///     conn.set_keepalive(lp, true, 30).unwrap();
+    ///     assert!(conn.keepalive(lp).unwrap());
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn keepalive(self, lp: &EventLoop) -> io::Result<bool> {
         self.with(lp, |s| socket::keepalive(&s.socket))?
     }
@@ -455,6 +652,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; what `getsockopt` says.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     assert!(conn.buffer_size(lp, net::Buffer::Receive).unwrap() > 0);
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn buffer_size(self, lp: &EventLoop, which: super::Buffer) -> io::Result<usize> {
         self.with(lp, |s| socket::buffer_size(&s.socket, which))?
     }
@@ -465,6 +678,23 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `InvalidInput` for 0; what `setsockopt` says.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.set_buffer_size(lp, net::Buffer::Send, 8192).unwrap();
+    ///     assert_eq!(conn.buffer_size(lp, net::Buffer::Send).unwrap(), 2 * 8192); // Linux doubles it
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn set_buffer_size(
         self,
         lp: &EventLoop,

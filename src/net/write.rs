@@ -246,6 +246,23 @@ impl TcpStream {
     /// `write(2)` reports it; `NotFound` for a closed stream.
     ///
     /// [`write`]: Self::write
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     let taken = conn.try_write(lp, b"hi").unwrap(); // an empty send buffer takes it all
+    ///     assert_eq!(taken, 2);
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn try_write(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<usize> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
@@ -274,6 +291,23 @@ impl TcpStream {
     /// connection's error (`ECONNRESET`, `EPIPE`) when the first try meets it — a later
     /// failure of the queued rest is not reported (there is no callback), but the stream's
     /// reader sees it.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.send(lp, b"fire and forget").unwrap();
+    ///     assert_eq!(conn.write_queue_size(lp), 0); // the kernel took it all
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn send(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<()> {
         let taken = match self.try_write(lp, data) {
             Ok(n) => n,
@@ -298,6 +332,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream; `EPIPE` after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.write(lp, b"hello", |_, sent| sent.unwrap()).unwrap(); // reported later, never inside write
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "a stream found live above is live"
@@ -371,6 +421,23 @@ impl TcpStream {
     // ANCHOR: backpressure
     /// Bytes written but not yet taken by the kernel (`uv_stream_get_write_queue_size`):
     /// the backpressure signal. 0 for a closed stream.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.write(lp, &vec![0; 16 << 20], |_, _| {}).unwrap(); // more than the kernel holds
+    ///     assert!(conn.write_queue_size(lp) > 0); // backpressure: stop writing until 'drain'
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn write_queue_size(self, lp: &EventLoop) -> usize {
         self.with(lp, |s| s.requests.as_ref().map_or(0, |r| r.queued_bytes))
             .unwrap_or(0)
@@ -381,6 +448,22 @@ impl TcpStream {
     ///
     /// # Errors
     /// `NotFound` for a closed stream.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.on_drain(lp, |_| println!("the queue emptied: write more")).unwrap();
+    /// #   drop(conn.close(lp, |_| {}));
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn on_drain(
         self,
         lp: &mut EventLoop,
@@ -400,6 +483,27 @@ impl TcpStream {
     /// # Errors
     /// `NotFound` for a closed stream; `ENOTCONN` while connecting or when already shut
     /// down (as libuv).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # let mut lp = EventLoop::new();
+    /// # let any = "127.0.0.1:0".parse().unwrap();
+    /// # let server = net::TcpListener::listen(&mut lp, any, 16, |_, c| assert!(c.is_ok())).unwrap();
+    /// # let addr = server.local_addr(&lp).unwrap();
+    /// net::TcpStream::connect(&mut lp, addr, move |lp, conn| {
+    ///     let conn = conn.unwrap();
+    ///     conn.send(lp, b"last words").unwrap();
+    ///     conn.shutdown(lp, move |lp, done| {
+    ///         done.unwrap(); // the queued bytes went first, then the FIN
+    ///         conn.close(lp, |_| {}).unwrap();
+    ///     })
+    ///     .unwrap();
+    ///     assert!(conn.send(lp, b"more").is_err()); // EPIPE
+    /// #   server.close(lp, |_| {}).unwrap();
+    /// })
+    /// .unwrap();
+    /// # lp.run(RunMode::Default);
+    /// ```
     pub fn shutdown(
         self,
         lp: &mut EventLoop,

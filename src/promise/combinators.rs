@@ -13,6 +13,17 @@ impl<T: Clone + 'static> Promise<T> {
     // ANCHOR: all
     /// `Promise.all`: fulfilled with every value, in order, once all are; rejected with the
     /// first rejection. An empty list fulfils at once.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let (later, resolver) = Promise::pending();
+    /// let all = Promise::all(&mut lp, vec![later, Promise::resolved(2)]);
+    /// resolver.resolve(&mut lp, 1);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(all.settled().unwrap().unwrap(), [1, 2]); // in order, not by time
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "the values are taken once all are fulfilled"
@@ -46,6 +57,17 @@ impl<T: Clone + 'static> Promise<T> {
     // ANCHOR_END: all
 
     /// `Promise.allSettled`: fulfilled with every outcome, in order, once all settled.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let failed = Promise::rejected(&mut lp, Rejection::new("no"));
+    /// let all = Promise::all_settled(&mut lp, vec![Promise::resolved(1), failed]);
+    /// lp.run(RunMode::Default);
+    /// let outcomes = all.settled().unwrap().unwrap();
+    /// assert!(outcomes[0].is_ok() && outcomes[1].is_err());
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "the outcomes are taken once all are settled"
@@ -76,6 +98,16 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// `Promise.race`: settles as the first of `promises` to settle. An empty list never
     /// settles.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let (never, _keep) = Promise::pending();
+    /// let first = Promise::race(&mut lp, vec![never, Promise::resolved("fast")]);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(first.settled().unwrap().unwrap(), "fast");
+    /// ```
     pub fn race(lp: &mut EventLoop, promises: Vec<Promise<T>>) -> Promise<T> {
         let (race, resolver) = Promise::pending();
         for promise in promises {
@@ -90,6 +122,16 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// `Promise.any`: fulfilled with the first value; rejected with an `AggregateError` when
     /// every promise rejects (at once for an empty list).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let failed = Promise::rejected(&mut lp, Rejection::new("no"));
+    /// let any = Promise::any(&mut lp, vec![failed, Promise::resolved(7)]);
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(any.settled().unwrap().unwrap(), 7); // a rejection is skipped
+    /// ```
     pub fn any(lp: &mut EventLoop, promises: Vec<Promise<T>>) -> Promise<T> {
         let (any, resolver) = Promise::pending();
         let remaining = Rc::new(Cell::new(promises.len()));

@@ -11,6 +11,15 @@ impl<T: Clone + 'static> Promise<T> {
     /// `promise.finally(onFinally)`: runs `on_finally` either way, then settles the new promise
     /// as this one settled. As in the specification, the handler's result goes through a
     /// resolved promise and a `then`, so `finally` costs more hops than `then`.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let p = Promise::resolved(5).finally(&mut lp, |lp| lp.set_exit_code(1));
+    /// lp.run(RunMode::Default);
+    /// assert_eq!((p.settled().unwrap().unwrap(), lp.exit_code()), (5, 1)); // value passed through
+    /// ```
     pub fn finally(
         &self,
         lp: &mut EventLoop,

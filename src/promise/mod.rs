@@ -65,4 +65,12 @@ pub use node::Promise;
 pub use resolver::Resolver;
 
 /// How a promise settled.
+///
+/// ```
+/// use eventloop::promise::Settled;
+/// use eventloop::prelude::*;
+///
+/// let outcome: Option<Settled<u8>> = Promise::resolved(1).settled();
+/// assert_eq!(outcome.unwrap().unwrap(), 1);
+/// ```
 pub type Settled<T> = Result<T, Rejection>;

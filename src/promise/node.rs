@@ -66,6 +66,17 @@ pub(super) type Shared<T> = Rc<Node<T, dyn Erased>>;
 ///
 /// A promise made fulfilled ([`Promise::resolved`]) keeps its value inline until it is cloned:
 /// nothing else can observe it, so it needs no heap node until then.
+///
+/// ```
+/// use eventloop::prelude::*;
+///
+/// let mut lp = EventLoop::new();
+/// let (p, resolver) = Promise::pending();
+/// let same = p.clone();
+/// lp.set_timeout(move |lp| resolver.resolve(lp, "done"), 10);
+/// lp.run(RunMode::Default);
+/// assert!(same.ptr_eq(&p) && same.settled().unwrap().unwrap() == "done");
+/// ```
 pub struct Promise<T>(pub(super) RefCell<Repr<T>>);
 
 pub(super) enum Repr<T> {
@@ -205,6 +216,14 @@ impl<T> fmt::Debug for Promise<T> {
 
 impl<T: Clone + 'static> Promise<T> {
     /// True when both are the same promise (`===`).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let (p, _resolver) = Promise::<u8>::pending();
+    /// assert!(p.ptr_eq(&p.clone()));
+    /// assert!(!p.ptr_eq(&Promise::pending().0));
+    /// ```
     pub fn ptr_eq(&self, other: &Promise<T>) -> bool {
         match (&*self.0.borrow(), &*other.0.borrow()) {
             (Repr::Shared(a), Repr::Shared(b)) => Rc::ptr_eq(a, b),
@@ -214,6 +233,16 @@ impl<T: Clone + 'static> Promise<T> {
     }
 
     /// The value or reason, once settled.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let (p, resolver) = Promise::<u8>::pending();
+    /// assert!(p.settled().is_none());
+    /// resolver.reject(&mut lp, Rejection::new("why"));
+    /// assert_eq!(p.settled().unwrap().unwrap_err().to_string(), "why");
+    /// ```
     pub fn settled(&self) -> Option<Settled<T>> {
         match &*self.0.borrow() {
             Repr::Ready(v) => Some(Ok(v.clone())),
@@ -226,6 +255,16 @@ impl<T: Clone + 'static> Promise<T> {
     }
 
     /// True while neither fulfilled nor rejected.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let (p, resolver) = Promise::pending();
+    /// assert!(p.is_pending());
+    /// resolver.resolve(&mut lp, ()); // settles now; only reactions wait for a microtask
+    /// assert!(!p.is_pending());
+    /// ```
     pub fn is_pending(&self) -> bool {
         match &*self.0.borrow() {
             Repr::Ready(_) => false,

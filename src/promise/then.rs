@@ -158,6 +158,16 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// `promise.then(onFulfilled)`: a new promise of what `on_fulfilled` returns. A rejection
     /// passes through to the new promise.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let doubled = Promise::resolved(21).then(&mut lp, |_, n| n * 2);
+    /// assert!(doubled.is_pending()); // reactions run as microtasks, never at once
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(doubled.settled().unwrap().unwrap(), 42);
+    /// ```
     pub fn then<U: Clone + 'static>(
         &self,
         lp: &mut EventLoop,
@@ -170,6 +180,18 @@ impl<T: Clone + 'static> Promise<T> {
     }
 
     /// `then` with a handler that may fail (`throw`): an `Err` rejects the new promise.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let parsed = Promise::resolved("x1").try_then(&mut lp, |_, s| {
+    ///     s.parse::<u32>().map_err(|e| Rejection::new(e.to_string()))
+    /// });
+    /// let handled = parsed.catch(&mut lp, |_, _| 0); // a `throw`, caught
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(handled.settled().unwrap().unwrap(), 0);
+    /// ```
     pub fn try_then<U: Clone + 'static>(
         &self,
         lp: &mut EventLoop,
@@ -185,6 +207,17 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// `then` with a handler that returns a promise: the new promise follows it, which costs
     /// two extra microtasks (JavaScript's thenable adoption).
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let (inner, resolver) = Promise::pending();
+    /// let outer = Promise::resolved(()).and_then(&mut lp, move |_, ()| inner);
+    /// resolver.resolve(&mut lp, "later");
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(outer.settled().unwrap().unwrap(), "later");
+    /// ```
     pub fn and_then<U: Clone + 'static>(
         &self,
         lp: &mut EventLoop,
@@ -197,6 +230,16 @@ impl<T: Clone + 'static> Promise<T> {
     }
 
     /// `promise.then(onFulfilled, onRejected)`: both outcomes handled by one reaction.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let failed = Promise::<u8>::rejected(&mut lp, Rejection::new("no"));
+    /// let text = failed.then_or_else(&mut lp, |_, n| n.to_string(), |_, r| r.to_string());
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(text.settled().unwrap().unwrap(), "no");
+    /// ```
     pub fn then_or_else<U: Clone + 'static>(
         &self,
         lp: &mut EventLoop,
@@ -213,6 +256,16 @@ impl<T: Clone + 'static> Promise<T> {
 
     /// `promise.catch(onRejected)`: a new promise fulfilled with the value, or with what
     /// `on_rejected` makes of the reason.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let failed = Promise::<i32>::rejected(&mut lp, Rejection::new("bad"));
+    /// let recovered = failed.catch(&mut lp, |_, reason| reason.to_string().len() as i32);
+    /// lp.run(RunMode::Default); // handled: no unhandled rejection
+    /// assert_eq!(recovered.settled().unwrap().unwrap(), 3);
+    /// ```
     pub fn catch(
         &self,
         lp: &mut EventLoop,

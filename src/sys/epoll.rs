@@ -10,6 +10,21 @@ use super::{Event, Interest, timeout_ms};
 
 /// A poller over one epoll instance. Registrations are level-triggered: a descriptor that
 /// stays readable is reported by every wait until it is read dry.
+///
+/// ```
+/// use eventloop::sys::epoll::Poller;
+/// use eventloop::sys::{Event, Interest};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixStream;
+///
+/// let (a, b) = UnixStream::pair().unwrap();
+/// let mut poller = Poller::new().unwrap();
+/// poller.add(a.as_fd(), 7, Interest::READABLE).unwrap();
+/// std::io::Write::write_all(&mut &b, b"x").unwrap();
+/// let mut events = Vec::new();
+/// poller.wait(&mut events, None).unwrap();
+/// assert!(events[0].token == 7 && events[0].readable);
+/// ```
 #[derive(Debug)]
 pub struct Poller {
     epoll: OwnedFd,
@@ -42,6 +57,17 @@ impl Poller {
     ///
     /// # Errors
     /// What `epoll_create1` reports: `EMFILE` or `ENFILE` out of descriptors, `ENOMEM`.
+    ///
+    /// ```
+    /// use eventloop::sys::epoll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let mut poller = Poller::new().unwrap();
+    /// let mut events: Vec<Event> = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(std::time::Duration::ZERO)).unwrap(), 0);
+    /// ```
     pub fn new() -> io::Result<Poller> {
         // SAFETY: `epoll_create1` takes a flag and no memory; it only creates a descriptor.
         let fd = unsafe { syscall!(epoll_create1(libc::EPOLL_CLOEXEC)) }?;
@@ -89,6 +115,19 @@ impl Poller {
     /// # Errors
     /// What `epoll_ctl` reports: `EEXIST` for a descriptor already watched, `EPERM` for one
     /// epoll cannot watch (a regular file), `ENOSPC` past the watch limit.
+    ///
+    /// ```
+    /// use eventloop::sys::epoll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap(); // an empty socket buffer: writable now
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, None).unwrap(), 1);
+    /// ```
     pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, Some((token, interest)))
     }
@@ -98,6 +137,20 @@ impl Poller {
     ///
     /// # Errors
     /// What `epoll_ctl` reports: `ENOENT` for a descriptor that is not watched.
+    ///
+    /// ```
+    /// use eventloop::sys::epoll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap();
+    /// poller.modify(a.as_fd(), 1, Interest::NONE).unwrap(); // registered, waiting for nothing
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(std::time::Duration::ZERO)).unwrap(), 0);
+    /// ```
     pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_MOD, fd, Some((token, interest)))
     }
@@ -106,6 +159,19 @@ impl Poller {
     ///
     /// # Errors
     /// What `epoll_ctl` reports: `ENOENT` for a descriptor that is not watched.
+    ///
+    /// ```
+    /// use eventloop::sys::epoll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap();
+    /// poller.delete(a.as_fd()).unwrap();
+    /// assert!(poller.delete(a.as_fd()).is_err()); // ENOENT: not watched any more
+    /// ```
     pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_DEL, fd, None)
     }
@@ -117,6 +183,21 @@ impl Poller {
     ///
     /// # Errors
     /// What `epoll_wait` reports, but `EINTR` (resumed).
+    ///
+    /// ```
+    /// use eventloop::sys::epoll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// use std::time::Duration;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::READABLE).unwrap();
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(Duration::from_millis(1))).unwrap(), 0); // timed out
+    /// ```
     pub fn wait(
         &mut self,
         events: &mut Vec<Event>,

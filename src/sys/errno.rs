@@ -4,6 +4,12 @@
 /// The code name and description Node prints for an OS error number (libuv's `uv_err_name`
 /// and `uv_strerror`; the descriptions are libuv's, which differ from the C library's:
 /// `EEXIST` is "file already exists", not "File exists").
+///
+/// ```
+/// use eventloop::sys::errno_name;
+///
+/// assert_eq!(errno_name(17), Some(("EEXIST", "file already exists")));
+/// ```
 #[cfg(unix)]
 pub fn errno_name(errno: i32) -> Option<(&'static str, &'static str)> {
     use libc::*;

@@ -58,6 +58,14 @@ pub use poll::Poller;
 use std::time::Duration;
 
 /// What a registration waits for.
+///
+/// ```
+/// use eventloop::sys::Interest;
+///
+/// let both = Interest { readable: true, writable: true };
+/// assert_eq!(both, Interest::BOTH);
+/// assert_eq!(Interest::default(), Interest::NONE);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Interest {
     /// Wake when the descriptor can be read without blocking (or has hung up).
@@ -68,21 +76,45 @@ pub struct Interest {
 
 impl Interest {
     /// Readable only.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert!(Interest::READABLE.readable && !Interest::READABLE.writable);
+    /// ```
     pub const READABLE: Interest = Interest {
         readable: true,
         writable: false,
     };
     /// Writable only.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert!(Interest::WRITABLE.writable && !Interest::WRITABLE.readable);
+    /// ```
     pub const WRITABLE: Interest = Interest {
         readable: false,
         writable: true,
     };
     /// Both.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert!(Interest::BOTH.readable && Interest::BOTH.writable);
+    /// ```
     pub const BOTH: Interest = Interest {
         readable: true,
         writable: true,
     };
     /// Neither: registered, but waiting for nothing.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert_ne!(Interest::NONE, Interest::READABLE);
+    /// ```
     pub const NONE: Interest = Interest {
         readable: false,
         writable: false,
@@ -90,6 +122,20 @@ impl Interest {
 }
 
 /// One ready descriptor, as a wait reports it.
+///
+/// ```
+/// use eventloop::sys::{Event, Interest, Poller};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixStream;
+///
+/// let (a, b) = UnixStream::pair().unwrap();
+/// let mut poller = Poller::new().unwrap();
+/// poller.add(a.as_fd(), 3, Interest::READABLE).unwrap();
+/// drop(b); // the peer hangs up: readable (EOF) and hangup
+/// let mut events: Vec<Event> = Vec::new();
+/// poller.wait(&mut events, None).unwrap();
+/// assert!(events[0].readable && events[0].hangup);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
     /// The token it was registered with.
@@ -109,6 +155,14 @@ pub struct Event {
 /// The timeout a wait passes to the kernel, in whole milliseconds: `-1` for none, and a
 /// fraction of a millisecond rounded *up*, so a wait never ends before its deadline (a timer
 /// due in 0.3 ms must not cause a wasted wake-up followed by a second wait).
+///
+/// ```
+/// use eventloop::sys::timeout_ms;
+/// use std::time::Duration;
+///
+/// assert_eq!(timeout_ms(None), -1); // wait forever
+/// assert_eq!(timeout_ms(Some(Duration::from_micros(300))), 1); // rounded up, never early
+/// ```
 pub fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
     match timeout {
         None => -1,

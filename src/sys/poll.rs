@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 use super::{Event, Interest, timeout_ms};
 
 /// A poller over `poll(2)`, with the same API and level-triggered behaviour as the epoll one.
+///
+/// ```
+/// use eventloop::sys::poll::Poller;
+/// use eventloop::sys::{Event, Interest};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixStream;
+///
+/// let (a, b) = UnixStream::pair().unwrap();
+/// let mut poller = Poller::new().unwrap();
+/// poller.add(a.as_fd(), 7, Interest::READABLE).unwrap();
+/// std::io::Write::write_all(&mut &b, b"x").unwrap();
+/// let mut events = Vec::new();
+/// poller.wait(&mut events, None).unwrap();
+/// assert!(events[0].token == 7 && events[0].readable);
+/// ```
 #[derive(Debug, Default)]
 pub struct Poller {
     /// The array handed to `poll`, and the token and descriptor of each entry (same order).
@@ -46,6 +61,17 @@ impl Poller {
     ///
     /// # Errors
     /// None: the `Result` is the epoll poller's API.
+    ///
+    /// ```
+    /// use eventloop::sys::poll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let mut poller = Poller::new().unwrap();
+    /// let mut events: Vec<Event> = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(std::time::Duration::ZERO)).unwrap(), 0);
+    /// ```
     pub fn new() -> io::Result<Poller> {
         Ok(Poller::default())
     }
@@ -65,6 +91,19 @@ impl Poller {
     ///
     /// # Errors
     /// `AlreadyExists` for a descriptor already watched.
+    ///
+    /// ```
+    /// use eventloop::sys::poll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap(); // an empty socket buffer: writable now
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, None).unwrap(), 1);
+    /// ```
     pub fn add(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         let fd = fd.as_raw_fd();
         if self.position(fd).is_some() {
@@ -84,6 +123,20 @@ impl Poller {
     ///
     /// # Errors
     /// `NotFound` for a descriptor that is not watched.
+    ///
+    /// ```
+    /// use eventloop::sys::poll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap();
+    /// poller.modify(a.as_fd(), 1, Interest::NONE).unwrap(); // registered, waiting for nothing
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(std::time::Duration::ZERO)).unwrap(), 0);
+    /// ```
     pub fn modify(&self, fd: BorrowedFd<'_>, token: usize, interest: Interest) -> io::Result<()> {
         let fd = fd.as_raw_fd();
         let at = self
@@ -100,6 +153,19 @@ impl Poller {
     ///
     /// # Errors
     /// `NotFound` for a descriptor that is not watched.
+    ///
+    /// ```
+    /// use eventloop::sys::poll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::WRITABLE).unwrap();
+    /// poller.delete(a.as_fd()).unwrap();
+    /// assert!(poller.delete(a.as_fd()).is_err()); // ENOENT: not watched any more
+    /// ```
     pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         let at = self
             .position(fd.as_raw_fd())
@@ -115,6 +181,21 @@ impl Poller {
     ///
     /// # Errors
     /// What `poll` reports, but `EINTR` (resumed).
+    ///
+    /// ```
+    /// use eventloop::sys::poll::Poller;
+    /// use eventloop::sys::{Event, Interest};
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// use std::time::Duration;
+    ///
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::READABLE).unwrap();
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, Some(Duration::from_millis(1))).unwrap(), 0); // timed out
+    /// ```
     pub fn wait(
         &mut self,
         events: &mut Vec<Event>,

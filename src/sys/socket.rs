@@ -51,6 +51,18 @@ fn raw_address(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 }
 
 /// What a non-blocking `connect` said right away.
+///
+/// ```
+/// use eventloop::sys::socket;
+/// use eventloop::sys::socket::Connecting;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// match socket::connect_nonblocking(&addr).unwrap() {
+///     Connecting::InProgress(stream) => drop(stream), // writable once the handshake is over
+///     Connecting::Failed(_, e) => panic!("a listening port refused: {e}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum Connecting {
     /// The handshake is under way (`EINPROGRESS`) — or, rarely on loopback, already done:
@@ -68,6 +80,17 @@ pub enum Connecting {
 /// # Errors
 /// Only when no socket could be created (`EMFILE`, `ENFILE`, `EAFNOSUPPORT`); a connection
 /// that fails is [`Connecting::Failed`].
+///
+/// ```
+/// use eventloop::sys::socket;
+/// use eventloop::sys::socket::Connecting;
+///
+/// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed again
+/// match socket::connect_nonblocking(&free).unwrap() {
+///     Connecting::Failed(_, e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused),
+///     Connecting::InProgress(_) => {} // some kernels report the refusal later, on the socket
+/// }
+/// ```
 pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<Connecting> {
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
@@ -130,6 +153,13 @@ fn socket(domain: libc::c_int) -> io::Result<OwnedFd> {
 ///
 /// # Errors
 /// `InvalidInput` for a backlog above `i32::MAX`; what `listen` says otherwise.
+///
+/// ```
+/// use eventloop::sys::socket;
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap(); // std listens with 128
+/// socket::listen(&listener, 511).unwrap(); // Node's backlog
+/// assert!(socket::listen(&listener, u32::MAX).is_err()); // above i32::MAX
+/// ```
 pub fn listen(fd: &impl AsFd, backlog: u32) -> io::Result<()> {
     let backlog = libc::c_int::try_from(backlog)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "backlog is too large"))?;
@@ -166,6 +196,16 @@ fn set_int_option(
 /// # Errors
 /// `InvalidInput` for a delay of 0 or above `i32::MAX` seconds with keep-alive on; what
 /// `setsockopt` says otherwise.
+///
+/// ```
+/// use eventloop::sys::socket;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// socket::set_keepalive(&stream, true, 60).unwrap();
+/// assert!(socket::keepalive(&stream).unwrap());
+/// assert!(socket::set_keepalive(&stream, true, 0).is_err()); // a delay of 0
+/// ```
 pub fn set_keepalive(fd: &impl AsFd, on: bool, idle_secs: u32) -> io::Result<()> {
     if !on {
         return set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 0);
@@ -216,11 +256,28 @@ fn int_option(fd: &impl AsFd, level: libc::c_int, name: libc::c_int) -> io::Resu
 ///
 /// # Errors
 /// What `getsockopt` says.
+///
+/// ```
+/// use eventloop::sys::socket;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// assert!(!socket::keepalive(&stream).unwrap()); // off by default
+/// ```
 pub fn keepalive(fd: &impl AsFd) -> io::Result<bool> {
     Ok(int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE)? != 0)
 }
 
 /// Which of a socket's two kernel buffers.
+///
+/// ```
+/// use eventloop::sys::socket;
+/// use eventloop::sys::socket::Buffer;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// assert!(socket::buffer_size(&stream, Buffer::Receive).unwrap() > 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Buffer {
     /// Bytes written and not yet acknowledged by the peer (`SO_SNDBUF`).
@@ -244,6 +301,15 @@ impl Buffer {
 ///
 /// # Errors
 /// What `getsockopt` says.
+///
+/// ```
+/// use eventloop::sys::socket;
+/// use eventloop::sys::socket::Buffer;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// assert!(socket::buffer_size(&stream, Buffer::Send).unwrap() > 0);
+/// ```
 pub fn buffer_size(fd: &impl AsFd, which: Buffer) -> io::Result<usize> {
     let value = int_option(fd, libc::SOL_SOCKET, which.option())?;
     Ok(usize::try_from(value).unwrap_or(0))
@@ -256,6 +322,17 @@ pub fn buffer_size(fd: &impl AsFd, which: Buffer) -> io::Result<usize> {
 ///
 /// # Errors
 /// `InvalidInput` for 0 or a size above `i32::MAX`; what `setsockopt` says otherwise.
+///
+/// ```
+/// use eventloop::sys::socket;
+/// use eventloop::sys::socket::Buffer;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// socket::set_buffer_size(&stream, Buffer::Send, 16 * 1024).unwrap();
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(socket::buffer_size(&stream, Buffer::Send).unwrap(), 32 * 1024); // Linux doubles it
+/// ```
 pub fn set_buffer_size(fd: &impl AsFd, which: Buffer, bytes: usize) -> io::Result<()> {
     let value = libc::c_int::try_from(bytes)
         .ok()
@@ -274,6 +351,13 @@ pub fn set_buffer_size(fd: &impl AsFd, which: Buffer, bytes: usize) -> io::Resul
 ///
 /// # Errors
 /// What `getrlimit` says.
+///
+/// ```
+/// use eventloop::sys::socket;
+///
+/// let (soft, hard) = socket::nofile_limit().unwrap();
+/// assert!(soft <= hard);
+/// ```
 pub fn nofile_limit() -> io::Result<(u64, u64)> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,

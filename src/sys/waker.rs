@@ -7,6 +7,15 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The kernel half of a cross-thread wake-up.
+///
+/// ```
+/// use eventloop::sys::Waker;
+///
+/// let waker = std::sync::Arc::new(Waker::new().unwrap());
+/// let remote = waker.clone();
+/// std::thread::spawn(move || remote.wake().unwrap()).join().unwrap();
+/// assert!(waker.drain().unwrap()); // it had been woken
+/// ```
 #[derive(Debug)]
 pub struct Waker {
     /// The end a poller watches for readability.
@@ -20,6 +29,13 @@ impl Waker {
     ///
     /// # Errors
     /// What `eventfd` (or `pipe`) reports: `EMFILE` or `ENFILE` out of descriptors.
+    ///
+    /// ```
+    /// use eventloop::sys::Waker;
+    ///
+    /// let waker = Waker::new().unwrap();
+    /// assert!(!waker.drain().unwrap()); // nothing yet
+    /// ```
     #[cfg(target_os = "linux")]
     pub fn new() -> io::Result<Waker> {
         // SAFETY: `eventfd` takes two integers and no memory; it only creates a descriptor.
@@ -53,6 +69,19 @@ impl Waker {
 
     /// The descriptor to register with a poller, for readability; it stays open as long as
     /// the waker lives.
+    ///
+    /// ```
+    /// use eventloop::sys::Waker;
+    ///
+    /// use eventloop::sys::{Interest, Poller};
+    ///
+    /// let waker = Waker::new().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(waker.fd(), 0, Interest::READABLE).unwrap();
+    /// waker.wake().unwrap();
+    /// let mut events = Vec::new();
+    /// assert_eq!(poller.wait(&mut events, None).unwrap(), 1); // the wait ends
+    /// ```
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.read.as_fd()
     }
@@ -63,6 +92,15 @@ impl Waker {
     ///
     /// # Errors
     /// What `write` reports, but `EAGAIN` (and `EINTR`, retried).
+    ///
+    /// ```
+    /// use eventloop::sys::Waker;
+    ///
+    /// let waker = Waker::new().unwrap();
+    /// waker.wake().unwrap();
+    /// waker.wake().unwrap(); // already readable: still fine
+    /// assert!(waker.drain().unwrap());
+    /// ```
     pub fn wake(&self) -> io::Result<()> {
         let fd = self.write.as_ref().unwrap_or(&self.read).as_raw_fd();
         let one: u64 = 1;
@@ -86,6 +124,15 @@ impl Waker {
     ///
     /// # Errors
     /// What `read` reports, but `EAGAIN` (nothing to read) and `EINTR` (retried).
+    ///
+    /// ```
+    /// use eventloop::sys::Waker;
+    ///
+    /// let waker = Waker::new().unwrap();
+    /// waker.wake().unwrap();
+    /// assert!(waker.drain().unwrap());
+    /// assert!(!waker.drain().unwrap()); // read dry
+    /// ```
     pub fn drain(&self) -> io::Result<bool> {
         let mut buf = [0u8; 64];
         let mut woken = false;

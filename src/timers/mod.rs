@@ -17,6 +17,13 @@ pub use timer_heap::{NeverStarted, TimerHeap};
 pub use timer_lists::{AfterCallback, Due, TimerLists};
 
 /// The largest delay Node accepts: 2^31 − 1 ms, about 24.8 days (`TIMEOUT_MAX`).
+///
+/// ```
+/// use eventloop::timers::{normalize_delay, TIMEOUT_MAX};
+///
+/// assert_eq!(normalize_delay(TIMEOUT_MAX), (TIMEOUT_MAX, false));
+/// assert_eq!(normalize_delay(TIMEOUT_MAX + 1.0), (1.0, true)); // too large: 1 ms, and a warning
+/// ```
 pub const TIMEOUT_MAX: f64 = 2_147_483_647.0;
 
 // ANCHOR: normalize_delay
@@ -24,6 +31,14 @@ pub const TIMEOUT_MAX: f64 = 2_147_483_647.0;
 /// 1 to [`TIMEOUT_MAX`] becomes 1 — NaN, negative, zero and too large alike. Fractions are
 /// kept (the list a timeout joins truncates them). The second value is true when the delay
 /// was too large, which Node reports with a `TimeoutOverflowWarning`.
+///
+/// ```
+/// use eventloop::timers::normalize_delay;
+///
+/// assert_eq!(normalize_delay(2.5), (2.5, false));
+/// assert_eq!(normalize_delay(0.0), (1.0, false)); // setTimeout(f, 0) waits 1 ms
+/// assert_eq!(normalize_delay(f64::NAN), (1.0, false));
+/// ```
 pub fn normalize_delay(delay: f64) -> (f64, bool) {
     if (1.0..=TIMEOUT_MAX).contains(&delay) {
         (delay, false)
@@ -34,6 +49,12 @@ pub fn normalize_delay(delay: f64) -> (f64, bool) {
 // ANCHOR_END: normalize_delay
 
 /// The text of Node's `TimeoutOverflowWarning` for `delay`.
+///
+/// ```
+/// use eventloop::timers::overflow_warning;
+///
+/// assert!(overflow_warning(3e9).starts_with("3000000000 does not fit"));
+/// ```
 pub fn overflow_warning(delay: f64) -> String {
     format!(
         "{} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.",

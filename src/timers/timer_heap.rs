@@ -56,6 +56,18 @@ struct Timer<P> {
 
 // ANCHOR: timer_heap
 /// libuv's timer heap, with the ready list of a timers pass.
+///
+/// ```
+/// use eventloop::timers::TimerHeap;
+///
+/// let mut timers = TimerHeap::new();
+/// let (a, b) = (timers.insert("a"), timers.insert("b"));
+/// timers.start(b, 0, 20, 0);
+/// timers.start(a, 0, 10, 0);
+/// assert_eq!(timers.collect_due(25), 2);
+/// assert_eq!(timers.pop_ready(25), Some(a)); // earliest deadline first
+/// assert_eq!(timers.pop_ready(25), Some(b));
+/// ```
 #[derive(Debug)]
 pub struct TimerHeap<P> {
     timers: Heap<Timer<P>>,
@@ -68,6 +80,14 @@ pub struct TimerHeap<P> {
 // ANCHOR_END: timer_heap
 
 /// `uv_timer_again` on a timer that was never started (libuv: `UV_EINVAL`).
+///
+/// ```
+/// use eventloop::timers::{NeverStarted, TimerHeap};
+///
+/// let mut timers = TimerHeap::new();
+/// let t = timers.insert(());
+/// assert_eq!(timers.again(t, 0), Err(NeverStarted));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NeverStarted;
 
@@ -87,6 +107,13 @@ impl<P> Default for TimerHeap<P> {
 
 impl<P> TimerHeap<P> {
     /// An empty heap.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let timers: TimerHeap<()> = TimerHeap::new();
+    /// assert_eq!(timers.next_timeout(0), None); // nothing to wait for
+    /// ```
     pub fn new() -> Self {
         Self {
             timers: Heap::new(),
@@ -97,6 +124,14 @@ impl<P> TimerHeap<P> {
     }
 
     /// Creates a stopped timer carrying `payload` (`uv_timer_init`).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert("cb");
+    /// assert!(!timers.is_active(t)); // made stopped
+    /// ```
     pub fn insert(&mut self, payload: P) -> Key {
         self.timers.insert(Timer {
             due: 0,
@@ -109,42 +144,114 @@ impl<P> TimerHeap<P> {
     }
 
     /// Stops and forgets a timer, returning its payload (`uv_close` on a timer).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert("cb");
+    /// timers.start(t, 0, 5, 0);
+    /// assert_eq!(timers.remove(t), Some("cb"));
+    /// assert_eq!(timers.active(), 0);
+    /// ```
     pub fn remove(&mut self, timer: Key) -> Option<P> {
         self.stop(timer);
         self.timers.remove(timer).map(|t| t.payload)
     }
 
     /// The payload of a timer, if it still exists.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(42);
+    /// assert_eq!(timers.payload(t), Some(&42));
+    /// ```
     pub fn payload(&self, timer: Key) -> Option<&P> {
         self.timers.get(timer).map(|t| &t.payload)
     }
 
     /// How many timers exist, started or not.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// timers.insert(());
+    /// assert_eq!((timers.len(), timers.active()), (1, 0));
+    /// ```
     pub fn len(&self) -> usize {
         self.timers.len()
     }
 
     /// True when no timer exists.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let timers: TimerHeap<()> = TimerHeap::new();
+    /// assert!(timers.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.timers.is_empty()
     }
 
     /// How many timers are active (in the heap).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 1, 0);
+    /// assert_eq!(timers.active(), 1);
+    /// ```
     pub fn active(&self) -> usize {
         self.order.len()
     }
 
     /// True when `timer` is started and has not fired or been stopped since.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 1, 0);
+    /// timers.collect_due(1);
+    /// timers.pop_ready(1);
+    /// assert!(!timers.is_active(t)); // fired once: inactive
+    /// ```
     pub fn is_active(&self, timer: Key) -> bool {
         self.timers.get(timer).is_some_and(|t| t.position.is_some())
     }
 
     /// The timer's repeat interval (0: fires once).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 10, 10);
+    /// assert_eq!(timers.repeat(t), Some(10));
+    /// ```
     pub fn repeat(&self, timer: Key) -> Option<u64> {
         self.timers.get(timer).map(|t| t.repeat)
     }
 
     /// Changes the repeat interval, taking effect at the next (re)start (`uv_timer_set_repeat`).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 10, 10);
+    /// timers.set_repeat(t, 50); // used from the next restart on
+    /// assert_eq!((timers.repeat(t), timers.due(t)), (Some(50), Some(10)));
+    /// ```
     pub fn set_repeat(&mut self, timer: Key, repeat: u64) {
         if let Some(t) = self.timers.get_mut(timer) {
             t.repeat = repeat;
@@ -152,6 +259,15 @@ impl<P> TimerHeap<P> {
     }
 
     /// The absolute deadline of an active timer.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 100, 5, 0);
+    /// assert_eq!(timers.due(t), Some(105)); // absolute: now + timeout
+    /// ```
     pub fn due(&self, timer: Key) -> Option<u64> {
         self.timers
             .get(timer)
@@ -160,6 +276,15 @@ impl<P> TimerHeap<P> {
     }
 
     /// Milliseconds until `timer` is due, 0 if overdue or not active (`uv_timer_get_due_in`).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 100, 5, 0);
+    /// assert_eq!((timers.due_in(t, 102), timers.due_in(t, 200)), (3, 0));
+    /// ```
     pub fn due_in(&self, timer: Key, now: u64) -> u64 {
         self.due(timer).map_or(0, |due| due.saturating_sub(now))
     }
@@ -169,6 +294,16 @@ impl<P> TimerHeap<P> {
     /// `repeat` is not 0 (`uv_timer_start`). Returns false for a stale key.
     ///
     /// The deadline saturates at `u64::MAX`: an absurd timeout means "never", not an overflow.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// assert!(timers.start(t, 0, u64::MAX, 0)); // saturates: "never"
+    /// timers.remove(t);
+    /// assert!(!timers.start(t, 0, 1, 0)); // a stale key
+    /// ```
     #[allow(clippy::missing_panics_doc, reason = "the key was checked just above")]
     pub fn start(&mut self, timer: Key, now: u64, timeout: u64, repeat: u64) -> bool {
         if !self.timers.contains(timer) {
@@ -195,6 +330,19 @@ impl<P> TimerHeap<P> {
 
     /// Stops `timer`: it leaves the heap, and if it is due in the current pass but has not run
     /// yet, it will not run (`uv_timer_stop`). Stopping a stopped timer does nothing.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let (a, b) = (timers.insert("a"), timers.insert("b"));
+    /// timers.start(a, 0, 1, 0);
+    /// timers.start(b, 0, 1, 0);
+    /// timers.collect_due(1);
+    /// assert_eq!(timers.pop_ready(1), Some(a));
+    /// timers.stop(b); // a's callback stops b, due in the same pass: b does not run
+    /// assert_eq!(timers.pop_ready(1), None);
+    /// ```
     pub fn stop(&mut self, timer: Key) {
         let Some(t) = self.timers.get_mut(timer) else {
             return;
@@ -210,6 +358,16 @@ impl<P> TimerHeap<P> {
     ///
     /// # Errors
     /// [`NeverStarted`] when the timer was never started (or the key is stale).
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 100, 30);
+    /// timers.again(t, 50).unwrap(); // restart with the repeat as timeout
+    /// assert_eq!(timers.due(t), Some(80));
+    /// ```
     pub fn again(&mut self, timer: Key, now: u64) -> Result<(), NeverStarted> {
         let t = self.timers.get(timer).ok_or(NeverStarted)?;
         if !t.started {
@@ -226,6 +384,16 @@ impl<P> TimerHeap<P> {
     /// How long the poll phase may sleep: `None` with no active timer (sleep until woken), 0 if
     /// the earliest is already due, else the milliseconds until it, capped at `i32::MAX` like
     /// libuv's `uv__next_timeout`.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 40, 0);
+    /// assert_eq!(timers.next_timeout(10), Some(30)); // poll may sleep 30 ms
+    /// assert_eq!(timers.next_timeout(90), Some(0)); // overdue: do not sleep
+    /// ```
     pub fn next_timeout(&self, now: u64) -> Option<u64> {
         let first = self.order.first()?;
         Some(first.due.saturating_sub(now).min(i32::MAX as u64))
@@ -235,6 +403,16 @@ impl<P> TimerHeap<P> {
     // ANCHOR: collect_due_solution
     /// Starts a timers pass: moves every timer due at `now` from the heap to the ready list, in
     /// firing order (earliest deadline first, then start order). Returns how many.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let (a, b) = (timers.insert(()), timers.insert(()));
+    /// timers.start(a, 0, 5, 0);
+    /// timers.start(b, 0, 50, 0);
+    /// assert_eq!(timers.collect_due(10), 1); // only a is due
+    /// ```
     #[allow(clippy::missing_panics_doc, reason = "heap entries are live timers")]
     pub fn collect_due(&mut self, now: u64) -> usize {
         // exercise: move every timer that is due at `now` to the ready list
@@ -267,6 +445,17 @@ impl<P> TimerHeap<P> {
     /// The next timer of the current pass whose callback must run now, skipping timers that
     /// were stopped after [`collect_due`](Self::collect_due). A repeating timer is re-armed
     /// from `now` *before* its callback runs, as `uv__run_timers` does.
+    ///
+    /// ```
+    /// use eventloop::timers::TimerHeap;
+    ///
+    /// let mut timers = TimerHeap::new();
+    /// let t = timers.insert(());
+    /// timers.start(t, 0, 10, 10);
+    /// timers.collect_due(10);
+    /// assert_eq!(timers.pop_ready(10), Some(t));
+    /// assert_eq!(timers.due(t), Some(20)); // re-armed before its callback runs
+    /// ```
     pub fn pop_ready(&mut self, now: u64) -> Option<Key> {
         while let Some(timer) = self.ready.pop_front() {
             let Some(t) = self.timers.get_mut(timer) else {

@@ -39,11 +39,32 @@ use super::json::{Line, Value, parse_object};
 use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
 
 /// The `format` of every header.
+///
+/// ```
+/// use eventloop::trace::{FORMAT_NAME, Header};
+///
+/// assert_eq!(FORMAT_NAME, "eventloop-trace");
+/// assert!(Header::new("manual").to_line().contains(r#""format":"eventloop-trace""#));
+/// ```
 pub const FORMAT_NAME: &str = "eventloop-trace";
 /// The version this crate writes, and the newest it reads.
+///
+/// ```
+/// use eventloop::trace::{FORMAT_VERSION, Header};
+///
+/// assert_eq!(Header::new("manual").version, FORMAT_VERSION); // what this crate writes
+/// ```
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The first line of a trace.
+///
+/// ```
+/// use eventloop::trace::{Header, format::parse_header};
+///
+/// let mut header = Header::new("manual");
+/// header.program = Some("puzzle-1".into());
+/// assert_eq!(parse_header(&header.to_line()).unwrap(), header); // a round trip
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// The format version the trace was written in.
@@ -58,6 +79,14 @@ pub struct Header {
 
 impl Header {
     /// The header this crate writes for a loop on a clock of kind `clock`.
+    ///
+    /// ```
+    /// use eventloop::trace::{FORMAT_VERSION, Header};
+    ///
+    /// let header = Header::new("system");
+    /// assert_eq!((header.version, header.clock.as_str()), (FORMAT_VERSION, "system"));
+    /// assert_eq!(header.program, None);
+    /// ```
     pub fn new(clock: &str) -> Header {
         Header {
             version: FORMAT_VERSION,
@@ -68,6 +97,14 @@ impl Header {
     }
 
     /// The header as a line of the format (without the newline).
+    ///
+    /// ```
+    /// use eventloop::trace::Header;
+    ///
+    /// let line = Header::new("manual").to_line();
+    /// assert!(line.starts_with(r#"{"format":"eventloop-trace","version":1,"#));
+    /// assert!(line.ends_with(r#""clock":"manual","unit":"ms"}"#));
+    /// ```
     #[allow(
         clippy::missing_panics_doc,
         reason = "the line is made of strings: valid UTF-8"
@@ -89,6 +126,13 @@ impl Header {
 }
 
 /// An event with the loop time it was recorded at.
+///
+/// ```
+/// use eventloop::trace::{Phase, Stamped, TraceEvent, format::parse_event};
+///
+/// let stamped = parse_event(r#"{"t":5,"ev":"phase","phase":"timers"}"#).unwrap();
+/// assert_eq!(stamped, Stamped { at: 5, event: TraceEvent::Phase(Phase::Timers) });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamped<N = &'static str> {
     /// The loop's cached time, in ms.
@@ -98,6 +142,16 @@ pub struct Stamped<N = &'static str> {
 }
 
 /// A trace read back: its header and its events, in order.
+///
+/// ```
+/// use eventloop::trace::{TraceEvent, format};
+///
+/// let text = "{\"format\":\"eventloop-trace\",\"version\":1,\"crate\":\"0.1.0\",\"clock\":\"manual\",\"unit\":\"ms\"}\n\
+///             {\"t\":0,\"ev\":\"output\",\"line\":\"main\"}\n";
+/// let recorded = format::read(text.as_bytes()).unwrap();
+/// assert_eq!(recorded.header.clock, "manual");
+/// assert_eq!(recorded.events[0].event, TraceEvent::Output("main".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
     /// The header.
@@ -107,6 +161,14 @@ pub struct Recorded {
 }
 
 /// Why a trace could not be read.
+///
+/// ```
+/// use eventloop::trace::{FormatError, format};
+///
+/// let err = format::read(&b"{\"t\":0,\"ev\":\"stalled\"}\n"[..]).unwrap_err();
+/// assert!(matches!(err, FormatError::NotATrace(_))); // no header first
+/// assert!(err.to_string().starts_with("not an eventloop trace"));
+/// ```
 #[derive(Debug)]
 pub enum FormatError {
     /// Reading failed.
@@ -167,6 +229,13 @@ impl From<FormatError> for io::Error {
 }
 
 /// `event`, recorded at loop time `at`, as a line of the format (without the newline).
+///
+/// ```
+/// use eventloop::trace::{Phase, TraceEvent, format::event_line};
+///
+/// let line = event_line(3, &TraceEvent::<&str>::Phase(Phase::Check));
+/// assert_eq!(line, r#"{"t":3,"ev":"phase","phase":"check"}"#);
+/// ```
 #[allow(
     clippy::missing_panics_doc,
     reason = "the line is made of strings: valid UTF-8"
@@ -180,6 +249,14 @@ pub fn event_line<N: AsRef<str>>(at: u64, event: &TraceEvent<N>) -> String {
 // ANCHOR: write_event
 /// Appends `event`, recorded at loop time `at`, to `out` as a line of the format (without the
 /// newline).
+///
+/// ```
+/// use eventloop::trace::{TraceEvent, format::write_event};
+///
+/// let mut out = Vec::new();
+/// write_event(&mut out, 0, &TraceEvent::<&str>::PollWait(None));
+/// assert_eq!(out, br#"{"t":0,"ev":"poll_wait","timeout":null}"#);
+/// ```
 pub fn write_event<N: AsRef<str>>(out: &mut Vec<u8>, at: u64, event: &TraceEvent<N>) {
     let mut line = Line::new(out);
     line.uint("t", at).str("ev", event.kind());
@@ -344,6 +421,14 @@ impl Fields {
 ///
 /// # Errors
 /// [`FormatError`] for a line that is not a header, or one of a version this crate cannot read.
+///
+/// ```
+/// use eventloop::trace::{FormatError, format::parse_header};
+///
+/// let newer = r#"{"format":"eventloop-trace","version":99,"crate":"9.0.0","clock":"manual","unit":"ms"}"#;
+/// let err = parse_header(newer).unwrap_err();
+/// assert!(matches!(err, FormatError::Version { found: 99, supported: 1 }));
+/// ```
 pub fn parse_header(text: &str) -> Result<Header, FormatError> {
     let fields = Fields(parse_object(text).map_err(FormatError::NotATrace)?);
     match fields.str("format") {
@@ -377,6 +462,14 @@ pub fn parse_header(text: &str) -> Result<Header, FormatError> {
 ///
 /// # Errors
 /// What is wrong with a line that is not an event, in words.
+///
+/// ```
+/// use eventloop::trace::{TraceEvent, format::parse_event};
+///
+/// let stamped = parse_event(r#"{"t":7,"ev":"start","name":"setTimeout"}"#).unwrap();
+/// assert_eq!((stamped.at, stamped.event), (7, TraceEvent::CallbackStarted("setTimeout".to_string())));
+/// assert!(parse_event(r#"{"t":7,"ev":"start"}"#).unwrap_err().contains("`name`"));
+/// ```
 pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
     let f = Fields(parse_object(text)?);
     let at = f.uint("t")?;
@@ -458,6 +551,15 @@ pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
 /// # Errors
 /// [`FormatError`]: a read failed, the first line is not a header of this format or is of a
 /// newer version, or a line is not an event (the error gives its number).
+///
+/// ```
+/// use eventloop::trace::{FormatError, format};
+///
+/// let header = r#"{"format":"eventloop-trace","version":1,"crate":"0.1.0","clock":"none","unit":"ms"}"#;
+/// let text = format!("{header}\n\n{{\"t\":0,\"ev\":\"drain_end\"}}\n{{\"t\":0}}\n");
+/// let err = format::read(text.as_bytes()).unwrap_err();
+/// assert!(matches!(err, FormatError::Line { line: 4, .. })); // blank lines count
+/// ```
 pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
     let mut lines = input.lines().enumerate();
     let header = loop {
@@ -491,6 +593,17 @@ pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
 ///
 /// Give it a buffered writer (a `BufWriter<File>`): the loop writes one short line per
 /// event. The first write error stops the trace; [`finish`](TraceSink::finish) reports it.
+///
+/// ```
+/// use eventloop::trace::{JsonLines, TraceEvent, TraceSink, format};
+///
+/// let mut sink = JsonLines::new(Vec::new());
+/// sink.begin("manual");
+/// sink.record(0, &TraceEvent::Output("hi".into()));
+/// sink.finish().unwrap();
+/// let recorded = format::read(&sink.into_inner()[..]).unwrap();
+/// assert_eq!(recorded.events.len(), 1);
+/// ```
 #[derive(Debug)]
 pub struct JsonLines<W: Write> {
     out: W,
@@ -502,6 +615,14 @@ pub struct JsonLines<W: Write> {
 
 impl<W: Write> JsonLines<W> {
     /// A sink writing to `out`.
+    ///
+    /// ```
+    /// use eventloop::trace::{JsonLines, TraceSink};
+    ///
+    /// let mut sink = JsonLines::new(std::io::BufWriter::new(Vec::new()));
+    /// sink.begin("system");
+    /// assert!(sink.finish().is_ok());
+    /// ```
     pub fn new(out: W) -> Self {
         JsonLines {
             out,
@@ -512,12 +633,29 @@ impl<W: Write> JsonLines<W> {
     }
 
     /// Names the traced program in the header.
+    ///
+    /// ```
+    /// use eventloop::trace::{JsonLines, TraceSink, format};
+    ///
+    /// let mut sink = JsonLines::new(Vec::new()).program("echo_server");
+    /// sink.begin("manual");
+    /// let header = format::read(&sink.into_inner()[..]).unwrap().header;
+    /// assert_eq!(header.program.as_deref(), Some("echo_server"));
+    /// ```
     pub fn program(mut self, name: impl Into<String>) -> Self {
         self.program = Some(name.into());
         self
     }
 
     /// The writer, with everything written so far.
+    ///
+    /// ```
+    /// use eventloop::trace::{JsonLines, TraceEvent, TraceSink};
+    ///
+    /// let mut sink = JsonLines::new(Vec::new());
+    /// sink.record(2, &TraceEvent::Stalled);
+    /// assert_eq!(sink.into_inner(), b"{\"t\":2,\"ev\":\"stalled\"}\n");
+    /// ```
     pub fn into_inner(self) -> W {
         self.out
     }

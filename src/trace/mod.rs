@@ -54,6 +54,13 @@ pub use record::{ENV_VAR, Trace, TraceSink, capture, capture_json, capture_json_
 /// The phases of the loop. An iteration (`uv_run`, libuv ≥ 1.45) takes them in the order
 /// listed: pending first, timers last — plus, in `RunMode::Default`, one timers phase before
 /// the first iteration.
+///
+/// ```
+/// use eventloop::trace::Phase;
+///
+/// assert_eq!(Phase::ALL[0], Phase::Pending); // an iteration starts with pending callbacks
+/// assert_eq!(Phase::Check.to_string(), "check"); // where setImmediate callbacks run
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Callbacks deferred from the previous poll (`uv__run_pending`).
@@ -76,6 +83,13 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order of an iteration.
+    ///
+    /// ```
+    /// use eventloop::trace::Phase;
+    ///
+    /// let order: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
+    /// assert_eq!(order, ["pending", "idle", "prepare", "poll", "check", "closing", "timers"]);
+    /// ```
     pub const ALL: [Phase; 7] = [
         Phase::Pending,
         Phase::Idle,
@@ -87,6 +101,13 @@ impl Phase {
     ];
 
     /// The phase's name in the trace format (`"timers"`, `"check"`, …).
+    ///
+    /// ```
+    /// use eventloop::trace::Phase;
+    ///
+    /// assert_eq!(Phase::Timers.name(), "timers");
+    /// assert_eq!(Phase::Closing.name(), "closing");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Phase::Pending => "pending",
@@ -100,6 +121,13 @@ impl Phase {
     }
 
     /// The phase named `name` in the trace format.
+    ///
+    /// ```
+    /// use eventloop::trace::Phase;
+    ///
+    /// assert_eq!(Phase::from_name("poll"), Some(Phase::Poll));
+    /// assert_eq!(Phase::from_name("nextTick"), None); // not a phase: a queue
+    /// ```
     pub fn from_name(name: &str) -> Option<Phase> {
         Phase::ALL.into_iter().find(|p| p.name() == name)
     }
@@ -112,6 +140,13 @@ impl fmt::Display for Phase {
 }
 
 /// The queues a callback waits in before the loop runs it.
+///
+/// ```
+/// use eventloop::trace::Queue;
+///
+/// assert_eq!(Queue::Ticks.to_string(), "ticks");
+/// assert_ne!(Queue::Ticks, Queue::Microtasks); // ticks go first, then microtasks
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
     /// `setTimeout`/`setInterval`, waiting for their time (Node's timer lists).
@@ -132,6 +167,13 @@ pub enum Queue {
 
 impl Queue {
     /// Every queue, in the order the visualizer shows them.
+    ///
+    /// ```
+    /// use eventloop::trace::Queue;
+    ///
+    /// assert_eq!(Queue::ALL.len(), 7);
+    /// assert!(Queue::ALL.iter().all(|&q| Queue::from_name(q.name()) == Some(q)));
+    /// ```
     pub const ALL: [Queue; 7] = [
         Queue::Timers,
         Queue::Immediates,
@@ -143,6 +185,13 @@ impl Queue {
     ];
 
     /// The queue's name in the trace format.
+    ///
+    /// ```
+    /// use eventloop::trace::Queue;
+    ///
+    /// assert_eq!(Queue::Microtasks.name(), "microtasks");
+    /// assert_eq!(Queue::Pool.name(), "pool");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Queue::Timers => "timers",
@@ -156,6 +205,13 @@ impl Queue {
     }
 
     /// The queue named `name` in the trace format.
+    ///
+    /// ```
+    /// use eventloop::trace::Queue;
+    ///
+    /// assert_eq!(Queue::from_name("immediates"), Some(Queue::Immediates));
+    /// assert_eq!(Queue::from_name("check"), None); // a phase, not a queue
+    /// ```
     pub fn from_name(name: &str) -> Option<Queue> {
         Queue::ALL.into_iter().find(|q| q.name() == name)
     }
@@ -168,6 +224,14 @@ impl fmt::Display for Queue {
 }
 
 /// How many entries each queue holds, as a phase begins.
+///
+/// ```
+/// use eventloop::trace::{Queue, QueueLengths};
+///
+/// let lengths = QueueLengths { ticks: 2, timers: 1, ..QueueLengths::default() };
+/// assert_eq!(lengths.get(Queue::Ticks), 2);
+/// assert_eq!(lengths.get(Queue::Microtasks), 0);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct QueueLengths {
     /// Node timeouts and libuv timer handles waiting for their time.
@@ -188,6 +252,14 @@ pub struct QueueLengths {
 
 impl QueueLengths {
     /// The length of `queue`.
+    ///
+    /// ```
+    /// use eventloop::trace::{Queue, QueueLengths};
+    ///
+    /// let lengths = QueueLengths { pool: 4, ..QueueLengths::default() };
+    /// assert_eq!(lengths.get(Queue::Pool), 4);
+    /// assert_eq!(Queue::ALL.iter().map(|&q| lengths.get(q)).sum::<usize>(), 4);
+    /// ```
     pub fn get(&self, queue: Queue) -> usize {
         match queue {
             Queue::Timers => self.timers,
@@ -201,6 +273,14 @@ impl QueueLengths {
     }
 
     /// Sets the length of `queue`.
+    ///
+    /// ```
+    /// use eventloop::trace::{Queue, QueueLengths};
+    ///
+    /// let mut lengths = QueueLengths::default();
+    /// lengths.set(Queue::Immediates, 3);
+    /// assert_eq!(lengths.immediates, 3);
+    /// ```
     pub fn set(&mut self, queue: Queue, len: usize) {
         *match queue {
             Queue::Timers => &mut self.timers,
@@ -217,6 +297,17 @@ impl QueueLengths {
 // ANCHOR: trace_event
 /// One thing the loop did. `N` is how names are held: `&'static str` as the loop records them
 /// (a frame name costs no allocation), `String` when read back from a file.
+///
+/// ```
+/// use eventloop::clock::ManualClock;
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::trace::{Phase, TraceEvent};
+///
+/// let mut lp = EventLoop::builder().clock(ManualClock::new()).trace_in_memory().build().unwrap();
+/// lp.run_main(|lp| drop(lp.set_immediate(|_| {}))).unwrap();
+/// let events = lp.take_trace();
+/// assert!(events.contains(&TraceEvent::Phase(Phase::Check))); // the immediate ran there
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TraceEvent<N = &'static str> {
     /// The loop entered a phase.
@@ -331,6 +422,14 @@ pub enum TraceEvent<N = &'static str> {
 
 impl<N> TraceEvent<N> {
     /// The event's name in the trace format (`"phase"`, `"start"`, …).
+    ///
+    /// ```
+    /// use eventloop::trace::{EVENT_KINDS, TraceEvent};
+    ///
+    /// let event: TraceEvent = TraceEvent::CallbackStarted("setTimeout");
+    /// assert_eq!(event.kind(), "start");
+    /// assert!(EVENT_KINDS.contains(&event.kind()));
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             TraceEvent::Phase(_) => "phase",
@@ -360,6 +459,14 @@ impl<N> TraceEvent<N> {
 
     /// The same event with its names turned into `M`s (for example `&'static str` into
     /// `String`, to compare a recorded trace with one read back from a file).
+    ///
+    /// ```
+    /// use eventloop::trace::{TraceEvent, format::parse_event};
+    ///
+    /// let recorded: TraceEvent = TraceEvent::CallbackStarted("nextTick");
+    /// let read = parse_event(r#"{"t":0,"ev":"start","name":"nextTick"}"#).unwrap().event;
+    /// assert_eq!(recorded.map_names(String::from), read);
+    /// ```
     pub fn map_names<M>(self, mut f: impl FnMut(N) -> M) -> TraceEvent<M> {
         match self {
             TraceEvent::Phase(p) => TraceEvent::Phase(p),
@@ -415,6 +522,13 @@ impl<N> TraceEvent<N> {
 }
 
 /// Every kind of event, by its name in the format: what a reader must understand.
+///
+/// ```
+/// use eventloop::trace::{EVENT_KINDS, TraceEvent};
+///
+/// assert_eq!(EVENT_KINDS.len(), 22);
+/// assert!(EVENT_KINDS.contains(&TraceEvent::<&str>::DrainEnd.kind()));
+/// ```
 pub const EVENT_KINDS: [&str; 22] = [
     "phase",
     "phase_end",

@@ -18,10 +18,33 @@ use super::{Phase, QueueLengths, TraceEvent};
 /// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
 /// builds writes to that path, the `n`-th to `trace-n.jsonl` beside it (tests build many).
 /// A loop given a trace of its own by its builder, or built inside a [`capture`], ignores it.
+///
+/// ```
+/// use eventloop::trace::ENV_VAR;
+///
+/// assert_eq!(ENV_VAR, "EVENTLOOP_TRACE");
+/// let traced = std::env::var_os(ENV_VAR).is_some(); // what every new loop will check
+/// # let _ = traced;
+/// ```
 pub const ENV_VAR: &str = "EVENTLOOP_TRACE";
 
 // ANCHOR: trace_sink
 /// Where a trace's events go.
+///
+/// ```
+/// use eventloop::trace::{self, TraceEvent, TraceSink};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// struct CountLines(Rc<Cell<usize>>);
+/// impl TraceSink for CountLines {
+///     fn record(&mut self, _at: u64, event: &TraceEvent) {
+///         if let TraceEvent::Output(_) = event { self.0.set(self.0.get() + 1) }
+///     }
+/// }
+/// let lines = Rc::new(Cell::new(0));
+/// trace::capture(CountLines(lines.clone()), || trace::output("hello")).1.unwrap();
+/// assert_eq!(lines.get(), 1);
+/// ```
 pub trait TraceSink {
     /// Called once before the first event, with the kind of the loop's clock: `"manual"`,
     /// `"system"`, or `"none"` when something was recorded before any loop existed.
@@ -194,6 +217,14 @@ pub(crate) enum Setting {
 
 // ANCHOR: trace
 /// The loop's recorder: nothing at all when tracing is off.
+///
+/// ```
+/// use eventloop::trace::Trace;
+///
+/// let trace = Trace::default(); // off: what a loop has unless tracing is asked for
+/// assert!(!trace.is_enabled());
+/// trace.record(0, || unreachable!("when off, the event is never made"));
+/// ```
 #[derive(Default)]
 pub struct Trace {
     recorder: Option<Rc<RefCell<Recorder>>>,
@@ -218,6 +249,15 @@ impl Trace {
 
     /// Records the event `event()` makes, at loop time `at` — when tracing is on. When it is
     /// off this is one branch, and `event` is never called.
+    ///
+    /// ```
+    /// use eventloop::trace::{Trace, TraceEvent};
+    ///
+    /// let mut trace = Trace::default();
+    /// trace.enable();
+    /// trace.record(4, || TraceEvent::CallbackStarted("main"));
+    /// assert_eq!(trace.take(), [TraceEvent::CallbackStarted("main")]);
+    /// ```
     #[inline]
     pub fn record(&self, at: u64, event: impl FnOnce() -> TraceEvent) {
         if let Some(recorder) = &self.recorder {
@@ -226,12 +266,31 @@ impl Trace {
     }
 
     /// True while recording.
+    ///
+    /// ```
+    /// use eventloop::trace::Trace;
+    ///
+    /// let mut trace = Trace::default();
+    /// assert!(!trace.is_enabled());
+    /// trace.enable();
+    /// assert!(trace.is_enabled());
+    /// ```
     #[inline]
     pub fn is_enabled(&self) -> bool {
         self.recorder.is_some()
     }
 
     /// Starts keeping events in memory (tracing goes on into any sink too).
+    ///
+    /// ```
+    /// use eventloop::trace::{Trace, TraceEvent};
+    ///
+    /// let mut trace = Trace::default();
+    /// trace.record(0, || TraceEvent::Stalled); // not kept: off
+    /// trace.enable();
+    /// trace.record(1, || TraceEvent::BeforeExit);
+    /// assert_eq!(trace.take(), [TraceEvent::BeforeExit]);
+    /// ```
     pub fn enable(&mut self) {
         let recorder = self.recorder.get_or_insert_with(|| {
             let recorder = Recorder::new(true, None);
@@ -242,6 +301,16 @@ impl Trace {
     }
 
     /// Takes the events kept in memory so far; recording goes on.
+    ///
+    /// ```
+    /// use eventloop::trace::{Trace, TraceEvent};
+    ///
+    /// let mut trace = Trace::default();
+    /// trace.enable();
+    /// trace.record(0, || TraceEvent::DrainEnd);
+    /// assert_eq!(trace.take().len(), 1);
+    /// assert!(trace.take().is_empty()); // taken; recording goes on
+    /// ```
     pub fn take(&mut self) -> Vec<TraceEvent> {
         self.recorder
             .as_ref()
@@ -253,6 +322,14 @@ impl Trace {
     ///
     /// # Errors
     /// The first error the sink met while writing.
+    ///
+    /// ```
+    /// use eventloop::trace::Trace;
+    ///
+    /// let mut trace = Trace::default();
+    /// trace.enable(); // memory only: nothing to flush, no error
+    /// assert!(trace.finish().is_ok());
+    /// ```
     pub fn finish(&self) -> io::Result<()> {
         match &self.recorder {
             Some(recorder) => recorder.borrow_mut().finish(),
@@ -281,6 +358,15 @@ impl std::fmt::Debug for Trace {
 /// Notes that the program printed `line`, in the trace of the newest traced loop (or
 /// [`capture`]) on this thread; does nothing when none is. Call it where the program would
 /// `console.log`, so the visualizer can show what was printed when.
+///
+/// ```
+/// use eventloop::trace::{self, TraceEvent};
+///
+/// trace::output("not traced"); // no trace on this thread: nothing happens
+/// let (_, bytes) = trace::capture_json(|| trace::output("traced"));
+/// let recorded = trace::format::read(&bytes[..]).unwrap();
+/// assert_eq!(recorded.events[0].event, TraceEvent::Output("traced".into()));
+/// ```
 pub fn output(line: impl Into<String>) {
     let recorder = ACTIVE.with(|active| {
         let mut active = active.borrow_mut();
@@ -301,6 +387,27 @@ pub fn output(line: impl Into<String>) {
 ///
 /// # Errors
 /// The sink's first write error, beside `f`'s result.
+///
+/// ```
+/// use eventloop::clock::ManualClock;
+/// use eventloop::event_loop::EventLoop;
+/// use eventloop::trace::{self, TraceEvent, TraceSink};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// struct CountPhases(Rc<Cell<usize>>);
+/// impl TraceSink for CountPhases {
+///     fn record(&mut self, _at: u64, event: &TraceEvent) {
+///         if let TraceEvent::Phase(_) = event { self.0.set(self.0.get() + 1) }
+///     }
+/// }
+/// let phases = Rc::new(Cell::new(0));
+/// let (_, finished) = trace::capture(CountPhases(phases.clone()), || {
+///     let mut lp = EventLoop::with_clock(ManualClock::new()); // no trace of its own
+///     lp.run_main(|lp| drop(lp.set_timeout(|_| {}, 0))).unwrap();
+/// });
+/// finished.unwrap();
+/// assert!(phases.get() > 0);
+/// ```
 pub fn capture<R>(sink: impl TraceSink + 'static, f: impl FnOnce() -> R) -> (R, io::Result<()>) {
     let recorder = Recorder::new(false, Some(Box::new(sink)));
     activate(&recorder);
@@ -336,11 +443,30 @@ impl Write for SharedBuffer {
 }
 
 /// [`capture`] into the JSON lines format, in memory: `f`'s result and the trace's bytes.
+///
+/// ```
+/// use eventloop::trace::{self, format};
+///
+/// let (answer, bytes) = trace::capture_json(|| {
+///     trace::output("thinking");
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// assert_eq!(format::read(&bytes[..]).unwrap().events.len(), 1);
+/// ```
 pub fn capture_json<R>(f: impl FnOnce() -> R) -> (R, Vec<u8>) {
     capture_json_named(None, f)
 }
 
 /// [`capture_json`] with the program's name in the header.
+///
+/// ```
+/// use eventloop::trace::{self, format};
+///
+/// let (_, bytes) = trace::capture_json_named(Some("puzzle-3"), || trace::output("hi"));
+/// let header = format::read(&bytes[..]).unwrap().header;
+/// assert_eq!(header.program.as_deref(), Some("puzzle-3"));
+/// ```
 #[allow(clippy::missing_panics_doc, reason = "writing to memory cannot fail")]
 pub fn capture_json_named<R>(program: Option<&str>, f: impl FnOnce() -> R) -> (R, Vec<u8>) {
     let buffer = SharedBuffer::default();

@@ -199,17 +199,70 @@ fn on_timeout(lp: &mut EventLoop, key: Key) {
 impl Socket {
     /// Closes the connection now (`socket.destroy()`): queued writes are dropped, and
     /// `'close'` follows in the closing phase. Does nothing the second time.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| unreachable!("destroyed first"));
+    /// s.write(lp, b"dropped");
+    /// s.destroy(lp);
+    /// s.on_close(lp, |_, had_error| assert!(!had_error));
+    /// # server.close(lp, |_, _| {}); // no connection to wait for
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn destroy(self, lp: &mut EventLoop) {
         destroy(lp, self.key(lp), None);
     }
 
     /// Destroys the socket with `error`: `'error'` on the next tick, then `'close'`
     /// (`socket.destroy(err)`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_error(lp, |_, err| assert_eq!(err.to_string(), "gave up"))
+    ///     .on_close(lp, |_, had_error| assert!(had_error));
+    /// s.destroy_with(lp, std::io::Error::other("gave up"));
+    /// # server.close(lp, |_, _| {}); // no connection to wait for
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn destroy_with(self, lp: &mut EventLoop, error: io::Error) {
         destroy(lp, self.key(lp), Some(error));
     }
 
     /// Ends the socket, and destroys it once everything is sent (`socket.destroySoon()`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.write(lp, b"sent first");
+    /// s.on_finish(lp, move |lp| assert_eq!(s.bytes_written(lp), 10));
+    /// s.destroy_soon(lp);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn destroy_soon(self, lp: &mut EventLoop) {
         if self.is_writable(lp) {
             self.end(lp);
@@ -227,6 +280,22 @@ impl Socket {
     /// Emits `'timeout'` after `ms` milliseconds without a read, a write or a connect
     /// (`socket.setTimeout(ms)`); 0 turns it off. The timeout only tells: the socket stays
     /// open until a listener ends or destroys it. It does not keep the loop alive.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, _| {}).set_timeout(lp, 10); // 10 ms idle
+    /// s.on_timeout(lp, move |lp| s.destroy(lp)); // hang up on a silent peer
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn set_timeout(self, lp: &mut EventLoop, ms: u64) -> Self {
         let Some(s) = state(lp, self.key(lp)).filter(|s| !s.has(DESTROYED)) else {
             return self;

@@ -45,6 +45,13 @@ use events::{Args, Event, Handler, OnConnect};
 pub(crate) use destroy::destroy;
 
 /// The high-water mark of both sides, Node 20's default (`getDefaultHighWaterMark()`).
+///
+/// ```
+/// use eventloop::net::{DEFAULT_HIGH_WATER_MARK, SocketOptions};
+///
+/// assert_eq!(DEFAULT_HIGH_WATER_MARK, 16 * 1024);
+/// assert_eq!(SocketOptions::default().writable_high_water_mark, DEFAULT_HIGH_WATER_MARK);
+/// ```
 pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
 
 /// A write's or an `end`'s callback.
@@ -74,6 +81,14 @@ pub struct Socket(LoopKey);
 // ANCHOR_END: socket
 
 /// How a socket behaves (Node's `net.Socket` options; the defaults are Node's).
+///
+/// ```
+/// use eventloop::net::SocketOptions;
+///
+/// let options = SocketOptions { no_delay: true, ..SocketOptions::default() };
+/// assert!(!options.allow_half_open); // Node's default: end our side when the peer ends
+/// assert_eq!(options.readable_high_water_mark, 16 * 1024);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketOptions {
     /// Keep the writing side open after the peer's end of file (`allowHalfOpen`; default
@@ -248,6 +263,24 @@ impl Socket {
     /// still connecting; `on_connect` runs once connected (a `'connect'` listener), with the
     /// socket (Node's `this`). Listeners can be added and writes made right away — they wait
     /// for the connection. A failure (`ECONNREFUSED`, …) is an `'error'`, then `'close'`.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| {
+    ///     assert!(!s.is_connecting(lp)); // 'connect': the connection is up
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// assert!(s.is_connecting(lp)); // connect returned at once
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn connect(
         lp: &mut EventLoop,
         addr: SocketAddr,
@@ -257,6 +290,22 @@ impl Socket {
     }
 
     /// [`connect`](Self::connect) with options.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let options = SocketOptions { no_delay: true, ..SocketOptions::default() };
+    /// let s = Socket::connect_with(lp, addr, options, |_, _| {});
+    /// s.on_data(lp, |_, echo| assert_eq!(echo, b"hi")).end_with(lp, b"hi");
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn connect_with(
         lp: &mut EventLoop,
         addr: SocketAddr,
@@ -360,35 +409,145 @@ impl Socket {
     }
 
     /// Adds a `'connect'` listener: runs once the connection is up.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_connect(lp, move |lp| {
+    ///     assert_eq!(s.remote_addr(lp).unwrap(), addr);
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_connect(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.add(lp, Event::Connect, false, Handler::Plain(Box::new(f)))
     }
 
     /// Adds an `'end'` listener: the peer ended its side (end of file), one tick after the
     /// last `'data'`.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"ping")));
+    /// s.on_data(lp, |_, _| {}).on_end(lp, move |lp| {
+    ///     assert_eq!(s.bytes_read(lp), 4); // every byte came before the end of file
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_end(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.add(lp, Event::End, false, Handler::Plain(Box::new(f)))
     }
 
     /// Adds a `'finish'` listener: [`end`](Self::end) was called and every byte is sent and
     /// the writing side shut down.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, _| {}).end_with(lp, b"bye");
+    /// s.on_finish(lp, move |lp| assert_eq!(s.bytes_written(lp), 3));
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_finish(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.add(lp, Event::Finish, false, Handler::Plain(Box::new(f)))
     }
 
     /// Adds a `'drain'` listener: a [`write`](Self::write) returned `false`, and now
     /// everything written has been taken by the kernel — write more.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// let more = s.write(lp, &[0; 32 * 1024]); // waits for the connection: above the mark
+    /// assert!(!more);
+    /// s.on_data(lp, |_, _| {}).on_drain(lp, move |lp| {
+    ///     assert_eq!(s.writable_length(lp), 0);
+    ///     s.end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_drain(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.add(lp, Event::Drain, false, Handler::Plain(Box::new(f)))
     }
 
     /// Adds a `'timeout'` listener (see [`set_timeout`](Self::set_timeout)).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, _| {}).set_timeout(lp, 10);
+    /// s.on_timeout(lp, move |lp| {
+    ///     assert!(!s.is_destroyed(lp)); // the timeout only tells
+    ///     s.end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_timeout(self, lp: &mut EventLoop, f: impl FnMut(&mut EventLoop) + 'static) -> Self {
         self.add(lp, Event::Timeout, false, Handler::Plain(Box::new(f)))
     }
 
     /// Adds an `'error'` listener. The socket is already destroyed when it runs; `'close'`
     /// follows. Without one, an error ends the program (Node throws it).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // now closed
+    /// let s = Socket::connect(lp, free, |_, _| unreachable!());
+    /// s.on_error(lp, move |lp, err| {
+    ///     assert_eq!(net::NetError::code_of(err), "ECONNREFUSED");
+    ///     assert!(s.is_destroyed(lp));
+    /// });
+    /// # server.close(lp, |_, _| {}); // no connection to wait for
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_error(
         self,
         lp: &mut EventLoop,
@@ -399,6 +558,24 @@ impl Socket {
 
     /// Adds a `'close'` listener: the connection is closed, in the closing phase; the
     /// argument says whether an error destroyed it. The last event a socket emits.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end(lp)));
+    /// s.on_data(lp, |_, _| {}).on_close(lp, move |lp, had_error| {
+    ///     assert!(!had_error);
+    ///     assert!(s.is_destroyed(lp));
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_close(
         self,
         lp: &mut EventLoop,
@@ -411,6 +588,24 @@ impl Socket {
     ///
     /// # Errors
     /// `NotFound` once destroyed; `NotConnected` while connecting.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, move |lp, s| {
+    ///     let local = s.local_addr(lp).unwrap();
+    ///     assert!(local.ip().is_loopback() && local.port() != addr.port());
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn local_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         self.handle(lp)?.local_addr(lp)
     }
@@ -419,6 +614,23 @@ impl Socket {
     ///
     /// # Errors
     /// `NotFound` once destroyed; `NotConnected` while connecting.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, move |lp, s| {
+    ///     assert_eq!(s.remote_addr(lp).unwrap(), addr);
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn remote_addr(self, lp: &EventLoop) -> io::Result<SocketAddr> {
         self.handle(lp)?.peer_addr(lp)
     }
@@ -427,6 +639,23 @@ impl Socket {
     ///
     /// # Errors
     /// `NotFound` once destroyed; what `setsockopt` says.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, |lp, s| {
+    ///     s.set_no_delay(lp, true).unwrap(); // small writes go out at once
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn set_no_delay(self, lp: &EventLoop, no_delay: bool) -> io::Result<()> {
         self.handle(lp)?.set_nodelay(lp, no_delay)
     }
@@ -435,6 +664,24 @@ impl Socket {
     ///
     /// # Errors
     /// `NotFound` once destroyed (or if connecting failed).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, move |lp, s| {
+    ///     let stream: net::TcpStream = s.handle(lp).unwrap();
+    ///     assert_eq!(stream.peer_addr(lp).unwrap(), addr);
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn handle(self, lp: &EventLoop) -> io::Result<TcpStream> {
         let key = lp.untag_or_err(self.0, "socket")?;
         state_ref(lp, key).and_then(|s| s.handle).ok_or_else(gone)
@@ -473,38 +720,161 @@ impl Ref for Socket {
 
 impl Socket {
     /// Bytes received so far (`socket.bytesRead`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"ping")));
+    /// assert_eq!(s.bytes_read(lp), 0);
+    /// s.on_data(lp, |_, _| {}).on_end(lp, move |lp| assert_eq!(s.bytes_read(lp), 4)); // the echo
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn bytes_read(self, lp: &EventLoop) -> u64 {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.bytes_read)
     }
 
     /// Bytes the kernel has taken so far (`socket.bytesWritten`, without what still waits).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, _| {}).end_with(lp, b"ping");
+    /// assert_eq!(s.bytes_written(lp), 0); // still connecting
+    /// s.on_finish(lp, move |lp| assert_eq!(s.bytes_written(lp), 4));
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn bytes_written(self, lp: &EventLoop) -> u64 {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.bytes_written)
     }
 
     /// Bytes written and not yet taken by the kernel (`socket.writableLength`): above the
     /// high-water mark, [`write`](Self::write) returns `false`.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.write(lp, b"early"); // waits for the connection
+    /// assert_eq!(s.writable_length(lp), 5);
+    /// s.on_data(lp, |_, _| {}).end(lp);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn writable_length(self, lp: &EventLoop) -> usize {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.wlen)
     }
 
     /// Bytes received and kept for the reader (`socket.readableLength`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.write(lp, b"kept")));
+    /// s.on_data(lp, |_, data| assert_eq!(data, b"kept")).pause(lp);
+    /// lp.set_timeout(move |lp| {
+    ///     // Paused: every byte read so far (the echo, once it came) is kept.
+    ///     assert_eq!(s.readable_length(lp) as u64, s.bytes_read(lp));
+    ///     s.resume(lp).end(lp);
+    /// }, 50);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn readable_length(self, lp: &EventLoop) -> usize {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.rlen)
     }
 
     /// True while connecting (`socket.connecting`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| {
+    ///     assert!(!s.is_connecting(lp));
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// assert!(s.is_connecting(lp));
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn is_connecting(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_some_and(|s| s.has(CONNECTING))
     }
 
     /// True once destroyed, by an error or by [`destroy`](Self::destroy)
     /// (`socket.destroyed`); true for a stale id.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// assert!(!s.is_destroyed(lp));
+    /// s.destroy(lp);
+    /// assert!(s.is_destroyed(lp)); // at once; 'close' comes in the closing phase
+    /// # server.close(lp, |_, _| {}); // no connection to wait for
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn is_destroyed(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_none_or(|s| s.has(DESTROYED))
     }
 
     /// True while writes are accepted (`socket.writable`): not ended, not destroyed.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// assert!(s.is_writable(lp)); // writes made now wait for the connection
+    /// s.on_data(lp, |_, _| {}).end(lp);
+    /// assert!(!s.is_writable(lp));
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn is_writable(self, lp: &EventLoop) -> bool {
         state_ref(lp, self.key(lp)).is_some_and(writable::writable)
     }

@@ -360,6 +360,21 @@ impl Socket {
     /// Adds a `'data'` listener and makes the socket flow (unless it was paused): each
     /// chunk read is handed to `f`, in order. The bytes are lent — copy what must outlive
     /// the call. A listener added before the connection is up gets the first bytes too.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"echo me")));
+    /// s.on_data(lp, |_, data| assert_eq!(data, b"echo me")); // added before the connection
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn on_data(
         self,
         lp: &mut EventLoop,
@@ -382,6 +397,22 @@ impl Socket {
 
     /// Stops delivering `'data'` (`socket.pause()`): chunks read meanwhile are kept, and once
     /// the readable high-water mark is kept the socket stops reading, so the peer waits.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"later")));
+    /// s.on_data(lp, move |lp, _| assert!(!s.is_paused(lp))).pause(lp);
+    /// lp.set_timeout(move |lp| drop(s.resume(lp)), 50); // the echo is kept until now
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn pause(self, lp: &mut EventLoop) -> Self {
         let f = flags(lp, self.key(lp));
         if f & (R_HAS_FLOWING | R_FLOWING) != R_HAS_FLOWING {
@@ -394,6 +425,25 @@ impl Socket {
 
     /// Delivers `'data'` again, from the next tick on (`socket.resume()`), starting with
     /// what was kept.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end_with(lp, b"kept")));
+    /// s.pause(lp).on_data(lp, |_, data| assert_eq!(data, b"kept"));
+    /// lp.set_timeout(move |lp| {
+    ///     s.resume(lp); // 'data' gets what was kept
+    ///     assert!(!s.is_paused(lp));
+    /// }, 10);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn resume(self, lp: &mut EventLoop) -> Self {
         resume(lp, self.key(lp));
         self
@@ -401,6 +451,24 @@ impl Socket {
 
     /// True after [`pause`](Self::pause), until [`resume`](Self::resume)
     /// (`socket.isPaused()`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |lp, s| drop(s.end(lp)));
+    /// assert!(!s.is_paused(lp));
+    /// s.pause(lp);
+    /// assert!(s.is_paused(lp));
+    /// s.on_data(lp, |_, _| {}).resume(lp);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn is_paused(self, lp: &EventLoop) -> bool {
         super::state_ref(lp, self.key(lp)).is_some_and(|s| {
             s.has(R_PAUSED) || s.flags & (R_HAS_FLOWING | R_FLOWING) == R_HAS_FLOWING

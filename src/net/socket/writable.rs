@@ -584,12 +584,47 @@ impl Socket {
     /// After [`end`](Self::end), or on a destroyed socket, the write fails: `'error'`
     /// (`ERR_STREAM_WRITE_AFTER_END`; `EPIPE` after the peer ended a socket that is not
     /// half-open), and `false`.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// assert!(s.write(lp, b"hello")); // below the high-water mark: go on writing
+    /// s.on_data(lp, |_, echo| assert_eq!(echo, b"hello")).end(lp);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn write(self, lp: &mut EventLoop, data: &[u8]) -> bool {
         write(lp, self.key(lp), data, None)
     }
 
     /// [`write`](Self::write), with a callback that runs once the kernel has taken these
     /// bytes (`Ok`), or with the error that lost them.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.write_with(lp, b"hello", move |lp, result| {
+    ///     result.unwrap(); // the kernel took the bytes
+    ///     assert_eq!(s.bytes_written(lp), 5);
+    /// });
+    /// s.on_data(lp, |_, _| {}).end(lp);
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn write_with(
         self,
         lp: &mut EventLoop,
@@ -602,12 +637,45 @@ impl Socket {
 
     /// Ends the writing side once everything written is sent (`socket.end()`): the peer
     /// reads to the end, then sees end of file. `'finish'` follows.
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, |lp, s| {
+    ///     s.write(lp, b"last words");
+    ///     s.on_data(lp, |_, _| {}).end(lp); // sent after the words
+    ///     assert!(!s.is_writable(lp));
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn end(self, lp: &mut EventLoop) -> Self {
         end(lp, self.key(lp), None, None);
         self
     }
 
     /// Writes `data`, then ends (`socket.end(data)`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, echo| assert_eq!(echo, b"bye")).end_with(lp, b"bye");
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn end_with(self, lp: &mut EventLoop, data: &[u8]) -> Self {
         end(lp, self.key(lp), Some(data), None);
         self
@@ -615,6 +683,24 @@ impl Socket {
 
     /// Writes `data` (none if empty), ends, and calls `callback` at `'finish'`, or with the
     /// error that prevented it (`socket.end(data, callback)`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// let s = Socket::connect(lp, addr, |_, _| {});
+    /// s.on_data(lp, |_, _| {}).end_then(lp, b"bye", move |lp, result| {
+    ///     assert!(result.is_ok()); // 'finish': every byte sent, our side shut down
+    ///     assert_eq!(s.bytes_written(lp), 3);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn end_then(
         self,
         lp: &mut EventLoop,
@@ -628,6 +714,26 @@ impl Socket {
 
     /// Holds writes back until [`uncork`](Self::uncork), to send them together
     /// (`socket.cork()`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, |lp, s| {
+    ///     s.cork(lp);
+    ///     s.write(lp, b"one ");
+    ///     s.write(lp, b"two");
+    ///     assert_eq!(s.writable_length(lp), 7); // held back
+    ///     s.uncork(lp).on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn cork(self, lp: &mut EventLoop) -> Self {
         if let Some(s) = state(lp, self.key(lp)) {
             s.flags |= W_CORKED;
@@ -636,6 +742,27 @@ impl Socket {
     }
 
     /// Sends what [`cork`](Self::cork) held back (`socket.uncork()`).
+    ///
+    /// ```
+    /// # use eventloop::prelude::*;
+    /// # use eventloop::net::{Server, Socket, SocketOptions};
+    /// # let mut lp = EventLoop::new();
+    /// # lp.run_main(|lp| {
+    /// # let server = Server::create(lp, |lp, s| drop(s.on_data(lp, move |lp, d| drop(s.write(lp, d))).on_error(lp, |_, _| {})));
+    /// # server.on_connection(lp, move |lp, _| server.close(lp, |_, _| {}));
+    /// # server.listen(lp, "127.0.0.1:0".parse().unwrap(), move |lp| {
+    /// # let addr = server.address(lp).unwrap();
+    /// Socket::connect(lp, addr, |lp, s| {
+    ///     s.cork(lp);
+    ///     s.write(lp, b"one ");
+    ///     s.write(lp, b"two");
+    ///     s.uncork(lp); // both go to the kernel together
+    ///     assert_eq!(s.writable_length(lp), 0);
+    ///     s.on_data(lp, |_, _| {}).end(lp);
+    /// });
+    /// # });
+    /// # }).unwrap();
+    /// ```
     pub fn uncork(self, lp: &mut EventLoop) -> Self {
         if let Some(s) = state(lp, self.key(lp))
             && s.has(W_CORKED)
