@@ -177,7 +177,8 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
     if ev.readable {
         read(lp, key, ev.hangup);
     }
-    if ev.writable && net(lp).streams.contains(key) {
+    // `flush` finds the stream itself (and returns if a read callback closed it).
+    if ev.writable {
         write::flush(lp, key);
     }
 }
@@ -188,12 +189,14 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
 /// last data there is — its end of file is reported now, not at the next poll
 /// (`uv__stream_io`'s `POLLHUP` short-circuit).
 fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
-    let mut buffer = net(lp)
+    // One lookup of the TCP layer's state serves until something runs that could change
+    // it (a callback, a checkpoint); then it is looked up again.
+    let mut n = net(lp);
+    let mut buffer = n
         .read_buffer
         .take()
         .unwrap_or_else(|| vec![0; READ_BUFFER_SIZE].into_boxed_slice());
     for _ in 0..READS_PER_EVENT {
-        let n = net(lp);
         let Some(s) = n.streams.get_mut(key).filter(|s| s.flags & READING != 0) else {
             break;
         };
@@ -228,25 +231,30 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
         // stream left reading with no callback is ready at every poll and never read (a
         // spin), whether the panic went to an `uncaughtException` listener or on out of
         // `run`.
-        if let Some(s) = net(lp).streams.get_mut(key)
+        n = net(lp);
+        if let Some(s) = n.streams.get_mut(key)
             && s.flags & READING != 0
             && s.on_read.is_none()
         {
             s.on_read = Some(on_read); // not stopped, closed or replaced meanwhile
         }
         if let Err(payload) = called {
-            net(lp).read_buffer.get_or_insert(buffer);
+            n.read_buffer.get_or_insert(buffer);
             panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
         }
-        lp.checkpoint();
-        if partial && hangup {
-            hung_up(lp, key);
-        }
         if done {
-            break;
+            // The buffer goes back first: nothing below reads into it.
+            n.read_buffer.get_or_insert(buffer);
+            lp.checkpoint();
+            if partial && hangup {
+                hung_up(lp, key); // (a partial read is always `done`)
+            }
+            return;
         }
+        lp.checkpoint();
+        n = net(lp);
     }
-    net(lp).read_buffer.get_or_insert(buffer);
+    n.read_buffer.get_or_insert(buffer);
 }
 
 /// End of file after a partial read on a hung-up socket, for a stream still reading.

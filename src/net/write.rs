@@ -88,48 +88,51 @@ fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Resul
 }
 // ANCHOR_END: feed
 
-/// Runs the callbacks of finished writes, oldest first (`uv__write_callbacks`). Writes
-/// finished while they run wait for the next run.
-fn run_done(lp: &mut EventLoop, key: Key) {
-    let Some(requests) = net(lp)
-        .streams
-        .get_mut(key)
-        .and_then(|s| s.requests.as_mut())
-    else {
-        return; // closed: the closing phase ran them
-    };
-    requests.fed = false;
-    let mut done = std::mem::take(&mut requests.done);
+/// Runs the callbacks of finished writes, oldest first (`uv__write_callbacks`), then finds
+/// the stream's requests again (a callback may have closed it). Writes finished while they
+/// run wait for the next run.
+fn run_done(
+    lp: &mut EventLoop,
+    key: Key,
+    mut done: Vec<(WriteCallback, io::Result<()>)>,
+) -> Option<&mut Requests> {
     for (callback, result) in done.drain(..) {
         lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
     }
+    let requests = stream_mut(lp, key).ok()?.requests.as_mut()?; // closed: the closing phase ran them
     // Give the emptied list back, so the next write's completion does not allocate one.
-    if let Some(requests) = net(lp)
-        .streams
-        .get_mut(key)
-        .and_then(|s| s.requests.as_mut())
-        && requests.done.is_empty()
-    {
+    if requests.done.is_empty() {
         requests.done = done;
     }
+    Some(requests)
 }
 
 // ANCHOR: flush
 /// The socket is writable (or the watcher was fed): write queued requests until one is
 /// partial, the socket is full, an error happens, or the per-event cap; then run the
 /// finished callbacks, and if the queue is empty, the drain listener and a waiting shutdown.
+/// The stream is looked up again only after something ran that could change it.
 pub(super) fn flush(lp: &mut EventLoop, key: Key) {
     let Ok(s) = stream_mut(lp, key) else { return };
-    let requests = s.requests();
+    let mut requests = s.requests();
     if !requests.queue.is_empty() {
         requests.waited = true;
         write_queued(lp, key);
+        let Ok(s) = stream_mut(lp, key) else { return };
+        requests = s.requests();
     }
-    run_done(lp, key);
-    let Ok(s) = stream_mut(lp, key) else { return };
-    let requests = s.requests();
+    requests.fed = false;
+    let requests = if requests.done.is_empty() {
+        requests
+    } else {
+        let done = std::mem::take(&mut requests.done);
+        let Some(requests) = run_done(lp, key, done) else {
+            return;
+        };
+        requests
+    };
     if !requests.queue.is_empty() {
         return;
     }
