@@ -13,9 +13,9 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 
 use super::stream::{
-    CONNECTING, ConnectCallback, SHUTTING, TcpStream, stream_mut, update_interest,
+    CONNECTING, ConnectCallback, SHUTTING, Stream, TcpStream, stream_mut, update_interest,
 };
-use super::{canceled, copy_error, net};
+use super::{NetStats, canceled, closed, copy_error, net};
 use crate::event_loop::EventLoop;
 use crate::heap::Key;
 
@@ -66,8 +66,13 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
             &head.data[head.written..]
         }
     };
+    write_stream(s, &mut n.stats, data)
+}
+
+/// `write_once` for a caller that already holds the stream and the counters.
+fn write_stream(s: &Stream, stats: &mut NetStats, data: &[u8]) -> io::Result<usize> {
     loop {
-        n.stats.writes += 1;
+        stats.writes += 1;
         // std's `TcpStream::write` is `send(…, MSG_NOSIGNAL)` on Linux: a reset peer is
         // `EPIPE` here, never a SIGPIPE that kills the process.
         match (&*s.socket).write(data) {
@@ -90,47 +95,50 @@ fn feed(lp: &mut EventLoop, key: Key, callback: WriteCallback, result: io::Resul
     }
 }
 
-/// Runs the callbacks of finished writes, oldest first (`uv__write_callbacks`). Writes
-/// finished while they run wait for the next run.
-fn run_done(lp: &mut EventLoop, key: Key) {
-    let Some(requests) = net(lp)
-        .streams
-        .get_mut(key)
-        .and_then(|s| s.requests.as_mut())
-    else {
-        return; // closed: the closing phase ran them
-    };
-    requests.fed = false;
-    let mut done = std::mem::take(&mut requests.done);
+/// Runs the callbacks of finished writes, oldest first (`uv__write_callbacks`), then finds
+/// the stream's requests again (a callback may have closed it). Writes finished while they
+/// run wait for the next run.
+fn run_done(
+    lp: &mut EventLoop,
+    key: Key,
+    mut done: Vec<(WriteCallback, io::Result<()>)>,
+) -> Option<&mut Requests> {
     for (callback, result) in done.drain(..) {
         lp.request_finished();
         callback(lp, result);
         lp.checkpoint();
     }
+    let requests = stream_mut(lp, key).ok()?.requests.as_mut()?; // closed: the closing phase ran them
     // Give the emptied list back, so the next write's completion does not allocate one.
-    if let Some(requests) = net(lp)
-        .streams
-        .get_mut(key)
-        .and_then(|s| s.requests.as_mut())
-        && requests.done.is_empty()
-    {
+    if requests.done.is_empty() {
         requests.done = done;
     }
+    Some(requests)
 }
 
 /// The socket is writable (or the watcher was fed): write queued requests until one is
 /// partial, the socket is full, an error happens, or the per-event cap; then run the
 /// finished callbacks, and if the queue is empty, the drain listener and a waiting shutdown.
+/// The stream is looked up again only after something ran that could change it.
 pub(super) fn flush(lp: &mut EventLoop, key: Key) {
     let Ok(s) = stream_mut(lp, key) else { return };
-    let requests = s.requests();
+    let mut requests = s.requests();
     if !requests.queue.is_empty() {
         requests.waited = true;
         write_queued(lp, key);
+        let Ok(s) = stream_mut(lp, key) else { return };
+        requests = s.requests();
     }
-    run_done(lp, key);
-    let Ok(s) = stream_mut(lp, key) else { return };
-    let requests = s.requests();
+    requests.fed = false;
+    let requests = if requests.done.is_empty() {
+        requests
+    } else {
+        let done = std::mem::take(&mut requests.done);
+        let Some(requests) = run_done(lp, key, done) else {
+            return;
+        };
+        requests
+    };
     if !requests.queue.is_empty() {
         return;
     }
@@ -262,7 +270,8 @@ impl TcpStream {
     /// ```
     pub fn try_write(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<usize> {
         let key = self.key(lp)?;
-        let s = stream_mut(lp, key)?;
+        let n = net(lp); // one lookup for the checks and the write
+        let s = n.streams.get(key).ok_or_else(|| closed("TCP stream"))?;
         if s.flags & SHUTTING != 0 {
             return Err(io::Error::from_raw_os_error(libc::EPIPE));
         }
@@ -273,7 +282,7 @@ impl TcpStream {
         if data.is_empty() {
             return Ok(0);
         }
-        write_once(lp, key, Some(data))
+        write_stream(s, &mut n.stats, data)
     }
 
     /// Writes `data` the way Node's `socket.write(data)` does when given no callback: a

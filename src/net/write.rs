@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 
 use super::stream::{
-    CONNECTING, ConnectCallback, SHUTTING, TcpStream, stream_mut, update_interest,
+    CONNECTING, ConnectCallback, SHUTTING, Stream, TcpStream, stream_mut, update_interest,
 };
-use super::{canceled, copy_error, net};
+use super::{NetStats, canceled, closed, copy_error, net};
 use crate::event_loop::EventLoop;
 use crate::heap::Key;
 
@@ -62,8 +62,13 @@ fn write_once(lp: &mut EventLoop, key: Key, at: Option<&[u8]>) -> io::Result<usi
             &head.data[head.written..]
         }
     };
+    write_stream(s, &mut n.stats, data)
+}
+
+/// `write_once` for a caller that already holds the stream and the counters.
+fn write_stream(s: &Stream, stats: &mut NetStats, data: &[u8]) -> io::Result<usize> {
     loop {
-        n.stats.writes += 1;
+        stats.writes += 1;
         // std's `TcpStream::write` is `send(…, MSG_NOSIGNAL)` on Linux: a reset peer is
         // `EPIPE` here, never a SIGPIPE that kills the process.
         match (&*s.socket).write(data) {
@@ -268,7 +273,8 @@ impl TcpStream {
     /// ```
     pub fn try_write(self, lp: &mut EventLoop, data: &[u8]) -> io::Result<usize> {
         let key = self.key(lp)?;
-        let s = stream_mut(lp, key)?;
+        let n = net(lp); // one lookup for the checks and the write
+        let s = n.streams.get(key).ok_or_else(|| closed("TCP stream"))?;
         if s.flags & SHUTTING != 0 {
             return Err(io::Error::from_raw_os_error(libc::EPIPE));
         }
@@ -279,7 +285,7 @@ impl TcpStream {
         if data.is_empty() {
             return Ok(0);
         }
-        write_once(lp, key, Some(data))
+        write_stream(s, &mut n.stats, data)
     }
     // ANCHOR_END: try_write
 
