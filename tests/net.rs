@@ -231,7 +231,7 @@ fn a_peer_reset_reaches_the_read_and_write_callbacks_as_errors() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
             let e2 = e.clone();
@@ -276,7 +276,7 @@ fn a_write_refused_at_once_reports_its_error_through_the_callback() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
             // Data the peer never reads: closing it then makes the kernel send a reset.
@@ -501,6 +501,43 @@ fn writes_taken_at_once_report_later_and_are_no_drain() {
     });
 }
 
+/// The test's peer, shared with the server's callbacks so they can read from it at a chosen
+/// moment.
+type Peer = Rc<RefCell<Option<std::net::TcpStream>>>;
+
+/// Connects a peer with a small receive buffer and stores it in `peer`; a thread then reads,
+/// after the bytes the server's callback read early (sent on `early`), everything to the end.
+fn slow_reader(
+    addr: SocketAddr,
+    peer: &Peer,
+    early: std::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    let client = std::net::TcpStream::connect(addr).unwrap();
+    socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
+    client.set_read_timeout(Some(HANG / 4)).unwrap();
+    let mut reader_side = client.try_clone().unwrap();
+    *peer.borrow_mut() = Some(client);
+    std::thread::spawn(move || {
+        let mut got = early.recv().unwrap();
+        reader_side.read_to_end(&mut got).unwrap();
+        got
+    })
+}
+
+/// Reads, without waiting, what the kernel holds for the peer now: its buffers are empty
+/// again when this returns.
+fn read_what_waits(peer: &Peer) -> Vec<u8> {
+    let mut guard = peer.borrow_mut();
+    let peer = guard.as_mut().unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let (mut early, mut sink) = (Vec::new(), vec![0; 1 << 20]);
+    while let Ok(n @ 1..) = peer.read(&mut sink) {
+        early.extend_from_slice(&sink[..n]);
+    }
+    peer.set_nonblocking(false).unwrap();
+    early
+}
+
 /// `try_write` is `uv_try_write`: what the kernel takes now, with no request and no
 /// callback; `WouldBlock` once the kernel is full, and while a write is queued even when the
 /// kernel has room again, so its bytes never overtake queued ones; `EPIPE` after shutdown,
@@ -510,7 +547,7 @@ fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let sent = Rc::new(Cell::new(0));
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let (go, wait) = std::sync::mpsc::channel::<Vec<u8>>();
         let (s, p) = (sent.clone(), peer.clone());
         let addr = serve_one(&mut lp, move |lp, conn| {
@@ -533,17 +570,7 @@ fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
             assert_eq!(conn.write_queue_size(lp), 6);
             // The peer empties the kernel's buffers now: the kernel has room again, but
             // "queued" waits for the next writable event, and must still go first.
-            let early = {
-                let mut guard = p.borrow_mut();
-                let peer = guard.as_mut().unwrap();
-                peer.set_nonblocking(true).unwrap();
-                let (mut early, mut sink) = (Vec::new(), vec![0; 1 << 20]);
-                while let Ok(n @ 1..) = peer.read(&mut sink) {
-                    early.extend_from_slice(&sink[..n]);
-                }
-                peer.set_nonblocking(false).unwrap();
-                early
-            };
+            let early = read_what_waits(&p);
             let queued_first = conn.try_write(lp, b"x").unwrap_err();
             assert_eq!(queued_first.kind(), io::ErrorKind::WouldBlock);
             go.send(early).unwrap(); // the peer reads the rest
@@ -560,16 +587,7 @@ fn try_write_takes_what_the_kernel_takes_and_never_overtakes_a_queued_write() {
             let shut = conn.try_write(lp, b"x").unwrap_err();
             assert_eq!(shut.raw_os_error(), Some(libc::EPIPE), "{shut}");
         });
-        let client = std::net::TcpStream::connect(addr).unwrap();
-        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
-        client.set_read_timeout(Some(HANG / 4)).unwrap();
-        let mut reader_side = client.try_clone().unwrap();
-        *peer.borrow_mut() = Some(client);
-        let reader = std::thread::spawn(move || {
-            let mut got = wait.recv().unwrap();
-            reader_side.read_to_end(&mut got).unwrap();
-            got
-        });
+        let reader = slow_reader(addr, &peer, wait);
         run_bounded(&mut lp, RunMode::Default);
         peer.borrow_mut().take();
         let got = reader.join().unwrap();
@@ -587,7 +605,7 @@ fn a_write_behind_a_queued_one_waits_its_turn_even_when_the_kernel_has_room() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let sent = Rc::new(Cell::new(0));
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let (go, wait) = std::sync::mpsc::channel::<Vec<u8>>();
         let (s, p) = (sent.clone(), peer.clone());
         let addr = serve_one(&mut lp, move |lp, conn| {
@@ -595,17 +613,7 @@ fn a_write_behind_a_queued_one_waits_its_turn_even_when_the_kernel_has_room() {
             let chunks = fill(lp, conn, |_, r| r.unwrap());
             // The peer empties the kernel's buffers: there is room again, but the queued
             // rest goes only at the next writable event.
-            let early = {
-                let mut guard = p.borrow_mut();
-                let peer = guard.as_mut().unwrap();
-                peer.set_nonblocking(true).unwrap();
-                let (mut early, mut sink) = (Vec::new(), vec![0; 1 << 20]);
-                while let Ok(n @ 1..) = peer.read(&mut sink) {
-                    early.extend_from_slice(&sink[..n]);
-                }
-                peer.set_nonblocking(false).unwrap();
-                early
-            };
+            let early = read_what_waits(&p);
             conn.write(lp, b"later", |_, r| r.unwrap()).unwrap();
             go.send(early).unwrap(); // the peer reads the rest
             s.set(chunks * 64 * 1024 + 5);
@@ -615,16 +623,7 @@ fn a_write_behind_a_queued_one_waits_its_turn_even_when_the_kernel_has_room() {
             })
             .unwrap();
         });
-        let client = std::net::TcpStream::connect(addr).unwrap();
-        socket::set_buffer_size(&client, Buffer::Receive, SMALL_BUFFER).unwrap();
-        client.set_read_timeout(Some(HANG / 4)).unwrap();
-        let mut reader_side = client.try_clone().unwrap();
-        *peer.borrow_mut() = Some(client);
-        let reader = std::thread::spawn(move || {
-            let mut got = wait.recv().unwrap();
-            reader_side.read_to_end(&mut got).unwrap();
-            got
-        });
+        let reader = slow_reader(addr, &peer, wait);
         run_bounded(&mut lp, RunMode::Default);
         peer.borrow_mut().take();
         let got = reader.join().unwrap();
@@ -728,7 +727,7 @@ fn a_fed_flush_sends_writes_that_waited_before_the_next_poll() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let (e, p) = (events.clone(), peer.clone());
         let addr = serve_one(&mut lp, move |lp, conn| {
             let e = e.clone();
@@ -795,7 +794,7 @@ fn data_callbacks_run_before_write_callbacks_of_the_same_event() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let e = events.clone();
         // The peer's receive buffer is fixed on its listener, so the accepted socket has it
         // before the handshake: set after `connect`, the window scale would already be
@@ -857,7 +856,7 @@ fn close_cancels_waiting_writes_before_its_callback_in_the_closing_phase() {
     no_leaks(|| {
         let mut lp = EventLoop::new();
         let events: Log = Log::default();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let e = events.clone();
         let addr = serve_one(&mut lp, move |lp, conn| {
             let e1 = e.clone();
@@ -1290,7 +1289,7 @@ fn a_reset_on_a_connection_nobody_reads_does_not_spin_the_loop() {
     no_leaks(|| {
         use eventloop::trace::{Phase, TraceEvent};
         let mut lp = EventLoop::new();
-        let peer: Rc<RefCell<Option<std::net::TcpStream>>> = Rc::default();
+        let peer: Peer = Rc::default();
         let server_side = Rc::new(Cell::new(None));
         let (p, s) = (peer.clone(), server_side.clone());
         let addr = serve_one(&mut lp, move |lp, conn| {
