@@ -245,6 +245,10 @@ impl EventLoop {
         // The program has ended; the loop has not: later ticks (a plain `run`, another
         // `run_main`) are accepted again.
         self.jobs.microtasks.clear_exiting();
+        // As far as the program knows the process ends here, and it may call
+        // `std::process::exit` next, which runs no destructor: the trace is written out now,
+        // so a traced program keeps its tail (its `exit` event, its last lines).
+        self.trace.flush();
         match (exit, result) {
             // An `exit` listener may still change `process.exitCode`.
             (Ok(()), Ok(_)) => Ok(self.process.exit_code),

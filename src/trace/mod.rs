@@ -43,6 +43,7 @@
 pub mod format;
 mod json;
 mod record;
+mod writer;
 
 use std::fmt;
 

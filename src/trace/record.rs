@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::format::JsonLines;
+use super::writer::Writer;
 use super::{Phase, QueueLengths, TraceEvent};
+use crate::heap::Key;
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
 /// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
@@ -65,65 +67,125 @@ pub trait TraceSink {
 }
 // ANCHOR_END: trace_sink
 
+/// Where a recorder's events go besides memory.
+enum Sink {
+    None,
+    /// A sink called as each event is recorded.
+    Here(Box<dyn TraceSink>),
+    /// A sink on a writer thread of its own ([`Writer`]): what a trace to a file uses.
+    Thread(Writer),
+}
+
 /// What a loop's trace records into: memory, a sink, or both. Loops built inside one
 /// [`capture`] share one.
 struct Recorder {
     memory: Option<Vec<TraceEvent>>,
-    sink: Option<Box<dyn TraceSink>>,
+    sink: Sink,
     begun: bool,
     /// The time of the last event: output lines noted from outside the loop get it.
     last_at: u64,
-    /// Keys and job ids as the loop knows them → the small numbers the trace shows.
-    ids: HashMap<u64, u64>,
-    next_id: u64,
+    /// Keys as the loop knows them → the small numbers the trace shows.
+    ids: Ids,
     /// The queue lengths last recorded: a `Queues` event is written only when they change.
     queues: Option<QueueLengths>,
     /// The phase the loop is in: the next phase, or the loop's decision whether it is alive,
     /// ends it (the loop notes only the entries, one branch a phase).
     phase: Option<Phase>,
+    /// An error met by a [`flush`](Self::flush), for the next `finish` to report.
+    error: Option<io::Error>,
+}
+
+/// The small numbers the trace gives queue entries, in order of first appearance. An entry is
+/// known to the loop by the key of its callback in the loop's heap; the table is indexed by
+/// the key's slot — an array lookup and a compare of the generation, no hashing — and a slot
+/// holds the key it was given for, so a reused slot (a new generation) gets a new number.
+#[derive(Default)]
+struct Ids {
+    /// By slot: (the key's bits, its number), number 0 for none.
+    slots: Vec<(u64, u64)>,
+    /// Keys whose slot is too far out for the table (a heap does not grow that large; a raw
+    /// number that is not a heap key could be).
+    far: HashMap<u64, u64>,
+    /// Numbers in use.
+    last: u64,
+}
+
+/// Slots past this go to [`Ids::far`].
+const MAX_SLOTS: usize = 1 << 24;
+
+impl Ids {
+    /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
+    /// table holds only what is still queued.
+    fn id(&mut self, raw: u64, last: bool) -> u64 {
+        let slot = Key::from_bits(raw).index() as usize;
+        if slot >= MAX_SLOTS {
+            return self.far_id(raw, last);
+        }
+        if let Some(entry) = self.slots.get_mut(slot)
+            && entry.1 != 0
+            && entry.0 == raw
+        {
+            let id = entry.1;
+            if last {
+                entry.1 = 0;
+            }
+            return id;
+        }
+        self.last += 1;
+        if !last {
+            if slot >= self.slots.len() {
+                self.slots.resize(slot + 1, (0, 0));
+            }
+            self.slots[slot] = (raw, self.last);
+        }
+        self.last
+    }
+
+    #[cold]
+    fn far_id(&mut self, raw: u64, last: bool) -> u64 {
+        if let Some(&id) = self.far.get(&raw) {
+            if last {
+                self.far.remove(&raw);
+            }
+            return id;
+        }
+        self.last += 1;
+        if !last {
+            self.far.insert(raw, self.last);
+        }
+        self.last
+    }
+
+    /// How many entries have a number now.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|(_, id)| *id != 0).count() + self.far.len()
+    }
 }
 
 impl Recorder {
-    fn new(memory: bool, sink: Option<Box<dyn TraceSink>>) -> Rc<RefCell<Recorder>> {
+    fn new(memory: bool, sink: Sink) -> Rc<RefCell<Recorder>> {
         Rc::new(RefCell::new(Recorder {
             memory: memory.then(Vec::new),
             sink,
             begun: false,
             last_at: 0,
-            ids: HashMap::new(),
-            next_id: 1,
+            ids: Ids::default(),
             queues: None,
             phase: None,
+            error: None,
         }))
     }
 
     fn begin(&mut self, clock: &str) {
         if !self.begun {
             self.begun = true;
-            if let Some(sink) = &mut self.sink {
-                sink.begin(clock);
+            match &mut self.sink {
+                Sink::None => {}
+                Sink::Here(sink) => sink.begin(clock),
+                Sink::Thread(writer) => writer.begin(clock),
             }
         }
-    }
-
-    /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
-    /// table holds only what is still queued.
-    fn id(&mut self, raw: u64, last: bool) -> u64 {
-        let id = match self.ids.get(&raw) {
-            Some(&id) => id,
-            None => {
-                let id = self.next_id;
-                self.next_id += 1;
-                if !last {
-                    self.ids.insert(raw, id);
-                }
-                return id;
-            }
-        };
-        if last {
-            self.ids.remove(&raw);
-        }
-        id
     }
 
     fn record(&mut self, at: u64, mut event: TraceEvent) {
@@ -152,12 +214,11 @@ impl Recorder {
             self.queues = Some(lengths);
         }
         match &mut event {
-            TraceEvent::Queued { id: Some(id), .. } => *id = self.id(*id, false),
-            TraceEvent::Unqueued { id: Some(id), .. } => *id = self.id(*id, true),
-            TraceEvent::WorkQueued { job, .. } | TraceEvent::WorkStarted { job, .. } => {
-                *job = self.id(*job, false);
-            }
-            TraceEvent::WorkFinished { job, .. } => *job = self.id(*job, false),
+            TraceEvent::Queued { id: Some(id), .. } => *id = self.ids.id(*id, false),
+            TraceEvent::Unqueued { id: Some(id), .. } => *id = self.ids.id(*id, true),
+            TraceEvent::WorkQueued { job, .. }
+            | TraceEvent::WorkStarted { job, .. }
+            | TraceEvent::WorkFinished { job, .. } => *job = self.ids.id(*job, false),
             _ => {}
         }
         self.store(at, event);
@@ -166,18 +227,33 @@ impl Recorder {
     /// Hands `event` to the sink and to memory.
     fn store(&mut self, at: u64, event: TraceEvent) {
         self.last_at = at;
-        if let Some(sink) = &mut self.sink {
-            sink.record(at, &event);
+        match &mut self.sink {
+            Sink::None => {}
+            Sink::Here(sink) => sink.record(at, &event),
+            Sink::Thread(writer) => writer.record(at, &event),
         }
         if let Some(memory) = &mut self.memory {
             memory.push(event);
         }
     }
 
+    /// Writes out and flushes everything recorded so far; reports the first error met.
     fn finish(&mut self) -> io::Result<()> {
-        match &mut self.sink {
-            Some(sink) => sink.finish(),
-            None => Ok(()),
+        let finished = match &mut self.sink {
+            Sink::None => Ok(()),
+            Sink::Here(sink) => sink.finish(),
+            Sink::Thread(writer) => writer.finish(),
+        };
+        match self.error.take() {
+            Some(earlier) => Err(earlier),
+            None => finished,
+        }
+    }
+
+    /// [`finish`](Self::finish), keeping an error for the next `finish` to report.
+    fn flush(&mut self) {
+        if let Err(e) = self.finish() {
+            self.error = Some(e);
         }
     }
 }
@@ -234,11 +310,11 @@ impl Trace {
     /// The trace of a new loop on a clock of kind `clock` (`"manual"` or `"system"`).
     pub(crate) fn for_loop(setting: Setting, clock: &str) -> Trace {
         let recorder = match setting {
-            Setting::Memory => Some(Recorder::new(true, None)),
-            Setting::Sink(sink) => Some(Recorder::new(false, Some(sink))),
+            Setting::Memory => Some(Recorder::new(true, Sink::None)),
+            Setting::Sink(sink) => Some(Recorder::new(false, Sink::Here(sink))),
             Setting::Default => CAPTURE
                 .with(|c| c.borrow().clone())
-                .or_else(|| from_env().map(|sink| Recorder::new(false, Some(sink)))),
+                .or_else(|| from_env().map(|writer| Recorder::new(false, Sink::Thread(writer)))),
         };
         if let Some(recorder) = &recorder {
             recorder.borrow_mut().begin(clock);
@@ -293,7 +369,7 @@ impl Trace {
     /// ```
     pub fn enable(&mut self) {
         let recorder = self.recorder.get_or_insert_with(|| {
-            let recorder = Recorder::new(true, None);
+            let recorder = Recorder::new(true, Sink::None);
             activate(&recorder);
             recorder
         });
@@ -316,6 +392,17 @@ impl Trace {
             .as_ref()
             .and_then(|r| r.borrow_mut().memory.as_mut().map(std::mem::take))
             .unwrap_or_default()
+    }
+
+    /// Writes out everything recorded so far, keeping any error for [`finish`](Self::finish)
+    /// to report: where a program ends (the end of `run_main`), as it may exit the process
+    /// next without running destructors.
+    pub(crate) fn flush(&self) {
+        if let Some(recorder) = &self.recorder
+            && let Ok(mut recorder) = recorder.try_borrow_mut()
+        {
+            recorder.flush();
+        }
     }
 
     /// Flushes the sink; reports the first error it met.
@@ -409,7 +496,7 @@ pub fn output(line: impl Into<String>) {
 /// assert!(phases.get() > 0);
 /// ```
 pub fn capture<R>(sink: impl TraceSink + 'static, f: impl FnOnce() -> R) -> (R, io::Result<()>) {
-    let recorder = Recorder::new(false, Some(Box::new(sink)));
+    let recorder = Recorder::new(false, Sink::Here(Box::new(sink)));
     activate(&recorder);
     /// Restores the capture in force before, even when `f` panics.
     struct Restore(Option<Rc<RefCell<Recorder>>>);
@@ -480,8 +567,9 @@ pub fn capture_json_named<R>(program: Option<&str>, f: impl FnOnce() -> R) -> (R
     (result, bytes)
 }
 
-/// The sink [`ENV_VAR`] asks for, if it is set: a file per loop.
-fn from_env() -> Option<Box<dyn TraceSink>> {
+/// The writer [`ENV_VAR`] asks for, if it is set: a file per loop, written on a thread of
+/// its own.
+fn from_env() -> Option<Writer> {
     static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
     static LOOPS: AtomicUsize = AtomicUsize::new(0);
     let path = PATH
@@ -493,8 +581,14 @@ fn from_env() -> Option<Box<dyn TraceSink>> {
         .as_ref()?;
     let n = LOOPS.fetch_add(1, Ordering::Relaxed) + 1;
     let path = numbered(path, n);
-    match File::create(&path) {
-        Ok(file) => Some(Box::new(JsonLines::new(BufWriter::new(file)))),
+    let started = File::create(&path).and_then(|file| {
+        Writer::start(Box::new(JsonLines::new(BufWriter::with_capacity(
+            1 << 16,
+            file,
+        ))))
+    });
+    match started {
+        Ok(writer) => Some(writer),
         Err(e) => {
             eprintln!(
                 "(eventloop) {ENV_VAR}: cannot create {}: {e}; this loop is not traced",
@@ -531,7 +625,7 @@ mod tests {
 
     #[test]
     fn queue_lengths_are_written_when_they_change() {
-        let recorder = Recorder::new(true, None);
+        let recorder = Recorder::new(true, Sink::None);
         let mut r = recorder.borrow_mut();
         let one = QueueLengths {
             timers: 1,
@@ -559,7 +653,7 @@ mod tests {
 
     #[test]
     fn ids_are_small_and_forgotten_when_the_entry_leaves() {
-        let recorder = Recorder::new(true, None);
+        let recorder = Recorder::new(true, Sink::None);
         let mut r = recorder.borrow_mut();
         let queued = |id| TraceEvent::Queued {
             queue: super::super::Queue::Timers,

@@ -1,0 +1,673 @@
+//! Tracing to a file at the loop's speed: the loop's thread writes each event in a few bytes
+//! into a chunk, and a writer thread turns full chunks into JSON lines and writes them.
+//!
+//! A traced loop makes tens of millions of events a second (a `nextTick` chain makes three a
+//! tick) and the JSON of each is some fifty bytes: formatting and writing them where they
+//! happen made a traced loop up to 25 times slower. Here the loop's part of an event is a
+//! byte for its kind, one for a time that changed, and a byte or two for each field — frame
+//! names become small numbers the first time the loop sees them ([`Names`]), output lines
+//! travel beside the bytes. The writer thread decodes the chunk back into the same
+//! [`TraceEvent`]s and hands them to the sink in the order they were recorded, so the file
+//! is what the loop would have written itself, byte for byte.
+//!
+//! The queue between the two is bounded ([`IN_FLIGHT`] chunks of [`CHUNK`] bytes): when the
+//! writer falls that far behind, the loop waits for it rather than lose events or grow
+//! without end. [`Writer::finish`] hands over the last chunk and waits until the sink has
+//! written and flushed everything; the recorder calls it when it is dropped — also when the
+//! loop is dropped while a panic unwinds — so a trace keeps its tail.
+
+use std::io;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::thread::JoinHandle;
+
+use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
+
+/// Bytes of encoded events the loop gathers before it hands them to the writer.
+const CHUNK: usize = 256 * 1024;
+/// Chunks that may wait for the writer (64 MiB) before the loop waits for it.
+const IN_FLIGHT: usize = 256;
+/// More than the longest encoded event (a time and seven queue lengths: 82 bytes).
+const SLACK: usize = 128;
+
+// The kinds of encoded events: one byte each, then the event's fields as LEB128 numbers.
+// An optional number is 0 for none, n + 1 for n.
+const TIME: u8 = 0; // the time of the events that follow
+const PHASE: u8 = 1; // phase
+const PHASE_END: u8 = 2; // phase
+const QUEUES: u8 = 3; // seven lengths, in Queue::ALL's order
+const QUEUED: u8 = 4; // queue, name, id?, by?
+const UNQUEUED: u8 = 5; // queue, id?
+const START: u8 = 6; // name
+const END: u8 = 7; // name
+const DRAIN: u8 = 8; // ticks, microtasks
+const DRAIN_END: u8 = 9;
+const POLL_WAIT: u8 = 10; // timeout?
+const POLL_WOKE: u8 = 11; // waited, events
+const POLL_READY: u8 = 12; // events
+const STALLED: u8 = 13;
+const WORK_QUEUED: u8 = 14; // name, job
+const WORK_STARTED: u8 = 15; // job, worker
+const WORK_FINISHED: u8 = 16; // job, worker, ran_us
+const WORK_DONE: u8 = 17; // jobs
+const ALIVE: u8 = 18; // handles, requests, alive
+const BEFORE_EXIT: u8 = 19;
+const EXIT: u8 = 20; // code, zigzag
+const RUN_RETURNED: u8 = 21; // alive
+const OUTPUT: u8 = 22; // the next of the chunk's lines
+
+/// What the loop's thread sends the writer, in order.
+enum Message {
+    /// Write the header, for a clock of this kind.
+    Begin(String),
+    /// Events to write.
+    Chunk(Chunk),
+    /// Flush the sink and answer with its first error.
+    Flush(Sender<io::Result<()>>),
+}
+
+/// A run of encoded events, with what they refer to that bytes cannot hold.
+struct Chunk {
+    bytes: Vec<u8>,
+    /// The lines of its `OUTPUT` events, in order.
+    lines: Vec<String>,
+    /// Frame names seen for the first time in it: they take the next numbers.
+    names: Vec<&'static str>,
+}
+
+/// Frame names as small numbers. Names are `&'static str`s the loop passes around, so a name
+/// is found again by its address, in a small table the address picks the slot of; the full
+/// list is searched only on a miss.
+struct Names {
+    all: Vec<&'static str>,
+    /// (address, length, number) of a name recently seen, by a hash of its address.
+    recent: [(usize, usize, u32); 64],
+    /// Names numbered since the last chunk was sent.
+    new: Vec<&'static str>,
+}
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            all: Vec::new(),
+            recent: [(0, 0, 0); 64],
+            new: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn number(&mut self, name: &'static str) -> u32 {
+        let address = name.as_ptr() as usize;
+        let slot = ((address >> 3) ^ name.len()) & 63;
+        let (a, len, n) = self.recent[slot];
+        if a == address && len == name.len() {
+            return n;
+        }
+        let n = match self.all.iter().position(|known| *known == name) {
+            Some(n) => n as u32,
+            None => {
+                self.all.push(name);
+                self.new.push(name);
+                (self.all.len() - 1) as u32
+            }
+        };
+        self.recent[slot] = (address, name.len(), n);
+        n
+    }
+}
+
+/// A sink driven from a thread of its own: what the recorder holds instead of the sink.
+pub(super) struct Writer {
+    bytes: Vec<u8>,
+    lines: Vec<String>,
+    names: Names,
+    /// The time of the last event encoded.
+    at: u64,
+    /// `None` once the writer thread is gone (its sink panicked).
+    to_writer: Option<SyncSender<Message>>,
+    /// Chunks the writer has emptied, to be filled again.
+    spare: Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<()>>,
+    /// Events were lost because the writer thread is gone; `finish` says so, once.
+    lost: bool,
+}
+
+impl Writer {
+    /// Starts the writer thread, which owns `sink` from now on.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub(super) fn start(sink: Box<dyn TraceSink + Send>) -> io::Result<Writer> {
+        let (to_writer, messages) = mpsc::sync_channel(IN_FLIGHT);
+        let (give_back, spare) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("eventloop-trace".into())
+            .spawn(move || write(sink, &messages, &give_back))?;
+        Ok(Writer {
+            bytes: Vec::with_capacity(CHUNK + SLACK),
+            lines: Vec::new(),
+            names: Names::new(),
+            at: 0,
+            to_writer: Some(to_writer),
+            spare,
+            thread: Some(thread),
+            lost: false,
+        })
+    }
+
+    fn send(&mut self, message: Message) {
+        if let Some(to_writer) = &self.to_writer
+            && to_writer.send(message).is_err()
+        {
+            self.to_writer = None;
+        }
+        if self.to_writer.is_none() {
+            self.lost = true;
+        }
+    }
+
+    pub(super) fn begin(&mut self, clock: &str) {
+        self.send(Message::Begin(clock.to_string()));
+    }
+
+    /// Hands the events gathered so far to the writer.
+    fn send_chunk(&mut self) {
+        if self.bytes.is_empty() && self.lines.is_empty() && self.names.new.is_empty() {
+            return;
+        }
+        let empty = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK + SLACK));
+        let chunk = Chunk {
+            bytes: std::mem::replace(&mut self.bytes, empty),
+            lines: std::mem::take(&mut self.lines),
+            names: std::mem::take(&mut self.names.new),
+        };
+        self.send(Message::Chunk(chunk));
+    }
+
+    /// Encodes `event`, recorded at `at`.
+    pub(super) fn record(&mut self, at: u64, event: &TraceEvent) {
+        if at != self.at {
+            self.at = at;
+            self.bytes.push(TIME);
+            number(&mut self.bytes, at);
+        }
+        self.encode(event);
+        if self.bytes.len() >= CHUNK {
+            self.send_chunk();
+        }
+    }
+
+    fn encode(&mut self, event: &TraceEvent) {
+        let out = &mut self.bytes;
+        match event {
+            TraceEvent::Phase(phase) => out.extend_from_slice(&[PHASE, *phase as u8]),
+            TraceEvent::PhaseEnd(phase) => out.extend_from_slice(&[PHASE_END, *phase as u8]),
+            TraceEvent::Queues(lengths) => {
+                out.push(QUEUES);
+                for queue in Queue::ALL {
+                    number(out, lengths.get(queue) as u64);
+                }
+            }
+            TraceEvent::Queued {
+                queue,
+                name,
+                id,
+                by,
+            } => {
+                out.extend_from_slice(&[QUEUED, *queue as u8]);
+                number(out, self.names.number(name).into());
+                optional(out, *id);
+                optional(out, by.map(|by| self.names.number(by).into()));
+            }
+            TraceEvent::Unqueued { queue, id } => {
+                out.extend_from_slice(&[UNQUEUED, *queue as u8]);
+                optional(out, *id);
+            }
+            TraceEvent::CallbackStarted(name) => {
+                out.push(START);
+                number(out, self.names.number(name).into());
+            }
+            TraceEvent::CallbackFinished(name) => {
+                out.push(END);
+                number(out, self.names.number(name).into());
+            }
+            TraceEvent::Drain { ticks, microtasks } => {
+                out.push(DRAIN);
+                number(out, *ticks as u64);
+                number(out, *microtasks as u64);
+            }
+            TraceEvent::DrainEnd => out.push(DRAIN_END),
+            TraceEvent::PollWait(timeout) => {
+                out.push(POLL_WAIT);
+                optional(out, *timeout);
+            }
+            TraceEvent::PollWoke { waited, events } => {
+                out.push(POLL_WOKE);
+                number(out, *waited);
+                number(out, *events as u64);
+            }
+            TraceEvent::PollReady(events) => {
+                out.push(POLL_READY);
+                number(out, *events as u64);
+            }
+            TraceEvent::Stalled => out.push(STALLED),
+            TraceEvent::WorkQueued { name, job } => {
+                out.push(WORK_QUEUED);
+                number(out, self.names.number(name).into());
+                number(out, *job);
+            }
+            TraceEvent::WorkStarted { job, worker } => {
+                out.push(WORK_STARTED);
+                number(out, *job);
+                number(out, *worker as u64);
+            }
+            TraceEvent::WorkFinished {
+                job,
+                worker,
+                ran_us,
+            } => {
+                out.push(WORK_FINISHED);
+                number(out, *job);
+                number(out, *worker as u64);
+                number(out, *ran_us);
+            }
+            TraceEvent::WorkDone(jobs) => {
+                out.push(WORK_DONE);
+                number(out, *jobs as u64);
+            }
+            TraceEvent::Alive {
+                handles,
+                requests,
+                alive,
+            } => {
+                out.push(ALIVE);
+                number(out, *handles as u64);
+                number(out, *requests as u64);
+                out.push(u8::from(*alive));
+            }
+            TraceEvent::BeforeExit => out.push(BEFORE_EXIT),
+            TraceEvent::Exit(code) => {
+                out.push(EXIT);
+                number(out, zigzag(*code));
+            }
+            TraceEvent::RunReturned(alive) => out.extend_from_slice(&[RUN_RETURNED, u8::from(*alive)]),
+            TraceEvent::Output(line) => {
+                out.push(OUTPUT);
+                self.lines.push(line.clone());
+            }
+        }
+    }
+
+    /// Hands over every event recorded so far and waits until the sink has written and
+    /// flushed them; reports the sink's first error, or that events were lost.
+    pub(super) fn finish(&mut self) -> io::Result<()> {
+        self.send_chunk();
+        let (reply, answer) = mpsc::channel();
+        self.send(Message::Flush(reply));
+        let finished = answer.recv().unwrap_or_else(|_| Ok(()));
+        if std::mem::take(&mut self.lost) {
+            return Err(io::Error::other(
+                "the trace's writer thread stopped: the trace is incomplete",
+            ));
+        }
+        finished
+    }
+}
+
+impl Drop for Writer {
+    /// Lets the writer thread end (the recorder has finished it already) and waits for it.
+    fn drop(&mut self) {
+        self.to_writer = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join(); // a panic in the sink was reported by `finish`
+        }
+    }
+}
+
+/// The writer thread: decodes each chunk into events and hands them to `sink`, in order.
+fn write(
+    mut sink: Box<dyn TraceSink + Send>,
+    messages: &Receiver<Message>,
+    give_back: &Sender<Vec<u8>>,
+) {
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut at = 0;
+    for message in messages {
+        match message {
+            Message::Begin(clock) => sink.begin(&clock),
+            Message::Chunk(mut chunk) => {
+                names.extend_from_slice(&chunk.names);
+                let mut lines = chunk.lines.into_iter();
+                let mut bytes = Bytes {
+                    bytes: &chunk.bytes,
+                    at: 0,
+                };
+                while let Some(event) = bytes.event(&names, &mut lines, &mut at) {
+                    sink.record(at, &event);
+                }
+                chunk.bytes.clear();
+                let _ = give_back.send(chunk.bytes);
+            }
+            Message::Flush(reply) => {
+                let _ = reply.send(sink.finish());
+            }
+        }
+    }
+}
+
+/// Reads encoded events back.
+struct Bytes<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.bytes[self.at];
+        self.at += 1;
+        b
+    }
+
+    fn number(&mut self) -> u64 {
+        let mut n = 0;
+        let mut shift = 0;
+        loop {
+            let b = self.byte();
+            n |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return n;
+            }
+            shift += 7;
+        }
+    }
+
+    fn count(&mut self) -> usize {
+        self.number() as usize
+    }
+
+    fn optional(&mut self) -> Option<u64> {
+        self.number().checked_sub(1)
+    }
+
+    fn name(&mut self, names: &[&'static str]) -> &'static str {
+        names[self.count()]
+    }
+
+    fn phase(&mut self) -> Phase {
+        Phase::ALL[usize::from(self.byte())]
+    }
+
+    fn queue(&mut self) -> Queue {
+        Queue::ALL[usize::from(self.byte())]
+    }
+
+    /// The next event, with `at` set to its time; `None` at the end of the chunk.
+    fn event(
+        &mut self,
+        names: &[&'static str],
+        lines: &mut impl Iterator<Item = String>,
+        at: &mut u64,
+    ) -> Option<TraceEvent> {
+        let mut kind = *self.bytes.get(self.at)?;
+        self.at += 1;
+        if kind == TIME {
+            *at = self.number();
+            kind = self.byte();
+        }
+        Some(match kind {
+            PHASE => TraceEvent::Phase(self.phase()),
+            PHASE_END => TraceEvent::PhaseEnd(self.phase()),
+            QUEUES => {
+                let mut lengths = QueueLengths::default();
+                for queue in Queue::ALL {
+                    lengths.set(queue, self.count());
+                }
+                TraceEvent::Queues(lengths)
+            }
+            QUEUED => TraceEvent::Queued {
+                queue: self.queue(),
+                name: self.name(names),
+                id: self.optional(),
+                by: self.optional().map(|n| names[n as usize]),
+            },
+            UNQUEUED => TraceEvent::Unqueued {
+                queue: self.queue(),
+                id: self.optional(),
+            },
+            START => TraceEvent::CallbackStarted(self.name(names)),
+            END => TraceEvent::CallbackFinished(self.name(names)),
+            DRAIN => TraceEvent::Drain {
+                ticks: self.count(),
+                microtasks: self.count(),
+            },
+            DRAIN_END => TraceEvent::DrainEnd,
+            POLL_WAIT => TraceEvent::PollWait(self.optional()),
+            POLL_WOKE => TraceEvent::PollWoke {
+                waited: self.number(),
+                events: self.count(),
+            },
+            POLL_READY => TraceEvent::PollReady(self.count()),
+            STALLED => TraceEvent::Stalled,
+            WORK_QUEUED => TraceEvent::WorkQueued {
+                name: self.name(names),
+                job: self.number(),
+            },
+            WORK_STARTED => TraceEvent::WorkStarted {
+                job: self.number(),
+                worker: self.count(),
+            },
+            WORK_FINISHED => TraceEvent::WorkFinished {
+                job: self.number(),
+                worker: self.count(),
+                ran_us: self.number(),
+            },
+            WORK_DONE => TraceEvent::WorkDone(self.count()),
+            ALIVE => TraceEvent::Alive {
+                handles: self.count(),
+                requests: self.count(),
+                alive: self.byte() != 0,
+            },
+            BEFORE_EXIT => TraceEvent::BeforeExit,
+            EXIT => TraceEvent::Exit(unzigzag(self.number())),
+            RUN_RETURNED => TraceEvent::RunReturned(self.byte() != 0),
+            OUTPUT => TraceEvent::Output(lines.next().expect("an output event has its line")),
+            other => unreachable!("the trace writer met an unknown event kind {other}"),
+        })
+    }
+}
+
+/// Appends `n` as LEB128: seven bits a byte, low first, the top bit set on all but the last.
+#[inline]
+fn number(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Appends `0` for none, `n + 1` for `Some(n)`.
+#[inline]
+fn optional(out: &mut Vec<u8>, n: Option<u64>) {
+    match n {
+        Some(n) => number(out, n.wrapping_add(1)),
+        None => out.push(0),
+    }
+}
+
+/// An exit code as an unsigned number, small either side of zero.
+fn zigzag(code: i32) -> u64 {
+    u64::from(((code << 1) ^ (code >> 31)) as u32)
+}
+
+fn unzigzag(n: u64) -> i32 {
+    let n = n as u32;
+    ((n >> 1) as i32) ^ -((n & 1) as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind, with numbers at the edges of their encodings.
+    fn one_of_each() -> Vec<(u64, TraceEvent)> {
+        let lengths = QueueLengths {
+            timers: 1 << 20,
+            immediates: 127,
+            ticks: 128,
+            microtasks: 0,
+            pending: 3,
+            closing: 4,
+            pool: usize::MAX,
+        };
+        vec![
+            (0, TraceEvent::Phase(Phase::Timers)),
+            (0, TraceEvent::PhaseEnd(Phase::Pending)),
+            (1, TraceEvent::Queues(lengths)),
+            (
+                1,
+                TraceEvent::Queued {
+                    queue: Queue::Pool,
+                    name: "setTimeout",
+                    id: Some(0),
+                    by: Some("main"),
+                },
+            ),
+            (
+                1,
+                TraceEvent::Queued {
+                    queue: Queue::Ticks,
+                    name: "nextTick",
+                    id: None,
+                    by: None,
+                },
+            ),
+            (
+                u64::MAX,
+                TraceEvent::Unqueued {
+                    queue: Queue::Closing,
+                    id: Some(u64::MAX - 1),
+                },
+            ),
+            (5, TraceEvent::CallbackStarted("setTimeout")),
+            (5, TraceEvent::CallbackFinished("main")),
+            (
+                5,
+                TraceEvent::Drain {
+                    ticks: 9,
+                    microtasks: 300,
+                },
+            ),
+            (5, TraceEvent::DrainEnd),
+            (5, TraceEvent::PollWait(None)),
+            (5, TraceEvent::PollWait(Some(0))),
+            (
+                6,
+                TraceEvent::PollWoke {
+                    waited: 1,
+                    events: 2,
+                },
+            ),
+            (6, TraceEvent::PollReady(1)),
+            (6, TraceEvent::Stalled),
+            (
+                6,
+                TraceEvent::WorkQueued {
+                    name: "fs.readFile",
+                    job: 7,
+                },
+            ),
+            (6, TraceEvent::WorkStarted { job: 7, worker: 3 }),
+            (
+                6,
+                TraceEvent::WorkFinished {
+                    job: 7,
+                    worker: 3,
+                    ran_us: 123_456,
+                },
+            ),
+            (6, TraceEvent::WorkDone(1)),
+            (
+                6,
+                TraceEvent::Alive {
+                    handles: 2,
+                    requests: 1,
+                    alive: true,
+                },
+            ),
+            (6, TraceEvent::BeforeExit),
+            (6, TraceEvent::Exit(-3)),
+            (6, TraceEvent::Exit(i32::MIN)),
+            (6, TraceEvent::Exit(i32::MAX)),
+            (6, TraceEvent::RunReturned(false)),
+            (6, TraceEvent::Output("hello <world>".into())),
+            (0, TraceEvent::Output(String::new())),
+        ]
+    }
+
+    /// A sink that keeps what it was given, for the test to look at after the thread ends.
+    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<(u64, TraceEvent)>>>);
+
+    impl TraceSink for Keep {
+        fn record(&mut self, at: u64, event: &TraceEvent) {
+            self.0.lock().unwrap().push((at, event.clone()));
+        }
+    }
+
+    #[test]
+    fn every_event_comes_out_of_the_writer_as_it_went_in_and_in_order() {
+        let kept = std::sync::Arc::default();
+        let mut writer = Writer::start(Box::new(Keep(std::sync::Arc::clone(&kept)))).unwrap();
+        let mut sent = Vec::new();
+        // Enough to fill several chunks, so order across chunks is checked too.
+        for round in 0..(3 * CHUNK / 64) as u64 {
+            for (at, event) in one_of_each() {
+                let at = at.wrapping_add(round);
+                writer.record(at, &event);
+                sent.push((at, event));
+            }
+        }
+        writer.finish().unwrap();
+        drop(writer);
+        let kept = std::mem::take(&mut *kept.lock().unwrap());
+        assert_eq!(kept.len(), sent.len(), "no event lost");
+        if let Some(i) = (0..sent.len()).find(|&i| kept[i] != sent[i]) {
+            panic!(
+                "event {i} came out as {:?}, went in as {:?}",
+                kept[i], sent[i]
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_numbered_once_by_content() {
+        let mut names = Names::new();
+        let owned = String::from("setTimeout");
+        let leaked: &'static str = Box::leak(owned.into_boxed_str());
+        let a = names.number("setTimeout");
+        let b = names.number(leaked); // the same text at another address
+        let c = names.number("nextTick");
+        assert_eq!((a, b, c), (0, 0, 1));
+        assert_eq!(names.all, ["setTimeout", "nextTick"]);
+    }
+
+    #[test]
+    fn zigzag_round_trips() {
+        for code in [0, 1, -1, 2, -2, i32::MAX, i32::MIN] {
+            assert_eq!(unzigzag(zigzag(code)), code);
+        }
+        assert_eq!(zigzag(-1), 1, "small either side of zero");
+    }
+
+    #[test]
+    fn phases_and_queues_are_numbered_as_listed() {
+        for (i, phase) in Phase::ALL.into_iter().enumerate() {
+            assert_eq!(phase as usize, i, "{phase}");
+        }
+        for (i, queue) in Queue::ALL.into_iter().enumerate() {
+            assert_eq!(queue as usize, i, "{queue}");
+        }
+    }
+}
