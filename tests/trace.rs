@@ -496,6 +496,217 @@ fn the_environment_variable_traces_any_program_without_recompiling() {
     );
 }
 
+// ---- a trace to a file is written by a thread: nothing lost, reordered or cut off ---------
+
+/// The directory of a test's trace files, emptied.
+fn trace_dir(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the ignored test `child` in a child process with `EVENTLOOP_TRACE=path` and `env`.
+fn run_child(child: &str, path: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child, "--ignored", "--test-threads=1"])
+        .env(trace::ENV_VAR, path)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// The trace files a traced child wrote at `path`, in the order its loops were built.
+fn files_of(path: &Path) -> Vec<Recorded> {
+    let mut traces = Vec::new();
+    for n in 1.. {
+        let file = if n == 1 {
+            path.to_path_buf()
+        } else {
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            path.with_file_name(format!("{stem}-{n}.jsonl"))
+        };
+        let Ok(bytes) = std::fs::read(&file) else {
+            break;
+        };
+        traces.push(format::read(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", file.display())));
+    }
+    traces
+}
+
+/// Run only by [`a_file_trace_holds_every_event_of_each_puzzle_in_order`]: the port named by
+/// `TRACE_PORT`, traced by the environment.
+#[test]
+#[ignore = "a child process of another test"]
+fn child_runs_one_port() {
+    let name = std::env::var("TRACE_PORT").unwrap();
+    let (_, port) = ports::all().into_iter().find(|(n, _)| *n == name).unwrap();
+    port();
+}
+
+#[test]
+fn a_file_trace_holds_every_event_of_each_puzzle_in_order() {
+    // The same puzzle traced twice: to memory, event by event as the loop records them (a
+    // capture), and to a file through the writer thread (EVENTLOOP_TRACE). The file must hold
+    // the very same events, in the same order.
+    let dir = trace_dir("trace-ports");
+    let mut compared = 0;
+    for (name, port) in ports::all() {
+        let (_, bytes) = trace::capture_json(port);
+        let here = format::read(&bytes[..]).unwrap();
+        if here.events.is_empty() {
+            continue; // a port with no loop (chapter 1's stack)
+        }
+        let path = dir.join(format!("{name}.jsonl"));
+        let out = run_child("child_runs_one_port", &path, &[("TRACE_PORT", name)]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let files = files_of(&path);
+        if files.len() != 1 {
+            continue; // several loops: one file each, where a capture makes one trace
+        }
+        let real_world = here.header.clock != "manual"
+            || here.events.iter().any(|e| {
+                matches!(
+                    e.event,
+                    TraceEvent::WorkQueued { .. } | TraceEvent::PollReady(_)
+                )
+            });
+        if real_world {
+            continue; // the pool or the kernel in the race: no one order to hold
+        }
+        let there = &files[0];
+        assert_eq!(there.header.clock, here.header.clock, "{name}");
+        // Which worker ran a job, and for how long, is the pool's business: not the trace's.
+        let pool_free = |recorded: &Recorded| {
+            let mut events = steady(recorded);
+            for e in &mut events {
+                if let TraceEvent::WorkStarted { worker, .. }
+                | TraceEvent::WorkFinished { worker, .. } = &mut e.event
+                {
+                    *worker = 0;
+                }
+                if let TraceEvent::WorkFinished { ran_us, .. } = &mut e.event {
+                    *ran_us = 0;
+                }
+            }
+            events
+        };
+        let (here, there) = (pool_free(&here), pool_free(there));
+        if let Some(i) = (0..here.len().max(there.len())).find(|&i| here.get(i) != there.get(i)) {
+            panic!(
+                "{name}: event {i} of the file trace is {:?}, but the loop recorded {:?} \
+                 (the writer thread lost or reordered events)",
+                there.get(i),
+                here.get(i)
+            );
+        }
+        compared += 1;
+    }
+    println!("{compared} puzzles compared");
+    assert!(compared >= 20, "only {compared} puzzles compared");
+}
+
+/// How many immediates the panicking child runs: enough events to fill several of the
+/// writer's chunks, so the panic comes with a partly filled one.
+const CHAIN: u32 = 20_000;
+
+/// Run only by [`a_file_trace_keeps_its_tail_when_the_program_panics`].
+#[test]
+#[ignore = "a child process of another test"]
+fn child_panics_after_a_long_chain() {
+    fn step(lp: &mut EventLoop, n: u32) {
+        if n == CHAIN {
+            lp.log("last words");
+            panic!("the program panicked");
+        }
+        lp.set_immediate(move |lp| step(lp, n + 1));
+    }
+    let mut lp = EventLoop::with_clock(ManualClock::new());
+    lp.set_immediate(|lp| step(lp, 1));
+    lp.run(eventloop::event_loop::RunMode::Default);
+    unreachable!("the panic escapes run");
+}
+
+#[test]
+fn a_file_trace_keeps_its_tail_when_the_program_panics() {
+    let path = trace_dir("trace-panic").join("run.jsonl");
+    let out = run_child("child_panics_after_a_long_chain", &path, &[]);
+    assert!(!out.status.success(), "the child panicked");
+    let files = files_of(&path);
+    assert_eq!(files.len(), 1);
+    let events = &files[0].events;
+    let started = events
+        .iter()
+        .filter(|e| e.event == TraceEvent::CallbackStarted("setImmediate".into()))
+        .count();
+    assert_eq!(
+        started, CHAIN as usize,
+        "every immediate that ran is in the trace"
+    );
+    let tail: Vec<_> = events.iter().rev().take(2).map(|e| &e.event).collect();
+    assert_eq!(
+        tail,
+        [
+            &TraceEvent::Output("last words".into()),
+            &TraceEvent::CallbackStarted("setImmediate".into())
+        ],
+        "the trace ends where the program did: the unwinding loop wrote its tail"
+    );
+}
+
+/// Run only by [`a_file_trace_is_complete_when_the_program_exits_the_process`]: a program
+/// that ends with `process.exit`, then the process exits at once, with the loop alive.
+#[test]
+#[ignore = "a child process of another test"]
+fn child_exits_the_process() {
+    let mut lp = EventLoop::with_clock(ManualClock::new());
+    let code = lp.run_main(|lp| {
+        lp.on_exit(|lp, code| lp.log(format!("exit listener: {code}")));
+        for n in 0..5_000 {
+            lp.set_timeout(move |lp| lp.log(format!("timeout {n}")), 1);
+        }
+        lp.set_timeout(|lp| lp.exit(3), 2);
+        lp.set_timeout(|lp| lp.log("never"), 3);
+    });
+    std::process::exit(code.unwrap()); // no destructor runs: not the loop's, not the trace's
+}
+
+#[test]
+fn a_file_trace_is_complete_when_the_program_exits_the_process() {
+    let path = trace_dir("trace-exit").join("run.jsonl");
+    let out = run_child("child_exits_the_process", &path, &[]);
+    assert_eq!(out.status.code(), Some(3), "the program's exit code");
+    let files = files_of(&path);
+    assert_eq!(files.len(), 1);
+    let printed: Vec<&str> = files[0]
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            TraceEvent::Output(line) => Some(line.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (0..5_000)
+        .map(|n| format!("timeout {n}"))
+        .chain(["exit listener: 3".to_string()])
+        .collect();
+    assert_eq!(
+        printed, expected,
+        "every line, in order, up to the exit listener's"
+    );
+    assert!(
+        files[0]
+            .events
+            .iter()
+            .any(|e| e.event == TraceEvent::Exit(3)),
+        "the exit is in the trace"
+    );
+}
+
 // ---- the book's traces ------------------------------------------------------------------------
 
 /// What may differ between two recordings of one puzzle: on the system clock, times (the

@@ -31,12 +31,13 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     fn record_queued(&self, queue: Queue, name: &'static str, key: Option<Key>) {
-        self.note(|| TraceEvent::Queued {
+        self.trace.queued(
+            self.now,
             queue,
             name,
-            id: key.map(Key::to_bits),
-            by: self.stack.top(),
-        });
+            key.map(Key::to_bits),
+            self.stack.top(),
+        );
     }
 
     /// Notes that the entry `key` (or, with none, the oldest) left `queue`.
@@ -50,10 +51,7 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     pub(super) fn record_unqueued(&self, queue: Queue, key: Option<Key>) {
-        self.note(|| TraceEvent::Unqueued {
-            queue,
-            id: key.map(Key::to_bits),
-        });
+        self.trace.unqueued(self.now, queue, key.map(Key::to_bits));
     }
 
     /// A phase begins: noted with the length of every queue. The phase before it ends here
@@ -68,8 +66,7 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     fn note_phase(&self, phase: Phase) {
-        self.note(|| TraceEvent::Phase(phase));
-        self.note(|| TraceEvent::Queues(self.queue_lengths()));
+        self.trace.phase(self.now, phase, || self.queue_lengths());
     }
 
     /// How many entries each queue holds now.

@@ -75,7 +75,7 @@ impl<'a> Line<'a> {
 }
 
 /// The decimal digits of `n`.
-fn digits_into(out: &mut Vec<u8>, mut n: u64) {
+pub(super) fn digits_into(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -97,7 +97,7 @@ fn plain(b: u8) -> bool {
 }
 
 /// Writes `s` as a JSON string.
-fn escape_into(out: &mut Vec<u8>, s: &str) {
+pub(super) fn escape_into(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     if s.bytes().all(plain) {
         out.extend_from_slice(s.as_bytes()); // frame names: the common case

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::format::JsonLines;
 use super::writer::Writer;
-use super::{Phase, QueueLengths, TraceEvent};
+use super::{Phase, Queue, QueueLengths, TraceEvent};
 use crate::heap::Key;
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
@@ -73,7 +73,7 @@ enum Sink {
     /// A sink called as each event is recorded.
     Here(Box<dyn TraceSink>),
     /// A sink on a writer thread of its own ([`Writer`]): what a trace to a file uses.
-    Thread(Writer),
+    Thread(Box<Writer>),
 }
 
 /// What a loop's trace records into: memory, a sink, or both. Loops built inside one
@@ -222,6 +222,86 @@ impl Recorder {
             _ => {}
         }
         self.store(at, event);
+    }
+
+    /// The writer, when events go nowhere else: then the hot events are encoded straight
+    /// away, without a `TraceEvent` built and taken apart on the way.
+    #[inline]
+    fn fast(&mut self) -> Option<&mut Writer> {
+        match &mut self.sink {
+            Sink::Thread(writer) if self.memory.is_none() && self.begun => Some(writer),
+            _ => None,
+        }
+    }
+
+    /// A phase begins, with the queues' lengths: one call, where the loop notes a phase.
+    fn enter_phase(&mut self, at: u64, phase: Phase, lengths: QueueLengths) {
+        let changed = self.queues != Some(lengths);
+        let open = self.phase;
+        let Some(writer) = self.fast() else {
+            self.record(at, TraceEvent::Phase(phase));
+            self.record(at, TraceEvent::Queues(lengths));
+            return;
+        };
+        writer.phase(at, open, phase);
+        if changed {
+            writer.queues(at, &lengths);
+        }
+        self.phase = Some(phase);
+        self.queues = Some(lengths);
+        self.last_at = at;
+    }
+
+    fn callback(&mut self, at: u64, name: &'static str, started: bool) {
+        let Some(writer) = self.fast() else {
+            return self.record(
+                at,
+                if started {
+                    TraceEvent::CallbackStarted(name)
+                } else {
+                    TraceEvent::CallbackFinished(name)
+                },
+            );
+        };
+        writer.callback(at, name, started);
+        self.last_at = at;
+    }
+
+    fn queued(
+        &mut self,
+        at: u64,
+        queue: Queue,
+        name: &'static str,
+        key: Option<u64>,
+        by: Option<&'static str>,
+    ) {
+        if self.fast().is_none() {
+            return self.record(
+                at,
+                TraceEvent::Queued {
+                    queue,
+                    name,
+                    id: key,
+                    by,
+                },
+            );
+        }
+        let id = key.map(|key| self.ids.id(key, false));
+        if let Some(writer) = self.fast() {
+            writer.queued(at, queue, name, id, by);
+        }
+        self.last_at = at;
+    }
+
+    fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
+        if self.fast().is_none() {
+            return self.record(at, TraceEvent::Unqueued { queue, id: key });
+        }
+        let id = key.map(|key| self.ids.id(key, true));
+        if let Some(writer) = self.fast() {
+            writer.unqueued(at, queue, id);
+        }
+        self.last_at = at;
     }
 
     /// Hands `event` to the sink and to memory.
@@ -426,6 +506,62 @@ impl Trace {
 }
 // ANCHOR_END: trace
 
+// The events a busy loop records by the million, each by a call of its own: one branch
+// when off, as `record`; when on, no `TraceEvent` is built for a trace to a file.
+impl Trace {
+    /// A phase begins; `lengths` gives the queues' lengths as it does.
+    #[inline]
+    pub(crate) fn phase(&self, at: u64, phase: Phase, lengths: impl FnOnce() -> QueueLengths) {
+        if let Some(recorder) = &self.recorder {
+            push_phase(recorder, at, phase, lengths());
+        }
+    }
+
+    /// A callback started (`started`) or finished, in a frame called `name`.
+    #[inline]
+    pub(crate) fn callback(&self, at: u64, name: &'static str, started: bool) {
+        if let Some(recorder) = &self.recorder {
+            push_callback(recorder, at, name, started);
+        }
+    }
+
+    /// A callback joined `queue`, to run in a frame called `name`, queued by the frame `by`;
+    /// `key` is its key in the loop's heap, for a keyed queue.
+    #[inline]
+    pub(crate) fn queued(
+        &self,
+        at: u64,
+        queue: Queue,
+        name: &'static str,
+        key: Option<u64>,
+        by: Option<&'static str>,
+    ) {
+        if let Some(recorder) = &self.recorder {
+            recorder.borrow_mut().queued(at, queue, name, key, by);
+        }
+    }
+
+    /// The entry `key` (or, with none, the oldest) left `queue`.
+    #[inline]
+    pub(crate) fn unqueued(&self, at: u64, queue: Queue, key: Option<u64>) {
+        if let Some(recorder) = &self.recorder {
+            recorder.borrow_mut().unqueued(at, queue, key);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn push_phase(recorder: &RefCell<Recorder>, at: u64, phase: Phase, lengths: QueueLengths) {
+    recorder.borrow_mut().enter_phase(at, phase, lengths);
+}
+
+#[cold]
+#[inline(never)]
+fn push_callback(recorder: &RefCell<Recorder>, at: u64, name: &'static str, started: bool) {
+    recorder.borrow_mut().callback(at, name, started);
+}
+
 /// The recording itself, out of line: a hot path keeps the branch and the making of the
 /// event, which the compiler lays out of the way, as this function is cold.
 #[cold]
@@ -569,7 +705,7 @@ pub fn capture_json_named<R>(program: Option<&str>, f: impl FnOnce() -> R) -> (R
 
 /// The writer [`ENV_VAR`] asks for, if it is set: a file per loop, written on a thread of
 /// its own.
-fn from_env() -> Option<Writer> {
+fn from_env() -> Option<Box<Writer>> {
     static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
     static LOOPS: AtomicUsize = AtomicUsize::new(0);
     let path = PATH
@@ -581,14 +717,9 @@ fn from_env() -> Option<Writer> {
         .as_ref()?;
     let n = LOOPS.fetch_add(1, Ordering::Relaxed) + 1;
     let path = numbered(path, n);
-    let started = File::create(&path).and_then(|file| {
-        Writer::start(Box::new(JsonLines::new(BufWriter::with_capacity(
-            1 << 16,
-            file,
-        ))))
-    });
+    let started = File::create(&path).and_then(Writer::start);
     match started {
-        Ok(writer) => Some(writer),
+        Ok(writer) => Some(Box::new(writer)),
         Err(e) => {
             eprintln!(
                 "(eventloop) {ENV_VAR}: cannot create {}: {e}; this loop is not traced",

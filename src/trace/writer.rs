@@ -16,16 +16,18 @@
 //! written and flushed everything; the recorder calls it when it is dropped — also when the
 //! loop is dropped while a panic unwinds — so a trace keeps its tail.
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
+use super::format::{Header, write_event};
+use super::json::{digits_into, escape_into};
+use super::{Phase, Queue, QueueLengths, TraceEvent};
 
 /// Bytes of encoded events the loop gathers before it hands them to the writer.
 const CHUNK: usize = 256 * 1024;
 /// Chunks that may wait for the writer (64 MiB) before the loop waits for it.
-const IN_FLIGHT: usize = 256;
+const IN_FLIGHT: usize = 1024;
 /// More than the longest encoded event (a time and seven queue lengths: 82 bytes).
 const SLACK: usize = 128;
 
@@ -115,7 +117,8 @@ impl Names {
     }
 }
 
-/// A sink driven from a thread of its own: what the recorder holds instead of the sink.
+/// The JSON lines format written from a thread of its own: what the recorder holds instead of
+/// a sink.
 pub(super) struct Writer {
     bytes: Vec<u8>,
     lines: Vec<String>,
@@ -132,16 +135,16 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread, which owns `sink` from now on.
+    /// Starts the writer thread, which writes the trace to `out` from now on.
     ///
     /// # Errors
     /// When the thread cannot be started.
-    pub(super) fn start(sink: Box<dyn TraceSink + Send>) -> io::Result<Writer> {
+    pub(super) fn start(out: impl Write + Send + 'static) -> io::Result<Writer> {
         let (to_writer, messages) = mpsc::sync_channel(IN_FLIGHT);
         let (give_back, spare) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("eventloop-trace".into())
-            .spawn(move || write(sink, &messages, &give_back))?;
+            .spawn(move || write(out, &messages, &give_back))?;
         Ok(Writer {
             bytes: Vec::with_capacity(CHUNK + SLACK),
             lines: Vec::new(),
@@ -188,15 +191,9 @@ impl Writer {
 
     /// Encodes `event`, recorded at `at`.
     pub(super) fn record(&mut self, at: u64, event: &TraceEvent) {
-        if at != self.at {
-            self.at = at;
-            self.bytes.push(TIME);
-            number(&mut self.bytes, at);
-        }
+        self.stamp(at);
         self.encode(event);
-        if self.bytes.len() >= CHUNK {
-            self.send_chunk();
-        }
+        self.end_event();
     }
 
     fn encode(&mut self, event: &TraceEvent) {
@@ -292,12 +289,93 @@ impl Writer {
                 out.push(EXIT);
                 number(out, zigzag(*code));
             }
-            TraceEvent::RunReturned(alive) => out.extend_from_slice(&[RUN_RETURNED, u8::from(*alive)]),
+            TraceEvent::RunReturned(alive) => {
+                out.extend_from_slice(&[RUN_RETURNED, u8::from(*alive)])
+            }
             TraceEvent::Output(line) => {
                 out.push(OUTPUT);
                 self.lines.push(line.clone());
             }
         }
+    }
+
+    /// Notes the time of the next event, when it changed.
+    #[inline]
+    fn stamp(&mut self, at: u64) {
+        if at != self.at {
+            self.at = at;
+            self.bytes.push(TIME);
+            number(&mut self.bytes, at);
+        }
+    }
+
+    /// Sends the chunk once it is full.
+    #[inline]
+    fn end_event(&mut self) {
+        if self.bytes.len() >= CHUNK {
+            self.send_chunk();
+        }
+    }
+
+    // The events a busy loop records by the million, encoded without building a
+    // `TraceEvent` first (the recorder's short way, `Recorder::fast`).
+
+    /// `ended` (if a phase was open) ends and `phase` begins, at `at`.
+    #[inline]
+    pub(super) fn phase(&mut self, at: u64, ended: Option<Phase>, phase: Phase) {
+        self.stamp(at);
+        if let Some(ended) = ended {
+            self.bytes.extend_from_slice(&[PHASE_END, ended as u8]);
+        }
+        self.bytes.extend_from_slice(&[PHASE, phase as u8]);
+        self.end_event();
+    }
+
+    /// The queue lengths, at `at`.
+    #[inline]
+    pub(super) fn queues(&mut self, at: u64, lengths: &QueueLengths) {
+        self.stamp(at);
+        self.bytes.push(QUEUES);
+        for queue in Queue::ALL {
+            number(&mut self.bytes, lengths.get(queue) as u64);
+        }
+        self.end_event();
+    }
+
+    /// A callback started (`started`) or finished, at `at`.
+    #[inline]
+    pub(super) fn callback(&mut self, at: u64, name: &'static str, started: bool) {
+        self.stamp(at);
+        self.bytes.push(if started { START } else { END });
+        number(&mut self.bytes, self.names.number(name).into());
+        self.end_event();
+    }
+
+    /// An entry joined `queue`, at `at`.
+    #[inline]
+    pub(super) fn queued(
+        &mut self,
+        at: u64,
+        queue: Queue,
+        name: &'static str,
+        id: Option<u64>,
+        by: Option<&'static str>,
+    ) {
+        self.stamp(at);
+        self.bytes.extend_from_slice(&[QUEUED, queue as u8]);
+        number(&mut self.bytes, self.names.number(name).into());
+        optional(&mut self.bytes, id);
+        optional(&mut self.bytes, by.map(|by| self.names.number(by).into()));
+        self.end_event();
+    }
+
+    /// An entry left `queue`, at `at`.
+    #[inline]
+    pub(super) fn unqueued(&mut self, at: u64, queue: Queue, id: Option<u64>) {
+        self.stamp(at);
+        self.bytes.extend_from_slice(&[UNQUEUED, queue as u8]);
+        optional(&mut self.bytes, id);
+        self.end_event();
     }
 
     /// Hands over every event recorded so far and waits until the sink has written and
@@ -306,7 +384,7 @@ impl Writer {
         self.send_chunk();
         let (reply, answer) = mpsc::channel();
         self.send(Message::Flush(reply));
-        let finished = answer.recv().unwrap_or_else(|_| Ok(()));
+        let finished = answer.recv().unwrap_or(Ok(()));
         if std::mem::take(&mut self.lost) {
             return Err(io::Error::other(
                 "the trace's writer thread stopped: the trace is incomplete",
@@ -326,34 +404,145 @@ impl Drop for Writer {
     }
 }
 
-/// The writer thread: decodes each chunk into events and hands them to `sink`, in order.
-fn write(
-    mut sink: Box<dyn TraceSink + Send>,
-    messages: &Receiver<Message>,
-    give_back: &Sender<Vec<u8>>,
-) {
-    let mut names: Vec<&'static str> = Vec::new();
-    let mut at = 0;
+/// The writer thread: turns each chunk into JSON lines, in order, and writes them to `out`.
+/// The first write error stops the trace; the next flush reports it.
+fn write(mut out: impl Write, messages: &Receiver<Message>, give_back: &Sender<Vec<u8>>) {
+    let mut json = Json::default();
+    let mut error = None;
     for message in messages {
         match message {
-            Message::Begin(clock) => sink.begin(&clock),
+            Message::Begin(clock) => {
+                json.text
+                    .extend_from_slice(Header::new(&clock).to_line().as_bytes());
+                json.text.push(b'\n');
+            }
             Message::Chunk(mut chunk) => {
-                names.extend_from_slice(&chunk.names);
-                let mut lines = chunk.lines.into_iter();
-                let mut bytes = Bytes {
-                    bytes: &chunk.bytes,
-                    at: 0,
-                };
-                while let Some(event) = bytes.event(&names, &mut lines, &mut at) {
-                    sink.record(at, &event);
-                }
+                json.chunk(&chunk.bytes, chunk.names, chunk.lines);
                 chunk.bytes.clear();
                 let _ = give_back.send(chunk.bytes);
             }
             Message::Flush(reply) => {
-                let _ = reply.send(sink.finish());
+                let _ = reply.send(match error.take() {
+                    Some(e) => Err(e),
+                    None => out.flush(),
+                });
+                continue;
             }
         }
+        if error.is_none()
+            && let Err(e) = out.write_all(&json.text)
+        {
+            error = Some(e);
+        }
+        json.text.clear();
+    }
+}
+
+/// The writer thread's side of the format: what it knows across chunks, and the text of the
+/// chunk at hand.
+#[derive(Default)]
+struct Json {
+    text: Vec<u8>,
+    /// Every name so far, as a JSON string, quotes and all.
+    names: Vec<Vec<u8>>,
+    /// `{"t":` and the time of the events at hand, `,"ev":"`: what every line starts with.
+    prefix: Vec<u8>,
+    at: u64,
+    /// Names as they came, for the events written through [`write_event`].
+    plain: Vec<&'static str>,
+}
+
+impl Json {
+    /// Writes the lines of a chunk into `self.text`. The kinds a busy loop makes by the
+    /// million (phases, queue entries, callbacks) are written here piece by piece; the rest
+    /// go through [`write_event`], the format's own writer, which the tests hold these to.
+    fn chunk(&mut self, bytes: &[u8], names: Vec<&'static str>, lines: Vec<String>) {
+        for name in &names {
+            let mut quoted = Vec::new();
+            escape_into(&mut quoted, name);
+            self.names.push(quoted);
+        }
+        self.plain.extend(names);
+        if self.prefix.is_empty() {
+            self.set_time(self.at);
+        }
+        let mut lines = lines.into_iter();
+        let mut bytes = Bytes { bytes, at: 0 };
+        while let Some(&kind) = bytes.bytes.get(bytes.at) {
+            if kind == TIME {
+                bytes.at += 1;
+                let at = bytes.number();
+                self.set_time(at);
+                continue;
+            }
+            let out = &mut self.text;
+            match kind {
+                PHASE | PHASE_END => {
+                    bytes.at += 1;
+                    out.extend_from_slice(&self.prefix);
+                    out.extend_from_slice(if kind == PHASE {
+                        b"phase\",\"phase\":\""
+                    } else {
+                        b"phase_end\",\"phase\":\""
+                    });
+                    out.extend_from_slice(bytes.phase().name().as_bytes());
+                    out.extend_from_slice(b"\"}\n");
+                }
+                START | END => {
+                    bytes.at += 1;
+                    out.extend_from_slice(&self.prefix);
+                    out.extend_from_slice(if kind == START {
+                        b"start\",\"name\":"
+                    } else {
+                        b"end\",\"name\":"
+                    });
+                    out.extend_from_slice(&self.names[bytes.count()]);
+                    out.extend_from_slice(b"}\n");
+                }
+                QUEUED | UNQUEUED => {
+                    bytes.at += 1;
+                    out.extend_from_slice(&self.prefix);
+                    out.extend_from_slice(if kind == QUEUED {
+                        b"queued\",\"queue\":\""
+                    } else {
+                        b"unqueued\",\"queue\":\""
+                    });
+                    out.extend_from_slice(bytes.queue().name().as_bytes());
+                    out.push(b'"');
+                    if kind == QUEUED {
+                        out.extend_from_slice(b",\"name\":");
+                        out.extend_from_slice(&self.names[bytes.count()]);
+                    }
+                    if let Some(id) = bytes.optional() {
+                        out.extend_from_slice(b",\"id\":");
+                        digits_into(out, id);
+                    }
+                    if kind == QUEUED
+                        && let Some(by) = bytes.optional()
+                    {
+                        out.extend_from_slice(b",\"by\":");
+                        out.extend_from_slice(&self.names[by as usize]);
+                    }
+                    out.extend_from_slice(b"}\n");
+                }
+                _ => {
+                    let mut at = self.at;
+                    let event = bytes
+                        .event(&self.plain, &mut lines, &mut at)
+                        .expect("a kind byte starts an event");
+                    write_event(out, at, &event);
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+
+    fn set_time(&mut self, at: u64) {
+        self.at = at;
+        self.prefix.clear();
+        self.prefix.extend_from_slice(b"{\"t\":");
+        digits_into(&mut self.prefix, at);
+        self.prefix.extend_from_slice(b",\"ev\":\"");
     }
 }
 
@@ -607,38 +796,71 @@ mod tests {
         ]
     }
 
-    /// A sink that keeps what it was given, for the test to look at after the thread ends.
-    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<(u64, TraceEvent)>>>);
+    /// A writer whose bytes the test can read once the thread has written them.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
-    impl TraceSink for Keep {
-        fn record(&mut self, at: u64, event: &TraceEvent) {
-            self.0.lock().unwrap().push((at, event.clone()));
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
         }
     }
 
     #[test]
-    fn every_event_comes_out_of_the_writer_as_it_went_in_and_in_order() {
-        let kept = std::sync::Arc::default();
-        let mut writer = Writer::start(Box::new(Keep(std::sync::Arc::clone(&kept)))).unwrap();
-        let mut sent = Vec::new();
+    fn the_writer_writes_every_event_as_the_format_does_and_in_order() {
+        let written = Shared::default();
+        let mut writer = Writer::start(written.clone()).unwrap();
+        writer.begin("manual");
+        let mut expected = Header::new("manual").to_line().into_bytes();
+        expected.push(b'\n');
+        let mut sent = 0;
         // Enough to fill several chunks, so order across chunks is checked too.
         for round in 0..(3 * CHUNK / 64) as u64 {
             for (at, event) in one_of_each() {
                 let at = at.wrapping_add(round);
                 writer.record(at, &event);
-                sent.push((at, event));
+                write_event(&mut expected, at, &event);
+                expected.push(b'\n');
+                sent += 1;
             }
         }
         writer.finish().unwrap();
         drop(writer);
-        let kept = std::mem::take(&mut *kept.lock().unwrap());
-        assert_eq!(kept.len(), sent.len(), "no event lost");
-        if let Some(i) = (0..sent.len()).find(|&i| kept[i] != sent[i]) {
-            panic!(
-                "event {i} came out as {:?}, went in as {:?}",
-                kept[i], sent[i]
-            );
+        let written = std::mem::take(&mut *written.0.lock().unwrap());
+        let expected = String::from_utf8(expected).unwrap();
+        let written = String::from_utf8(written).unwrap();
+        let (mut expected, mut written) = (expected.lines(), written.lines());
+        for n in 0..=sent {
+            let (e, w) = (expected.next(), written.next());
+            assert_eq!(w, e, "line {} differs from what the format writes", n + 1);
         }
+        assert_eq!(written.next(), None, "nothing more");
+    }
+
+    #[test]
+    fn a_write_error_is_reported_by_finish_once() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    "the disk is full",
+                ))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut writer = Writer::start(Full).unwrap();
+        writer.begin("system");
+        writer.record(0, &TraceEvent::Stalled);
+        let err = writer.finish().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        assert!(writer.finish().is_ok(), "reported once");
     }
 
     #[test]
