@@ -5,14 +5,22 @@
 #        tree, run alternately ROUNDS times (default 10), each run reporting the median of 3;
 #        prints the median of those medians for each build and their ratio.
 #   on:  workloads run untraced and with EVENTLOOP_TRACE (a file under target/), alternately,
-#        3 rounds; prints the ratio traced / untraced.
+#        3 rounds; prints the ratio traced / untraced of the workload's own time (the loop's
+#        run, as the workload times it) and of the whole process (which includes writing out
+#        what the writer thread had not written yet when the run ended).
+#   instructions (with `on-instructions` as the third argument, and valgrind): the same
+#        workloads under callgrind, one thread at a time: the loop's thread traced / untraced
+#        (what recording costs the loop) and the writer thread's instructions (formatting).
+#        Slow: minutes per workload.
 #
-#   bash scripts/trace-cost.sh [BASE] [ROUNDS] [off]
+#   bash scripts/trace-cost.sh [BASE] [ROUNDS] [off|on|on-instructions]
 #
-# With `off`, only the first measurement. The instruction counts of the same runs, which a loaded
-# machine does not disturb, come from valgrind when it is installed:
+# With `off`, only the first measurement; with `on`, only the second. The instruction counts
+# of the same runs, which a loaded machine does not disturb, come from valgrind when it is
+# installed:
 #   valgrind --tool=cachegrind --cache-sim=no <binary> w2 --runs 1
-# A shared, loaded machine makes single runs noisy: only the interleaved medians mean anything.
+# A shared, loaded machine makes single runs noisy: only the interleaved medians mean anything,
+# and a traced run has a second thread that a loaded machine does not give a core of its own.
 # It reports; it asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,18 +31,20 @@ only="${3:-}"
 work="${CARGO_TARGET_DIR:-target}/trace-cost"
 mkdir -p "$work"
 
+ms() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<< "$1"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo "building the working tree's workloads (release)..." >&2
+cargo build --release --quiet --example workloads
+new="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
+if [[ "$only" != on* ]]; then
 echo "building $base's workloads (release; a cold build takes minutes)..." >&2
 rm -rf "$work/base-src"
 mkdir -p "$work/base-src"
 git archive "$base" | tar -x -C "$work/base-src"
 (cd "$work/base-src" && CARGO_TARGET_DIR="$PWD/../base-target" cargo build --release --quiet --example workloads)
 old="$work/base-target/release/examples/workloads"
-echo "building the working tree's workloads (release)..." >&2
-cargo build --release --quiet --example workloads
-new="${CARGO_TARGET_DIR:-target}/release/examples/workloads"
 
-ms() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<< "$1"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo
 echo "tracing off: $base against the working tree, $rounds alternating rounds"
@@ -70,7 +80,33 @@ if command -v valgrind > /dev/null 2>&1; then
             'BEGIN { printf "  %s: %s %.0f, working tree %.0f: %+.2f%%\n", w, b, o, n, (n / o - 1) * 100 }'
     done
 fi
+fi
 [[ "$only" == off ]] && exit 0
+
+if [[ "$only" == on-instructions ]]; then
+    command -v valgrind > /dev/null 2>&1 || { echo "valgrind is not installed" >&2; exit 1; }
+    echo
+    echo "instructions under callgrind, by thread (a warm-up run and one timed run each)"
+    cg="$work/callgrind"
+    rm -rf "$cg"
+    mkdir -p "$cg"
+    total() { sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$1"; }
+    for w in w1 w2 w3; do
+        valgrind --tool=callgrind --callgrind-out-file="$cg/$w.plain" "$new" "$w" --runs 1 > /dev/null 2>&1
+        EVENTLOOP_TRACE="$cg/trace.jsonl" valgrind --tool=callgrind --separate-threads=yes \
+            --callgrind-out-file="$cg/$w.traced" "$new" "$w" --runs 1 > /dev/null 2>&1
+        rm -f "$cg"/trace*.jsonl
+        # Thread 1 is the loop's; the writer threads (one per traced loop) come after it.
+        plain="$(total "$cg/$w.plain")"
+        loop="$(total "$cg/$w.traced-01")"
+        writer=0
+        for f in "$cg/$w.traced"-0[2-9]; do writer=$((writer + $(total "$f"))); done
+        awk -v w="$w" -v p="$plain" -v l="$loop" -v t="$writer" 'BEGIN {
+            printf "  %s: untraced %.0f M, traced: loop thread %.0f M (%.2fx), writer threads %.0f M\n",
+                w, p / 1e6, l / 1e6, l / p, t / 1e6 }'
+    done
+    exit 0
+fi
 
 echo
 echo "tracing on (EVENTLOOP_TRACE to a file), 3 alternating rounds"
@@ -79,16 +115,25 @@ for spec in "w7a" "w5 --round-trips 1000" "w1" "w2" "w3"; do
     read -r -a args <<< "$spec"
     : > "$work/on.plain"
     : > "$work/on.traced"
+    : > "$work/on.plain.all"
+    : > "$work/on.traced.all"
     bytes=0
     for ((r = 0; r < 3; r++)); do
+        start="$(date +%s%N)"
         ms "$("$new" "${args[@]}" --runs 1)" >> "$work/on.plain"
+        echo "$((($(date +%s%N) - start) / 1000000))" >> "$work/on.plain.all"
         rm -f "$work"/trace*.jsonl
+        start="$(date +%s%N)"
         ms "$(EVENTLOOP_TRACE="$trace" "$new" "${args[@]}" --runs 1)" >> "$work/on.traced"
+        echo "$((($(date +%s%N) - start) / 1000000))" >> "$work/on.traced.all"
         bytes="$(cat "$work"/trace*.jsonl | wc -c)"
         rm -f "$work"/trace*.jsonl
     done
     p="$(median < "$work/on.plain")"
     t="$(median < "$work/on.traced")"
-    awk -v s="$spec" -v p="$p" -v t="$t" -v b="$bytes" \
-        'BEGIN { printf "  %-22s untraced %8.1f ms, traced %8.1f ms: %5.2fx (%.0f MB of trace for two runs)\n", s, p, t, t / p, b / 1e6 }'
+    pa="$(median < "$work/on.plain.all")"
+    ta="$(median < "$work/on.traced.all")"
+    awk -v s="$spec" -v p="$p" -v t="$t" -v pa="$pa" -v ta="$ta" -v b="$bytes" \
+        'BEGIN { printf "  %-22s run: untraced %7.1f ms, traced %7.1f ms: %5.2fx;  process: %6.0f ms, %6.0f ms: %5.2fx  (%.0f MB of trace, two runs)\n", s, p, t, t / p, pa, ta, ta / pa, b / 1e6 }'
 done
+echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"

@@ -610,6 +610,22 @@ fn a_file_trace_holds_every_event_of_each_puzzle_in_order() {
     assert!(compared >= 20, "only {compared} puzzles compared");
 }
 
+#[test]
+fn a_keys_slot_is_in_the_low_bits_the_recorder_indexes_its_ids_by() {
+    // The recorder numbers queue entries by the slot of their key, which it reads from the
+    // low 32 bits of `Key::to_bits` (the trace module knows nothing of the heap's types).
+    use eventloop::heap::Heap;
+    let mut heap = Heap::new();
+    let keys: Vec<_> = (0..3).map(|n| heap.insert(n)).collect();
+    heap.remove(keys[1]);
+    let reused = heap.insert(9);
+    assert_eq!(reused.index(), keys[1].index(), "the freed slot is reused");
+    assert_ne!(reused.to_bits(), keys[1].to_bits(), "by a new generation");
+    for key in [keys[0], keys[2], reused] {
+        assert_eq!(key.to_bits() & u64::from(u32::MAX), u64::from(key.index()));
+    }
+}
+
 /// How many immediates the panicking child runs: enough events to fill several of the
 /// writer's chunks, so the panic comes with a partly filled one.
 const CHAIN: u32 = 20_000;

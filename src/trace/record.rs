@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::format::JsonLines;
 use super::writer::Writer;
 use super::{Phase, Queue, QueueLengths, TraceEvent};
-use crate::heap::Key;
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
 /// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
@@ -95,6 +94,7 @@ struct Recorder {
     error: Option<io::Error>,
 }
 
+// ANCHOR: ids
 /// The small numbers the trace gives queue entries, in order of first appearance. An entry is
 /// known to the loop by the key of its callback in the loop's heap; the table is indexed by
 /// the key's slot — an array lookup and a compare of the generation, no hashing — and a slot
@@ -117,7 +117,9 @@ impl Ids {
     /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
     /// table holds only what is still queued.
     fn id(&mut self, raw: u64, last: bool) -> u64 {
-        let slot = Key::from_bits(raw).index() as usize;
+        // The loop's keys pack their slot in the low 32 bits, the generation above
+        // (`heap::Key::to_bits`); the trace, a leaf module, reads the bits without the type.
+        let slot = (raw & u64::from(u32::MAX)) as usize;
         if slot >= MAX_SLOTS {
             return self.far_id(raw, last);
         }
@@ -140,6 +142,8 @@ impl Ids {
         }
         self.last
     }
+
+    // ANCHOR_END: ids
 
     #[cold]
     fn far_id(&mut self, raw: u64, last: bool) -> u64 {

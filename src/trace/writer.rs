@@ -320,6 +320,7 @@ impl Writer {
     // The events a busy loop records by the million, encoded without building a
     // `TraceEvent` first (the recorder's short way, `Recorder::fast`).
 
+    // ANCHOR: hot_events
     /// `ended` (if a phase was open) ends and `phase` begins, at `at`.
     #[inline]
     pub(super) fn phase(&mut self, at: u64, ended: Option<Phase>, phase: Phase) {
@@ -350,6 +351,8 @@ impl Writer {
         number(&mut self.bytes, self.names.number(name).into());
         self.end_event();
     }
+
+    // ANCHOR_END: hot_events
 
     /// An entry joined `queue`, at `at`.
     #[inline]
