@@ -279,7 +279,11 @@ impl Recorder {
         key: Option<u64>,
         by: Option<&'static str>,
     ) {
-        if self.fast().is_none() {
+        let id = match key {
+            Some(key) if self.fast().is_some() => Some(self.ids.id(key, false)),
+            _ => None,
+        };
+        let Some(writer) = self.fast() else {
             return self.record(
                 at,
                 TraceEvent::Queued {
@@ -289,22 +293,20 @@ impl Recorder {
                     by,
                 },
             );
-        }
-        let id = key.map(|key| self.ids.id(key, false));
-        if let Some(writer) = self.fast() {
-            writer.queued(at, queue, name, id, by);
-        }
+        };
+        writer.queued(at, queue, name, id, by);
         self.last_at = at;
     }
 
     fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
-        if self.fast().is_none() {
+        let id = match key {
+            Some(key) if self.fast().is_some() => Some(self.ids.id(key, true)),
+            _ => None,
+        };
+        let Some(writer) = self.fast() else {
             return self.record(at, TraceEvent::Unqueued { queue, id: key });
-        }
-        let id = key.map(|key| self.ids.id(key, true));
-        if let Some(writer) = self.fast() {
-            writer.unqueued(at, queue, id);
-        }
+        };
+        writer.unqueued(at, queue, id);
         self.last_at = at;
     }
 
