@@ -193,6 +193,14 @@ impl Recorder {
     }
 
     fn record(&mut self, at: u64, mut event: TraceEvent) {
+        // A callback's start and end, the loop's commonest events, the short way.
+        if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event
+            && let Some(writer) = self.fast()
+        {
+            writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
+            self.last_at = at;
+            return;
+        }
         self.begin("none");
         match event {
             TraceEvent::Phase(_)
@@ -253,21 +261,6 @@ impl Recorder {
         }
         self.phase = Some(phase);
         self.queues = Some(lengths);
-        self.last_at = at;
-    }
-
-    fn callback(&mut self, at: u64, name: &'static str, started: bool) {
-        let Some(writer) = self.fast() else {
-            return self.record(
-                at,
-                if started {
-                    TraceEvent::CallbackStarted(name)
-                } else {
-                    TraceEvent::CallbackFinished(name)
-                },
-            );
-        };
-        writer.callback(at, name, started);
         self.last_at = at;
     }
 
@@ -523,14 +516,6 @@ impl Trace {
         }
     }
 
-    /// A callback started (`started`) or finished, in a frame called `name`.
-    #[inline]
-    pub(crate) fn callback(&self, at: u64, name: &'static str, started: bool) {
-        if let Some(recorder) = &self.recorder {
-            push_callback(recorder, at, name, started);
-        }
-    }
-
     /// A callback joined `queue`, to run in a frame called `name`, queued by the frame `by`;
     /// `key` is its key in the loop's heap, for a keyed queue.
     #[inline]
@@ -560,12 +545,6 @@ impl Trace {
 #[inline(never)]
 fn push_phase(recorder: &RefCell<Recorder>, at: u64, phase: Phase, lengths: QueueLengths) {
     recorder.borrow_mut().enter_phase(at, phase, lengths);
-}
-
-#[cold]
-#[inline(never)]
-fn push_callback(recorder: &RefCell<Recorder>, at: u64, name: &'static str, started: bool) {
-    recorder.borrow_mut().callback(at, name, started);
 }
 
 /// The recording itself, out of line: a hot path keeps the branch and the making of the
