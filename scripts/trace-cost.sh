@@ -91,7 +91,7 @@ if [[ "$only" == on-instructions ]]; then
     rm -rf "$cg"
     mkdir -p "$cg"
     total() { sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$1"; }
-    for w in w1 w2 w3; do
+    for w in w3 w2 w1; do
         valgrind --tool=callgrind --callgrind-out-file="$cg/$w.plain" "$new" "$w" --runs 1 > /dev/null 2>&1
         EVENTLOOP_TRACE="$cg/trace.jsonl" valgrind --tool=callgrind --separate-threads=yes \
             --callgrind-out-file="$cg/$w.traced" "$new" "$w" --runs 1 > /dev/null 2>&1

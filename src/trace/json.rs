@@ -12,8 +12,9 @@ pub(crate) enum Value {
 }
 
 /// Writes one line, `{"key":value,...}`, into a byte buffer the caller reuses: no allocation
-/// once the buffer has grown to a line's size, no formatting machinery. A traced loop writes
-/// one line per event, so this is the cost of tracing when it is on.
+/// once the buffer has grown to a line's size, no formatting machinery. A sink called by the
+/// loop ([`JsonLines`](super::JsonLines)) writes one line per event with it; the writer thread
+/// of a trace to a file writes its busiest kinds of line itself and the rest with this.
 pub(crate) struct Line<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
