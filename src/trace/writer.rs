@@ -26,7 +26,8 @@ use super::{Phase, Queue, QueueLengths, TraceEvent};
 
 /// Bytes of encoded events the loop gathers before it hands them to the writer.
 const CHUNK: usize = 256 * 1024;
-/// Chunks that may wait for the writer (64 MiB) before the loop waits for it.
+/// Chunks that may wait for the writer (256 MiB: some 80 million events, 4 GB of JSON) before
+/// the loop waits for it.
 const IN_FLIGHT: usize = 1024;
 /// More than the longest encoded event (a time and seven queue lengths: 82 bytes).
 const SLACK: usize = 128;
