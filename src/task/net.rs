@@ -420,10 +420,12 @@ impl Internal for Shared {
 /// Sends what the task wrote in its last poll: Node's `socket.write` (a try, then a queue).
 fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
     shared.send_queued.set(false);
-    let data = std::mem::take(&mut *shared.write_buf.borrow_mut());
+    let mut data = shared.write_buf.borrow_mut();
     if !data.is_empty() {
         // `send`, unrolled: when the kernel takes every byte at once (the common case), the
-        // write queue was empty and stays so, and there is no size to look up.
+        // write queue was empty and stays so, and there is no size to look up. Neither call
+        // runs a callback, so the buffer stays borrowed, and keeps its memory for the next
+        // write.
         let rest = match shared.stream.try_write(lp, &data) {
             Ok(n) if n == data.len() => Ok(None),
             Ok(n) => Ok(Some(n)),
@@ -438,19 +440,15 @@ fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
                 .map(|()| shared.stream.write_queue_size(lp)),
             Err(e) => Err(e),
         };
+        data.clear();
+        drop(data);
         match sent {
             Ok(queued) => shared.queued.set(queued),
             Err(e) => *shared.write_error.borrow_mut() = Some(e),
         }
+    } else {
+        drop(data);
     }
-    // Hand the buffer's memory back for the next write.
-    let mut buf = shared.write_buf.borrow_mut();
-    if buf.is_empty() && buf.capacity() < data.capacity() {
-        let mut data = data;
-        data.clear();
-        *buf = data;
-    }
-    drop(buf);
     if shared.queued.get() == 0 {
         std::mem::take(&mut *shared.write_waiter.borrow_mut()).wake(lp);
     }

@@ -56,6 +56,8 @@ pub(crate) trait Runnable {
     fn deliver_detached(&self);
     /// The task's waker, made once: a poll lends it to the future's `Context`.
     fn waker(&self) -> &Waker;
+    /// The loop's tasks it belongs to.
+    fn tasks(&self) -> &Weak<Tasks>;
     /// The task as the microtask that polls it (an entry): the queue holds the task itself,
     /// so queueing an entry allocates nothing.
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
@@ -116,6 +118,10 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.waker
     }
 
+    fn tasks(&self) -> &Weak<Tasks> {
+        &self.tasks
+    }
+
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>> {
         self
     }
@@ -157,14 +163,23 @@ thread_local! {
 /// What a poll can reach: its loop's tasks and its own identity.
 #[derive(Clone)]
 pub(crate) struct Scope {
-    pub(crate) tasks: Rc<Tasks>,
-    pub(crate) key: TaskKey,
+    /// The task itself: a future that registers it as its waiter keeps a weak reference,
+    /// and a wake reaches it without a look-up in the table.
+    pub(crate) task: Rc<dyn Runnable>,
     /// The address of the task's header: a waker whose data pointer is this one is the
     /// task's own (see [`Scope::owns`]).
     header: *const (),
 }
 
 impl Scope {
+    /// Its loop's tasks (alive: they are polling this task).
+    pub(crate) fn tasks(&self) -> Rc<Tasks> {
+        self.task
+            .tasks()
+            .upgrade()
+            .expect("a task is polled by its loop's live task state")
+    }
+
     /// True when `waker` wakes the task being polled (and not, say, a combinator's own waker
     /// wrapped around it): then the loop's own sources may wake the task directly.
     pub(crate) fn owns(&self, waker: &Waker) -> bool {
@@ -285,7 +300,7 @@ impl Tasks {
     /// callback calling a waker — before the next microtask the loop queues.
     pub(crate) fn queue_entry(&self, key: TaskKey) {
         let polling_here = with_scope(|scope| {
-            scope.is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self))
+            scope.is_some_and(|scope| std::ptr::eq(scope.task.tasks().as_ptr(), self))
         });
         if polling_here {
             self.push(Command::Entry(key));
@@ -301,34 +316,19 @@ impl Tasks {
         }
     }
 
-    /// Queues `task`'s entry, behind the tasks woken earlier by code without the loop at hand.
+    /// Queues `task`'s entry (the loop queues the tasks woken earlier by code without the
+    /// loop at hand first).
     fn queue_task(&self, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
-        if !self.woken_here.borrow().is_empty() {
-            self.queue_woken(lp);
-        }
         lp.queue_task_entry(task.entry());
     }
 
-    /// A wake by the loop's own sources, which have the loop at hand: queued at once.
-    pub(crate) fn wake(&self, lp: &mut EventLoop, key: TaskKey) {
-        let Some(task) = self.get(key) else {
-            return; // finished: waking it does nothing
-        };
-        if task.header().schedule() {
-            self.queue_task(lp, task);
-        }
-    }
-
-    /// Polls `key` now, from inside a microtask that is itself the task's hop (a promise
+    /// Polls `task` now, from inside a microtask that is itself the task's hop (a promise
     /// reaction, a join): no further entry is queued. Does nothing if the task is already
     /// queued (its entry will poll it) or done.
-    pub(crate) fn resume(&self, lp: &mut EventLoop, key: TaskKey) {
-        let Some(task) = self.get(key) else {
-            return;
-        };
+    fn resume(self: &Rc<Self>, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
         if task.header().schedule() {
-            let tasks = self.this.upgrade().expect("a method of a live value");
-            run_entry(lp, &tasks, key);
+            let key = task.header().key;
+            run_task(lp, self, key, task);
         }
     }
 
@@ -354,12 +354,14 @@ impl Tasks {
     }
 
     /// Resumes the tasks that asked for it (tasks started inside another task's poll).
-    fn resume_requested(&self, lp: &mut EventLoop) {
+    fn resume_requested(self: &Rc<Self>, lp: &mut EventLoop) {
         loop {
             let Some(key) = self.resumes.borrow_mut().pop() else {
                 return;
             };
-            self.resume(lp, key);
+            if let Some(task) = self.get(key) {
+                self.resume(lp, task);
+            }
         }
     }
 
@@ -367,13 +369,11 @@ impl Tasks {
     /// and returned.
     pub(crate) fn poll_in_scope(
         self: &Rc<Self>,
-        key: TaskKey,
         task: &Rc<dyn Runnable>,
     ) -> std::thread::Result<Poll<()>> {
         let header = task.header();
         let scope = Scope {
-            tasks: self.clone(),
-            key,
+            task: task.clone(),
             header: Arc::as_ptr(header).cast(),
         };
         let previous = SCOPE.with(|s| s.replace(Some(scope)));
@@ -415,11 +415,13 @@ impl Tasks {
                 Command::Call(name, call) => lp.run_in_frame(name, call),
                 Command::Internal(command) => command.run(lp),
             }
-            // What `command` issued went to the back: move it in front of the rest.
-            let mut commands = self.commands.borrow_mut();
-            let issued = commands.len().saturating_sub(behind);
-            if issued > 0 && behind > 0 {
-                commands.rotate_right(issued);
+            if behind > 0 {
+                // What `command` issued went to the back: move it in front of the rest.
+                let mut commands = self.commands.borrow_mut();
+                let issued = commands.len().saturating_sub(behind);
+                if issued > 0 {
+                    commands.rotate_right(issued);
+                }
             }
         }
     }
@@ -477,6 +479,21 @@ impl WakeSource for Tasks {
     }
 }
 
+/// A wake by the loop's own sources, which have the loop at hand: queued at once, unless the
+/// task is queued already, running (then it is only marked), or done.
+pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+    if task.header().schedule() {
+        lp.queue_task_entry(task.entry());
+    }
+}
+
+/// Polls `task` now, from a microtask that is itself its hop (see [`Tasks::resume`]).
+pub(crate) fn resume_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+    if let Some(tasks) = task.tasks().upgrade() {
+        tasks.resume(lp, task);
+    }
+}
+
 /// How an entry's poll ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Polled {
@@ -500,7 +517,7 @@ pub(crate) fn poll_task(
         tasks.finish(lp, key, task);
         return Polled::Finished;
     }
-    match tasks.poll_in_scope(key, task) {
+    match tasks.poll_in_scope(task) {
         Ok(Poll::Pending) => Polled::Pending,
         Ok(Poll::Ready(())) => {
             tasks.finish(lp, key, task);
