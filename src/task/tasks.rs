@@ -61,6 +61,8 @@ pub(crate) trait Runnable {
     /// The task as the microtask that polls it (an entry): the queue holds the task itself,
     /// so queueing an entry allocates nothing.
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
+    /// The task with its future's type erased.
+    fn erased(self: Rc<Self>) -> Rc<dyn Runnable>;
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
@@ -123,6 +125,10 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
     }
 
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>> {
+        self
+    }
+
+    fn erased(self: Rc<Self>) -> Rc<dyn Runnable> {
         self
     }
 }
@@ -318,7 +324,7 @@ impl Tasks {
 
     /// Queues `task`'s entry (the loop queues the tasks woken earlier by code without the
     /// loop at hand first).
-    fn queue_task(&self, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+    fn queue_task<T: Runnable + ?Sized>(&self, lp: &mut EventLoop, task: Rc<T>) {
         lp.queue_task_entry(task.entry());
     }
 
@@ -339,6 +345,7 @@ impl Tasks {
     }
 
     /// Takes a resume request for `key`; true if there was one.
+    #[inline]
     fn take_resume(&self, key: TaskKey) -> bool {
         let mut resumes = self.resumes.borrow_mut();
         if resumes.is_empty() {
@@ -354,7 +361,15 @@ impl Tasks {
     }
 
     /// Resumes the tasks that asked for it (tasks started inside another task's poll).
+    #[inline]
     fn resume_requested(self: &Rc<Self>, lp: &mut EventLoop) {
+        if !self.resumes.borrow().is_empty() {
+            self.resume_all_requested(lp);
+        }
+    }
+
+    #[inline(never)]
+    fn resume_all_requested(self: &Rc<Self>, lp: &mut EventLoop) {
         loop {
             let Some(key) = self.resumes.borrow_mut().pop() else {
                 return;
@@ -367,13 +382,13 @@ impl Tasks {
 
     /// Polls `task` once inside the scope that lets its futures find it; a panic is caught
     /// and returned.
-    pub(crate) fn poll_in_scope(
+    pub(crate) fn poll_in_scope<T: Runnable + ?Sized>(
         self: &Rc<Self>,
-        task: &Rc<dyn Runnable>,
+        task: &Rc<T>,
     ) -> std::thread::Result<Poll<()>> {
         let header = task.header();
         let scope = Scope {
-            task: task.clone(),
+            task: task.clone().erased(),
             header: Arc::as_ptr(header).cast(),
         };
         let previous = SCOPE.with(|s| s.replace(Some(scope)));
@@ -383,7 +398,7 @@ impl Tasks {
     }
 
     /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
-    pub(crate) fn finish(&self, lp: &mut EventLoop, key: TaskKey, task: &Rc<dyn Runnable>) {
+    pub(crate) fn finish<T: Runnable + ?Sized>(&self, lp: &mut EventLoop, key: TaskKey, task: &T) {
         self.table.borrow_mut().remove(key);
         if task.deliver(lp) {
             lp.request_finished();
@@ -506,21 +521,21 @@ pub(crate) enum Polled {
 /// outcome goes to its join handle. A panic then goes on unwinding, to the callback boundary
 /// around the entry (the microtask drain's, or `spawn`'s frame): the program's uncaught error,
 /// exactly as a panicking callback's.
-pub(crate) fn poll_task(
+pub(crate) fn poll_task<T: Runnable + ?Sized>(
     lp: &mut EventLoop,
     tasks: &Rc<Tasks>,
     key: TaskKey,
-    task: &Rc<dyn Runnable>,
+    task: &Rc<T>,
 ) -> Polled {
     if task.header().abort_requested() {
         task.cancel(JoinError::Aborted);
-        tasks.finish(lp, key, task);
+        tasks.finish(lp, key, &**task);
         return Polled::Finished;
     }
     match tasks.poll_in_scope(task) {
         Ok(Poll::Pending) => Polled::Pending,
         Ok(Poll::Ready(())) => {
-            tasks.finish(lp, key, task);
+            tasks.finish(lp, key, &**task);
             Polled::Finished
         }
         Err(payload) => {
@@ -528,7 +543,7 @@ pub(crate) fn poll_task(
                 .unwrap_or_else(|| "a task panicked".to_string());
             task.cancel(JoinError::Panicked(message));
             task.header().set_done(); // the entry may not get to say so: the panic unwinds
-            tasks.finish(lp, key, task);
+            tasks.finish(lp, key, &**task);
             panic::resume_unwind(payload)
         }
     }
@@ -544,7 +559,12 @@ pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
     }
 }
 
-fn run_task(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey, task: Rc<dyn Runnable>) {
+fn run_task<T: Runnable + ?Sized>(
+    lp: &mut EventLoop,
+    tasks: &Rc<Tasks>,
+    key: TaskKey,
+    task: Rc<T>,
+) {
     let header = task.header();
     if !header.start() {
         return; // a stale entry: the task is not scheduled, or finished
