@@ -426,6 +426,7 @@ impl Internal for Shared {
 }
 
 /// Sends what the task wrote in its last poll: Node's `socket.write` (a try, then a queue).
+#[inline]
 fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
     shared.send_queued.set(false);
     let mut data = shared.write_buf.borrow_mut();

@@ -81,6 +81,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.header
     }
 
+    #[inline]
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()> {
         let output = {
             let mut slot = self.future.borrow_mut();
@@ -297,6 +298,7 @@ impl Tasks {
     }
 
     /// Defers `command` to the end of the current poll (or the next checkpoint).
+    #[inline]
     pub(crate) fn push(&self, command: Command) {
         self.commands.borrow_mut().push_back(command);
     }
@@ -496,6 +498,7 @@ impl WakeSource for Tasks {
 
 /// A wake by the loop's own sources, which have the loop at hand: queued at once, unless the
 /// task is queued already, running (then it is only marked), or done.
+#[inline]
 pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
     if task.header().schedule() {
         lp.queue_task_entry(task.entry());

@@ -27,6 +27,7 @@ pub(crate) enum Waiter {
 
 impl Waiter {
     /// Whoever polled with `cx`.
+    #[inline]
     pub(crate) fn of(cx: &Context<'_>) -> Waiter {
         with_scope(|scope| match scope {
             Some(scope) if scope.owns(cx.waker()) => Waiter::Task(Rc::downgrade(&scope.task)),
@@ -35,6 +36,7 @@ impl Waiter {
     }
 
     /// Wakes the waiter: its task's entry is queued now, one microtask hop away.
+    #[inline]
     pub(crate) fn wake(self, lp: &mut EventLoop) {
         match self {
             Waiter::Nobody => {}
