@@ -21,6 +21,7 @@ mod progress;
 mod report;
 mod scratch;
 mod todos;
+mod toml_subset;
 mod views;
 mod viz;
 mod watch;
