@@ -1,13 +1,14 @@
-//! `cargo learn viz` in a console built without the puzzle ports: it builds them, once.
+//! `cargo learn viz` in a console built without the puzzle ports: a launcher for one with them.
 //!
 //! `viz <puzzle>` runs the puzzle's Rust port (`tests/ports/`) in-process, and the ports were
 //! two fifths of everything the console compiled: each closure a port hands the loop is one
 //! more copy of the loop's generic callback paths. A learner's first `cargo run` has no use
 //! for them (issue 11: time to first feedback), so they, and the visualizer with them, sit
 //! behind the `viz-ports` feature. `cargo test` turns it on (through the crate's
-//! dev-dependency on itself), so the tests always have them; elsewhere the first `viz` runs
-//! the same command again through `cargo run --features viz-ports`, which compiles the
-//! console once more with them. Cargo keeps both builds: neither undoes the other.
+//! dev-dependency on itself), so the tests always have them; elsewhere `viz` runs the same
+//! command again through `cargo run --features viz-ports`, which the first time compiles the
+//! console once more with them. Cargo keeps both builds, so neither undoes the other and
+//! later launches start at once.
 
 use std::io;
 use std::path::Path;
@@ -28,7 +29,7 @@ pub fn main(root: &Path, args: &[String]) -> io::Result<ExitCode> {
             "this console was built for `viz` with the `viz-ports` feature and has no ports",
         ));
     }
-    eprintln!("building the visualizer and the puzzle ports (the first `cargo learn viz` only) …");
+    eprintln!("starting the visualizer, built with the puzzle ports (slow the first time only) …");
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "run",
