@@ -521,4 +521,18 @@ mod tests {
         );
         assert!(!reference.contains(&"--features".into()), "{reference:?}");
     }
+
+    #[test]
+    fn the_crates_dev_dependency_on_itself_keeps_the_console_off() {
+        // It turns `viz-ports` on in test builds. With its default features it would turn the
+        // console on as well, in every test build, `--no-default-features` or not: the
+        // console binary would be built again for an exercise's tests after all.
+        let manifest = include_str!("../../../Cargo.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("eventloop = "))
+            .expect("Cargo.toml has a dev-dependency on the crate itself");
+        assert!(line.contains("default-features = false"), "{line}");
+        assert!(line.contains("\"viz-ports\""), "{line}");
+    }
 }
