@@ -21,7 +21,7 @@ puzzles=(
     c04-immediate-vs-timeout-in-timer    # 12 watching the loop
 )
 
-cargo build --quiet --bin learn
+cargo build --quiet --bin learn --features viz-ports
 mkdir -p chapters/traces
 for puzzle in "${puzzles[@]}"; do
     target/debug/learn viz "$puzzle" --json > "chapters/traces/$puzzle.jsonl"

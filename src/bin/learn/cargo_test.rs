@@ -84,8 +84,18 @@ pub fn command(root: &Path, exercise: &Exercise, against: Against) -> Command {
 
 fn command_at(place: Place, exercise: &Exercise, against: Against, select: Select) -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(place.root)
-        .args(["test", "--color", "never", "--test", &exercise.test]);
+    // `--no-default-features`: the default feature is the console, and with it on, cargo
+    // builds the console binary again for every integration test build (against this
+    // build's library, so once more per exercise feature), though no exercise's test runs it.
+    // It was about a third of the first `cargo learn <exercise>`'s build (issue 11).
+    cmd.current_dir(place.root).args([
+        "test",
+        "--color",
+        "never",
+        "--no-default-features",
+        "--test",
+        &exercise.test,
+    ]);
     if let Some(target) = place.target {
         cmd.env("CARGO_TARGET_DIR", target);
     }
@@ -457,4 +467,72 @@ fn count(summary: &str, label: &str) -> usize {
             (words.next() == Some(label)).then(|| words.next()?.parse().ok())?
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Exercise {
+        Exercise {
+            name: "stack".into(),
+            chapter: 1,
+            chapter_file: "stack-and-heap.md".into(),
+            title: "The call stack".into(),
+            test: "stack_and_heap".into(),
+            filter: "stack::".into(),
+            hint: String::new(),
+            source: "src/stack.rs".into(),
+        }
+    }
+
+    fn args(against: Against) -> Vec<String> {
+        command(Path::new("."), &stack(), against)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_test_build_leaves_out_the_console_and_its_binary() {
+        // With the default `console` feature on, cargo would build the console binary again
+        // for the integration test, and the learner's first feedback would wait for it.
+        let exercise = args(Against::Exercise);
+        let cargo_args = &exercise[..exercise.iter().position(|a| a == "--").unwrap()];
+        assert!(
+            cargo_args.contains(&"--no-default-features".into()),
+            "{exercise:?}"
+        );
+        assert!(
+            cargo_args
+                .windows(2)
+                .any(|w| w == ["--features", "learn-stack"]),
+            "{exercise:?}"
+        );
+        assert!(
+            cargo_args
+                .windows(2)
+                .any(|w| w == ["--test", "stack_and_heap"])
+        );
+        let reference = args(Against::Reference);
+        assert!(
+            reference.contains(&"--no-default-features".into()),
+            "{reference:?}"
+        );
+        assert!(!reference.contains(&"--features".into()), "{reference:?}");
+    }
+
+    #[test]
+    fn the_crates_dev_dependency_on_itself_keeps_the_console_off() {
+        // It turns `viz-ports` on in test builds. With its default features it would turn the
+        // console on as well, in every test build, `--no-default-features` or not: the
+        // console binary would be built again for an exercise's tests after all.
+        let manifest = include_str!("../../../Cargo.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("eventloop = "))
+            .expect("Cargo.toml has a dev-dependency on the crate itself");
+        assert!(line.contains("default-features = false"), "{line}");
+        assert!(line.contains("\"viz-ports\""), "{line}");
+    }
 }

@@ -4,6 +4,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::toml_subset::{self, Value};
+
 /// The metadata file, relative to the repository root.
 pub const CATALOG_PATH: &str = "exercises/exercises.toml";
 
@@ -106,19 +108,17 @@ impl Catalog {
 
     /// Parses the catalog's text.
     pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| CatalogError::Invalid(e.to_string()))?;
+        let table = toml_subset::parse(text).map_err(|e| CatalogError::Invalid(e.to_string()))?;
         let entries = table
             .get("exercise")
-            .and_then(toml::Value::as_array)
+            .and_then(Value::as_array)
             .ok_or_else(|| CatalogError::Invalid("no [[exercise]] tables".into()))?;
         let mut exercises = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
             let text = |key: &str| -> Result<String, CatalogError> {
                 entry
                     .get(key)
-                    .and_then(toml::Value::as_str)
+                    .and_then(Value::as_str)
                     .map(|s| s.trim().to_string())
                     .ok_or_else(|| {
                         CatalogError::Invalid(format!("exercise #{} has no text `{key}`", i + 1))
@@ -126,7 +126,7 @@ impl Catalog {
             };
             let chapter = entry
                 .get("chapter")
-                .and_then(toml::Value::as_integer)
+                .and_then(Value::as_integer)
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| {
                     CatalogError::Invalid(format!("exercise #{} has no number `chapter`", i + 1))

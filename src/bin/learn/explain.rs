@@ -21,7 +21,7 @@ pub fn running(exercise: &Exercise, first: bool) -> Doc {
     if first {
         doc.text(
             Tone::Dim,
-            "(cargo compiles the crate first: an exercise's first run takes a minute or two)",
+            "(cargo first compiles the crate with your copy: an exercise's first run takes longer)",
         );
     }
     doc

@@ -21,7 +21,14 @@ mod progress;
 mod report;
 mod scratch;
 mod todos;
+mod toml_subset;
 mod views;
+// The visualizer and the puzzle ports it runs; without them, a launcher that builds them
+// on the first `viz` (viz/launch.rs says why).
+#[cfg(feature = "viz-ports")]
+mod viz;
+#[cfg(not(feature = "viz-ports"))]
+#[path = "viz/launch.rs"]
 mod viz;
 mod watch;
 mod wrong;

@@ -13,6 +13,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::toml_subset::{self, Value};
+
 /// The progress file, relative to the repository root.
 pub const PROGRESS_PATH: &str = ".learn-progress.toml";
 
@@ -171,12 +173,10 @@ impl Progress {
 
     /// Parses the progress file's text.
     pub fn parse(text: &str) -> Result<Progress, String> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        let table = toml_subset::parse(text).map_err(|e| e.to_string())?;
         let mut progress = Progress::default();
         for (name, entry) in &table {
-            let field = |key: &str| entry.get(key).and_then(toml::Value::as_str);
+            let field = |key: &str| entry.get(key).and_then(Value::as_str);
             if let Some(level) = entry.get("hint") {
                 let level = level
                     .as_integer()
@@ -219,7 +219,7 @@ impl Progress {
             let key = if bare {
                 name.clone()
             } else {
-                toml::Value::String(name.clone()).to_string()
+                toml_subset::quoted(name)
             };
             text.push_str(&format!("\n[{key}]\n"));
             if let Some(record) = self.records.get(name) {
@@ -367,12 +367,44 @@ mod tests {
     }
 
     #[test]
+    fn a_file_written_by_earlier_versions_still_reads() {
+        // What `cargo learn` wrote when it used the `toml` crate: the same text.
+        let old = "# Your progress through the exercises, written by `cargo learn`.\n\
+                   # Safe to delete: it only remembers the last result of each exercise, and how\n\
+                   # many hints you asked for.\n\
+                   \n[heap]\nresult = \"passed\"\nhash = \"ffffffffffffffff\"\n\
+                   \n[\"odd \\\"name\\\"\"]\nhint = 1\n\
+                   \n[queue]\nresult = \"failed\"\nhash = \"0000000000000007\"\nhint = 1\n\
+                   \n[stack]\nhint = 2\n";
+        let progress = Progress::parse(old).unwrap();
+        assert_eq!(progress.render(), old, "rendered as it was written");
+        assert_eq!(
+            progress.get("heap"),
+            record(Outcome::Passed, u64::MAX),
+            "{progress:?}"
+        );
+        assert_eq!(progress.get("queue"), record(Outcome::Failed, 7));
+        assert_eq!(progress.hint_level("queue"), 1);
+        assert_eq!(progress.hint_level("stack"), 2);
+        assert_eq!(progress.hint_level("odd \"name\""), 1);
+    }
+
+    #[test]
     fn a_damaged_file_is_an_error_not_a_panic() {
         assert!(Progress::parse("[heap\nresult = ").is_err());
         assert!(Progress::parse("[heap]\nresult = \"maybe\"\nhash = \"00\"").is_err());
         assert!(Progress::parse("[heap]\nresult = \"passed\"\nhash = \"xyz\"").is_err());
         assert!(Progress::parse("heap = 3").is_err());
         assert!(Progress::parse("[heap]\nhint = 7").is_err());
+        assert!(Progress::parse("[heap]\nhint = -1").is_err());
+        assert!(Progress::parse("[heap]\nresult = \"passed\"").is_err());
+        assert!(Progress::parse("[heap]\n[heap]").is_err());
+        assert!(Progress::parse("[heap]\nresult = \"passed\"\nresult = \"failed\"").is_err());
+        assert!(Progress::parse("[heap]\nhash = 1.5").is_err());
+        assert!(Progress::parse("\u{0}").is_err());
+        // The reason names the line, for the warning the learner sees.
+        let why = Progress::parse("[heap]\nresult = \"passed\nhash = \"00\"").unwrap_err();
+        assert!(why.contains("line 2"), "{why}");
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Scratch {
 /// - only the dev-dependencies that `tests` (the text of every test file) names: the others
 ///   (criterion for the benches, for one) would be compiled once more, cold, in the check's
 ///   own target directory;
-/// - no default features: they are the console's dependencies (crossterm, notify), which
+/// - no default features: they are the console's dependencies (crossterm), which
 ///   only the dropped binary uses;
 /// - no debug info in the dev profile: every wrong solution and mutant rebuilds the library
 ///   and relinks the test binary, and the line tables and type descriptions are most of what

@@ -1,15 +1,14 @@
-//! Where watch mode's events come from: the file watcher, the keyboard, and the terminal's
-//! raw mode that lets keys arrive one at a time.
+//! What watch mode's events are, and where the keyboard's come from: a key-reader thread,
+//! and the terminal's raw mode that lets keys arrive one at a time. Saves come from
+//! [`super::files`].
 
 use std::io::{self, BufRead};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::thread;
 
 use crossterm::event::{self as term_event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
-use notify::event::{AccessKind, AccessMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::cargo_test::TestRun;
 
@@ -17,7 +16,7 @@ use crate::cargo_test::TestRun;
 pub enum Event {
     /// A file in `exercises/` was written, created, renamed or removed.
     Saved(PathBuf),
-    /// The file watcher failed.
+    /// The exercise folder could not be read.
     WatchFailed(String),
     /// The learner pressed a key.
     Key(Key),
@@ -58,33 +57,6 @@ impl Key {
             'q' => Some(Key::Quit),
             _ => None,
         }
-    }
-}
-
-/// Watches `dir` (not its subfolders) and sends a [`Event::Saved`] for every changed file.
-pub fn watch_files(dir: &Path, tx: Sender<Event>) -> notify::Result<RecommendedWatcher> {
-    let mut watcher =
-        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(event) if changes_content(&event.kind) => {
-                for path in event.paths {
-                    let _ = tx.send(Event::Saved(path));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.send(Event::WatchFailed(e.to_string()));
-            }
-        })?;
-    watcher.watch(dir, RecursiveMode::NonRecursive)?;
-    Ok(watcher)
-}
-
-/// True for events that may change what a file holds (not opening or reading it).
-fn changes_content(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
-        EventKind::Access(access) => *access == AccessKind::Close(AccessMode::Write),
-        EventKind::Any | EventKind::Other => false,
     }
 }
 
@@ -156,7 +128,6 @@ impl Drop for RawMode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::event::{CreateKind, DataChange, ModifyKind, RenameMode};
 
     #[test]
     fn keys_are_letters_in_either_case() {
@@ -165,19 +136,5 @@ mod tests {
         assert_eq!(Key::from_char('r'), Some(Key::Rerun));
         assert_eq!(Key::from_char('q'), Some(Key::Quit));
         assert_eq!(Key::from_char('x'), None);
-    }
-
-    #[test]
-    fn saves_count_and_reads_do_not() {
-        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
-        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::To));
-        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
-        let opened = EventKind::Access(AccessKind::Open(AccessMode::Read));
-        assert!(changes_content(&write));
-        assert!(changes_content(&rename));
-        assert!(changes_content(&EventKind::Create(CreateKind::File)));
-        assert!(changes_content(&closed));
-        assert!(!changes_content(&opened));
-        assert!(!changes_content(&EventKind::Any));
     }
 }

@@ -1,11 +1,12 @@
 //! `cargo learn watch`: re-run an exercise's tests on every save.
 //!
-//! Watch mode is itself a small event loop. A file-watcher thread (notify), a key-reader
+//! Watch mode is itself a small event loop. A file-watcher thread (polling the folder), a key-reader
 //! thread and the thread waiting for `cargo test` all send [`Event`]s into one channel; one
 //! `match` handles them, one at a time, and the screen is redrawn with queued writes and one
 //! flush. Saves are debounced (an editor's save-as-rename is several file events), and a save
 //! during a run stops that run and starts another: only the newest text matters.
 
+mod files;
 mod input;
 
 use std::fs;
@@ -24,7 +25,8 @@ use crate::progress::{self, State};
 use crate::report::Report;
 use crate::todos;
 use crate::views;
-use input::{Event, Key, RawMode, read_keys, watch_files};
+use files::watch_files;
+use input::{Event, Key, RawMode, read_keys};
 
 /// How long a save must stay quiet before the tests run.
 const DEBOUNCE: Duration = Duration::from_millis(200);
@@ -37,7 +39,7 @@ pub fn watch(course: &mut Course, console: Console, exercise: Exercise) -> io::R
     let (tx, rx) = mpsc::channel();
     let dir = course.root.join("exercises");
     let _watcher = watch_files(&dir, tx.clone())
-        .map_err(|e| io::Error::other(format!("cannot watch {}: {e}", dir.display())))?;
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot watch {}: {e}", dir.display())))?;
     let interactive = io::stdin().is_terminal();
     let _raw = if interactive {
         Some(RawMode::enable()?)
