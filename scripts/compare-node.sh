@@ -189,23 +189,54 @@ load_now() {
 # (a command and its arguments, split on spaces) once per round with `--runs 1` and the
 # round trips asked for, the order turning by one each round, and keeps each run's ops/s
 # in round_ops[SIDE,ROUND].
-declare -A round_ops=()
+# With /usr/bin/time, it also keeps the process's CPU time (user + system) per operation in
+# microseconds, in round_cpu[SIDE,ROUND]: the warm-up run and the timed run both count, so
+# it is CPU time over 2 x ops. Unlike ops/s, a neighbour that takes the CPU away does not
+# change it much: it says what a round trip costs, where ops/s says how fast it went.
+declare -A round_ops=() round_cpu=()
 run_rounds() {
-    local sides=() cmds=() round i k line
+    local sides=() cmds=() round i k line timing ops cpu
     while [[ $# -gt 0 ]]; do
         sides+=("$1")
         cmds+=("$2")
         shift 2
     done
+    timing="$(mktemp)"
     for ((round = 1; round <= runs; round++)); do
         for ((k = 0; k < ${#sides[@]}; k++)); do
             i=$(((k + round - 1) % ${#sides[@]}))
-            # shellcheck disable=SC2086 # a command and its arguments
-            line="$(${cmds[i]} --runs 1 "${round_trips[@]}")"
+            if [[ -x /usr/bin/time ]]; then
+                # shellcheck disable=SC2086 # a command and its arguments
+                line="$(/usr/bin/time -f '%U %S' -o "$timing" ${cmds[i]} --runs 1 "${round_trips[@]}")"
+                ops="$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<< "$line")"
+                cpu="$(awk -v n="$ops" '{ printf "%.2f", ($1 + $2) * 1e6 / (2 * n) }' "$timing")"
+                round_cpu[${sides[i]},$round]="$cpu"
+                cpu=" cpu_us_per_op=$cpu"
+            else
+                # shellcheck disable=SC2086 # a command and its arguments
+                line="$(${cmds[i]} --runs 1 "${round_trips[@]}")"
+                cpu=""
+            fi
             round_ops[${sides[i]},$round]="$(ops_per_s "$line")"
-            echo "  round $round, ${sides[i]}: $line" >&2
+            echo "  round $round, ${sides[i]}: $line$cpu" >&2
         done
     done
+    rm -f "$timing"
+}
+
+# One line: each side's CPU time per operation (median over the rounds), for sides $2...,
+# under the title $1; nothing without /usr/bin/time.
+cpu_line() {
+    local title="$1" side round out=""
+    shift
+    [[ -x /usr/bin/time ]] || return 0
+    for side in "$@"; do
+        [[ -n "$side" ]] || continue
+        out+=" $side $(for ((round = 1; round <= runs; round++)); do
+            echo "${round_cpu[$side,$round]}"
+        done | median_of "%.2f"),"
+    done
+    echo "$title:${out%,} (median over $runs rounds)"
 }
 
 # The median of the numbers on stdin (one a line), printed with format $1.
@@ -243,6 +274,9 @@ add_round_row() {
     else
         verdict=">= ${target}x MISSED"
     fi
+    # Compared as shown (two decimals), as the median is.
+    lowest="$(awk -v r="$lowest" 'BEGIN { printf "%.2f", r }')"
+    highest="$(awk -v r="$highest" 'BEGIN { printf "%.2f", r }')"
     verdict+="$(awk -v lo="$lowest" -v hi="$highest" -v t="$target" -v n="$runs" 'BEGIN {
         printf " (%d rounds: %.2f-%.2fx", n, lo, hi
         if (lo < t && hi >= t) printf ", straddles the target"
@@ -269,6 +303,11 @@ for entry in "${workloads[@]}"; do
         load_before="$(load_now)"
         run_rounds "${sides[@]}"
         load_lines+=("w5: load average $load_before before, $(load_now) after")
+        cpu="$(cpu_line "w5: CPU microseconds (user + system) per round trip" \
+            ours tokio "$([[ "$c_ready" == true ]] && echo c)" node)"
+        if [[ -n "$cpu" ]]; then
+            load_lines+=("$cpu")
+        fi
         add_round_row w5 node ours "$target"
         add_round_row w5 tokio ours 1
         if [[ "$c_ready" == true ]]; then
@@ -309,6 +348,11 @@ if wants w5-async; then
     load_before="$(load_now)"
     run_rounds callbacks "$ours_bin w5" async "$ours_bin w5-async" tokio-async "$tokio_bin w5"
     load_lines+=("w5-async: load average $load_before before, $(load_now) after")
+    cpu="$(cpu_line "w5-async: CPU microseconds (user + system) per round trip" \
+        callbacks async tokio-async)"
+    if [[ -n "$cpu" ]]; then
+        load_lines+=("$cpu")
+    fi
     add_round_row w5-async callbacks async 0.9 w5
     add_round_row w5-async tokio-async async 1 tokio
     if command -v strace > /dev/null 2>&1; then
