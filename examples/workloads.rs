@@ -33,6 +33,7 @@
 //! it asserts nothing about speed.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::task::Poll;
 
 /// Timeouts scheduled by `w1` and `w1-sched`.
 const N_TIMERS: u64 = 1_000_000;
@@ -276,18 +278,34 @@ fn spawn_many() -> Duration {
     elapsed
 }
 
-/// Reads into `buf` from an async stream.
-async fn read_some(r: &mut task::net::AsyncStream, buf: &mut [u8]) -> std::io::Result<usize> {
-    poll_fn(|cx| Pin::new(&mut *r).poll_read(cx, buf)).await
+/// Reads into `buf` from an async stream: one future, as `futures::AsyncReadExt::read`
+/// (and tokio's `read`, which the tokio peer uses) is.
+fn read_some<'a>(
+    r: &'a mut task::net::AsyncStream,
+    buf: &'a mut [u8],
+) -> impl Future<Output = std::io::Result<usize>> + 'a {
+    poll_fn(move |cx| Pin::new(&mut *r).poll_read(cx, buf))
 }
 
-/// Writes all of `data` to an async stream.
-async fn write_all(w: &mut task::net::AsyncStream, mut data: &[u8]) -> std::io::Result<()> {
-    while !data.is_empty() {
-        let n = poll_fn(|cx| Pin::new(&mut *w).poll_write(cx, data)).await?;
-        data = &data[n..];
-    }
-    Ok(())
+/// Writes all of `data` to an async stream: one future that loops inside its poll, as
+/// `futures::AsyncWriteExt::write_all` (and tokio's `write_all`) is.
+fn write_all<'a>(
+    w: &'a mut task::net::AsyncStream,
+    mut data: &'a [u8],
+) -> impl Future<Output = std::io::Result<()>> + 'a {
+    poll_fn(move |cx| {
+        while !data.is_empty() {
+            match Pin::new(&mut *w).poll_write(cx, data) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => data = &data[n..],
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
 }
 
 /// `w5-async`'s server side: one task per connection, echoing until end of file.

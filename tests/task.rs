@@ -274,6 +274,29 @@ mod waking {
     }
 
     #[test]
+    fn a_finished_task_is_never_queued_again() {
+        let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
+        lp.enable_trace();
+        let probe = Probe::new(2);
+        lp.spawn_budget(probe.clone()); // its first part runs now, in a frame called `task`
+        let p = probe.clone();
+        lp.set_timeout(move |_| p.wake(), 1); // one entry, whose poll finishes the task
+        lp.run(RunMode::Default);
+        assert_eq!(probe.polls(), 2);
+        let task_frames = lp
+            .take_trace()
+            .iter()
+            .filter(|event| matches!(event, eventloop::trace::TraceEvent::CallbackStarted("task")))
+            .count();
+        assert_eq!(
+            task_frames, 2,
+            "a task that finished had another entry queued: after a Ready poll it is done for \
+             good, and finish_poll must not ask for an entry (false)"
+        );
+    }
+
+    #[test]
     fn a_pending_task_that_nothing_woke_is_not_polled_again() {
         let (mut lp, _) = manual_loop();
         let polls = Rc::new(Cell::new(0));

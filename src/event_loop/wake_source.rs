@@ -56,9 +56,10 @@ impl EventLoop {
         self.call_in_frame(name, f);
     }
 
-    /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself.
-    /// The caller (the wake source) has queued the tasks woken before it.
+    /// Queues a task's entry: a microtask in a frame named `task`, held by the task itself,
+    /// behind the tasks woken before it by code without the loop at hand.
     pub(crate) fn queue_task_entry(&mut self, entry: Rc<dyn SharedJob<EventLoop>>) {
+        self.flush_woken_tasks();
         self.jobs
             .microtasks
             .queue_microtask(("task", Task::Reaction(entry)));

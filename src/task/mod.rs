@@ -265,13 +265,13 @@ fn take_now<T>(handle: JoinHandle<T>) -> Result<T, JoinError> {
 /// Outside a task: use [`EventLoop::spawn`] there.
 pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let scope = scope().expect("task::spawn outside a task: use EventLoop::spawn");
-    let tasks = scope.tasks;
+    let tasks = scope.tasks();
     let (key, cell) = tasks.insert(future);
     let handle = JoinHandle::new(cell.join.clone(), &cell.header);
     let task: Rc<dyn tasks::Runnable> = cell.clone();
     let header = &cell.header;
     if header.schedule() && header.start() {
-        match tasks.poll_in_scope(key, &task) {
+        match tasks.poll_in_scope(&task) {
             Ok(Poll::Ready(())) => {
                 header.finish_poll(true);
                 tasks.finish_detached(key, &task);
@@ -335,7 +335,7 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
 /// Outside a task.
 pub fn defer(f: impl FnOnce(&mut EventLoop) + 'static) {
     let scope = scope().expect("task::defer outside a task: there the loop is at hand");
-    scope.tasks.push(Command::Call("defer", Box::new(f)));
+    scope.tasks().push(Command::Call("defer", Box::new(f)));
 }
 // ANCHOR_END: defer
 
@@ -392,15 +392,15 @@ impl<R: 'static, F: FnOnce(&mut EventLoop) -> R + 'static> Future for WithLoop<F
         };
         let scope = scope().expect("task::with_loop outside a task: there the loop is at hand");
         let (result, waiter) = (self.result.clone(), Waiter::of(cx));
-        let tasks = Rc::downgrade(&scope.tasks);
-        scope.tasks.push(Command::Call(
+        let tasks = Rc::downgrade(&scope.tasks());
+        scope.tasks().push(Command::Call(
             "withLoop",
             Box::new(move |lp: &mut EventLoop| {
                 result.set(Some(call(lp)));
                 match waiter {
-                    Waiter::Task(_, key) => {
-                        if let Some(tasks) = tasks.upgrade() {
-                            tasks.request_resume(key);
+                    Waiter::Task(task) => {
+                        if let (Some(tasks), Some(task)) = (tasks.upgrade(), task.upgrade()) {
+                            tasks.request_resume(task.header().key);
                         }
                     }
                     other => other.wake(lp),

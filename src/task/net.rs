@@ -113,15 +113,15 @@ struct Shared {
     read_pos: Cell<usize>,
     reading: Cell<bool>,
     eof: Cell<bool>,
-    read_error: RefCell<Option<io::Error>>,
-    read_waiter: RefCell<Waiter>,
+    read_error: Cell<Option<io::Error>>,
+    read_waiter: Cell<Waiter>,
     /// Written by the task, waiting for the `send` that runs after its poll.
     write_buf: RefCell<Vec<u8>>,
     send_queued: Cell<bool>,
     /// Bytes in the loop's write queue (the kernel did not take them yet).
     queued: Cell<usize>,
-    write_error: RefCell<Option<io::Error>>,
-    write_waiter: RefCell<Waiter>,
+    write_error: Cell<Option<io::Error>>,
+    write_waiter: Cell<Waiter>,
     close: Cell<CloseStage>,
 }
 
@@ -180,13 +180,13 @@ impl AsyncStream {
             read_pos: Cell::new(0),
             reading: Cell::new(false),
             eof: Cell::new(false),
-            read_error: RefCell::new(None),
-            read_waiter: RefCell::new(Waiter::Nobody),
+            read_error: Cell::new(None),
+            read_waiter: Cell::new(Waiter::Nobody),
             write_buf: RefCell::new(Vec::new()),
             send_queued: Cell::new(false),
             queued: Cell::new(0),
-            write_error: RefCell::new(None),
-            write_waiter: RefCell::new(Waiter::Nobody),
+            write_error: Cell::new(None),
+            write_waiter: Cell::new(Waiter::Nobody),
             close: Cell::new(CloseStage::Open),
         });
         start_reading(lp, &shared)?;
@@ -194,7 +194,7 @@ impl AsyncStream {
         stream.on_drain(lp, move |lp| {
             if let Some(shared) = drained.upgrade() {
                 shared.queued.set(0);
-                std::mem::take(&mut *shared.write_waiter.borrow_mut()).wake(lp);
+                shared.write_waiter.take().wake(lp);
             }
         })?;
         Ok(AsyncStream {
@@ -260,9 +260,9 @@ fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
                     let _ = shared.stream.read_stop(lp);
                 }
             }
-            Err(e) => *shared.read_error.borrow_mut() = Some(e),
+            Err(e) => shared.read_error.set(Some(e)),
         }
-        std::mem::take(&mut *shared.read_waiter.borrow_mut()).wake(lp);
+        shared.read_waiter.take().wake(lp);
     })
 }
 // ANCHOR_END: read_callback
@@ -274,11 +274,11 @@ impl AsyncRead for AsyncStream {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let shared = &self.shared;
-        let unread = self.unread();
+        let mut buf = shared.read_buf.borrow_mut();
+        let pos = shared.read_pos.get();
+        let unread = buf.len() - pos;
         if unread > 0 {
             let n = unread.min(out.len());
-            let mut buf = shared.read_buf.borrow_mut();
-            let pos = shared.read_pos.get();
             out[..n].copy_from_slice(&buf[pos..pos + n]);
             if pos + n == buf.len() {
                 buf.clear();
@@ -290,13 +290,14 @@ impl AsyncRead for AsyncStream {
             self.resume_reading();
             return Poll::Ready(Ok(n));
         }
-        if let Some(e) = shared.read_error.borrow_mut().take() {
+        drop(buf);
+        if let Some(e) = shared.read_error.take() {
             return Poll::Ready(Err(e));
         }
         if shared.eof.get() || out.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        *shared.read_waiter.borrow_mut() = Waiter::of(cx);
+        shared.read_waiter.set(Waiter::of(cx));
         self.resume_reading();
         Poll::Pending
     }
@@ -304,10 +305,17 @@ impl AsyncRead for AsyncStream {
 
 impl AsyncStream {
     /// Reading stopped for backpressure: start again once the task has taken the bytes.
+    #[inline]
     fn resume_reading(&self) {
+        if !self.shared.reading.get() {
+            self.restart_reading();
+        }
+    }
+
+    #[inline(never)]
+    fn restart_reading(&self) {
         let shared = &self.shared;
-        if shared.reading.get()
-            || shared.eof.get()
+        if shared.eof.get()
             || shared.close.get() != CloseStage::Open
             || self.unread() >= READ_HIGH_WATER / 2
         {
@@ -319,8 +327,8 @@ impl AsyncStream {
             if let Some(shared) = weak.upgrade()
                 && let Err(e) = start_reading(lp, &shared)
             {
-                *shared.read_error.borrow_mut() = Some(e);
-                std::mem::take(&mut *shared.read_waiter.borrow_mut()).wake(lp);
+                shared.read_error.set(Some(e));
+                shared.read_waiter.take().wake(lp);
             }
         });
     }
@@ -334,14 +342,14 @@ impl AsyncWrite for AsyncStream {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let shared = &self.shared;
-        if let Some(e) = shared.write_error.borrow_mut().take() {
+        if let Some(e) = shared.write_error.take() {
             return Poll::Ready(Err(e));
         }
         if shared.close.get() != CloseStage::Open {
             return Poll::Ready(Err(io::Error::from_raw_os_error(libc::EPIPE)));
         }
         if shared.queued.get() + shared.write_buf.borrow().len() >= WRITE_HIGH_WATER {
-            *shared.write_waiter.borrow_mut() = Waiter::of(cx); // until 'drain'
+            shared.write_waiter.set(Waiter::of(cx)); // until 'drain'
             return Poll::Pending;
         }
         shared.write_buf.borrow_mut().extend_from_slice(data);
@@ -357,13 +365,13 @@ impl AsyncWrite for AsyncStream {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let shared = &self.shared;
-        if let Some(e) = shared.write_error.borrow_mut().take() {
+        if let Some(e) = shared.write_error.take() {
             return Poll::Ready(Err(e));
         }
         if shared.write_buf.borrow().is_empty() && shared.queued.get() == 0 {
             return Poll::Ready(Ok(()));
         }
-        *shared.write_waiter.borrow_mut() = Waiter::of(cx);
+        shared.write_waiter.set(Waiter::of(cx));
         Poll::Pending
     }
 
@@ -371,7 +379,7 @@ impl AsyncWrite for AsyncStream {
         match self.shared.close.get() {
             CloseStage::Closed => return Poll::Ready(Ok(())),
             CloseStage::Closing => {
-                *self.shared.write_waiter.borrow_mut() = Waiter::of(cx);
+                self.shared.write_waiter.set(Waiter::of(cx));
                 return Poll::Pending;
             }
             CloseStage::Open => {}
@@ -381,7 +389,7 @@ impl AsyncWrite for AsyncStream {
         }
         let shared = self.shared.clone();
         shared.close.set(CloseStage::Closing);
-        *shared.write_waiter.borrow_mut() = Waiter::of(cx);
+        shared.write_waiter.set(Waiter::of(cx));
         // Shutdown waits for the queued bytes itself; then close.
         self.defer("shutdown", move |lp| {
             send_now(lp, &shared);
@@ -391,18 +399,18 @@ impl AsyncWrite for AsyncStream {
                 let closing = done.clone();
                 let closed = stream.close(lp, move |lp| {
                     closing.close.set(CloseStage::Closed);
-                    std::mem::take(&mut *closing.write_waiter.borrow_mut()).wake(lp);
+                    closing.write_waiter.take().wake(lp);
                 });
                 if closed.is_err() {
                     done.close.set(CloseStage::Closed);
-                    std::mem::take(&mut *done.write_waiter.borrow_mut()).wake(lp);
+                    done.write_waiter.take().wake(lp);
                 }
             };
             if stream.shutdown(lp, move |lp, _| finish(lp)).is_err() {
                 let closed = shared.clone();
                 let _ = stream.close(lp, move |lp| {
                     closed.close.set(CloseStage::Closed);
-                    std::mem::take(&mut *closed.write_waiter.borrow_mut()).wake(lp);
+                    closed.write_waiter.take().wake(lp);
                 });
             }
         });
@@ -418,12 +426,15 @@ impl Internal for Shared {
 }
 
 /// Sends what the task wrote in its last poll: Node's `socket.write` (a try, then a queue).
+#[inline]
 fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
     shared.send_queued.set(false);
-    let data = std::mem::take(&mut *shared.write_buf.borrow_mut());
+    let mut data = shared.write_buf.borrow_mut();
     if !data.is_empty() {
         // `send`, unrolled: when the kernel takes every byte at once (the common case), the
-        // write queue was empty and stays so, and there is no size to look up.
+        // write queue was empty and stays so, and there is no size to look up. Neither call
+        // runs a callback, so the buffer stays borrowed, and keeps its memory for the next
+        // write.
         let rest = match shared.stream.try_write(lp, &data) {
             Ok(n) if n == data.len() => Ok(None),
             Ok(n) => Ok(Some(n)),
@@ -438,21 +449,17 @@ fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
                 .map(|()| shared.stream.write_queue_size(lp)),
             Err(e) => Err(e),
         };
+        data.clear();
+        drop(data);
         match sent {
             Ok(queued) => shared.queued.set(queued),
-            Err(e) => *shared.write_error.borrow_mut() = Some(e),
+            Err(e) => shared.write_error.set(Some(e)),
         }
+    } else {
+        drop(data);
     }
-    // Hand the buffer's memory back for the next write.
-    let mut buf = shared.write_buf.borrow_mut();
-    if buf.is_empty() && buf.capacity() < data.capacity() {
-        let mut data = data;
-        data.clear();
-        *buf = data;
-    }
-    drop(buf);
     if shared.queued.get() == 0 {
-        std::mem::take(&mut *shared.write_waiter.borrow_mut()).wake(lp);
+        shared.write_waiter.take().wake(lp);
     }
 }
 
@@ -578,7 +585,7 @@ pub struct Incoming {
 
 struct IncomingShared {
     accepted: RefCell<VecDeque<io::Result<AsyncStream>>>,
-    waiter: RefCell<Waiter>,
+    waiter: Cell<Waiter>,
 }
 
 impl fmt::Debug for Incoming {
@@ -615,7 +622,7 @@ impl fmt::Debug for Incoming {
 pub fn listen(lp: &mut EventLoop, addr: SocketAddr) -> io::Result<Incoming> {
     let shared = Rc::new(IncomingShared {
         accepted: RefCell::new(VecDeque::new()),
-        waiter: RefCell::new(Waiter::Nobody),
+        waiter: Cell::new(Waiter::Nobody),
     });
     let weak = Rc::downgrade(&shared);
     let listener = TcpListener::listen(lp, addr, 511, move |lp, conn| {
@@ -627,7 +634,7 @@ pub fn listen(lp: &mut EventLoop, addr: SocketAddr) -> io::Result<Incoming> {
         };
         let conn = conn.and_then(|c| AsyncStream::new(lp, c));
         shared.accepted.borrow_mut().push_back(conn);
-        std::mem::take(&mut *shared.waiter.borrow_mut()).wake(lp);
+        shared.waiter.take().wake(lp);
     })?;
     let addr = listener.local_addr(lp)?;
     Ok(Incoming {
@@ -679,7 +686,7 @@ impl Stream for Incoming {
         if let Some(conn) = self.shared.accepted.borrow_mut().pop_front() {
             return Poll::Ready(Some(conn));
         }
-        *self.shared.waiter.borrow_mut() = Waiter::of(cx);
+        self.shared.waiter.set(Waiter::of(cx));
         Poll::Pending
     }
 }

@@ -119,7 +119,7 @@ impl<T: Clone + 'static> Future for PromiseFuture<T> {
                      lp.block_on, on the loop it belongs to",
                 );
                 let (on_value, on_error) = (slot.clone(), slot.clone());
-                scope.tasks.push(Command::Call(
+                scope.tasks().push(Command::Call(
                     "await",
                     Box::new(move |lp: &mut EventLoop| {
                         promise.then_or_else(

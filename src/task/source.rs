@@ -94,9 +94,9 @@ impl<T: 'static> Future for OnLoop<T> {
                     self.name
                 )
             });
-            self.tasks = Rc::downgrade(&scope.tasks);
+            self.tasks = Rc::downgrade(&scope.tasks());
             let slot = self.slot.clone();
-            scope.tasks.push(Command::Call(
+            scope.tasks().push(Command::Call(
                 self.name,
                 Box::new(move |lp: &mut EventLoop| {
                     if slot.dropped.get() {

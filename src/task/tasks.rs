@@ -56,9 +56,13 @@ pub(crate) trait Runnable {
     fn deliver_detached(&self);
     /// The task's waker, made once: a poll lends it to the future's `Context`.
     fn waker(&self) -> &Waker;
+    /// The loop's tasks it belongs to.
+    fn tasks(&self) -> &Weak<Tasks>;
     /// The task as the microtask that polls it (an entry): the queue holds the task itself,
     /// so queueing an entry allocates nothing.
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
+    /// The task with its future's type erased.
+    fn erased(self: Rc<Self>) -> Rc<dyn Runnable>;
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
@@ -77,6 +81,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.header
     }
 
+    #[inline]
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()> {
         let output = {
             let mut slot = self.future.borrow_mut();
@@ -116,7 +121,15 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.waker
     }
 
+    fn tasks(&self) -> &Weak<Tasks> {
+        &self.tasks
+    }
+
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>> {
+        self
+    }
+
+    fn erased(self: Rc<Self>) -> Rc<dyn Runnable> {
         self
     }
 }
@@ -157,14 +170,23 @@ thread_local! {
 /// What a poll can reach: its loop's tasks and its own identity.
 #[derive(Clone)]
 pub(crate) struct Scope {
-    pub(crate) tasks: Rc<Tasks>,
-    pub(crate) key: TaskKey,
+    /// The task itself: a future that registers it as its waiter keeps a weak reference,
+    /// and a wake reaches it without a look-up in the table.
+    pub(crate) task: Rc<dyn Runnable>,
     /// The address of the task's header: a waker whose data pointer is this one is the
     /// task's own (see [`Scope::owns`]).
     header: *const (),
 }
 
 impl Scope {
+    /// Its loop's tasks (alive: they are polling this task).
+    pub(crate) fn tasks(&self) -> Rc<Tasks> {
+        self.task
+            .tasks()
+            .upgrade()
+            .expect("a task is polled by its loop's live task state")
+    }
+
     /// True when `waker` wakes the task being polled (and not, say, a combinator's own waker
     /// wrapped around it): then the loop's own sources may wake the task directly.
     pub(crate) fn owns(&self, waker: &Waker) -> bool {
@@ -276,6 +298,7 @@ impl Tasks {
     }
 
     /// Defers `command` to the end of the current poll (or the next checkpoint).
+    #[inline]
     pub(crate) fn push(&self, command: Command) {
         self.commands.borrow_mut().push_back(command);
     }
@@ -285,7 +308,7 @@ impl Tasks {
     /// callback calling a waker — before the next microtask the loop queues.
     pub(crate) fn queue_entry(&self, key: TaskKey) {
         let polling_here = with_scope(|scope| {
-            scope.is_some_and(|scope| std::ptr::eq(Rc::as_ptr(&scope.tasks), self))
+            scope.is_some_and(|scope| std::ptr::eq(scope.task.tasks().as_ptr(), self))
         });
         if polling_here {
             self.push(Command::Entry(key));
@@ -301,34 +324,19 @@ impl Tasks {
         }
     }
 
-    /// Queues `task`'s entry, behind the tasks woken earlier by code without the loop at hand.
-    fn queue_task(&self, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
-        if !self.woken_here.borrow().is_empty() {
-            self.queue_woken(lp);
-        }
+    /// Queues `task`'s entry (the loop queues the tasks woken earlier by code without the
+    /// loop at hand first).
+    fn queue_task<T: Runnable + ?Sized>(&self, lp: &mut EventLoop, task: Rc<T>) {
         lp.queue_task_entry(task.entry());
     }
 
-    /// A wake by the loop's own sources, which have the loop at hand: queued at once.
-    pub(crate) fn wake(&self, lp: &mut EventLoop, key: TaskKey) {
-        let Some(task) = self.get(key) else {
-            return; // finished: waking it does nothing
-        };
-        if task.header().schedule() {
-            self.queue_task(lp, task);
-        }
-    }
-
-    /// Polls `key` now, from inside a microtask that is itself the task's hop (a promise
+    /// Polls `task` now, from inside a microtask that is itself the task's hop (a promise
     /// reaction, a join): no further entry is queued. Does nothing if the task is already
     /// queued (its entry will poll it) or done.
-    pub(crate) fn resume(&self, lp: &mut EventLoop, key: TaskKey) {
-        let Some(task) = self.get(key) else {
-            return;
-        };
+    fn resume(self: &Rc<Self>, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
         if task.header().schedule() {
-            let tasks = self.this.upgrade().expect("a method of a live value");
-            run_entry(lp, &tasks, key);
+            let key = task.header().key;
+            run_task(lp, self, key, task);
         }
     }
 
@@ -339,6 +347,7 @@ impl Tasks {
     }
 
     /// Takes a resume request for `key`; true if there was one.
+    #[inline]
     fn take_resume(&self, key: TaskKey) -> bool {
         let mut resumes = self.resumes.borrow_mut();
         if resumes.is_empty() {
@@ -354,26 +363,34 @@ impl Tasks {
     }
 
     /// Resumes the tasks that asked for it (tasks started inside another task's poll).
-    fn resume_requested(&self, lp: &mut EventLoop) {
+    #[inline]
+    fn resume_requested(self: &Rc<Self>, lp: &mut EventLoop) {
+        if !self.resumes.borrow().is_empty() {
+            self.resume_all_requested(lp);
+        }
+    }
+
+    #[inline(never)]
+    fn resume_all_requested(self: &Rc<Self>, lp: &mut EventLoop) {
         loop {
             let Some(key) = self.resumes.borrow_mut().pop() else {
                 return;
             };
-            self.resume(lp, key);
+            if let Some(task) = self.get(key) {
+                self.resume(lp, task);
+            }
         }
     }
 
     /// Polls `task` once inside the scope that lets its futures find it; a panic is caught
     /// and returned.
-    pub(crate) fn poll_in_scope(
+    pub(crate) fn poll_in_scope<T: Runnable + ?Sized>(
         self: &Rc<Self>,
-        key: TaskKey,
-        task: &Rc<dyn Runnable>,
+        task: &Rc<T>,
     ) -> std::thread::Result<Poll<()>> {
         let header = task.header();
         let scope = Scope {
-            tasks: self.clone(),
-            key,
+            task: task.clone().erased(),
             header: Arc::as_ptr(header).cast(),
         };
         let previous = SCOPE.with(|s| s.replace(Some(scope)));
@@ -383,7 +400,7 @@ impl Tasks {
     }
 
     /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
-    pub(crate) fn finish(&self, lp: &mut EventLoop, key: TaskKey, task: &Rc<dyn Runnable>) {
+    pub(crate) fn finish<T: Runnable + ?Sized>(&self, lp: &mut EventLoop, key: TaskKey, task: &T) {
         self.table.borrow_mut().remove(key);
         if task.deliver(lp) {
             lp.request_finished();
@@ -415,11 +432,13 @@ impl Tasks {
                 Command::Call(name, call) => lp.run_in_frame(name, call),
                 Command::Internal(command) => command.run(lp),
             }
-            // What `command` issued went to the back: move it in front of the rest.
-            let mut commands = self.commands.borrow_mut();
-            let issued = commands.len().saturating_sub(behind);
-            if issued > 0 && behind > 0 {
-                commands.rotate_right(issued);
+            if behind > 0 {
+                // What `command` issued went to the back: move it in front of the rest.
+                let mut commands = self.commands.borrow_mut();
+                let issued = commands.len().saturating_sub(behind);
+                if issued > 0 {
+                    commands.rotate_right(issued);
+                }
             }
         }
     }
@@ -477,6 +496,22 @@ impl WakeSource for Tasks {
     }
 }
 
+/// A wake by the loop's own sources, which have the loop at hand: queued at once, unless the
+/// task is queued already, running (then it is only marked), or done.
+#[inline]
+pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+    if task.header().schedule() {
+        lp.queue_task_entry(task.entry());
+    }
+}
+
+/// Polls `task` now, from a microtask that is itself its hop (see [`Tasks::resume`]).
+pub(crate) fn resume_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
+    if let Some(tasks) = task.tasks().upgrade() {
+        tasks.resume(lp, task);
+    }
+}
+
 /// How an entry's poll ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Polled {
@@ -489,21 +524,21 @@ pub(crate) enum Polled {
 /// outcome goes to its join handle. A panic then goes on unwinding, to the callback boundary
 /// around the entry (the microtask drain's, or `spawn`'s frame): the program's uncaught error,
 /// exactly as a panicking callback's.
-pub(crate) fn poll_task(
+pub(crate) fn poll_task<T: Runnable + ?Sized>(
     lp: &mut EventLoop,
     tasks: &Rc<Tasks>,
     key: TaskKey,
-    task: &Rc<dyn Runnable>,
+    task: &Rc<T>,
 ) -> Polled {
     if task.header().abort_requested() {
         task.cancel(JoinError::Aborted);
-        tasks.finish(lp, key, task);
+        tasks.finish(lp, key, &**task);
         return Polled::Finished;
     }
-    match tasks.poll_in_scope(key, task) {
+    match tasks.poll_in_scope(task) {
         Ok(Poll::Pending) => Polled::Pending,
         Ok(Poll::Ready(())) => {
-            tasks.finish(lp, key, task);
+            tasks.finish(lp, key, &**task);
             Polled::Finished
         }
         Err(payload) => {
@@ -511,7 +546,7 @@ pub(crate) fn poll_task(
                 .unwrap_or_else(|| "a task panicked".to_string());
             task.cancel(JoinError::Panicked(message));
             task.header().set_done(); // the entry may not get to say so: the panic unwinds
-            tasks.finish(lp, key, task);
+            tasks.finish(lp, key, &**task);
             panic::resume_unwind(payload)
         }
     }
@@ -527,7 +562,12 @@ pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
     }
 }
 
-fn run_task(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey, task: Rc<dyn Runnable>) {
+fn run_task<T: Runnable + ?Sized>(
+    lp: &mut EventLoop,
+    tasks: &Rc<Tasks>,
+    key: TaskKey,
+    task: Rc<T>,
+) {
     let header = task.header();
     if !header.start() {
         return; // a stale entry: the task is not scheduled, or finished

@@ -329,9 +329,9 @@ impl Stream for Interval {
             self.started = true;
             let scope =
                 scope().expect("an interval was polled outside a task: poll it inside a task");
-            self.tasks = Rc::downgrade(&scope.tasks);
+            self.tasks = Rc::downgrade(&scope.tasks());
             let (state, delay) = (self.state.clone(), self.delay);
-            scope.tasks.push(Command::Call(
+            scope.tasks().push(Command::Call(
                 "setInterval",
                 Box::new(move |lp: &mut EventLoop| {
                     if state.dropped.get() {

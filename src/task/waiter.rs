@@ -9,7 +9,7 @@
 use std::rc::{Rc, Weak};
 use std::task::{Context, Waker};
 
-use super::tasks::{TaskKey, Tasks, with_scope};
+use super::tasks::{Runnable, resume_task, wake_task, with_scope};
 use crate::event_loop::EventLoop;
 
 /// The waiter of a future of the loop.
@@ -18,30 +18,31 @@ pub(crate) enum Waiter {
     /// Nobody polled it yet.
     #[default]
     Nobody,
-    /// The task whose own context polled it.
-    Task(Weak<Tasks>, TaskKey),
+    /// The task whose own context polled it (weak: a finished task is not kept alive by
+    /// what it waited for).
+    Task(Weak<dyn Runnable>),
     /// Any other waker.
     Foreign(Waker),
 }
 
 impl Waiter {
     /// Whoever polled with `cx`.
+    #[inline]
     pub(crate) fn of(cx: &Context<'_>) -> Waiter {
         with_scope(|scope| match scope {
-            Some(scope) if scope.owns(cx.waker()) => {
-                Waiter::Task(Rc::downgrade(&scope.tasks), scope.key)
-            }
+            Some(scope) if scope.owns(cx.waker()) => Waiter::Task(Rc::downgrade(&scope.task)),
             _ => Waiter::Foreign(cx.waker().clone()),
         })
     }
 
     /// Wakes the waiter: its task's entry is queued now, one microtask hop away.
+    #[inline]
     pub(crate) fn wake(self, lp: &mut EventLoop) {
         match self {
             Waiter::Nobody => {}
-            Waiter::Task(tasks, key) => {
-                if let Some(tasks) = tasks.upgrade() {
-                    tasks.wake(lp, key);
+            Waiter::Task(task) => {
+                if let Some(task) = task.upgrade() {
+                    wake_task(lp, task);
                 }
             }
             Waiter::Foreign(waker) => waker.wake(),
@@ -53,9 +54,9 @@ impl Waiter {
     pub(crate) fn resume(self, lp: &mut EventLoop) {
         match self {
             Waiter::Nobody => {}
-            Waiter::Task(tasks, key) => {
-                if let Some(tasks) = tasks.upgrade() {
-                    tasks.resume(lp, key);
+            Waiter::Task(task) => {
+                if let Some(task) = task.upgrade() {
+                    resume_task(lp, task);
                 }
             }
             Waiter::Foreign(waker) => waker.wake(),
