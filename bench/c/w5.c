@@ -7,12 +7,12 @@
  * did not take — what Node's streams and ours do. Reads use one static buffer, since every
  * byte is consumed (echoed or counted) inside the read callback.
  *
- *   w5 [w5] [--runs N]
+ *   w5 [w5] [--runs N] [--round-trips N]   (round trips per connection, default 10,000)
  */
 #include "harness.h"
 
 #define CONNECTIONS 100
-#define ROUND_TRIPS 10000
+#define DEFAULT_ROUND_TRIPS 10000
 #define MESSAGE 64
 
 typedef struct {
@@ -27,6 +27,7 @@ static int clients_done;
 static uint64_t end;
 static char read_buffer[64 * 1024];
 static char message[MESSAGE];
+static long round_trips = DEFAULT_ROUND_TRIPS;
 
 static void alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf) {
     (void)h;
@@ -84,7 +85,7 @@ static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     c->got += (int)nread;
     if (c->got < MESSAGE) return;
     c->got -= MESSAGE;
-    if (++c->trips < ROUND_TRIPS) {
+    if (++c->trips < round_trips) {
         send_all(s, message, MESSAGE);
         return;
     }
@@ -129,8 +130,21 @@ static uint64_t once(void) {
 }
 
 int main(int argc, char **argv) {
-    int runs = parse_runs(argc, argv, "w5");
+    /* `--round-trips N` is w5's own; the rest goes to the shared parser. */
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--round-trips") == 0 && i + 1 < argc) {
+            round_trips = atol(argv[++i]);
+            if (round_trips < 1) {
+                fprintf(stderr, "--round-trips needs a positive integer\n");
+                return 2;
+            }
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    int runs = parse_runs(kept, argv, "w5");
     memset(message, 'x', sizeof message);
-    measure("w5", (long)CONNECTIONS * ROUND_TRIPS, runs, once);
+    measure("w5", (long)CONNECTIONS * round_trips, runs, once);
     return 0;
 }

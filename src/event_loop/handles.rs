@@ -219,13 +219,6 @@ pub enum HandleError {
     OtherLoop,
     /// `close` was already called; the handle is on its way out.
     Closing,
-    /// The operation does not apply to this kind of handle.
-    WrongKind {
-        /// What the operation needs.
-        expected: &'static str,
-        /// What the handle is.
-        found: HandleKind,
-    },
     /// `timer_again` on a timer that was never started (libuv: `UV_EINVAL`).
     NeverStarted,
 }
@@ -236,12 +229,6 @@ impl fmt::Display for HandleError {
             HandleError::Closed => f.write_str("the handle is closed"),
             HandleError::OtherLoop => f.write_str("the handle belongs to another event loop"),
             HandleError::Closing => f.write_str("the handle is already closing"),
-            HandleError::WrongKind { expected, found } => {
-                write!(
-                    f,
-                    "this needs {expected}, but the handle is a {found:?} handle"
-                )
-            }
             HandleError::NeverStarted => f.write_str("the timer was never started"),
         }
     }
@@ -448,8 +435,14 @@ impl EventLoop {
     /// active handle does nothing. A handle started during its own phase first runs in the
     /// next iteration.
     ///
+    /// `id` is an idle, prepare or check handle: the public [`Uv::start_handle`] takes only
+    /// a `HandleId<K: Startable>`, and the loop's own callers start only their check and
+    /// idle handles.
+    ///
     /// # Errors
-    /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
+    /// [`HandleError`] for a closed or closing handle.
+    ///
+    /// [`Uv::start_handle`]: super::uv::Uv::start_handle
     pub(crate) fn start_handle(&mut self, id: HandleId) -> Result<(), HandleError> {
         let key = self.open_handle(id)?;
         let handle = self.handles.get(key).expect("checked just now");
@@ -464,10 +457,7 @@ impl EventLoop {
             HandleKind::Prepare => self.queues.prepare.push(entry),
             HandleKind::Check => self.queues.check.push(entry),
             HandleKind::Timer | HandleKind::Io => {
-                return Err(HandleError::WrongKind {
-                    expected: "an idle, prepare or check handle",
-                    found: kind,
-                });
+                unreachable!("only a HandleId<K: Startable> is started, never a {kind:?} handle")
             }
         }
         self.set_active_at(key, true);
@@ -504,7 +494,7 @@ impl EventLoop {
     /// the clock: after a long callback, the timeout counts from the stale loop time.
     ///
     /// # Errors
-    /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
+    /// [`HandleError`] for a closed or closing handle.
     pub(crate) fn timer_start(
         &mut self,
         id: HandleId,
@@ -557,12 +547,13 @@ impl EventLoop {
             .map_or(0, |t| self.timers.uv.due_in(t, self.now))
     }
 
+    /// The timer of handle `id`, which is a timer: the public timer verbs take only a
+    /// `HandleId<Timer>`, and Node's own timers call them with their timer handle.
     fn timer_key(&self, id: HandleId) -> Result<Key, HandleError> {
         let handle = self.handle(id)?;
-        handle.timer.ok_or(HandleError::WrongKind {
-            expected: "a timer",
-            found: handle.kind,
-        })
+        Ok(handle
+            .timer
+            .unwrap_or_else(|| unreachable!("a timer verb on a {:?} handle", handle.kind)))
     }
 
     // ANCHOR: close

@@ -86,7 +86,7 @@ pub trait Uv {
     /// next iteration.
     ///
     /// # Errors
-    /// [`HandleError`] for a closed or closing handle, or a timer (use `timer_start`).
+    /// [`HandleError`] for a closed or closing handle.
     fn start_handle<K: Startable>(&mut self, id: HandleId<K>) -> Result<(), HandleError>;
 
     /// Stops a handle of any kind (`uv_*_stop`). Stopping a stopped handle does nothing; a
@@ -102,7 +102,7 @@ pub trait Uv {
     /// the clock: after a long callback, the timeout counts from the stale loop time.
     ///
     /// # Errors
-    /// [`HandleError`] for a closed or closing handle, or one that is not a timer.
+    /// [`HandleError`] for a closed or closing handle.
     fn timer_start(
         &mut self,
         id: HandleId<Timer>,
