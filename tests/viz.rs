@@ -306,6 +306,19 @@ impl Tmux {
             .unwrap_or("")
             .to_string()
     }
+    /// The terminal is as the program found it: the alternate screen left, the cursor shown.
+    fn assert_terminal_restored(&self) {
+        assert_eq!(
+            self.pane("#{alternate_on}"),
+            "0",
+            "the alternate screen was left"
+        );
+        assert_eq!(
+            self.pane("#{cursor_flag}"),
+            "1",
+            "the cursor is shown again"
+        );
+    }
 }
 
 impl Drop for Tmux {
@@ -393,16 +406,7 @@ fn interactive_keys_step_jump_and_quit_leaving_the_terminal_as_found() {
     tmux.wait_for("pause", |s| s.contains("paused"));
     tmux.keys(&["q"]);
     assert_eq!(tmux.wait_exit(), "0", "q quits cleanly");
-    assert_eq!(
-        tmux.pane("#{alternate_on}"),
-        "0",
-        "the alternate screen was left"
-    );
-    assert_eq!(
-        tmux.pane("#{cursor_flag}"),
-        "1",
-        "the cursor is shown again"
-    );
+    tmux.assert_terminal_restored();
     assert!(
         !tmux.screen().contains("call stack"),
         "the screen the learner had is back:\n{}",
@@ -433,16 +437,7 @@ fn interactive_redraws_at_a_new_size_and_ctrl_c_restores_the_terminal() {
     tmux.wait_for("a redraw at 100 columns", |s| s.contains("call stack"));
     tmux.keys(&["C-c"]);
     assert_eq!(tmux.wait_exit(), "0", "Ctrl-C quits");
-    assert_eq!(
-        tmux.pane("#{alternate_on}"),
-        "0",
-        "the alternate screen was left"
-    );
-    assert_eq!(
-        tmux.pane("#{cursor_flag}"),
-        "1",
-        "the cursor is shown again"
-    );
+    tmux.assert_terminal_restored();
 }
 
 #[test]
@@ -461,16 +456,7 @@ fn a_panic_in_the_replay_restores_the_terminal_before_its_message() {
     tmux.wait_for("the first screen", |s| s.contains("event 0/"));
     tmux.keys(&["Right"]);
     assert_eq!(tmux.wait_exit(), "101", "the panic ends the program");
-    assert_eq!(
-        tmux.pane("#{alternate_on}"),
-        "0",
-        "the alternate screen was left"
-    );
-    assert_eq!(
-        tmux.pane("#{cursor_flag}"),
-        "1",
-        "the cursor is shown again"
-    );
+    tmux.assert_terminal_restored();
     // The hook restores the terminal before the message is printed: printed on the alternate
     // screen, in raw mode, it would vanish when the unwinding left that screen.
     let screen = tmux.screen();
