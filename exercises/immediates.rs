@@ -56,18 +56,11 @@ impl ImmediateQueue {
     }
 }
 
+/// `immediate.unref()` lets the process end while this immediate waits; it still runs if
+/// something else keeps the loop iterating. Chainable, like Node's.
 impl super::Ref for Immediate {
-    /// Lets the process end while this immediate waits (`immediate.unref()`); it still runs
-    /// if something else keeps the loop iterating. Chainable, like Node's.
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.set_immediate_ref(self, false);
-        self
-    }
-
-    /// Makes this immediate keep the process alive again (`immediate.ref()`).
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.set_immediate_ref(self, true);
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        lp.set_immediate_ref(*self, refed);
     }
 
     /// True while it waits and keeps the process alive (`immediate.hasRef()`).
@@ -87,7 +80,7 @@ impl EventLoop {
             HandleCallback::Immediates,
         );
         self.start_handle(check).expect("a new handle starts");
-        self.unref(check);
+        self.set_ref(check, false);
         let idle = self.new_handle(HandleKind::Idle, "immediateIdle", HandleCallback::Noop);
         self.immediates.check_handle = Some(check);
         self.immediates.idle_handle = Some(idle);
@@ -100,7 +93,7 @@ impl EventLoop {
         let own = self.handle_key(timer).expect("made here");
         let key = self.timers.uv.insert(own);
         self.handles.get_mut(own).expect("just inserted").timer = Some(key);
-        self.unref(timer);
+        self.set_ref(timer, false);
         self.timers.node_handle = timer;
     }
 

@@ -404,18 +404,9 @@ impl EventLoop {
         }
     }
 
-    /// Makes the handle keep the loop alive while it is active (`uv_ref`). Idempotent: ref is
-    /// a flag, not a counter.
-    pub(crate) fn ref_(&mut self, id: HandleId) {
-        self.set_ref(id, true);
-    }
-
-    /// Lets the loop end even while this handle is active (`uv_unref`). The handle still runs
-    /// whenever the loop iterates for another reason.
-    pub(crate) fn unref(&mut self, id: HandleId) {
-        self.set_ref(id, false);
-    }
-
+    /// `uv_ref` (`refed`) and `uv_unref`: whether the handle keeps the loop alive while it is
+    /// active. Idempotent: ref is a flag, not a counter. An unref'd handle still runs whenever
+    /// the loop iterates for another reason.
     pub(super) fn set_ref(&mut self, id: HandleId, refed: bool) {
         let Some(handle) = self
             .handle_key(id)
@@ -640,14 +631,8 @@ impl EventLoop {
 
 /// A libuv-level handle: `uv_ref`, `uv_unref`, `uv_has_ref`.
 impl<K> super::Ref for HandleId<K> {
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.ref_(self.any());
-        self
-    }
-
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.unref(self.any());
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        lp.set_ref(self.any(), refed);
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {

@@ -286,14 +286,8 @@ impl EventLoop {
 /// A descriptor's watcher (`uv_ref`/`uv_unref` on the handle that owns it): an unref'd
 /// watcher still fires whenever the loop runs for another reason.
 impl super::Ref for FdWatch {
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        lp.set_fd_ref(self, true);
-        self
-    }
-
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        lp.set_fd_ref(self, false);
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        lp.set_fd_ref(*self, refed);
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {

@@ -96,22 +96,13 @@ pub struct Timeout(LoopKey);
 // ANCHOR_END: timeout_handle
 
 impl super::Ref for Timeout {
-    /// Lets the process end while this timeout waits (`timeout.unref()`). Chainable.
-    fn unref(self, lp: &mut EventLoop) -> Self {
+    /// `timeout.ref()` / `timeout.unref()`: an unref'd timeout lets the process end while it
+    /// waits.
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
         if let Some(key) = lp.untag(self.0) {
-            lp.timers.node.set_ref(key, false);
+            lp.timers.node.set_ref(key, refed);
             lp.sync_node_timer_ref();
         }
-        self
-    }
-
-    /// Makes the timeout keep the process alive again (`timeout.ref()`). Chainable.
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        if let Some(key) = lp.untag(self.0) {
-            lp.timers.node.set_ref(key, true);
-            lp.sync_node_timer_ref();
-        }
-        self
     }
 
     /// True while the timeout is live and ref'd (`timeout.hasRef()`).

@@ -28,12 +28,31 @@ use super::EventLoop;
 /// assert!(ticker.has_ref(&lp) && lp.is_alive());
 /// ```
 pub trait Ref: Sized {
+    /// Sets the handle's one ref flag: `true` is `ref()`, `false` is `unref()`. What each
+    /// kind of handle implements; programs call the two verbs below.
+    ///
+    /// ```
+    /// use eventloop::prelude::*;
+    ///
+    /// let mut lp = EventLoop::new();
+    /// let later = lp.set_timeout(|_| {}, 1_000);
+    /// later.set_ref(&mut lp, false);
+    /// assert!(!later.has_ref(&lp));
+    /// ```
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool);
+
     /// Makes the handle keep the loop alive while it is active (`ref()`, the default).
     /// Idempotent: ref is a flag, not a counter.
-    fn ref_(self, lp: &mut EventLoop) -> Self;
+    fn ref_(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, true);
+        self
+    }
 
     /// Lets the loop end even while the handle is active (`unref()`). Idempotent.
-    fn unref(self, lp: &mut EventLoop) -> Self;
+    fn unref(self, lp: &mut EventLoop) -> Self {
+        self.set_ref(lp, false);
+        self
+    }
 
     /// True while the handle is live and ref'd (`hasRef()`).
     fn has_ref(self, lp: &EventLoop) -> bool;

@@ -178,18 +178,6 @@ impl TcpListener {
         Ok(())
     }
 
-    fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Ok(key) = self.key(lp) else {
-            return;
-        };
-        let Some(server) = net(lp).listeners.get_mut(key) else {
-            return;
-        };
-        server.refed = refed;
-        let watch = server.watch.expect("registered");
-        lp.set_fd_ref(watch, refed);
-    }
-
     fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Server) -> T) -> io::Result<T> {
         let key = self.key(lp)?;
         net_ref(lp)
@@ -306,14 +294,16 @@ fn deliver(lp: &mut EventLoop, key: Key, outcome: io::Result<TcpStream>) {
 /// `uv_ref`/`uv_unref` on the listening socket: an unref'd listener lets the loop end while
 /// it waits for connections (`server.unref()`). `has_ref` is false once closed.
 impl Ref for TcpListener {
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, true);
-        self
-    }
-
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, false);
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        let Ok(key) = self.key(lp) else {
+            return;
+        };
+        let Some(server) = net(lp).listeners.get_mut(key) else {
+            return;
+        };
+        server.refed = refed;
+        let watch = server.watch.expect("registered");
+        lp.set_fd_ref(watch, refed);
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {

@@ -589,21 +589,6 @@ impl Server {
     pub fn connections(self, lp: &EventLoop) -> usize {
         state_ref(lp, self.key(lp)).map_or(0, |s| s.connections)
     }
-
-    fn set_ref(self, lp: &mut EventLoop, refed: bool) -> Self {
-        let Some(s) = state(lp, self.key(lp)) else {
-            return self;
-        };
-        s.unref = !refed;
-        if let Some(listener) = s.listener {
-            if refed {
-                listener.ref_(lp);
-            } else {
-                listener.unref(lp);
-            }
-        }
-        self
-    }
 }
 
 fn not_running() -> io::Error {
@@ -618,12 +603,14 @@ fn not_running() -> io::Error {
 /// while it listens; its connections still count on their own. The choice holds across
 /// `close` and a later `listen`.
 impl Ref for Server {
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, true)
-    }
-
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, false)
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        let Some(s) = state(lp, self.key(lp)) else {
+            return;
+        };
+        s.unref = !refed;
+        if let Some(listener) = s.listener {
+            listener.set_ref(lp, refed);
+        }
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {

@@ -712,19 +712,6 @@ impl TcpStream {
         self.with(lp, |s| socket::set_buffer_size(&s.socket, which, bytes))?
     }
 
-    fn set_ref(self, lp: &mut EventLoop, refed: bool) {
-        let Ok(s) = self.key(lp).and_then(|key| stream_mut(lp, key)) else {
-            return;
-        };
-        if refed {
-            s.flags &= !UNREF;
-        } else {
-            s.flags |= UNREF;
-        }
-        let watch = s.watch.expect("registered");
-        lp.set_fd_ref(lp.fd_watch(watch), refed);
-    }
-
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {
         let key = self.key(lp)?;
         net_ref(lp)
@@ -744,14 +731,17 @@ impl TcpStream {
 /// callback has run: each is a request, not part of the handle, as in libuv. No-ops on a
 /// closed stream, whose `has_ref` is false.
 impl Ref for TcpStream {
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, true);
-        self
-    }
-
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        self.set_ref(lp, false);
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        let Ok(s) = self.key(lp).and_then(|key| stream_mut(lp, key)) else {
+            return;
+        };
+        if refed {
+            s.flags &= !UNREF;
+        } else {
+            s.flags |= UNREF;
+        }
+        let watch = s.watch.expect("registered");
+        lp.set_fd_ref(lp.fd_watch(watch), refed);
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {

@@ -275,11 +275,13 @@ impl<T> JoinHandle<T> {
 /// (it still runs whenever the loop does). On a borrowed handle, so that `handle.unref(lp)`
 /// keeps `handle`.
 impl<T> crate::event_loop::Ref for &JoinHandle<T> {
-    /// Lets the loop end while this task waits (`unref`, as on Node's handles).
+    /// `unref` lets the loop end while this task waits (as on Node's handles); `ref_` makes
+    /// it keep the loop alive again, until it finishes (the default).
     ///
     /// ```
     /// use eventloop::Ref;
     /// use eventloop::event_loop::{EventLoop, RunMode};
+    /// use eventloop::task;
     ///
     /// let mut lp = EventLoop::new();
     /// let forever = lp.spawn(std::future::pending::<()>());
@@ -288,33 +290,20 @@ impl<T> crate::event_loop::Ref for &JoinHandle<T> {
     /// assert_eq!(lp.active_requests(), 0); // ...until it is unref'd
     /// lp.run(RunMode::Default); // returns at once
     /// assert!(!forever.is_finished());
-    /// ```
-    fn unref(self, lp: &mut EventLoop) -> Self {
-        self.slot.wants_ref.set(false);
-        if self.slot.refd.replace(false) {
-            lp.request_finished();
-        }
-        self
-    }
-
-    /// Makes the task keep the loop alive again, until it finishes (the default).
     ///
-    /// ```
-    /// use eventloop::Ref;
-    /// use eventloop::event_loop::EventLoop;
-    /// use eventloop::task;
-    ///
-    /// let mut lp = EventLoop::new();
     /// let sleeper = lp.spawn(task::sleep(10));
     /// sleeper.unref(&mut lp);
     /// sleeper.ref_(&mut lp);
     /// assert!(sleeper.has_ref(&lp));
     /// assert_eq!(lp.active_requests(), 1);
     /// ```
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        self.slot.wants_ref.set(true);
-        self.slot.start_ref(lp);
-        self
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
+        self.slot.wants_ref.set(refed);
+        if refed {
+            self.slot.start_ref(lp);
+        } else if self.slot.refd.replace(false) {
+            lp.request_finished();
+        }
     }
 
     /// True while the task keeps the loop alive: not unref'd, and not finished.

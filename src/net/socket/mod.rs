@@ -691,26 +691,19 @@ impl Socket {
 /// `socket.ref()`, `socket.unref()`, `socket.hasRef()`. A socket unref'd while it connects
 /// stays unref'd once connected; `has_ref` is false once destroyed.
 impl Ref for Socket {
-    /// Lets the loop end while this socket waits (`socket.unref()`).
-    fn unref(self, lp: &mut EventLoop) -> Self {
+    /// `socket.unref()` lets the loop end while this socket waits; `socket.ref()` (the
+    /// default) makes it keep the loop alive again.
+    fn set_ref(&self, lp: &mut EventLoop, refed: bool) {
         if let Some(s) = state(lp, self.key(lp)) {
-            s.flags |= UNREF;
+            if refed {
+                s.flags &= !UNREF;
+            } else {
+                s.flags |= UNREF;
+            }
             if let Some(h) = s.handle {
-                h.unref(lp);
+                h.set_ref(lp, refed);
             }
         }
-        self
-    }
-
-    /// Makes the socket keep the loop alive again (`socket.ref()`, the default).
-    fn ref_(self, lp: &mut EventLoop) -> Self {
-        if let Some(s) = state(lp, self.key(lp)) {
-            s.flags &= !UNREF;
-            if let Some(h) = s.handle {
-                h.ref_(lp);
-            }
-        }
-        self
     }
 
     fn has_ref(self, lp: &EventLoop) -> bool {
