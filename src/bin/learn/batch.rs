@@ -157,40 +157,8 @@ fn indent(code: &str, by: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use crate::wrong::tests::{SOURCE, exercise};
     use std::path::Path;
-
-    const SOURCE: &str = "\
-//! A queue.
-pub struct Q(Vec<u32>);
-impl Q {
-    pub fn push(&mut self, x: u32) {
-        // exercise: add at the back
-        // contract: x is last.
-        self.0.push(x);
-        // end exercise
-    }
-
-    pub fn pop(&mut self) -> Option<u32> {
-        // exercise: take the oldest
-        // contract: The oldest leaves.
-        if self.0.is_empty() {
-            return None;
-        }
-        Some(self.0.remove(0))
-        // end exercise
-    }
-}
-";
-
-    fn exercise() -> Exercise {
-        let catalog = Catalog::parse(
-            "[[exercise]]\nname = \"q\"\nchapter = 1\nchapter_file = \"a.md\"\n\
-             title = \"t\"\ntest = \"q\"\nhint = \"h\"\n",
-        )
-        .unwrap();
-        catalog.exercises[0].clone()
-    }
 
     fn wrong(text: &str) -> WrongSolution {
         crate::wrong::parse(Path::new("w.rs"), text).unwrap()

@@ -183,11 +183,12 @@ impl WrongSolution {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::catalog::Catalog;
 
-    const SOURCE: &str = "\
+    /// A two-region exercise source, shared with the batch builder's tests.
+    pub(crate) const SOURCE: &str = "\
 //! A queue.
 pub struct Q(Vec<u32>);
 impl Q {
@@ -213,7 +214,8 @@ impl Q {
 }
 ";
 
-    fn exercise() -> Exercise {
+    /// The catalog entry of [`SOURCE`]'s exercise.
+    pub(crate) fn exercise() -> Exercise {
         let catalog = Catalog::parse(
             "[[exercise]]\nname = \"q\"\nchapter = 1\nchapter_file = \"a.md\"\n\
              title = \"t\"\ntest = \"q\"\nhint = \"h\"\n",
