@@ -1,10 +1,13 @@
 //! One TCP connection: connecting, reading, options, refs and closing (`uv_tcp_t` as a
 //! `uv_stream_t`). Writing and shutting down are in `write.rs`.
 
-use std::io::{self, Read};
+use std::cell::Cell;
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::ops::Deref;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
@@ -76,13 +79,59 @@ pub(super) const READING: u8 = 1 << 1;
 pub(super) const SHUTTING: u8 = 1 << 2;
 pub(super) const UNREF: u8 = 1 << 3;
 
+/// A connection's socket, shared by its stream, its watcher (which keeps it open while it
+/// watches) and — weakly — an async stream, whose task reads and writes it directly.
+pub(crate) struct StreamSocket {
+    pub(super) io: std::net::TcpStream,
+    /// True while bytes written now would overtake others or are not allowed yet: writes
+    /// wait on the loop's write queue, the stream is connecting, or it is shut down. Kept
+    /// by [`update_interest`] (and `shutdown`), so a direct writer needs no loop to ask.
+    writes_wait: Cell<bool>,
+}
+
+impl StreamSocket {
+    /// True while a direct write must not be made (see the field).
+    pub(crate) fn writes_wait(&self) -> bool {
+        self.writes_wait.get()
+    }
+
+    /// Marks the stream shut down: direct writes stop.
+    pub(super) fn shut(&self) {
+        self.writes_wait.set(true);
+    }
+
+    /// One `write` of `data` (`send` with `MSG_NOSIGNAL`; `Interrupted` is retried), for a
+    /// writer that checked [`writes_wait`](Self::writes_wait) first.
+    pub(crate) fn write_now(&self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            match (&self.io).write(data) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
+impl Deref for StreamSocket {
+    type Target = std::net::TcpStream;
+    fn deref(&self) -> &std::net::TcpStream {
+        &self.io
+    }
+}
+
+impl AsFd for StreamSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
 // ANCHOR: stream
 /// What the loop keeps per connection. Kept small on purpose — chapter 9's benchmark holds
 /// ten thousand idle connections: what only some connections need (queued writes, a
 /// connect or shutdown in flight, a drain listener) sits behind one optional box.
 pub(super) struct Stream {
     /// Shared with the stream's watcher, which keeps it open while it watches.
-    pub(super) socket: Rc<std::net::TcpStream>,
+    pub(super) socket: Rc<StreamSocket>,
     /// Always `Some` once the stream is registered (it is created just after). The
     /// watcher's id without its loop (8 bytes less than an `FdWatch`): this struct lives in
     /// that loop; `lp.fd_watch` makes the id again.
@@ -123,6 +172,10 @@ pub(super) fn update_interest(lp: &mut EventLoop, key: Key) {
         return;
     };
     let (watch, interest) = (s.watch.expect("registered"), s.interest());
+    // Writable interest means connecting or writes queued: either way a direct write waits.
+    s.socket
+        .writes_wait
+        .set(interest.writable || s.flags & SHUTTING != 0);
     // Fails only for a watcher that is gone, and the stream's watcher lives as long as it.
     let _ = lp.set_fd_interest(lp.fd_watch(watch), interest);
 }
@@ -133,7 +186,10 @@ pub(super) fn register(
     socket: std::net::TcpStream,
     flags: u8,
 ) -> io::Result<TcpStream> {
-    let socket = Rc::new(socket);
+    let socket = Rc::new(StreamSocket {
+        io: socket,
+        writes_wait: Cell::new(flags & CONNECTING != 0),
+    });
     let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
         socket,
@@ -201,7 +257,7 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
             break;
         };
         n.stats.reads += 1;
-        let result = (&*s.socket).read(&mut buffer);
+        let result = (&s.socket.io).read(&mut buffer);
         let done = match &result {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 n.stats.empty_reads += 1;
@@ -710,6 +766,12 @@ impl TcpStream {
         bytes: usize,
     ) -> io::Result<()> {
         self.with(lp, |s| socket::set_buffer_size(&s.socket, which, bytes))?
+    }
+
+    /// The stream's socket, for an async stream's task to read and write without the loop
+    /// at hand. Weak: closing the stream still closes the descriptor.
+    pub(crate) fn shared_socket(self, lp: &EventLoop) -> io::Result<Weak<StreamSocket>> {
+        self.with(lp, |s| Rc::downgrade(&s.socket))
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {

@@ -62,7 +62,7 @@ use super::source::OnLoop;
 use super::tasks::{Command, Internal, Tasks, tasks};
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{StreamSocket, TcpListener, TcpStream};
 
 /// Unread bytes past which reading stops until the task reads (Node's default
 /// `highWaterMark` for a socket is 16 KiB; libuv reads 64 KiB at a time).
@@ -108,6 +108,8 @@ pub struct AsyncStream {
 /// What the stream's callbacks and the task share.
 struct Shared {
     stream: TcpStream,
+    /// The stream's socket, for the writes the task makes itself (gone once it is closed).
+    socket: Weak<StreamSocket>,
     /// Read and not yet taken by the task; `read_pos` is where the unread part starts.
     read_buf: RefCell<Vec<u8>>,
     read_pos: Cell<usize>,
@@ -176,6 +178,7 @@ impl AsyncStream {
     pub fn new(lp: &mut EventLoop, stream: TcpStream) -> io::Result<AsyncStream> {
         let shared = Rc::new(Shared {
             stream,
+            socket: stream.shared_socket(lp)?,
             read_buf: RefCell::new(Vec::new()),
             read_pos: Cell::new(0),
             reading: Cell::new(false),
@@ -348,15 +351,28 @@ impl AsyncWrite for AsyncStream {
         if shared.close.get() != CloseStage::Open {
             return Poll::Ready(Err(io::Error::from_raw_os_error(libc::EPIPE)));
         }
-        if shared.queued.get() + shared.write_buf.borrow().len() >= WRITE_HIGH_WATER {
+        if data.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let waiting = shared.queued.get() + shared.write_buf.borrow().len();
+        let mut rest = data;
+        if waiting == 0 {
+            // Nothing of ours waits: the kernel gets the bytes now, from the task's own buffer
+            // (`uv_try_write`), and only what it does not take is kept for the loop.
+            match shared.try_write(data) {
+                Ok(n) if n == data.len() => return Poll::Ready(Ok(n)),
+                Ok(n) => rest = &data[n..],
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        } else if waiting >= WRITE_HIGH_WATER {
             shared.write_waiter.set(Waiter::of(cx)); // until 'drain'
             return Poll::Pending;
         }
-        shared.write_buf.borrow_mut().extend_from_slice(data);
+        shared.write_buf.borrow_mut().extend_from_slice(rest);
         if !shared.send_queued.replace(true)
             && let Some(tasks) = self.tasks.upgrade()
         {
-            // One `send` after the poll for everything written in it: a try, then a queue.
+            // One `send` after the poll for the rest, behind what waits: a try, then a queue.
             tasks.push(Command::Internal(shared.clone()));
         }
         Poll::Ready(Ok(data.len()))
@@ -415,6 +431,22 @@ impl AsyncWrite for AsyncStream {
             }
         });
         Poll::Pending
+    }
+}
+
+impl Shared {
+    /// Writes what the kernel takes of `data` now, unless bytes wait on the loop's write
+    /// queue (they go first) or the stream is connecting, shut down or closed: then nothing
+    /// (`Ok(0)`), and the send after the poll queues the bytes or reports the error.
+    #[inline]
+    fn try_write(&self, data: &[u8]) -> io::Result<usize> {
+        match self.socket.upgrade() {
+            Some(socket) if !socket.writes_wait() => match socket.write_now(data) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                written => written,
+            },
+            _ => Ok(0),
+        }
     }
 }
 
