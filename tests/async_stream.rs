@@ -185,6 +185,182 @@ mod writing {
     }
 }
 
+mod reading {
+    use super::*;
+
+    #[test]
+    fn a_reader_woken_by_readiness_finds_the_data_then_end_of_file() {
+        let (addr, peer) = peer(|mut conn| {
+            conn.write_all(b"hello").unwrap();
+            conn.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut rest = Vec::new();
+            conn.read_to_end(&mut rest).unwrap(); // until the task closes
+        });
+        let mut lp = EventLoop::new();
+        let (got, after) = bounded(&mut lp, "data, then end of file", async move {
+            let mut conn = task::net::connect(addr).await?;
+            let mut got = Vec::new();
+            let mut buf = [0; 64];
+            loop {
+                match read_some(&mut conn, &mut buf).await? {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let after = read_some(&mut conn, &mut buf).await?; // end of file stays
+            close(conn).await?;
+            Ok::<_, std::io::Error>((got, after))
+        })
+        .unwrap();
+        peer.join().unwrap();
+        assert_eq!(got, b"hello");
+        assert_eq!(after, 0, "a read after end of file finds end of file again");
+        lp.run(RunMode::Default);
+        assert_eq!(lp.fd_watchers(), 0);
+    }
+
+    #[test]
+    fn a_reader_with_a_small_buffer_gets_every_byte_in_order() {
+        let sent = pattern(256 * 1024);
+        let data = sent.clone();
+        let (addr, peer) = peer(move |mut conn| {
+            conn.write_all(&data).unwrap(); // more than the task's buffer, many times over
+        });
+        let mut lp = EventLoop::new();
+        let (got, reads) = bounded(&mut lp, "a small buffer", async move {
+            let mut conn = task::net::connect(addr).await?;
+            let mut got = Vec::new();
+            let mut buf = [0; 1000];
+            let mut reads = 0;
+            loop {
+                match read_some(&mut conn, &mut buf).await? {
+                    0 => break,
+                    n => {
+                        reads += 1;
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+            Ok::<_, std::io::Error>((got, reads))
+        })
+        .unwrap();
+        peer.join().unwrap();
+        assert_eq!(got.len(), sent.len(), "every byte arrived once");
+        assert!(got == sent, "the bytes arrived out of order");
+        assert!(
+            reads >= sent.len() / 1000,
+            "a read never returns more than its buffer"
+        );
+    }
+
+    #[test]
+    fn a_reset_reaches_the_waiting_reader_as_an_error() {
+        // The peer closes with a byte it never read: the kernel answers with a reset.
+        let (addr, peer) = peer(|mut conn| {
+            let mut one = [0; 1];
+            conn.read_exact(&mut one).unwrap();
+        });
+        let mut lp = EventLoop::new();
+        let outcome = bounded(&mut lp, "a reset while reading", async move {
+            let mut conn = task::net::connect(addr).await?;
+            write_all(&mut conn, b"ab").await?;
+            let mut buf = [0; 16];
+            read_some(&mut conn, &mut buf).await
+        });
+        peer.join().unwrap();
+        let e = outcome.expect_err("a reset connection reads an error, not data");
+        assert_eq!(e.raw_os_error(), Some(libc::ECONNRESET), "{e}");
+    }
+
+    #[test]
+    fn a_task_that_does_not_read_leaves_the_bytes_in_the_kernel_and_gets_them_all_later() {
+        // The peer writes until the kernel's buffers are full: it can only get there if
+        // nothing reads for the task while the task does not read (backpressure).
+        let (full, peer_full) = std::sync::mpsc::channel();
+        let (addr, peer) = peer(move |mut conn| {
+            conn.set_nonblocking(true).unwrap();
+            let chunk = [7u8; 64 * 1024];
+            let mut sent = 0;
+            let mut would_block = 0;
+            // Full once writes keep failing for a while (the receiver's window may open a
+            // little more while the kernel moves data): a bound, not a timing assertion.
+            while would_block < 1_000 {
+                match conn.write(&chunk) {
+                    Ok(n) => {
+                        sent += n;
+                        would_block = 0;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        would_block += 1;
+                        std::thread::yield_now();
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+                assert!(
+                    sent < 256 << 20,
+                    "the loop kept reading for a task that was not reading (no backpressure)"
+                );
+            }
+            let _ = full.send(());
+            sent // dropping the socket: end of file after the data
+        });
+        let mut lp = EventLoop::new();
+        let (total, watching) = bounded(&mut lp, "backpressure", async move {
+            let mut conn = task::net::connect(addr).await?;
+            // One byte, then no reading until the peer's writes block.
+            let mut first = [0; 1];
+            let mut total = read_some(&mut conn, &mut first).await?;
+            task::spawn_blocking(move || peer_full.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let stream = conn.stream();
+            let watching = task::with_loop(move |lp| stream.is_reading(lp)).await;
+            let mut buf = vec![0; 64 * 1024];
+            loop {
+                match read_some(&mut conn, &mut buf).await? {
+                    0 => break,
+                    n => total += n,
+                }
+            }
+            Ok::<_, std::io::Error>((total, watching))
+        })
+        .unwrap();
+        let sent = peer.join().unwrap();
+        assert!(
+            !watching,
+            "the loop kept watching a readable socket nobody read: a level-triggered poller \
+             reports it at every turn (a spin)"
+        );
+        assert_eq!(total, sent, "every byte the peer sent was read once");
+    }
+
+    #[test]
+    fn data_arriving_after_the_stream_was_dropped_wakes_nothing() {
+        let (addr, peer) = peer(|mut conn| {
+            let mut one = [0; 1];
+            conn.read_exact(&mut one).unwrap();
+            let _ = conn.write_all(&[1; 4096]); // the task's stream is gone by now
+        });
+        let mut lp = EventLoop::new();
+        bounded(&mut lp, "a dropped stream", async move {
+            let mut conn = task::net::connect(addr).await?;
+            let mut buf = [0; 8];
+            // A read that waits, dropped while waiting (by a timeout), then the stream.
+            let waited = task::timeout(1, read_some(&mut conn, &mut buf)).await;
+            assert!(waited.is_err(), "nothing was sent yet");
+            write_all(&mut conn, b"x").await?;
+            drop(conn);
+            task::sleep(5).await;
+            Ok::<_, std::io::Error>(())
+        })
+        .unwrap();
+        peer.join().unwrap();
+        lp.run(RunMode::Default);
+        assert_eq!(lp.fd_watchers(), 0, "the dropped stream was closed");
+    }
+}
+
 #[test]
 fn every_stream_is_closed_at_the_end() {
     let (addr, peer) = reading_peer();

@@ -78,6 +78,9 @@ pub(super) const READING: u8 = 1 << 1;
 /// `shutdown` was called: no more writes.
 pub(super) const SHUTTING: u8 = 1 << 2;
 pub(super) const UNREF: u8 = 1 << 3;
+/// Reading means telling the reader the socket is readable: the reader makes the `read`
+/// itself, into its own buffer (an async stream's task: see [`TcpStream::notify_readable`]).
+pub(super) const NOTIFY: u8 = 1 << 4;
 
 /// A connection's socket, shared by its stream, its watcher (which keeps it open while it
 /// watches) and — weakly — an async stream, whose task reads and writes it directly.
@@ -98,6 +101,17 @@ impl StreamSocket {
     /// Marks the stream shut down: direct writes stop.
     pub(super) fn shut(&self) {
         self.writes_wait.set(true);
+    }
+
+    /// One `read` into `buf` (`Interrupted` is retried): for the reader of a stream that
+    /// [notifies](TcpStream::notify_readable).
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match (&self.io).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
     }
 
     /// One `write` of `data` (`send` with `MSG_NOSIGNAL`; `Interrupted` is retried), for a
@@ -231,7 +245,11 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
         return;
     }
     if ev.readable {
-        read(lp, key, ev.hangup);
+        if s.flags & NOTIFY != 0 {
+            notify(lp, key);
+        } else {
+            read(lp, key, ev.hangup);
+        }
     }
     // `flush` finds the stream itself (and returns if a read callback closed it).
     if ev.writable {
@@ -312,6 +330,30 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
     }
     n.read_buffer.get_or_insert(buffer);
 }
+
+// ANCHOR: notify
+/// A readable event for a stream whose reader reads itself: the reader is told, and reads
+/// when it runs (tokio's readiness model). No read, no buffer, no copy here.
+fn notify(lp: &mut EventLoop, key: Key) {
+    let Some(s) = net(lp).streams.get_mut(key) else {
+        return;
+    };
+    let Some(mut on_ready) = s.on_read.take() else {
+        return; // running further up the stack
+    };
+    let called = panic::catch_unwind(AssertUnwindSafe(|| on_ready(lp, Ok(&[]))));
+    if let Some(s) = net(lp).streams.get_mut(key)
+        && s.flags & READING != 0
+        && s.on_read.is_none()
+    {
+        s.on_read = Some(on_ready); // not stopped, closed or replaced meanwhile
+    }
+    if let Err(payload) = called {
+        panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
+    }
+    lp.checkpoint();
+}
+// ANCHOR_END: notify
 
 /// End of file after a partial read on a hung-up socket, for a stream still reading.
 fn hung_up(lp: &mut EventLoop, key: Key) {
@@ -478,9 +520,25 @@ impl TcpStream {
                 "read_start before the connect callback",
             ));
         }
-        s.flags |= READING;
+        s.flags = (s.flags | READING) & !NOTIFY;
         s.on_read = Some(Box::new(on_data));
         update_interest(lp, key);
+        Ok(())
+    }
+
+    /// Like [`read_start`](Self::read_start), but the loop does not read: `on_ready` runs
+    /// each time the socket is readable (level-triggered: again at every turn of the loop
+    /// until someone reads it empty, or reading stops), and the reader reads with
+    /// [`StreamSocket::read_now`] into its own buffer. For an async stream, whose task has a
+    /// buffer of its own: no copy through the loop's buffer.
+    pub(crate) fn notify_readable(
+        self,
+        lp: &mut EventLoop,
+        mut on_ready: impl FnMut(&mut EventLoop) + 'static,
+    ) -> io::Result<()> {
+        self.read_start(lp, move |lp, _| on_ready(lp))?;
+        let key = self.key(lp)?;
+        stream_mut(lp, key)?.flags |= NOTIFY;
         Ok(())
     }
 
@@ -510,7 +568,7 @@ impl TcpStream {
     pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
-        s.flags &= !READING;
+        s.flags &= !(READING | NOTIFY);
         s.on_read = None;
         update_interest(lp, key);
         Ok(())
