@@ -235,7 +235,7 @@ pub(super) fn register(
 /// A watcher event for stream `key` (`uv__stream_io`): a connect finishing, else reads
 /// first, then writes.
 fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
-    let Some(s) = net(lp).streams.get(key) else {
+    let Some(s) = net(lp).streams.get_mut(key) else {
         return;
     };
     if s.flags & CONNECTING != 0 {
@@ -245,10 +245,10 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
         return;
     }
     if ev.readable {
-        if s.flags & NOTIFY != 0 {
-            notify(lp, key);
-        } else {
+        if s.flags & NOTIFY == 0 {
             read(lp, key, ev.hangup);
+        } else if let Some(on_ready) = s.on_read.take() {
+            notify(lp, key, on_ready);
         }
     }
     // `flush` finds the stream itself (and returns if a read callback closed it).
@@ -333,14 +333,9 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
 
 // ANCHOR: notify
 /// A readable event for a stream whose reader reads itself: the reader is told, and reads
-/// when it runs (tokio's readiness model). No read, no buffer, no copy here.
-fn notify(lp: &mut EventLoop, key: Key) {
-    let Some(s) = net(lp).streams.get_mut(key) else {
-        return;
-    };
-    let Some(mut on_ready) = s.on_read.take() else {
-        return; // running further up the stack
-    };
+/// when it runs (tokio's readiness model). No read, no buffer, no copy here. `on_ready` was
+/// taken from the stream by the caller (absent: it is running further up the stack).
+fn notify(lp: &mut EventLoop, key: Key, mut on_ready: ReadCallback) {
     let called = panic::catch_unwind(AssertUnwindSafe(|| on_ready(lp, Ok(&[]))));
     if let Some(s) = net(lp).streams.get_mut(key)
         && s.flags & READING != 0
