@@ -2,12 +2,16 @@
 //! `AsyncWrite` over chapter 9's [`TcpStream`], and [`Incoming`] is a `Stream` of accepted
 //! connections.
 //!
-//! Nothing here talks to the kernel itself. Reading is `read_start` (the stream reads as soon
-//! as it is wrapped, like a Node socket with a `'data'` listener, and stops once 64 KiB wait
-//! unread — backpressure — until the task reads them); writing is
-//! [`send`](TcpStream::send), the try-then-queue write of Node's streams, done right after the
-//! task's poll. So an echo written with `.await` makes the same system calls as the same echo
-//! written with callbacks.
+//! The task reads and writes the socket itself, as tokio's streams do, through a weak
+//! reference to it (the loop still owns it: closing the stream closes the descriptor).
+//! Reading is on *readiness*: the loop only says when the socket is readable
+//! (`TcpStream::notify_readable`, a crate-internal kind of `read_start`), and `poll_read` makes the one `recv`, straight into the
+//! task's buffer; with nobody waiting to read, the loop stops watching and the bytes wait in
+//! the kernel (backpressure). Writing is the try-then-queue of Node's streams: `poll_write`
+//! makes the `send` at once when nothing of the stream waits, and only the rest goes, after
+//! the poll, onto the loop's write queue ([`send`](TcpStream::send)), behind every byte
+//! written before it. So an echo written with `.await` makes the same system calls as the
+//! same echo written with callbacks.
 //!
 //! ```
 //! use eventloop::event_loop::EventLoop;
@@ -143,8 +147,9 @@ impl fmt::Debug for AsyncStream {
 }
 
 impl AsyncStream {
-    /// Wraps a connected stream and starts reading it: for a stream made with the callback
-    /// API (chapter 9), to use from a task.
+    /// Wraps a connected stream and starts watching it for reads: for a stream made with the
+    /// callback API (chapter 9), to use from a task. A data callback set with `read_start`
+    /// is replaced: from now on the task reads.
     ///
     /// ```
     /// use eventloop::event_loop::EventLoop;
