@@ -362,6 +362,52 @@ mod reading {
 }
 
 #[test]
+fn a_stream_made_with_callbacks_is_read_by_the_task_once_wrapped() {
+    let (addr, peer) = peer(|mut conn| {
+        conn.write_all(b"hello").unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).unwrap();
+        answer
+    });
+    let mut lp = EventLoop::new();
+    let wrapped = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let w = wrapped.clone();
+    eventloop::net::TcpStream::connect(&mut lp, addr, move |lp, stream| {
+        let stream = stream.unwrap();
+        stream
+            .read_start(lp, |_, _| {
+                panic!("the data callback ran after the task took over")
+            })
+            .unwrap();
+        *w.borrow_mut() = Some(AsyncStream::new(lp, stream).unwrap());
+    })
+    .unwrap();
+    for _ in 0..1_000 {
+        if wrapped.borrow().is_some() {
+            break;
+        }
+        lp.run(RunMode::Once);
+    }
+    let mut conn = wrapped.borrow_mut().take().expect("connected");
+    let got = bounded(&mut lp, "a wrapped stream", async move {
+        let mut buf = [0; 16];
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            match read_some(&mut conn, &mut buf).await? {
+                0 => break,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        write_all(&mut conn, b"bye").await?;
+        close(conn).await?;
+        Ok::<_, std::io::Error>(got)
+    })
+    .unwrap();
+    assert_eq!(got, b"hello");
+    assert_eq!(peer.join().unwrap(), b"bye");
+}
+
+#[test]
 fn every_stream_is_closed_at_the_end() {
     let (addr, peer) = reading_peer();
     let mut lp = EventLoop::new();
