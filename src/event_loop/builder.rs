@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::handles::HandleId;
 use super::immediates::ImmediateQueue;
 use super::{
-    EventLoop, IoWatchers, Jobs, LoopId, PhaseQueues, RunStatus, Timers, WorkQueues, process,
-    state, work,
+    EventLoop, IoWatchers, Jobs, LocalWakes, LoopId, PhaseQueues, RunStatus, Timers, WorkQueues,
+    process, state, work,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::heap::Heap;
@@ -356,6 +356,7 @@ impl EventLoop {
                 rejections: Vec::new(),
                 unhandled: Vec::new(),
                 wake_source: None,
+                local_wakes: LocalWakes::default(),
             },
             liveness: Liveness::default(),
             status: RunStatus::default(),

@@ -85,7 +85,7 @@ pub(crate) use loop_id::LoopKey;
 pub use node_timers::{Delay, Timeout, Warning};
 pub use process::{ExitCode, Uncaught};
 pub use ref_handle::Ref;
-pub(crate) use wake_source::WakeSource;
+pub(crate) use wake_source::{LocalWakes, WakeSource};
 pub use work::WorkRequest;
 
 use checkpoint::Task;
@@ -206,6 +206,8 @@ struct Jobs {
     /// the checkpoint and the poll phase ask it what waits. A trait the loop defines, so the
     /// loop knows nothing of tasks.
     wake_source: Option<Rc<dyn WakeSource>>,
+    /// Raised by the wake source when it queues something local (see [`LocalWakes`]).
+    local_wakes: LocalWakes,
 }
 
 /// The loop's side of the thread pool: the pool its jobs run on, the queue their outcomes come

@@ -10,6 +10,7 @@
 //! existing wake-up ([`Completions`]'s `uv_async`-like bit and eventfd), so a cross-thread wake
 //! costs no descriptor of its own.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +39,28 @@ pub(crate) trait WakeSource {
     fn dispatch(&self, lp: &mut EventLoop);
 }
 
+/// A flag the wake source raises whenever it queues something local (a command, a task woken
+/// by code without the loop at hand), so the checkpoint — which runs after every callback —
+/// asks the source what waits only when something may: one load instead of a call through the
+/// trait for every question. It may be raised when nothing waits any more (the commands of a
+/// poll ran right after it); it is never lowered while something does.
+#[derive(Clone, Default)]
+pub(crate) struct LocalWakes(Rc<Cell<bool>>);
+
+impl LocalWakes {
+    /// Something local was queued: the next checkpoint asks the source.
+    #[inline]
+    pub(crate) fn raise(&self) {
+        self.0.set(true);
+    }
+}
+
 impl EventLoop {
+    /// The flag the wake source raises when it queues something local (see [`LocalWakes`]).
+    pub(crate) fn local_wakes(&self) -> LocalWakes {
+        self.jobs.local_wakes.clone()
+    }
+
     /// Installs the loop's wake source (once: the `task` module's state).
     pub(crate) fn set_wake_source(&mut self, source: Rc<dyn WakeSource>) {
         self.jobs.wake_source = Some(source);
@@ -69,7 +91,8 @@ impl EventLoop {
     /// Queues the tasks woken since the last microtask was queued, ahead of the next one.
     #[inline]
     pub(super) fn flush_woken_tasks(&mut self) {
-        if let Some(source) = &self.jobs.wake_source
+        if self.jobs.local_wakes.0.get()
+            && let Some(source) = &self.jobs.wake_source
             && source.has_woken()
         {
             let source = source.clone();
@@ -80,17 +103,28 @@ impl EventLoop {
     /// True when the checkpoint must dispatch the wake source.
     #[inline]
     pub(super) fn local_wakes_waiting(&self) -> bool {
-        self.jobs
+        self.jobs.local_wakes.0.get() && self.ask_local_wakes()
+    }
+
+    /// Asks the wake source whether something local waits, and lowers the flag if nothing
+    /// does (only the loop's thread queues local work, so nothing can arrive in between).
+    fn ask_local_wakes(&self) -> bool {
+        let waiting = self
+            .jobs
             .wake_source
             .as_ref()
-            .is_some_and(|s| s.has_local())
+            .is_some_and(|s| s.has_local());
+        if !waiting {
+            self.jobs.local_wakes.0.set(false);
+        }
+        waiting
     }
 
     /// Dispatches the wake source, when something local waits (the checkpoint's case: what
     /// other threads sent waits for the poll phase, which takes the inbox's lock once).
     pub(super) fn dispatch_wakes(&mut self) {
-        if let Some(source) = &self.jobs.wake_source
-            && source.has_local()
+        if self.local_wakes_waiting()
+            && let Some(source) = &self.jobs.wake_source
         {
             let source = source.clone();
             source.dispatch(self);

@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::join::{JoinError, JoinSlot};
 use super::schedule::{Header, Inbox};
-use crate::event_loop::{EventLoop, WakeSource};
+use crate::event_loop::{EventLoop, LocalWakes, WakeSource};
 use crate::heap::{Heap, Key};
 use crate::microtasks::SharedJob;
 
@@ -156,6 +156,8 @@ pub(crate) struct Tasks {
     resumes: RefCell<Vec<TaskKey>>,
     inbox: Arc<Inbox>,
     commands: RefCell<VecDeque<Command>>,
+    /// The loop's flag, raised with every command and every entry put in `woken_here`.
+    local_wakes: LocalWakes,
     /// This value, for the entries it queues.
     this: Weak<Tasks>,
 }
@@ -245,6 +247,7 @@ pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
         table: RefCell::new(Heap::new()),
         inbox,
         commands: RefCell::new(VecDeque::new()),
+        local_wakes: lp.local_wakes(),
         resumes: RefCell::new(Vec::new()),
         woken_here: RefCell::new(Vec::new()),
         this: this.clone(),
@@ -301,6 +304,7 @@ impl Tasks {
     #[inline]
     pub(crate) fn push(&self, command: Command) {
         self.commands.borrow_mut().push_back(command);
+        self.local_wakes.raise();
     }
 
     /// Queues an entry for `key`, woken on the loop thread by code without the loop at hand:
@@ -314,6 +318,7 @@ impl Tasks {
             self.push(Command::Entry(key));
         } else {
             self.woken_here.borrow_mut().push(key);
+            self.local_wakes.raise();
         }
     }
 
