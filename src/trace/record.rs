@@ -11,14 +11,17 @@ use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::format::JsonLines;
+use super::format::{Encoding, JsonLines};
 use super::writer::Writer;
 use super::{Phase, Queue, QueueLengths, TraceEvent};
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
-/// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
-/// builds writes to that path, the `n`-th to `trace-n.jsonl` beside it (tests build many).
-/// A loop given a trace of its own by its builder, or built inside a [`capture`], ignores it.
+/// `EVENTLOOP_TRACE=run.trace cargo run --example echo_server`. The file is in the binary
+/// encoding ([`binary`](super::binary), format version 2), or in JSON lines when the path
+/// ends in `.jsonl` (slower to write: some 45 bytes an event instead of one or two). The
+/// first loop the process builds writes to that path, the `n`-th to `run-n.trace` beside it
+/// (tests build many). A loop given a trace of its own by its builder, or built inside a
+/// [`capture`], ignores it.
 ///
 /// ```
 /// use eventloop::trace::ENV_VAR;
@@ -87,6 +90,11 @@ struct Recorder {
     ids: Ids,
     /// The queue lengths last recorded: a `Queues` event is written only when they change.
     queues: Option<QueueLengths>,
+    /// Something was recorded since the queues were last counted that may have changed their
+    /// lengths (a callback ran, an entry joined or left a queue): the next phase counts them.
+    /// A phase with nothing of the kind before it — most phases of a busy loop — counts
+    /// nothing.
+    dirty: bool,
     /// The phase the loop is in: the next phase, or the loop's decision whether it is alive,
     /// ends it (the loop notes only the entries, one branch a phase).
     phase: Option<Phase>,
@@ -176,6 +184,7 @@ impl Recorder {
             last_at: 0,
             ids: Ids::default(),
             queues: None,
+            dirty: true,
             phase: None,
             error: None,
         }))
@@ -193,13 +202,9 @@ impl Recorder {
     }
 
     fn record(&mut self, at: u64, mut event: TraceEvent) {
-        // A callback's start and end, the loop's commonest events, the short way.
-        if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event
-            && let Some(writer) = self.fast()
-        {
-            writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
-            self.last_at = at;
-            return;
+        self.dirty |= may_change_queues(&event);
+        if self.fast().is_some() {
+            return self.record_fast(at, event);
         }
         self.begin("none");
         match event {
@@ -236,8 +241,55 @@ impl Recorder {
         self.store(at, event);
     }
 
-    /// The writer, when events go nowhere else: then the hot events are encoded straight
-    /// away, without a `TraceEvent` built and taken apart on the way.
+    /// [`record`](Self::record) when events go to the writer alone: the same events, encoded
+    /// straight away.
+    fn record_fast(&mut self, at: u64, mut event: TraceEvent) {
+        let Recorder {
+            sink: Sink::Thread(writer),
+            ids,
+            phase,
+            queues,
+            last_at,
+            ..
+        } = self
+        else {
+            unreachable!("called when the sink is the writer")
+        };
+        *last_at = at;
+        match &mut event {
+            TraceEvent::CallbackStarted(name) => return writer.callback(at, name, true),
+            TraceEvent::CallbackFinished(name) => return writer.callback(at, name, false),
+            TraceEvent::Phase(began) => {
+                let ended = phase.replace(*began);
+                return writer.phase(at, ended, *began);
+            }
+            TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::BeforeExit
+            | TraceEvent::Exit(_) => {
+                if let Some(open) = phase.take() {
+                    writer.record(at, &TraceEvent::PhaseEnd(open));
+                }
+            }
+            TraceEvent::PhaseEnd(_) => *phase = None,
+            TraceEvent::Queues(lengths) => {
+                if *queues == Some(*lengths) {
+                    return;
+                }
+                *queues = Some(*lengths);
+            }
+            TraceEvent::Queued { id: Some(id), .. } => *id = ids.id(*id, false),
+            TraceEvent::Unqueued { id: Some(id), .. } => *id = ids.id(*id, true),
+            TraceEvent::WorkQueued { job, .. }
+            | TraceEvent::WorkStarted { job, .. }
+            | TraceEvent::WorkFinished { job, .. } => *job = ids.id(*job, false),
+            _ => {}
+        }
+        writer.record(at, &event);
+    }
+
+    /// The writer, when events go nowhere else: then the events are encoded straight away,
+    /// the hot ones without a `TraceEvent` built and taken apart on the way.
     #[inline]
     fn fast(&mut self) -> Option<&mut Writer> {
         match &mut self.sink {
@@ -246,21 +298,42 @@ impl Recorder {
         }
     }
 
-    /// A phase begins, with the queues' lengths: one call, where the loop notes a phase.
-    fn enter_phase(&mut self, at: u64, phase: Phase, lengths: QueueLengths) {
-        let changed = self.queues != Some(lengths);
+    /// A phase begins: one call, where the loop notes a phase. The queues are counted
+    /// (`lengths`) only when something since they were last counted may have changed them, and
+    /// written only when they did change.
+    fn enter_phase(&mut self, at: u64, phase: Phase, lengths: impl FnOnce() -> QueueLengths) {
+        let counted = if self.dirty {
+            self.dirty = false;
+            Some(lengths())
+        } else {
+            // The rule the flag stands on, checked wherever tests trace: nothing changes a
+            // queue's length without an event that sets it.
+            #[cfg(debug_assertions)]
+            if let Some(last) = self.queues {
+                let now = lengths();
+                assert_eq!(
+                    now, last,
+                    "a queue's length changed with no event recorded since the queues were \
+                     last counted: the trace would miss it (set `dirty` for that event)"
+                );
+            }
+            None
+        };
         let open = self.phase;
+        let changed = counted.filter(|&lengths| self.queues != Some(lengths));
         let Some(writer) = self.fast() else {
             self.record(at, TraceEvent::Phase(phase));
-            self.record(at, TraceEvent::Queues(lengths));
+            if let Some(lengths) = counted {
+                self.record(at, TraceEvent::Queues(lengths));
+            }
             return;
         };
         writer.phase(at, open, phase);
-        if changed {
+        if let Some(lengths) = changed {
             writer.queues(at, &lengths);
+            self.queues = Some(lengths);
         }
         self.phase = Some(phase);
-        self.queues = Some(lengths);
         self.last_at = at;
     }
 
@@ -272,6 +345,7 @@ impl Recorder {
         key: Option<u64>,
         by: Option<&'static str>,
     ) {
+        self.dirty = true;
         let id = match key {
             Some(key) if self.fast().is_some() => Some(self.ids.id(key, false)),
             _ => None,
@@ -292,6 +366,7 @@ impl Recorder {
     }
 
     fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
+        self.dirty = true;
         let id = match key {
             Some(key) if self.fast().is_some() => Some(self.ids.id(key, true)),
             _ => None,
@@ -335,6 +410,25 @@ impl Recorder {
             self.error = Some(e);
         }
     }
+}
+
+/// Whether `event` may come with a change in a queue's length: everything but the loop's own
+/// bookkeeping. (A callback may queue or clear anything; a phase, a poll or the alive decision
+/// changes nothing by itself.)
+fn may_change_queues(event: &TraceEvent) -> bool {
+    !matches!(
+        event,
+        TraceEvent::Phase(_)
+            | TraceEvent::PhaseEnd(_)
+            | TraceEvent::Queues(_)
+            | TraceEvent::PollWait(_)
+            | TraceEvent::PollWoke { .. }
+            | TraceEvent::PollReady(_)
+            | TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::Output(_)
+            | TraceEvent::Stalled
+    )
 }
 
 impl Drop for Recorder {
@@ -396,7 +490,10 @@ impl Trace {
                 .or_else(|| from_env().map(|writer| Recorder::new(false, Sink::Thread(writer)))),
         };
         if let Some(recorder) = &recorder {
-            recorder.borrow_mut().begin(clock);
+            let mut shared = recorder.borrow_mut();
+            shared.begin(clock);
+            shared.dirty = true; // a new loop's queues: count them at its first phase
+            drop(shared);
             activate(recorder);
         }
         Trace { recorder }
@@ -512,7 +609,7 @@ impl Trace {
     #[inline]
     pub(crate) fn phase(&self, at: u64, phase: Phase, lengths: impl FnOnce() -> QueueLengths) {
         if let Some(recorder) = &self.recorder {
-            push_phase(recorder, at, phase, lengths());
+            push_phase(recorder, at, phase, lengths);
         }
     }
 
@@ -543,7 +640,12 @@ impl Trace {
 
 #[cold]
 #[inline(never)]
-fn push_phase(recorder: &RefCell<Recorder>, at: u64, phase: Phase, lengths: QueueLengths) {
+fn push_phase(
+    recorder: &RefCell<Recorder>,
+    at: u64,
+    phase: Phase,
+    lengths: impl FnOnce() -> QueueLengths,
+) {
     recorder.borrow_mut().enter_phase(at, phase, lengths);
 }
 
@@ -702,7 +804,12 @@ fn from_env() -> Option<Box<Writer>> {
         .as_ref()?;
     let n = LOOPS.fetch_add(1, Ordering::Relaxed) + 1;
     let path = numbered(path, n);
-    let started = File::create(&path).and_then(Writer::start);
+    let encoding = if path.extension().is_some_and(|e| e == "jsonl") {
+        Encoding::JsonLines
+    } else {
+        Encoding::Binary
+    };
+    let started = File::create(&path).and_then(|file| Writer::start(file, encoding));
     match started {
         Ok(writer) => Some(Box::new(writer)),
         Err(e) => {
