@@ -6,7 +6,6 @@
 use super::{EventLoop, process, work};
 use crate::heap::Key;
 use crate::sys::Event;
-use crate::trace::TraceEvent;
 
 // ANCHOR: callback
 /// A callback in the loop's heap.
@@ -62,12 +61,12 @@ impl EventLoop {
         self.stack
             .push(name)
             .expect("the builder keeps the limit above the loop's own nesting");
-        self.note(|| TraceEvent::CallbackStarted(name));
+        self.trace.callback(self.now, name, true); // one branch when off, as `note`
     }
 
     /// Records that a callback finished and pops its frame.
     pub(super) fn leave_frame(&mut self, name: &'static str) {
-        self.note(|| TraceEvent::CallbackFinished(name));
+        self.trace.callback(self.now, name, false);
         self.stack.pop();
     }
 

@@ -306,17 +306,8 @@ impl Recorder {
             self.dirty = false;
             Some(lengths())
         } else {
-            // The rule the flag stands on, checked wherever tests trace: nothing changes a
-            // queue's length without an event that sets it.
             #[cfg(debug_assertions)]
-            if let Some(last) = self.queues {
-                let now = lengths();
-                assert_eq!(
-                    now, last,
-                    "a queue's length changed with no event recorded since the queues were \
-                     last counted: the trace would miss it (set `dirty` for that event)"
-                );
-            }
+            self.check_queues(lengths);
             None
         };
         let open = self.phase;
@@ -337,6 +328,20 @@ impl Recorder {
         self.last_at = at;
     }
 
+    /// The rule `dirty` stands on, checked wherever tests trace (debug builds): nothing
+    /// changes a queue's length without an event that sets it.
+    #[cfg(debug_assertions)]
+    fn check_queues(&self, lengths: impl FnOnce() -> QueueLengths) {
+        if let Some(last) = self.queues {
+            let now = lengths();
+            assert_eq!(
+                now, last,
+                "a queue's length changed with no event recorded since the queues were last \
+                 counted: the trace would miss it (set `dirty` for that event)"
+            );
+        }
+    }
+
     fn queued(
         &mut self,
         at: u64,
@@ -346,36 +351,32 @@ impl Recorder {
         by: Option<&'static str>,
     ) {
         self.dirty = true;
-        let id = match key {
-            Some(key) if self.fast().is_some() => Some(self.ids.id(key, false)),
-            _ => None,
-        };
-        let Some(writer) = self.fast() else {
-            return self.record(
-                at,
-                TraceEvent::Queued {
-                    queue,
-                    name,
-                    id: key,
-                    by,
-                },
-            );
-        };
-        writer.queued(at, queue, name, id, by);
+        if self.fast().is_none() {
+            let event = TraceEvent::Queued {
+                queue,
+                name,
+                id: key,
+                by,
+            };
+            return self.record(at, event);
+        }
         self.last_at = at;
+        let id = key.map(|key| self.ids.id(key, false));
+        if let Sink::Thread(writer) = &mut self.sink {
+            writer.queued(at, queue, name, id, by);
+        }
     }
 
     fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
         self.dirty = true;
-        let id = match key {
-            Some(key) if self.fast().is_some() => Some(self.ids.id(key, true)),
-            _ => None,
-        };
-        let Some(writer) = self.fast() else {
+        if self.fast().is_none() {
             return self.record(at, TraceEvent::Unqueued { queue, id: key });
-        };
-        writer.unqueued(at, queue, id);
+        }
         self.last_at = at;
+        let id = key.map(|key| self.ids.id(key, true));
+        if let Sink::Thread(writer) = &mut self.sink {
+            writer.unqueued(at, queue, id);
+        }
     }
 
     /// Hands `event` to the sink and to memory.
@@ -629,6 +630,14 @@ impl Trace {
         }
     }
 
+    /// A callback started (`started`) or finished, in a frame called `name`.
+    #[inline]
+    pub(crate) fn callback(&self, at: u64, name: &'static str, started: bool) {
+        if let Some(recorder) = &self.recorder {
+            push_callback(recorder, at, name, started);
+        }
+    }
+
     /// The entry `key` (or, with none, the oldest) left `queue`.
     #[inline]
     pub(crate) fn unqueued(&self, at: u64, queue: Queue, key: Option<u64>) {
@@ -646,7 +655,34 @@ fn push_phase(
     phase: Phase,
     lengths: impl FnOnce() -> QueueLengths,
 ) {
-    recorder.borrow_mut().enter_phase(at, phase, lengths);
+    let mut recorder = recorder.borrow_mut();
+    // The commonest case by far: nothing that could change a queue since the last phase, and
+    // the writer the only sink. A byte for the phase change, and nothing counted.
+    if !recorder.dirty && recorder.fast().is_some() {
+        #[cfg(debug_assertions)]
+        recorder.check_queues(lengths);
+        let ended = recorder.phase.replace(phase);
+        recorder.last_at = at;
+        if let Sink::Thread(writer) = &mut recorder.sink {
+            writer.phase(at, ended, phase);
+        }
+        return;
+    }
+    recorder.enter_phase(at, phase, lengths);
+}
+
+/// A callback started (`started`) or finished, in a frame called `name`.
+#[cold]
+#[inline(never)]
+fn push_callback(recorder: &RefCell<Recorder>, at: u64, name: &'static str, started: bool) {
+    let mut recorder = recorder.borrow_mut();
+    recorder.dirty = true; // a callback may queue or clear anything
+    recorder.last_at = at;
+    match recorder.fast() {
+        Some(writer) => writer.callback(at, name, started),
+        None if started => recorder.record(at, TraceEvent::CallbackStarted(name)),
+        None => recorder.record(at, TraceEvent::CallbackFinished(name)),
+    }
 }
 
 /// The recording itself, out of line: a hot path keeps the branch and the making of the

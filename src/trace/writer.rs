@@ -68,8 +68,6 @@ struct Names {
     recent: [(usize, usize, u32); 64],
     /// Names numbered since the last chunk was sent.
     new: Vec<&'static str>,
-    /// The name seen last: (address, length, number).
-    last: (usize, usize, u32),
 }
 
 impl Names {
@@ -78,28 +76,22 @@ impl Names {
             all: Vec::new(),
             recent: [(0, 0, 0); 64],
             new: Vec::new(),
-            last: (0, 0, 0),
         }
     }
 
     #[inline]
     fn number(&mut self, name: &'static str) -> u32 {
         let address = name.as_ptr() as usize;
-        // A busy loop names one or two frames over and over: the last one first.
-        if address == self.last.0 && name.len() == self.last.1 {
-            return self.last.2;
-        }
-        let n = self.lookup(name, address);
-        self.last = (address, name.len(), n);
-        n
-    }
-
-    fn lookup(&mut self, name: &'static str, address: usize) -> u32 {
         let slot = ((address >> 3) ^ name.len()) & 63;
         let (a, len, n) = self.recent[slot];
         if a == address && len == name.len() {
             return n;
         }
+        self.lookup(name, address, slot)
+    }
+
+    #[cold]
+    fn lookup(&mut self, name: &'static str, address: usize, slot: usize) -> u32 {
         let n = match self.all.iter().position(|known| *known == name) {
             Some(n) => n as u32,
             None => {
@@ -113,10 +105,13 @@ impl Names {
     }
 }
 
-/// The JSON lines format written from a thread of its own: what the recorder holds instead of
-/// a sink.
+/// A trace written by a thread of its own: what the recorder holds instead of a sink.
 pub(super) struct Writer {
+    /// The chunk being filled: always [`CHUNK`] + [`SLACK`] long; `len` bytes of it are events.
     bytes: Vec<u8>,
+    len: usize,
+    /// Where an event that is not one of the hot kinds is encoded before it joins the chunk.
+    scratch: Vec<u8>,
     lines: Vec<String>,
     names: Names,
     /// The time of the last event encoded.
@@ -145,7 +140,9 @@ impl Writer {
             .name("eventloop-trace".into())
             .spawn(move || write(out, encoding, &messages, &give_back))?;
         Ok(Writer {
-            bytes: Vec::with_capacity(CHUNK + SLACK),
+            bytes: vec![0; CHUNK + SLACK],
+            len: 0,
+            scratch: Vec::with_capacity(SLACK),
             lines: Vec::new(),
             names: Names::new(),
             at: 0,
@@ -172,31 +169,63 @@ impl Writer {
     }
 
     /// Hands the events gathered so far to the writer.
+    #[cold]
     fn send_chunk(&mut self) {
-        if self.bytes.is_empty() && self.lines.is_empty() && self.names.new.is_empty() {
+        if self.len == 0 && self.lines.is_empty() && self.names.new.is_empty() {
             return;
         }
         let empty = self
             .spare
             .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK + SLACK));
+            .unwrap_or_else(|_| vec![0; CHUNK + SLACK]);
+        let mut bytes = std::mem::replace(&mut self.bytes, empty);
+        bytes.truncate(std::mem::take(&mut self.len));
         let chunk = Chunk {
-            bytes: std::mem::replace(&mut self.bytes, empty),
+            bytes,
             lines: std::mem::take(&mut self.lines),
             names: std::mem::take(&mut self.names.new),
         };
         self.send(Message::Chunk(chunk));
     }
 
+    /// Appends `bytes` to the chunk. The chunk is a buffer of its full size, written by index:
+    /// no growing, so the hot paths below need no call but the chunk's hand-over.
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        self.bytes[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+    }
+
+    /// Appends `n` as LEB128.
+    #[inline]
+    fn put_number(&mut self, n: u64) {
+        let mut out = [0; 10];
+        let mut len = 0;
+        let mut n = n;
+        while n >= 0x80 {
+            out[len] = (n as u8) | 0x80;
+            n >>= 7;
+            len += 1;
+        }
+        out[len] = n as u8;
+        self.put(&out[..=len]);
+    }
+
     /// Encodes `event`, recorded at `at`.
     pub(super) fn record(&mut self, at: u64, event: &TraceEvent) {
         self.stamp(at);
+        self.scratch.clear();
         self.encode(event);
+        let end = self.len + self.scratch.len();
+        self.bytes[self.len..end].copy_from_slice(&self.scratch);
+        self.len = end;
         self.end_event();
     }
 
+    /// Encodes `event` into `self.scratch`.
     fn encode(&mut self, event: &TraceEvent) {
-        let out = &mut self.bytes;
+        let out = &mut self.scratch;
         match event {
             TraceEvent::Phase(phase) => out.extend_from_slice(&[PHASE, *phase as u8]),
             TraceEvent::PhaseEnd(phase) => out.extend_from_slice(&[PHASE_END, *phase as u8]),
@@ -302,16 +331,22 @@ impl Writer {
     #[inline]
     fn stamp(&mut self, at: u64) {
         if at != self.at {
-            self.at = at;
-            self.bytes.push(TIME);
-            number(&mut self.bytes, at);
+            self.new_time(at);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_time(&mut self, at: u64) {
+        self.at = at;
+        self.put(&[TIME]);
+        self.put_number(at);
     }
 
     /// Sends the chunk once it is full.
     #[inline]
     fn end_event(&mut self) {
-        if self.bytes.len() >= CHUNK {
+        if self.len >= CHUNK {
             self.send_chunk();
         }
     }
@@ -326,8 +361,8 @@ impl Writer {
         self.stamp(at);
         match ended {
             // The commonest pair, a byte: most phases of a busy loop run nothing.
-            Some(ended) => self.bytes.push(phase_change(ended, phase)),
-            None => self.bytes.extend_from_slice(&[PHASE, phase as u8]),
+            Some(ended) => self.put(&[phase_change(ended, phase)]),
+            None => self.put(&[PHASE, phase as u8]),
         }
         self.end_event();
     }
@@ -335,12 +370,7 @@ impl Writer {
     /// The queue lengths, at `at`.
     #[inline]
     pub(super) fn queues(&mut self, at: u64, lengths: &QueueLengths) {
-        self.stamp(at);
-        self.bytes.push(QUEUES);
-        for queue in Queue::ALL {
-            number(&mut self.bytes, lengths.get(queue) as u64);
-        }
-        self.end_event();
+        self.record(at, &TraceEvent::Queues(*lengths));
     }
 
     /// A callback started (`started`) or finished, at `at`.
@@ -348,13 +378,13 @@ impl Writer {
     pub(super) fn callback(&mut self, at: u64, name: &'static str, started: bool) {
         self.stamp(at);
         let kind = if started { START } else { END };
-        match u8::try_from(self.names.number(name)) {
+        let n = self.names.number(name);
+        if n < 0x80 {
             // The first 128 names fit a byte: the event is two bytes, written at once.
-            Ok(n) if n < 0x80 => self.bytes.extend_from_slice(&[kind, n]),
-            _ => {
-                self.bytes.push(kind);
-                number(&mut self.bytes, self.names.number(name).into());
-            }
+            self.put(&[kind, n as u8]);
+        } else {
+            self.put(&[kind]);
+            self.put_number(n.into());
         }
         self.end_event();
     }
@@ -377,14 +407,13 @@ impl Writer {
         match (id, by) {
             // A tick or a microtask, queued from a callback: five bytes, written at once.
             (None, Some(by)) if n < 0x80 && by < 0x7f => {
-                self.bytes
-                    .extend_from_slice(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
+                self.put(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
             }
             _ => {
-                self.bytes.extend_from_slice(&[QUEUED, queue as u8]);
-                number(&mut self.bytes, n.into());
-                optional(&mut self.bytes, id);
-                optional(&mut self.bytes, by.map(u64::from));
+                self.put(&[QUEUED, queue as u8]);
+                self.put_number(n.into());
+                self.put_number(id.map_or(0, |id| id.wrapping_add(1)));
+                self.put_number(by.map_or(0, |by| u64::from(by) + 1));
             }
         }
         self.end_event();
@@ -394,8 +423,13 @@ impl Writer {
     #[inline]
     pub(super) fn unqueued(&mut self, at: u64, queue: Queue, id: Option<u64>) {
         self.stamp(at);
-        self.bytes.extend_from_slice(&[UNQUEUED, queue as u8]);
-        optional(&mut self.bytes, id);
+        match id {
+            Some(id) if id < 0x7f => self.put(&[UNQUEUED, queue as u8, id as u8 + 1]),
+            _ => {
+                self.put(&[UNQUEUED, queue as u8]);
+                self.put_number(id.map_or(0, |id| id.wrapping_add(1)));
+            }
+        }
         self.end_event();
     }
 
@@ -470,7 +504,9 @@ fn write(
                             .expect("the loop's own chunks decode");
                     }
                 }
+                // Back to its full size here, off the loop's thread.
                 chunk.bytes.clear();
+                chunk.bytes.resize(CHUNK + SLACK, 0);
                 let _ = give_back.send(chunk.bytes);
             }
             Message::Flush(reply) => {
@@ -925,7 +961,10 @@ mod tests {
         }
         let mut writer = Writer::start(io::sink(), Encoding::Binary).unwrap();
         writer.phase(0, Some(Phase::Check), Phase::Closing);
-        assert_eq!(writer.bytes, [phase_change(Phase::Check, Phase::Closing)]);
+        assert_eq!(
+            writer.bytes[..writer.len],
+            [phase_change(Phase::Check, Phase::Closing)]
+        );
         writer.finish().unwrap();
     }
 }
