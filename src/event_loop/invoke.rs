@@ -6,6 +6,7 @@
 use super::{EventLoop, process, work};
 use crate::heap::Key;
 use crate::sys::Event;
+use crate::trace::TraceEvent;
 
 // ANCHOR: callback
 /// A callback in the loop's heap.
@@ -61,12 +62,12 @@ impl EventLoop {
         self.stack
             .push(name)
             .expect("the builder keeps the limit above the loop's own nesting");
-        self.trace.callback(self.now, name, true); // one branch when off, as `note`
+        self.note(|| TraceEvent::CallbackStarted(name));
     }
 
     /// Records that a callback finished and pops its frame.
     pub(super) fn leave_frame(&mut self, name: &'static str) {
-        self.trace.callback(self.now, name, false);
+        self.note(|| TraceEvent::CallbackFinished(name));
         self.stack.pop();
     }
 

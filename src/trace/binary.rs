@@ -111,15 +111,6 @@ pub(super) fn number(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
-/// Appends `0` for none, `n + 1` for `Some(n)`.
-#[inline]
-pub(super) fn optional(out: &mut Vec<u8>, n: Option<u64>) {
-    match n {
-        Some(n) => number(out, n.wrapping_add(1)),
-        None => out.push(0),
-    }
-}
-
 /// An exit code as an unsigned number, small either side of zero.
 pub(super) fn zigzag(code: i32) -> u64 {
     u64::from(((code << 1) ^ (code >> 31)) as u32)

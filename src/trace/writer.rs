@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use super::binary::{
     ALIVE, BEFORE_EXIT, DRAIN, DRAIN_END, Decoder, END, EXIT, OUTPUT, PHASE, PHASE_END, POLL_READY,
     POLL_WAIT, POLL_WOKE, QUEUED, QUEUES, RUN_RETURNED, STALLED, START, TIME, UNQUEUED, WORK_DONE,
-    WORK_FINISHED, WORK_QUEUED, WORK_STARTED, frame_head, number, optional, phase_change, zigzag,
+    WORK_FINISHED, WORK_QUEUED, WORK_STARTED, frame_head, phase_change, zigzag,
 };
 use super::format::{Encoding, Header, write_event};
 use super::json::{digits_into, escape_into};
@@ -37,7 +37,8 @@ const CHUNK: usize = 256 * 1024;
 /// Chunks that may wait for the writer (256 MiB: some 80 million events, 4 GB of JSON) before
 /// the loop waits for it.
 const IN_FLIGHT: usize = 1024;
-/// More than the longest encoded event (a time and seven queue lengths: 82 bytes).
+/// More than the longest encoded event (a time and seven queue lengths: 82 bytes), and the
+/// ten bytes a number's copy may write past it.
 const SLACK: usize = 128;
 
 /// What the loop's thread sends the writer, in order.
@@ -110,8 +111,6 @@ pub(super) struct Writer {
     /// The chunk being filled: always [`CHUNK`] + [`SLACK`] long; `len` bytes of it are events.
     bytes: Vec<u8>,
     len: usize,
-    /// Where an event that is not one of the hot kinds is encoded before it joins the chunk.
-    scratch: Vec<u8>,
     lines: Vec<String>,
     names: Names,
     /// The time of the last event encoded.
@@ -142,7 +141,6 @@ impl Writer {
         Ok(Writer {
             bytes: vec![0; CHUNK + SLACK],
             len: 0,
-            scratch: Vec::with_capacity(SLACK),
             lines: Vec::new(),
             names: Names::new(),
             at: 0,
@@ -197,7 +195,8 @@ impl Writer {
         self.len = end;
     }
 
-    /// Appends `n` as LEB128.
+    /// Appends `n` as LEB128. Ten bytes are copied whatever `n` is (a copy of a fixed size
+    /// is a few moves, not a call), and the chunk's end moves past those `n` needs.
     #[inline]
     fn put_number(&mut self, n: u64) {
         let mut out = [0; 10];
@@ -209,30 +208,39 @@ impl Writer {
             len += 1;
         }
         out[len] = n as u8;
-        self.put(&out[..=len]);
+        self.bytes[self.len..self.len + 10].copy_from_slice(&out);
+        self.len += len + 1;
+    }
+
+    /// Appends the number of the frame name `name`.
+    #[inline]
+    fn put_name(&mut self, name: &'static str) {
+        let n = self.names.number(name);
+        self.put_number(n.into());
+    }
+
+    /// Appends `0` for none, `n + 1` for `Some(n)`.
+    #[inline]
+    fn put_optional(&mut self, n: Option<u64>) {
+        self.put_number(n.map_or(0, |n| n.wrapping_add(1)));
     }
 
     /// Encodes `event`, recorded at `at`.
     pub(super) fn record(&mut self, at: u64, event: &TraceEvent) {
         self.stamp(at);
-        self.scratch.clear();
         self.encode(event);
-        let end = self.len + self.scratch.len();
-        self.bytes[self.len..end].copy_from_slice(&self.scratch);
-        self.len = end;
         self.end_event();
     }
 
-    /// Encodes `event` into `self.scratch`.
+    /// Encodes `event` into the chunk.
     fn encode(&mut self, event: &TraceEvent) {
-        let out = &mut self.scratch;
         match event {
-            TraceEvent::Phase(phase) => out.extend_from_slice(&[PHASE, *phase as u8]),
-            TraceEvent::PhaseEnd(phase) => out.extend_from_slice(&[PHASE_END, *phase as u8]),
+            TraceEvent::Phase(phase) => self.put(&[PHASE, *phase as u8]),
+            TraceEvent::PhaseEnd(phase) => self.put(&[PHASE_END, *phase as u8]),
             TraceEvent::Queues(lengths) => {
-                out.push(QUEUES);
+                self.put(&[QUEUES]);
                 for queue in Queue::ALL {
-                    number(out, lengths.get(queue) as u64);
+                    self.put_number(lengths.get(queue) as u64);
                 }
             }
             TraceEvent::Queued {
@@ -241,87 +249,86 @@ impl Writer {
                 id,
                 by,
             } => {
-                out.extend_from_slice(&[QUEUED, *queue as u8]);
-                number(out, self.names.number(name).into());
-                optional(out, *id);
-                optional(out, by.map(|by| self.names.number(by).into()));
+                self.put(&[QUEUED, *queue as u8]);
+                self.put_name(name);
+                self.put_optional(*id);
+                let by = by.map(|by| u64::from(self.names.number(by)));
+                self.put_optional(by);
             }
             TraceEvent::Unqueued { queue, id } => {
-                out.extend_from_slice(&[UNQUEUED, *queue as u8]);
-                optional(out, *id);
+                self.put(&[UNQUEUED, *queue as u8]);
+                self.put_optional(*id);
             }
             TraceEvent::CallbackStarted(name) => {
-                out.push(START);
-                number(out, self.names.number(name).into());
+                self.put(&[START]);
+                self.put_name(name);
             }
             TraceEvent::CallbackFinished(name) => {
-                out.push(END);
-                number(out, self.names.number(name).into());
+                self.put(&[END]);
+                self.put_name(name);
             }
             TraceEvent::Drain { ticks, microtasks } => {
-                out.push(DRAIN);
-                number(out, *ticks as u64);
-                number(out, *microtasks as u64);
+                self.put(&[DRAIN]);
+                self.put_number(*ticks as u64);
+                self.put_number(*microtasks as u64);
             }
-            TraceEvent::DrainEnd => out.push(DRAIN_END),
+            TraceEvent::DrainEnd => self.put(&[DRAIN_END]),
             TraceEvent::PollWait(timeout) => {
-                out.push(POLL_WAIT);
-                optional(out, *timeout);
+                self.put(&[POLL_WAIT]);
+                self.put_optional(*timeout);
             }
             TraceEvent::PollWoke { waited, events } => {
-                out.push(POLL_WOKE);
-                number(out, *waited);
-                number(out, *events as u64);
+                self.put(&[POLL_WOKE]);
+                self.put_number(*waited);
+                self.put_number(*events as u64);
             }
             TraceEvent::PollReady(events) => {
-                out.push(POLL_READY);
-                number(out, *events as u64);
+                self.put(&[POLL_READY]);
+                self.put_number(*events as u64);
             }
-            TraceEvent::Stalled => out.push(STALLED),
+            TraceEvent::Stalled => self.put(&[STALLED]),
             TraceEvent::WorkQueued { name, job } => {
-                out.push(WORK_QUEUED);
-                number(out, self.names.number(name).into());
-                number(out, *job);
+                self.put(&[WORK_QUEUED]);
+                self.put_name(name);
+                self.put_number(*job);
             }
             TraceEvent::WorkStarted { job, worker } => {
-                out.push(WORK_STARTED);
-                number(out, *job);
-                number(out, *worker as u64);
+                self.put(&[WORK_STARTED]);
+                self.put_number(*job);
+                self.put_number(*worker as u64);
             }
             TraceEvent::WorkFinished {
                 job,
                 worker,
                 ran_us,
             } => {
-                out.push(WORK_FINISHED);
-                number(out, *job);
-                number(out, *worker as u64);
-                number(out, *ran_us);
+                self.put(&[WORK_FINISHED]);
+                self.put_number(*job);
+                self.put_number(*worker as u64);
+                self.put_number(*ran_us);
             }
             TraceEvent::WorkDone(jobs) => {
-                out.push(WORK_DONE);
-                number(out, *jobs as u64);
+                self.put(&[WORK_DONE]);
+                self.put_number(*jobs as u64);
             }
             TraceEvent::Alive {
                 handles,
                 requests,
                 alive,
             } => {
-                out.push(ALIVE);
-                number(out, *handles as u64);
-                number(out, *requests as u64);
-                out.push(u8::from(*alive));
+                self.put(&[ALIVE]);
+                self.put_number(*handles as u64);
+                self.put_number(*requests as u64);
+                self.put(&[u8::from(*alive)]);
             }
-            TraceEvent::BeforeExit => out.push(BEFORE_EXIT),
+            TraceEvent::BeforeExit => self.put(&[BEFORE_EXIT]),
             TraceEvent::Exit(code) => {
-                out.push(EXIT);
-                number(out, zigzag(*code));
+                self.put(&[EXIT]);
+                self.put_number(zigzag(*code));
             }
-            TraceEvent::RunReturned(alive) => {
-                out.extend_from_slice(&[RUN_RETURNED, u8::from(*alive)])
-            }
+            TraceEvent::RunReturned(alive) => self.put(&[RUN_RETURNED, u8::from(*alive)]),
             TraceEvent::Output(line) => {
-                out.push(OUTPUT);
+                self.put(&[OUTPUT]);
                 self.lines.push(line.clone());
             }
         }
@@ -412,8 +419,8 @@ impl Writer {
             _ => {
                 self.put(&[QUEUED, queue as u8]);
                 self.put_number(n.into());
-                self.put_number(id.map_or(0, |id| id.wrapping_add(1)));
-                self.put_number(by.map_or(0, |by| u64::from(by) + 1));
+                self.put_optional(id);
+                self.put_optional(by.map(u64::from));
             }
         }
         self.end_event();
@@ -427,7 +434,7 @@ impl Writer {
             Some(id) if id < 0x7f => self.put(&[UNQUEUED, queue as u8, id as u8 + 1]),
             _ => {
                 self.put(&[UNQUEUED, queue as u8]);
-                self.put_number(id.map_or(0, |id| id.wrapping_add(1)));
+                self.put_optional(id);
             }
         }
         self.end_event();
