@@ -363,7 +363,7 @@ impl Writer {
 
     // ANCHOR: hot_events
     /// `ended` (if a phase was open) ends and `phase` begins, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn phase(&mut self, at: u64, ended: Option<Phase>, phase: Phase) {
         self.stamp(at);
         match ended {
@@ -381,7 +381,7 @@ impl Writer {
     }
 
     /// A callback started (`started`) or finished, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn callback(&mut self, at: u64, name: &'static str, started: bool) {
         self.stamp(at);
         let kind = if started { START } else { END };
@@ -390,16 +390,23 @@ impl Writer {
             // The first 128 names fit a byte: the event is two bytes, written at once.
             self.put(&[kind, n as u8]);
         } else {
-            self.put(&[kind]);
-            self.put_number(n.into());
+            self.put_long(kind, n);
         }
         self.end_event();
     }
 
     // ANCHOR_END: hot_events
 
+    /// An event of a kind byte and a name past the first 128.
+    #[cold]
+    #[inline(never)]
+    fn put_long(&mut self, kind: u8, n: u32) {
+        self.put(&[kind]);
+        self.put_number(n.into());
+    }
+
     /// An entry joined `queue`, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn queued(
         &mut self,
         at: u64,
@@ -416,14 +423,18 @@ impl Writer {
             (None, Some(by)) if n < 0x80 && by < 0x7f => {
                 self.put(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
             }
-            _ => {
-                self.put(&[QUEUED, queue as u8]);
-                self.put_number(n.into());
-                self.put_optional(id);
-                self.put_optional(by.map(u64::from));
-            }
+            _ => self.put_queued(queue, n, id, by),
         }
         self.end_event();
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_queued(&mut self, queue: Queue, n: u32, id: Option<u64>, by: Option<u32>) {
+        self.put(&[QUEUED, queue as u8]);
+        self.put_number(n.into());
+        self.put_optional(id);
+        self.put_optional(by.map(u64::from));
     }
 
     /// An entry left `queue`, at `at`.
