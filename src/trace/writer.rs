@@ -195,10 +195,20 @@ impl Writer {
         self.len = end;
     }
 
-    /// Appends `n` as LEB128. Ten bytes are copied whatever `n` is (a copy of a fixed size
-    /// is a few moves, not a call), and the chunk's end moves past those `n` needs.
-    #[inline]
+    /// Appends `n` as LEB128: in line for a number under 128 (one byte), most of them.
+    #[inline(always)]
     fn put_number(&mut self, n: u64) {
+        if n < 0x80 {
+            self.put(&[n as u8]);
+        } else {
+            self.put_long_number(n);
+        }
+    }
+
+    /// Appends `n` as LEB128. Ten bytes are copied whatever `n` is (a copy of a fixed size is
+    /// a few moves, not a call), and the chunk's end moves past those `n` needs.
+    #[inline(never)]
+    fn put_long_number(&mut self, n: u64) {
         let mut out = [0; 10];
         let mut len = 0;
         let mut n = n;
@@ -220,7 +230,7 @@ impl Writer {
     }
 
     /// Appends `0` for none, `n + 1` for `Some(n)`.
-    #[inline]
+    #[inline(always)]
     fn put_optional(&mut self, n: Option<u64>) {
         self.put_number(n.map_or(0, |n| n.wrapping_add(1)));
     }
@@ -423,18 +433,14 @@ impl Writer {
             (None, Some(by)) if n < 0x80 && by < 0x7f => {
                 self.put(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
             }
-            _ => self.put_queued(queue, n, id, by),
+            _ => {
+                self.put(&[QUEUED, queue as u8]);
+                self.put_number(n.into());
+                self.put_optional(id);
+                self.put_optional(by.map(u64::from));
+            }
         }
         self.end_event();
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn put_queued(&mut self, queue: Queue, n: u32, id: Option<u64>, by: Option<u32>) {
-        self.put(&[QUEUED, queue as u8]);
-        self.put_number(n.into());
-        self.put_optional(id);
-        self.put_optional(by.map(u64::from));
     }
 
     /// An entry left `queue`, at `at`.
