@@ -84,6 +84,8 @@ struct Recorder {
     memory: Option<Vec<TraceEvent>>,
     sink: Sink,
     begun: bool,
+    /// Events go to the writer thread and nowhere else ([`settle`](Self::settle)).
+    writer_only: bool,
     /// The time of the last event: output lines noted from outside the loop get it.
     last_at: u64,
     /// Keys as the loop knows them → the small numbers the trace shows.
@@ -181,6 +183,7 @@ impl Recorder {
             memory: memory.then(Vec::new),
             sink,
             begun: false,
+            writer_only: false,
             last_at: 0,
             ids: Ids::default(),
             queues: None,
@@ -198,6 +201,7 @@ impl Recorder {
                 Sink::Here(sink) => sink.begin(clock),
                 Sink::Thread(writer) => writer.begin(clock),
             }
+            self.settle();
         }
     }
 
@@ -312,9 +316,16 @@ impl Recorder {
     #[inline]
     fn fast(&mut self) -> Option<&mut Writer> {
         match &mut self.sink {
-            Sink::Thread(writer) if self.memory.is_none() && self.begun => Some(writer),
+            Sink::Thread(writer) if self.writer_only => Some(writer),
             _ => None,
         }
+    }
+
+    /// Notes whether the writer is the only place events go, for [`fast`](Self::fast): after
+    /// the header, and with no memory to keep them in.
+    fn settle(&mut self) {
+        self.writer_only =
+            matches!(self.sink, Sink::Thread(_)) && self.memory.is_none() && self.begun;
     }
 
     /// A phase begins: one call, where the loop notes a phase. The queues are counted
@@ -591,7 +602,9 @@ impl Trace {
             activate(&recorder);
             recorder
         });
-        recorder.borrow_mut().memory.get_or_insert_with(Vec::new);
+        let mut recorder = recorder.borrow_mut();
+        recorder.memory.get_or_insert_with(Vec::new);
+        recorder.settle();
     }
 
     /// Takes the events kept in memory so far; recording goes on.

@@ -80,7 +80,7 @@ impl Names {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn number(&mut self, name: &'static str) -> u32 {
         let address = name.as_ptr() as usize;
         let slot = ((address >> 3) ^ name.len()) & 63;
@@ -200,6 +200,14 @@ impl Writer {
     fn put_number(&mut self, n: u64) {
         if n < 0x80 {
             self.put(&[n as u8]);
+        } else if n < 1 << 21 {
+            // An entry's id in a long run: two or three bytes, still in line.
+            let bytes = [(n as u8) | 0x80, ((n >> 7) as u8) | 0x80, (n >> 14) as u8];
+            let len = if n < 1 << 14 { 2 } else { 3 };
+            let end = self.len + 3;
+            self.bytes[self.len..end].copy_from_slice(&bytes);
+            self.bytes[self.len + len - 1] &= 0x7f;
+            self.len += len;
         } else {
             self.put_long_number(n);
         }
@@ -427,7 +435,14 @@ impl Writer {
     ) {
         self.stamp(at);
         let n = self.names.number(name);
-        let by = by.map(|by| self.names.number(by));
+        // Queued by a frame of its own name (a tick queuing the next): one lookup.
+        let by = by.map(|by| {
+            if by.as_ptr() == name.as_ptr() && by.len() == name.len() {
+                n
+            } else {
+                self.names.number(by)
+            }
+        });
         match (id, by) {
             // A tick or a microtask, queued from a callback: five bytes, written at once.
             (None, Some(by)) if n < 0x80 && by < 0x7f => {
