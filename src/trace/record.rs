@@ -217,10 +217,17 @@ impl Recorder {
         {
             writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
             self.dirty = true; // a callback may queue or clear anything
-            self.last_at = at;
             return;
         }
         self.record_other(at, event);
+    }
+
+    /// The time of the last event: the writer's, when it alone records.
+    fn last_at(&self) -> u64 {
+        match &self.sink {
+            Sink::Thread(writer) if self.writer_only => writer.time(),
+            _ => self.last_at,
+        }
     }
 
     #[inline(never)]
@@ -388,7 +395,6 @@ impl Recorder {
             && let Some(writer) = self.fast()
         {
             writer.queued(at, queue, name, None, by);
-            self.last_at = at;
             return;
         }
         self.queued_keyed(at, queue, name, key, by);
@@ -722,6 +728,21 @@ fn push_phase(
 #[cold]
 #[inline(never)]
 fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+    // A callback's start or end, written here without a call (nothing of the rare ways kept
+    // alive around one); anything else, out of line.
+    if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event {
+        let mut recorder = recorder.borrow_mut();
+        if let Some(writer) = recorder.fast() {
+            writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
+            recorder.dirty = true; // a callback may queue or clear anything
+            return;
+        }
+    }
+    push_other(recorder, at, event);
+}
+
+#[inline(never)]
+fn push_other(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
     recorder.borrow_mut().record(at, event);
 }
 
@@ -754,7 +775,7 @@ pub fn output(line: impl Into<String>) {
     if let Some(recorder) = recorder
         && let Ok(mut recorder) = recorder.try_borrow_mut()
     {
-        let at = recorder.last_at;
+        let at = recorder.last_at();
         recorder.record(at, TraceEvent::Output(line.into()));
     }
 }

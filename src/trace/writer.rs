@@ -69,6 +69,8 @@ struct Names {
     recent: [(usize, usize, u32); 64],
     /// Names numbered since the last chunk was sent.
     new: Vec<&'static str>,
+    /// The name seen last: (address, length, number).
+    last: (usize, usize, u32),
 }
 
 impl Names {
@@ -77,12 +79,24 @@ impl Names {
             all: Vec::new(),
             recent: [(0, 0, 0); 64],
             new: Vec::new(),
+            last: (0, 0, 0),
         }
     }
 
     #[inline(always)]
     fn number(&mut self, name: &'static str) -> u32 {
         let address = name.as_ptr() as usize;
+        // A chain names one frame over and over: the last name first.
+        if address == self.last.0 && name.len() == self.last.1 {
+            return self.last.2;
+        }
+        let n = self.slot(name, address);
+        self.last = (address, name.len(), n);
+        n
+    }
+
+    #[inline(always)]
+    fn slot(&mut self, name: &'static str, address: usize) -> u32 {
         let slot = ((address >> 3) ^ name.len()) & 63;
         let (a, len, n) = self.recent[slot];
         if a == address && len == name.len() {
@@ -366,6 +380,11 @@ impl Writer {
         self.at = at;
         self.put(&[TIME]);
         self.put_number(at);
+    }
+
+    /// The time of the last event encoded.
+    pub(super) fn time(&self) -> u64 {
+        self.at
     }
 
     /// Sends the chunk once it is full.
