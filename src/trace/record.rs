@@ -743,7 +743,26 @@ fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
 
 #[inline(never)]
 fn push_other(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
-    recorder.borrow_mut().record(at, event);
+    let mut recorder = recorder.borrow_mut();
+    let recorder = &mut *recorder;
+    // The poll's wait and wake and the alive decision, once an iteration each: the short way.
+    if recorder.writer_only
+        && let Sink::Thread(writer) = &mut recorder.sink
+    {
+        match event {
+            TraceEvent::PollWait(timeout) => return writer.poll_wait(at, timeout),
+            TraceEvent::PollWoke { waited, events } => {
+                return writer.poll_woke(at, waited, events);
+            }
+            TraceEvent::Alive {
+                handles,
+                requests,
+                alive,
+            } => return writer.alive(at, recorder.phase.take(), handles, requests, alive),
+            _ => {}
+        }
+    }
+    recorder.record(at, event);
 }
 
 impl std::fmt::Debug for Trace {

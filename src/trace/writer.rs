@@ -434,6 +434,47 @@ impl Writer {
 
     // ANCHOR_END: hot_events
 
+    /// The poll phase is about to wait `timeout` ms (`None`: until woken), at `at`.
+    #[inline(always)]
+    pub(super) fn poll_wait(&mut self, at: u64, timeout: Option<u64>) {
+        self.stamp(at);
+        self.put(&[POLL_WAIT]);
+        self.put_optional(timeout);
+        self.end_event();
+    }
+
+    /// The poll's wait is over, at `at`.
+    #[inline(always)]
+    pub(super) fn poll_woke(&mut self, at: u64, waited: u64, events: usize) {
+        self.stamp(at);
+        self.put(&[POLL_WOKE]);
+        self.put_number(waited);
+        self.put_number(events as u64);
+        self.end_event();
+    }
+
+    /// The loop's decision whether it is alive, at `at`, ending the phase `ended` if one was
+    /// open.
+    #[inline(always)]
+    pub(super) fn alive(
+        &mut self,
+        at: u64,
+        ended: Option<Phase>,
+        handles: usize,
+        requests: usize,
+        alive: bool,
+    ) {
+        self.stamp(at);
+        if let Some(ended) = ended {
+            self.put(&[PHASE_END, ended as u8]);
+        }
+        self.put(&[ALIVE]);
+        self.put_number(handles as u64);
+        self.put_number(requests as u64);
+        self.put(&[u8::from(alive)]);
+        self.end_event();
+    }
+
     /// An event of a kind byte and a name past the first 128.
     #[cold]
     #[inline(never)]
@@ -854,6 +895,13 @@ mod tests {
                 by,
             } => writer.queued(at, queue, name, id, by),
             TraceEvent::Unqueued { queue, id } => writer.unqueued(at, queue, id),
+            TraceEvent::PollWait(timeout) => writer.poll_wait(at, timeout),
+            TraceEvent::PollWoke { waited, events } => writer.poll_woke(at, waited, events),
+            TraceEvent::Alive {
+                handles,
+                requests,
+                alive,
+            } => writer.alive(at, None, handles, requests, alive),
             _ => writer.record(at, event),
         }
     }
