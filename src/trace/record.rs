@@ -126,6 +126,7 @@ const MAX_SLOTS: usize = 1 << 24;
 impl Ids {
     /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
     /// table holds only what is still queued.
+    #[inline]
     fn id(&mut self, raw: u64, last: bool) -> u64 {
         // The loop's keys pack their slot in the low 32 bits, the generation above
         // (`heap::Key::to_bits`); the trace, a leaf module, reads the bits without the type.
@@ -425,6 +426,7 @@ impl Recorder {
         }
     }
 
+    #[inline(always)]
     fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
         self.dirty = true;
         if self.fast().is_none() {
@@ -676,7 +678,7 @@ impl Trace {
 
     /// A callback joined `queue`, to run in a frame called `name`, queued by the frame `by`;
     /// `key` is its key in the loop's heap, for a keyed queue.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn queued(
         &self,
         at: u64,
@@ -691,7 +693,7 @@ impl Trace {
     }
 
     /// The entry `key` (or, with none, the oldest) left `queue`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unqueued(&self, at: u64, queue: Queue, key: Option<u64>) {
         if let Some(recorder) = &self.recorder {
             recorder.borrow_mut().unqueued(at, queue, key);
@@ -699,8 +701,8 @@ impl Trace {
     }
 }
 
-#[cold]
-#[inline(never)]
+// In line into the loop's own out-of-line helper (`note_phase`): one call a phase, not two.
+#[inline(always)]
 fn push_phase(
     recorder: &RefCell<Recorder>,
     at: u64,
