@@ -1,6 +1,6 @@
 //! The trace format: a header line, then the events — as JSON lines, one event a line
 //! (version 1, the readable form), or in the compact binary encoding of version 2
-//! ([`binary`](super::binary), what `EVENTLOOP_TRACE` writes unless the path ends in
+//! ([`binary`], what `EVENTLOOP_TRACE` writes unless the path ends in
 //! `.jsonl`). [`read`] reads both; [`to_json_lines`] turns a binary trace into JSON lines.
 //!
 //! ```text
@@ -84,7 +84,7 @@ pub const JSON_LINES_VERSION: u32 = 1;
 pub enum Encoding {
     /// A line of JSON an event (version 1).
     JsonLines,
-    /// Frames of the binary encoding (version 2; see [`binary`](super::binary)).
+    /// Frames of the binary encoding (version 2; see [`binary`]).
     Binary,
 }
 
