@@ -574,7 +574,17 @@ impl Trace {
     #[inline]
     pub fn record(&self, at: u64, event: impl FnOnce() -> TraceEvent) {
         if let Some(recorder) = &self.recorder {
-            push(recorder, at, event());
+            // Which half of `push` an event goes to is known where it is made (the closure
+            // makes one kind): the compiler keeps only the one call.
+            let event = event();
+            if matches!(
+                event,
+                TraceEvent::CallbackStarted(_) | TraceEvent::CallbackFinished(_)
+            ) {
+                push(recorder, at, event);
+            } else {
+                push_other(recorder, at, event);
+            }
         }
     }
 
@@ -743,6 +753,7 @@ fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
     push_other(recorder, at, event);
 }
 
+#[cold]
 #[inline(never)]
 fn push_other(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
     let mut recorder = recorder.borrow_mut();
