@@ -504,7 +504,7 @@ impl Fields {
 ///
 /// let newer = r#"{"format":"eventloop-trace","version":99,"crate":"9.0.0","clock":"manual","unit":"ms"}"#;
 /// let err = parse_header(newer).unwrap_err();
-/// assert!(matches!(err, FormatError::Version { found: 99, supported: 1 }));
+/// assert!(matches!(err, FormatError::Version { found: 99, supported: 2 }));
 /// ```
 pub fn parse_header(text: &str) -> Result<Header, FormatError> {
     let fields = Fields(parse_object(text).map_err(FormatError::NotATrace)?);

@@ -391,11 +391,12 @@ impl Recorder {
         by: Option<&'static str>,
     ) {
         self.dirty = true;
-        // A tick or a microtask (no key), the short way, in line.
-        if key.is_none()
-            && let Some(writer) = self.fast()
+        // The short way, in line: a tick or a microtask (no key), or a keyed entry, numbered.
+        if self.writer_only
+            && let Sink::Thread(writer) = &mut self.sink
         {
-            writer.queued(at, queue, name, None, by);
+            let id = key.map(|key| self.ids.id(key, false));
+            writer.queued(at, queue, name, id, by);
             return;
         }
         self.queued_keyed(at, queue, name, key, by);
