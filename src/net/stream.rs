@@ -1,10 +1,13 @@
 //! One TCP connection: connecting, reading, options, refs and closing (`uv_tcp_t` as a
 //! `uv_stream_t`). Writing and shutting down are in `write.rs`.
 
-use std::io::{self, Read};
+use std::cell::Cell;
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::ops::Deref;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
@@ -75,6 +78,66 @@ pub(super) const READING: u8 = 1 << 1;
 /// `shutdown` was called: no more writes.
 pub(super) const SHUTTING: u8 = 1 << 2;
 pub(super) const UNREF: u8 = 1 << 3;
+/// Reading means telling the reader the socket is readable: the reader makes the `read`
+/// itself, into its own buffer (an async stream's task: see [`TcpStream::notify_readable`]).
+pub(super) const NOTIFY: u8 = 1 << 4;
+
+/// A connection's socket, shared by its stream, its watcher (which keeps it open while it
+/// watches) and — weakly — an async stream, whose task reads and writes it directly.
+pub(crate) struct StreamSocket {
+    pub(super) io: std::net::TcpStream,
+    /// True while bytes written now would overtake others or are not allowed yet: writes
+    /// wait on the loop's write queue, the stream is connecting, or it is shut down. Kept
+    /// by [`update_interest`] (and `shutdown`), so a direct writer needs no loop to ask.
+    writes_wait: Cell<bool>,
+}
+
+impl StreamSocket {
+    /// True while a direct write must not be made (see the field).
+    pub(crate) fn writes_wait(&self) -> bool {
+        self.writes_wait.get()
+    }
+
+    /// Marks the stream shut down: direct writes stop.
+    pub(super) fn shut(&self) {
+        self.writes_wait.set(true);
+    }
+
+    /// One `read` into `buf` (`Interrupted` is retried): for the reader of a stream that
+    /// [notifies](TcpStream::notify_readable).
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match (&self.io).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+
+    /// One `write` of `data` (`send` with `MSG_NOSIGNAL`; `Interrupted` is retried), for a
+    /// writer that checked [`writes_wait`](Self::writes_wait) first.
+    pub(crate) fn write_now(&self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            match (&self.io).write(data) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
+impl Deref for StreamSocket {
+    type Target = std::net::TcpStream;
+    fn deref(&self) -> &std::net::TcpStream {
+        &self.io
+    }
+}
+
+impl AsFd for StreamSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
 
 // ANCHOR: stream
 /// What the loop keeps per connection. Kept small on purpose — chapter 9's benchmark holds
@@ -82,7 +145,7 @@ pub(super) const UNREF: u8 = 1 << 3;
 /// connect or shutdown in flight, a drain listener) sits behind one optional box.
 pub(super) struct Stream {
     /// Shared with the stream's watcher, which keeps it open while it watches.
-    pub(super) socket: Rc<std::net::TcpStream>,
+    pub(super) socket: Rc<StreamSocket>,
     /// Always `Some` once the stream is registered (it is created just after). The
     /// watcher's id without its loop (8 bytes less than an `FdWatch`): this struct lives in
     /// that loop; `lp.fd_watch` makes the id again.
@@ -123,6 +186,10 @@ pub(super) fn update_interest(lp: &mut EventLoop, key: Key) {
         return;
     };
     let (watch, interest) = (s.watch.expect("registered"), s.interest());
+    // Writable interest means connecting or writes queued: either way a direct write waits.
+    s.socket
+        .writes_wait
+        .set(interest.writable || s.flags & SHUTTING != 0);
     // Fails only for a watcher that is gone, and the stream's watcher lives as long as it.
     let _ = lp.set_fd_interest(lp.fd_watch(watch), interest);
 }
@@ -133,7 +200,10 @@ pub(super) fn register(
     socket: std::net::TcpStream,
     flags: u8,
 ) -> io::Result<TcpStream> {
-    let socket = Rc::new(socket);
+    let socket = Rc::new(StreamSocket {
+        io: socket,
+        writes_wait: Cell::new(flags & CONNECTING != 0),
+    });
     let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
         socket,
@@ -165,7 +235,7 @@ pub(super) fn register(
 /// A watcher event for stream `key` (`uv__stream_io`): a connect finishing, else reads
 /// first, then writes.
 fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
-    let Some(s) = net(lp).streams.get(key) else {
+    let Some(s) = net(lp).streams.get_mut(key) else {
         return;
     };
     if s.flags & CONNECTING != 0 {
@@ -175,7 +245,11 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
         return;
     }
     if ev.readable {
-        read(lp, key, ev.hangup);
+        if s.flags & NOTIFY == 0 {
+            read(lp, key, ev.hangup);
+        } else if let Some(on_ready) = s.on_read.take() {
+            notify(lp, key, on_ready);
+        }
     }
     // `flush` finds the stream itself (and returns if a read callback closed it).
     if ev.writable {
@@ -201,7 +275,7 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
             break;
         };
         n.stats.reads += 1;
-        let result = (&*s.socket).read(&mut buffer);
+        let result = (&s.socket.io).read(&mut buffer);
         let done = match &result {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 n.stats.empty_reads += 1;
@@ -256,6 +330,25 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
     }
     n.read_buffer.get_or_insert(buffer);
 }
+
+// ANCHOR: notify
+/// A readable event for a stream whose reader reads itself: the reader is told, and reads
+/// when it runs (tokio's readiness model). No read, no buffer, no copy here. `on_ready` was
+/// taken from the stream by the caller (absent: it is running further up the stack).
+fn notify(lp: &mut EventLoop, key: Key, mut on_ready: ReadCallback) {
+    let called = panic::catch_unwind(AssertUnwindSafe(|| on_ready(lp, Ok(&[]))));
+    if let Some(s) = net(lp).streams.get_mut(key)
+        && s.flags & READING != 0
+        && s.on_read.is_none()
+    {
+        s.on_read = Some(on_ready); // not stopped, closed or replaced meanwhile
+    }
+    if let Err(payload) = called {
+        panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
+    }
+    lp.checkpoint();
+}
+// ANCHOR_END: notify
 
 /// End of file after a partial read on a hung-up socket, for a stream still reading.
 fn hung_up(lp: &mut EventLoop, key: Key) {
@@ -422,9 +515,25 @@ impl TcpStream {
                 "read_start before the connect callback",
             ));
         }
-        s.flags |= READING;
+        s.flags = (s.flags | READING) & !NOTIFY;
         s.on_read = Some(Box::new(on_data));
         update_interest(lp, key);
+        Ok(())
+    }
+
+    /// Like [`read_start`](Self::read_start), but the loop does not read: `on_ready` runs
+    /// each time the socket is readable (level-triggered: again at every turn of the loop
+    /// until someone reads it empty, or reading stops), and the reader reads with
+    /// [`StreamSocket::read_now`] into its own buffer. For an async stream, whose task has a
+    /// buffer of its own: no copy through the loop's buffer.
+    pub(crate) fn notify_readable(
+        self,
+        lp: &mut EventLoop,
+        mut on_ready: impl FnMut(&mut EventLoop) + 'static,
+    ) -> io::Result<()> {
+        self.read_start(lp, move |lp, _| on_ready(lp))?;
+        let key = self.key(lp)?;
+        stream_mut(lp, key)?.flags |= NOTIFY;
         Ok(())
     }
 
@@ -454,7 +563,7 @@ impl TcpStream {
     pub fn read_stop(self, lp: &mut EventLoop) -> io::Result<()> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
-        s.flags &= !READING;
+        s.flags &= !(READING | NOTIFY);
         s.on_read = None;
         update_interest(lp, key);
         Ok(())
@@ -710,6 +819,12 @@ impl TcpStream {
         bytes: usize,
     ) -> io::Result<()> {
         self.with(lp, |s| socket::set_buffer_size(&s.socket, which, bytes))?
+    }
+
+    /// The stream's socket, for an async stream's task to read and write without the loop
+    /// at hand. Weak: closing the stream still closes the descriptor.
+    pub(crate) fn shared_socket(self, lp: &EventLoop) -> io::Result<Weak<StreamSocket>> {
+        self.with(lp, |s| Rc::downgrade(&s.socket))
     }
 
     pub(super) fn with<T>(self, lp: &EventLoop, f: impl FnOnce(&Stream) -> T) -> io::Result<T> {

@@ -71,7 +71,7 @@ fn write_stream(s: &Stream, stats: &mut NetStats, data: &[u8]) -> io::Result<usi
         stats.writes += 1;
         // std's `TcpStream::write` is `send(…, MSG_NOSIGNAL)` on Linux: a reset peer is
         // `EPIPE` here, never a SIGPIPE that kills the process.
-        match (&*s.socket).write(data) {
+        match (&s.socket.io).write(data) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             result => return result,
         }
@@ -524,6 +524,7 @@ impl TcpStream {
             return Err(io::Error::from_raw_os_error(libc::ENOTCONN));
         }
         s.flags |= SHUTTING;
+        s.socket.shut();
         let requests = s.requests();
         requests.shutdown = Some(Box::new(callback));
         let queue_empty = requests.queue.is_empty();

@@ -2,12 +2,16 @@
 //! `AsyncWrite` over chapter 9's [`TcpStream`], and [`Incoming`] is a `Stream` of accepted
 //! connections.
 //!
-//! Nothing here talks to the kernel itself. Reading is `read_start` (the stream reads as soon
-//! as it is wrapped, like a Node socket with a `'data'` listener, and stops once 64 KiB wait
-//! unread — backpressure — until the task reads them); writing is
-//! [`send`](TcpStream::send), the try-then-queue write of Node's streams, done right after the
-//! task's poll. So an echo written with `.await` makes the same system calls as the same echo
-//! written with callbacks.
+//! The task reads and writes the socket itself, as tokio's streams do, through a weak
+//! reference to it (the loop still owns it: closing the stream closes the descriptor).
+//! Reading is on *readiness*: the loop only says when the socket is readable
+//! (`TcpStream::notify_readable`, a crate-internal kind of `read_start`), and `poll_read` makes the one `recv`, straight into the
+//! task's buffer; with nobody waiting to read, the loop stops watching and the bytes wait in
+//! the kernel (backpressure). Writing is the try-then-queue of Node's streams: `poll_write`
+//! makes the `send` at once when nothing of the stream waits, and only the rest goes, after
+//! the poll, onto the loop's write queue ([`send`](TcpStream::send)), behind every byte
+//! written before it. So an echo written with `.await` makes the same system calls as the
+//! same echo written with callbacks.
 //!
 //! ```
 //! use eventloop::event_loop::EventLoop;
@@ -62,11 +66,8 @@ use super::source::OnLoop;
 use super::tasks::{Command, Internal, Tasks, tasks};
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{StreamSocket, TcpListener, TcpStream};
 
-/// Unread bytes past which reading stops until the task reads (Node's default
-/// `highWaterMark` for a socket is 16 KiB; libuv reads 64 KiB at a time).
-const READ_HIGH_WATER: usize = 64 * 1024;
 /// Bytes waiting to be written past which `poll_write` waits for the queue to drain.
 const WRITE_HIGH_WATER: usize = 1024 * 1024;
 
@@ -108,10 +109,13 @@ pub struct AsyncStream {
 /// What the stream's callbacks and the task share.
 struct Shared {
     stream: TcpStream,
-    /// Read and not yet taken by the task; `read_pos` is where the unread part starts.
-    read_buf: RefCell<Vec<u8>>,
-    read_pos: Cell<usize>,
-    reading: Cell<bool>,
+    /// The stream's socket, for the writes the task makes itself (gone once it is closed).
+    socket: Weak<StreamSocket>,
+    /// The loop said the socket is readable, and no read since came back short: the next
+    /// `poll_read` reads (tokio's readiness flag).
+    readable: Cell<bool>,
+    /// The loop watches the socket for the task (it stops while nobody waits to read).
+    watching: Cell<bool>,
     eof: Cell<bool>,
     read_error: Cell<Option<io::Error>>,
     read_waiter: Cell<Waiter>,
@@ -136,15 +140,16 @@ impl fmt::Debug for AsyncStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncStream")
             .field("stream", &self.shared.stream)
-            .field("unread", &self.unread())
+            .field("readable", &self.shared.readable.get())
             .field("eof", &self.shared.eof.get())
             .finish()
     }
 }
 
 impl AsyncStream {
-    /// Wraps a connected stream and starts reading it: for a stream made with the callback
-    /// API (chapter 9), to use from a task.
+    /// Wraps a connected stream and starts watching it for reads: for a stream made with the
+    /// callback API (chapter 9), to use from a task. A data callback set with `read_start`
+    /// is replaced: from now on the task reads.
     ///
     /// ```
     /// use eventloop::event_loop::EventLoop;
@@ -176,9 +181,9 @@ impl AsyncStream {
     pub fn new(lp: &mut EventLoop, stream: TcpStream) -> io::Result<AsyncStream> {
         let shared = Rc::new(Shared {
             stream,
-            read_buf: RefCell::new(Vec::new()),
-            read_pos: Cell::new(0),
-            reading: Cell::new(false),
+            socket: stream.shared_socket(lp)?,
+            readable: Cell::new(false),
+            watching: Cell::new(false),
             eof: Cell::new(false),
             read_error: Cell::new(None),
             read_waiter: Cell::new(Waiter::Nobody),
@@ -227,10 +232,6 @@ impl AsyncStream {
         self.shared.stream
     }
 
-    fn unread(&self) -> usize {
-        self.shared.read_buf.borrow().len() - self.shared.read_pos.get()
-    }
-
     /// Runs `command` with the loop after the current poll.
     fn defer(&self, name: &'static str, command: impl FnOnce(&mut EventLoop) + 'static) {
         if let Some(tasks) = self.tasks.upgrade() {
@@ -240,33 +241,30 @@ impl AsyncStream {
 }
 
 // ANCHOR: read_callback
-/// `read_start` with a callback that keeps what it reads for the task, wakes it, and stops
-/// reading once too much waits.
+/// Asks the loop to say when the socket is readable: the callback marks it and wakes the
+/// task, which reads. With nobody waiting to read, it stops watching instead — a
+/// level-triggered poller would otherwise report the socket at every turn (a spin) while the
+/// task does something else; the unread bytes wait in the kernel (backpressure).
 fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
     let weak = Rc::downgrade(shared);
-    shared.reading.set(true);
-    shared.stream.read_start(lp, move |lp, data| {
+    shared.watching.set(true);
+    shared.stream.notify_readable(lp, move |lp| {
         let Some(shared) = weak.upgrade() else {
             return;
         };
-        match data {
-            Ok([]) => shared.eof.set(true),
-            Ok(bytes) => {
-                let mut buf = shared.read_buf.borrow_mut();
-                buf.extend_from_slice(bytes);
-                if buf.len() - shared.read_pos.get() >= READ_HIGH_WATER {
-                    drop(buf);
-                    shared.reading.set(false);
-                    let _ = shared.stream.read_stop(lp);
-                }
+        shared.readable.set(true);
+        match shared.read_waiter.take() {
+            Waiter::Nobody => {
+                shared.watching.set(false);
+                let _ = shared.stream.read_stop(lp);
             }
-            Err(e) => shared.read_error.set(Some(e)),
+            waiter => waiter.wake(lp),
         }
-        shared.read_waiter.take().wake(lp);
     })
 }
 // ANCHOR_END: read_callback
 
+// ANCHOR: poll_read
 impl AsyncRead for AsyncStream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -274,54 +272,54 @@ impl AsyncRead for AsyncStream {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let shared = &self.shared;
-        let mut buf = shared.read_buf.borrow_mut();
-        let pos = shared.read_pos.get();
-        let unread = buf.len() - pos;
-        if unread > 0 {
-            let n = unread.min(out.len());
-            out[..n].copy_from_slice(&buf[pos..pos + n]);
-            if pos + n == buf.len() {
-                buf.clear();
-                shared.read_pos.set(0);
-            } else {
-                shared.read_pos.set(pos + n);
-            }
-            drop(buf);
-            self.resume_reading();
-            return Poll::Ready(Ok(n));
-        }
-        drop(buf);
         if let Some(e) = shared.read_error.take() {
             return Poll::Ready(Err(e));
         }
         if shared.eof.get() || out.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        if shared.readable.get() {
+            // One `recv`, straight into the task's buffer.
+            let Some(socket) = shared.socket.upgrade() else {
+                return Poll::Ready(Err(closed()));
+            };
+            match socket.read_now(out) {
+                Ok(0) => {
+                    shared.eof.set(true);
+                    return Poll::Ready(Ok(0));
+                }
+                Ok(n) => {
+                    // Short: the socket is empty now, and another `recv` would only say
+                    // `EAGAIN` — wait for the loop to say it is readable again.
+                    if n < out.len() {
+                        shared.readable.set(false);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => shared.readable.set(false),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
         shared.read_waiter.set(Waiter::of(cx));
-        self.resume_reading();
+        if !shared.watching.get() {
+            self.watch_again();
+        }
         Poll::Pending
     }
 }
+// ANCHOR_END: poll_read
+
+/// What reading a closed stream says.
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the stream is closed")
+}
 
 impl AsyncStream {
-    /// Reading stopped for backpressure: start again once the task has taken the bytes.
-    #[inline]
-    fn resume_reading(&self) {
-        if !self.shared.reading.get() {
-            self.restart_reading();
-        }
-    }
-
+    /// The loop stopped watching while nobody read: watch again, now that the task waits.
     #[inline(never)]
-    fn restart_reading(&self) {
+    fn watch_again(&self) {
         let shared = &self.shared;
-        if shared.eof.get()
-            || shared.close.get() != CloseStage::Open
-            || self.unread() >= READ_HIGH_WATER / 2
-        {
-            return;
-        }
-        shared.reading.set(true);
+        shared.watching.set(true);
         let weak = Rc::downgrade(shared);
         self.defer("readStart", move |lp| {
             if let Some(shared) = weak.upgrade()
@@ -348,15 +346,28 @@ impl AsyncWrite for AsyncStream {
         if shared.close.get() != CloseStage::Open {
             return Poll::Ready(Err(io::Error::from_raw_os_error(libc::EPIPE)));
         }
-        if shared.queued.get() + shared.write_buf.borrow().len() >= WRITE_HIGH_WATER {
+        if data.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let waiting = shared.queued.get() + shared.write_buf.borrow().len();
+        let mut rest = data;
+        if waiting == 0 {
+            // Nothing of ours waits: the kernel gets the bytes now, from the task's own buffer
+            // (`uv_try_write`), and only what it does not take is kept for the loop.
+            match shared.try_write(data) {
+                Ok(n) if n == data.len() => return Poll::Ready(Ok(n)),
+                Ok(n) => rest = &data[n..],
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        } else if waiting >= WRITE_HIGH_WATER {
             shared.write_waiter.set(Waiter::of(cx)); // until 'drain'
             return Poll::Pending;
         }
-        shared.write_buf.borrow_mut().extend_from_slice(data);
+        shared.write_buf.borrow_mut().extend_from_slice(rest);
         if !shared.send_queued.replace(true)
             && let Some(tasks) = self.tasks.upgrade()
         {
-            // One `send` after the poll for everything written in it: a try, then a queue.
+            // One `send` after the poll for the rest, behind what waits: a try, then a queue.
             tasks.push(Command::Internal(shared.clone()));
         }
         Poll::Ready(Ok(data.len()))
@@ -415,6 +426,22 @@ impl AsyncWrite for AsyncStream {
             }
         });
         Poll::Pending
+    }
+}
+
+impl Shared {
+    /// Writes what the kernel takes of `data` now, unless bytes wait on the loop's write
+    /// queue (they go first) or the stream is connecting, shut down or closed: then nothing
+    /// (`Ok(0)`), and the send after the poll queues the bytes or reports the error.
+    #[inline]
+    fn try_write(&self, data: &[u8]) -> io::Result<usize> {
+        match self.socket.upgrade() {
+            Some(socket) if !socket.writes_wait() => match socket.write_now(data) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                written => written,
+            },
+            _ => Ok(0),
+        }
     }
 }
 

@@ -340,6 +340,12 @@ impl Tasks {
         }
     }
 
+    /// True when a poll left commands to run or tasks to resume.
+    #[inline]
+    fn has_deferred(&self) -> bool {
+        !self.commands.borrow().is_empty() || !self.resumes.borrow().is_empty()
+    }
+
     /// Asks for `key` to be polled again, with no hop, once the current commands ran (a
     /// [`with_loop`](super::with_loop) call whose closure has run).
     pub(crate) fn request_resume(&self, key: TaskKey) {
@@ -575,6 +581,13 @@ fn run_task<T: Runnable + ?Sized>(
     loop {
         let polled = poll_task(lp, tasks, key, &task);
         let again = header.finish_poll(polled == Polled::Finished);
+        if !tasks.has_deferred() {
+            // The common case: the poll deferred nothing (no command, no task to resume).
+            if again {
+                tasks.queue_task(lp, task);
+            }
+            return;
+        }
         tasks.run_commands(lp);
         // A `with_loop` call: its closure ran with the commands; poll again, with no hop.
         if tasks.take_resume(key) && (again || header.schedule()) && header.start() {
