@@ -4,10 +4,12 @@
 #   off: W2 and W3 (examples/workloads.rs) built from BASE (default: main) and from the working
 #        tree, run alternately ROUNDS times (default 10), each run reporting the median of 3;
 #        prints the median of those medians for each build and their ratio.
-#   on:  workloads run untraced and with EVENTLOOP_TRACE (a file under target/), alternately,
-#        3 rounds; prints the ratio traced / untraced of the workload's own time (the loop's
-#        run, as the workload times it) and of the whole process (which includes writing out
-#        what the writer thread had not written yet when the run ended).
+#   on:  workloads run untraced, with EVENTLOOP_TRACE to a binary trace (a .trace file under
+#        target/: format version 2, the default), and, for reference, to JSON lines (.jsonl),
+#        alternately, 3 rounds; prints the ratio traced / untraced of the workload's own time
+#        (the loop's run, as the workload times it) and of the whole process (which includes
+#        writing out what the writer thread had not written yet when the run ended), the
+#        files' sizes and the binary encoding's bytes per event (events counted as JSON lines).
 #   instructions (with `on-instructions` as the third argument, and valgrind): the same
 #        workloads under callgrind, one thread at a time: the loop's thread traced / untraced
 #        (what recording costs the loop) and the writer thread's instructions (formatting).
@@ -93,9 +95,9 @@ if [[ "$only" == on-instructions ]]; then
     total() { sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$1"; }
     for w in w3 w2 w1; do
         valgrind --tool=callgrind --callgrind-out-file="$cg/$w.plain" "$new" "$w" --runs 1 > /dev/null 2>&1
-        EVENTLOOP_TRACE="$cg/trace.jsonl" valgrind --tool=callgrind --separate-threads=yes \
+        EVENTLOOP_TRACE="$cg/trace.trace" valgrind --tool=callgrind --separate-threads=yes \
             --callgrind-out-file="$cg/$w.traced" "$new" "$w" --runs 1 > /dev/null 2>&1
-        rm -f "$cg"/trace*.jsonl
+        rm -f "$cg"/trace*.trace
         # Thread 1 is the loop's; the writer threads (one per traced loop) come after it.
         plain="$(total "$cg/$w.plain")"
         loop="$(total "$cg/$w.traced-01")"
@@ -109,31 +111,36 @@ if [[ "$only" == on-instructions ]]; then
 fi
 
 echo
-echo "tracing on (EVENTLOOP_TRACE to a file), 3 alternating rounds"
-trace="$work/trace.jsonl"
+echo "tracing on (EVENTLOOP_TRACE to a binary .trace file, and to .jsonl for reference), 3 alternating rounds"
 for spec in "w7a" "w5 --round-trips 1000" "w1" "w2" "w3"; do
     read -r -a args <<< "$spec"
-    : > "$work/on.plain"
-    : > "$work/on.traced"
-    : > "$work/on.plain.all"
-    : > "$work/on.traced.all"
-    bytes=0
+    for kind in plain trace jsonl; do
+        : > "$work/on.$kind"
+        : > "$work/on.$kind.all"
+    done
     for ((r = 0; r < 3; r++)); do
-        start="$(date +%s%N)"
-        ms "$("$new" "${args[@]}" --runs 1)" >> "$work/on.plain"
-        echo "$((($(date +%s%N) - start) / 1000000))" >> "$work/on.plain.all"
-        rm -f "$work"/trace*.jsonl
-        start="$(date +%s%N)"
-        ms "$(EVENTLOOP_TRACE="$trace" "$new" "${args[@]}" --runs 1)" >> "$work/on.traced"
-        echo "$((($(date +%s%N) - start) / 1000000))" >> "$work/on.traced.all"
-        bytes="$(cat "$work"/trace*.jsonl | wc -c)"
-        rm -f "$work"/trace*.jsonl
+        for kind in plain trace jsonl; do
+            rm -f "$work"/trace*."$kind"
+            env=()
+            [[ "$kind" != plain ]] && env=("EVENTLOOP_TRACE=$work/trace.$kind")
+            start="$(date +%s%N)"
+            ms "$(env "${env[@]}" "$new" "${args[@]}" --runs 1)" >> "$work/on.$kind"
+            echo "$((($(date +%s%N) - start) / 1000000))" >> "$work/on.$kind.all"
+            [[ "$kind" != plain ]] && cat "$work"/trace*."$kind" | wc -c > "$work/on.$kind.bytes"
+            [[ "$kind" == jsonl ]] && cat "$work"/trace*.jsonl | wc -l > "$work/on.jsonl.lines"
+            rm -f "$work"/trace*."$kind"
+        done
     done
     p="$(median < "$work/on.plain")"
-    t="$(median < "$work/on.traced")"
     pa="$(median < "$work/on.plain.all")"
-    ta="$(median < "$work/on.traced.all")"
-    awk -v s="$spec" -v p="$p" -v t="$t" -v pa="$pa" -v ta="$ta" -v b="$bytes" \
-        'BEGIN { printf "  %-22s run: untraced %7.1f ms, traced %7.1f ms: %5.2fx;  process: %6.0f ms, %6.0f ms: %5.2fx  (%.0f MB of trace, two runs)\n", s, p, t, t / p, pa, ta, ta / pa, b / 1e6 }'
+    for kind in trace jsonl; do
+        t="$(median < "$work/on.$kind")"
+        ta="$(median < "$work/on.$kind.all")"
+        awk -v s="$spec" -v k="$kind" -v p="$p" -v t="$t" -v pa="$pa" -v ta="$ta" \
+            -v b="$(cat "$work/on.$kind.bytes")" \
+            'BEGIN { printf "  %-22s %-6s run: untraced %7.1f ms, traced %7.1f ms: %5.2fx;  process: %6.0f ms, %6.0f ms: %5.2fx  (%.1f MB of trace, two runs)\n", s, k, p, t, t / p, pa, ta, ta / pa, b / 1e6 }'
+    done
+    awk -v b="$(cat "$work/on.trace.bytes")" -v l="$(cat "$work/on.jsonl.lines")" \
+        'BEGIN { if (l > 0) printf "  %-22s binary: %.2f bytes an event (%d events, two runs)\n", "", b / l, l }'
 done
 echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"

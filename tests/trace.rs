@@ -10,8 +10,8 @@ use std::rc::Rc;
 use eventloop::clock::ManualClock;
 use eventloop::event_loop::EventLoop;
 use eventloop::trace::{
-    self, EVENT_KINDS, FORMAT_VERSION, FormatError, JsonLines, Phase, Queue, QueueLengths,
-    Recorded, Stamped, TraceEvent, TraceSink, format,
+    self, EVENT_KINDS, Encoding, FORMAT_VERSION, FormatError, JSON_LINES_VERSION, JsonLines, Phase,
+    Queue, QueueLengths, Recorded, Stamped, TraceEvent, TraceSink, format,
 };
 
 #[allow(dead_code)] // the ports are written for the conformance test
@@ -170,14 +170,15 @@ fn the_header_names_the_format_its_version_the_crate_and_the_clock() {
     let first = String::from_utf8(bytes.clone()).unwrap();
     assert!(
         first.starts_with(&format!(
-            "{{\"format\":\"eventloop-trace\",\"version\":{FORMAT_VERSION},\"crate\":\"{}\",\
+            "{{\"format\":\"eventloop-trace\",\"version\":{JSON_LINES_VERSION},\"crate\":\"{}\",\
              \"clock\":\"system\",\"unit\":\"ms\"",
             env!("CARGO_PKG_VERSION")
         )),
         "{first}"
     );
     let header = format::read(&bytes[..]).unwrap().header;
-    assert_eq!(header.version, FORMAT_VERSION);
+    assert_eq!(header.version, JSON_LINES_VERSION);
+    assert_eq!(header.encoding, Encoding::JsonLines);
     assert_eq!(header.crate_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(header.clock, "system");
 }
@@ -215,13 +216,13 @@ fn header(version: i64) -> String {
 
 #[test]
 fn versions_and_broken_traces_give_errors_that_say_what_and_where() {
-    let err = format::read(header(2).as_bytes()).unwrap_err();
+    let err = format::read(header(3).as_bytes()).unwrap_err();
     assert!(
         matches!(
             err,
             FormatError::Version {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: FORMAT_VERSION
             }
         ),
         "{err}"
@@ -230,6 +231,15 @@ fn versions_and_broken_traces_give_errors_that_say_what_and_where() {
         err.to_string().contains("read it with a newer eventloop"),
         "{err}"
     );
+    // Version 2 is the binary encoding, and says so.
+    let err = format::read(header(2).as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("version 2 has no encoding of JSON lines"),
+        "{err}"
+    );
+    let binary = header(2).replace("}\n", ",\"encoding\":\"binary\"}\n");
+    assert_eq!(format::read(binary.as_bytes()).unwrap().events, []);
     assert!(matches!(
         format::read(header(0).as_bytes()),
         Err(FormatError::Version { found: 0, .. })
@@ -448,34 +458,38 @@ fn the_environment_variable_traces_any_program_without_recompiling() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("trace-env");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("run.jsonl");
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_program_traced_by_the_environment",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(trace::ENV_VAR, &path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    for (file, n) in [("run.jsonl", 0), ("run-2.jsonl", 1)] {
-        let bytes = std::fs::read(dir.join(file))
-            .unwrap_or_else(|e| panic!("loop {n} should have written {file}: {e}"));
-        let read = format::read(&bytes[..]).unwrap();
-        assert_eq!(read.header.clock, "manual");
-        let line = format!("immediate of loop {n}");
+    // Binary unless the path ends in .jsonl.
+    for (ext, encoding) in [("trace", Encoding::Binary), ("jsonl", Encoding::JsonLines)] {
+        let path = dir.join(format!("run.{ext}"));
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_program_traced_by_the_environment",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env(trace::ENV_VAR, &path)
+            .output()
+            .unwrap();
         assert!(
-            read.events
-                .iter()
-                .any(|e| e.event == TraceEvent::Output(line.clone())),
-            "{file} holds its own loop's output"
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
         );
+        for (file, n) in [(format!("run.{ext}"), 0), (format!("run-2.{ext}"), 1)] {
+            let bytes = std::fs::read(dir.join(&file))
+                .unwrap_or_else(|e| panic!("loop {n} should have written {file}: {e}"));
+            let read = format::read(&bytes[..]).unwrap();
+            assert_eq!(read.header.clock, "manual");
+            assert_eq!(read.header.encoding, encoding, "{file}");
+            let line = format!("immediate of loop {n}");
+            assert!(
+                read.events
+                    .iter()
+                    .any(|e| e.event == TraceEvent::Output(line.clone())),
+                "{file} holds its own loop's output"
+            );
+        }
     }
     // A path that cannot be created: the program runs untraced, and says so.
     let out = std::process::Command::new(std::env::current_exe().unwrap())
@@ -524,7 +538,8 @@ fn files_of(path: &Path) -> Vec<Recorded> {
             path.to_path_buf()
         } else {
             let stem = path.file_stem().unwrap().to_string_lossy();
-            path.with_file_name(format!("{stem}-{n}.jsonl"))
+            let ext = path.extension().unwrap().to_string_lossy();
+            path.with_file_name(format!("{stem}-{n}.{ext}"))
         };
         let Ok(bytes) = std::fs::read(&file) else {
             break;
@@ -546,9 +561,11 @@ fn child_runs_one_port() {
 
 #[test]
 fn a_file_trace_holds_every_event_of_each_puzzle_in_order() {
-    // The same puzzle traced twice: to memory, event by event as the loop records them (a
-    // capture), and to a file through the writer thread (EVENTLOOP_TRACE). The file must hold
-    // the very same events, in the same order.
+    // The same puzzle traced three times: to memory, event by event as the loop records them
+    // (a capture), and to a file through the writer thread (EVENTLOOP_TRACE), once in the
+    // binary encoding and once as JSON lines. Both files must hold the very same events, in
+    // the same order; the binary one turned into JSON lines must be the JSON file, byte for
+    // byte.
     let dir = trace_dir("trace-ports");
     let mut compared = 0;
     for (name, port) in ports::all() {
@@ -557,15 +574,18 @@ fn a_file_trace_holds_every_event_of_each_puzzle_in_order() {
         if here.events.is_empty() {
             continue; // a port with no loop (chapter 1's stack)
         }
-        let path = dir.join(format!("{name}.jsonl"));
-        let out = run_child("child_runs_one_port", &path, &[("TRACE_PORT", name)]);
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let files = files_of(&path);
-        if files.len() != 1 {
+        let mut files = Vec::new();
+        for ext in ["trace", "jsonl"] {
+            let path = dir.join(format!("{name}.{ext}"));
+            let out = run_child("child_runs_one_port", &path, &[("TRACE_PORT", name)]);
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            files.push((path.clone(), files_of(&path)));
+        }
+        if files.iter().any(|(_, traces)| traces.len() != 1) {
             continue; // several loops: one file each, where a capture makes one trace
         }
         let real_world = here.header.clock != "manual"
@@ -578,32 +598,30 @@ fn a_file_trace_holds_every_event_of_each_puzzle_in_order() {
         if real_world {
             continue; // the pool or the kernel in the race: no one order to hold
         }
-        let there = &files[0];
-        assert_eq!(there.header.clock, here.header.clock, "{name}");
-        // Which worker ran a job, and for how long, is the pool's business: not the trace's.
-        let pool_free = |recorded: &Recorded| {
-            let mut events = steady(recorded);
-            for e in &mut events {
-                if let TraceEvent::WorkStarted { worker, .. }
-                | TraceEvent::WorkFinished { worker, .. } = &mut e.event
-                {
-                    *worker = 0;
-                }
-                if let TraceEvent::WorkFinished { ran_us, .. } = &mut e.event {
-                    *ran_us = 0;
-                }
+        for (path, traces) in &files {
+            let there = &traces[0];
+            assert_eq!(there.header.clock, here.header.clock, "{name}");
+            let (here, there) = (steady(&here), steady(there));
+            if let Some(i) = (0..here.len().max(there.len())).find(|&i| here.get(i) != there.get(i))
+            {
+                panic!(
+                    "{name}: event {i} of {} is {:?}, but the loop recorded {:?} (the writer \
+                     thread lost or reordered events, or the encoding changed one)",
+                    path.display(),
+                    there.get(i),
+                    here.get(i)
+                );
             }
-            events
-        };
-        let (here, there) = (pool_free(&here), pool_free(there));
-        if let Some(i) = (0..here.len().max(there.len())).find(|&i| here.get(i) != there.get(i)) {
-            panic!(
-                "{name}: event {i} of the file trace is {:?}, but the loop recorded {:?} \
-                 (the writer thread lost or reordered events)",
-                there.get(i),
-                here.get(i)
-            );
         }
+        let binary = std::fs::read(&files[0].0).unwrap();
+        assert!(binary.starts_with(b"{\"format\":\"eventloop-trace\",\"version\":2,"));
+        let mut converted = Vec::new();
+        trace::to_json_lines(&binary[..], &mut converted).unwrap();
+        let json = std::fs::read(&files[1].0).unwrap();
+        assert!(
+            converted == json,
+            "{name}: the binary trace turned into JSON lines is not the JSON lines file"
+        );
         compared += 1;
     }
     println!("{compared} puzzles compared");
@@ -649,7 +667,14 @@ fn child_panics_after_a_long_chain() {
 
 #[test]
 fn a_file_trace_keeps_its_tail_when_the_program_panics() {
-    let path = trace_dir("trace-panic").join("run.jsonl");
+    let dir = trace_dir("trace-panic");
+    for ext in ["trace", "jsonl"] {
+        keeps_its_tail_when_the_program_panics(&dir.join(format!("run.{ext}")));
+    }
+}
+
+fn keeps_its_tail_when_the_program_panics(path: &Path) {
+    let path = path.to_path_buf();
     let out = run_child("child_panics_after_a_long_chain", &path, &[]);
     assert!(!out.status.success(), "the child panicked");
     let files = files_of(&path);
@@ -693,7 +718,14 @@ fn child_exits_the_process() {
 
 #[test]
 fn a_file_trace_is_complete_when_the_program_exits_the_process() {
-    let path = trace_dir("trace-exit").join("run.jsonl");
+    let dir = trace_dir("trace-exit");
+    for ext in ["trace", "jsonl"] {
+        is_complete_when_the_program_exits_the_process(&dir.join(format!("run.{ext}")));
+    }
+}
+
+fn is_complete_when_the_program_exits_the_process(path: &Path) {
+    let path = path.to_path_buf();
     let out = run_child("child_exits_the_process", &path, &[]);
     assert_eq!(out.status.code(), Some(3), "the program's exit code");
     let files = files_of(&path);
@@ -781,3 +813,132 @@ fn the_books_traces_are_what_their_ports_record_today() {
     );
 }
 // ANCHOR_END: book_traces_are_current
+
+// ---- the binary encoding: a reader that never panics ----------------------------------------
+
+/// The binary trace (and the JSON lines) of the port `name`, written by a child process.
+fn binary_trace_of(name: &str) -> (Vec<u8>, Recorded) {
+    let path = trace_dir(&format!("trace-binary-{name}")).join("run.trace");
+    let out = run_child("child_runs_one_port", &path, &[("TRACE_PORT", name)]);
+    assert!(out.status.success(), "{name}");
+    let bytes = std::fs::read(&path).unwrap();
+    let read = format::read(&bytes[..]).unwrap();
+    (bytes, read)
+}
+
+/// Reads `bytes`, which must not panic; a cut-off file must read as a shorter trace (when cut
+/// at a frame's end) or fail with `Truncated`, never anything else.
+fn read_prefix(bytes: &[u8], full: &Recorded, header_len: usize) {
+    let cut = bytes.len();
+    match format::read(bytes) {
+        Ok(read) => assert!(
+            full.events.starts_with(&read.events),
+            "cut at {cut}: read events that are not the trace's first ones"
+        ),
+        Err(FormatError::Truncated { .. }) if cut >= header_len => {}
+        Err(e) if cut < header_len => assert!(
+            matches!(
+                e,
+                FormatError::NotATrace(_) | FormatError::Line { line: 1, .. }
+            ),
+            "cut at {cut}, in the header: {e}"
+        ),
+        Err(e) => panic!("cut at {cut}: {e}; a cut-off file should say it is cut off"),
+    }
+}
+
+#[test]
+fn every_cut_of_a_binary_trace_reads_as_a_shorter_trace_or_says_it_is_cut_off() {
+    let (bytes, full) = binary_trace_of("c04-immediate-vs-timeout-in-timer");
+    assert!(full.events.len() > 50, "a trace worth cutting");
+    let header_len = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    for cut in 0..bytes.len() {
+        read_prefix(&bytes[..cut], &full, header_len);
+    }
+    let err = format::read(&bytes[..bytes.len() - 1]).unwrap_err();
+    assert!(
+        err.to_string().contains("cut off") && err.to_string().contains("frame 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_long_binary_trace_is_cut_into_frames_each_readable() {
+    // 20,000 immediates: several frames of 256 KiB, each a place where a cut leaves a whole
+    // trace behind.
+    let path = trace_dir("trace-binary-long").join("run.trace");
+    run_child("child_panics_after_a_long_chain", &path, &[]);
+    let bytes = std::fs::read(&path).unwrap();
+    let full = format::read(&bytes[..]).unwrap();
+    let header_len = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let body = bytes.len() - header_len;
+    assert!(body > 2 * 256 * 1024, "several frames: {body} bytes");
+    for k in 0..40 {
+        let cut = header_len + k * body / 40 + k % 7;
+        read_prefix(&bytes[..cut], &full, header_len);
+    }
+    let bytes_per_event = (bytes.len() - header_len) as f64 / full.events.len() as f64;
+    assert!(
+        bytes_per_event < 3.0,
+        "{bytes_per_event:.2} bytes an event: the encoding is meant to be compact"
+    );
+}
+
+#[test]
+fn corrupt_or_random_bytes_give_an_error_never_a_panic() {
+    let (bytes, _) = binary_trace_of("p04-microtasks-between-timers");
+    let header_len = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    // Every byte of the body changed, one at a time, to a few values: an error or another
+    // trace, but never a panic.
+    let mut errors = 0;
+    for at in header_len..bytes.len() {
+        for value in [0x00, 0x7f, 0x80, 0xff, bytes[at] ^ 0x55] {
+            let mut broken = bytes.clone();
+            broken[at] = value;
+            errors += usize::from(format::read(&broken[..]).is_err());
+        }
+    }
+    assert!(errors > 0);
+    // A frame that does not begin with its mark says where.
+    let mut broken = bytes.clone();
+    broken[header_len] = b'x';
+    let err = format::read(&broken[..]).unwrap_err();
+    assert!(
+        matches!(err, FormatError::Corrupt { at, .. } if at == header_len as u64),
+        "{err}"
+    );
+    assert!(err.to_string().contains("corrupt at byte"), "{err}");
+    // An unknown kind of event.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for len in [1, 2, 7, 100, 5_000] {
+        for _ in 0..200 {
+            let noise: Vec<u8> = (0..len).map(|_| random() as u8).collect();
+            let mut file = bytes[..header_len].to_vec();
+            file.extend_from_slice(&noise);
+            let _ = format::read(&file[..]);
+            let mut framed = bytes[..header_len].to_vec();
+            framed.extend_from_slice(&[0xF2, 0, 0]);
+            framed.push(noise.len().min(127) as u8);
+            framed.extend_from_slice(&noise[..noise.len().min(127)]);
+            let _ = format::read(&framed[..]);
+            assert!(
+                format::read(&noise[..]).is_err(),
+                "random bytes are not a trace"
+            );
+        }
+    }
+    // A newer version is refused by name.
+    let newer = String::from_utf8(bytes[..header_len].to_vec())
+        .unwrap()
+        .replace("\"version\":2", "\"version\":3");
+    assert!(matches!(
+        format::read(newer.as_bytes()),
+        Err(FormatError::Version { found: 3, .. })
+    ));
+}

@@ -150,6 +150,81 @@ fn json_prints_the_trace_itself_and_a_file_replays_like_the_puzzle() {
     assert_eq!(text(&from_file.stdout), text(&from_port.stdout));
 }
 
+/// Run only by [`a_binary_trace_replays_as_its_json_lines_do`], with `EVENTLOOP_TRACE` set.
+#[test]
+#[ignore = "a child process of another test"]
+fn child_traced_by_the_environment() {
+    use eventloop::clock::ManualClock;
+    use eventloop::event_loop::EventLoop;
+    let mut lp = EventLoop::with_clock(ManualClock::new());
+    lp.run_main(|lp| {
+        let _ = lp.set_timeout(
+            |lp| {
+                lp.log("timeout");
+                let _ = lp.set_immediate(|lp| lp.log("immediate"));
+            },
+            0,
+        );
+        lp.next_tick(|lp| lp.log("tick"));
+        lp.queue_microtask(|lp| lp.log("microtask"));
+        lp.log("main");
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_binary_trace_replays_as_its_json_lines_do() {
+    // The same program traced twice through EVENTLOOP_TRACE: as a binary file and as JSON
+    // lines. Replayed, they are the same story; printed with --json, the binary one is the
+    // JSON lines file.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viz-binary");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut plain = Vec::new();
+    for file in ["run.trace", "run.jsonl"] {
+        let path = dir.join(file);
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_traced_by_the_environment", "--ignored"])
+            .env("EVENTLOOP_TRACE", &path)
+            .output()
+            .unwrap();
+        assert!(child.status.success(), "{}", text(&child.stdout));
+        let out = viz(&[path.to_str().unwrap(), "--plain"]);
+        assert!(out.status.success(), "{file}: {}", text(&out.stderr));
+        plain.push(text(&out.stdout));
+    }
+    assert!(
+        plain[0].contains("prints: main") && plain[0].contains("prints: immediate"),
+        "{}",
+        plain[0]
+    );
+    assert_eq!(plain[0], plain[1], "the two encodings replay alike");
+    let binary = dir.join("run.trace");
+    assert!(
+        std::fs::read(&binary).unwrap().len() * 4
+            < std::fs::read(dir.join("run.jsonl")).unwrap().len(),
+        "the binary trace is the smaller by far"
+    );
+    let json = viz(&[binary.to_str().unwrap(), "--json"]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    assert_eq!(
+        text(&json.stdout),
+        std::fs::read_to_string(dir.join("run.jsonl")).unwrap(),
+        "--json turns a binary trace into the JSON lines the loop would have written"
+    );
+    // A binary trace cut off says so.
+    let bytes = std::fs::read(&binary).unwrap();
+    let cut = dir.join("cut.trace");
+    std::fs::write(&cut, &bytes[..bytes.len() - 3]).unwrap();
+    let out = viz(&[cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the trace is cut off"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn bad_input_says_what_is_wrong() {
     let unknown = viz(&["no-such-puzzle"]);
@@ -201,7 +276,7 @@ fn bad_input_says_what_is_wrong() {
     .unwrap();
     let err = text(&viz(&[newer.to_str().unwrap()]).stderr);
     assert!(
-        err.contains("format version 9, newer than version 1"),
+        err.contains("format version 9, newer than version 2"),
         "{err}"
     );
 }

@@ -1,4 +1,7 @@
-//! The trace format: JSON lines, one event a line, after a header line.
+//! The trace format: a header line, then the events — as JSON lines, one event a line
+//! (version 1, the readable form), or in the compact binary encoding of version 2
+//! ([`binary`], what `EVENTLOOP_TRACE` writes unless the path ends in
+//! `.jsonl`). [`read`] reads both; [`to_json_lines`] turns a binary trace into JSON lines.
 //!
 //! ```text
 //! {"format":"eventloop-trace","version":1,"crate":"0.1.0","clock":"manual","unit":"ms"}
@@ -30,12 +33,16 @@
 //!
 //! **Versions.** Adding a field to an event keeps the version: readers ignore fields they do
 //! not know. A new kind of event, a field removed or a meaning changed makes a new version; a
-//! reader refuses a version newer than its own with an error that names both.
+//! reader refuses a version newer than its own with an error that names both. Version 2 is the
+//! binary encoding of version 1's events (its header says `"encoding":"binary"`); JSON lines
+//! are still written as version 1, which they are, so a reader of version 1 reads them.
 
 use std::fmt;
 use std::io::{self, BufRead, Write};
 
+use super::binary::{self, FrameError};
 use super::json::{Line, Value, parse_object};
+use super::writer::JsonText;
 use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
 
 /// The `format` of every header.
@@ -47,14 +54,39 @@ use super::{Phase, Queue, QueueLengths, TraceEvent, TraceSink};
 /// assert!(Header::new("manual").to_line().contains(r#""format":"eventloop-trace""#));
 /// ```
 pub const FORMAT_NAME: &str = "eventloop-trace";
-/// The version this crate writes, and the newest it reads.
+/// The newest version this crate reads, and the one its binary traces are written in.
 ///
 /// ```
 /// use eventloop::trace::{FORMAT_VERSION, Header};
 ///
-/// assert_eq!(Header::new("manual").version, FORMAT_VERSION); // what this crate writes
+/// assert_eq!(Header::binary("manual").version, FORMAT_VERSION); // EVENTLOOP_TRACE's default
 /// ```
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The version of JSON lines: their events have not changed since version 1.
+///
+/// ```
+/// use eventloop::trace::{Header, JSON_LINES_VERSION};
+///
+/// assert_eq!(Header::new("manual").version, JSON_LINES_VERSION);
+/// ```
+pub const JSON_LINES_VERSION: u32 = 1;
+
+/// How a trace's events are written after its header.
+///
+/// ```
+/// use eventloop::trace::{Encoding, Header};
+///
+/// assert_eq!(Header::new("manual").encoding, Encoding::JsonLines);
+/// assert_eq!(Header::binary("manual").encoding, Encoding::Binary);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// A line of JSON an event (version 1).
+    JsonLines,
+    /// Frames of the binary encoding (version 2; see [`binary`]).
+    Binary,
+}
 
 /// The first line of a trace.
 ///
@@ -75,24 +107,44 @@ pub struct Header {
     pub clock: String,
     /// What was traced, when the writer said.
     pub program: Option<String>,
+    /// How the events are written.
+    pub encoding: Encoding,
 }
 
 impl Header {
     /// The header this crate writes for a loop on a clock of kind `clock`.
     ///
     /// ```
-    /// use eventloop::trace::{FORMAT_VERSION, Header};
+    /// use eventloop::trace::{Header, JSON_LINES_VERSION};
     ///
     /// let header = Header::new("system");
-    /// assert_eq!((header.version, header.clock.as_str()), (FORMAT_VERSION, "system"));
+    /// assert_eq!((header.version, header.clock.as_str()), (JSON_LINES_VERSION, "system"));
     /// assert_eq!(header.program, None);
     /// ```
     pub fn new(clock: &str) -> Header {
         Header {
-            version: FORMAT_VERSION,
+            version: JSON_LINES_VERSION,
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             clock: clock.to_string(),
             program: None,
+            encoding: Encoding::JsonLines,
+        }
+    }
+
+    /// The header of a binary trace (version 2) for a loop on a clock of kind `clock`.
+    ///
+    /// ```
+    /// use eventloop::trace::{Encoding, Header};
+    ///
+    /// let line = Header::binary("system").to_line();
+    /// assert!(line.starts_with(r#"{"format":"eventloop-trace","version":2,"#));
+    /// assert!(line.ends_with(r#","encoding":"binary"}"#));
+    /// ```
+    pub fn binary(clock: &str) -> Header {
+        Header {
+            version: FORMAT_VERSION,
+            encoding: Encoding::Binary,
+            ..Header::new(clock)
         }
     }
 
@@ -119,6 +171,9 @@ impl Header {
             .str("unit", "ms");
         if let Some(program) = &self.program {
             line.str("program", program);
+        }
+        if self.encoding == Encoding::Binary {
+            line.str("encoding", "binary");
         }
         line.finish();
         String::from_utf8(out).expect("the line is made of strings")
@@ -189,6 +244,21 @@ pub enum FormatError {
         /// What is wrong with it.
         message: String,
     },
+    /// A binary trace ends inside a frame: it was cut off (the program was killed while its
+    /// trace was being written, or the file was copied while it was).
+    Truncated {
+        /// The frame cut off, from 1.
+        frame: usize,
+        /// Where it begins in the file.
+        at: u64,
+    },
+    /// A binary trace's bytes are not what the encoding allows.
+    Corrupt {
+        /// Where, in bytes from the start of the file.
+        at: u64,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl fmt::Display for FormatError {
@@ -206,6 +276,13 @@ impl fmt::Display for FormatError {
                  the newest this reader knows: read it with a newer eventloop"
             ),
             FormatError::Line { line, message } => write!(f, "trace line {line}: {message}"),
+            FormatError::Truncated { frame, at } => write!(
+                f,
+                "the trace is cut off: it ends inside frame {frame}, which begins at byte {at}"
+            ),
+            FormatError::Corrupt { at, message } => {
+                write!(f, "the binary trace is corrupt at byte {at}: {message}")
+            }
         }
     }
 }
@@ -427,7 +504,7 @@ impl Fields {
 ///
 /// let newer = r#"{"format":"eventloop-trace","version":99,"crate":"9.0.0","clock":"manual","unit":"ms"}"#;
 /// let err = parse_header(newer).unwrap_err();
-/// assert!(matches!(err, FormatError::Version { found: 99, supported: 1 }));
+/// assert!(matches!(err, FormatError::Version { found: 99, supported: 2 }));
 /// ```
 pub fn parse_header(text: &str) -> Result<Header, FormatError> {
     let fields = Fields(parse_object(text).map_err(FormatError::NotATrace)?);
@@ -446,15 +523,24 @@ pub fn parse_header(text: &str) -> Result<Header, FormatError> {
     let bad = |message: String| FormatError::Line { line: 1, message };
     let unit = fields.str("unit").map_err(bad)?;
     if unit != "ms" {
-        return Err(bad(format!(
-            "the unit is `{unit}`; version 1 times are in ms"
-        )));
+        return Err(bad(format!("the unit is `{unit}`; trace times are in ms")));
     }
+    let encoding = match (version, fields.opt_str("encoding").map_err(bad)?.as_deref()) {
+        (1, None | Some("json")) => Encoding::JsonLines,
+        (2, Some("binary")) => Encoding::Binary,
+        (_, other) => {
+            return Err(bad(format!(
+                "version {version} has no encoding {}",
+                other.map_or("of JSON lines".to_string(), |e| format!("`{e}`"))
+            )));
+        }
+    };
     Ok(Header {
         version: version as u32,
         crate_version: fields.str("crate").map_err(bad)?,
         clock: fields.str("clock").map_err(bad)?,
         program: fields.opt_str("program").map_err(bad)?,
+        encoding,
     })
 }
 
@@ -538,7 +624,7 @@ pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
         "output" => TraceEvent::Output(f.str("line")?),
         other => {
             return Err(format!(
-                "`{other}` is not an event of format version {FORMAT_VERSION}"
+                "`{other}` is not an event of format version {JSON_LINES_VERSION}"
             ));
         }
     };
@@ -546,11 +632,13 @@ pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
 }
 
 // ANCHOR: read
-/// Reads a whole trace: the header, then one event a line (blank lines are skipped).
+/// Reads a whole trace, in either encoding: the header, then one event a line (blank lines
+/// are skipped) or the frames of the binary encoding.
 ///
 /// # Errors
 /// [`FormatError`]: a read failed, the first line is not a header of this format or is of a
-/// newer version, or a line is not an event (the error gives its number).
+/// newer version, a line is not an event (the error gives its number), or a binary trace is
+/// cut off or corrupt (the error gives the byte).
 ///
 /// ```
 /// use eventloop::trace::{FormatError, format};
@@ -560,27 +648,43 @@ pub fn parse_event(text: &str) -> Result<Stamped<String>, String> {
 /// let err = format::read(text.as_bytes()).unwrap_err();
 /// assert!(matches!(err, FormatError::Line { line: 4, .. })); // blank lines count
 /// ```
-pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
-    let mut lines = input.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            None => return Err(FormatError::NotATrace("it is empty".into())),
-            Some((_, line)) => {
-                let line = line.map_err(FormatError::Io)?;
-                if !line.trim().is_empty() {
-                    break parse_header(&line)?;
-                }
-            }
-        }
-    };
+pub fn read(mut input: impl BufRead) -> Result<Recorded, FormatError> {
+    let (header, header_lines, offset, _) = read_header(&mut input)?;
     let mut events = Vec::new();
-    for (n, line) in lines {
+    if header.encoding == Encoding::Binary {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes).map_err(FormatError::Io)?;
+        let mut names: Vec<String> = Vec::new();
+        let mut at = 0;
+        frames(&bytes, offset, |frame| {
+            names.extend(frame.names);
+            let mut lines = frame.lines.into_iter();
+            let mut decoder = binary::Decoder::new(frame.events);
+            while !decoder.at_end() {
+                let pos = decoder.pos;
+                decoder
+                    .event(
+                        &|n| names.get(n).cloned(),
+                        &mut lines,
+                        &mut at,
+                        &mut |at, event| events.push(Stamped { at, event }),
+                    )
+                    .map_err(|e| (pos, e))?;
+            }
+            match lines.len() {
+                0 => Ok(()),
+                n => Err((frame.events.len(), format!("{n} output lines left over"))),
+            }
+        })?;
+        return Ok(Recorded { header, events });
+    }
+    for (n, line) in input.lines().enumerate() {
         let line = line.map_err(FormatError::Io)?;
         if line.trim().is_empty() {
             continue;
         }
         let event = parse_event(&line).map_err(|message| FormatError::Line {
-            line: n + 1,
+            line: header_lines + n + 1,
             message,
         })?;
         events.push(event);
@@ -588,6 +692,112 @@ pub fn read(input: impl BufRead) -> Result<Recorded, FormatError> {
     Ok(Recorded { header, events })
 }
 // ANCHOR_END: read
+
+/// Reads the header, the first line that is not blank: it, how many lines it took, how many
+/// bytes, and its line as it was.
+fn read_header(input: &mut impl BufRead) -> Result<(Header, usize, u64, Vec<u8>), FormatError> {
+    let mut offset = 0;
+    let mut lines = 0;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(FormatError::Io)?;
+        if n == 0 {
+            return Err(FormatError::NotATrace("it is empty".into()));
+        }
+        offset += n as u64;
+        lines += 1;
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| FormatError::NotATrace("its first line is not text".into()))?;
+        if !text.trim().is_empty() {
+            let header = parse_header(text.trim_end_matches(['\n', '\r']))?;
+            return Ok((header, lines, offset, line));
+        }
+    }
+}
+
+/// Reads the frames of a binary trace's `bytes` (which began at byte `base` of the file),
+/// handing each to `each`; an error of `each` is an offset into the frame's events and what
+/// is wrong there.
+fn frames(
+    bytes: &[u8],
+    base: u64,
+    mut each: impl FnMut(binary::Frame<'_>) -> Result<(), (usize, String)>,
+) -> Result<(), FormatError> {
+    let mut pos = 0;
+    let mut n = 0;
+    while pos < bytes.len() {
+        n += 1;
+        let begins = pos;
+        let frame = binary::frame(bytes, &mut pos).map_err(|e| match e {
+            FrameError::Truncated => FormatError::Truncated {
+                frame: n,
+                at: base + begins as u64,
+            },
+            FrameError::Corrupt(at, message) => FormatError::Corrupt {
+                at: base + at as u64,
+                message: format!("frame {n}: {message}"),
+            },
+        })?;
+        let events_at = base + frame.events_at as u64;
+        each(frame).map_err(|(at, message)| FormatError::Corrupt {
+            at: events_at + at as u64,
+            message: format!("frame {n}: {message}"),
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes the trace `input` as JSON lines to `out`: a binary trace decoded, line for line
+/// what a trace written as JSON lines would hold; a trace in JSON lines, as it is.
+///
+/// # Errors
+/// What [`read`] would say of `input`, or a write error.
+///
+/// ```
+/// use eventloop::trace::{self, format};
+///
+/// let text = "{\"format\":\"eventloop-trace\",\"version\":1,\"crate\":\"0.1.0\",\"clock\":\"none\",\"unit\":\"ms\"}\n";
+/// let mut out = Vec::new();
+/// format::to_json_lines(text.as_bytes(), &mut out).unwrap();
+/// assert_eq!(out, text.as_bytes()); // JSON lines already
+/// ```
+pub fn to_json_lines(mut input: impl BufRead, mut out: impl Write) -> Result<(), FormatError> {
+    let (header, _, offset, line) = read_header(&mut input)?;
+    if header.encoding == Encoding::JsonLines {
+        out.write_all(&line).map_err(FormatError::Io)?;
+        io::copy(&mut input, &mut out).map_err(FormatError::Io)?;
+        return out.flush().map_err(FormatError::Io);
+    }
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(FormatError::Io)?;
+    let mut json = JsonText::default();
+    json.text.extend_from_slice(
+        Header {
+            version: JSON_LINES_VERSION,
+            encoding: Encoding::JsonLines,
+            ..header
+        }
+        .to_line()
+        .as_bytes(),
+    );
+    json.text.push(b'\n');
+    let mut written = Ok(());
+    frames(&bytes, offset, |frame| {
+        json.chunk(frame.events, &frame.names, frame.lines)?;
+        if written.is_ok() {
+            written = out.write_all(&json.text);
+        }
+        json.text.clear();
+        Ok(())
+    })?;
+    if written.is_ok() {
+        written = out.write_all(&json.text);
+    }
+    written.and_then(|()| out.flush()).map_err(FormatError::Io)
+}
 
 /// A [`TraceSink`] writing the format to `W`: the header, then a line an event.
 ///

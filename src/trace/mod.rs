@@ -41,10 +41,13 @@
 //! `EVENTLOOP_TRACE=path`, for every loop of a program or test run, without recompiling.
 //!
 //! A trace to a file through [`ENV_VAR`] is made in two halves: the loop's thread writes each
-//! event in a few bytes into a chunk, and a writer thread of the trace's own turns full chunks
-//! into the JSON lines and writes them, so the loop pays for recording, not for formatting or
-//! for the file (chapter 12, "What it costs, measured").
+//! event in a few bytes into a chunk, and a writer thread of the trace's own writes full chunks
+//! out, so the loop pays for recording, not for formatting or for the file (chapter 12, "What
+//! it costs, measured"). The file is in the compact [`binary`] encoding (format version 2)
+//! unless its path ends in `.jsonl`; [`read`] reads either, and [`to_json_lines`] turns a
+//! binary trace into the readable JSON lines.
 
+pub mod binary;
 pub mod format;
 mod json;
 mod record;
@@ -52,7 +55,10 @@ mod writer;
 
 use std::fmt;
 
-pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, Header, JsonLines, Recorded, Stamped};
+pub use format::{
+    Encoding, FORMAT_NAME, FORMAT_VERSION, FormatError, Header, JSON_LINES_VERSION, JsonLines,
+    Recorded, Stamped, read, to_json_lines,
+};
 pub(crate) use record::Setting;
 pub use record::{ENV_VAR, Trace, TraceSink, capture, capture_json, capture_json_named, output};
 

@@ -11,14 +11,17 @@ use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::format::JsonLines;
+use super::format::{Encoding, JsonLines};
 use super::writer::Writer;
 use super::{Phase, Queue, QueueLengths, TraceEvent};
 
 /// The environment variable that traces every loop of a run to a file, without recompiling:
-/// `EVENTLOOP_TRACE=trace.jsonl cargo run --example echo_server`. The first loop the process
-/// builds writes to that path, the `n`-th to `trace-n.jsonl` beside it (tests build many).
-/// A loop given a trace of its own by its builder, or built inside a [`capture`], ignores it.
+/// `EVENTLOOP_TRACE=run.trace cargo run --example echo_server`. The file is in the binary
+/// encoding ([`binary`](super::binary), format version 2), or in JSON lines when the path
+/// ends in `.jsonl` (slower to write: some 45 bytes an event instead of one or two). The
+/// first loop the process builds writes to that path, the `n`-th to `run-n.trace` beside it
+/// (tests build many). A loop given a trace of its own by its builder, or built inside a
+/// [`capture`], ignores it.
 ///
 /// ```
 /// use eventloop::trace::ENV_VAR;
@@ -81,12 +84,19 @@ struct Recorder {
     memory: Option<Vec<TraceEvent>>,
     sink: Sink,
     begun: bool,
+    /// Events go to the writer thread and nowhere else ([`settle`](Self::settle)).
+    writer_only: bool,
     /// The time of the last event: output lines noted from outside the loop get it.
     last_at: u64,
     /// Keys as the loop knows them → the small numbers the trace shows.
     ids: Ids,
     /// The queue lengths last recorded: a `Queues` event is written only when they change.
     queues: Option<QueueLengths>,
+    /// Something was recorded since the queues were last counted that may have changed their
+    /// lengths (a callback ran, an entry joined or left a queue): the next phase counts them.
+    /// A phase with nothing of the kind before it — most phases of a busy loop — counts
+    /// nothing.
+    dirty: bool,
     /// The phase the loop is in: the next phase, or the loop's decision whether it is alive,
     /// ends it (the loop notes only the entries, one branch a phase).
     phase: Option<Phase>,
@@ -116,6 +126,7 @@ const MAX_SLOTS: usize = 1 << 24;
 impl Ids {
     /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
     /// table holds only what is still queued.
+    #[inline]
     fn id(&mut self, raw: u64, last: bool) -> u64 {
         // The loop's keys pack their slot in the low 32 bits, the generation above
         // (`heap::Key::to_bits`); the trace, a leaf module, reads the bits without the type.
@@ -173,9 +184,11 @@ impl Recorder {
             memory: memory.then(Vec::new),
             sink,
             begun: false,
+            writer_only: false,
             last_at: 0,
             ids: Ids::default(),
             queues: None,
+            dirty: true,
             phase: None,
             error: None,
         }))
@@ -189,17 +202,40 @@ impl Recorder {
                 Sink::Here(sink) => sink.begin(clock),
                 Sink::Thread(writer) => writer.begin(clock),
             }
+            self.settle();
         }
     }
 
-    fn record(&mut self, at: u64, mut event: TraceEvent) {
-        // A callback's start and end, the loop's commonest events, the short way.
+    #[inline(always)]
+    fn record(&mut self, at: u64, event: TraceEvent) {
+        // A callback's start and end, the loop's commonest events, the short way, written in
+        // line: no call between the loop's `push` and the chunk. (They come through `note`
+        // like every other event: a call of their own at the loop's side, one branch when off
+        // all the same, made the compiler lay out the checkpoint's drain worse, and W3 ran 21%
+        // more instructions with tracing off.)
         if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event
             && let Some(writer) = self.fast()
         {
             writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
-            self.last_at = at;
+            self.dirty = true; // a callback may queue or clear anything
             return;
+        }
+        self.record_other(at, event);
+    }
+
+    /// The time of the last event: the writer's, when it alone records.
+    fn last_at(&self) -> u64 {
+        match &self.sink {
+            Sink::Thread(writer) if self.writer_only => writer.time(),
+            _ => self.last_at,
+        }
+    }
+
+    #[inline(never)]
+    fn record_other(&mut self, at: u64, mut event: TraceEvent) {
+        self.dirty |= may_change_queues(&event);
+        if self.fast().is_some() {
+            return self.record_fast(at, event);
         }
         self.begin("none");
         match event {
@@ -236,34 +272,116 @@ impl Recorder {
         self.store(at, event);
     }
 
-    /// The writer, when events go nowhere else: then the hot events are encoded straight
-    /// away, without a `TraceEvent` built and taken apart on the way.
+    /// [`record`](Self::record) when events go to the writer alone: the same events, encoded
+    /// straight away.
+    fn record_fast(&mut self, at: u64, mut event: TraceEvent) {
+        let Recorder {
+            sink: Sink::Thread(writer),
+            ids,
+            phase,
+            queues,
+            last_at,
+            ..
+        } = self
+        else {
+            unreachable!("called when the sink is the writer")
+        };
+        *last_at = at;
+        match &mut event {
+            TraceEvent::CallbackStarted(name) => return writer.callback(at, name, true),
+            TraceEvent::CallbackFinished(name) => return writer.callback(at, name, false),
+            TraceEvent::Phase(began) => {
+                let ended = phase.replace(*began);
+                return writer.phase(at, ended, *began);
+            }
+            TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::BeforeExit
+            | TraceEvent::Exit(_) => {
+                if let Some(open) = phase.take() {
+                    writer.record(at, &TraceEvent::PhaseEnd(open));
+                }
+            }
+            TraceEvent::PhaseEnd(_) => *phase = None,
+            TraceEvent::Queues(lengths) => {
+                if *queues == Some(*lengths) {
+                    return;
+                }
+                *queues = Some(*lengths);
+            }
+            TraceEvent::Queued { id: Some(id), .. } => *id = ids.id(*id, false),
+            TraceEvent::Unqueued { id: Some(id), .. } => *id = ids.id(*id, true),
+            TraceEvent::WorkQueued { job, .. }
+            | TraceEvent::WorkStarted { job, .. }
+            | TraceEvent::WorkFinished { job, .. } => *job = ids.id(*job, false),
+            _ => {}
+        }
+        writer.record(at, &event);
+    }
+
+    /// The writer, when events go nowhere else: then the events are encoded straight away,
+    /// the hot ones without a `TraceEvent` built and taken apart on the way.
     #[inline]
     fn fast(&mut self) -> Option<&mut Writer> {
         match &mut self.sink {
-            Sink::Thread(writer) if self.memory.is_none() && self.begun => Some(writer),
+            Sink::Thread(writer) if self.writer_only => Some(writer),
             _ => None,
         }
     }
 
-    /// A phase begins, with the queues' lengths: one call, where the loop notes a phase.
-    fn enter_phase(&mut self, at: u64, phase: Phase, lengths: QueueLengths) {
-        let changed = self.queues != Some(lengths);
+    /// Notes whether the writer is the only place events go, for [`fast`](Self::fast): after
+    /// the header, and with no memory to keep them in.
+    fn settle(&mut self) {
+        self.writer_only =
+            matches!(self.sink, Sink::Thread(_)) && self.memory.is_none() && self.begun;
+    }
+
+    /// A phase begins: one call, where the loop notes a phase. The queues are counted
+    /// (`lengths`) only when something since they were last counted may have changed them, and
+    /// written only when they did change.
+    #[inline(never)]
+    fn enter_phase(&mut self, at: u64, phase: Phase, lengths: impl FnOnce() -> QueueLengths) {
+        let counted = if self.dirty {
+            self.dirty = false;
+            Some(lengths())
+        } else {
+            #[cfg(debug_assertions)]
+            self.check_queues(lengths);
+            None
+        };
         let open = self.phase;
+        let changed = counted.filter(|&lengths| self.queues != Some(lengths));
         let Some(writer) = self.fast() else {
             self.record(at, TraceEvent::Phase(phase));
-            self.record(at, TraceEvent::Queues(lengths));
+            if let Some(lengths) = counted {
+                self.record(at, TraceEvent::Queues(lengths));
+            }
             return;
         };
         writer.phase(at, open, phase);
-        if changed {
+        if let Some(lengths) = changed {
             writer.queues(at, &lengths);
+            self.queues = Some(lengths);
         }
         self.phase = Some(phase);
-        self.queues = Some(lengths);
         self.last_at = at;
     }
 
+    /// The rule `dirty` stands on, checked wherever tests trace (debug builds): nothing
+    /// changes a queue's length without an event that sets it.
+    #[cfg(debug_assertions)]
+    fn check_queues(&self, lengths: impl FnOnce() -> QueueLengths) {
+        if let Some(last) = self.queues {
+            let now = lengths();
+            assert_eq!(
+                now, last,
+                "a queue's length changed with no event recorded since the queues were last \
+                 counted: the trace would miss it (set `dirty` for that event)"
+            );
+        }
+    }
+
+    #[inline(always)]
     fn queued(
         &mut self,
         at: u64,
@@ -272,35 +390,54 @@ impl Recorder {
         key: Option<u64>,
         by: Option<&'static str>,
     ) {
-        let id = match key {
-            Some(key) if self.fast().is_some() => Some(self.ids.id(key, false)),
-            _ => None,
-        };
-        let Some(writer) = self.fast() else {
-            return self.record(
-                at,
-                TraceEvent::Queued {
-                    queue,
-                    name,
-                    id: key,
-                    by,
-                },
-            );
-        };
-        writer.queued(at, queue, name, id, by);
-        self.last_at = at;
+        self.dirty = true;
+        // The short way, in line: a tick or a microtask (no key), or a keyed entry, numbered.
+        if self.writer_only
+            && let Sink::Thread(writer) = &mut self.sink
+        {
+            let id = key.map(|key| self.ids.id(key, false));
+            writer.queued(at, queue, name, id, by);
+            return;
+        }
+        self.queued_keyed(at, queue, name, key, by);
     }
 
-    fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
-        let id = match key {
-            Some(key) if self.fast().is_some() => Some(self.ids.id(key, true)),
-            _ => None,
-        };
-        let Some(writer) = self.fast() else {
-            return self.record(at, TraceEvent::Unqueued { queue, id: key });
-        };
-        writer.unqueued(at, queue, id);
+    #[inline(never)]
+    fn queued_keyed(
+        &mut self,
+        at: u64,
+        queue: Queue,
+        name: &'static str,
+        key: Option<u64>,
+        by: Option<&'static str>,
+    ) {
+        if self.fast().is_none() {
+            let event = TraceEvent::Queued {
+                queue,
+                name,
+                id: key,
+                by,
+            };
+            return self.record(at, event);
+        }
         self.last_at = at;
+        let id = key.map(|key| self.ids.id(key, false));
+        if let Sink::Thread(writer) = &mut self.sink {
+            writer.queued(at, queue, name, id, by);
+        }
+    }
+
+    #[inline(always)]
+    fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
+        self.dirty = true;
+        if self.fast().is_none() {
+            return self.record(at, TraceEvent::Unqueued { queue, id: key });
+        }
+        self.last_at = at;
+        let id = key.map(|key| self.ids.id(key, true));
+        if let Sink::Thread(writer) = &mut self.sink {
+            writer.unqueued(at, queue, id);
+        }
     }
 
     /// Hands `event` to the sink and to memory.
@@ -335,6 +472,25 @@ impl Recorder {
             self.error = Some(e);
         }
     }
+}
+
+/// Whether `event` may come with a change in a queue's length: everything but the loop's own
+/// bookkeeping. (A callback may queue or clear anything; a phase, a poll or the alive decision
+/// changes nothing by itself.)
+fn may_change_queues(event: &TraceEvent) -> bool {
+    !matches!(
+        event,
+        TraceEvent::Phase(_)
+            | TraceEvent::PhaseEnd(_)
+            | TraceEvent::Queues(_)
+            | TraceEvent::PollWait(_)
+            | TraceEvent::PollWoke { .. }
+            | TraceEvent::PollReady(_)
+            | TraceEvent::Alive { .. }
+            | TraceEvent::RunReturned(_)
+            | TraceEvent::Output(_)
+            | TraceEvent::Stalled
+    )
 }
 
 impl Drop for Recorder {
@@ -396,7 +552,10 @@ impl Trace {
                 .or_else(|| from_env().map(|writer| Recorder::new(false, Sink::Thread(writer)))),
         };
         if let Some(recorder) = &recorder {
-            recorder.borrow_mut().begin(clock);
+            let mut shared = recorder.borrow_mut();
+            shared.begin(clock);
+            shared.dirty = true; // a new loop's queues: count them at its first phase
+            drop(shared);
             activate(recorder);
         }
         Trace { recorder }
@@ -416,7 +575,17 @@ impl Trace {
     #[inline]
     pub fn record(&self, at: u64, event: impl FnOnce() -> TraceEvent) {
         if let Some(recorder) = &self.recorder {
-            push(recorder, at, event());
+            // Which half of `push` an event goes to is known where it is made (the closure
+            // makes one kind): the compiler keeps only the one call.
+            let event = event();
+            if matches!(
+                event,
+                TraceEvent::CallbackStarted(_) | TraceEvent::CallbackFinished(_)
+            ) {
+                push(recorder, at, event);
+            } else {
+                push_other(recorder, at, event);
+            }
         }
     }
 
@@ -452,7 +621,9 @@ impl Trace {
             activate(&recorder);
             recorder
         });
-        recorder.borrow_mut().memory.get_or_insert_with(Vec::new);
+        let mut recorder = recorder.borrow_mut();
+        recorder.memory.get_or_insert_with(Vec::new);
+        recorder.settle();
     }
 
     /// Takes the events kept in memory so far; recording goes on.
@@ -512,13 +683,13 @@ impl Trace {
     #[inline]
     pub(crate) fn phase(&self, at: u64, phase: Phase, lengths: impl FnOnce() -> QueueLengths) {
         if let Some(recorder) = &self.recorder {
-            push_phase(recorder, at, phase, lengths());
+            push_phase(recorder, at, phase, lengths);
         }
     }
 
     /// A callback joined `queue`, to run in a frame called `name`, queued by the frame `by`;
     /// `key` is its key in the loop's heap, for a keyed queue.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn queued(
         &self,
         at: u64,
@@ -533,7 +704,7 @@ impl Trace {
     }
 
     /// The entry `key` (or, with none, the oldest) left `queue`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unqueued(&self, at: u64, queue: Queue, key: Option<u64>) {
         if let Some(recorder) = &self.recorder {
             recorder.borrow_mut().unqueued(at, queue, key);
@@ -541,10 +712,28 @@ impl Trace {
     }
 }
 
-#[cold]
-#[inline(never)]
-fn push_phase(recorder: &RefCell<Recorder>, at: u64, phase: Phase, lengths: QueueLengths) {
-    recorder.borrow_mut().enter_phase(at, phase, lengths);
+// In line into the loop's own out-of-line helper (`note_phase`): one call a phase, not two.
+#[inline(always)]
+fn push_phase(
+    recorder: &RefCell<Recorder>,
+    at: u64,
+    phase: Phase,
+    lengths: impl FnOnce() -> QueueLengths,
+) {
+    let mut recorder = recorder.borrow_mut();
+    // The commonest case by far: nothing that could change a queue since the last phase, and
+    // the writer the only sink. A byte for the phase change, and nothing counted.
+    if !recorder.dirty && recorder.fast().is_some() {
+        #[cfg(debug_assertions)]
+        recorder.check_queues(lengths);
+        let ended = recorder.phase.replace(phase);
+        recorder.last_at = at;
+        if let Sink::Thread(writer) = &mut recorder.sink {
+            writer.phase(at, ended, phase);
+        }
+        return;
+    }
+    recorder.enter_phase(at, phase, lengths);
 }
 
 /// The recording itself, out of line: a hot path keeps the branch and the making of the
@@ -552,7 +741,42 @@ fn push_phase(recorder: &RefCell<Recorder>, at: u64, phase: Phase, lengths: Queu
 #[cold]
 #[inline(never)]
 fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
-    recorder.borrow_mut().record(at, event);
+    // A callback's start or end, written here without a call (nothing of the rare ways kept
+    // alive around one); anything else, out of line.
+    if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event {
+        let mut recorder = recorder.borrow_mut();
+        if let Some(writer) = recorder.fast() {
+            writer.callback(at, name, matches!(event, TraceEvent::CallbackStarted(_)));
+            recorder.dirty = true; // a callback may queue or clear anything
+            return;
+        }
+    }
+    push_other(recorder, at, event);
+}
+
+#[cold]
+#[inline(never)]
+fn push_other(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+    let mut recorder = recorder.borrow_mut();
+    let recorder = &mut *recorder;
+    // The poll's wait and wake and the alive decision, once an iteration each: the short way.
+    if recorder.writer_only
+        && let Sink::Thread(writer) = &mut recorder.sink
+    {
+        match event {
+            TraceEvent::PollWait(timeout) => return writer.poll_wait(at, timeout),
+            TraceEvent::PollWoke { waited, events } => {
+                return writer.poll_woke(at, waited, events);
+            }
+            TraceEvent::Alive {
+                handles,
+                requests,
+                alive,
+            } => return writer.alive(at, recorder.phase.take(), handles, requests, alive),
+            _ => {}
+        }
+    }
+    recorder.record(at, event);
 }
 
 impl std::fmt::Debug for Trace {
@@ -584,7 +808,7 @@ pub fn output(line: impl Into<String>) {
     if let Some(recorder) = recorder
         && let Ok(mut recorder) = recorder.try_borrow_mut()
     {
-        let at = recorder.last_at;
+        let at = recorder.last_at();
         recorder.record(at, TraceEvent::Output(line.into()));
     }
 }
@@ -702,7 +926,12 @@ fn from_env() -> Option<Box<Writer>> {
         .as_ref()?;
     let n = LOOPS.fetch_add(1, Ordering::Relaxed) + 1;
     let path = numbered(path, n);
-    let started = File::create(&path).and_then(Writer::start);
+    let encoding = if path.extension().is_some_and(|e| e == "jsonl") {
+        Encoding::JsonLines
+    } else {
+        Encoding::Binary
+    };
+    let started = File::create(&path).and_then(|file| Writer::start(file, encoding));
     match started {
         Ok(writer) => Some(Box::new(writer)),
         Err(e) => {

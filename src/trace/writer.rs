@@ -1,14 +1,17 @@
 //! Tracing to a file at the loop's speed: the loop's thread writes each event in a few bytes
-//! into a chunk, and a writer thread turns full chunks into JSON lines and writes them.
+//! into a chunk, and a writer thread writes full chunks out — as they are, in a frame of the
+//! binary encoding ([`binary`](super::binary), the default), or turned into JSON lines.
 //!
 //! A traced loop makes tens of millions of events a second (a `nextTick` chain makes three a
 //! tick) and the JSON of each is some fifty bytes: formatting and writing them where they
 //! happen made a traced loop up to 25 times slower. Here the loop's part of an event is a
 //! byte for its kind, one for a time that changed, and a byte or two for each field — frame
 //! names become small numbers the first time the loop sees them ([`Names`]), output lines
-//! travel beside the bytes. The writer thread decodes the chunk back into the same
-//! [`TraceEvent`]s and hands them to the sink in the order they were recorded, so the file
-//! is what the loop would have written itself, byte for byte.
+//! travel beside the bytes. Those bytes are the binary encoding itself: a writer thread of a
+//! binary trace adds a frame's head (the new names, the lines, the length) and writes them as
+//! they are. A writer thread of JSON lines decodes them back into the same [`TraceEvent`]s
+//! and writes each as the format's line ([`JsonText`]), in the order they were recorded, so the
+//! file is what the loop would have written itself, byte for byte.
 //!
 //! The queue between the two is bounded ([`IN_FLIGHT`] chunks of [`CHUNK`] bytes): when the
 //! writer falls that far behind, the loop waits for it rather than lose events or grow
@@ -20,7 +23,12 @@ use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
-use super::format::{Header, write_event};
+use super::binary::{
+    ALIVE, BEFORE_EXIT, DRAIN, DRAIN_END, Decoder, END, EXIT, OUTPUT, PHASE, PHASE_END, POLL_READY,
+    POLL_WAIT, POLL_WOKE, QUEUED, QUEUES, RUN_RETURNED, STALLED, START, TIME, UNQUEUED, WORK_DONE,
+    WORK_FINISHED, WORK_QUEUED, WORK_STARTED, frame_head, phase_change, zigzag,
+};
+use super::format::{Encoding, Header, write_event};
 use super::json::{digits_into, escape_into};
 use super::{Phase, Queue, QueueLengths, TraceEvent};
 
@@ -29,34 +37,9 @@ const CHUNK: usize = 256 * 1024;
 /// Chunks that may wait for the writer (256 MiB: some 80 million events, 4 GB of JSON) before
 /// the loop waits for it.
 const IN_FLIGHT: usize = 1024;
-/// More than the longest encoded event (a time and seven queue lengths: 82 bytes).
+/// More than the longest encoded event (a time and seven queue lengths: 82 bytes), and the
+/// ten bytes a number's copy may write past it.
 const SLACK: usize = 128;
-
-// The kinds of encoded events: one byte each, then the event's fields as LEB128 numbers.
-// An optional number is 0 for none, n + 1 for n.
-const TIME: u8 = 0; // the time of the events that follow
-const PHASE: u8 = 1; // phase
-const PHASE_END: u8 = 2; // phase
-const QUEUES: u8 = 3; // seven lengths, in Queue::ALL's order
-const QUEUED: u8 = 4; // queue, name, id?, by?
-const UNQUEUED: u8 = 5; // queue, id?
-const START: u8 = 6; // name
-const END: u8 = 7; // name
-const DRAIN: u8 = 8; // ticks, microtasks
-const DRAIN_END: u8 = 9;
-const POLL_WAIT: u8 = 10; // timeout?
-const POLL_WOKE: u8 = 11; // waited, events
-const POLL_READY: u8 = 12; // events
-const STALLED: u8 = 13;
-const WORK_QUEUED: u8 = 14; // name, job
-const WORK_STARTED: u8 = 15; // job, worker
-const WORK_FINISHED: u8 = 16; // job, worker, ran_us
-const WORK_DONE: u8 = 17; // jobs
-const ALIVE: u8 = 18; // handles, requests, alive
-const BEFORE_EXIT: u8 = 19;
-const EXIT: u8 = 20; // code, zigzag
-const RUN_RETURNED: u8 = 21; // alive
-const OUTPUT: u8 = 22; // the next of the chunk's lines
 
 /// What the loop's thread sends the writer, in order.
 enum Message {
@@ -100,24 +83,30 @@ impl Names {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn number(&mut self, name: &'static str) -> u32 {
         let address = name.as_ptr() as usize;
-        // A busy loop names one or two frames over and over: the last one first.
+        // A chain names one frame over and over: the last name first.
         if address == self.last.0 && name.len() == self.last.1 {
             return self.last.2;
         }
-        let n = self.lookup(name, address);
+        let n = self.slot(name, address);
         self.last = (address, name.len(), n);
         n
     }
 
-    fn lookup(&mut self, name: &'static str, address: usize) -> u32 {
+    #[inline(always)]
+    fn slot(&mut self, name: &'static str, address: usize) -> u32 {
         let slot = ((address >> 3) ^ name.len()) & 63;
         let (a, len, n) = self.recent[slot];
         if a == address && len == name.len() {
             return n;
         }
+        self.lookup(name, address, slot)
+    }
+
+    #[cold]
+    fn lookup(&mut self, name: &'static str, address: usize, slot: usize) -> u32 {
         let n = match self.all.iter().position(|known| *known == name) {
             Some(n) => n as u32,
             None => {
@@ -131,10 +120,11 @@ impl Names {
     }
 }
 
-/// The JSON lines format written from a thread of its own: what the recorder holds instead of
-/// a sink.
+/// A trace written by a thread of its own: what the recorder holds instead of a sink.
 pub(super) struct Writer {
+    /// The chunk being filled: always [`CHUNK`] + [`SLACK`] long; `len` bytes of it are events.
     bytes: Vec<u8>,
+    len: usize,
     lines: Vec<String>,
     names: Names,
     /// The time of the last event encoded.
@@ -153,14 +143,18 @@ impl Writer {
     ///
     /// # Errors
     /// When the thread cannot be started.
-    pub(super) fn start(out: impl Write + Send + 'static) -> io::Result<Writer> {
+    pub(super) fn start(
+        out: impl Write + Send + 'static,
+        encoding: Encoding,
+    ) -> io::Result<Writer> {
         let (to_writer, messages) = mpsc::sync_channel(IN_FLIGHT);
         let (give_back, spare) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("eventloop-trace".into())
-            .spawn(move || write(out, &messages, &give_back))?;
+            .spawn(move || write(out, encoding, &messages, &give_back))?;
         Ok(Writer {
-            bytes: Vec::with_capacity(CHUNK + SLACK),
+            bytes: vec![0; CHUNK + SLACK],
+            len: 0,
             lines: Vec::new(),
             names: Names::new(),
             at: 0,
@@ -187,20 +181,80 @@ impl Writer {
     }
 
     /// Hands the events gathered so far to the writer.
+    #[cold]
     fn send_chunk(&mut self) {
-        if self.bytes.is_empty() && self.lines.is_empty() && self.names.new.is_empty() {
+        if self.len == 0 && self.lines.is_empty() && self.names.new.is_empty() {
             return;
         }
         let empty = self
             .spare
             .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK + SLACK));
+            .unwrap_or_else(|_| vec![0; CHUNK + SLACK]);
+        let mut bytes = std::mem::replace(&mut self.bytes, empty);
+        bytes.truncate(std::mem::take(&mut self.len));
         let chunk = Chunk {
-            bytes: std::mem::replace(&mut self.bytes, empty),
+            bytes,
             lines: std::mem::take(&mut self.lines),
             names: std::mem::take(&mut self.names.new),
         };
         self.send(Message::Chunk(chunk));
+    }
+
+    /// Appends `bytes` to the chunk. The chunk is a buffer of its full size, written by index:
+    /// no growing, so the hot paths below need no call but the chunk's hand-over.
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        self.bytes[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+    }
+
+    /// Appends `n` as LEB128: in line for a number under 128 (one byte), most of them.
+    #[inline(always)]
+    fn put_number(&mut self, n: u64) {
+        if n < 0x80 {
+            self.put(&[n as u8]);
+        } else if n < 1 << 21 {
+            // An entry's id in a long run: two or three bytes, still in line.
+            let bytes = [(n as u8) | 0x80, ((n >> 7) as u8) | 0x80, (n >> 14) as u8];
+            let len = if n < 1 << 14 { 2 } else { 3 };
+            let end = self.len + 3;
+            self.bytes[self.len..end].copy_from_slice(&bytes);
+            self.bytes[self.len + len - 1] &= 0x7f;
+            self.len += len;
+        } else {
+            self.put_long_number(n);
+        }
+    }
+
+    /// Appends `n` as LEB128. Ten bytes are copied whatever `n` is (a copy of a fixed size is
+    /// a few moves, not a call), and the chunk's end moves past those `n` needs.
+    #[inline(never)]
+    fn put_long_number(&mut self, n: u64) {
+        let mut out = [0; 10];
+        let mut len = 0;
+        let mut n = n;
+        while n >= 0x80 {
+            out[len] = (n as u8) | 0x80;
+            n >>= 7;
+            len += 1;
+        }
+        out[len] = n as u8;
+        self.bytes[self.len..self.len + 10].copy_from_slice(&out);
+        self.len += len + 1;
+    }
+
+    /// Appends the number of the frame name `name`.
+    #[inline]
+    fn put_name(&mut self, name: &'static str) {
+        let n = self.names.number(name);
+        self.put_number(n.into());
+    }
+
+    /// Appends `0` for none, `n + 1` for `Some(n)`.
+    #[inline(always)]
+    fn put_optional(&mut self, n: Option<u64>) {
+        self.put_number(n.map_or(0, |n| n.wrapping_add(1)));
     }
 
     /// Encodes `event`, recorded at `at`.
@@ -210,15 +264,15 @@ impl Writer {
         self.end_event();
     }
 
+    /// Encodes `event` into the chunk.
     fn encode(&mut self, event: &TraceEvent) {
-        let out = &mut self.bytes;
         match event {
-            TraceEvent::Phase(phase) => out.extend_from_slice(&[PHASE, *phase as u8]),
-            TraceEvent::PhaseEnd(phase) => out.extend_from_slice(&[PHASE_END, *phase as u8]),
+            TraceEvent::Phase(phase) => self.put(&[PHASE, *phase as u8]),
+            TraceEvent::PhaseEnd(phase) => self.put(&[PHASE_END, *phase as u8]),
             TraceEvent::Queues(lengths) => {
-                out.push(QUEUES);
+                self.put(&[QUEUES]);
                 for queue in Queue::ALL {
-                    number(out, lengths.get(queue) as u64);
+                    self.put_number(lengths.get(queue) as u64);
                 }
             }
             TraceEvent::Queued {
@@ -227,87 +281,86 @@ impl Writer {
                 id,
                 by,
             } => {
-                out.extend_from_slice(&[QUEUED, *queue as u8]);
-                number(out, self.names.number(name).into());
-                optional(out, *id);
-                optional(out, by.map(|by| self.names.number(by).into()));
+                self.put(&[QUEUED, *queue as u8]);
+                self.put_name(name);
+                self.put_optional(*id);
+                let by = by.map(|by| u64::from(self.names.number(by)));
+                self.put_optional(by);
             }
             TraceEvent::Unqueued { queue, id } => {
-                out.extend_from_slice(&[UNQUEUED, *queue as u8]);
-                optional(out, *id);
+                self.put(&[UNQUEUED, *queue as u8]);
+                self.put_optional(*id);
             }
             TraceEvent::CallbackStarted(name) => {
-                out.push(START);
-                number(out, self.names.number(name).into());
+                self.put(&[START]);
+                self.put_name(name);
             }
             TraceEvent::CallbackFinished(name) => {
-                out.push(END);
-                number(out, self.names.number(name).into());
+                self.put(&[END]);
+                self.put_name(name);
             }
             TraceEvent::Drain { ticks, microtasks } => {
-                out.push(DRAIN);
-                number(out, *ticks as u64);
-                number(out, *microtasks as u64);
+                self.put(&[DRAIN]);
+                self.put_number(*ticks as u64);
+                self.put_number(*microtasks as u64);
             }
-            TraceEvent::DrainEnd => out.push(DRAIN_END),
+            TraceEvent::DrainEnd => self.put(&[DRAIN_END]),
             TraceEvent::PollWait(timeout) => {
-                out.push(POLL_WAIT);
-                optional(out, *timeout);
+                self.put(&[POLL_WAIT]);
+                self.put_optional(*timeout);
             }
             TraceEvent::PollWoke { waited, events } => {
-                out.push(POLL_WOKE);
-                number(out, *waited);
-                number(out, *events as u64);
+                self.put(&[POLL_WOKE]);
+                self.put_number(*waited);
+                self.put_number(*events as u64);
             }
             TraceEvent::PollReady(events) => {
-                out.push(POLL_READY);
-                number(out, *events as u64);
+                self.put(&[POLL_READY]);
+                self.put_number(*events as u64);
             }
-            TraceEvent::Stalled => out.push(STALLED),
+            TraceEvent::Stalled => self.put(&[STALLED]),
             TraceEvent::WorkQueued { name, job } => {
-                out.push(WORK_QUEUED);
-                number(out, self.names.number(name).into());
-                number(out, *job);
+                self.put(&[WORK_QUEUED]);
+                self.put_name(name);
+                self.put_number(*job);
             }
             TraceEvent::WorkStarted { job, worker } => {
-                out.push(WORK_STARTED);
-                number(out, *job);
-                number(out, *worker as u64);
+                self.put(&[WORK_STARTED]);
+                self.put_number(*job);
+                self.put_number(*worker as u64);
             }
             TraceEvent::WorkFinished {
                 job,
                 worker,
                 ran_us,
             } => {
-                out.push(WORK_FINISHED);
-                number(out, *job);
-                number(out, *worker as u64);
-                number(out, *ran_us);
+                self.put(&[WORK_FINISHED]);
+                self.put_number(*job);
+                self.put_number(*worker as u64);
+                self.put_number(*ran_us);
             }
             TraceEvent::WorkDone(jobs) => {
-                out.push(WORK_DONE);
-                number(out, *jobs as u64);
+                self.put(&[WORK_DONE]);
+                self.put_number(*jobs as u64);
             }
             TraceEvent::Alive {
                 handles,
                 requests,
                 alive,
             } => {
-                out.push(ALIVE);
-                number(out, *handles as u64);
-                number(out, *requests as u64);
-                out.push(u8::from(*alive));
+                self.put(&[ALIVE]);
+                self.put_number(*handles as u64);
+                self.put_number(*requests as u64);
+                self.put(&[u8::from(*alive)]);
             }
-            TraceEvent::BeforeExit => out.push(BEFORE_EXIT),
+            TraceEvent::BeforeExit => self.put(&[BEFORE_EXIT]),
             TraceEvent::Exit(code) => {
-                out.push(EXIT);
-                number(out, zigzag(*code));
+                self.put(&[EXIT]);
+                self.put_number(zigzag(*code));
             }
-            TraceEvent::RunReturned(alive) => {
-                out.extend_from_slice(&[RUN_RETURNED, u8::from(*alive)])
-            }
+            TraceEvent::RunReturned(alive) => self.put(&[RUN_RETURNED, u8::from(*alive)]),
             TraceEvent::Output(line) => {
-                out.push(OUTPUT);
+                self.put(&[OUTPUT]);
                 self.lines.push(line.clone());
             }
         }
@@ -317,16 +370,27 @@ impl Writer {
     #[inline]
     fn stamp(&mut self, at: u64) {
         if at != self.at {
-            self.at = at;
-            self.bytes.push(TIME);
-            number(&mut self.bytes, at);
+            self.new_time(at);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_time(&mut self, at: u64) {
+        self.at = at;
+        self.put(&[TIME]);
+        self.put_number(at);
+    }
+
+    /// The time of the last event encoded.
+    pub(super) fn time(&self) -> u64 {
+        self.at
     }
 
     /// Sends the chunk once it is full.
     #[inline]
     fn end_event(&mut self) {
-        if self.bytes.len() >= CHUNK {
+        if self.len >= CHUNK {
             self.send_chunk();
         }
     }
@@ -336,47 +400,91 @@ impl Writer {
 
     // ANCHOR: hot_events
     /// `ended` (if a phase was open) ends and `phase` begins, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn phase(&mut self, at: u64, ended: Option<Phase>, phase: Phase) {
         self.stamp(at);
-        if let Some(ended) = ended {
-            self.bytes.extend_from_slice(&[PHASE_END, ended as u8]);
+        match ended {
+            // The commonest pair, a byte: most phases of a busy loop run nothing.
+            Some(ended) => self.put(&[phase_change(ended, phase)]),
+            None => self.put(&[PHASE, phase as u8]),
         }
-        self.bytes.extend_from_slice(&[PHASE, phase as u8]);
         self.end_event();
     }
 
     /// The queue lengths, at `at`.
     #[inline]
     pub(super) fn queues(&mut self, at: u64, lengths: &QueueLengths) {
-        self.stamp(at);
-        self.bytes.push(QUEUES);
-        for queue in Queue::ALL {
-            number(&mut self.bytes, lengths.get(queue) as u64);
-        }
-        self.end_event();
+        self.record(at, &TraceEvent::Queues(*lengths));
     }
 
     /// A callback started (`started`) or finished, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn callback(&mut self, at: u64, name: &'static str, started: bool) {
         self.stamp(at);
         let kind = if started { START } else { END };
-        match u8::try_from(self.names.number(name)) {
+        let n = self.names.number(name);
+        if n < 0x80 {
             // The first 128 names fit a byte: the event is two bytes, written at once.
-            Ok(n) if n < 0x80 => self.bytes.extend_from_slice(&[kind, n]),
-            _ => {
-                self.bytes.push(kind);
-                number(&mut self.bytes, self.names.number(name).into());
-            }
+            self.put(&[kind, n as u8]);
+        } else {
+            self.put_long(kind, n);
         }
         self.end_event();
     }
 
     // ANCHOR_END: hot_events
 
+    /// The poll phase is about to wait `timeout` ms (`None`: until woken), at `at`.
+    #[inline(always)]
+    pub(super) fn poll_wait(&mut self, at: u64, timeout: Option<u64>) {
+        self.stamp(at);
+        self.put(&[POLL_WAIT]);
+        self.put_optional(timeout);
+        self.end_event();
+    }
+
+    /// The poll's wait is over, at `at`.
+    #[inline(always)]
+    pub(super) fn poll_woke(&mut self, at: u64, waited: u64, events: usize) {
+        self.stamp(at);
+        self.put(&[POLL_WOKE]);
+        self.put_number(waited);
+        self.put_number(events as u64);
+        self.end_event();
+    }
+
+    /// The loop's decision whether it is alive, at `at`, ending the phase `ended` if one was
+    /// open.
+    #[inline(always)]
+    pub(super) fn alive(
+        &mut self,
+        at: u64,
+        ended: Option<Phase>,
+        handles: usize,
+        requests: usize,
+        alive: bool,
+    ) {
+        self.stamp(at);
+        if let Some(ended) = ended {
+            self.put(&[PHASE_END, ended as u8]);
+        }
+        self.put(&[ALIVE]);
+        self.put_number(handles as u64);
+        self.put_number(requests as u64);
+        self.put(&[u8::from(alive)]);
+        self.end_event();
+    }
+
+    /// An event of a kind byte and a name past the first 128.
+    #[cold]
+    #[inline(never)]
+    fn put_long(&mut self, kind: u8, n: u32) {
+        self.put(&[kind]);
+        self.put_number(n.into());
+    }
+
     /// An entry joined `queue`, at `at`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn queued(
         &mut self,
         at: u64,
@@ -387,18 +495,24 @@ impl Writer {
     ) {
         self.stamp(at);
         let n = self.names.number(name);
-        let by = by.map(|by| self.names.number(by));
+        // Queued by a frame of its own name (a tick queuing the next): one lookup.
+        let by = by.map(|by| {
+            if by.as_ptr() == name.as_ptr() && by.len() == name.len() {
+                n
+            } else {
+                self.names.number(by)
+            }
+        });
         match (id, by) {
             // A tick or a microtask, queued from a callback: five bytes, written at once.
             (None, Some(by)) if n < 0x80 && by < 0x7f => {
-                self.bytes
-                    .extend_from_slice(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
+                self.put(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
             }
             _ => {
-                self.bytes.extend_from_slice(&[QUEUED, queue as u8]);
-                number(&mut self.bytes, n.into());
-                optional(&mut self.bytes, id);
-                optional(&mut self.bytes, by.map(u64::from));
+                self.put(&[QUEUED, queue as u8]);
+                self.put_number(n.into());
+                self.put_optional(id);
+                self.put_optional(by.map(u64::from));
             }
         }
         self.end_event();
@@ -408,8 +522,13 @@ impl Writer {
     #[inline]
     pub(super) fn unqueued(&mut self, at: u64, queue: Queue, id: Option<u64>) {
         self.stamp(at);
-        self.bytes.extend_from_slice(&[UNQUEUED, queue as u8]);
-        optional(&mut self.bytes, id);
+        match id {
+            Some(id) if id < 0x7f => self.put(&[UNQUEUED, queue as u8, id as u8 + 1]),
+            _ => {
+                self.put(&[UNQUEUED, queue as u8]);
+                self.put_optional(id);
+            }
+        }
         self.end_event();
     }
 
@@ -439,21 +558,54 @@ impl Drop for Writer {
     }
 }
 
-/// The writer thread: turns each chunk into JSON lines, in order, and writes them to `out`.
-/// The first write error stops the trace; the next flush reports it.
-fn write(mut out: impl Write, messages: &Receiver<Message>, give_back: &Sender<Vec<u8>>) {
-    let mut json = Json::default();
+/// The writer thread: writes each chunk, in order, to `out` — as a frame of the binary
+/// encoding, or turned into JSON lines. The first write error stops the trace; the next flush
+/// reports it.
+fn write(
+    mut out: impl Write,
+    encoding: Encoding,
+    messages: &Receiver<Message>,
+    give_back: &Sender<Vec<u8>>,
+) {
+    let mut json = JsonText::default();
     let mut error = None;
     for message in messages {
         match message {
             Message::Begin(clock) => {
-                json.text
-                    .extend_from_slice(Header::new(&clock).to_line().as_bytes());
+                let header = match encoding {
+                    Encoding::Binary => Header::binary(&clock),
+                    Encoding::JsonLines => Header::new(&clock),
+                };
+                json.text.extend_from_slice(header.to_line().as_bytes());
                 json.text.push(b'\n');
             }
             Message::Chunk(mut chunk) => {
-                json.chunk(&chunk.bytes, chunk.names, chunk.lines);
+                match encoding {
+                    Encoding::Binary => {
+                        // The frame as the loop made it: its head, then its bytes untouched.
+                        frame_head(
+                            &mut json.text,
+                            &chunk.names,
+                            &chunk.lines,
+                            chunk.bytes.len(),
+                        );
+                        if error.is_none()
+                            && let Err(e) = out
+                                .write_all(&json.text)
+                                .and_then(|()| out.write_all(&chunk.bytes))
+                        {
+                            error = Some(e);
+                        }
+                        json.text.clear();
+                    }
+                    Encoding::JsonLines => {
+                        json.chunk(&chunk.bytes, &chunk.names, chunk.lines)
+                            .expect("the loop's own chunks decode");
+                    }
+                }
+                // Back to its full size here, off the loop's thread.
                 chunk.bytes.clear();
+                chunk.bytes.resize(CHUNK + SLACK, 0);
                 let _ = give_back.send(chunk.bytes);
             }
             Message::Flush(reply) => {
@@ -473,267 +625,142 @@ fn write(mut out: impl Write, messages: &Receiver<Message>, give_back: &Sender<V
     }
 }
 
-/// The writer thread's side of the format: what it knows across chunks, and the text of the
-/// chunk at hand.
+/// The binary encoding's events turned into JSON lines: what a writer thread writing JSON
+/// lines does with each chunk, and what [`to_json_lines`](super::format::to_json_lines) does
+/// with each frame of a file. It knows what runs across chunks (the names, the time) and holds
+/// the text of the chunk at hand.
 #[derive(Default)]
-struct Json {
-    text: Vec<u8>,
+pub(super) struct JsonText {
+    pub(super) text: Vec<u8>,
     /// Every name so far, as a JSON string, quotes and all.
-    names: Vec<Vec<u8>>,
+    quoted: Vec<Vec<u8>>,
+    /// Every name so far, as it is.
+    plain: Vec<String>,
     /// `{"t":` and the time of the events at hand, `,"ev":"`: what every line starts with.
     prefix: Vec<u8>,
+    /// The time of the events at hand.
     at: u64,
-    /// Names as they came, for the events written through [`write_event`].
-    plain: Vec<&'static str>,
 }
 
-impl Json {
-    /// Writes the lines of a chunk into `self.text`. The kinds a busy loop makes by the
-    /// million (phases, queue entries, callbacks) are written here piece by piece; the rest
-    /// go through [`write_event`], the format's own writer, which the tests hold these to.
-    fn chunk(&mut self, bytes: &[u8], names: Vec<&'static str>, lines: Vec<String>) {
-        for name in &names {
-            let mut quoted = Vec::new();
-            escape_into(&mut quoted, name);
-            self.names.push(quoted);
-        }
-        self.plain.extend(names);
-        if self.prefix.is_empty() {
-            self.set_time(self.at);
-        }
-        let mut lines = lines.into_iter();
-        let mut bytes = Bytes { bytes, at: 0 };
-        while let Some(&kind) = bytes.bytes.get(bytes.at) {
-            if kind == TIME {
-                bytes.at += 1;
-                let at = bytes.number();
-                self.set_time(at);
-                continue;
-            }
-            let out = &mut self.text;
-            match kind {
-                PHASE | PHASE_END => {
-                    bytes.at += 1;
-                    out.extend_from_slice(&self.prefix);
-                    out.extend_from_slice(if kind == PHASE {
-                        b"phase\",\"phase\":\""
-                    } else {
-                        b"phase_end\",\"phase\":\""
-                    });
-                    out.extend_from_slice(bytes.phase().name().as_bytes());
-                    out.extend_from_slice(b"\"}\n");
-                }
-                START | END => {
-                    bytes.at += 1;
-                    out.extend_from_slice(&self.prefix);
-                    out.extend_from_slice(if kind == START {
-                        b"start\",\"name\":"
-                    } else {
-                        b"end\",\"name\":"
-                    });
-                    out.extend_from_slice(&self.names[bytes.count()]);
-                    out.extend_from_slice(b"}\n");
-                }
-                QUEUED | UNQUEUED => {
-                    bytes.at += 1;
-                    out.extend_from_slice(&self.prefix);
-                    out.extend_from_slice(if kind == QUEUED {
-                        b"queued\",\"queue\":\""
-                    } else {
-                        b"unqueued\",\"queue\":\""
-                    });
-                    out.extend_from_slice(bytes.queue().name().as_bytes());
-                    out.push(b'"');
-                    if kind == QUEUED {
-                        out.extend_from_slice(b",\"name\":");
-                        out.extend_from_slice(&self.names[bytes.count()]);
-                    }
-                    if let Some(id) = bytes.optional() {
-                        out.extend_from_slice(b",\"id\":");
-                        digits_into(out, id);
-                    }
-                    if kind == QUEUED
-                        && let Some(by) = bytes.optional()
-                    {
-                        out.extend_from_slice(b",\"by\":");
-                        out.extend_from_slice(&self.names[by as usize]);
-                    }
-                    out.extend_from_slice(b"}\n");
-                }
-                _ => {
-                    let mut at = self.at;
-                    let event = bytes
-                        .event(&self.plain, &mut lines, &mut at)
-                        .expect("a kind byte starts an event");
-                    write_event(out, at, &event);
-                    out.push(b'\n');
-                }
-            }
-        }
-    }
-
-    fn set_time(&mut self, at: u64) {
-        self.at = at;
-        self.prefix.clear();
-        self.prefix.extend_from_slice(b"{\"t\":");
-        digits_into(&mut self.prefix, at);
-        self.prefix.extend_from_slice(b",\"ev\":\"");
-    }
-}
-
-/// Reads encoded events back.
-struct Bytes<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Bytes<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.bytes[self.at];
-        self.at += 1;
-        b
-    }
-
-    fn number(&mut self) -> u64 {
-        let mut n = 0;
-        let mut shift = 0;
-        loop {
-            let b = self.byte();
-            n |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return n;
-            }
-            shift += 7;
-        }
-    }
-
-    fn count(&mut self) -> usize {
-        self.number() as usize
-    }
-
-    fn optional(&mut self) -> Option<u64> {
-        self.number().checked_sub(1)
-    }
-
-    fn name(&mut self, names: &[&'static str]) -> &'static str {
-        names[self.count()]
-    }
-
-    fn phase(&mut self) -> Phase {
-        Phase::ALL[usize::from(self.byte())]
-    }
-
-    fn queue(&mut self) -> Queue {
-        Queue::ALL[usize::from(self.byte())]
-    }
-
-    /// The next event, with `at` set to its time; `None` at the end of the chunk.
-    fn event(
+impl JsonText {
+    /// Appends the lines of a chunk's events to `self.text`; `names` are the chunk's new names
+    /// and `lines` its output lines. The kinds a busy loop makes by the million (phases, queue
+    /// entries, callbacks) are written here piece by piece; the rest go through
+    /// [`write_event`], the format's own writer, which the tests hold these to.
+    ///
+    /// # Errors
+    /// What is wrong with bytes that are not events, and where (their offset).
+    pub(super) fn chunk<S: AsRef<str>>(
         &mut self,
-        names: &[&'static str],
-        lines: &mut impl Iterator<Item = String>,
-        at: &mut u64,
-    ) -> Option<TraceEvent> {
-        let mut kind = *self.bytes.get(self.at)?;
-        self.at += 1;
-        if kind == TIME {
-            *at = self.number();
-            kind = self.byte();
+        bytes: &[u8],
+        names: &[S],
+        lines: Vec<String>,
+    ) -> Result<(), (usize, String)> {
+        for name in names {
+            let mut quoted = Vec::new();
+            escape_into(&mut quoted, name.as_ref());
+            self.quoted.push(quoted);
+            self.plain.push(name.as_ref().to_string());
         }
-        Some(match kind {
-            PHASE => TraceEvent::Phase(self.phase()),
-            PHASE_END => TraceEvent::PhaseEnd(self.phase()),
-            QUEUES => {
-                let mut lengths = QueueLengths::default();
-                for queue in Queue::ALL {
-                    lengths.set(queue, self.count());
-                }
-                TraceEvent::Queues(lengths)
+        let known = self.plain.len();
+        let mut lines = lines.into_iter();
+        let mut decoder = Decoder::new(bytes);
+        let mut at = self.at;
+        while !decoder.at_end() {
+            let pos = decoder.pos;
+            decoder
+                .event(
+                    &|n| (n < known).then_some(n),
+                    &mut lines,
+                    &mut at,
+                    &mut |at, event| self.line(at, &event),
+                )
+                .map_err(|e| (pos, e))?;
+        }
+        self.at = at;
+        match lines.len() {
+            0 => Ok(()),
+            n => Err((
+                bytes.len(),
+                format!("{n} output lines left over after the events"),
+            )),
+        }
+    }
+
+    /// Appends the line of `event`, at `at`.
+    fn line(&mut self, at: u64, event: &TraceEvent<usize>) {
+        if self.prefix.is_empty() || at != self.at {
+            self.at = at;
+            self.prefix.clear();
+            self.prefix.extend_from_slice(b"{\"t\":");
+            digits_into(&mut self.prefix, at);
+            self.prefix.extend_from_slice(b",\"ev\":\"");
+        }
+        let out = &mut self.text;
+        let phase = |out: &mut Vec<u8>, prefix: &[u8], kind: &[u8], phase: Phase| {
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(kind);
+            out.extend_from_slice(phase.name().as_bytes());
+            out.extend_from_slice(b"\"}\n");
+        };
+        match *event {
+            TraceEvent::Phase(p) => phase(out, &self.prefix, b"phase\",\"phase\":\"", p),
+            TraceEvent::PhaseEnd(p) => phase(out, &self.prefix, b"phase_end\",\"phase\":\"", p),
+            TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) => {
+                out.extend_from_slice(&self.prefix);
+                out.extend_from_slice(if matches!(event, TraceEvent::CallbackStarted(_)) {
+                    b"start\",\"name\":"
+                } else {
+                    b"end\",\"name\":"
+                });
+                out.extend_from_slice(&self.quoted[name]);
+                out.extend_from_slice(b"}\n");
             }
-            QUEUED => TraceEvent::Queued {
-                queue: self.queue(),
-                name: self.name(names),
-                id: self.optional(),
-                by: self.optional().map(|n| names[n as usize]),
-            },
-            UNQUEUED => TraceEvent::Unqueued {
-                queue: self.queue(),
-                id: self.optional(),
-            },
-            START => TraceEvent::CallbackStarted(self.name(names)),
-            END => TraceEvent::CallbackFinished(self.name(names)),
-            DRAIN => TraceEvent::Drain {
-                ticks: self.count(),
-                microtasks: self.count(),
-            },
-            DRAIN_END => TraceEvent::DrainEnd,
-            POLL_WAIT => TraceEvent::PollWait(self.optional()),
-            POLL_WOKE => TraceEvent::PollWoke {
-                waited: self.number(),
-                events: self.count(),
-            },
-            POLL_READY => TraceEvent::PollReady(self.count()),
-            STALLED => TraceEvent::Stalled,
-            WORK_QUEUED => TraceEvent::WorkQueued {
-                name: self.name(names),
-                job: self.number(),
-            },
-            WORK_STARTED => TraceEvent::WorkStarted {
-                job: self.number(),
-                worker: self.count(),
-            },
-            WORK_FINISHED => TraceEvent::WorkFinished {
-                job: self.number(),
-                worker: self.count(),
-                ran_us: self.number(),
-            },
-            WORK_DONE => TraceEvent::WorkDone(self.count()),
-            ALIVE => TraceEvent::Alive {
-                handles: self.count(),
-                requests: self.count(),
-                alive: self.byte() != 0,
-            },
-            BEFORE_EXIT => TraceEvent::BeforeExit,
-            EXIT => TraceEvent::Exit(unzigzag(self.number())),
-            RUN_RETURNED => TraceEvent::RunReturned(self.byte() != 0),
-            OUTPUT => TraceEvent::Output(lines.next().expect("an output event has its line")),
-            other => unreachable!("the trace writer met an unknown event kind {other}"),
-        })
+            TraceEvent::Queued {
+                queue,
+                name,
+                id,
+                by,
+            } => {
+                out.extend_from_slice(&self.prefix);
+                out.extend_from_slice(b"queued\",\"queue\":\"");
+                out.extend_from_slice(queue.name().as_bytes());
+                out.extend_from_slice(b"\",\"name\":");
+                out.extend_from_slice(&self.quoted[name]);
+                if let Some(id) = id {
+                    out.extend_from_slice(b",\"id\":");
+                    digits_into(out, id);
+                }
+                if let Some(by) = by {
+                    out.extend_from_slice(b",\"by\":");
+                    out.extend_from_slice(&self.quoted[by]);
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            TraceEvent::Unqueued { queue, id } => {
+                out.extend_from_slice(&self.prefix);
+                out.extend_from_slice(b"unqueued\",\"queue\":\"");
+                out.extend_from_slice(queue.name().as_bytes());
+                out.push(b'"');
+                if let Some(id) = id {
+                    out.extend_from_slice(b",\"id\":");
+                    digits_into(out, id);
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            _ => {
+                let plain = &self.plain;
+                write_event(out, at, &event.clone().map_names(|n| plain[n].as_str()));
+                out.push(b'\n');
+            }
+        }
     }
-}
-
-/// Appends `n` as LEB128: seven bits a byte, low first, the top bit set on all but the last.
-#[inline]
-fn number(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Appends `0` for none, `n + 1` for `Some(n)`.
-#[inline]
-fn optional(out: &mut Vec<u8>, n: Option<u64>) {
-    match n {
-        Some(n) => number(out, n.wrapping_add(1)),
-        None => out.push(0),
-    }
-}
-
-/// An exit code as an unsigned number, small either side of zero.
-fn zigzag(code: i32) -> u64 {
-    u64::from(((code << 1) ^ (code >> 31)) as u32)
-}
-
-fn unzigzag(n: u64) -> i32 {
-    let n = n as u32;
-    ((n >> 1) as i32) ^ -((n & 1) as i32)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::format::{self, FORMAT_VERSION, Recorded, Stamped};
 
     /// Every kind, with numbers at the edges of their encodings.
     fn one_of_each() -> Vec<(u64, TraceEvent)> {
@@ -868,6 +895,13 @@ mod tests {
                 by,
             } => writer.queued(at, queue, name, id, by),
             TraceEvent::Unqueued { queue, id } => writer.unqueued(at, queue, id),
+            TraceEvent::PollWait(timeout) => writer.poll_wait(at, timeout),
+            TraceEvent::PollWoke { waited, events } => writer.poll_woke(at, waited, events),
+            TraceEvent::Alive {
+                handles,
+                requests,
+                alive,
+            } => writer.alive(at, None, handles, requests, alive),
             _ => writer.record(at, event),
         }
     }
@@ -875,7 +909,7 @@ mod tests {
     #[test]
     fn the_writer_writes_every_event_as_the_format_does_and_in_order() {
         let written = Shared::default();
-        let mut writer = Writer::start(written.clone()).unwrap();
+        let mut writer = Writer::start(written.clone(), Encoding::JsonLines).unwrap();
         writer.begin("manual");
         let mut expected = Header::new("manual").to_line().into_bytes();
         expected.push(b'\n');
@@ -910,7 +944,7 @@ mod tests {
     #[test]
     fn names_past_the_first_128_take_the_long_way_and_come_out_right() {
         let written = Shared::default();
-        let mut writer = Writer::start(written.clone()).unwrap();
+        let mut writer = Writer::start(written.clone(), Encoding::JsonLines).unwrap();
         let mut expected = Vec::new();
         for n in 0..300 {
             let name: &'static str = Box::leak(format!("frame{n}").into_boxed_str());
@@ -950,7 +984,7 @@ mod tests {
                 Ok(())
             }
         }
-        let mut writer = Writer::start(Full).unwrap();
+        let mut writer = Writer::start(Full, Encoding::Binary).unwrap();
         writer.begin("system");
         writer.record(0, &TraceEvent::Stalled);
         let err = writer.finish().unwrap_err();
@@ -970,21 +1004,73 @@ mod tests {
         assert_eq!(names.all, ["setTimeout", "nextTick"]);
     }
 
-    #[test]
-    fn zigzag_round_trips() {
-        for code in [0, 1, -1, 2, -2, i32::MAX, i32::MIN] {
-            assert_eq!(unzigzag(zigzag(code)), code);
-        }
-        assert_eq!(zigzag(-1), 1, "small either side of zero");
+    /// What `record` does, in the encoding `encoding`, read back by the format's reader.
+    fn written(encoding: Encoding, record: impl FnOnce(&mut Writer)) -> Recorded {
+        let out = Shared::default();
+        let mut writer = Writer::start(out.clone(), encoding).unwrap();
+        writer.begin("manual");
+        record(&mut writer);
+        writer.finish().unwrap();
+        drop(writer);
+        let bytes = std::mem::take(&mut *out.0.lock().unwrap());
+        let read = format::read(&bytes[..]).unwrap();
+        assert_eq!(read.header.encoding, encoding);
+        read
     }
 
     #[test]
-    fn phases_and_queues_are_numbered_as_listed() {
-        for (i, phase) in Phase::ALL.into_iter().enumerate() {
-            assert_eq!(phase as usize, i, "{phase}");
+    fn a_binary_trace_reads_back_as_the_events_written_across_frames() {
+        let mut expected = Vec::new();
+        let read = written(Encoding::Binary, |writer| {
+            for round in 0..(3 * CHUNK / 64) as u64 {
+                for (at, event) in one_of_each() {
+                    let at = at.wrapping_add(round);
+                    if round % 2 == 0 {
+                        writer.record(at, &event);
+                    } else {
+                        record_fast(writer, at, &event);
+                    }
+                    expected.push(Stamped {
+                        at,
+                        event: event.map_names(String::from),
+                    });
+                }
+            }
+        });
+        assert_eq!(read.header.version, FORMAT_VERSION);
+        assert_eq!(read.events.len(), expected.len());
+        if let Some(i) = (0..expected.len()).find(|&i| read.events[i] != expected[i]) {
+            panic!(
+                "event {i}: read {:?}, written {:?}",
+                read.events[i], expected[i]
+            );
         }
-        for (i, queue) in Queue::ALL.into_iter().enumerate() {
-            assert_eq!(queue as usize, i, "{queue}");
+    }
+
+    #[test]
+    fn a_phase_change_is_one_byte_and_reads_back_as_its_end_and_its_beginning() {
+        for encoding in [Encoding::Binary, Encoding::JsonLines] {
+            let read = written(encoding, |writer| {
+                for ended in Phase::ALL {
+                    for began in Phase::ALL {
+                        writer.phase(3, Some(ended), began);
+                    }
+                }
+            });
+            let expected: Vec<_> = Phase::ALL
+                .into_iter()
+                .flat_map(|e| Phase::ALL.map(|b| (e, b)))
+                .flat_map(|(e, b)| [TraceEvent::PhaseEnd(e), TraceEvent::Phase(b)])
+                .map(|event| Stamped { at: 3, event })
+                .collect();
+            assert_eq!(read.events, expected, "{encoding:?}");
         }
+        let mut writer = Writer::start(io::sink(), Encoding::Binary).unwrap();
+        writer.phase(0, Some(Phase::Check), Phase::Closing);
+        assert_eq!(
+            writer.bytes[..writer.len],
+            [phase_change(Phase::Check, Phase::Closing)]
+        );
+        writer.finish().unwrap();
     }
 }

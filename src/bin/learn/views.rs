@@ -320,7 +320,8 @@ pub fn help(names: &[&str]) -> Doc {
         ("next", "which exercise is next and how to start it"),
         (
             "viz <puzzle>",
-            "trace a puzzle (or an example, or a .jsonl trace) and replay it step by step",
+            "trace a puzzle (or an example, or a trace file) and replay it step by step; \
+             --json prints the trace as JSON lines (a binary .trace converted)",
         ),
         (
             "reset <exercise>",

@@ -1,14 +1,17 @@
-//! `cargo learn viz <puzzle | example | trace.jsonl>`: run a program with tracing and replay
+//! `cargo learn viz <puzzle | example | trace file>`: run a program with tracing and replay
 //! what the loop did, step by step.
 //!
 //! - a puzzle of `tests/puzzles/` (its name, or a prefix such as `p03`) runs through its Rust
 //!   port in this process, inside a [`trace::capture`];
-//! - an example of `examples/` runs with `EVENTLOOP_TRACE` set (it must end by itself);
-//! - a `.jsonl` file is a trace recorded before, by either, or by any program or test run
-//!   under `EVENTLOOP_TRACE`.
+//! - an example of `examples/` runs with `EVENTLOOP_TRACE` set (it must end by itself), which
+//!   records it in the binary encoding;
+//! - a file is a trace recorded before, by either, or by any program or test run under
+//!   `EVENTLOOP_TRACE`: binary (`.trace`) or JSON lines (`.jsonl`), told apart by its header.
 //!
 //! On a terminal the replay is interactive ([`term`]); otherwise, or with `--plain`, it is
-//! printed as text, one line per event ([`text`]). `--json` prints the trace itself.
+//! printed as text, one line per event ([`text`]). `--json` prints the trace itself as JSON
+//! lines — a binary trace turned into them ([`trace::to_json_lines`]): how to read a binary
+//! trace with `grep` or `jq`, or make one the book's player can show.
 
 mod model;
 mod screen;
@@ -26,7 +29,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use eventloop::trace::{self, format};
+use eventloop::trace;
 
 use model::Replay;
 
@@ -37,12 +40,14 @@ enum Mode {
     Auto,
     /// Plain text.
     Plain,
-    /// The trace itself, as JSON lines.
+    /// The trace itself, as JSON lines (a binary one converted).
     Json,
 }
 
 /// The usage line.
-pub const USAGE: &str = "cargo learn viz <puzzle | example | trace.jsonl> [--plain | --json]";
+pub const USAGE: &str = "cargo learn viz <puzzle | example | trace file> [--plain | --json]\n\
+    \x20 --plain  one line an event, not the interactive replay\n\
+    \x20 --json   the trace itself as JSON lines (a binary .trace file converted)";
 
 /// Runs `cargo learn viz` with the arguments after `viz`.
 pub fn main(root: &Path, args: &[String]) -> io::Result<ExitCode> {
@@ -67,10 +72,12 @@ pub fn main(root: &Path, args: &[String]) -> io::Result<ExitCode> {
     };
     let bytes = record(root, target)?;
     if mode == Mode::Json {
-        io::stdout().write_all(&bytes)?;
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        trace::to_json_lines(&bytes[..], &mut out)?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let replay = Replay::new(format::read(&bytes[..])?);
+    let replay = Replay::new(trace::read(&bytes[..])?);
     if mode == Mode::Auto && io::stdout().is_terminal() && io::stdin().is_terminal() {
         term::interactive(&replay)?;
     } else {
@@ -118,7 +125,7 @@ pub fn record_puzzle(name: &'static str, port: ports::Port) -> Vec<u8> {
 /// The trace of `target`: a trace file, a puzzle, or an example.
 fn record(root: &Path, target: &str) -> io::Result<Vec<u8>> {
     let file = Path::new(target);
-    if target.ends_with(".jsonl") || file.is_file() {
+    if target.ends_with(".jsonl") || target.ends_with(".trace") || file.is_file() {
         return fs::read(file)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot read the trace {target}: {e}")));
     }
@@ -136,12 +143,12 @@ fn record(root: &Path, target: &str) -> io::Result<Vec<u8>> {
 }
 // ANCHOR_END: record
 
-/// Runs `cargo run --example name` with `EVENTLOOP_TRACE` pointing at a file of ours; its
-/// first loop's trace.
+/// Runs `cargo run --example name` with `EVENTLOOP_TRACE` pointing at a file of ours (in the
+/// binary encoding: the example runs at its own speed); its first loop's trace.
 fn record_example(root: &Path, name: &str) -> io::Result<Vec<u8>> {
     let dir = root.join("target").join("viz");
     fs::create_dir_all(&dir)?;
-    let path: PathBuf = dir.join(format!("{name}.jsonl"));
+    let path: PathBuf = dir.join(format!("{name}.trace"));
     let _ = fs::remove_file(&path);
     eprintln!(
         "running the example {name} with {}={} …",
