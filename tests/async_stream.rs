@@ -6,6 +6,8 @@
 //! The peers are plain blocking sockets on threads of their own; every test runs its loop
 //! under a watchdog timer, so a lost wake-up fails in seconds, naming itself.
 
+mod common;
+
 use std::future::poll_fn;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -27,13 +29,7 @@ fn bounded<T: 'static>(
     what: &str,
     future: impl Future<Output = T> + 'static,
 ) -> T {
-    let message = format!("{what}: the task was never polled again (a lost wake-up)");
-    let watchdog = lp
-        .set_timeout(move |_| panic!("{message}"), 10_000)
-        .unref(lp);
-    let outcome = lp.block_on(future);
-    lp.clear_timeout(watchdog);
-    outcome.unwrap_or_else(|e| panic!("{what}: {e}"))
+    common::block_on_within(lp, what, 10_000, future)
 }
 
 /// Bytes that say where they are: a reordering or a lost byte shows.

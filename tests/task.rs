@@ -101,24 +101,14 @@ fn spawn_in<F: Future + 'static>(future: F) -> task::JoinHandle<F::Output> {
     task::spawn(budget(future))
 }
 
-/// Runs `future` to the end under a 2-second watchdog: a timer whose callback panics, so that
-/// a lost wake-up fails with `what` instead of hanging. The watchdog is a plain callback, not
-/// a task: it works even when the tasks' state machine is broken.
+/// Runs `future` to the end under a 2-second watchdog (`common::block_on_within`), every poll
+/// counted by `budget`.
 fn bounded<T: 'static>(
     lp: &mut EventLoop,
     what: &str,
     future: impl Future<Output = T> + 'static,
 ) -> T {
-    let message = format!("{what}: the task was never polled again (a lost wake-up)");
-    let watchdog = lp
-        .set_timeout(move |_| panic!("{message}"), 2_000)
-        .unref(lp);
-    let outcome = lp.block_on(budget(future));
-    lp.clear_timeout(watchdog);
-    match outcome {
-        Ok(value) => value,
-        Err(error) => panic!("{what}: {error}"),
-    }
+    common::block_on_within(lp, what, 2_000, budget(future))
 }
 
 /// A bound for a test that drives the loop itself: if the loop is still running two (loop)

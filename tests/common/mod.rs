@@ -224,3 +224,20 @@ pub fn run_counted(lp: &mut EventLoop, mode: eventloop::event_loop::RunMode) -> 
     );
     alive
 }
+
+/// Runs `future` on `lp` to the end under a watchdog of `ms` loop milliseconds: an unref'd
+/// timer whose callback panics, so that a lost wake-up fails with `what` instead of hanging.
+/// The watchdog is a plain callback, not a task: it works even when the tasks' state machine
+/// is broken. An error of `block_on` fails with `what` too.
+pub fn block_on_within<T: 'static>(
+    lp: &mut EventLoop,
+    what: &str,
+    ms: u64,
+    future: impl std::future::Future<Output = T> + 'static,
+) -> T {
+    let message = format!("{what}: the task was never polled again (a lost wake-up)");
+    let watchdog = lp.set_timeout(move |_| panic!("{message}"), ms).unref(lp);
+    let outcome = lp.block_on(future);
+    lp.clear_timeout(watchdog);
+    outcome.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
