@@ -14,7 +14,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::thread::JoinHandle;
 
-use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::task::{self, net::AsyncStream};
 use eventloop::uv::Uv;
