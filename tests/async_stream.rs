@@ -36,6 +36,16 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
+/// What the peer read must be `big` and then `tail`, each byte once; `broken` names the rule
+/// when `tail` came first.
+fn assert_tail_after(got: &[u8], big: &[u8], broken: &str) {
+    assert_eq!(got.len(), big.len() + 4, "every byte arrived once");
+    assert!(
+        got[..big.len()] == big[..] && got.ends_with(b"tail"),
+        "{broken}"
+    );
+}
+
 /// A peer on a thread: accepts one connection and runs `peer` on it.
 fn peer<T: Send + 'static>(
     peer: impl FnOnce(std::net::TcpStream) -> T + Send + 'static,
@@ -89,12 +99,11 @@ mod writing {
             close(conn).await
         })
         .unwrap();
-        let got = peer.join().unwrap();
-        assert_eq!(got.len(), BIG + 4, "every byte arrived once");
-        assert!(
-            got[..BIG] == big[..] && got.ends_with(b"tail"),
+        assert_tail_after(
+            &peer.join().unwrap(),
+            &big,
             "the small write overtook the rest of the big one: a write went to the kernel \
-             while bytes written before it still waited"
+             while bytes written before it still waited",
         );
     }
 
@@ -121,12 +130,11 @@ mod writing {
             },
         )
         .unwrap();
-        let got = peer.join().unwrap();
-        assert_eq!(got.len(), BIG + 4, "every byte arrived once");
-        assert!(
-            got[..BIG] == big[..] && got.ends_with(b"tail"),
-            "the task's write overtook the loop's write queue: a direct write must wait \
-             while the queue holds bytes"
+        assert_tail_after(
+            &peer.join().unwrap(),
+            &big,
+            "the task's write overtook the loop's write queue: a direct write must wait while \
+             the queue holds bytes",
         );
     }
 

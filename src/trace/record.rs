@@ -399,11 +399,12 @@ impl Recorder {
             writer.queued(at, queue, name, id, by);
             return;
         }
-        self.queued_keyed(at, queue, name, key, by);
+        self.queued_elsewhere(at, queue, name, key, by);
     }
 
+    /// An entry queued, for a trace that keeps events anywhere but (or besides) the writer.
     #[inline(never)]
-    fn queued_keyed(
+    fn queued_elsewhere(
         &mut self,
         at: u64,
         queue: Queue,
@@ -411,33 +412,27 @@ impl Recorder {
         key: Option<u64>,
         by: Option<&'static str>,
     ) {
-        if self.fast().is_none() {
-            let event = TraceEvent::Queued {
-                queue,
-                name,
-                id: key,
-                by,
-            };
-            return self.record(at, event);
-        }
-        self.last_at = at;
-        let id = key.map(|key| self.ids.id(key, false));
-        if let Sink::Thread(writer) = &mut self.sink {
-            writer.queued(at, queue, name, id, by);
-        }
+        let event = TraceEvent::Queued {
+            queue,
+            name,
+            id: key,
+            by,
+        };
+        self.record(at, event);
     }
 
     #[inline(always)]
     fn unqueued(&mut self, at: u64, queue: Queue, key: Option<u64>) {
         self.dirty = true;
-        if self.fast().is_none() {
-            return self.record(at, TraceEvent::Unqueued { queue, id: key });
-        }
-        self.last_at = at;
-        let id = key.map(|key| self.ids.id(key, true));
-        if let Sink::Thread(writer) = &mut self.sink {
+        // As `queued`: the writer's own time stands for `last_at` when it alone records.
+        if self.writer_only
+            && let Sink::Thread(writer) = &mut self.sink
+        {
+            let id = key.map(|key| self.ids.id(key, true));
             writer.unqueued(at, queue, id);
+            return;
         }
+        self.record(at, TraceEvent::Unqueued { queue, id: key });
     }
 
     /// Hands `event` to the sink and to memory.

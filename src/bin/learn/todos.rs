@@ -145,18 +145,9 @@ fn code_part(line: &str) -> String {
 mod tests {
     use super::*;
 
-    const FILE: &str = "\
-fn push(&mut self, item: T) {
-    // TODO: add an item at the back.
-    // A VecDeque grows at either end.
-    todo!(\"add an item at the back\")
-}
-
-/// Docs are not hints.
-fn pop(&mut self) -> Option<T> {
-    todo!(\"take the oldest item\")
-}
-";
+    /// An exercise file with two `todo!()`s, one with a hint above it. It lives outside
+    /// `src/` so that the reference holds no `todo!()` of its own.
+    const FILE: &str = include_str!("../../../tests/fixtures/exercise_with_todos.rs.txt");
 
     #[test]
     fn a_long_assertion_is_quoted_whole() {
