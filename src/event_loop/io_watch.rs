@@ -15,7 +15,6 @@ use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
 use crate::sys::{Event, Interest};
-use crate::trace::TraceEvent;
 
 /// What the loop keeps for each watcher; `Io` holds its key.
 pub(super) struct IoEntry {
@@ -218,19 +217,20 @@ impl EventLoop {
     // ANCHOR: poll_kernel
     /// The poll phase's wait once the loop has a poller: waits in the kernel up to `timeout` ms
     /// (`None`: until something is ready) and keeps what it reports for
-    /// [`run_ready_watchers`](Self::run_ready_watchers). The poll phase calls it only when
-    /// something can end the wait: an active watcher, or a job whose worker will write to the
-    /// wake-up descriptor.
-    pub(super) fn poll_kernel(&mut self, timeout: Option<u64>) {
+    /// [`run_ready_watchers`](Self::run_ready_watchers); returns how many descriptors the
+    /// kernel reported ready, if it was asked (for the trace). The poll phase calls it only
+    /// when something can end the wait: an active watcher, or a job whose worker will write to
+    /// the wake-up descriptor.
+    pub(super) fn poll_kernel(&mut self, timeout: Option<u64>) -> Option<usize> {
         let io = self.io.poller.as_mut().expect("called only with a poller");
         if io.undispatched() > 0 {
-            return; // the rest of a batch a panic cut short: it runs before anything new
+            return None; // the rest of a batch a panic cut short: it runs before anything new
         }
         let completions_waiting = self.work.completions.wakeup().is_pending();
         // Nothing could be ready and nothing asked to wait: skip the system call. A loop whose
         // only descriptor is the pool's wake-up looks at the completion queue directly.
         if (timeout == Some(0) || completions_waiting) && io.active_watchers() == 0 {
-            return;
+            return None;
         }
         let wait = match timeout {
             _ if completions_waiting => Some(Duration::ZERO),
@@ -240,11 +240,13 @@ impl EventLoop {
             _ if self.clock.is_manual() => None,
             ms => ms.map(Duration::from_millis),
         };
-        let polled = match io.poll(wait) {
-            Ok(polled) => polled,
-            Err(e) => panic!("epoll_wait failed: {e}"), // EBADF/EINVAL: a bug of ours
-        };
-        self.note(|| TraceEvent::PollReady(polled.events));
+        match io.poll(wait) {
+            Ok(polled) => Some(polled.events),
+            Err(e) => {
+                self.note_poll_cut_short(timeout);
+                panic!("epoll_wait failed: {e}") // EBADF/EINVAL: a bug of ours
+            }
+        }
     }
 
     /// Runs the watchers the last wait found ready, one event at a time: the events stay in

@@ -4,9 +4,9 @@
 //! Every trace point in the loop is a call to [`note`](EventLoop::note) (or one of the helpers
 //! below, which call it): one branch when tracing is off, and the event is never built.
 
-use super::EventLoop;
+use super::{EventLoop, RunMode};
 use crate::heap::Key;
-use crate::trace::{Phase, Queue, QueueLengths, TraceEvent};
+use crate::trace::{Phase, PollNote, Queue, QueueLengths, TraceEvent};
 
 impl EventLoop {
     // ANCHOR: note
@@ -66,7 +66,88 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     fn note_phase(&self, phase: Phase) {
+        if self.trace.alive_due() {
+            return self.note_alive_and_phase(phase);
+        }
         self.trace.phase(self.now, phase, || self.queue_lengths());
+    }
+
+    /// The loop's decision to go on, which waited for this phase, and the phase.
+    #[cold]
+    #[inline(never)]
+    fn note_alive_and_phase(&self, phase: Phase) {
+        let kept_by = (
+            self.liveness.active_handles(),
+            self.liveness.active_requests(),
+        );
+        self.trace
+            .alive_then_phase(self.now, kept_by, phase, || self.queue_lengths());
+    }
+
+    /// Notes the loop's decision whether it is alive, taken after an iteration of a run in
+    /// `mode`. When it goes on into another iteration, the decision is written with that
+    /// iteration's first phase: nothing happens between the two, and one call does for both.
+    #[inline]
+    pub(super) fn note_alive_after_iteration(&self, alive: bool, mode: RunMode) {
+        if self.trace.is_enabled() {
+            if alive && mode == RunMode::Default && !self.status.stop {
+                self.trace.alive_goes_on();
+            } else {
+                self.record_alive(alive);
+            }
+        }
+    }
+
+    /// Notes what keeps the loop alive, and the decision `alive` taken from it.
+    #[inline]
+    pub(super) fn note_alive(&self, alive: bool) {
+        if self.trace.is_enabled() {
+            self.record_alive(alive);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_alive(&self, alive: bool) {
+        self.note(|| TraceEvent::Alive {
+            handles: self.liveness.active_handles(),
+            requests: self.liveness.active_requests(),
+            alive,
+        });
+    }
+
+    /// Notes the poll phase once its wait is over (see [`Trace::poll`]): it began, and waited
+    /// `timeout`, at `began`; the kernel reported `ready` descriptors, if it was asked.
+    #[inline]
+    pub(super) fn note_poll(&self, began: u64, timeout: Option<u64>, ready: Option<usize>) {
+        if self.trace.is_enabled() {
+            self.record_poll(began, timeout, ready);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_poll(&self, began: u64, timeout: Option<u64>, ready: Option<usize>) {
+        let poll = PollNote {
+            began,
+            timeout,
+            ready,
+            stalled: self.status.stalled,
+            woke: self.now,
+            events: self.io.poller.as_ref().map_or(0, |io| io.undispatched())
+                + usize::from(self.work.completions.wakeup().is_pending()),
+        };
+        self.trace.poll(&poll, || self.queue_lengths());
+    }
+
+    /// A wait of the poll phase cut short by a panic (a failed `epoll_wait`, a pool with no
+    /// worker left): the phase and its wait, so the trace's tail shows where the loop was.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn note_poll_cut_short(&self, timeout: Option<u64>) {
+        self.trace
+            .phase(self.now, Phase::Poll, || self.queue_lengths());
+        self.note(|| TraceEvent::PollWait(timeout));
     }
 
     /// How many entries each queue holds now.

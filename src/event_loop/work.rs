@@ -218,6 +218,7 @@ impl EventLoop {
                     .pool
                     .broken()
                     .unwrap_or_else(|| "no reason known".into());
+                self.note_poll_cut_short(timeout);
                 panic!(
                     "the thread pool has no live worker left: {} job(s) can never finish \
                      (the last worker died of: {why})",

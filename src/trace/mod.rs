@@ -59,8 +59,8 @@ pub use format::{
     Encoding, FORMAT_NAME, FORMAT_VERSION, FormatError, Header, JSON_LINES_VERSION, JsonLines,
     Recorded, Stamped, read, to_json_lines,
 };
-pub(crate) use record::Setting;
 pub use record::{ENV_VAR, Trace, TraceSink, capture, capture_json, capture_json_named, output};
+pub(crate) use record::{PollNote, Setting};
 
 // ANCHOR: phase
 /// The phases of the loop. An iteration (`uv_run`, libuv ≥ 1.45) takes them in the order

@@ -2,7 +2,7 @@
 //! tracing on from outside a loop ([`capture`], [`ENV_VAR`]) or to note what a program
 //! printed ([`output`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
@@ -367,17 +367,29 @@ impl Recorder {
         self.last_at = at;
     }
 
+    /// The poll phase ([`Trace::poll`]) any way but the commonest: its events one by one.
+    #[inline(never)]
+    fn poll(&mut self, poll: &PollNote, lengths: impl FnOnce() -> QueueLengths) {
+        self.enter_phase(poll.began, Phase::Poll, lengths);
+        self.record(poll.began, TraceEvent::PollWait(poll.timeout));
+        if let Some(ready) = poll.ready {
+            self.record(poll.began, TraceEvent::PollReady(ready));
+        }
+        if poll.stalled {
+            self.record(poll.began, TraceEvent::Stalled);
+        }
+        let waited = poll.woke.saturating_sub(poll.began);
+        let events = poll.events;
+        self.record(poll.woke, TraceEvent::PollWoke { waited, events });
+    }
+
     /// The rule `dirty` stands on, checked wherever tests trace (debug builds): nothing
     /// changes a queue's length without an event that sets it.
     #[cfg(debug_assertions)]
     fn check_queues(&self, lengths: impl FnOnce() -> QueueLengths) {
         if let Some(last) = self.queues {
             let now = lengths();
-            assert_eq!(
-                now, last,
-                "a queue's length changed with no event recorded since the queues were last \
-                 counted: the trace would miss it (set `dirty` for that event)"
-            );
+            assert_eq!(now, last, "{QUEUES_UNNOTED}");
         }
     }
 
@@ -469,6 +481,11 @@ impl Recorder {
     }
 }
 
+/// What the debug check of the rule `dirty` stands on says when it fails.
+#[cfg(debug_assertions)]
+const QUEUES_UNNOTED: &str = "a queue's length changed with no event recorded since the queues \
+    were last counted: the trace would miss it (set `dirty` for that event)";
+
 /// Whether `event` may come with a change in a queue's length: everything but the loop's own
 /// bookkeeping. (A callback may queue or clear anything; a phase, a poll or the alive decision
 /// changes nothing by itself.)
@@ -534,6 +551,10 @@ pub(crate) enum Setting {
 #[derive(Default)]
 pub struct Trace {
     recorder: Option<Rc<RefCell<Recorder>>>,
+    /// The loop decided it is alive and goes on into its next iteration: the `Alive` event is
+    /// written by the call that notes the next phase, one call for the two
+    /// ([`alive_goes_on`](Self::alive_goes_on)).
+    alive_due: Cell<bool>,
 }
 
 impl Trace {
@@ -553,7 +574,10 @@ impl Trace {
             drop(shared);
             activate(recorder);
         }
-        Trace { recorder }
+        Trace {
+            recorder,
+            alive_due: Cell::new(false),
+        }
     }
 
     /// Records the event `event()` makes, at loop time `at` — when tracing is on. When it is
@@ -682,6 +706,64 @@ impl Trace {
         }
     }
 
+    /// The loop decided it is alive and goes into a new iteration: the decision is written
+    /// when the iteration's first phase is noted ([`alive_then_phase`](Self::alive_then_phase)),
+    /// with nothing recorded between the two — so the trace reads as before, for one call
+    /// fewer an iteration. A store, not a call.
+    #[inline]
+    pub(crate) fn alive_goes_on(&self) {
+        if self.recorder.is_some() {
+            self.alive_due.set(true);
+        }
+    }
+
+    /// Whether an `Alive` decision waits for the next phase ([`alive_goes_on`](Self::alive_goes_on)).
+    #[inline]
+    pub(crate) fn alive_due(&self) -> bool {
+        self.alive_due.get()
+    }
+
+    /// The `Alive` decision that waited ([`alive_goes_on`](Self::alive_goes_on)) — the loop
+    /// is alive, kept so by `handles` and `requests` — and the phase `phase` that begins the
+    /// next iteration, in one call.
+    pub(crate) fn alive_then_phase(
+        &self,
+        at: u64,
+        (handles, requests): (usize, usize),
+        phase: Phase,
+        lengths: impl FnOnce() -> QueueLengths,
+    ) {
+        self.alive_due.set(false);
+        if let Some(recorder) = &self.recorder {
+            let mut recorder = recorder.borrow_mut();
+            let recorder = &mut *recorder;
+            let alive = TraceEvent::Alive {
+                handles,
+                requests,
+                alive: true,
+            };
+            if recorder.writer_only
+                && let Sink::Thread(writer) = &mut recorder.sink
+            {
+                let ended = recorder.phase.take();
+                writer.alive(at, ended, handles, requests, true);
+            } else {
+                recorder.record(at, alive);
+            }
+            recorder.enter_phase(at, phase, lengths);
+        }
+    }
+
+    /// The poll phase, noted once its wait is over: the phase and its wait as the wait began,
+    /// what happened in it, and the wake — what three calls noted before the wait, during it
+    /// and after it. Nothing else records on the loop's thread while it waits.
+    #[inline]
+    pub(crate) fn poll(&self, poll: &PollNote, lengths: impl FnOnce() -> QueueLengths) {
+        if let Some(recorder) = &self.recorder {
+            push_poll(recorder, poll, lengths);
+        }
+    }
+
     /// A callback joined `queue`, to run in a frame called `name`, queued by the frame `by`;
     /// `key` is its key in the loop's heap, for a keyed queue.
     #[inline(always)]
@@ -729,6 +811,50 @@ fn push_phase(
         return;
     }
     recorder.enter_phase(at, phase, lengths);
+}
+
+/// One poll phase, for [`Trace::poll`]: the times are loop times, in ms.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PollNote {
+    /// When the phase began (and its wait).
+    pub(crate) began: u64,
+    /// The wait asked for (`None`: until woken).
+    pub(crate) timeout: Option<u64>,
+    /// The descriptors the kernel reported ready, if it was asked.
+    pub(crate) ready: Option<usize>,
+    /// The wait could never have ended: the run stops ([`TraceEvent::Stalled`]).
+    pub(crate) stalled: bool,
+    /// When the wait was over.
+    pub(crate) woke: u64,
+    /// What the wait returned (see [`TraceEvent::PollWoke`]).
+    pub(crate) events: usize,
+}
+
+// In line into the loop's own out-of-line helper (`note_poll`).
+#[inline(always)]
+fn push_poll(
+    recorder: &RefCell<Recorder>,
+    poll: &PollNote,
+    lengths: impl FnOnce() -> QueueLengths,
+) {
+    let mut recorder = recorder.borrow_mut();
+    let recorder = &mut *recorder;
+    // The commonest case: nothing counted, nothing found ready, the writer the only sink.
+    if !recorder.dirty
+        && poll.ready.is_none()
+        && !poll.stalled
+        && recorder.writer_only
+        && let Sink::Thread(writer) = &mut recorder.sink
+    {
+        #[cfg(debug_assertions)]
+        if let Some(last) = recorder.queues {
+            assert_eq!(lengths(), last, "{QUEUES_UNNOTED}");
+        }
+        let ended = recorder.phase.replace(Phase::Poll);
+        writer.poll_phase(poll.began, ended, poll.timeout, poll.woke, poll.events);
+        return;
+    }
+    recorder.poll(poll, lengths);
 }
 
 /// The recording itself, out of line: a hot path keeps the branch and the making of the

@@ -37,8 +37,9 @@ const CHUNK: usize = 256 * 1024;
 /// Chunks that may wait for the writer (256 MiB: some 80 million events, 4 GB of JSON) before
 /// the loop waits for it.
 const IN_FLIGHT: usize = 1024;
-/// More than the longest encoded event (a time and seven queue lengths: 82 bytes), and the
-/// ten bytes a number's copy may write past it.
+/// More than the longest encoded event (a time and seven queue lengths: 82 bytes) or run of
+/// events written with one check of the chunk (a poll phase: 56), and the ten bytes a
+/// number's copy may write past it.
 const SLACK: usize = 128;
 
 /// What the loop's thread sends the writer, in order.
@@ -440,6 +441,33 @@ impl Writer {
         self.stamp(at);
         self.put(&[POLL_WAIT]);
         self.put_optional(timeout);
+        self.end_event();
+    }
+
+    /// A whole poll phase the commonest way, in one go: `ended` (if a phase was open) ends and
+    /// the poll phase begins at `began`, with a wait of `timeout`; the wait is over at `woke`,
+    /// having returned `events`. The events' bytes fit the chunk's slack, so the chunk is
+    /// checked once, at the end.
+    #[inline(always)]
+    pub(super) fn poll_phase(
+        &mut self,
+        began: u64,
+        ended: Option<Phase>,
+        timeout: Option<u64>,
+        woke: u64,
+        events: usize,
+    ) {
+        self.stamp(began);
+        match ended {
+            Some(ended) => self.put(&[phase_change(ended, Phase::Poll)]),
+            None => self.put(&[PHASE, Phase::Poll as u8]),
+        }
+        self.put(&[POLL_WAIT]);
+        self.put_optional(timeout);
+        self.stamp(woke);
+        self.put(&[POLL_WOKE]);
+        self.put_number(woke.saturating_sub(began));
+        self.put_number(events as u64);
         self.end_event();
     }
 
