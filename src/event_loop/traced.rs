@@ -31,13 +31,16 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     fn record_queued(&self, queue: Queue, name: &'static str, key: Option<Key>) {
-        self.trace.queued(
-            self.now,
-            queue,
-            name,
-            key.map(Key::to_bits),
-            self.stack.top(),
-        );
+        let (at, key, by) = (self.now, key.map(Key::to_bits), self.stack.top());
+        if !self.trace.queued_short(at, queue, name, key, by) {
+            self.record_queued_long(queue, name, key);
+        }
+    }
+
+    #[inline(never)]
+    fn record_queued_long(&self, queue: Queue, name: &'static str, key: Option<u64>) {
+        self.trace
+            .queued(self.now, queue, name, key, self.stack.top());
     }
 
     /// Notes that the entry `key` (or, with none, the oldest) left `queue`.
@@ -51,7 +54,15 @@ impl EventLoop {
     #[cold]
     #[inline(never)]
     pub(super) fn record_unqueued(&self, queue: Queue, key: Option<Key>) {
-        self.trace.unqueued(self.now, queue, key.map(Key::to_bits));
+        let key = key.map(Key::to_bits);
+        if !self.trace.unqueued_short(self.now, queue, key) {
+            self.record_unqueued_long(queue, key);
+        }
+    }
+
+    #[inline(never)]
+    fn record_unqueued_long(&self, queue: Queue, key: Option<u64>) {
+        self.trace.unqueued(self.now, queue, key);
     }
 
     /// A phase begins: noted with the length of every queue. The phase before it ends here
@@ -67,21 +78,48 @@ impl EventLoop {
     #[inline(never)]
     fn note_phase(&self, phase: Phase) {
         if self.trace.alive_due() {
-            return self.note_alive_and_phase(phase);
+            self.note_alive_and_phase(phase);
+        } else if !self
+            .trace
+            .phase_short(self.now, phase, || self.queue_lengths())
+        {
+            self.note_phase_counted(phase);
         }
+    }
+
+    /// A phase begins after something that may have changed a queue: the queues are counted,
+    /// and when none changed, the phase still goes the short way (a busy loop's callbacks
+    /// mostly leave the lengths as they found them: an immediate runs, and queues the next).
+    #[inline(never)]
+    fn note_phase_counted(&self, phase: Phase) {
+        if !self
+            .trace
+            .phase_counted_short(self.now, phase, self.queue_lengths())
+        {
+            self.note_phase_long(phase);
+        }
+    }
+
+    #[inline(never)]
+    fn note_phase_long(&self, phase: Phase) {
         self.trace.phase(self.now, phase, || self.queue_lengths());
     }
 
     /// The loop's decision to go on, which waited for this phase, and the phase.
-    #[cold]
     #[inline(never)]
     fn note_alive_and_phase(&self, phase: Phase) {
         let kept_by = (
             self.liveness.active_handles(),
             self.liveness.active_requests(),
         );
-        self.trace
-            .alive_then_phase(self.now, kept_by, phase, || self.queue_lengths());
+        let lengths = || self.queue_lengths();
+        if !self
+            .trace
+            .alive_then_phase_short(self.now, kept_by, phase, lengths)
+        {
+            self.trace
+                .alive_then_phase(self.now, kept_by, phase, || self.queue_lengths());
+        }
     }
 
     /// Notes the loop's decision whether it is alive, taken after an iteration of a run in
@@ -137,7 +175,9 @@ impl EventLoop {
             events: self.io.poller.as_ref().map_or(0, |io| io.undispatched())
                 + usize::from(self.work.completions.wakeup().is_pending()),
         };
-        self.trace.poll(&poll, || self.queue_lengths());
+        if !self.trace.poll_short(&poll, || self.queue_lengths()) {
+            self.trace.poll(&poll, || self.queue_lengths());
+        }
     }
 
     /// A wait of the poll phase cut short by a panic (a failed `epoll_wait`, a pool with no

@@ -11,6 +11,9 @@ use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::binary::{
+    ALIVE, END, PHASE, PHASE_END, POLL_WAIT, POLL_WOKE, QUEUED, START, UNQUEUED, phase_change,
+};
 use super::format::{Encoding, JsonLines};
 use super::writer::Writer;
 use super::{Phase, Queue, QueueLengths, TraceEvent};
@@ -123,6 +126,9 @@ struct Ids {
 /// Slots past this go to [`Ids::far`].
 const MAX_SLOTS: usize = 1 << 24;
 
+/// The short ways write numbers below this (plus one for an optional), in up to three bytes.
+const SHORT: u64 = (1 << 21) - 1;
+
 impl Ids {
     /// The small number for `raw`; `last` forgets it (the entry is gone for good), so the
     /// table holds only what is still queued.
@@ -155,6 +161,38 @@ impl Ids {
     }
 
     // ANCHOR_END: ids
+
+    /// [`id`](Self::id) for an entry that joins a queue, the short way: when its slot is in
+    /// the table already (no growing) and its number fits three bytes; else `None`, and
+    /// nothing changed.
+    #[inline(always)]
+    fn queued_short(&mut self, raw: u64) -> Option<u64> {
+        let slot = (raw & u64::from(u32::MAX)) as usize;
+        let entry = self.slots.get_mut(slot)?;
+        if entry.1 != 0 && entry.0 == raw {
+            return (entry.1 < SHORT).then_some(entry.1);
+        }
+        if self.last + 1 >= SHORT {
+            return None;
+        }
+        self.last += 1;
+        *entry = (raw, self.last);
+        Some(self.last)
+    }
+
+    /// [`id`](Self::id) for an entry that leaves for good, the short way: when it has a
+    /// number, under three bytes; else `None`, and nothing changed.
+    #[inline(always)]
+    fn unqueued_short(&mut self, raw: u64) -> Option<u64> {
+        let slot = (raw & u64::from(u32::MAX)) as usize;
+        let entry = self.slots.get_mut(slot)?;
+        if entry.1 != 0 && entry.0 == raw && entry.1 < SHORT {
+            let id = entry.1;
+            entry.1 = 0;
+            return Some(id);
+        }
+        None
+    }
 
     #[cold]
     fn far_id(&mut self, raw: u64, last: bool) -> u64 {
@@ -601,7 +639,7 @@ impl Trace {
                 event,
                 TraceEvent::CallbackStarted(_) | TraceEvent::CallbackFinished(_)
             ) {
-                push(recorder, at, event);
+                push(self, recorder, at, event);
             } else {
                 push_other(recorder, at, event);
             }
@@ -729,7 +767,7 @@ impl Trace {
     pub(crate) fn alive_then_phase(
         &self,
         at: u64,
-        (handles, requests): (usize, usize),
+        kept_by: (usize, usize),
         phase: Phase,
         lengths: impl FnOnce() -> QueueLengths,
     ) {
@@ -737,19 +775,26 @@ impl Trace {
         if let Some(recorder) = &self.recorder {
             let mut recorder = recorder.borrow_mut();
             let recorder = &mut *recorder;
+            // The commonest case: nothing to count, the writer the only sink.
+            if !recorder.dirty
+                && recorder.writer_only
+                && let Sink::Thread(writer) = &mut recorder.sink
+            {
+                #[cfg(debug_assertions)]
+                if let Some(last) = recorder.queues {
+                    assert_eq!(lengths(), last, "{QUEUES_UNNOTED}");
+                }
+                let ended = recorder.phase.replace(phase);
+                writer.alive(at, ended, kept_by, true, Some(phase));
+                return;
+            }
+            let (handles, requests) = kept_by;
             let alive = TraceEvent::Alive {
                 handles,
                 requests,
                 alive: true,
             };
-            if recorder.writer_only
-                && let Sink::Thread(writer) = &mut recorder.sink
-            {
-                let ended = recorder.phase.take();
-                writer.alive(at, ended, handles, requests, true);
-            } else {
-                recorder.record(at, alive);
-            }
+            recorder.record(at, alive);
             recorder.enter_phase(at, phase, lengths);
         }
     }
@@ -813,6 +858,299 @@ fn push_phase(
     recorder.enter_phase(at, phase, lengths);
 }
 
+// The short ways: the commonest form of each hot event, for a trace to a file, written with
+// no call at all — a recorder not borrowed, the writer the only sink, nothing to count, names
+// known, the time unchanged, the chunk with room, numbers of three bytes at most — so the
+// loop's out-of-line function that writes it saves no registers and makes no call: a few
+// tests and moves. Each says whether it wrote the event; when not, nothing changed, and the
+// loop goes the long way (a call made as its last act, so a jump). Calls were the cost of
+// tracing, not bytes: some 25 instructions of each recorded event went to them.
+impl Trace {
+    /// The recorder, when events can go the short way: borrowed, writing to the writer alone.
+    #[inline(always)]
+    fn short_recorder(&self) -> Option<std::cell::RefMut<'_, Recorder>> {
+        let recorder = self.recorder.as_ref()?.try_borrow_mut().ok()?;
+        recorder.writer_only.then_some(recorder)
+    }
+
+    /// A phase begins, the short way: nothing could have changed a queue since they were last
+    /// counted, and no `Alive` decision waits. (`lengths`: for the debug check of that rule.)
+    #[inline(always)]
+    pub(crate) fn phase_short(
+        &self,
+        at: u64,
+        phase: Phase,
+        lengths: impl FnOnce() -> QueueLengths,
+    ) -> bool {
+        if self.alive_due.get() {
+            return false;
+        }
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty: false,
+            phase: open,
+            queues,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        check_unchanged(*queues, lengths);
+        match open.replace(phase) {
+            Some(ended) => room.byte(phase_change(ended, phase)),
+            None => room.bytes([PHASE, phase as u8]),
+        }
+        room.end();
+        true
+    }
+
+    /// A phase begins, the short way, after something that may have changed a queue: the
+    /// queues, counted (`lengths`), are as last written.
+    #[inline(always)]
+    pub(crate) fn phase_counted_short(&self, at: u64, phase: Phase, lengths: QueueLengths) -> bool {
+        if self.alive_due.get() {
+            return false;
+        }
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty,
+            phase: open,
+            queues: Some(last),
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        if *last != lengths {
+            return false;
+        }
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        match open.replace(phase) {
+            Some(ended) => room.byte(phase_change(ended, phase)),
+            None => room.bytes([PHASE, phase as u8]),
+        }
+        room.end();
+        *dirty = false;
+        true
+    }
+
+    /// A callback started (`started`) or finished, the short way.
+    #[inline(always)]
+    fn callback_short(&self, at: u64, name: &'static str, started: bool) -> bool {
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(n) = writer.short_name(name) else {
+            return false;
+        };
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        room.bytes([if started { START } else { END }, n]);
+        room.end();
+        *dirty = true; // a callback may queue or clear anything
+        true
+    }
+
+    /// An entry joined `queue`, the short way (see [`queued`](Self::queued)).
+    #[inline(always)]
+    pub(crate) fn queued_short(
+        &self,
+        at: u64,
+        queue: Queue,
+        name: &'static str,
+        key: Option<u64>,
+        by: Option<&'static str>,
+    ) -> bool {
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty,
+            ids,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(n) = writer.short_name(name) else {
+            return false;
+        };
+        let by = match by.map(|by| writer.short_name(by)) {
+            Some(Some(by)) if by < 0x7f => by + 1,
+            Some(_) => return false,
+            None => 0,
+        };
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        let id = match key {
+            Some(key) => match ids.queued_short(key) {
+                Some(id) => id + 1,
+                None => return false,
+            },
+            None => 0,
+        };
+        room.bytes([QUEUED, queue as u8, n]);
+        room.small(id);
+        room.byte(by);
+        room.end();
+        *dirty = true;
+        true
+    }
+
+    /// The entry `key` left `queue`, the short way (see [`unqueued`](Self::unqueued)).
+    #[inline(always)]
+    pub(crate) fn unqueued_short(&self, at: u64, queue: Queue, key: Option<u64>) -> bool {
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty,
+            ids,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        let id = match key {
+            Some(key) => match ids.unqueued_short(key) {
+                Some(id) => id + 1,
+                None => return false,
+            },
+            None => 0,
+        };
+        room.bytes([UNQUEUED, queue as u8]);
+        room.small(id);
+        room.end();
+        *dirty = true;
+        true
+    }
+
+    /// The poll phase ([`poll`](Self::poll)), the short way: nothing to count, nothing found
+    /// ready, no time passed while it waited.
+    #[inline(always)]
+    pub(crate) fn poll_short(
+        &self,
+        poll: &PollNote,
+        lengths: impl FnOnce() -> QueueLengths,
+    ) -> bool {
+        let timeout = poll.timeout.map_or(0, |ms| ms.wrapping_add(1));
+        if poll.woke != poll.began
+            || poll.ready.is_some()
+            || poll.stalled
+            || timeout >= SHORT
+            || poll.events >= 0x80
+        {
+            return false;
+        }
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty: false,
+            phase: open,
+            queues,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(mut room) = writer.short(poll.began) else {
+            return false;
+        };
+        check_unchanged(*queues, lengths);
+        match open.replace(Phase::Poll) {
+            Some(ended) => room.byte(phase_change(ended, Phase::Poll)),
+            None => room.bytes([PHASE, Phase::Poll as u8]),
+        }
+        room.byte(POLL_WAIT);
+        room.small(timeout);
+        room.bytes([POLL_WOKE, 0, poll.events as u8]);
+        room.end();
+        true
+    }
+
+    /// The `Alive` decision that waited and the phase after it
+    /// ([`alive_then_phase`](Self::alive_then_phase)), the short way.
+    #[inline(always)]
+    pub(crate) fn alive_then_phase_short(
+        &self,
+        at: u64,
+        (handles, requests): (usize, usize),
+        phase: Phase,
+        lengths: impl FnOnce() -> QueueLengths,
+    ) -> bool {
+        if handles as u64 >= SHORT || requests as u64 >= SHORT {
+            return false;
+        }
+        let Some(mut recorder) = self.short_recorder() else {
+            return false;
+        };
+        let Recorder {
+            sink: Sink::Thread(writer),
+            dirty: false,
+            phase: open,
+            queues,
+            ..
+        } = &mut *recorder
+        else {
+            return false;
+        };
+        let Some(mut room) = writer.short(at) else {
+            return false;
+        };
+        check_unchanged(*queues, lengths);
+        if let Some(ended) = open.replace(phase) {
+            room.bytes([PHASE_END, ended as u8]);
+        }
+        room.byte(ALIVE);
+        room.small(handles as u64);
+        room.small(requests as u64);
+        room.bytes([1, PHASE, phase as u8]);
+        room.end();
+        self.alive_due.set(false);
+        true
+    }
+}
+
+/// In debug builds, checks the rule `dirty` stands on: the queues' lengths now are those last
+/// counted.
+#[inline(always)]
+fn check_unchanged(last: Option<QueueLengths>, lengths: impl FnOnce() -> QueueLengths) {
+    #[cfg(debug_assertions)]
+    if let Some(last) = last {
+        assert_eq!(lengths(), last, "{QUEUES_UNNOTED}");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (last, lengths);
+}
+
 /// One poll phase, for [`Trace::poll`]: the times are loop times, in ms.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PollNote {
@@ -861,7 +1199,18 @@ fn push_poll(
 /// event, which the compiler lays out of the way, as this function is cold.
 #[cold]
 #[inline(never)]
-fn push(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+fn push(trace: &Trace, recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
+    if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event
+        && trace.callback_short(at, name, matches!(event, TraceEvent::CallbackStarted(_)))
+    {
+        return;
+    }
+    push_long(recorder, at, event);
+}
+
+/// [`push`], the long way.
+#[inline(never)]
+fn push_long(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
     // A callback's start or end, written here without a call (nothing of the rare ways kept
     // alive around one); anything else, out of line.
     if let TraceEvent::CallbackStarted(name) | TraceEvent::CallbackFinished(name) = event {
@@ -893,7 +1242,10 @@ fn push_other(recorder: &RefCell<Recorder>, at: u64, event: TraceEvent) {
                 handles,
                 requests,
                 alive,
-            } => return writer.alive(at, recorder.phase.take(), handles, requests, alive),
+            } => {
+                let ended = recorder.phase.take();
+                return writer.alive(at, ended, (handles, requests), alive, None);
+            }
             _ => {}
         }
     }

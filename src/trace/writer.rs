@@ -38,7 +38,7 @@ const CHUNK: usize = 256 * 1024;
 /// the loop waits for it.
 const IN_FLIGHT: usize = 1024;
 /// More than the longest encoded event (a time and seven queue lengths: 82 bytes) or run of
-/// events written with one check of the chunk (a poll phase: 56), and the ten bytes a
+/// events written at once (the alive decision and the next phase: 37), and the ten bytes a
 /// number's copy may write past it.
 const SLACK: usize = 128;
 
@@ -106,6 +106,18 @@ impl Names {
         self.lookup(name, address, slot)
     }
 
+    /// The number of `name` if it was seen lately — the last name, or the one in its slot of
+    /// the recent ones — without a call; `None` sends the caller the long way.
+    #[inline(always)]
+    fn known(&self, name: &'static str) -> Option<u32> {
+        let address = name.as_ptr() as usize;
+        if address == self.last.0 && name.len() == self.last.1 {
+            return Some(self.last.2);
+        }
+        let (a, len, n) = self.recent[((address >> 3) ^ name.len()) & 63];
+        (a == address && len == name.len()).then_some(n)
+    }
+
     #[cold]
     fn lookup(&mut self, name: &'static str, address: usize, slot: usize) -> u32 {
         let n = match self.all.iter().position(|known| *known == name) {
@@ -119,6 +131,103 @@ impl Names {
         self.recent[slot] = (address, name.len(), n);
         n
     }
+}
+
+/// The room at the chunk's end where a hot event's bytes go (the chunk's [`SLACK`]: more than
+/// any one of them, or any run written at once, needs). Its count of bytes written lives in
+/// a register and is checked against the room's fixed size, not the chunk: a byte is a
+/// compare and a store, where writing into the chunk itself reloaded its length and bounds
+/// after every byte (a store through the chunk's pointer could, for all the compiler knew,
+/// have changed them).
+pub(super) struct Room<'a> {
+    out: &'a mut [u8; SLACK],
+    n: usize,
+    /// The chunk's length, which [`done`](Self::done) moves past the bytes written.
+    len: &'a mut usize,
+}
+
+impl Room<'_> {
+    #[inline(always)]
+    pub(super) fn byte(&mut self, b: u8) {
+        self.out[self.n] = b;
+        self.n += 1;
+    }
+
+    #[inline(always)]
+    pub(super) fn bytes<const N: usize>(&mut self, b: [u8; N]) {
+        self.out[self.n..self.n + N].copy_from_slice(&b);
+        self.n += N;
+    }
+
+    /// `n` as LEB128: in line up to three bytes (an entry's id in a long run).
+    #[inline(always)]
+    pub(super) fn number(&mut self, n: u64) {
+        if n < 0x80 {
+            self.byte(n as u8);
+        } else if n < 1 << 14 {
+            self.bytes([(n as u8) | 0x80, (n >> 7) as u8]);
+        } else if n < 1 << 21 {
+            self.bytes([(n as u8) | 0x80, ((n >> 7) as u8) | 0x80, (n >> 14) as u8]);
+        } else {
+            self.n = long_number(self.out, self.n, n);
+        }
+    }
+
+    /// `n`, under 2^21, as LEB128: one to three bytes, with no call (the short ways check
+    /// their numbers are this small before they write anything).
+    #[inline(always)]
+    pub(super) fn small(&mut self, n: u64) {
+        debug_assert!(n < 1 << 21, "checked by the caller");
+        if n < 0x80 {
+            self.byte(n as u8);
+        } else if n < 1 << 14 {
+            self.bytes([(n as u8) | 0x80, (n >> 7) as u8]);
+        } else {
+            self.bytes([(n as u8) | 0x80, ((n >> 7) as u8) | 0x80, (n >> 14) as u8]);
+        }
+    }
+
+    /// `0` for none, `n + 1` for `Some(n)`.
+    #[inline(always)]
+    pub(super) fn optional(&mut self, n: Option<u64>) {
+        self.number(n.map_or(0, |n| n.wrapping_add(1)));
+    }
+
+    /// Ends an event written the short way: the chunk takes its bytes (a full chunk is sent
+    /// by the next event the long way).
+    #[inline(always)]
+    pub(super) fn end(self) {
+        *self.len += self.n;
+    }
+
+    /// Ends the event: the chunk takes its bytes. True when the chunk is full.
+    #[inline(always)]
+    fn done(self) -> bool {
+        *self.len += self.n;
+        *self.len >= CHUNK
+    }
+}
+
+/// `n` as LEB128 into `out` from `at`; where it ends. (Out of line, and given the room's
+/// count by value, so the count of the hot paths stays in a register.)
+#[cold]
+#[inline(never)]
+fn long_number(out: &mut [u8; SLACK], mut at: usize, mut n: u64) -> usize {
+    while n >= 0x80 {
+        out[at] = (n as u8) | 0x80;
+        n >>= 7;
+        at += 1;
+    }
+    out[at] = n as u8;
+    at + 1
+}
+
+/// A new time, `time`, into `out` from `at`; where it ends.
+#[cold]
+#[inline(never)]
+fn new_time(out: &mut [u8; SLACK], at: usize, time: u64) -> usize {
+    out[at] = TIME;
+    long_number(out, at + 1, time)
 }
 
 /// A trace written by a thread of its own: what the recorder holds instead of a sink.
@@ -260,6 +369,7 @@ impl Writer {
 
     /// Encodes `event`, recorded at `at`.
     pub(super) fn record(&mut self, at: u64, event: &TraceEvent) {
+        self.end_event(); // a chunk the short ways filled goes first
         self.stamp(at);
         self.encode(event);
         self.end_event();
@@ -397,19 +507,71 @@ impl Writer {
     }
 
     // The events a busy loop records by the million, encoded without building a
-    // `TraceEvent` first (the recorder's short way, `Recorder::fast`).
+    // `TraceEvent` first (the recorder's short way, `Recorder::fast`), each through
+    // [`event`](Self::event) into the room at the chunk's end.
+
+    /// The room at the chunk's end for an event at `at`, the time written first if it
+    /// changed. The event's bytes go in; then [`Room::done`] says whether the chunk is full.
+    #[inline(always)]
+    fn room(&mut self, at: u64) -> Room<'_> {
+        self.end_event(); // a chunk the short ways filled goes first
+        let Writer {
+            bytes,
+            len,
+            at: last,
+            ..
+        } = self;
+        let out = (&mut bytes[*len..*len + SLACK])
+            .try_into()
+            .expect("a range of SLACK bytes");
+        let mut room = Room { out, n: 0, len };
+        if at != *last {
+            *last = at;
+            room.n = new_time(room.out, 0, at);
+        }
+        room
+    }
+
+    // The short ways (`Trace`'s `*_short`): the commonest form of a hot event, written with
+    // no call at all — so the recorder's function that writes it saves no registers and is a
+    // few moves. Each asks first whether it can ([`Writer::short`]): the event's time is the
+    // last one's, and the chunk is not full. A chunk they fill is handed over by the next
+    // event the long way (which makes room first), or by `finish`.
+
+    /// The room at the chunk's end for an event at `at`, if it can be written the short way.
+    #[inline(always)]
+    pub(super) fn short(&mut self, at: u64) -> Option<Room<'_>> {
+        if at != self.at || self.len >= CHUNK {
+            return None;
+        }
+        let Writer { bytes, len, .. } = self;
+        let out = (&mut bytes[*len..*len + SLACK]).try_into().ok()?;
+        Some(Room { out, n: 0, len })
+    }
+
+    /// The number of the frame name `name`, if known without a call ([`Names::known`]) and
+    /// under 128 (a byte).
+    #[inline(always)]
+    pub(super) fn short_name(&self, name: &'static str) -> Option<u8> {
+        self.names
+            .known(name)
+            .filter(|&n| n < 0x80)
+            .map(|n| n as u8)
+    }
 
     // ANCHOR: hot_events
     /// `ended` (if a phase was open) ends and `phase` begins, at `at`.
     #[inline(always)]
     pub(super) fn phase(&mut self, at: u64, ended: Option<Phase>, phase: Phase) {
-        self.stamp(at);
+        let mut room = self.room(at);
         match ended {
             // The commonest pair, a byte: most phases of a busy loop run nothing.
-            Some(ended) => self.put(&[phase_change(ended, phase)]),
-            None => self.put(&[PHASE, phase as u8]),
+            Some(ended) => room.byte(phase_change(ended, phase)),
+            None => room.bytes([PHASE, phase as u8]),
         }
-        self.end_event();
+        if room.done() {
+            self.send_chunk();
+        }
     }
 
     /// The queue lengths, at `at`.
@@ -421,33 +583,22 @@ impl Writer {
     /// A callback started (`started`) or finished, at `at`.
     #[inline(always)]
     pub(super) fn callback(&mut self, at: u64, name: &'static str, started: bool) {
-        self.stamp(at);
-        let kind = if started { START } else { END };
         let n = self.names.number(name);
-        if n < 0x80 {
-            // The first 128 names fit a byte: the event is two bytes, written at once.
-            self.put(&[kind, n as u8]);
-        } else {
-            self.put_long(kind, n);
+        let kind = if started { START } else { END };
+        // The first 128 names fit a byte: the event is two bytes.
+        let mut room = self.room(at);
+        room.byte(kind);
+        room.number(n.into());
+        if room.done() {
+            self.send_chunk();
         }
-        self.end_event();
     }
 
     // ANCHOR_END: hot_events
 
-    /// The poll phase is about to wait `timeout` ms (`None`: until woken), at `at`.
-    #[inline(always)]
-    pub(super) fn poll_wait(&mut self, at: u64, timeout: Option<u64>) {
-        self.stamp(at);
-        self.put(&[POLL_WAIT]);
-        self.put_optional(timeout);
-        self.end_event();
-    }
-
     /// A whole poll phase the commonest way, in one go: `ended` (if a phase was open) ends and
     /// the poll phase begins at `began`, with a wait of `timeout`; the wait is over at `woke`,
-    /// having returned `events`. The events' bytes fit the chunk's slack, so the chunk is
-    /// checked once, at the end.
+    /// having returned `events`.
     #[inline(always)]
     pub(super) fn poll_phase(
         &mut self,
@@ -457,58 +608,67 @@ impl Writer {
         woke: u64,
         events: usize,
     ) {
-        self.stamp(began);
+        let mut room = self.room(began);
         match ended {
-            Some(ended) => self.put(&[phase_change(ended, Phase::Poll)]),
-            None => self.put(&[PHASE, Phase::Poll as u8]),
+            Some(ended) => room.byte(phase_change(ended, Phase::Poll)),
+            None => room.bytes([PHASE, Phase::Poll as u8]),
         }
-        self.put(&[POLL_WAIT]);
-        self.put_optional(timeout);
-        self.stamp(woke);
-        self.put(&[POLL_WOKE]);
-        self.put_number(woke.saturating_sub(began));
-        self.put_number(events as u64);
-        self.end_event();
+        room.byte(POLL_WAIT);
+        room.optional(timeout);
+        if room.done() {
+            self.send_chunk();
+        }
+        self.poll_woke(woke, woke.saturating_sub(began), events);
+    }
+
+    /// The poll phase is about to wait `timeout` ms (`None`: until woken), at `at`.
+    #[inline(always)]
+    pub(super) fn poll_wait(&mut self, at: u64, timeout: Option<u64>) {
+        let mut room = self.room(at);
+        room.byte(POLL_WAIT);
+        room.optional(timeout);
+        if room.done() {
+            self.send_chunk();
+        }
     }
 
     /// The poll's wait is over, at `at`.
     #[inline(always)]
     pub(super) fn poll_woke(&mut self, at: u64, waited: u64, events: usize) {
-        self.stamp(at);
-        self.put(&[POLL_WOKE]);
-        self.put_number(waited);
-        self.put_number(events as u64);
-        self.end_event();
+        let mut room = self.room(at);
+        room.byte(POLL_WOKE);
+        room.number(waited);
+        room.number(events as u64);
+        if room.done() {
+            self.send_chunk();
+        }
     }
 
     /// The loop's decision whether it is alive, at `at`, ending the phase `ended` if one was
-    /// open.
+    /// open — and, with `then`, the phase that begins the next iteration.
     #[inline(always)]
     pub(super) fn alive(
         &mut self,
         at: u64,
         ended: Option<Phase>,
-        handles: usize,
-        requests: usize,
+        (handles, requests): (usize, usize),
         alive: bool,
+        then: Option<Phase>,
     ) {
-        self.stamp(at);
+        let mut room = self.room(at);
         if let Some(ended) = ended {
-            self.put(&[PHASE_END, ended as u8]);
+            room.bytes([PHASE_END, ended as u8]);
         }
-        self.put(&[ALIVE]);
-        self.put_number(handles as u64);
-        self.put_number(requests as u64);
-        self.put(&[u8::from(alive)]);
-        self.end_event();
-    }
-
-    /// An event of a kind byte and a name past the first 128.
-    #[cold]
-    #[inline(never)]
-    fn put_long(&mut self, kind: u8, n: u32) {
-        self.put(&[kind]);
-        self.put_number(n.into());
+        room.byte(ALIVE);
+        room.number(handles as u64);
+        room.number(requests as u64);
+        room.byte(u8::from(alive));
+        if let Some(phase) = then {
+            room.bytes([PHASE, phase as u8]);
+        }
+        if room.done() {
+            self.send_chunk();
+        }
     }
 
     /// An entry joined `queue`, at `at`.
@@ -521,7 +681,6 @@ impl Writer {
         id: Option<u64>,
         by: Option<&'static str>,
     ) {
-        self.stamp(at);
         let n = self.names.number(name);
         // Queued by a frame of its own name (a tick queuing the next): one lookup.
         let by = by.map(|by| {
@@ -531,33 +690,25 @@ impl Writer {
                 self.names.number(by)
             }
         });
-        match (id, by) {
-            // A tick or a microtask, queued from a callback: five bytes, written at once.
-            (None, Some(by)) if n < 0x80 && by < 0x7f => {
-                self.put(&[QUEUED, queue as u8, n as u8, 0, by as u8 + 1]);
-            }
-            _ => {
-                self.put(&[QUEUED, queue as u8]);
-                self.put_number(n.into());
-                self.put_optional(id);
-                self.put_optional(by.map(u64::from));
-            }
+        let mut room = self.room(at);
+        room.bytes([QUEUED, queue as u8]);
+        room.number(n.into());
+        room.optional(id);
+        room.optional(by.map(u64::from));
+        if room.done() {
+            self.send_chunk();
         }
-        self.end_event();
     }
 
     /// An entry left `queue`, at `at`.
     #[inline]
     pub(super) fn unqueued(&mut self, at: u64, queue: Queue, id: Option<u64>) {
-        self.stamp(at);
-        match id {
-            Some(id) if id < 0x7f => self.put(&[UNQUEUED, queue as u8, id as u8 + 1]),
-            _ => {
-                self.put(&[UNQUEUED, queue as u8]);
-                self.put_optional(id);
-            }
+        let mut room = self.room(at);
+        room.bytes([UNQUEUED, queue as u8]);
+        room.optional(id);
+        if room.done() {
+            self.send_chunk();
         }
-        self.end_event();
     }
 
     /// Hands over every event recorded so far and waits until the sink has written and
@@ -929,7 +1080,7 @@ mod tests {
                 handles,
                 requests,
                 alive,
-            } => writer.alive(at, None, handles, requests, alive),
+            } => writer.alive(at, None, (handles, requests), alive, None),
             _ => writer.record(at, event),
         }
     }
