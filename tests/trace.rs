@@ -699,6 +699,81 @@ fn keeps_its_tail_when_the_program_panics(path: &Path) {
     );
 }
 
+/// Steps of [`long_mixed_chain`]: enough for several of the writer's chunks and for entry
+/// ids past 16,383 (three bytes).
+const LONG: u32 = 20_000;
+
+/// A long program that takes every way a hot event has to the file: immediates, each queuing
+/// the next, a tick and a microtask; timeouts set and some cleared; and now and then a wait
+/// of 5 ms, which moves the manual clock (a new time, which the short ways leave to the long
+/// one).
+fn long_mixed_chain() {
+    fn step(lp: &mut EventLoop, n: u32) {
+        if n == LONG {
+            lp.log("done");
+            return;
+        }
+        lp.next_tick(|_| {});
+        lp.queue_microtask(|_| {});
+        if n.is_multiple_of(3) {
+            let timeout = lp.set_timeout(|_| {}, 1);
+            if n.is_multiple_of(2) {
+                lp.clear_timeout(timeout);
+            }
+        }
+        if n % 1_000 == 999 {
+            lp.set_timeout(move |lp| step(lp, n + 1), 5);
+        } else {
+            lp.set_immediate(move |lp| step(lp, n + 1));
+        }
+    }
+    let mut lp = EventLoop::with_clock(ManualClock::new());
+    lp.run_main(|lp| {
+        lp.set_immediate(|lp| step(lp, 0));
+    })
+    .unwrap();
+}
+
+/// Run only by [`a_long_file_trace_is_the_loops_own_record_event_for_event`].
+#[test]
+#[ignore = "a child process of another test"]
+fn child_runs_a_long_mixed_chain() {
+    long_mixed_chain();
+}
+
+#[test]
+fn a_long_file_trace_is_the_loops_own_record_event_for_event() {
+    // The writer's short ways (no call: names, time, chunk and ids all at hand) and its long
+    // ways must write the same events: the file, across many chunks, is what a capture
+    // records the long way, event for event.
+    let (_, bytes) = trace::capture_json(long_mixed_chain);
+    let here = format::read(&bytes[..]).unwrap();
+    let path = trace_dir("trace-long-chain").join("run.trace");
+    let out = run_child("child_runs_a_long_mixed_chain", &path, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let files = files_of(&path);
+    assert_eq!(files.len(), 1);
+    let there = &files[0].events;
+    assert!(here.events.len() > 300_000, "{} events", here.events.len());
+    if let Some(i) =
+        (0..here.events.len().max(there.len())).find(|&i| here.events.get(i) != there.get(i))
+    {
+        panic!(
+            "event {i} of the file is {:?}, but the loop recorded {:?} (events {}..{} of the \
+             file: {:?})",
+            there.get(i),
+            here.events.get(i),
+            i.saturating_sub(3),
+            i + 3,
+            &there[i.saturating_sub(3)..(i + 3).min(there.len())]
+        );
+    }
+}
+
 /// Run only by [`a_file_trace_is_complete_when_the_program_exits_the_process`]: a program
 /// that ends with `process.exit`, then the process exits at once, with the loop alive.
 #[test]
