@@ -230,10 +230,27 @@ fn new_time(out: &mut [u8; SLACK], at: usize, time: u64) -> usize {
     long_number(out, at + 1, time)
 }
 
+/// A chunk's bytes: [`CHUNK`] of events, and the [`SLACK`] the last one may run into.
+type ChunkBytes = [u8; CHUNK + SLACK];
+
+/// A chunk to fill: `spare`, emptied by the writer thread, or a new one.
+fn chunk_bytes(spare: Option<Vec<u8>>) -> Box<ChunkBytes> {
+    spare
+        .filter(|bytes| bytes.len() == CHUNK + SLACK)
+        .and_then(|bytes| bytes.into_boxed_slice().try_into().ok())
+        .unwrap_or_else(|| {
+            vec![0; CHUNK + SLACK]
+                .into_boxed_slice()
+                .try_into()
+                .expect("CHUNK + SLACK bytes")
+        })
+}
+
 /// A trace written by a thread of its own: what the recorder holds instead of a sink.
 pub(super) struct Writer {
-    /// The chunk being filled: always [`CHUNK`] + [`SLACK`] long; `len` bytes of it are events.
-    bytes: Vec<u8>,
+    /// The chunk being filled; `len` bytes of it are events. Its size is in its type, so
+    /// writing into it checks no length loaded from memory.
+    bytes: Box<ChunkBytes>,
     len: usize,
     lines: Vec<String>,
     names: Names,
@@ -263,7 +280,7 @@ impl Writer {
             .name("eventloop-trace".into())
             .spawn(move || write(out, encoding, &messages, &give_back))?;
         Ok(Writer {
-            bytes: vec![0; CHUNK + SLACK],
+            bytes: chunk_bytes(None),
             len: 0,
             lines: Vec::new(),
             names: Names::new(),
@@ -296,11 +313,9 @@ impl Writer {
         if self.len == 0 && self.lines.is_empty() && self.names.new.is_empty() {
             return;
         }
-        let empty = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| vec![0; CHUNK + SLACK]);
-        let mut bytes = std::mem::replace(&mut self.bytes, empty);
+        let empty = chunk_bytes(self.spare.try_recv().ok());
+        let full = std::mem::replace(&mut self.bytes, empty) as Box<[u8]>;
+        let mut bytes = full.into_vec();
         bytes.truncate(std::mem::take(&mut self.len));
         let chunk = Chunk {
             bytes,
