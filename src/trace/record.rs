@@ -996,10 +996,22 @@ impl Trace {
         let Some(n) = writer.short_name(name) else {
             return false;
         };
-        let by = match by.map(|by| writer.short_name(by)) {
-            Some(Some(by)) if by < 0x7f => by + 1,
-            Some(_) => return false,
+        // Queued by a frame of its own name (a tick queuing the next): one lookup.
+        let by = match by {
             None => 0,
+            Some(by) => {
+                let by = if by.as_ptr() == name.as_ptr() && by.len() == name.len() {
+                    n
+                } else if let Some(by) = writer.short_name(by) {
+                    by
+                } else {
+                    return false;
+                };
+                if by >= 0x7f {
+                    return false;
+                }
+                by + 1
+            }
         };
         let Some(mut room) = writer.short(at) else {
             return false;
