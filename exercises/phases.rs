@@ -81,7 +81,7 @@ impl EventLoop {
         while alive && !self.status.stop {
             self.run_once(mode);
             alive = self.is_alive();
-            self.note_alive(alive);
+            self.note_alive_after_iteration(alive, mode);
             if mode != RunMode::Default {
                 break;
             }
@@ -104,16 +104,6 @@ impl EventLoop {
         // Example: with an immediate queued and a timer due, the immediate's check phase
         // runs before the timers phase of the same iteration.
         todo!("visit the phases of one iteration in libuv's order")
-    }
-
-    /// Notes what keeps the loop alive, and the decision `alive` taken from it.
-    #[inline]
-    fn note_alive(&self, alive: bool) {
-        self.note(|| TraceEvent::Alive {
-            handles: self.liveness.active_handles(),
-            requests: self.liveness.active_requests(),
-            alive,
-        });
     }
 
     /// Whether anything keeps the loop running (`uv__loop_alive`): an active, ref'd handle, a
@@ -210,17 +200,16 @@ impl EventLoop {
     /// wait with no deadline, which could never end, stops the run instead of hanging. Work a
     /// panic cut short in an earlier poll phase is ready already: the phase does not wait.
     fn poll_io(&mut self, timeout: Option<u64>) {
-        self.enter_phase(Phase::Poll);
         let timeout = if self.left_over_from_poll() {
             Some(0)
         } else {
             timeout
         };
-        self.note(|| TraceEvent::PollWait(timeout));
-        let before = self.now;
+        let began = self.now;
+        let mut ready = None;
         if self.can_be_woken() {
             if self.io.poller.is_some() {
-                self.poll_kernel(timeout); // chapter 8: wait in the kernel
+                ready = self.poll_kernel(timeout); // chapter 8: wait in the kernel
             } else {
                 self.wait_for_pool(timeout); // chapter 7: wait for a worker
             }
@@ -228,11 +217,8 @@ impl EventLoop {
             self.let_time_pass(timeout);
         }
         self.update_time(); // libuv refreshes the time after every wait
-        self.note(|| TraceEvent::PollWoke {
-            waited: self.now.saturating_sub(before),
-            events: self.io.poller.as_ref().map_or(0, |io| io.undispatched())
-                + usize::from(self.work.completions.wakeup().is_pending()),
-        });
+        // The phase, its wait and what ended it, in the trace: noted now, in one go.
+        self.note_poll(began, timeout, ready);
         self.run_ready_watchers();
         self.run_completions();
         self.dispatch_remote_wakes(); // chapter 10: tasks woken by other threads
@@ -272,8 +258,7 @@ impl EventLoop {
                 }
             }
             None => {
-                self.note(|| TraceEvent::Stalled);
-                self.status.stalled = true;
+                self.status.stalled = true; // the trace's `Stalled`: see `note_poll`
                 self.status.stop = true;
             }
         }
