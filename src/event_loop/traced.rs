@@ -65,6 +65,7 @@ impl EventLoop {
         self.trace.unqueued(self.now, queue, key);
     }
 
+    // ANCHOR: note_phase
     /// A phase begins: noted with the length of every queue. The phase before it ends here
     /// too: the recorder writes its `PhaseEnd` first, so a phase costs one branch, not two.
     #[inline]
@@ -74,6 +75,9 @@ impl EventLoop {
         }
     }
 
+    /// Notes a phase the cheapest way that will do: the short way (no call at all), else with
+    /// the queues counted, else the long way. Each fallback is the function's last act, so it
+    /// is a jump, and the short way's function saves no registers for it.
     #[cold]
     #[inline(never)]
     fn note_phase(&self, phase: Phase) {
@@ -104,6 +108,7 @@ impl EventLoop {
     fn note_phase_long(&self, phase: Phase) {
         self.trace.phase(self.now, phase, || self.queue_lengths());
     }
+    // ANCHOR_END: note_phase
 
     /// The loop's decision to go on, which waited for this phase, and the phase.
     #[inline(never)]

@@ -873,6 +873,7 @@ impl Trace {
         recorder.writer_only.then_some(recorder)
     }
 
+    // ANCHOR: short_way
     /// A phase begins, the short way: nothing could have changed a queue since they were last
     /// counted, and no `Alive` decision waits. (`lengths`: for the debug check of that rule.)
     #[inline(always)]
@@ -909,6 +910,7 @@ impl Trace {
         room.end();
         true
     }
+    // ANCHOR_END: short_way
 
     /// A phase begins, the short way, after something that may have changed a queue: the
     /// queues, counted (`lengths`), are as last written.
