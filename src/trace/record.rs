@@ -1018,16 +1018,18 @@ impl Trace {
         let Some(mut room) = writer.short(at) else {
             return false;
         };
-        let id = match key {
-            Some(key) => match ids.queued_short(key) {
-                Some(id) => id + 1,
-                None => return false,
-            },
-            None => 0,
-        };
-        room.bytes([QUEUED, queue as u8, n]);
-        room.small(id);
-        room.byte(by);
+        match key {
+            // A tick or a microtask: five bytes, written at once.
+            None => room.bytes([QUEUED, queue as u8, n, 0, by]),
+            Some(key) => {
+                let Some(id) = ids.queued_short(key) else {
+                    return false;
+                };
+                room.bytes([QUEUED, queue as u8, n]);
+                room.small(id + 1);
+                room.byte(by);
+            }
+        }
         room.end();
         *dirty = true;
         true
