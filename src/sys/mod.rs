@@ -6,6 +6,9 @@
 //! - a [`Waker`]: a file descriptor another thread can make readable to end that wait —
 //!   an `eventfd` on Linux, a pipe elsewhere.
 //!
+//! One more piece is not a system call but needs `unsafe` all the same: a [`Scoped`]
+//! thread-local, which lends the task being polled to the futures it polls (chapter 10).
+//!
 //! Sockets need a few calls `std::net` lacks (a connect that does not wait, a chosen listen
 //! backlog, keep-alive, the descriptor limit): they are in [`socket`].
 //!
@@ -44,10 +47,12 @@ pub mod epoll;
 #[cfg(target_os = "linux")]
 mod errno;
 pub mod poll;
+mod scoped;
 pub mod socket;
 mod waker;
 
 pub use errno::errno_name;
+pub use scoped::Scoped;
 pub use waker::Waker;
 
 #[cfg(target_os = "linux")]

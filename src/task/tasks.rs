@@ -7,7 +7,7 @@
 //! returns, in the order they were issued. Nothing else runs in between, so the program cannot
 //! tell the difference from a direct call: this is the *mailbox* of DESIGN §2.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -22,6 +22,7 @@ use super::schedule::{Header, Inbox};
 use crate::event_loop::{EventLoop, LocalWakes, WakeSource};
 use crate::heap::{Heap, Key};
 use crate::microtasks::SharedJob;
+use crate::sys::Scoped;
 
 /// A task's key in its loop's table.
 pub(crate) type TaskKey = Key;
@@ -163,8 +164,10 @@ pub(crate) struct Tasks {
 }
 
 thread_local! {
-    /// The task being polled on this thread, and its loop's tasks (restored after the poll).
-    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
+    /// The task being polled on this thread, lent by the poll (the previous one is visible
+    /// again after it). A pointer, not an `Option<Rc>`: no destructor, so reading it is one
+    /// load on the hot path of every poll.
+    static SCOPE: Scoped<Scope> = const { Scoped::new() };
     /// The task states of the loops this thread runs, found by a waker's inbox.
     static LOCAL: RefCell<Vec<(usize, Weak<Tasks>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -198,23 +201,14 @@ impl Scope {
 
 /// Calls `f` with the poll scope (`None` when this thread is not polling a task), without
 /// cloning it: for the hot paths that only look at it.
+#[inline]
 pub(crate) fn with_scope<R>(f: impl FnOnce(Option<&Scope>) -> R) -> R {
-    SCOPE.with(|s| {
-        let scope = s.take();
-        let result = f(scope.as_ref());
-        s.set(scope);
-        result
-    })
+    SCOPE.with(|s| s.with(f))
 }
 
 /// The poll scope, if this thread is polling a task.
 pub(crate) fn scope() -> Option<Scope> {
-    SCOPE.with(|s| {
-        let scope = s.take();
-        let copy = scope.clone();
-        s.set(scope);
-        copy
-    })
+    with_scope(|scope| scope.cloned())
 }
 
 /// The loop's task state for `inbox`, if this thread runs that loop.
@@ -261,16 +255,6 @@ pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
     lp.set_wake_source(tasks.clone());
     lp.insert_state(TaskState(Some(tasks.clone())));
     tasks
-}
-
-/// Restores the previous scope when a poll ends, even by a panic.
-struct ScopeGuard(Option<Scope>);
-
-impl Drop for ScopeGuard {
-    fn drop(&mut self) {
-        let previous = self.0.take();
-        SCOPE.with(|s| s.set(previous));
-    }
 }
 
 impl Tasks {
@@ -404,10 +388,13 @@ impl Tasks {
             task: task.clone().erased(),
             header: Arc::as_ptr(header).cast(),
         };
-        let previous = SCOPE.with(|s| s.replace(Some(scope)));
-        let _restore = ScopeGuard(previous);
         let mut cx = Context::from_waker(task.waker());
-        panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
+        // Lent for the poll, and taken back when it returns or unwinds.
+        SCOPE.with(|s| {
+            s.set(&scope, || {
+                panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
+            })
+        })
     }
 
     /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
