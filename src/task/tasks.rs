@@ -64,6 +64,9 @@ pub(crate) trait Runnable {
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
     /// The task with its future's type erased.
     fn erased(self: Rc<Self>) -> Rc<dyn Runnable>;
+    /// A wake by the loop's own sources (see [`wake_task`]): one call through the vtable,
+    /// the rest with the task's type known.
+    fn wake_here(self: Rc<Self>, lp: &mut EventLoop);
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
@@ -132,6 +135,13 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
 
     fn erased(self: Rc<Self>) -> Rc<dyn Runnable> {
         self
+    }
+
+    #[inline]
+    fn wake_here(self: Rc<Self>, lp: &mut EventLoop) {
+        if self.header.schedule() {
+            lp.queue_task_entry(self);
+        }
     }
 }
 
@@ -504,9 +514,7 @@ impl WakeSource for Tasks {
 /// task is queued already, running (then it is only marked), or done.
 #[inline]
 pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
-    if task.header().schedule() {
-        lp.queue_task_entry(task.entry());
-    }
+    task.wake_here(lp);
 }
 
 /// Polls `task` now, from a microtask that is itself its hop (see [`Tasks::resume`]).
