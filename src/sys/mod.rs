@@ -67,9 +67,10 @@ use std::time::Duration;
 /// ```
 /// use eventloop::sys::Interest;
 ///
-/// let both = Interest { readable: true, writable: true };
+/// let both = Interest { readable: true, writable: true, edge: false };
 /// assert_eq!(both, Interest::BOTH);
 /// assert_eq!(Interest::default(), Interest::NONE);
+/// assert!(Interest::READABLE.edge_triggered().edge);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Interest {
@@ -77,9 +78,49 @@ pub struct Interest {
     pub readable: bool,
     /// Wake when the descriptor can be written without blocking.
     pub writable: bool,
+    /// Edge-triggered (`EPOLLET`): report a readiness when it arises — new bytes arrived,
+    /// buffer space freed — not at every wait for as long as it lasts. Whoever registers so
+    /// must remember the readiness itself and keep it until a read or write says it is gone
+    /// (a short read, `EAGAIN`): the kernel will not say it again. It saves the kernel a
+    /// second look at every descriptor it reported (epoll puts a level-triggered one back on
+    /// its ready list and polls it again at the next wait). `poll(2)` has no such mode: the
+    /// [`poll::Poller`] ignores it, and a reader that keeps the readiness itself is just as
+    /// correct when told again.
+    pub edge: bool,
 }
 
 impl Interest {
+    /// The same interest, [edge-triggered](Self::edge).
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    /// # #[cfg(target_os = "linux")] {
+    /// use eventloop::sys::epoll::Poller;
+    /// use std::io::Write;
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    ///
+    /// let (a, mut b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::READABLE.edge_triggered()).unwrap();
+    /// let mut events = Vec::new();
+    /// let now = Some(Duration::ZERO);
+    /// b.write_all(b"x").unwrap();
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1); // it became readable
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 0); // it still is: told once
+    /// b.write_all(b"y").unwrap();
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1); // more bytes: told again
+    /// drop(b);
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1);
+    /// assert!(events.last().unwrap().read_closed); // and the end: kept by whoever reads
+    /// # }
+    /// ```
+    #[must_use]
+    pub const fn edge_triggered(self) -> Interest {
+        Interest { edge: true, ..self }
+    }
+
     /// Readable only.
     ///
     /// ```
@@ -90,6 +131,7 @@ impl Interest {
     pub const READABLE: Interest = Interest {
         readable: true,
         writable: false,
+        edge: false,
     };
     /// Writable only.
     ///
@@ -101,6 +143,7 @@ impl Interest {
     pub const WRITABLE: Interest = Interest {
         readable: false,
         writable: true,
+        edge: false,
     };
     /// Both.
     ///
@@ -112,6 +155,7 @@ impl Interest {
     pub const BOTH: Interest = Interest {
         readable: true,
         writable: true,
+        edge: false,
     };
     /// Neither: registered, but waiting for nothing.
     ///
@@ -123,6 +167,7 @@ impl Interest {
     pub const NONE: Interest = Interest {
         readable: false,
         writable: false,
+        edge: false,
     };
 }
 
@@ -154,6 +199,10 @@ pub struct Event {
     pub error: bool,
     /// The peer hung up (`EPOLLHUP`/`POLLHUP`).
     pub hangup: bool,
+    /// No more bytes will arrive: the peer shut down its writing side (`EPOLLRDHUP`), or
+    /// hung up. Unlike readability, this does not go away once the buffered bytes are read —
+    /// what an [edge-triggered](Interest::edge) reader must remember, since it is told once.
+    pub read_closed: bool,
 }
 
 // ANCHOR: timeout_ms

@@ -249,10 +249,12 @@ impl AsyncStream {
 }
 
 // ANCHOR: read_callback
-/// Asks the loop to say when the socket is readable: the callback marks it and wakes the
-/// task, which reads. With nobody waiting to read, it stops watching instead — a
-/// level-triggered poller would otherwise report the socket at every turn (a spin) while the
-/// task does something else; the unread bytes wait in the kernel (backpressure).
+/// Asks the loop to say when the socket becomes readable: the callback marks it and wakes
+/// the task, which reads — and keeps the mark until a read comes back short, since the
+/// watcher is edge-triggered and epoll will not say it again before more bytes arrive. With
+/// nobody waiting to read, it stops watching instead: level-triggered (writes waiting, or the
+/// `poll(2)` backend), the socket would be reported at every turn (a spin) while the task
+/// does something else; the unread bytes wait in the kernel (backpressure).
 fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
     let weak = Rc::downgrade(shared);
     shared.watching.set(true);
@@ -298,8 +300,11 @@ impl AsyncRead for AsyncStream {
                 }
                 Ok(n) => {
                     // Short: the socket is empty now, and another `recv` would only say
-                    // `EAGAIN` — wait for the loop to say it is readable again.
-                    if n < out.len() {
+                    // `EAGAIN` — wait for the loop to say it is readable again. Unless the
+                    // kernel said the peer is done: then the next `recv` returns the end of
+                    // file (or the error), and the edge-triggered watcher will not say so
+                    // again.
+                    if n < out.len() && !socket.read_closed() {
                         shared.readable.set(false);
                     }
                     return Poll::Ready(Ok(n));
