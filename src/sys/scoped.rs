@@ -61,6 +61,7 @@ impl<T> Scoped<T> {
     ///     assert_eq!(scoped.with(|v| v.copied()), Some(1)); // the outer one again
     /// });
     /// ```
+    // ANCHOR: scoped_set
     #[inline]
     pub fn set<R>(&self, value: &T, f: impl FnOnce() -> R) -> R {
         /// Puts the previous pointer back, on return and on unwind alike.
@@ -81,6 +82,7 @@ impl<T> Scoped<T> {
         };
         f()
     }
+    // ANCHOR_END: scoped_set
 
     /// Calls `f` with the value lent now (`None` outside any [`set`](Self::set)). The
     /// reference cannot leave `f`.
@@ -92,6 +94,7 @@ impl<T> Scoped<T> {
     /// assert_eq!(scoped.with(|v| v.map(|s: &&str| s.len())), None);
     /// assert_eq!(scoped.set(&"four", || scoped.with(|v| v.map(|s| s.len()))), Some(4));
     /// ```
+    // ANCHOR: scoped_with
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
         let current = self.current.get();
@@ -103,6 +106,7 @@ impl<T> Scoped<T> {
         let value = unsafe { current.as_ref() };
         f(value)
     }
+    // ANCHOR_END: scoped_with
 }
 
 impl<T> Default for Scoped<T> {
