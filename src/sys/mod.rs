@@ -116,9 +116,20 @@ impl Interest {
     /// assert!(events.last().unwrap().read_closed); // and the end: kept by whoever reads
     /// # }
     /// ```
+    ///
+    /// Waiting for nothing stays [`Interest::NONE`]: a quiet watcher has no edge to wait for.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert_eq!(Interest::NONE.edge_triggered(), Interest::NONE);
+    /// ```
     #[must_use]
     pub const fn edge_triggered(self) -> Interest {
-        Interest { edge: true, ..self }
+        Interest {
+            edge: self.readable || self.writable,
+            ..self
+        }
     }
 
     /// Readable only.

@@ -114,3 +114,29 @@ impl<T> Default for Scoped<T> {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Scoped;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// A panic inside `set` must not leave the thread-local pointing at the value the
+    /// unwinding frame owned: the next `with` would read freed memory.
+    #[test]
+    fn a_panic_inside_set_puts_the_previous_value_back() {
+        let scoped = Scoped::new();
+        let outer = String::from("outer");
+        scoped.set(&outer, || {
+            let unwound = catch_unwind(AssertUnwindSafe(|| {
+                let inner = String::from("inner");
+                scoped.set(&inner, || panic!("the poll panicked"));
+            }));
+            assert!(unwound.is_err());
+            assert_eq!(scoped.with(|v| v.cloned()).as_deref(), Some("outer"));
+        });
+        assert!(
+            scoped.with(|v| v.is_none()),
+            "nothing lent once the outer set returned"
+        );
+    }
+}
