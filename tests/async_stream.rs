@@ -257,6 +257,51 @@ mod reading {
     }
 
     #[test]
+    fn end_of_file_right_behind_the_last_bytes_is_not_lost() {
+        // The peer's last bytes and its end of file both reach the kernel while the loop is
+        // busy, so the next wait reports them as one event — and, edge-triggered, only once.
+        // The read that follows gets the bytes, short of the buffer; the end of file is still
+        // there to read, and nothing will report it again: a reader that took "short" for
+        // "empty" would wait forever.
+        let (go, peer_go) = std::sync::mpsc::channel::<()>();
+        let (closed, peer_closed) = std::sync::mpsc::channel::<()>();
+        let (addr, peer) = peer(move |mut conn| {
+            peer_go.recv().unwrap();
+            conn.write_all(b"last words").unwrap();
+            drop(conn); // the end of file, right behind
+            closed.send(()).unwrap();
+        });
+        let mut lp = EventLoop::new();
+        let got = bounded(&mut lp, "end of file behind data", async move {
+            let mut conn = task::net::connect(addr).await?;
+            // Holds the loop's thread while this task waits to read, until the peer is done.
+            task::defer(move |lp| {
+                lp.set_timeout(
+                    move |_| {
+                        go.send(()).unwrap();
+                        let wait = std::time::Duration::from_secs(10);
+                        peer_closed
+                            .recv_timeout(wait)
+                            .expect("the peer sent and closed");
+                    },
+                    0,
+                );
+            });
+            let mut buf = [0; 64];
+            let mut got = Vec::new();
+            loop {
+                match read_some(&mut conn, &mut buf).await? {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            Ok::<_, std::io::Error>(got)
+        });
+        peer.join().unwrap();
+        assert_eq!(got.unwrap(), b"last words");
+    }
+
+    #[test]
     fn a_reset_reaches_the_waiting_reader_as_an_error() {
         // The peer closes with a byte it never read: the kernel answers with a reset.
         let (addr, peer) = peer(|mut conn| {
@@ -308,17 +353,24 @@ mod reading {
             sent // dropping the socket: end of file after the data
         });
         let mut lp = EventLoop::new();
-        let (total, watching) = bounded(&mut lp, "backpressure", async move {
+        // Counts the loop's turns (a check handle runs once per iteration; unref'd, it keeps
+        // nothing alive).
+        let turns = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let counted = turns.clone();
+        let counter = lp.check_init(move |_, _| counted.set(counted.get() + 1));
+        lp.start_handle(counter).unwrap();
+        eventloop::Ref::unref(counter, &mut lp);
+        let (total, idle_turns) = bounded(&mut lp, "backpressure", async move {
             let mut conn = task::net::connect(addr).await?;
             // One byte, then no reading until the peer's writes block.
             let mut first = [0; 1];
             let mut total = read_some(&mut conn, &mut first).await?;
+            let before = turns.get();
             task::spawn_blocking(move || peer_full.recv())
                 .await
                 .unwrap()
                 .unwrap();
-            let stream = conn.stream();
-            let watching = task::with_loop(move |lp| stream.is_reading(lp)).await;
+            let idle_turns = turns.get() - before;
             let mut buf = vec![0; 64 * 1024];
             loop {
                 match read_some(&mut conn, &mut buf).await? {
@@ -326,14 +378,18 @@ mod reading {
                     n => total += n,
                 }
             }
-            Ok::<_, std::io::Error>((total, watching))
+            Ok::<_, std::io::Error>((total, idle_turns))
         })
         .unwrap();
         let sent = peer.join().unwrap();
+        // Correct code turns a handful of times: once per readable event until it stops
+        // watching (or, edge-triggered, once per batch of arrivals), then once for the pool
+        // job. A loop that kept a level-triggered watch on the unread socket turns at every
+        // wait for as long as the peer keeps writing: hundreds of times at least.
         assert!(
-            !watching,
-            "the loop kept watching a readable socket nobody read: a level-triggered poller \
-             reports it at every turn (a spin)"
+            idle_turns < 50,
+            "the loop turned {idle_turns} times while nobody read a readable socket: a \
+             level-triggered watcher left on reports it at every wait (a spin)"
         );
         assert_eq!(total, sent, "every byte the peer sent was read once");
     }

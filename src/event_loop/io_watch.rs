@@ -269,6 +269,7 @@ impl EventLoop {
             writable: true,
             error: false,
             hangup: false,
+            read_closed: false,
         };
         self.run_watcher(key, fed);
     }

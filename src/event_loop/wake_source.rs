@@ -53,6 +53,12 @@ impl LocalWakes {
     pub(crate) fn raise(&self) {
         self.0.set(true);
     }
+
+    /// Raised: the source may have something local (the checkpoint's cheap first test).
+    #[inline]
+    pub(super) fn is_raised(&self) -> bool {
+        self.0.get()
+    }
 }
 
 impl EventLoop {

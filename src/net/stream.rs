@@ -90,9 +90,20 @@ pub(crate) struct StreamSocket {
     /// wait on the loop's write queue, the stream is connecting, or it is shut down. Kept
     /// by [`update_interest`] (and `shutdown`), so a direct writer needs no loop to ask.
     writes_wait: Cell<bool>,
+    /// The kernel said no more bytes will come (end of file, a hang-up or an error is
+    /// waiting to be read): kept for a notified reader, whose watcher is edge-triggered and
+    /// is told so only once (see [`read_closed`](Self::read_closed)).
+    read_closed: Cell<bool>,
 }
 
 impl StreamSocket {
+    /// True once the kernel said no more bytes will come: a short read then does not mean
+    /// the socket has nothing more to say — the next read returns the end of file or the
+    /// error — and an edge-triggered watcher will not report it again.
+    pub(crate) fn read_closed(&self) -> bool {
+        self.read_closed.get()
+    }
+
     /// True while a direct write must not be made (see the field).
     pub(crate) fn writes_wait(&self) -> bool {
         self.writes_wait.get()
@@ -160,9 +171,20 @@ impl Stream {
     /// connecting or while writes wait.
     pub(super) fn interest(&self) -> Interest {
         let writes_waiting = self.requests.as_ref().is_some_and(|r| !r.queue.is_empty());
-        Interest {
+        let interest = Interest {
             readable: self.flags & READING != 0,
             writable: self.flags & CONNECTING != 0 || writes_waiting,
+            edge: false,
+        };
+        // A reader that reads the socket itself (`notify_readable`) keeps the readiness
+        // until a read comes back short, so the kernel need not say it again: edge-triggered,
+        // as tokio registers every socket. Only while it just reads: `write::flush` writes at
+        // most `WRITES_PER_EVENT` times per event and counts on hearing of a socket that is
+        // still writable at the next wait.
+        if self.flags & NOTIFY != 0 && interest == Interest::READABLE {
+            interest.edge_triggered()
+        } else {
+            interest
         }
     }
 
@@ -203,6 +225,7 @@ pub(super) fn register(
     let socket = Rc::new(StreamSocket {
         io: socket,
         writes_wait: Cell::new(flags & CONNECTING != 0),
+        read_closed: Cell::new(false),
     });
     let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
@@ -247,8 +270,13 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
     if ev.readable {
         if s.flags & NOTIFY == 0 {
             read(lp, key, ev.hangup);
-        } else if let Some(on_ready) = s.on_read.take() {
-            notify(lp, key, on_ready);
+        } else {
+            if ev.read_closed || ev.error {
+                s.socket.read_closed.set(true); // told once (edge-triggered): kept
+            }
+            if let Some(on_ready) = s.on_read.take() {
+                notify(lp, key, on_ready);
+            }
         }
     }
     // `flush` finds the stream itself (and returns if a read callback closed it).
@@ -507,6 +535,12 @@ impl TcpStream {
         lp: &mut EventLoop,
         on_data: impl FnMut(&mut EventLoop, io::Result<&[u8]>) + 'static,
     ) -> io::Result<()> {
+        self.start_reading(lp, 0, Box::new(on_data))
+    }
+
+    /// `read_start` with `mode` (`0` or `NOTIFY`) set among the flags before the watcher is
+    /// told, so it is told once.
+    fn start_reading(self, lp: &mut EventLoop, mode: u8, on_read: ReadCallback) -> io::Result<()> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         if s.flags & CONNECTING != 0 {
@@ -515,26 +549,28 @@ impl TcpStream {
                 "read_start before the connect callback",
             ));
         }
-        s.flags = (s.flags | READING) & !NOTIFY;
-        s.on_read = Some(Box::new(on_data));
+        s.flags = (s.flags | READING) & !NOTIFY | mode;
+        s.on_read = Some(on_read);
         update_interest(lp, key);
         Ok(())
     }
 
     /// Like [`read_start`](Self::read_start), but the loop does not read: `on_ready` runs
-    /// each time the socket is readable (level-triggered: again at every turn of the loop
-    /// until someone reads it empty, or reading stops), and the reader reads with
+    /// when the socket becomes readable, and the reader reads with
     /// [`StreamSocket::read_now`] into its own buffer. For an async stream, whose task has a
     /// buffer of its own: no copy through the loop's buffer.
+    ///
+    /// The reader must remember that the socket is readable until a read of its own comes
+    /// back short or with `EAGAIN`: while the stream only reads, its watcher is
+    /// edge-triggered ([`Interest::edge`]), and epoll reports the socket again only once more
+    /// bytes arrive. (With writes waiting, or on the `poll(2)` backend, it is reported at
+    /// every turn of the loop while it stays readable, which such a reader does not mind.)
     pub(crate) fn notify_readable(
         self,
         lp: &mut EventLoop,
         mut on_ready: impl FnMut(&mut EventLoop) + 'static,
     ) -> io::Result<()> {
-        self.read_start(lp, move |lp, _| on_ready(lp))?;
-        let key = self.key(lp)?;
-        stream_mut(lp, key)?.flags |= NOTIFY;
-        Ok(())
+        self.start_reading(lp, NOTIFY, Box::new(move |lp, _| on_ready(lp)))
     }
 
     /// Stops reading and forgets the data callback (`uv_read_stop`). Data the peer sends
@@ -878,5 +914,40 @@ mod tests {
             size_of::<super::Requests>()
         );
         assert!(bytes <= 48, "{bytes}");
+    }
+
+    /// A reader that reads the socket itself is told once per arrival (edge-triggered) —
+    /// only while it just reads: `write::flush` counts on hearing again of a socket that
+    /// stays writable, and a data callback's reader reads in the loop, which stops at the
+    /// per-event cap and counts on hearing again of a socket that stays readable.
+    #[test]
+    fn only_a_notified_reader_that_just_reads_is_edge_triggered() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let io = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut s = Stream {
+            socket: Rc::new(StreamSocket {
+                io,
+                writes_wait: Cell::new(false),
+                read_closed: Cell::new(false),
+            }),
+            watch: None,
+            flags: READING | NOTIFY,
+            on_read: None,
+            requests: None,
+        };
+        assert_eq!(s.interest(), Interest::READABLE.edge_triggered());
+        s.flags = READING;
+        assert_eq!(s.interest(), Interest::READABLE, "a data callback's reader");
+        s.flags = READING | NOTIFY | CONNECTING;
+        assert!(
+            !s.interest().edge,
+            "writable interest stays level-triggered"
+        );
+        s.flags = NOTIFY;
+        assert_eq!(
+            s.interest(),
+            Interest::NONE,
+            "not reading: nothing, not even the edge"
+        );
     }
 }

@@ -48,6 +48,9 @@ fn flags(interest: Interest) -> u32 {
     if interest.writable {
         flags |= libc::EPOLLOUT as u32;
     }
+    if interest.edge {
+        flags |= libc::EPOLLET as u32;
+    }
     flags
 }
 
@@ -240,6 +243,7 @@ impl Poller {
                 // says nothing about ours, and counting it would report a full send
                 // buffer as writable on every wait.
                 hangup: bits & libc::EPOLLHUP != 0,
+                read_closed: bits & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
             });
         }
         // SAFETY: shrinking to zero never exposes uninitialised entries.

@@ -6,6 +6,9 @@
 //! - a [`Waker`]: a file descriptor another thread can make readable to end that wait —
 //!   an `eventfd` on Linux, a pipe elsewhere.
 //!
+//! One more piece is not a system call but needs `unsafe` all the same: a [`Scoped`]
+//! thread-local, which lends the task being polled to the futures it polls (chapter 10).
+//!
 //! Sockets need a few calls `std::net` lacks (a connect that does not wait, a chosen listen
 //! backlog, keep-alive, the descriptor limit): they are in [`socket`].
 //!
@@ -44,10 +47,12 @@ pub mod epoll;
 #[cfg(target_os = "linux")]
 mod errno;
 pub mod poll;
+mod scoped;
 pub mod socket;
 mod waker;
 
 pub use errno::errno_name;
+pub use scoped::Scoped;
 pub use waker::Waker;
 
 #[cfg(target_os = "linux")]
@@ -62,9 +67,10 @@ use std::time::Duration;
 /// ```
 /// use eventloop::sys::Interest;
 ///
-/// let both = Interest { readable: true, writable: true };
+/// let both = Interest { readable: true, writable: true, edge: false };
 /// assert_eq!(both, Interest::BOTH);
 /// assert_eq!(Interest::default(), Interest::NONE);
+/// assert!(Interest::READABLE.edge_triggered().edge);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Interest {
@@ -72,9 +78,60 @@ pub struct Interest {
     pub readable: bool,
     /// Wake when the descriptor can be written without blocking.
     pub writable: bool,
+    /// Edge-triggered (`EPOLLET`): report a readiness when it arises — new bytes arrived,
+    /// buffer space freed — not at every wait for as long as it lasts. Whoever registers so
+    /// must remember the readiness itself and keep it until a read or write says it is gone
+    /// (a short read, `EAGAIN`): the kernel will not say it again. It saves the kernel a
+    /// second look at every descriptor it reported (epoll puts a level-triggered one back on
+    /// its ready list and polls it again at the next wait). `poll(2)` has no such mode: the
+    /// [`poll::Poller`] ignores it, and a reader that keeps the readiness itself is just as
+    /// correct when told again.
+    pub edge: bool,
 }
 
 impl Interest {
+    /// The same interest, [edge-triggered](Self::edge).
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    /// # #[cfg(target_os = "linux")] {
+    /// use eventloop::sys::epoll::Poller;
+    /// use std::io::Write;
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    ///
+    /// let (a, mut b) = UnixStream::pair().unwrap();
+    /// let mut poller = Poller::new().unwrap();
+    /// poller.add(a.as_fd(), 1, Interest::READABLE.edge_triggered()).unwrap();
+    /// let mut events = Vec::new();
+    /// let now = Some(Duration::ZERO);
+    /// b.write_all(b"x").unwrap();
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1); // it became readable
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 0); // it still is: told once
+    /// b.write_all(b"y").unwrap();
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1); // more bytes: told again
+    /// drop(b);
+    /// assert_eq!(poller.wait(&mut events, now).unwrap(), 1);
+    /// assert!(events.last().unwrap().read_closed); // and the end: kept by whoever reads
+    /// # }
+    /// ```
+    ///
+    /// Waiting for nothing stays [`Interest::NONE`]: a quiet watcher has no edge to wait for.
+    ///
+    /// ```
+    /// use eventloop::sys::Interest;
+    ///
+    /// assert_eq!(Interest::NONE.edge_triggered(), Interest::NONE);
+    /// ```
+    #[must_use]
+    pub const fn edge_triggered(self) -> Interest {
+        Interest {
+            edge: self.readable || self.writable,
+            ..self
+        }
+    }
+
     /// Readable only.
     ///
     /// ```
@@ -85,6 +142,7 @@ impl Interest {
     pub const READABLE: Interest = Interest {
         readable: true,
         writable: false,
+        edge: false,
     };
     /// Writable only.
     ///
@@ -96,6 +154,7 @@ impl Interest {
     pub const WRITABLE: Interest = Interest {
         readable: false,
         writable: true,
+        edge: false,
     };
     /// Both.
     ///
@@ -107,6 +166,7 @@ impl Interest {
     pub const BOTH: Interest = Interest {
         readable: true,
         writable: true,
+        edge: false,
     };
     /// Neither: registered, but waiting for nothing.
     ///
@@ -118,6 +178,7 @@ impl Interest {
     pub const NONE: Interest = Interest {
         readable: false,
         writable: false,
+        edge: false,
     };
 }
 
@@ -149,6 +210,10 @@ pub struct Event {
     pub error: bool,
     /// The peer hung up (`EPOLLHUP`/`POLLHUP`).
     pub hangup: bool,
+    /// No more bytes will arrive: the peer shut down its writing side (`EPOLLRDHUP`), or
+    /// hung up. Unlike readability, this does not go away once the buffered bytes are read —
+    /// what an [edge-triggered](Interest::edge) reader must remember, since it is told once.
+    pub read_closed: bool,
 }
 
 // ANCHOR: timeout_ms

@@ -238,6 +238,7 @@ impl Poller {
                 writable: bits & libc::POLLOUT != 0,
                 error: bits & (libc::POLLERR | libc::POLLNVAL) != 0,
                 hangup: bits & libc::POLLHUP != 0,
+                read_closed: bits & libc::POLLHUP != 0,
             });
         }
         Ok(found)

@@ -107,26 +107,34 @@ pub struct AsyncStream {
 }
 
 /// What the stream's callbacks and the task share.
+///
+/// `repr(C)` keeps the fields in this order: what every readable event and every poll
+/// touches comes first, packed into as few cache lines as it fits in, and what only a
+/// stalled writer or a close needs comes last. (Left to itself the compiler sorts the fields
+/// by alignment, which scatters the flags behind the write buffer.)
+#[repr(C)]
 struct Shared {
-    stream: TcpStream,
-    /// The stream's socket, for the writes the task makes itself (gone once it is closed).
+    /// The stream's socket, for the reads and writes the task makes itself (gone once it is
+    /// closed).
     socket: Weak<StreamSocket>,
+    read_waiter: Cell<Waiter>,
     /// The loop said the socket is readable, and no read since came back short: the next
     /// `poll_read` reads (tokio's readiness flag).
     readable: Cell<bool>,
     /// The loop watches the socket for the task (it stops while nobody waits to read).
     watching: Cell<bool>,
     eof: Cell<bool>,
-    read_error: Cell<Option<io::Error>>,
-    read_waiter: Cell<Waiter>,
-    /// Written by the task, waiting for the `send` that runs after its poll.
-    write_buf: RefCell<Vec<u8>>,
+    /// A send is queued for after the poll. Exactly while it is, `write_buf` holds bytes.
     send_queued: Cell<bool>,
+    close: Cell<CloseStage>,
     /// Bytes in the loop's write queue (the kernel did not take them yet).
     queued: Cell<usize>,
+    read_error: Cell<Option<io::Error>>,
     write_error: Cell<Option<io::Error>>,
+    /// Written by the task, waiting for the `send` that runs after its poll.
+    write_buf: RefCell<Vec<u8>>,
     write_waiter: Cell<Waiter>,
-    close: Cell<CloseStage>,
+    stream: TcpStream,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,10 +249,12 @@ impl AsyncStream {
 }
 
 // ANCHOR: read_callback
-/// Asks the loop to say when the socket is readable: the callback marks it and wakes the
-/// task, which reads. With nobody waiting to read, it stops watching instead — a
-/// level-triggered poller would otherwise report the socket at every turn (a spin) while the
-/// task does something else; the unread bytes wait in the kernel (backpressure).
+/// Asks the loop to say when the socket becomes readable: the callback marks it and wakes
+/// the task, which reads — and keeps the mark until a read comes back short, since the
+/// watcher is edge-triggered and epoll will not say it again before more bytes arrive. With
+/// nobody waiting to read, it stops watching instead: level-triggered (writes waiting, or the
+/// `poll(2)` backend), the socket would be reported at every turn (a spin) while the task
+/// does something else; the unread bytes wait in the kernel (backpressure).
 fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
     let weak = Rc::downgrade(shared);
     shared.watching.set(true);
@@ -290,8 +300,11 @@ impl AsyncRead for AsyncStream {
                 }
                 Ok(n) => {
                     // Short: the socket is empty now, and another `recv` would only say
-                    // `EAGAIN` — wait for the loop to say it is readable again.
-                    if n < out.len() {
+                    // `EAGAIN` — wait for the loop to say it is readable again. Unless the
+                    // kernel said the peer is done: then the next `recv` returns the end of
+                    // file (or the error), and the edge-triggered watcher will not say so
+                    // again.
+                    if n < out.len() && !socket.read_closed() {
                         shared.readable.set(false);
                     }
                     return Poll::Ready(Ok(n));
@@ -349,9 +362,10 @@ impl AsyncWrite for AsyncStream {
         if data.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let waiting = shared.queued.get() + shared.write_buf.borrow().len();
         let mut rest = data;
-        if waiting == 0 {
+        // Nothing waits when the loop's queue is empty and no send is queued (the buffer is
+        // empty exactly then): a test that leaves the buffer's cache line alone.
+        if shared.queued.get() == 0 && !shared.send_queued.get() {
             // Nothing of ours waits: the kernel gets the bytes now, from the task's own buffer
             // (`uv_try_write`), and only what it does not take is kept for the loop.
             match shared.try_write(data) {
@@ -359,7 +373,7 @@ impl AsyncWrite for AsyncStream {
                 Ok(n) => rest = &data[n..],
                 Err(e) => return Poll::Ready(Err(e)),
             }
-        } else if waiting >= WRITE_HIGH_WATER {
+        } else if shared.queued.get() + shared.write_buf.borrow().len() >= WRITE_HIGH_WATER {
             shared.write_waiter.set(Waiter::of(cx)); // until 'drain'
             return Poll::Pending;
         }

@@ -7,7 +7,7 @@
 //! returns, in the order they were issued. Nothing else runs in between, so the program cannot
 //! tell the difference from a direct call: this is the *mailbox* of DESIGN §2.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -22,6 +22,7 @@ use super::schedule::{Header, Inbox};
 use crate::event_loop::{EventLoop, LocalWakes, WakeSource};
 use crate::heap::{Heap, Key};
 use crate::microtasks::SharedJob;
+use crate::sys::Scoped;
 
 /// A task's key in its loop's table.
 pub(crate) type TaskKey = Key;
@@ -63,6 +64,9 @@ pub(crate) trait Runnable {
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
     /// The task with its future's type erased.
     fn erased(self: Rc<Self>) -> Rc<dyn Runnable>;
+    /// A wake by the loop's own sources (see [`wake_task`]): one call through the vtable,
+    /// the rest with the task's type known.
+    fn wake_here(self: Rc<Self>, lp: &mut EventLoop);
 }
 
 /// A task: its header, its future (until it finishes), and its join slot.
@@ -132,6 +136,13 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
     fn erased(self: Rc<Self>) -> Rc<dyn Runnable> {
         self
     }
+
+    #[inline]
+    fn wake_here(self: Rc<Self>, lp: &mut EventLoop) {
+        if self.header.schedule() {
+            lp.queue_task_entry(self);
+        }
+    }
 }
 
 impl<F: Future + 'static> SharedJob<EventLoop> for TaskCell<F> {
@@ -163,8 +174,10 @@ pub(crate) struct Tasks {
 }
 
 thread_local! {
-    /// The task being polled on this thread, and its loop's tasks (restored after the poll).
-    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
+    /// The task being polled on this thread, lent by the poll (the previous one is visible
+    /// again after it). A pointer, not an `Option<Rc>`: no destructor, so reading it is one
+    /// load on the hot path of every poll.
+    static SCOPE: Scoped<Scope> = const { Scoped::new() };
     /// The task states of the loops this thread runs, found by a waker's inbox.
     static LOCAL: RefCell<Vec<(usize, Weak<Tasks>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -198,23 +211,14 @@ impl Scope {
 
 /// Calls `f` with the poll scope (`None` when this thread is not polling a task), without
 /// cloning it: for the hot paths that only look at it.
+#[inline]
 pub(crate) fn with_scope<R>(f: impl FnOnce(Option<&Scope>) -> R) -> R {
-    SCOPE.with(|s| {
-        let scope = s.take();
-        let result = f(scope.as_ref());
-        s.set(scope);
-        result
-    })
+    SCOPE.with(|s| s.with(f))
 }
 
 /// The poll scope, if this thread is polling a task.
 pub(crate) fn scope() -> Option<Scope> {
-    SCOPE.with(|s| {
-        let scope = s.take();
-        let copy = scope.clone();
-        s.set(scope);
-        copy
-    })
+    with_scope(|scope| scope.cloned())
 }
 
 /// The loop's task state for `inbox`, if this thread runs that loop.
@@ -263,16 +267,6 @@ pub(crate) fn tasks(lp: &mut EventLoop) -> Rc<Tasks> {
     tasks
 }
 
-/// Restores the previous scope when a poll ends, even by a panic.
-struct ScopeGuard(Option<Scope>);
-
-impl Drop for ScopeGuard {
-    fn drop(&mut self) {
-        let previous = self.0.take();
-        SCOPE.with(|s| s.set(previous));
-    }
-}
-
 impl Tasks {
     /// The task `key`, while it is not finished.
     pub(crate) fn get(&self, key: TaskKey) -> Option<Rc<dyn Runnable>> {
@@ -282,6 +276,12 @@ impl Tasks {
     /// Adds a task for `future`; returns its key and its cell.
     pub(crate) fn insert<F: Future + 'static>(&self, future: F) -> (TaskKey, Rc<TaskCell<F>>) {
         let key = self.table.borrow_mut().insert(None);
+        // Allocated in this order on purpose: the allocator hands out consecutive blocks, so
+        // what every poll touches — the future, the header, the cell — ends up side by side
+        // in memory (fewer cache lines per wake and poll), and the join slot, touched once at
+        // the end, out of their way.
+        let join = Rc::new(JoinSlot::new());
+        let future = Box::pin(future);
         let header = Arc::new(Header {
             state: AtomicU8::new(0),
             key,
@@ -291,8 +291,8 @@ impl Tasks {
             waker: Waker::from(header.clone()),
             header,
             tasks: self.this.clone(),
-            future: RefCell::new(Some(Box::pin(future))),
-            join: Rc::new(JoinSlot::new()),
+            future: RefCell::new(Some(future)),
+            join,
         });
         let slot = self.table.borrow_mut();
         let mut slot = slot;
@@ -404,10 +404,13 @@ impl Tasks {
             task: task.clone().erased(),
             header: Arc::as_ptr(header).cast(),
         };
-        let previous = SCOPE.with(|s| s.replace(Some(scope)));
-        let _restore = ScopeGuard(previous);
         let mut cx = Context::from_waker(task.waker());
-        panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
+        // Lent for the poll, and taken back when it returns or unwinds.
+        SCOPE.with(|s| {
+            s.set(&scope, || {
+                panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
+            })
+        })
     }
 
     /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
@@ -511,9 +514,7 @@ impl WakeSource for Tasks {
 /// task is queued already, running (then it is only marked), or done.
 #[inline]
 pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
-    if task.header().schedule() {
-        lp.queue_task_entry(task.entry());
-    }
+    task.wake_here(lp);
 }
 
 /// Polls `task` now, from a microtask that is itself its hop (see [`Tasks::resume`]).
