@@ -61,8 +61,8 @@ pub use error::NetError;
 pub use listener::TcpListener;
 pub use server::{Server, ServerOptions};
 pub use socket::{DEFAULT_HIGH_WATER_MARK, Socket, SocketOptions};
-pub(crate) use stream::StreamSocket;
 pub use stream::TcpStream;
+pub(crate) use stream::{ReadyReader, StreamSocket};
 
 /// The size of the loop's one read buffer (libuv leaves the choice to `alloc_cb`; Node
 /// lends 64 KiB from a shared pool, as here).

@@ -82,6 +82,15 @@ pub(super) const UNREF: u8 = 1 << 3;
 /// itself, into its own buffer (an async stream's task: see [`TcpStream::notify_readable`]).
 pub(super) const NOTIFY: u8 = 1 << 4;
 
+/// Who a stream that [notifies](TcpStream::notify_readable) tells that its socket is
+/// readable: an async stream's shared state, which marks the socket readable and wakes the
+/// task waiting to read (tokio's `ScheduledIo`, reached from the socket).
+pub(crate) trait ReadyReader {
+    /// The socket is readable (or has something to report: end of file, an error). Runs in
+    /// the poll phase, with the loop; a checkpoint follows.
+    fn readable(&self, lp: &mut EventLoop);
+}
+
 /// A connection's socket, shared by its stream, its watcher (which keeps it open while it
 /// watches) and — weakly — an async stream, whose task reads and writes it directly.
 pub(crate) struct StreamSocket {
@@ -94,6 +103,12 @@ pub(crate) struct StreamSocket {
     /// waiting to be read): kept for a notified reader, whose watcher is edge-triggered and
     /// is told so only once (see [`read_closed`](Self::read_closed)).
     read_closed: Cell<bool>,
+    /// The reader of a stream that notifies, while it reads. Kept here, on the socket, not
+    /// in the stream table's slot as a data callback is: a readable event clones it, calls
+    /// it, and drops the clone — nothing is taken out of the table and put back after (a
+    /// second look-up), and the reader is never missing from its place, whatever the call
+    /// does (stops, closes, replaces, panics).
+    reader: Cell<Option<Rc<dyn ReadyReader>>>,
 }
 
 impl StreamSocket {
@@ -102,6 +117,13 @@ impl StreamSocket {
     /// error — and an edge-triggered watcher will not report it again.
     pub(crate) fn read_closed(&self) -> bool {
         self.read_closed.get()
+    }
+
+    /// The notified reader, if there is one (a clone: the socket keeps its own).
+    fn reader(&self) -> Option<Rc<dyn ReadyReader>> {
+        let reader = self.reader.take();
+        self.reader.set(reader.clone());
+        reader
     }
 
     /// True while a direct write must not be made (see the field).
@@ -226,6 +248,7 @@ pub(super) fn register(
         io: socket,
         writes_wait: Cell::new(flags & CONNECTING != 0),
         read_closed: Cell::new(false),
+        reader: Cell::new(None),
     });
     let watched = Rc::clone(&socket);
     let key = net(lp).streams.insert(Stream {
@@ -274,8 +297,8 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
             if ev.read_closed || ev.error {
                 s.socket.read_closed.set(true); // told once (edge-triggered): kept
             }
-            if let Some(on_ready) = s.on_read.take() {
-                notify(lp, key, on_ready);
+            if let Some(reader) = s.socket.reader() {
+                notify(lp, &*reader);
             }
         }
     }
@@ -361,19 +384,11 @@ fn read(lp: &mut EventLoop, key: Key, hangup: bool) {
 
 // ANCHOR: notify
 /// A readable event for a stream whose reader reads itself: the reader is told, and reads
-/// when it runs (tokio's readiness model). No read, no buffer, no copy here. `on_ready` was
-/// taken from the stream by the caller (absent: it is running further up the stack).
-fn notify(lp: &mut EventLoop, key: Key, mut on_ready: ReadCallback) {
-    let called = panic::catch_unwind(AssertUnwindSafe(|| on_ready(lp, Ok(&[]))));
-    if let Some(s) = net(lp).streams.get_mut(key)
-        && s.flags & READING != 0
-        && s.on_read.is_none()
-    {
-        s.on_read = Some(on_ready); // not stopped, closed or replaced meanwhile
-    }
-    if let Err(payload) = called {
-        panic::resume_unwind(payload); // to the watcher's frame, as if not caught here
-    }
+/// when it runs (tokio's readiness model). No read, no buffer, no copy here — and nothing to
+/// put back: the caller cloned the reader from the socket, which keeps its own, so a reader
+/// that stops, closes or replaces itself, or panics, leaves the stream as it left it.
+fn notify(lp: &mut EventLoop, reader: &dyn ReadyReader) {
+    reader.readable(lp);
     lp.checkpoint();
 }
 // ANCHOR_END: notify
@@ -452,6 +467,8 @@ fn unregister(lp: &mut EventLoop, key: Key) -> Option<Box<Requests>> {
     let Stream {
         socket, requests, ..
     } = stream;
+    // The reader goes now, not when the watcher's last share of the socket does.
+    drop(socket.reader.take());
     // The one place a registered stream's descriptor is closed: the watcher let go of its
     // share just above, and this is the last.
     drop(socket);
@@ -535,12 +552,19 @@ impl TcpStream {
         lp: &mut EventLoop,
         on_data: impl FnMut(&mut EventLoop, io::Result<&[u8]>) + 'static,
     ) -> io::Result<()> {
-        self.start_reading(lp, 0, Box::new(on_data))
+        self.start_reading(lp, 0, Some(Box::new(on_data)), None)
     }
 
     /// `read_start` with `mode` (`0` or `NOTIFY`) set among the flags before the watcher is
-    /// told, so it is told once.
-    fn start_reading(self, lp: &mut EventLoop, mode: u8, on_read: ReadCallback) -> io::Result<()> {
+    /// told, so it is told once; with a data callback, or a notified reader (and a previous
+    /// one of the other kind is forgotten).
+    fn start_reading(
+        self,
+        lp: &mut EventLoop,
+        mode: u8,
+        on_read: Option<ReadCallback>,
+        reader: Option<Rc<dyn ReadyReader>>,
+    ) -> io::Result<()> {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         if s.flags & CONNECTING != 0 {
@@ -550,8 +574,10 @@ impl TcpStream {
             ));
         }
         s.flags = (s.flags | READING) & !NOTIFY | mode;
-        s.on_read = Some(on_read);
+        s.on_read = on_read;
+        let previous = s.socket.reader.replace(reader);
         update_interest(lp, key);
+        drop(previous); // last: its drop may run anything
         Ok(())
     }
 
@@ -568,9 +594,9 @@ impl TcpStream {
     pub(crate) fn notify_readable(
         self,
         lp: &mut EventLoop,
-        mut on_ready: impl FnMut(&mut EventLoop) + 'static,
+        reader: Rc<dyn ReadyReader>,
     ) -> io::Result<()> {
-        self.start_reading(lp, NOTIFY, Box::new(move |lp, _| on_ready(lp)))
+        self.start_reading(lp, NOTIFY, None, Some(reader))
     }
 
     /// Stops reading and forgets the data callback (`uv_read_stop`). Data the peer sends
@@ -600,8 +626,10 @@ impl TcpStream {
         let key = self.key(lp)?;
         let s = stream_mut(lp, key)?;
         s.flags &= !(READING | NOTIFY);
-        s.on_read = None;
+        let on_read = s.on_read.take();
+        let reader = s.socket.reader.take();
         update_interest(lp, key);
+        drop((on_read, reader)); // last: a drop may run anything
         Ok(())
     }
 
@@ -929,6 +957,7 @@ mod tests {
                 io,
                 writes_wait: Cell::new(false),
                 read_closed: Cell::new(false),
+                reader: Cell::new(None),
             }),
             watch: None,
             flags: READING | NOTIFY,
@@ -949,5 +978,140 @@ mod tests {
             Interest::NONE,
             "not reading: nothing, not even the edge"
         );
+    }
+
+    /// What a test reader does when it is told the socket is readable.
+    #[derive(Clone, Copy, PartialEq)]
+    enum OnReady {
+        Count,
+        /// Panics the first time, then counts.
+        PanicOnce,
+        Close,
+        Stop,
+        /// Installs `next` in its place.
+        Replace,
+    }
+
+    struct TestReader {
+        stream: TcpStream,
+        calls: Cell<u32>,
+        does: OnReady,
+        next: std::cell::RefCell<Option<Rc<TestReader>>>,
+    }
+
+    impl ReadyReader for TestReader {
+        fn readable(&self, lp: &mut EventLoop) {
+            self.calls.set(self.calls.get() + 1);
+            match self.does {
+                OnReady::Count => {}
+                OnReady::PanicOnce => assert!(self.calls.get() > 1, "the reader panics"),
+                OnReady::Close => self.stream.close(lp, |_| {}).unwrap(),
+                OnReady::Stop => self.stream.read_stop(lp).unwrap(),
+                OnReady::Replace => {
+                    let next = self.next.borrow_mut().take().expect("replaced once");
+                    self.stream.notify_readable(lp, next).unwrap();
+                }
+            }
+        }
+    }
+
+    /// A loop with one registered connection, and its blocking peer.
+    fn connected() -> (EventLoop, TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let mut lp = EventLoop::new();
+        let stream = register(&mut lp, ours, 0).unwrap();
+        (lp, stream, peer)
+    }
+
+    fn reader(stream: TcpStream, does: OnReady) -> Rc<TestReader> {
+        Rc::new(TestReader {
+            stream,
+            calls: Cell::new(0),
+            does,
+            next: std::cell::RefCell::new(None),
+        })
+    }
+
+    /// Bytes from the peer, then a few turns of the loop that do not wait (loopback delivers
+    /// them before `write` returns, so no turn needs to block, and no test can hang). A
+    /// write to a stream closed with bytes unread fails (the close reset the connection).
+    fn arrive(lp: &mut EventLoop, peer: &mut std::net::TcpStream) {
+        let _ = peer.write_all(b"ping");
+        for _ in 0..3 {
+            lp.run(crate::event_loop::RunMode::NoWait);
+        }
+    }
+
+    /// The readable event calls the reader in place: a panic leaves it installed, reading,
+    /// and told of the next arrival (the old take-and-put-back had to restore it by hand).
+    #[test]
+    fn a_notified_reader_that_panics_stays_in_place() {
+        let (mut lp, stream, mut peer) = connected();
+        let r = reader(stream, OnReady::PanicOnce);
+        stream.notify_readable(&mut lp, r.clone()).unwrap();
+        peer.write_all(b"ping").unwrap();
+        let panicked = panic::catch_unwind(AssertUnwindSafe(|| {
+            lp.run(crate::event_loop::RunMode::NoWait)
+        }));
+        assert!(panicked.is_err(), "the reader's panic reaches the program");
+        assert!(stream.is_reading(&lp), "a panic stopped the stream");
+        arrive(&mut lp, &mut peer);
+        assert_eq!(r.calls.get(), 2, "the reader was lost by its panic");
+        stream.close(&mut lp, |_| {}).unwrap();
+        lp.run(crate::event_loop::RunMode::Default);
+        assert_eq!(Rc::strong_count(&r), 1, "the closed stream kept its reader");
+    }
+
+    /// A reader that closes its own stream, or stops it, while it is told: told once, and the
+    /// stream lets go of it at once.
+    #[test]
+    fn a_notified_reader_that_closes_or_stops_its_stream_is_let_go() {
+        for does in [OnReady::Close, OnReady::Stop] {
+            let (mut lp, stream, mut peer) = connected();
+            let r = reader(stream, does);
+            stream.notify_readable(&mut lp, r.clone()).unwrap();
+            arrive(&mut lp, &mut peer);
+            arrive(&mut lp, &mut peer);
+            assert_eq!(r.calls.get(), 1, "told again after it stopped");
+            assert_eq!(
+                Rc::strong_count(&r),
+                1,
+                "the stream kept a reader it let go"
+            );
+            if does == OnReady::Stop {
+                assert!(!stream.is_reading(&lp));
+                stream.close(&mut lp, |_| {}).unwrap();
+            }
+            lp.run(crate::event_loop::RunMode::Default);
+        }
+    }
+
+    /// A reader that installs another in its place: the next arrival goes to the new one
+    /// only, and the old one is let go.
+    #[test]
+    fn a_notified_reader_that_replaces_itself_hands_over() {
+        let (mut lp, stream, mut peer) = connected();
+        let (first, second) = (
+            reader(stream, OnReady::Replace),
+            reader(stream, OnReady::Count),
+        );
+        *first.next.borrow_mut() = Some(second.clone());
+        stream.notify_readable(&mut lp, first.clone()).unwrap();
+        arrive(&mut lp, &mut peer);
+        arrive(&mut lp, &mut peer);
+        assert_eq!((first.calls.get(), second.calls.get()), (1, 1));
+        assert_eq!(Rc::strong_count(&first), 1, "the replaced reader was kept");
+        // A data callback in its place: the notified reader is forgotten too.
+        stream.read_start(&mut lp, |_, _| {}).unwrap();
+        assert_eq!(
+            Rc::strong_count(&second),
+            1,
+            "read_start kept the notified reader"
+        );
+        stream.close(&mut lp, |_| {}).unwrap();
+        lp.run(crate::event_loop::RunMode::Default);
     }
 }
