@@ -251,6 +251,9 @@ pub(super) fn register(
         reader: Cell::new(None),
     });
     let watched = Rc::clone(&socket);
+    // Weak: the watcher's own share (`watched`) is what keeps the socket open while it
+    // watches, and it lets go of that one when it stops.
+    let notified = Rc::downgrade(&socket);
     let key = net(lp).streams.insert(Stream {
         socket,
         watch: None,
@@ -264,6 +267,9 @@ pub(super) fn register(
         Interest::NONE
     };
     match lp.watch_fd(watched, interest, "TCPWRAP", move |lp, ev| {
+        if ev.readable && !ev.writable && notify_from_socket(lp, &notified, ev) {
+            return;
+        }
         stream_io(lp, key, ev)
     }) {
         Ok(watch) => {
@@ -276,6 +282,25 @@ pub(super) fn register(
             Err(e)
         }
     }
+}
+
+/// A readable event for a stream whose reader reads itself, taken from the socket with no
+/// look-up of the stream: a socket has a [`ReadyReader`] exactly while its stream notifies
+/// and reads (set by `notify_readable`, let go by `read_stop`, `read_start` and the close), and
+/// such a stream is never connecting. False if it has none: the event is the stream's.
+#[inline]
+fn notify_from_socket(lp: &mut EventLoop, socket: &Weak<StreamSocket>, ev: Event) -> bool {
+    let Some(reader) = socket.upgrade().and_then(|socket| {
+        let reader = socket.reader()?;
+        if ev.read_closed || ev.error {
+            socket.read_closed.set(true); // told once (edge-triggered): kept
+        }
+        Some(reader)
+    }) else {
+        return false;
+    };
+    notify(lp, &*reader);
+    true
 }
 
 /// A watcher event for stream `key` (`uv__stream_io`): a connect finishing, else reads
