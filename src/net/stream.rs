@@ -184,6 +184,8 @@ pub(super) struct Stream {
     /// that loop; `lp.fd_watch` makes the id again.
     pub(super) watch: Option<WatcherId>,
     pub(super) flags: u8,
+    /// The data callback of a stream that reads (a stream that notifies keeps its reader on
+    /// the socket instead).
     pub(super) on_read: Option<ReadCallback>,
     pub(super) requests: Option<Box<Requests>>,
 }
@@ -606,8 +608,9 @@ impl TcpStream {
         Ok(())
     }
 
-    /// Like [`read_start`](Self::read_start), but the loop does not read: `on_ready` runs
-    /// when the socket becomes readable, and the reader reads with
+    /// Like [`read_start`](Self::read_start), but the loop does not read: `reader` is told
+    /// when the socket becomes readable (it is kept on the socket, see
+    /// [`ReadyReader`]), and reads with
     /// [`StreamSocket::read_now`] into its own buffer. For an async stream, whose task has a
     /// buffer of its own: no copy through the loop's buffer.
     ///
