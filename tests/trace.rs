@@ -15,6 +15,7 @@ use eventloop::trace::{
 };
 
 #[allow(dead_code)] // the ports are written for the conformance test
+mod common;
 mod ports;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -984,16 +985,10 @@ fn corrupt_or_random_bytes_give_an_error_never_a_panic() {
     );
     assert!(err.to_string().contains("corrupt at byte"), "{err}");
     // An unknown kind of event.
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = common::XorShift::new(0x2545_f491_4f6c_dd1d);
     for len in [1, 2, 7, 100, 5_000] {
         for _ in 0..200 {
-            let noise: Vec<u8> = (0..len).map(|_| random() as u8).collect();
+            let noise: Vec<u8> = (0..len).map(|_| random.next_u64() as u8).collect();
             let mut file = bytes[..header_len].to_vec();
             file.extend_from_slice(&noise);
             let _ = format::read(&file[..]);

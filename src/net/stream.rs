@@ -119,11 +119,16 @@ impl StreamSocket {
         self.read_closed.get()
     }
 
-    /// The notified reader, if there is one (a clone: the socket keeps its own).
-    fn reader(&self) -> Option<Rc<dyn ReadyReader>> {
-        let reader = self.reader.take();
-        self.reader.set(reader.clone());
-        reader
+    /// The notified reader, if there is one (a clone: the socket keeps its own), for a
+    /// readable event `ev` — which, if it says no more bytes will come, is kept first: an
+    /// edge-triggered watcher says so once.
+    fn reader_for(&self, ev: Event) -> Option<Rc<dyn ReadyReader>> {
+        let reader = self.reader.take()?;
+        if ev.read_closed || ev.error {
+            self.read_closed.set(true);
+        }
+        self.reader.set(Some(Rc::clone(&reader)));
+        Some(reader)
     }
 
     /// True while a direct write must not be made (see the field).
@@ -292,13 +297,7 @@ pub(super) fn register(
 /// such a stream is never connecting. False if it has none: the event is the stream's.
 #[inline]
 fn notify_from_socket(lp: &mut EventLoop, socket: &Weak<StreamSocket>, ev: Event) -> bool {
-    let Some(reader) = socket.upgrade().and_then(|socket| {
-        let reader = socket.reader()?;
-        if ev.read_closed || ev.error {
-            socket.read_closed.set(true); // told once (edge-triggered): kept
-        }
-        Some(reader)
-    }) else {
+    let Some(reader) = socket.upgrade().and_then(|socket| socket.reader_for(ev)) else {
         return false;
     };
     notify(lp, &*reader);
@@ -320,13 +319,8 @@ fn stream_io(lp: &mut EventLoop, key: Key, ev: Event) {
     if ev.readable {
         if s.flags & NOTIFY == 0 {
             read(lp, key, ev.hangup);
-        } else {
-            if ev.read_closed || ev.error {
-                s.socket.read_closed.set(true); // told once (edge-triggered): kept
-            }
-            if let Some(reader) = s.socket.reader() {
-                notify(lp, &*reader);
-            }
+        } else if let Some(reader) = s.socket.reader_for(ev) {
+            notify(lp, &*reader);
         }
     }
     // `flush` finds the stream itself (and returns if a read callback closed it).

@@ -202,19 +202,19 @@ impl<'a> Decoder<'a> {
     }
 
     fn phase(&mut self) -> Result<Phase, String> {
-        let b = self.byte()?;
-        Phase::ALL
-            .get(usize::from(b))
-            .copied()
-            .ok_or_else(|| format!("{b} is not a phase (0-6)"))
+        self.one_of(&Phase::ALL, "phase")
     }
 
     fn queue(&mut self) -> Result<Queue, String> {
+        self.one_of(&Queue::ALL, "queue")
+    }
+
+    /// A byte that indexes `all` (a phase, a queue): the entry, or what it is not.
+    fn one_of<T: Copy>(&mut self, all: &[T], what: &str) -> Result<T, String> {
         let b = self.byte()?;
-        Queue::ALL
-            .get(usize::from(b))
+        all.get(usize::from(b))
             .copied()
-            .ok_or_else(|| format!("{b} is not a queue (0-6)"))
+            .ok_or_else(|| format!("{b} is not a {what} (0-{})", all.len() - 1))
     }
 
     fn name<N>(&mut self, names: &impl Fn(usize) -> Option<N>) -> Result<N, String> {
