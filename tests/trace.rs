@@ -14,8 +14,8 @@ use eventloop::trace::{
     Queue, QueueLengths, Recorded, Stamped, TraceEvent, TraceSink, format,
 };
 
-#[allow(dead_code)] // the ports are written for the conformance test
 mod common;
+#[allow(dead_code)] // the ports are written for the conformance test
 mod ports;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
