@@ -46,6 +46,9 @@ pub(crate) const ABORT: u8 = 16;
 
 // ANCHOR: header
 /// What a task shares with its wakers. `Send + Sync`, as [`std::task::Waker`] requires.
+/// `repr(C)`: the state and the key, which every wake and entry reads, side by side in one
+/// 16-byte slot of the allocation, which never straddles two cache lines.
+#[repr(C)]
 pub(crate) struct Header {
     /// # Invariant
     /// `SCHEDULED` is set exactly while one queue entry for the task exists, and `RUNNING`
