@@ -57,13 +57,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::source::OnLoop;
-use super::tasks::{Command, Internal, Tasks, tasks};
+use super::tasks::{Command, Internal, Runnable, Tasks, tasks};
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
 use crate::net::{ReadyReader, StreamSocket, TcpListener, TcpStream};
@@ -109,15 +109,21 @@ pub struct AsyncStream {
 /// What the stream's callbacks and the task share.
 ///
 /// `repr(C)` keeps the fields in this order: what every readable event and every poll
-/// touches comes first, packed into as few cache lines as it fits in, and what only a
-/// stalled writer or a close needs comes last. (Left to itself the compiler sorts the fields
-/// by alignment, which scatters the flags behind the write buffer.)
+/// touches comes first, and what only a stalled writer, an error or a close needs comes
+/// last. (Left to itself the compiler sorts the fields by alignment, which scatters the flags
+/// behind the write buffer.) The hot part is 32 bytes: with the `Rc`'s two counts (the
+/// socket clones its reader for every event) 48, which the allocator's 16-byte alignment
+/// puts in one cache line half of the time — 64 bytes would fit only a quarter of the time.
+/// So the reading task's waiter is kept apart from a foreign one, and the errors and the
+/// queue's size have a flag in the hot part.
 #[repr(C)]
 struct Shared {
     /// The stream's socket, for the reads and writes the task makes itself (gone once it is
     /// closed).
     socket: Weak<StreamSocket>,
-    read_waiter: Cell<Waiter>,
+    /// The task waiting to read, when its own context polled (`Waiter::Task`). At most one
+    /// of this and `read_foreign` is set.
+    read_task: Cell<Option<Weak<dyn Runnable>>>,
     /// The loop said the socket is readable, and no read since came back short: the next
     /// `poll_read` reads (tokio's readiness flag).
     readable: Cell<bool>,
@@ -127,6 +133,14 @@ struct Shared {
     /// A send is queued for after the poll. Exactly while it is, `write_buf` holds bytes.
     send_queued: Cell<bool>,
     close: Cell<CloseStage>,
+    /// `read_foreign` is set.
+    read_foreign_set: Cell<bool>,
+    /// An error was left in `read_error` or `write_error` (it stays up once raised).
+    failed: Cell<bool>,
+    /// `queued` is not 0.
+    writes_queued: Cell<bool>,
+    /// A reader woken through a waker of its own (a combinator's).
+    read_foreign: Cell<Option<Waker>>,
     /// Bytes in the loop's write queue (the kernel did not take them yet).
     queued: Cell<usize>,
     read_error: Cell<Option<io::Error>>,
@@ -194,7 +208,11 @@ impl AsyncStream {
             watching: Cell::new(false),
             eof: Cell::new(false),
             read_error: Cell::new(None),
-            read_waiter: Cell::new(Waiter::Nobody),
+            read_task: Cell::new(None),
+            read_foreign_set: Cell::new(false),
+            read_foreign: Cell::new(None),
+            failed: Cell::new(false),
+            writes_queued: Cell::new(false),
             write_buf: RefCell::new(Vec::new()),
             send_queued: Cell::new(false),
             queued: Cell::new(0),
@@ -206,7 +224,7 @@ impl AsyncStream {
         let drained = Rc::downgrade(&shared);
         stream.on_drain(lp, move |lp| {
             if let Some(shared) = drained.upgrade() {
-                shared.queued.set(0);
+                shared.set_queued(0);
                 shared.write_waiter.take().wake(lp);
             }
         })?;
@@ -268,7 +286,7 @@ fn start_reading(lp: &mut EventLoop, shared: &Rc<Shared>) -> io::Result<()> {
 impl ReadyReader for Shared {
     fn readable(&self, lp: &mut EventLoop) {
         self.readable.set(true);
-        match self.read_waiter.take() {
+        match self.take_read_waiter() {
             Waiter::Nobody => {
                 self.watching.set(false);
                 let _ = self.stream.read_stop(lp);
@@ -287,7 +305,9 @@ impl AsyncRead for AsyncStream {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let shared = &self.shared;
-        if let Some(e) = shared.read_error.take() {
+        if shared.failed.get()
+            && let Some(e) = shared.read_error.take()
+        {
             return Poll::Ready(Err(e));
         }
         if shared.eof.get() || out.is_empty() {
@@ -318,7 +338,7 @@ impl AsyncRead for AsyncStream {
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
-        shared.read_waiter.set(Waiter::of(cx));
+        shared.set_read_waiter(Waiter::of(cx));
         if !shared.watching.get() {
             self.watch_again();
         }
@@ -344,7 +364,8 @@ impl AsyncStream {
                 && let Err(e) = start_reading(lp, &shared)
             {
                 shared.read_error.set(Some(e));
-                shared.read_waiter.take().wake(lp);
+                shared.failed.set(true);
+                shared.take_read_waiter().wake(lp);
             }
         });
     }
@@ -358,7 +379,9 @@ impl AsyncWrite for AsyncStream {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let shared = &self.shared;
-        if let Some(e) = shared.write_error.take() {
+        if shared.failed.get()
+            && let Some(e) = shared.write_error.take()
+        {
             return Poll::Ready(Err(e));
         }
         if shared.close.get() != CloseStage::Open {
@@ -370,7 +393,7 @@ impl AsyncWrite for AsyncStream {
         let mut rest = data;
         // Nothing waits when the loop's queue is empty and no send is queued (the buffer is
         // empty exactly then): a test that leaves the buffer's cache line alone.
-        if shared.queued.get() == 0 && !shared.send_queued.get() {
+        if !shared.writes_queued.get() && !shared.send_queued.get() {
             // Nothing of ours waits: the kernel gets the bytes now, from the task's own buffer
             // (`uv_try_write`), and only what it does not take is kept for the loop.
             match shared.try_write(data) {
@@ -449,6 +472,46 @@ impl AsyncWrite for AsyncStream {
 }
 
 impl Shared {
+    /// Sets who waits to read (replacing whoever waited).
+    #[inline]
+    fn set_read_waiter(&self, waiter: Waiter) {
+        match waiter {
+            Waiter::Task(task) => {
+                if self.read_foreign_set.replace(false) {
+                    drop(self.read_foreign.take());
+                }
+                self.read_task.set(Some(task));
+            }
+            Waiter::Foreign(waker) => {
+                self.read_task.set(None);
+                self.read_foreign_set.set(true);
+                self.read_foreign.set(Some(waker));
+            }
+            Waiter::Nobody => drop(self.take_read_waiter()),
+        }
+    }
+
+    /// Takes who waits to read.
+    #[inline]
+    fn take_read_waiter(&self) -> Waiter {
+        if let Some(task) = self.read_task.take() {
+            Waiter::Task(task)
+        } else if self.read_foreign_set.replace(false)
+            && let Some(waker) = self.read_foreign.take()
+        {
+            Waiter::Foreign(waker)
+        } else {
+            Waiter::Nobody
+        }
+    }
+
+    /// Sets the bytes in the loop's write queue.
+    #[inline]
+    fn set_queued(&self, queued: usize) {
+        self.queued.set(queued);
+        self.writes_queued.set(queued != 0);
+    }
+
     /// Writes what the kernel takes of `data` now, unless bytes wait on the loop's write
     /// queue (they go first) or the stream is connecting, shut down or closed: then nothing
     /// (`Ok(0)`), and the send after the poll queues the bytes or reports the error.
@@ -498,8 +561,11 @@ fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
         data.clear();
         drop(data);
         match sent {
-            Ok(queued) => shared.queued.set(queued),
-            Err(e) => shared.write_error.set(Some(e)),
+            Ok(queued) => shared.set_queued(queued),
+            Err(e) => {
+                shared.write_error.set(Some(e));
+                shared.failed.set(true);
+            }
         }
     } else {
         drop(data);
