@@ -480,3 +480,83 @@ fn every_stream_is_closed_at_the_end() {
     lp.run(RunMode::Default);
     assert_eq!(lp.fd_watchers(), 0);
 }
+
+/// A read polled with a waker of its own around the task's (what a combinator polls with):
+/// the stream keeps it apart from a task's own waiter, and the bytes that arrive wake the
+/// task through it — then a read with the task's own waker replaces it.
+#[test]
+fn a_read_polled_with_a_wrapping_waker_is_woken_through_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Wake, Waker};
+
+    /// Counts its wakes and passes them on to the task's own waker.
+    struct Wrapping {
+        task: Waker,
+        woken: AtomicUsize,
+    }
+    impl Wake for Wrapping {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.fetch_add(1, Ordering::SeqCst);
+            self.task.wake_by_ref();
+        }
+    }
+
+    let (addr, peer) = peer(|mut conn| {
+        let mut go = [0; 2];
+        conn.read_exact(&mut go).unwrap();
+        conn.write_all(b"ping").unwrap();
+        let mut go_again = [0; 2];
+        conn.read_exact(&mut go_again).unwrap();
+        conn.write_all(b"pong").unwrap();
+        let mut rest = Vec::new();
+        conn.read_to_end(&mut rest).unwrap();
+    });
+    let mut lp = EventLoop::new();
+    let (got, woken) = bounded(
+        &mut lp,
+        "a read woken through a wrapping waker",
+        async move {
+            let mut conn = task::net::connect(addr).await?;
+            // The peer answers only after this: the read below is polled before the loop can
+            // say the socket is readable, so it registers its waker and waits.
+            write_all(&mut conn, b"go").await?;
+            let mut buf = [0; 16];
+            let mut wrapping: Option<Arc<Wrapping>> = None;
+            let n = poll_fn(|cx| {
+                let wrapping = wrapping.get_or_insert_with(|| {
+                    Arc::new(Wrapping {
+                        task: cx.waker().clone(),
+                        woken: AtomicUsize::new(0),
+                    })
+                });
+                let waker = Waker::from(wrapping.clone());
+                Pin::new(&mut conn).poll_read(&mut Context::from_waker(&waker), &mut buf)
+            })
+            .await?;
+            let mut got = buf[..n].to_vec();
+            // The task's own waiter now: the foreign one must not stay behind it.
+            write_all(&mut conn, b"go").await?;
+            while got.len() < 8 {
+                match read_some(&mut conn, &mut buf).await? {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            close(conn).await?;
+            let woken = wrapping.map_or(0, |w| w.woken.load(Ordering::SeqCst));
+            Ok::<_, std::io::Error>((got, woken))
+        },
+    )
+    .unwrap();
+    assert_eq!(got, b"pingpong");
+    assert_eq!(
+        woken, 1,
+        "the bytes woke the read's own (wrapping) waker once, and the task's own read after it \
+         did not wake it again"
+    );
+    peer.join().unwrap();
+}

@@ -477,7 +477,8 @@ impl Shared {
     fn set_read_waiter(&self, waiter: Waiter) {
         match waiter {
             Waiter::Task(task) => {
-                if self.read_foreign_set.replace(false) {
+                if self.read_foreign_set.get() {
+                    self.read_foreign_set.set(false);
                     drop(self.read_foreign.take());
                 }
                 self.read_task.set(Some(task));
@@ -496,10 +497,11 @@ impl Shared {
     fn take_read_waiter(&self) -> Waiter {
         if let Some(task) = self.read_task.take() {
             Waiter::Task(task)
-        } else if self.read_foreign_set.replace(false)
-            && let Some(waker) = self.read_foreign.take()
-        {
-            Waiter::Foreign(waker)
+        } else if self.read_foreign_set.get() {
+            self.read_foreign_set.set(false);
+            self.read_foreign
+                .take()
+                .map_or(Waiter::Nobody, Waiter::Foreign)
         } else {
             Waiter::Nobody
         }
