@@ -542,6 +542,56 @@ mod order {
 mod handles {
     use super::*;
 
+    /// A task keeps its loop's task state alive (an entry reaches it without a weak
+    /// reference), and the state keeps every unfinished task: dropping the loop must break
+    /// that cycle, or the futures — and the sockets and buffers they hold — are never freed.
+    #[test]
+    fn dropping_the_loop_drops_its_unfinished_tasks_and_their_futures() {
+        /// Says when it is dropped.
+        struct Guard(Rc<Cell<bool>>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let dropped = Rc::new(Cell::new(false));
+        let (mut lp, _) = manual_loop();
+        watchdog(&mut lp);
+        let guard = Guard(dropped.clone());
+        let handle = lp.spawn_budget(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        let inner_dropped = Rc::new(Cell::new(false));
+        let inner_guard = Guard(inner_dropped.clone());
+        let outer = lp.spawn_budget(async move {
+            // One started from inside another task's poll, pending too.
+            spawn_in(async move {
+                let _guard = inner_guard;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            std::future::pending::<()>().await;
+        });
+        lp.run(RunMode::NoWait);
+        assert!(
+            !dropped.get() && !inner_dropped.get(),
+            "the tasks still wait"
+        );
+        drop(handle);
+        drop(outer);
+        drop(lp);
+        assert!(
+            dropped.get(),
+            "the loop is gone and its task's future was never dropped: a reference cycle \
+             between the task and the loop's task state keeps both alive"
+        );
+        assert!(
+            inner_dropped.get(),
+            "the inner task's future was never dropped"
+        );
+    }
+
     #[test]
     fn a_pending_task_keeps_the_loop_alive_until_it_finishes_and_unref_lets_it_go() {
         let (mut lp, _) = manual_loop();

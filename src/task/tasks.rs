@@ -58,7 +58,7 @@ pub(crate) trait Runnable {
     /// The task's waker, made once: a poll lends it to the future's `Context`.
     fn waker(&self) -> &Waker;
     /// The loop's tasks it belongs to.
-    fn tasks(&self) -> &Weak<Tasks>;
+    fn tasks(&self) -> &Rc<Tasks>;
     /// The task as the microtask that polls it (an entry): the queue holds the task itself,
     /// so queueing an entry allocates nothing.
     fn entry(self: Rc<Self>) -> Rc<dyn SharedJob<EventLoop>>;
@@ -79,7 +79,11 @@ pub(crate) trait Runnable {
 #[repr(C)]
 pub(crate) struct TaskCell<F: Future> {
     pub(crate) header: Arc<Header>,
-    tasks: Weak<Tasks>,
+    /// Strong: an entry reaches its loop's tasks without upgrading a weak reference. The
+    /// cycle this makes with the table (which holds every unfinished task) is broken when a
+    /// task finishes, and for every task at once when the loop drops its task state
+    /// ([`TaskState`]'s `Drop`).
+    tasks: Rc<Tasks>,
     pub(crate) future: RefCell<Option<Pin<Box<F>>>>,
     /// A waker for this task, made once. Counted in the header's strong count (see
     /// `Tasks::has_foreign_waker`).
@@ -132,7 +136,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         &self.waker
     }
 
-    fn tasks(&self) -> &Weak<Tasks> {
+    fn tasks(&self) -> &Rc<Tasks> {
         &self.tasks
     }
 
@@ -155,10 +159,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
 impl<F: Future + 'static> SharedJob<EventLoop> for TaskCell<F> {
     /// The entry runs: poll the task if it is still scheduled.
     fn run(self: Rc<Self>, lp: &mut EventLoop) {
-        if let Some(tasks) = self.tasks.upgrade() {
-            let key = self.header.key;
-            run_task(lp, &tasks, key, self);
-        }
+        run_task(lp, &self.tasks, self.header.key, &self);
     }
 }
 
@@ -203,10 +204,7 @@ pub(crate) struct Scope {
 impl Scope {
     /// Its loop's tasks (alive: they are polling this task).
     pub(crate) fn tasks(&self) -> Rc<Tasks> {
-        self.task
-            .tasks()
-            .upgrade()
-            .expect("a task is polled by its loop's live task state")
+        self.task.tasks().clone()
     }
 
     /// True when `waker` is the task's own, lent by the poll (and not, say, a combinator's
@@ -244,6 +242,18 @@ pub(crate) fn local_tasks(inbox: &Arc<Inbox>) -> Option<Rc<Tasks>> {
 /// What the task module keeps in the loop's state slot.
 #[derive(Default)]
 struct TaskState(Option<Rc<Tasks>>);
+
+impl Drop for TaskState {
+    /// The loop is dropped: so are its unfinished tasks, and with them the strong references
+    /// they hold to the task state (outside the table's borrow: a future's `Drop` may reach
+    /// the task state).
+    fn drop(&mut self) {
+        if let Some(tasks) = self.0.take() {
+            let table = std::mem::take(&mut *tasks.table.borrow_mut());
+            drop(table);
+        }
+    }
+}
 
 /// The task state of `lp`, created on first use. It lives in the loop's typed state slot; the
 /// loop also holds it as its [`WakeSource`], the hook through which the checkpoint and the poll
@@ -299,7 +309,7 @@ impl Tasks {
         let cell = Rc::new(TaskCell {
             waker: Waker::from(header.clone()),
             header,
-            tasks: self.this.clone(),
+            tasks: self.this.upgrade().expect("a method of a live value"),
             future: RefCell::new(Some(future)),
             join,
         });
@@ -321,7 +331,7 @@ impl Tasks {
     /// callback calling a waker — before the next microtask the loop queues.
     pub(crate) fn queue_entry(&self, key: TaskKey) {
         let polling_here = with_scope(|scope| {
-            scope.is_some_and(|scope| std::ptr::eq(scope.task.tasks().as_ptr(), self))
+            scope.is_some_and(|scope| std::ptr::eq(Rc::as_ptr(scope.task.tasks()), self))
         });
         if polling_here {
             self.push(Command::Entry(key));
@@ -350,7 +360,7 @@ impl Tasks {
     fn resume(self: &Rc<Self>, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
         if task.header().schedule() {
             let key = task.header().key;
-            run_task(lp, self, key, task);
+            run_task(lp, self, key, &task);
         }
     }
 
@@ -528,9 +538,8 @@ pub(crate) fn wake_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
 
 /// Polls `task` now, from a microtask that is itself its hop (see [`Tasks::resume`]).
 pub(crate) fn resume_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
-    if let Some(tasks) = task.tasks().upgrade() {
-        tasks.resume(lp, task);
-    }
+    let tasks = task.tasks().clone();
+    tasks.resume(lp, task);
 }
 
 /// How an entry's poll ended.
@@ -579,7 +588,7 @@ pub(crate) fn poll_task<T: Runnable + ?Sized>(
 /// poll deferred, and queues the task again if it was woken while it ran.
 pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
     if let Some(task) = tasks.get(key) {
-        run_task(lp, tasks, key, task);
+        run_task(lp, tasks, key, &task);
     }
 }
 
@@ -587,19 +596,19 @@ fn run_task<T: Runnable + ?Sized>(
     lp: &mut EventLoop,
     tasks: &Rc<Tasks>,
     key: TaskKey,
-    task: Rc<T>,
+    task: &Rc<T>,
 ) {
     let header = task.header();
     if !header.start() {
         return; // a stale entry: the task is not scheduled, or finished
     }
     loop {
-        let polled = poll_task(lp, tasks, key, &task);
+        let polled = poll_task(lp, tasks, key, task);
         let again = header.finish_poll(polled == Polled::Finished);
         if !tasks.has_deferred() {
             // The common case: the poll deferred nothing (no command, no task to resume).
             if again {
-                tasks.queue_task(lp, task);
+                tasks.queue_task(lp, task.clone());
             }
             return;
         }
@@ -609,7 +618,7 @@ fn run_task<T: Runnable + ?Sized>(
             continue;
         }
         if again {
-            tasks.queue_task(lp, task);
+            tasks.queue_task(lp, task.clone());
         }
         tasks.resume_requested(lp);
         return;
