@@ -3,8 +3,8 @@
 //! `uv__io_stop` and `uv__io_poll` in `src/unix/core.c` and `src/unix/linux.c`).
 //!
 //! This is a mechanism: it holds watchers (the owner of a descriptor, the current interest,
-//! and a payload — the loop's key for the callback) and answers "which watchers are ready,
-//! and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
+//! and a payload — what the loop needs to run the callback) and answers "which watchers are
+//! ready, and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
 //! and its number cannot pass to another file, until the watcher is removed.
 //! The loop runs the callbacks. Two rules from libuv live here:
 //! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
@@ -184,6 +184,11 @@ impl<P> Io<P> {
     /// The payload of a live watcher.
     pub fn payload(&self, id: WatcherId) -> Option<&P> {
         self.watchers.get(id.0).map(|w| &w.payload)
+    }
+
+    /// The payload of a live watcher, to change.
+    pub fn payload_mut(&mut self, id: WatcherId) -> Option<&mut P> {
+        self.watchers.get_mut(id.0).map(|w| &mut w.payload)
     }
 
     /// Stops watching and forgets the watcher, returning its payload, then drops its
