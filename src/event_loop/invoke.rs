@@ -24,12 +24,11 @@ pub(super) enum Callback {
 /// A descriptor watcher's callback.
 pub(super) type ReadyCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
 
-/// What [`EventLoop::invoke`] hands the callback, besides the loop.
+/// What [`EventLoop::invoke`] hands the callback, besides the loop (a `Ready` callback gets
+/// what its descriptor is ready for from [`EventLoop::invoke_ready`]).
 pub(super) enum Input {
     /// Nothing: a `Once` or `Repeat` callback.
     None,
-    /// What the descriptor is ready for: a `Ready` callback.
-    Ready(Event),
     /// The job's value, or why there is none: a `Done` callback.
     Done(work::Outcome),
 }
@@ -105,13 +104,24 @@ impl EventLoop {
                 self.put_back(key, Callback::Repeat(f));
                 outcome
             }
-            (Callback::Ready(mut f), Input::Ready(event)) => {
-                let outcome = process::catch_panic(|| f(self, event));
-                self.put_back(key, Callback::Ready(f));
-                outcome
-            }
             _ => unreachable!("each kind of callback is invoked with its own input"),
         };
+        self.end_call(name, outcome);
+    }
+
+    /// [`invoke`](Self::invoke) for a descriptor's watcher, with what it is ready for: the same
+    /// steps — taken out, run in its frame inside the panic boundary, put back before a panic
+    /// goes on — in a method of its own, as the poll phase runs one for every ready event.
+    pub(super) fn invoke_ready(&mut self, key: Key, name: &'static str, event: Event) {
+        let Some(slot @ Some(Callback::Ready(_))) = self.callbacks.get_mut(key) else {
+            return; // cleared, or already running further up the stack
+        };
+        let Some(Callback::Ready(mut f)) = slot.take() else {
+            unreachable!("matched just above")
+        };
+        self.enter_frame(name);
+        let outcome = process::catch_panic(|| f(self, event));
+        self.put_back(key, Callback::Ready(f));
         self.end_call(name, outcome);
     }
 

@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use super::{Callback, EventLoop, Input, LoopKey};
+use super::{Callback, EventLoop, LoopKey};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
@@ -264,10 +264,10 @@ impl EventLoop {
         self.run_watcher(entry, fed);
     }
 
-    /// Runs a watcher's callback (through [`invoke`](Self::invoke), which puts it back), then
-    /// a checkpoint.
+    /// Runs a watcher's callback (through [`invoke_ready`](Self::invoke_ready), which puts it
+    /// back), then a checkpoint.
     fn run_watcher(&mut self, entry: IoEntry, event: Event) {
-        self.invoke(entry.callback, entry.name, Input::Ready(event));
+        self.invoke_ready(entry.callback, entry.name, event);
         self.checkpoint();
     }
 }
