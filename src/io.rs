@@ -219,20 +219,16 @@ impl<P> Io<P> {
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<Polled> {
         self.events.clear();
         self.poller.wait(&mut self.events, timeout)?;
-        let mut woken = false;
-        self.events.retain(|event| {
-            if event.token == WAKER_TOKEN {
-                woken = true;
-                false
-            } else {
-                true
-            }
-        });
-        if woken {
-            self.waker.drain()?;
-        }
         // Dispatch takes events from the back; keep the kernel's order.
         self.events.reverse();
+        // The kernel reports a descriptor once per wait: one look finds the wake-up's event,
+        // and only a wait it ended moves the others.
+        let waker_event = self.events.iter().position(|e| e.token == WAKER_TOKEN);
+        let woken = waker_event.is_some();
+        if let Some(i) = waker_event {
+            self.events.remove(i);
+            self.waker.drain()?;
+        }
         Ok(Polled {
             events: self.events.len(),
             woken,
