@@ -8,9 +8,10 @@
 
 use std::io;
 use std::os::fd::AsFd;
+use std::rc::Weak;
 use std::time::Duration;
 
-use super::{Callback, EventLoop, LoopKey};
+use super::{Callback, EventLoop, LoopKey, WatchHandler};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
@@ -99,7 +100,18 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnMut(&mut EventLoop, Event) + 'static,
     ) -> io::Result<FdWatch> {
-        let callback = self.store(Callback::Ready(Box::new(callback)));
+        self.watch_fd_with(source, interest, name, Callback::Ready(Box::new(callback)))
+    }
+
+    /// Watches `source` with `callback`, a `Ready` or `Shared` one.
+    fn watch_fd_with(
+        &mut self,
+        source: impl AsFd + 'static,
+        interest: Interest,
+        name: &'static str,
+        callback: Callback,
+    ) -> io::Result<FdWatch> {
+        let callback = self.store(callback);
         let entry = IoEntry {
             name,
             callback,
@@ -122,6 +134,18 @@ impl EventLoop {
         }
     }
     // ANCHOR_END: watch_fd
+
+    /// [`watch_fd`](Self::watch_fd) with a handler the watcher shares with its owner, held
+    /// weakly (a TCP stream's socket, which the owner keeps): no closure in between.
+    pub(crate) fn watch_fd_shared(
+        &mut self,
+        source: impl AsFd + 'static,
+        interest: Interest,
+        name: &'static str,
+        handler: Weak<dyn WatchHandler>,
+    ) -> io::Result<FdWatch> {
+        self.watch_fd_with(source, interest, name, Callback::Shared(handler))
+    }
 
     /// Changes what a watched descriptor waits for; [`Interest::NONE`] makes the watcher
     /// inactive (it no longer keeps the loop alive) without forgetting it. Setting the

@@ -79,6 +79,7 @@ pub use handles::{
     AnyHandle, Check, HandleError, HandleId, HandleKind, Idle, Prepare, Startable, Timer,
 };
 pub use immediates::Immediate;
+pub(crate) use invoke::WatchHandler;
 pub use io_watch::FdWatch;
 pub use loop_id::LoopId;
 pub(crate) use loop_id::LoopKey;
