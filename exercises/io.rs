@@ -3,8 +3,8 @@
 //! `uv__io_stop` and `uv__io_poll` in `src/unix/core.c` and `src/unix/linux.c`).
 //!
 //! This is a mechanism: it holds watchers (the owner of a descriptor, the current interest,
-//! and a payload — the loop's key for the callback) and answers "which watchers are ready,
-//! and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
+//! and a payload — what the loop needs to run the callback) and answers "which watchers are
+//! ready, and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
 //! and its number cannot pass to another file, until the watcher is removed.
 //! The loop runs the callbacks. Two rules from libuv live here:
 //! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
@@ -186,6 +186,11 @@ impl<P> Io<P> {
         self.watchers.get(id.0).map(|w| &w.payload)
     }
 
+    /// The payload of a live watcher, to change.
+    pub fn payload_mut(&mut self, id: WatcherId) -> Option<&mut P> {
+        self.watchers.get_mut(id.0).map(|w| &mut w.payload)
+    }
+
     /// Stops watching and forgets the watcher, returning its payload, then drops its
     /// `source` (an owned descriptor closes now; a shared one when its last owner lets go).
     /// Events the last wait reported for it are dropped.
@@ -218,20 +223,16 @@ impl<P> Io<P> {
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<Polled> {
         self.events.clear();
         self.poller.wait(&mut self.events, timeout)?;
-        let mut woken = false;
-        self.events.retain(|event| {
-            if event.token == WAKER_TOKEN {
-                woken = true;
-                false
-            } else {
-                true
-            }
-        });
-        if woken {
-            self.waker.drain()?;
-        }
         // Dispatch takes events from the back; keep the kernel's order.
         self.events.reverse();
+        // The kernel reports a descriptor once per wait: one look finds the wake-up's event,
+        // and only a wait it ended moves the others.
+        let waker_event = self.events.iter().position(|e| e.token == WAKER_TOKEN);
+        let woken = waker_event.is_some();
+        if let Some(i) = waker_event {
+            self.events.remove(i);
+            self.waker.drain()?;
+        }
         Ok(Polled {
             events: self.events.len(),
             woken,

@@ -204,10 +204,15 @@ impl EventLoop {
     }
 
     /// Reports the tracked rejections that are still unhandled; true if any was reported.
+    /// The emptiness test is inlined into the checkpoint's loop, the report is a call.
+    #[inline]
     fn report_rejections(&mut self) -> bool {
-        if self.jobs.rejections.is_empty() {
-            return false;
-        }
+        !self.jobs.rejections.is_empty() && self.report_tracked_rejections()
+    }
+
+    /// [`report_rejections`](Self::report_rejections) once some are tracked.
+    #[inline(never)]
+    fn report_tracked_rejections(&mut self) -> bool {
         let mut reported = false;
         for (promise, reason) in std::mem::take(&mut self.jobs.rejections) {
             if promise.handled() {

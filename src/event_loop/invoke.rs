@@ -3,6 +3,8 @@
 //! through [`EventLoop::invoke`]; [`EventLoop::call_in_frame`] is the boundary where a panic
 //! becomes JavaScript's uncaught exception.
 
+use std::rc::{Rc, Weak};
+
 use super::{EventLoop, process, work};
 use crate::heap::Key;
 use crate::sys::Event;
@@ -17,6 +19,10 @@ pub(super) enum Callback {
     Repeat(Box<dyn FnMut(&mut EventLoop)>),
     /// Runs every time its descriptor is ready, with what it is ready for (chapter 8).
     Ready(ReadyCallback),
+    /// The same, for a watcher whose state is shared with its owner (a TCP stream's socket):
+    /// the slot holds a weak share of it, so an event reaches it with no closure in between,
+    /// and nothing is taken out or put back.
+    Shared(Weak<dyn WatchHandler>),
     /// Runs once its thread-pool job is done, with the job's outcome (chapter 7).
     Done(work::AfterWork),
 }
@@ -24,12 +30,19 @@ pub(super) enum Callback {
 /// A descriptor watcher's callback.
 pub(super) type ReadyCallback = Box<dyn FnMut(&mut EventLoop, Event)>;
 
-/// What [`EventLoop::invoke`] hands the callback, besides the loop.
+/// A descriptor watcher's shared state, run with what its descriptor is ready for.
+pub(crate) trait WatchHandler {
+    /// The descriptor is ready for `event`. `self` is a strong share taken for the call:
+    /// drop it before running code that may close the owner, so the owner goes when it
+    /// would have gone without it.
+    fn ready(self: Rc<Self>, lp: &mut EventLoop, event: Event);
+}
+
+/// What [`EventLoop::invoke`] hands the callback, besides the loop (a `Ready` callback gets
+/// what its descriptor is ready for from [`EventLoop::invoke_ready`]).
 pub(super) enum Input {
     /// Nothing: a `Once` or `Repeat` callback.
     None,
-    /// What the descriptor is ready for: a `Ready` callback.
-    Ready(Event),
     /// The job's value, or why there is none: a `Done` callback.
     Done(work::Outcome),
 }
@@ -105,13 +118,37 @@ impl EventLoop {
                 self.put_back(key, Callback::Repeat(f));
                 outcome
             }
-            (Callback::Ready(mut f), Input::Ready(event)) => {
-                let outcome = process::catch_panic(|| f(self, event));
-                self.put_back(key, Callback::Ready(f));
-                outcome
-            }
             _ => unreachable!("each kind of callback is invoked with its own input"),
         };
+        self.end_call(name, outcome);
+    }
+
+    /// [`invoke`](Self::invoke) for a descriptor's watcher, with what it is ready for: the same
+    /// steps — taken out, run in its frame inside the panic boundary, put back before a panic
+    /// goes on — in a method of its own, as the poll phase runs one for every ready event.
+    pub(super) fn invoke_ready(&mut self, key: Key, name: &'static str, event: Event) {
+        let slot = match self.callbacks.get_mut(key) {
+            Some(slot @ Some(Callback::Ready(_))) => slot,
+            Some(Some(Callback::Shared(handler))) => {
+                // Nothing leaves the slot: a panic has nothing to put back.
+                let handler = handler.upgrade();
+                self.enter_frame(name);
+                let outcome = process::catch_panic(|| {
+                    if let Some(handler) = handler {
+                        handler.ready(self, event);
+                    }
+                });
+                self.end_call(name, outcome);
+                return;
+            }
+            _ => return, // cleared, or already running further up the stack
+        };
+        let Some(Callback::Ready(mut f)) = slot.take() else {
+            unreachable!("matched just above")
+        };
+        self.enter_frame(name);
+        let outcome = process::catch_panic(|| f(self, event));
+        self.put_back(key, Callback::Ready(f));
         self.end_call(name, outcome);
     }
 

@@ -8,15 +8,18 @@
 
 use std::io;
 use std::os::fd::AsFd;
+use std::rc::Weak;
 use std::time::Duration;
 
-use super::{Callback, EventLoop, Input, LoopKey};
+use super::{Callback, EventLoop, LoopKey, WatchHandler};
 use crate::heap::Key;
 use crate::io::{Io, WatcherId};
 use crate::refs::RefFlags;
 use crate::sys::{Event, Interest};
 
-/// What the loop keeps for each watcher; `Io` holds its key.
+/// What the loop keeps for each watcher: `Io` holds it as the watcher's payload, so the
+/// event that reaches a watcher finds its callback in the slot it was dispatched from.
+#[derive(Clone, Copy)]
 pub(super) struct IoEntry {
     name: &'static str,
     /// The callback's key in the loop's heap.
@@ -60,7 +63,7 @@ impl EventLoop {
     // ANCHOR: io
     /// The loop's poller, created on first use (a loop that never does I/O opens no
     /// descriptor). From then on the pool's wake-ups write to its wake-up descriptor.
-    pub(super) fn io(&mut self) -> io::Result<&mut Io<Key>> {
+    pub(super) fn io(&mut self) -> io::Result<&mut Io<IoEntry>> {
         if self.io.poller.is_none() {
             let io = Io::new()?;
             let waker = io.waker().clone();
@@ -97,29 +100,52 @@ impl EventLoop {
         name: &'static str,
         callback: impl FnMut(&mut EventLoop, Event) + 'static,
     ) -> io::Result<FdWatch> {
-        let callback = self.store(Callback::Ready(Box::new(callback)));
-        let key = self.io.watchers.insert(IoEntry {
+        self.watch_fd_with(source, interest, name, Callback::Ready(Box::new(callback)))
+    }
+
+    /// Watches `source` with `callback`, a `Ready` or `Shared` one.
+    fn watch_fd_with(
+        &mut self,
+        source: impl AsFd + 'static,
+        interest: Interest,
+        name: &'static str,
+        callback: Callback,
+    ) -> io::Result<FdWatch> {
+        let callback = self.store(callback);
+        let entry = IoEntry {
             name,
             callback,
             flags: RefFlags::new(),
-        });
-        let watched = self.io().and_then(|io| io.watch(source, interest, key));
+        };
+        let watched = self.io().and_then(|io| io.watch(source, interest, entry));
         match watched {
             Ok(id) => {
                 if interest != Interest::NONE {
-                    let entry = self.io.watchers.get_mut(key).expect("just inserted");
+                    let io = self.io.poller.as_mut().expect("just watched");
+                    let entry = io.payload_mut(id).expect("just watched");
                     self.liveness.start(&mut entry.flags);
                 }
                 Ok(FdWatch(self.tag(id)))
             }
             Err(e) => {
-                self.io.watchers.remove(key);
                 self.discard(callback);
                 Err(e)
             }
         }
     }
     // ANCHOR_END: watch_fd
+
+    /// [`watch_fd`](Self::watch_fd) with a handler the watcher shares with its owner, held
+    /// weakly (a TCP stream's socket, which the owner keeps): no closure in between.
+    pub(crate) fn watch_fd_shared(
+        &mut self,
+        source: impl AsFd + 'static,
+        interest: Interest,
+        name: &'static str,
+        handler: Weak<dyn WatchHandler>,
+    ) -> io::Result<FdWatch> {
+        self.watch_fd_with(source, interest, name, Callback::Shared(handler))
+    }
 
     /// Changes what a watched descriptor waits for; [`Interest::NONE`] makes the watcher
     /// inactive (it no longer keeps the loop alive) without forgetting it. Setting the
@@ -131,13 +157,8 @@ impl EventLoop {
     pub(crate) fn set_fd_interest(&mut self, watch: FdWatch, interest: Interest) -> io::Result<()> {
         let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
-        let key = *io.payload(id).ok_or_else(no_watcher)?;
         io.set_interest(id, interest)?;
-        let entry = self
-            .io
-            .watchers
-            .get_mut(key)
-            .expect("a live watcher has an entry");
+        let entry = io.payload_mut(id).expect("a live watcher has an entry");
         if interest == Interest::NONE {
             self.liveness.stop(&mut entry.flags);
         } else {
@@ -155,14 +176,12 @@ impl EventLoop {
     /// makes it keep the loop alive again. Idempotent; nothing for a removed watcher or
     /// another loop's.
     pub(crate) fn set_fd_ref(&mut self, watch: FdWatch, refed: bool) {
-        let Some(key) = self.watcher_entry(watch) else {
+        let Some(id) = self.untag(watch.0) else {
             return;
         };
-        let entry = self
-            .io
-            .watchers
-            .get_mut(key)
-            .expect("a live watcher has an entry");
+        let Some(entry) = self.io.poller.as_mut().and_then(|io| io.payload_mut(id)) else {
+            return;
+        };
         if refed {
             self.liveness.ref_(&mut entry.flags);
         } else {
@@ -180,12 +199,7 @@ impl EventLoop {
     pub(crate) fn unwatch_fd(&mut self, watch: FdWatch) -> io::Result<()> {
         let id = self.untag_or_err(watch.0, "watcher")?;
         let io = self.io.poller.as_mut().ok_or_else(no_watcher)?;
-        let key = io.unwatch(id)?;
-        let mut entry = self
-            .io
-            .watchers
-            .remove(key)
-            .expect("a live watcher has an entry");
+        let mut entry = io.unwatch(id)?;
         self.liveness.stop(&mut entry.flags);
         self.discard(entry.callback);
         Ok(())
@@ -196,8 +210,8 @@ impl EventLoop {
         self.io.poller.as_ref().map_or(0, Io::watchers)
     }
 
-    /// The key of a live watcher's entry; `None` once removed, or for another loop's.
-    fn watcher_entry(&self, watch: FdWatch) -> Option<Key> {
+    /// A live watcher's entry; `None` once removed, or for another loop's.
+    fn watcher_entry(&self, watch: FdWatch) -> Option<IoEntry> {
         let id = self.untag(watch.0)?;
         self.io.poller.as_ref()?.payload(id).copied()
     }
@@ -252,15 +266,15 @@ impl EventLoop {
     /// Runs the watchers the last wait found ready, one event at a time: the events stay in
     /// the poller until their turn, so a panic leaves the rest for the next poll phase.
     pub(super) fn run_ready_watchers(&mut self) {
-        while let Some((_, key, event)) = self.io.poller.as_mut().and_then(Io::dispatch) {
-            self.run_watcher(key, event);
+        while let Some((_, entry, event)) = self.io.poller.as_mut().and_then(Io::dispatch) {
+            self.run_watcher(entry, event);
         }
     }
     // ANCHOR_END: poll_kernel
 
     /// Runs a fed watcher's callback with a writable event, if the watcher still exists.
     pub(super) fn run_fed(&mut self, watch: FdWatch) {
-        let Some(key) = self.watcher_entry(watch) else {
+        let Some(entry) = self.watcher_entry(watch) else {
             return; // unwatched since it was fed
         };
         let fed = Event {
@@ -271,17 +285,13 @@ impl EventLoop {
             hangup: false,
             read_closed: false,
         };
-        self.run_watcher(key, fed);
+        self.run_watcher(entry, fed);
     }
 
-    /// Runs a watcher's callback (through [`invoke`](Self::invoke), which puts it back), then
-    /// a checkpoint.
-    fn run_watcher(&mut self, key: Key, event: Event) {
-        let Some(entry) = self.io.watchers.get(key) else {
-            return;
-        };
-        let (callback, name) = (entry.callback, entry.name);
-        self.invoke(callback, name, Input::Ready(event));
+    /// Runs a watcher's callback (through [`invoke_ready`](Self::invoke_ready), which puts it
+    /// back), then a checkpoint.
+    fn run_watcher(&mut self, entry: IoEntry, event: Event) {
+        self.invoke_ready(entry.callback, entry.name, event);
         self.checkpoint();
     }
 }
@@ -295,7 +305,6 @@ impl super::Ref for FdWatch {
 
     fn has_ref(self, lp: &EventLoop) -> bool {
         lp.watcher_entry(self)
-            .and_then(|key| lp.io.watchers.get(key))
             .is_some_and(|entry| entry.flags.has_ref())
     }
 }

@@ -79,6 +79,7 @@ pub use handles::{
     AnyHandle, Check, HandleError, HandleId, HandleKind, Idle, Prepare, Startable, Timer,
 };
 pub use immediates::Immediate;
+pub(crate) use invoke::WatchHandler;
 pub use io_watch::FdWatch;
 pub use loop_id::LoopId;
 pub(crate) use loop_id::LoopKey;
@@ -226,9 +227,9 @@ struct WorkQueues {
 #[derive(Default)]
 struct IoWatchers {
     /// The poller, created when the loop watches its first descriptor.
-    poller: Option<crate::io::Io<Key>>,
-    /// Each watcher's name, callback and ref flags, by the key the poller holds.
-    watchers: Heap<io_watch::IoEntry>,
+    /// Each watcher's name, callback and ref flags are its payload there: the event that
+    /// reaches a watcher finds them in the same slot, with no second look-up.
+    poller: Option<crate::io::Io<io_watch::IoEntry>>,
 }
 
 /// Where `run` stands.

@@ -95,10 +95,19 @@ impl EventLoop {
     }
 
     /// Queues the tasks woken since the last microtask was queued, ahead of the next one.
+    /// The flag's test is inlined into every caller; asking the source is a call of its own,
+    /// so the common case (nothing woken that way) saves and restores no registers for it.
     #[inline]
     pub(super) fn flush_woken_tasks(&mut self) {
-        if self.jobs.local_wakes.0.get()
-            && let Some(source) = &self.jobs.wake_source
+        if self.jobs.local_wakes.0.get() {
+            self.queue_woken_tasks();
+        }
+    }
+
+    /// [`flush_woken_tasks`](Self::flush_woken_tasks) once the flag is raised.
+    #[inline(never)]
+    fn queue_woken_tasks(&mut self) {
+        if let Some(source) = &self.jobs.wake_source
             && source.has_woken()
         {
             let source = source.clone();
@@ -114,6 +123,7 @@ impl EventLoop {
 
     /// Asks the wake source whether something local waits, and lowers the flag if nothing
     /// does (only the loop's thread queues local work, so nothing can arrive in between).
+    #[inline(never)]
     fn ask_local_wakes(&self) -> bool {
         let waiting = self
             .jobs
@@ -128,10 +138,17 @@ impl EventLoop {
 
     /// Dispatches the wake source, when something local waits (the checkpoint's case: what
     /// other threads sent waits for the poll phase, which takes the inbox's lock once).
+    #[inline]
     pub(super) fn dispatch_wakes(&mut self) {
-        if self.local_wakes_waiting()
-            && let Some(source) = &self.jobs.wake_source
-        {
+        if self.local_wakes_waiting() {
+            self.dispatch_local_wakes();
+        }
+    }
+
+    /// Dispatches the wake source: something local waits.
+    #[inline(never)]
+    fn dispatch_local_wakes(&mut self) {
+        if let Some(source) = &self.jobs.wake_source {
             let source = source.clone();
             source.dispatch(self);
         }

@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 
 use super::write::{self, Requests};
 use super::{READ_BUFFER_SIZE, READS_PER_EVENT, canceled, closed, net, net_ref};
-use crate::event_loop::{EventLoop, LoopKey, Ref};
+use crate::event_loop::{EventLoop, LoopKey, Ref, WatchHandler};
 use crate::heap::Key;
 use crate::io::WatcherId;
 use crate::sys::socket::{self, Connecting};
@@ -109,6 +109,9 @@ pub(crate) struct StreamSocket {
     /// second look-up), and the reader is never missing from its place, whatever the call
     /// does (stops, closes, replaces, panics).
     reader: Cell<Option<Rc<dyn ReadyReader>>>,
+    /// The stream's key in the stream table: the socket is its watcher's handler
+    /// ([`WatchHandler`]), and an event that is not a notified read goes to the stream.
+    key: Cell<Key>,
 }
 
 impl StreamSocket {
@@ -256,11 +259,12 @@ pub(super) fn register(
         writes_wait: Cell::new(flags & CONNECTING != 0),
         read_closed: Cell::new(false),
         reader: Cell::new(None),
+        key: Cell::new(Key::DANGLING),
     });
     let watched = Rc::clone(&socket);
     // Weak: the watcher's own share (`watched`) is what keeps the socket open while it
     // watches, and it lets go of that one when it stops.
-    let notified = Rc::downgrade(&socket);
+    let handler: Weak<dyn WatchHandler> = Rc::downgrade(&socket) as _;
     let key = net(lp).streams.insert(Stream {
         socket,
         watch: None,
@@ -273,15 +277,12 @@ pub(super) fn register(
     } else {
         Interest::NONE
     };
-    match lp.watch_fd(watched, interest, "TCPWRAP", move |lp, ev| {
-        if ev.readable && !ev.writable && notify_from_socket(lp, &notified, ev) {
-            return;
-        }
-        stream_io(lp, key, ev)
-    }) {
+    match lp.watch_fd_shared(watched, interest, "TCPWRAP", handler) {
         Ok(watch) => {
             let local = lp.local_watch(watch).expect("made by this loop");
-            net(lp).streams.get_mut(key).expect("just inserted").watch = Some(local);
+            let stream = net(lp).streams.get_mut(key).expect("just inserted");
+            stream.watch = Some(local);
+            stream.socket.key.set(key);
             Ok(TcpStream(lp.tag(key)))
         }
         Err(e) => {
@@ -291,17 +292,26 @@ pub(super) fn register(
     }
 }
 
-/// A readable event for a stream whose reader reads itself, taken from the socket with no
-/// look-up of the stream: a socket has a [`ReadyReader`] exactly while its stream notifies
-/// and reads (set by `notify_readable`, let go by `read_stop`, `read_start` and the close), and
-/// such a stream is never connecting. False if it has none: the event is the stream's.
-#[inline]
-fn notify_from_socket(lp: &mut EventLoop, socket: &Weak<StreamSocket>, ev: Event) -> bool {
-    let Some(reader) = socket.upgrade().and_then(|socket| socket.reader_for(ev)) else {
-        return false;
-    };
-    notify(lp, &*reader);
-    true
+/// The socket is its watcher's handler. A readable event for a stream whose reader reads
+/// itself is taken from the socket with no look-up of the stream: a socket has a
+/// [`ReadyReader`] exactly while its stream notifies and reads (set by `notify_readable`, let
+/// go by `read_stop`, `read_start` and the close), and such a stream is never connecting.
+/// Any other event is the stream's. The share taken for the call goes before the reader or
+/// the stream runs, so a close there closes the descriptor at once, as it would without it.
+impl WatchHandler for StreamSocket {
+    fn ready(self: Rc<Self>, lp: &mut EventLoop, ev: Event) {
+        if ev.readable
+            && !ev.writable
+            && let Some(reader) = self.reader_for(ev)
+        {
+            drop(self);
+            notify(lp, &*reader);
+            return;
+        }
+        let key = self.key.get();
+        drop(self);
+        stream_io(lp, key, ev);
+    }
 }
 
 /// A watcher event for stream `key` (`uv__stream_io`): a connect finishing, else reads
@@ -980,6 +990,7 @@ mod tests {
                 writes_wait: Cell::new(false),
                 read_closed: Cell::new(false),
                 reader: Cell::new(None),
+                key: Cell::new(Key::DANGLING),
             }),
             watch: None,
             flags: READING | NOTIFY,
