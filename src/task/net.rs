@@ -363,8 +363,7 @@ impl AsyncStream {
             if let Some(shared) = weak.upgrade()
                 && let Err(e) = start_reading(lp, &shared)
             {
-                shared.read_error.set(Some(e));
-                shared.failed.set(true);
+                shared.leave_error(&shared.read_error, e);
                 shared.take_read_waiter().wake(lp);
             }
         });
@@ -507,6 +506,13 @@ impl Shared {
         }
     }
 
+    /// Leaves `error` in `slot` (`read_error` or `write_error`) for the next read or write,
+    /// and raises the flag the hot paths test before they look at either.
+    fn leave_error(&self, slot: &Cell<Option<io::Error>>, error: io::Error) {
+        slot.set(Some(error));
+        self.failed.set(true);
+    }
+
     /// Sets the bytes in the loop's write queue.
     #[inline]
     fn set_queued(&self, queued: usize) {
@@ -564,10 +570,7 @@ fn send_now(lp: &mut EventLoop, shared: &Rc<Shared>) {
         drop(data);
         match sent {
             Ok(queued) => shared.set_queued(queued),
-            Err(e) => {
-                shared.write_error.set(Some(e));
-                shared.failed.set(true);
-            }
+            Err(e) => shared.leave_error(&shared.write_error, e),
         }
     } else {
         drop(data);
