@@ -4,8 +4,8 @@
 //!
 //! This is a mechanism: it holds watchers (the owner of a descriptor, the current interest,
 //! and a payload — what the loop needs to run the callback) and answers "which watchers are
-//! ready, and for what?". A watcher owns (a share of) what it watches, so the descriptor stays open,
-//! and its number cannot pass to another file, until the watcher is removed.
+//! ready, and for what?". A watcher owns (a share of) what it watches, so the descriptor stays
+//! open, and its number cannot pass to another file, until the watcher is removed.
 //! The loop runs the callbacks. Two rules from libuv live here:
 //! - readiness is *masked by the watcher's interest at dispatch time*: a watcher whose
 //!   interest an earlier callback of the same batch narrowed or removed gets only what it
