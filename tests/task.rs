@@ -8,7 +8,7 @@
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -18,6 +18,7 @@ use eventloop::Ref;
 use eventloop::event_loop::{EventLoop, RunMode};
 use eventloop::promise::Promise;
 use eventloop::task::{self, JoinError};
+use eventloop::trace::TraceEvent;
 
 /// A future that counts its polls, keeps the last waker it was given, and finishes once it was
 /// polled `ready_after` times.
@@ -438,6 +439,139 @@ mod order {
         })
         .unwrap();
         assert_eq!(log.entries(), ["a1", "a2", "t1", "a3", "t2"]);
+    }
+
+    /// A task whose next poll would be the drain's very next job takes its hop in place
+    /// (chapter 10, "The hop nobody can see"): only when nothing at all could run in between.
+    /// Here a microtask wakes a second task through a plain waker call, outside any poll; that
+    /// task's entry must be queued ahead of the first task's next hop.
+    #[test]
+    fn a_hop_taken_in_place_still_lets_a_task_woken_before_it_go_first() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        watchdog(&mut lp);
+        lp.run_main(move |lp| {
+            let l1 = l.clone();
+            lp.spawn_budget(async move {
+                for step in 1..=4 {
+                    l1.push(format!("a{step}"));
+                    if step < 4 {
+                        Promise::resolved(()).await.unwrap();
+                    }
+                }
+            });
+            let probe = Probe::new(2);
+            let (p, l2) = (probe.clone(), l.clone());
+            lp.spawn_budget(async move {
+                p.await;
+                l2.push("b");
+            });
+            let l3 = l.clone();
+            lp.queue_microtask(move |_| {
+                l3.push("m");
+                probe.wake(); // no poll is running: the wake waits for the next queued entry
+            });
+        })
+        .unwrap();
+        assert_eq!(
+            log.entries(),
+            ["a1", "a2", "m", "a3", "b", "a4"],
+            "a task woken by a waker call outside a poll is queued before the next hop of a \
+             task that woke itself: a hop may be taken in place only when no job could run first"
+        );
+    }
+
+    /// What a poll deferred (a [`task::defer`] call) runs right after that poll, even when the
+    /// poll also woke its own task and nothing else waits: never after its next poll.
+    #[test]
+    fn a_poll_that_woke_itself_runs_what_it_deferred_before_its_next_poll() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        bounded(
+            &mut lp,
+            "a poll that defers a call and awaits a resolved promise",
+            async move {
+                l.push("poll 1");
+                Promise::resolved(()).await.unwrap(); // from here on, polled by its entries
+                l.push("poll 2");
+                let l2 = l.clone();
+                task::defer(move |_| l2.push("deferred"));
+                Promise::resolved(()).await.unwrap();
+                l.push("poll 3");
+            },
+        );
+        assert_eq!(
+            log.entries(),
+            ["poll 1", "poll 2", "deferred", "poll 3"],
+            "the commands a poll issued run before the task is polled again"
+        );
+    }
+
+    /// A poll that woke its task twice — through its waker, and through the loop's own note of
+    /// a fulfilled promise's hop — is answered by one more poll, also when that poll is taken in place.
+    #[test]
+    fn a_hop_in_place_answers_every_wake_of_the_poll_before_it() {
+        let (mut lp, _) = manual_loop();
+        let probe = Probe::new(2);
+        let polls_at_timer = Rc::new(Cell::new(0));
+        let seen = polls_at_timer.clone();
+        watchdog(&mut lp);
+        lp.run_main(move |lp| {
+            let p = probe.clone();
+            lp.spawn_budget(async move {
+                Promise::resolved(()).await.unwrap(); // from here on, polled by its entries
+                let mut hop = Promise::resolved(()).into_future();
+                let mut woken = false;
+                std::future::poll_fn(|cx| {
+                    if !woken {
+                        woken = true;
+                        cx.waker().wake_by_ref(); // the waker itself: the atomic way
+                    }
+                    Pin::new(&mut hop).poll(cx) // fulfilled: the task's own wake
+                })
+                .await
+                .unwrap();
+                p.await; // Pending, and nothing wakes it until the timer
+            });
+            lp.set_timeout(
+                move |_| {
+                    seen.set(probe.polls());
+                    probe.wake();
+                },
+                5,
+            );
+        })
+        .unwrap();
+        assert_eq!(
+            polls_at_timer.get(),
+            1,
+            "two wakes during one poll ask for one more poll, not two: a task polled again in \
+             place must clear the notified mark that a waker set meanwhile"
+        );
+    }
+
+    /// With a trace recording, every hop is a job of its own, so the trace shows each one.
+    #[test]
+    fn a_traced_loop_shows_every_hop_as_its_own_job() {
+        let (mut lp, _) = manual_loop();
+        lp.enable_trace();
+        lp.block_on_budget(async {
+            for _ in 0..3 {
+                Promise::resolved(()).await.unwrap();
+            }
+        })
+        .unwrap();
+        let entries = lp
+            .take_trace()
+            .iter()
+            .filter(|e| matches!(e, TraceEvent::CallbackStarted(name) if *name == "task"))
+            .count();
+        assert_eq!(
+            entries, 4,
+            "the first poll and one entry per hop: a traced loop takes no hop in place"
+        );
     }
 
     #[test]

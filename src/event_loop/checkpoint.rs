@@ -170,6 +170,18 @@ impl EventLoop {
 
     // ANCHOR_END: drain_jobs
 
+    /// True when a microtask queued now, by a job the drain is running, would be the drain's
+    /// very next job: no microtask waits, no task woken by code without the loop at hand
+    /// waits to be queued ahead of it, and no trace records each job. A task's entry uses it
+    /// to take its own hop in place (chapter 10): what runs is exactly what the queue would
+    /// have run, in the same order.
+    #[inline]
+    pub(crate) fn microtask_would_run_next(&self) -> bool {
+        self.jobs.microtasks.microtasks() == 0
+            && !self.local_wakes_waiting()
+            && !self.trace.is_enabled()
+    }
+
     #[cold]
     #[inline(never)]
     fn record_drain(&self) {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use super::schedule::Header;
+use super::tasks::wake_own;
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
 use crate::microtasks::Rejection;
@@ -375,7 +376,7 @@ impl<T> Future for JoinHandle<T> {
                 // Finished before anyone awaited it: `await` of a settled promise still
                 // takes one hop. Wake ourselves; the next poll takes the output.
                 slot.stage.set(Stage::Delivered);
-                cx.waker().wake_by_ref();
+                wake_own(cx);
                 Poll::Pending
             }
             Stage::Running => {

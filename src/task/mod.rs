@@ -271,7 +271,11 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let task: Rc<dyn tasks::Runnable> = cell.clone();
     let header = &cell.header;
     if header.schedule() && header.start() {
-        match tasks.poll_in_scope(&task) {
+        let (polled, woke_itself) = tasks.poll_in_scope(&task);
+        if woke_itself {
+            header.schedule(); // the poll's own wake: it marks the running task notified
+        }
+        match polled {
             Ok(Poll::Ready(())) => {
                 header.finish_poll(true);
                 tasks.finish_detached(key, &task);

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::tasks::{Command, scope};
+use super::tasks::{Command, scope, wake_own};
 use super::waiter::Waiter;
 use crate::event_loop::EventLoop;
 use crate::promise::{Promise, Settled};
@@ -105,7 +105,7 @@ impl<T: Clone + 'static> Future for PromiseFuture<T> {
                 if let Some(Ok(value)) = promise.settled() {
                     // Fulfilled already: one hop, our own entry.
                     self.stage = AwaitStage::Hopping(Some(Ok(value)));
-                    cx.waker().wake_by_ref();
+                    wake_own(cx);
                     return Poll::Pending;
                 }
                 // Pending or rejected: one reaction on it (which also marks a rejection

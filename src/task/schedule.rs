@@ -182,6 +182,15 @@ impl Header {
     }
     // ANCHOR_END: finish_poll_solution
 
+    /// The running task is polled again at once, in place of the entry a wake would queue:
+    /// a wake from another thread that marked it notified meanwhile is answered by that poll.
+    #[inline]
+    pub(crate) fn answer_notified(&self) {
+        if self.state.load(Ordering::Acquire) & NOTIFIED != 0 {
+            self.state.fetch_and(!NOTIFIED, Ordering::AcqRel);
+        }
+    }
+
     /// Marks the task done without a poll (aborted before it ran, or its loop is gone).
     pub(crate) fn set_done(&self) {
         self.state.store(DONE, Ordering::Release);

@@ -7,7 +7,7 @@
 //! returns, in the order they were issued. Nothing else runs in between, so the program cannot
 //! tell the difference from a direct call: this is the *mailbox* of DESIGN §2.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -159,7 +159,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
 impl<F: Future + 'static> SharedJob<EventLoop> for TaskCell<F> {
     /// The entry runs: poll the task if it is still scheduled.
     fn run(self: Rc<Self>, lp: &mut EventLoop) {
-        run_task(lp, &self.tasks, self.header.key, &self);
+        run_task(lp, &self.tasks, self.header.key, &self, Caller::Drain);
     }
 }
 
@@ -199,6 +199,9 @@ pub(crate) struct Scope {
     /// The address of the task's own waker, which its polls lend to the future's `Context`:
     /// a context with this waker is the task's own (see [`Scope::owns`]).
     waker: *const Waker,
+    /// Set when the poll woke its own task (see [`wake_own`]): the wake is applied when the
+    /// poll returns, by the code that polled, instead of through the waker's atomic state.
+    woke_itself: Cell<bool>,
 }
 
 impl Scope {
@@ -213,6 +216,25 @@ impl Scope {
     /// elsewhere counts as foreign, which is only the slower way to the same wake.
     pub(crate) fn owns(&self, waker: &Waker) -> bool {
         std::ptr::eq(waker, self.waker)
+    }
+}
+
+/// Wakes the task that `cx` belongs to. When `cx` is the own context of the task this thread
+/// is polling — a future that is ready at once, like an `.await` of a fulfilled promise — the
+/// wake is only noted in the poll's scope, and the code that polled applies it when the poll
+/// returns ([`Polled::Again`]): no call through the waker, no atomic operation. Any other
+/// context is woken through its waker.
+#[inline]
+pub(crate) fn wake_own(cx: &Context<'_>) {
+    let noted = with_scope(|scope| match scope {
+        Some(scope) if scope.owns(cx.waker()) => {
+            scope.woke_itself.set(true);
+            true
+        }
+        _ => false,
+    });
+    if !noted {
+        cx.waker().wake_by_ref();
     }
 }
 
@@ -360,7 +382,7 @@ impl Tasks {
     fn resume(self: &Rc<Self>, lp: &mut EventLoop, task: Rc<dyn Runnable>) {
         if task.header().schedule() {
             let key = task.header().key;
-            run_task(lp, self, key, &task);
+            run_task(lp, self, key, &task, Caller::Other);
         }
     }
 
@@ -413,23 +435,26 @@ impl Tasks {
     }
 
     /// Polls `task` once inside the scope that lets its futures find it; a panic is caught
-    /// and returned.
+    /// and returned. The flag says whether the poll woke its own task ([`wake_own`]): the
+    /// caller applies that wake.
     pub(crate) fn poll_in_scope<T: Runnable + ?Sized>(
         self: &Rc<Self>,
         task: &Rc<T>,
-    ) -> std::thread::Result<Poll<()>> {
+    ) -> (std::thread::Result<Poll<()>>, bool) {
         let waker = task.waker();
         let scope = Scope {
             task: task.clone().erased(),
             waker,
+            woke_itself: Cell::new(false),
         };
         let mut cx = Context::from_waker(waker);
         // Lent for the poll, and taken back when it returns or unwinds.
-        SCOPE.with(|s| {
+        let polled = SCOPE.with(|s| {
             s.set(&scope, || {
                 panic::catch_unwind(AssertUnwindSafe(|| task.poll_future(&mut cx)))
             })
-        })
+        });
+        (polled, scope.woke_itself.get())
     }
 
     /// The task finished (its outcome is in its join slot): forget it and deliver the outcome.
@@ -547,6 +572,9 @@ pub(crate) fn resume_task(lp: &mut EventLoop, task: Rc<dyn Runnable>) {
 pub(crate) enum Polled {
     Finished,
     Pending,
+    /// Pending, and the poll woke its own task ([`wake_own`]): the wake is the caller's to
+    /// apply — it wants one more poll, one hop away.
+    Again,
 }
 
 // ANCHOR: poll_task
@@ -566,12 +594,13 @@ pub(crate) fn poll_task<T: Runnable + ?Sized>(
         return Polled::Finished;
     }
     match tasks.poll_in_scope(task) {
-        Ok(Poll::Pending) => Polled::Pending,
-        Ok(Poll::Ready(())) => {
+        (Ok(Poll::Pending), false) => Polled::Pending,
+        (Ok(Poll::Pending), true) => Polled::Again,
+        (Ok(Poll::Ready(())), _) => {
             tasks.finish(lp, key, &**task);
             Polled::Finished
         }
-        Err(payload) => {
+        (Err(payload), _) => {
             let message = crate::panics::message(payload.as_ref())
                 .unwrap_or_else(|| "a task panicked".to_string());
             task.cancel(JoinError::Panicked(message));
@@ -588,8 +617,17 @@ pub(crate) fn poll_task<T: Runnable + ?Sized>(
 /// poll deferred, and queues the task again if it was woken while it ran.
 pub(crate) fn run_entry(lp: &mut EventLoop, tasks: &Rc<Tasks>, key: TaskKey) {
     if let Some(task) = tasks.get(key) {
-        run_task(lp, tasks, key, &task);
+        run_task(lp, tasks, key, &task, Caller::Other);
     }
+}
+
+/// Who runs [`run_task`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// The task's entry, run by the microtask drain.
+    Drain,
+    /// Anything else: `spawn`, a promise reaction that is the task's hop, a resume.
+    Other,
 }
 
 fn run_task<T: Runnable + ?Sized>(
@@ -597,6 +635,7 @@ fn run_task<T: Runnable + ?Sized>(
     tasks: &Rc<Tasks>,
     key: TaskKey,
     task: &Rc<T>,
+    caller: Caller,
 ) {
     let header = task.header();
     if !header.start() {
@@ -604,6 +643,16 @@ fn run_task<T: Runnable + ?Sized>(
     }
     loop {
         let polled = poll_task(lp, tasks, key, task);
+        if polled == Polled::Again && caller == Caller::Drain && lp.microtask_would_run_next() {
+            // The entry this wake queues would be the very next job of the drain, and the poll
+            // deferred nothing (a command raises the loop's flag of local work): nothing can
+            // run in between, so the hop is taken here, in place, and the task stays running.
+            header.answer_notified();
+            continue;
+        }
+        if polled == Polled::Again {
+            header.schedule(); // the poll's own wake: it marks the running task notified
+        }
         let again = header.finish_poll(polled == Polled::Finished);
         if !tasks.has_deferred() {
             // The common case: the poll deferred nothing (no command, no task to resume).
