@@ -1,7 +1,7 @@
 //! The Rust side of `scripts/compare-node.sh`: the workloads of `bench/node/*.js`, on our loop.
 //!
 //! ```text
-//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w4-async|spawn|w5|w5-async|w7a>
+//! cargo run --release --example workloads -- <w1|w1-sched|w2|w3|w4|w4-async|w4-async-pair|spawn|w5|w5-async|w7a>
 //!     [--runs N] [--round-trips N]   (w5, w5-async: round trips per connection, default 10,000)
 //! ```
 //!
@@ -15,6 +15,8 @@
 //!   the next resolved promise and attaches the next handler (one microtask drain).
 //! - `w4-async`: one task awaiting 5,000,000 resolved promises in a row, `sum += await
 //!   Promise.resolve(i)` — each `.await` one microtask hop, as in Node's async function.
+//! - `w4-async-pair`: the same 5,000,000 `.await`s made by two tasks taking turns, so every hop
+//!   waits behind the other task's entry in the microtask queue.
 //! - `spawn`: 1,000,000 tasks spawned and run to completion (each bumps a counter), against
 //!   tokio's `spawn_local` on a `LocalSet` (`bench/tokio`).
 //! - `w5-async`: `w5` written with `.await`: the server and the clients are tasks over
@@ -72,7 +74,8 @@ const N_TASKS: u64 = 1_000_000;
 /// Timed runs when `--runs` is not given.
 const DEFAULT_RUNS: usize = 5;
 
-const USAGE: &str = "usage: workloads <w1|w1-sched|w2|w3|w4|w4-async|spawn|w5|w5-async|w7a> \
+const USAGE: &str = "usage: workloads \
+     <w1|w1-sched|w2|w3|w4|w4-async|w4-async-pair|spawn|w5|w5-async|w7a> \
      [--runs N] [--round-trips N (w5, w5-async)]";
 
 /// `w1`: schedule every timeout, run the loop until all fired.
@@ -257,6 +260,31 @@ fn await_chain() -> Duration {
         .expect("the task finishes");
     let elapsed = start.elapsed();
     assert_eq!(sum, MICRO_CHAIN_LENGTH * (MICRO_CHAIN_LENGTH - 1) / 2);
+    elapsed
+}
+
+/// `w4-async-pair`: the 5,000,000 `.await`s made by two tasks taking turns, so every hop
+/// waits behind the other task's entry in the microtask queue (none can be taken in place).
+fn await_pair() -> Duration {
+    async fn awaits(n: u64) -> u64 {
+        let mut sum = 0u64;
+        for i in 0..n {
+            sum += Promise::resolved(i).await.expect("fulfilled");
+        }
+        sum
+    }
+    let mut lp = EventLoop::new();
+    let half = MICRO_CHAIN_LENGTH / 2;
+    let start = Instant::now();
+    let (a, b) = lp
+        .block_on(async move {
+            let a = task::spawn(awaits(half));
+            let b = task::spawn(awaits(half));
+            (a.await.expect("a"), b.await.expect("b"))
+        })
+        .expect("the task finishes");
+    let elapsed = start.elapsed();
+    assert_eq!((a, b), (half * (half - 1) / 2, half * (half - 1) / 2));
     elapsed
 }
 
@@ -462,8 +490,8 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--runs" => runs = positive(&mut args, "--runs")?,
             "--round-trips" => round_trips = positive(&mut args, "--round-trips")?,
-            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w4-async" | "spawn" | "w5" | "w5-async"
-            | "w7a"
+            "w1" | "w1-sched" | "w2" | "w3" | "w4" | "w4-async" | "w4-async-pair" | "spawn"
+            | "w5" | "w5-async" | "w7a"
                 if workload.is_none() =>
             {
                 workload = Some(arg)
@@ -498,6 +526,7 @@ fn main() -> ExitCode {
         "w3" => (Box::new(tick_chain), MICRO_CHAIN_LENGTH),
         "w4" => (Box::new(promise_chain), MICRO_CHAIN_LENGTH),
         "w4-async" => (Box::new(await_chain), MICRO_CHAIN_LENGTH),
+        "w4-async-pair" => (Box::new(await_pair), MICRO_CHAIN_LENGTH),
         "spawn" => (Box::new(spawn_many), N_TASKS),
         "w5-async" => (
             Box::new(move || echo_round_trips_async(round_trips)),

@@ -16,6 +16,8 @@
 #   w4        5,000,000 Promise.resolve().then(next) steps                   target >= 1.5x Node
 #   w4-async  one async function awaiting 5,000,000 resolved promises       target >= 1.5x Node
 #             (`sum += await Promise.resolve(i)`; ours: a task, `.await`)
+#   w4-async-pair  the same awaits made by two async functions taking turns:  no target; context
+#             every hop waits in the microtask queue (none taken in place)
 #   spawn     1,000,000 tasks spawned and run to completion, against       target >= 1.0x tokio
 #             tokio's spawn_local on a LocalSet (bench/tokio)
 #   w5        TCP echo in one process: 100 connections x 10,000 sequential   target >= 1.5x Node
@@ -79,7 +81,7 @@ while [[ $# -gt 0 ]]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,63p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,65p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         w[0-9]* | spawn | chat)
@@ -158,6 +160,7 @@ workloads=(
     "w3|bench/node/w3.js|3"
     "w4|bench/node/w4.js|1.5"
     "w4-async|bench/node/w4-async.js|1.5"
+    "w4-async-pair|bench/node/w4-async.js w4-async-pair|-"
     "w5|bench/node/w5.js|1.5"
     "w7a|bench/node/w7a.js|4"
 )

@@ -243,6 +243,7 @@ impl<T: Clone + 'static> Promise<T> {
     /// resolver.reject(&mut lp, Rejection::new("why"));
     /// assert_eq!(p.settled().unwrap().unwrap_err().to_string(), "why");
     /// ```
+    #[inline]
     pub fn settled(&self) -> Option<Settled<T>> {
         match &*self.0.borrow() {
             Repr::Ready(v) => Some(Ok(v.clone())),

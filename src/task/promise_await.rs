@@ -95,51 +95,69 @@ impl<T: Clone + 'static> IntoFuture for Promise<T> {
 
 impl<T> Unpin for PromiseFuture<T> {}
 
+impl<T: Clone + 'static> PromiseFuture<T> {
+    /// The first poll of a promise still pending, or rejected: one reaction on it (which also
+    /// marks a rejection handled), attached as soon as this poll returns. Out of line, so the
+    /// fulfilled case stays small enough to inline into the `async fn` that awaits.
+    #[inline(never)]
+    fn subscribe(&mut self, cx: &mut Context<'_>) -> Poll<Settled<T>> {
+        let AwaitStage::Start(promise) = std::mem::replace(&mut self.stage, AwaitStage::Done)
+        else {
+            unreachable!("subscribe is called from the first poll");
+        };
+        let slot = Rc::new(AwaitSlot {
+            outcome: Cell::new(None),
+            waiter: RefCell::new(Waiter::of(cx)),
+        });
+        let scope = scope().expect(
+            "a Promise was awaited outside a task: await it inside lp.spawn or lp.block_on, on \
+             the loop it belongs to",
+        );
+        let (on_value, on_error) = (slot.clone(), slot.clone());
+        scope.tasks().push(Command::Call(
+            "await",
+            Box::new(move |lp: &mut EventLoop| {
+                promise.then_or_else(
+                    lp,
+                    move |lp, value| react(lp, &on_value, Ok(value)),
+                    move |lp, reason| react(lp, &on_error, Err(reason)),
+                );
+            }),
+        ));
+        self.stage = AwaitStage::Subscribed(slot);
+        Poll::Pending
+    }
+}
+
 impl<T: Clone + 'static> Future for PromiseFuture<T> {
     type Output = Settled<T>;
 
     // ANCHOR: promise_poll
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Settled<T>> {
-        match std::mem::replace(&mut self.stage, AwaitStage::Done) {
-            AwaitStage::Start(promise) => {
-                if let Some(Ok(value)) = promise.settled() {
+        match &mut self.stage {
+            AwaitStage::Start(promise) => match promise.settled() {
+                Some(Ok(value)) => {
                     // Fulfilled already: one hop, our own entry.
                     self.stage = AwaitStage::Hopping(Some(Ok(value)));
                     wake_own(cx);
-                    return Poll::Pending;
+                    Poll::Pending
                 }
-                // Pending or rejected: one reaction on it (which also marks a rejection
-                // handled), attached as soon as this poll returns.
-                let slot = Rc::new(AwaitSlot {
-                    outcome: Cell::new(None),
-                    waiter: RefCell::new(Waiter::of(cx)),
-                });
-                let scope = scope().expect(
-                    "a Promise was awaited outside a task: await it inside lp.spawn or \
-                     lp.block_on, on the loop it belongs to",
-                );
-                let (on_value, on_error) = (slot.clone(), slot.clone());
-                scope.tasks().push(Command::Call(
-                    "await",
-                    Box::new(move |lp: &mut EventLoop| {
-                        promise.then_or_else(
-                            lp,
-                            move |lp, value| react(lp, &on_value, Ok(value)),
-                            move |lp, reason| react(lp, &on_error, Err(reason)),
-                        );
-                    }),
-                ));
-                self.stage = AwaitStage::Subscribed(slot);
-                Poll::Pending
-            }
+                // Pending or rejected: one reaction on it.
+                _ => self.subscribe(cx),
+            },
             AwaitStage::Hopping(outcome) => {
-                Poll::Ready(outcome.expect("the value waits for the hop"))
+                let outcome = outcome.take().expect("the value waits for the hop");
+                self.stage = AwaitStage::Done;
+                Poll::Ready(outcome)
             }
             AwaitStage::Subscribed(slot) => match slot.outcome.take() {
-                Some(outcome) => Poll::Ready(outcome),
+                Some(outcome) => {
+                    self.stage = AwaitStage::Done;
+                    Poll::Ready(outcome)
+                }
                 None => {
                     *slot.waiter.borrow_mut() = Waiter::of(cx);
-                    self.stage = AwaitStage::Subscribed(slot);
                     Poll::Pending
                 }
             },
