@@ -509,6 +509,40 @@ mod order {
         );
     }
 
+    /// A task resumed with no hop after a `with_loop` call (here one spawned inside another
+    /// task's poll) goes on before the task that spawned it takes its next hop, even when that
+    /// hop could otherwise be taken in place.
+    #[test]
+    fn a_task_to_resume_goes_before_a_hop_in_place() {
+        let (mut lp, _) = manual_loop();
+        let log = Log::default();
+        let l = log.clone();
+        bounded(
+            &mut lp,
+            "a task resumed after with_loop, beside a hop",
+            async move {
+                Promise::resolved(()).await.unwrap(); // from here on, polled by its entries
+                let lc = l.clone();
+                let spawned = spawn_in(async move {
+                    let lc2 = lc.clone();
+                    task::with_loop(move |_| lc2.push("C call")).await;
+                    lc.push("C resumed");
+                });
+                let la = l.clone();
+                task::with_loop(move |_| la.push("A call")).await;
+                Promise::resolved(()).await.unwrap();
+                l.push("A after its hop");
+                spawned.await.unwrap();
+            },
+        );
+        assert_eq!(
+            log.entries(),
+            ["C call", "A call", "C resumed", "A after its hop"],
+            "a task waiting to be resumed after its with_loop call goes before the next hop of \
+             the task that ran the commands"
+        );
+    }
+
     /// A poll that woke its task twice — through its waker, and through the loop's own note of
     /// a fulfilled promise's hop — is answered by one more poll, also when that poll is taken in place.
     #[test]

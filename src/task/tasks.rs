@@ -643,10 +643,14 @@ fn run_task<T: Runnable + ?Sized>(
     }
     loop {
         let polled = poll_task(lp, tasks, key, task);
-        if polled == Polled::Again && caller == Caller::Drain && lp.microtask_would_run_next() {
-            // The entry this wake queues would be the very next job of the drain, and the poll
-            // deferred nothing (a command raises the loop's flag of local work): nothing can
-            // run in between, so the hop is taken here, in place, and the task stays running.
+        if polled == Polled::Again
+            && caller == Caller::Drain
+            && !tasks.has_deferred()
+            && lp.microtask_would_run_next()
+        {
+            // The entry this wake queues would be the very next job of the drain, and nothing
+            // waits to run before it (no command, no task to resume, no task woken elsewhere):
+            // the hop is taken here, in place, and the task stays running.
             header.answer_notified();
             continue;
         }
