@@ -171,8 +171,9 @@ impl EventLoop {
     // ANCHOR_END: drain_jobs
 
     /// True when a microtask queued now, by a job the drain is running, would be the drain's
-    /// very next job: no microtask waits, no task woken by code without the loop at hand
-    /// waits to be queued ahead of it, and no trace records each job. A task's entry uses it
+    /// very next job: no microtask waits, nothing waits on the flag of local work (a command
+    /// to run, or a task woken by code without the loop at hand, which is queued ahead of it),
+    /// and no trace records each job. A task's entry uses it
     /// to take its own hop in place (chapter 10): what runs is exactly what the queue would
     /// have run, in the same order.
     #[inline]
