@@ -392,6 +392,12 @@ impl Tasks {
         !self.commands.borrow().is_empty() || !self.resumes.borrow().is_empty()
     }
 
+    /// True when a task waits to be resumed (see [`request_resume`](Self::request_resume)).
+    #[inline]
+    fn has_resumes(&self) -> bool {
+        !self.resumes.borrow().is_empty()
+    }
+
     /// Asks for `key` to be polled again, with no hop, once the current commands ran (a
     /// [`with_loop`](super::with_loop) call whose closure has run).
     pub(crate) fn request_resume(&self, key: TaskKey) {
@@ -645,12 +651,13 @@ fn run_task<T: Runnable + ?Sized>(
         let polled = poll_task(lp, tasks, key, task);
         if polled == Polled::Again
             && caller == Caller::Drain
-            && !tasks.has_deferred()
             && lp.microtask_would_run_next()
+            && !tasks.has_resumes()
         {
             // The entry this wake queues would be the very next job of the drain, and nothing
-            // waits to run before it (no command, no task to resume, no task woken elsewhere):
-            // the hop is taken here, in place, and the task stays running.
+            // waits to run before it (no command and no task woken elsewhere: the loop's flag
+            // says so; no task to resume): the hop is taken here, in place, and the task stays
+            // running.
             header.answer_notified();
             continue;
         }
