@@ -544,9 +544,10 @@ mod order {
     }
 
     /// A poll that woke its task twice — through its waker, and through the loop's own note of
-    /// a fulfilled promise's hop — is answered by one more poll, also when that poll is taken in place.
-    #[test]
-    fn a_hop_in_place_answers_every_wake_of_the_poll_before_it() {
+    /// a fulfilled promise's hop — is answered by one more poll: returns how often the task's
+    /// next future was polled before anything woke it. `beside`: a `then` chain runs beside
+    /// the task, so its hop goes through the queue instead of being taken in place.
+    fn polls_after_two_wakes_in_one_poll(beside: bool) -> usize {
         let (mut lp, _) = manual_loop();
         let probe = Probe::new(2);
         let polls_at_timer = Rc::new(Cell::new(0));
@@ -569,6 +570,12 @@ mod order {
                 .unwrap();
                 p.await; // Pending, and nothing wakes it until the timer
             });
+            if beside {
+                Promise::resolved(())
+                    .then(lp, |_, ()| ())
+                    .then(lp, |_, ()| ())
+                    .then(lp, |_, ()| ());
+            }
             lp.set_timeout(
                 move |_| {
                     seen.set(probe.polls());
@@ -578,11 +585,26 @@ mod order {
             );
         })
         .unwrap();
+        polls_at_timer.get()
+    }
+
+    #[test]
+    fn a_hop_in_place_answers_every_wake_of_the_poll_before_it() {
         assert_eq!(
-            polls_at_timer.get(),
+            polls_after_two_wakes_in_one_poll(false),
             1,
             "two wakes during one poll ask for one more poll, not two: a task polled again in \
              place must clear the notified mark that a waker set meanwhile"
+        );
+    }
+
+    #[test]
+    fn a_queued_hop_answers_every_wake_of_the_poll_before_it() {
+        assert_eq!(
+            polls_after_two_wakes_in_one_poll(true),
+            1,
+            "two wakes during one poll ask for one more poll, not two: a task queued again by \
+             its own wake must clear the notified mark that a waker set meanwhile"
         );
     }
 

@@ -182,6 +182,27 @@ impl Header {
     }
     // ANCHOR_END: finish_poll_solution
 
+    /// A poll that woke its own task returned `Pending` ([`Polled::Again`]): running becomes
+    /// scheduled in one atomic step (a mark that another thread's wake left meanwhile is
+    /// answered by the same entry), and the caller queues the entry. The same as the poll's
+    /// own `schedule` followed by `finish_poll`, with one atomic step instead of two.
+    ///
+    /// [`Polled::Again`]: super::tasks::Polled::Again
+    #[inline]
+    pub(crate) fn requeue_after_poll(&self) {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            let next = (state & !(RUNNING | NOTIFIED)) | SCHEDULED;
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
     /// The running task is polled again at once, in place of the entry a wake would queue:
     /// a wake from another thread that marked it notified meanwhile is answered by that poll.
     #[inline]

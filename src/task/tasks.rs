@@ -661,10 +661,12 @@ fn run_task<T: Runnable + ?Sized>(
             header.answer_notified();
             continue;
         }
-        if polled == Polled::Again {
-            header.schedule(); // the poll's own wake: it marks the running task notified
-        }
-        let again = header.finish_poll(polled == Polled::Finished);
+        let again = if polled == Polled::Again {
+            header.requeue_after_poll(); // the poll's own wake, applied now
+            true
+        } else {
+            header.finish_poll(polled == Polled::Finished)
+        };
         if !tasks.has_deferred() {
             // The common case: the poll deferred nothing (no command, no task to resume).
             if again {
