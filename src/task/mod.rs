@@ -272,16 +272,13 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let header = &cell.header;
     if header.schedule() && header.start() {
         let (polled, woke_itself) = tasks.poll_in_scope(&task);
-        if woke_itself {
-            header.schedule(); // the poll's own wake: it marks the running task notified
-        }
         match polled {
             Ok(Poll::Ready(())) => {
                 header.finish_poll(true);
                 tasks.finish_detached(key, &task);
             }
             Ok(Poll::Pending) => {
-                if header.finish_poll(false) {
+                if header.end_poll(false, woke_itself) {
                     tasks.queue_entry(key);
                 }
                 let slot = handle.slot().clone();

@@ -182,6 +182,20 @@ impl Header {
     }
     // ANCHOR_END: finish_poll_solution
 
+    /// A poll returned: [`finish_poll`](Self::finish_poll), except when the poll is pending and
+    /// woke its own task ([`Polled::Again`]), whose wake is applied by
+    /// [`requeue_after_poll`](Self::requeue_after_poll). True: the caller queues an entry.
+    ///
+    /// [`Polled::Again`]: super::tasks::Polled::Again
+    #[inline]
+    pub(crate) fn end_poll(&self, ready: bool, woke_itself: bool) -> bool {
+        if ready || !woke_itself {
+            return self.finish_poll(ready);
+        }
+        self.requeue_after_poll();
+        true
+    }
+
     /// A poll that woke its own task returned `Pending` ([`Polled::Again`]): running becomes
     /// scheduled in one atomic step (a mark that another thread's wake left meanwhile is
     /// answered by the same entry), and the caller queues the entry. The same as the poll's
@@ -189,18 +203,16 @@ impl Header {
     ///
     /// [`Polled::Again`]: super::tasks::Polled::Again
     #[inline]
-    pub(crate) fn requeue_after_poll(&self) {
-        let mut state = self.state.load(Ordering::Acquire);
-        loop {
-            let next = (state & !(RUNNING | NOTIFIED)) | SCHEDULED;
-            match self
-                .state
-                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(actual) => state = actual,
-            }
-        }
+    fn requeue_after_poll(&self) {
+        let requeued = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some((state & !(RUNNING | NOTIFIED)) | SCHEDULED)
+            });
+        debug_assert!(
+            requeued.is_ok_and(|state| state & RUNNING != 0),
+            "only a running task"
+        );
     }
 
     /// The running task is polled again at once, in place of the entry a wake would queue:

@@ -389,7 +389,7 @@ impl Tasks {
     /// True when a poll left commands to run or tasks to resume.
     #[inline]
     fn has_deferred(&self) -> bool {
-        !self.commands.borrow().is_empty() || !self.resumes.borrow().is_empty()
+        !self.commands.borrow().is_empty() || self.has_resumes()
     }
 
     /// True when a task waits to be resumed (see [`request_resume`](Self::request_resume)).
@@ -661,12 +661,7 @@ fn run_task<T: Runnable + ?Sized>(
             header.answer_notified();
             continue;
         }
-        let again = if polled == Polled::Again {
-            header.requeue_after_poll(); // the poll's own wake, applied now
-            true
-        } else {
-            header.finish_poll(polled == Polled::Finished)
-        };
+        let again = header.end_poll(polled == Polled::Finished, polled == Polled::Again);
         if !tasks.has_deferred() {
             // The common case: the poll deferred nothing (no command, no task to resume).
             if again {
